@@ -1,0 +1,176 @@
+/**
+ * The storage contracts. Everything on disk sits behind these small interfaces so the
+ * node, the daemon and tests can be handed a temp home. Storage knows bytes and plain
+ * records only: it never imports node/ (wire types) or cli/.
+ */
+
+/** Mail folders. `quarantine` holds mail that claims a contact's address but is signed by another key. */
+export const FOLDERS = ['inbox', 'requests', 'sent', 'quarantine', 'archive', 'trash'] as const
+export type Folder = typeof FOLDERS[number]
+
+export interface AttachmentSummary {
+  name: string
+  type: string
+  size: number
+  /** hex sha256 of the attachment's bytes */
+  sha256: string
+}
+
+/** What a mail list shows without reading the body. */
+export interface MessageSummary {
+  /** Local id, unique in this home, sortable by arrival. */
+  id: string
+  folder: Folder
+  /** RFC 5322 Message-ID, as the sender set it (with angle brackets). */
+  messageId: string
+  /** Verified sender PeerId (from the signed envelope); for mail we sent, our own PeerId. */
+  fromPeer: string
+  /** The From header as written. */
+  from: string
+  to: string[]
+  cc: string[]
+  subject: string
+  /** Header Date, ms since epoch. */
+  date: number
+  /** When this home stored it, ms since epoch. */
+  receivedAt: number
+  unread: boolean
+  attachments: AttachmentSummary[]
+  inReplyTo?: string
+  references: string[]
+  /** Size of the raw MIME in bytes. */
+  size: number
+  /** Why the message is not where it would normally be (e.g. quarantine reason). */
+  warning?: string
+}
+
+export type NewMessage = Omit<MessageSummary, 'id'>
+
+export interface ListOptions {
+  /** Page size; default 50, at most 1000. */
+  limit?: number
+  /** Opaque cursor from a previous page's `next`. */
+  cursor?: string
+}
+
+export interface Page<T> {
+  items: T[]
+  /** Pass back as `cursor` for the next page; absent at the end. */
+  next?: string
+}
+
+export interface FolderCounts {
+  total: number
+  unread: number
+}
+
+export interface Mailbox {
+  /**
+   * Store a message once, keyed for dedupe by `dedupeKey` (sender PeerId + Message-ID).
+   * Durable (synced) before it resolves. A second add with the same key stores nothing
+   * and returns the first id with `duplicate: true`.
+   */
+  add(message: NewMessage, raw: Uint8Array, dedupeKey: string): Promise<{ id: string, duplicate: boolean }>
+  get(id: string): Promise<MessageSummary | undefined>
+  getRaw(id: string): Promise<Uint8Array | undefined>
+  /** Newest first, paged from the folder/date index; never loads the folder whole. */
+  list(folder: Folder, options?: ListOptions): Promise<Page<MessageSummary>>
+  counts(folder: Folder): Promise<FolderCounts>
+  /** Mark read/unread or move to another folder; indexes and counters move in one batch. */
+  update(id: string, change: { unread?: boolean, folder?: Folder }): Promise<MessageSummary>
+  hasDedupeKey(dedupeKey: string): Promise<string | undefined>
+}
+
+export interface ContactRecord {
+  /** Local name, unique in this home (e.g. "bob"). */
+  name: string
+  peerId: string
+  /** The pinned identity card, encoded. */
+  card: Uint8Array
+  /** `created` of the pinned card, so a newer card from the same key can refresh addresses. */
+  cardCreated: number
+  /** hex of the pinned X25519 box key: a card from the same PeerId with another box key is a key change. */
+  boxPublicKey: string
+  addrs: string[]
+  homeServers: string[]
+  pinnedAt: number
+  updatedAt: number
+}
+
+export interface Contacts {
+  /** Pin a card under a name. Throws ContactExistsError if the name or PeerId is pinned to something else. */
+  add(contact: ContactRecord): Promise<void>
+  /** Replace the stored record for the same name and PeerId (newer card: addresses, home servers). */
+  update(contact: ContactRecord): Promise<void>
+  get(name: string): Promise<ContactRecord | undefined>
+  getByPeerId(peerId: string): Promise<ContactRecord | undefined>
+  list(): Promise<ContactRecord[]>
+  remove(name: string): Promise<void>
+}
+
+export type RecipientStateName = 'pending' | 'delivered' | 'failed'
+
+export interface RecipientState {
+  peerId: string
+  /** What the user typed (contact name or PeerId), for display. */
+  address: string
+  state: RecipientStateName
+  attempts: number
+  /** ms since epoch; meaningful while pending. */
+  nextAttemptAt: number
+  lastError?: string
+  deliveredAt?: number
+  /** hex id of the sealed envelope for this recipient. */
+  envelopeId: string
+}
+
+export interface OutboxEntry {
+  /** Outbox id; the sent copy in the mailbox has the same id. */
+  id: string
+  messageId: string
+  subject: string
+  createdAt: number
+  /** After this, pending recipients turn failed (the sender is told). */
+  expiresAt: number
+  recipients: RecipientState[]
+}
+
+export interface Outbox {
+  /**
+   * Put a message in the outbox with one sealed envelope per recipient, and its copy in
+   * the Sent folder, in one synced batch: when this resolves the message survives a crash.
+   */
+  enqueue(entry: OutboxEntry, envelopes: Map<string, Uint8Array>, sentCopy: { message: NewMessage, raw: Uint8Array, dedupeKey: string }): Promise<void>
+  get(id: string): Promise<OutboxEntry | undefined>
+  envelope(id: string, peerId: string): Promise<Uint8Array | undefined>
+  /** Every entry that still has a pending recipient. */
+  pending(): Promise<OutboxEntry[]>
+  /** Entries newest first (paged). */
+  list(options?: ListOptions): Promise<Page<OutboxEntry>>
+  /** Change one recipient's state (synced). Resolves to the whole updated entry. */
+  updateRecipient(id: string, peerId: string, change: Partial<Omit<RecipientState, 'peerId' | 'envelopeId' | 'address'>>): Promise<OutboxEntry>
+}
+
+/** The keys of one identity, as stored in the keystore. */
+export interface KeyMaterial {
+  /** The PeerId derived from identityKey (stored in clear so it can be shown without the passphrase). */
+  peerId: string
+  /** libp2p private key in its protobuf encoding (Ed25519). */
+  identityKey: Uint8Array
+  /** X25519 secret key, 32 bytes. */
+  boxSecretKey: Uint8Array
+  /** X25519 public key, 32 bytes. */
+  boxPublicKey: Uint8Array
+  displayName?: string
+  created: number
+}
+
+export interface Keystore {
+  exists(): Promise<boolean>
+  /** Create the keystore file (mode 0600), sealed when a passphrase is given. Fails if one exists. */
+  create(keys: KeyMaterial, passphrase?: Uint8Array): Promise<void>
+  /** Throws PassphraseRequiredError or WrongPassphraseError. */
+  load(passphrase?: Uint8Array): Promise<KeyMaterial>
+  /** The PeerId in clear, readable without the passphrase. */
+  peerId(): Promise<string>
+}
