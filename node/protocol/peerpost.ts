@@ -1424,7 +1424,7 @@ export namespace Receipt {
 }
 
 export interface DeliverRequest {
-  envelope?: SealedEnvelope
+  envelope: Uint8Array<ArrayBuffer>
 }
 
 export namespace DeliverRequest {
@@ -1437,16 +1437,18 @@ export namespace DeliverRequest {
           w.fork()
         }
 
-        if (obj.envelope != null) {
+        if ((obj.envelope != null && obj.envelope.byteLength > 0)) {
           w.uint32(10)
-          SealedEnvelope.codec().encode(obj.envelope, w)
+          w.bytes(obj.envelope)
         }
 
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
-        const obj: any = {}
+        const obj: any = {
+          envelope: uint8ArrayAlloc(0)
+        }
 
         const end = length == null ? reader.len : reader.pos + length
 
@@ -1455,9 +1457,7 @@ export namespace DeliverRequest {
 
           switch (tag >>> 3) {
             case 1: {
-              obj.envelope = SealedEnvelope.codec().decode(reader, reader.uint32(), {
-                limits: opts.limits?.envelope
-              })
+              obj.envelope = reader.bytes()
               break
             }
             default: {
@@ -1476,10 +1476,10 @@ export namespace DeliverRequest {
 
           switch (tag >>> 3) {
             case 1: {
-              yield * SealedEnvelope.codec().stream(reader, reader.uint32(), `${prefix}.envelope`, {
-                limits: opts.limits?.envelope
-              })
-
+              yield {
+                field: `${prefix}.envelope`,
+                value: reader.bytes()
+              }
               break
             }
             default: {
@@ -1494,28 +1494,8 @@ export namespace DeliverRequest {
     return _codec
   }
 
-  export interface DeliverRequestEnvelopeRecipientFieldEvent {
-    field: '$.envelope.recipient'
-    value: Uint8Array<ArrayBuffer>
-  }
-
-  export interface DeliverRequestEnvelopeEnvelopeIdFieldEvent {
-    field: '$.envelope.envelopeId'
-    value: Uint8Array<ArrayBuffer>
-  }
-
-  export interface DeliverRequestEnvelopeEphemeralPublicKeyFieldEvent {
-    field: '$.envelope.ephemeralPublicKey'
-    value: Uint8Array<ArrayBuffer>
-  }
-
-  export interface DeliverRequestEnvelopeNonceFieldEvent {
-    field: '$.envelope.nonce'
-    value: Uint8Array<ArrayBuffer>
-  }
-
-  export interface DeliverRequestEnvelopeCiphertextFieldEvent {
-    field: '$.envelope.ciphertext'
+  export interface DeliverRequestEnvelopeFieldEvent {
+    field: '$.envelope'
     value: Uint8Array<ArrayBuffer>
   }
 
@@ -1527,7 +1507,7 @@ export namespace DeliverRequest {
     return decodeMessage(buf, DeliverRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DeliverRequest>): Generator<DeliverRequestEnvelopeRecipientFieldEvent | DeliverRequestEnvelopeEnvelopeIdFieldEvent | DeliverRequestEnvelopeEphemeralPublicKeyFieldEvent | DeliverRequestEnvelopeNonceFieldEvent | DeliverRequestEnvelopeCiphertextFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DeliverRequest>): Generator<DeliverRequestEnvelopeFieldEvent> {
     return streamMessage(buf, DeliverRequest.codec(), opts)
   }
 }
