@@ -1,0 +1,10 @@
+/** The crypto layer: native Ed25519, NaCl-compatible box, sealed envelopes, receipts. */
+export * from './errors.js'
+export { sha256, toHex, fromHex, equalBytes } from './hash.js'
+export { ed25519Signer, ed25519SignerFromSeed, verifyEd25519, ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES } from './ed25519.js'
+export type { Ed25519Signer } from './ed25519.js'
+export { boxSeal, boxOpen, generateBoxKeyPair, boxPublicKeyFromSecret, boxBeforeNm, BOX_PUBLIC_KEY_BYTES, BOX_SECRET_KEY_BYTES, BOX_NONCE_BYTES, BOX_OVERHEAD_BYTES } from './box.js'
+export type { BoxParts, BoxKeyPair } from './box.js'
+export { sealEnvelope, openEnvelope, ENVELOPE_SIGNING_DOMAIN, ENVELOPE_ID_BYTES, MAX_BLOB_REFS, MAX_BLOB_LOCATIONS } from './envelope.js'
+export type { SealInput, SealedResult, OpenedEnvelope, OpenLimits } from './envelope.js'
+export { signReceipt, verifyReceipt, RECEIPT_SIGNING_DOMAIN } from './receipt.js'
