@@ -1,0 +1,181 @@
+import { Level } from 'level'
+import { DatabaseClosedError, HomeLockedError, SchemaVersionError } from './errors.js'
+import { createGroupCommitter } from './group-commit.js'
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js'
+import type { Migration } from './migrations.js'
+import type { BatchOperation } from 'level'
+// Types only: abstract-level is what `level` is built on (a dependency of level itself).
+import type { AbstractSublevel } from 'abstract-level'
+
+type Root = Level<string, string>
+/** One namespace of the database with string keys and values of type V. */
+export type Sublevel<V> = AbstractSublevel<Root, string | Buffer | Uint8Array, string, V>
+
+/** One write in a (cross-sublevel) batch. */
+export type BatchOp =
+  | { type: 'put', sublevel: Sublevel<string>, key: string, value: string }
+  | { type: 'put', sublevel: Sublevel<Uint8Array>, key: string, value: Uint8Array }
+  | { type: 'del', sublevel: Sublevel<string> | Sublevel<Uint8Array>, key: string }
+
+/**
+ * Every namespace in the database, in one place, so the whole key layout can be read here.
+ * JSON records are stored as utf8 text and parsed by the stores (not with level's 'json'
+ * encoding) so a damaged record can be skipped instead of failing a whole iteration.
+ */
+export interface Sublevels {
+  /** `schemaVersion` -> decimal string. */
+  meta: Sublevel<string>
+  mailbox: {
+    /** id -> MessageSummary JSON */
+    summaries: Sublevel<string>
+    /** id -> raw MIME bytes */
+    raw: Sublevel<Uint8Array>
+    /** `${folder}!${invertedTime(receivedAt)}!${id}` -> '1' unread | '0' read */
+    index: Sublevel<string>
+    /** dedupeKey -> id */
+    dedupe: Sublevel<string>
+    /** folder -> FolderCounts JSON */
+    counts: Sublevel<string>
+  }
+  contacts: {
+    /** name -> ContactRecord JSON (card as base64) */
+    byName: Sublevel<string>
+    /** peerId -> name */
+    byPeer: Sublevel<string>
+  }
+  outbox: {
+    /** id -> OutboxEntry JSON */
+    entries: Sublevel<string>
+    /** `${id}!${peerId}` -> sealed envelope bytes */
+    envelopes: Sublevel<Uint8Array>
+    /** id -> '' while any recipient is pending */
+    pending: Sublevel<string>
+    /** `${invertedTime(createdAt)}!${id}` -> id */
+    byTime: Sublevel<string>
+  }
+}
+
+/** The home database: its namespaces and a durable, group-committed write. */
+export interface Database {
+  readonly location: string
+  readonly sublevels: Sublevels
+  /**
+   * Write `ops` atomically and durably (synced). Calls made while a write is in flight are
+   * gathered into the next single synced batch; each resolves once its batch is on disk.
+   */
+  commit(ops: BatchOp[]): Promise<void>
+  /** Synced batches written since open (tests use it to see group commit at work). */
+  readonly syncedBatches: number
+  /** The schema version recorded in the database. */
+  schemaVersion(): Promise<number>
+  /** Wait for queued commits, then close. Idempotent. */
+  close(): Promise<void>
+}
+
+export interface OpenDatabaseOptions {
+  /** Migrations to run; the default is this code's MIGRATIONS. */
+  migrations?: readonly Migration[]
+}
+
+const SCHEMA_VERSION_KEY = 'schemaVersion'
+
+/**
+ * Open (creating if needed) the level database in `dir`, bring its schema up to date and
+ * return it. Throws HomeLockedError if another process has it open and SchemaVersionError
+ * if it was written by a newer peerpost.
+ *
+ * @example
+ * const db = await openDatabase(join(home, 'db'))
+ * try { await db.commit([{ type: 'put', sublevel: db.sublevels.meta, key: 'k', value: 'v' }]) } finally { await db.close() }
+ */
+export async function openDatabase (dir: string, options: OpenDatabaseOptions = {}): Promise<Database> {
+  const migrations = options.migrations ?? MIGRATIONS
+  const root: Root = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+  try {
+    await root.open()
+  } catch (err) {
+    if (isLockedError(err)) throw new HomeLockedError(dir, { cause: err })
+    throw err
+  }
+
+  const text = (name: string[]): Sublevel<string> => root.sublevel<string, string>(name, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+  const bytes = (name: string[]): Sublevel<Uint8Array> => root.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' })
+  const sublevels: Sublevels = {
+    meta: text(['meta']),
+    mailbox: {
+      summaries: text(['mailbox', 'summary']),
+      raw: bytes(['mailbox', 'raw']),
+      index: text(['mailbox', 'index']),
+      dedupe: text(['mailbox', 'dedupe']),
+      counts: text(['mailbox', 'counts'])
+    },
+    contacts: {
+      byName: text(['contacts', 'name']),
+      byPeer: text(['contacts', 'peer'])
+    },
+    outbox: {
+      entries: text(['outbox', 'entry']),
+      envelopes: bytes(['outbox', 'envelope']),
+      pending: text(['outbox', 'pending']),
+      byTime: text(['outbox', 'time'])
+    }
+  }
+
+  // level's types cannot express "each op's value matches its own sublevel's encoding";
+  // BatchOp does, so widening here, at the one place ops reach level, is safe.
+  const committer = createGroupCommitter<BatchOp>(async ops => { await root.batch(ops as Array<BatchOperation<Root, string, string>>, { sync: true }) })
+  let closed = false
+
+  const readVersion = async (): Promise<number> => {
+    const value = await sublevels.meta.get(SCHEMA_VERSION_KEY)
+    if (value === undefined) return 0
+    const version = Number(value)
+    if (!Number.isSafeInteger(version) || version < 0) throw new SchemaVersionError(value, migrations.length)
+    return version
+  }
+
+  const db: Database = {
+    location: dir,
+    sublevels,
+    async commit (ops) {
+      if (closed) throw new DatabaseClosedError()
+      await committer.commit(ops)
+    },
+    get syncedBatches () { return committer.syncedBatches },
+    schemaVersion: readVersion,
+    async close () {
+      if (closed) return
+      closed = true
+      await committer.drain()
+      await root.close()
+    }
+  }
+
+  try {
+    await migrate(db, await readVersion(), migrations)
+  } catch (err) {
+    await root.close()
+    throw err
+  }
+  return db
+}
+
+async function migrate (db: Database, from: number, migrations: readonly Migration[]): Promise<void> {
+  if (from > migrations.length) throw new SchemaVersionError(String(from), migrations.length)
+  for (const migration of migrations) {
+    if (migration.version <= from) continue
+    const ops = await migration.up(db)
+    ops.push({ type: 'put', sublevel: db.sublevels.meta, key: SCHEMA_VERSION_KEY, value: String(migration.version) })
+    await db.commit(ops)
+  }
+}
+
+/** classic-level reports a held LOCK file as LEVEL_DATABASE_NOT_OPEN caused by LEVEL_LOCKED. */
+function isLockedError (err: unknown): boolean {
+  if (!(err instanceof Error)) return false
+  const code = (err as { code?: unknown }).code
+  const cause = err.cause as { code?: unknown } | undefined
+  return code === 'LEVEL_DATABASE_NOT_OPEN' && cause?.code === 'LEVEL_LOCKED'
+}
+
+export { SCHEMA_VERSION }

@@ -1,0 +1,69 @@
+/**
+ * The storage layer's public API: the keystore file and the home database with its
+ * mailbox, contacts and outbox. See types.ts for the contracts, errors.ts for what can go wrong.
+ */
+import { createContacts } from './contacts.js'
+import { openDatabase } from './database.js'
+import { createMailbox } from './mailbox.js'
+import { createMailboxWriter } from './mailbox-writer.js'
+import { createOutbox } from './outbox.js'
+import type { Database, OpenDatabaseOptions } from './database.js'
+import type { CorruptHandler } from './records.js'
+import type { Contacts, Mailbox, Outbox } from './types.js'
+
+export * from './types.js'
+export * from './errors.js'
+export { createKeystore, DEFAULT_SCRYPT, KEYSTORE_VERSION } from './keystore.js'
+export type { KeystoreInit, ScryptParams } from './keystore.js'
+export { openDatabase, SCHEMA_VERSION } from './database.js'
+export type { BatchOp, Database, OpenDatabaseOptions, Sublevel, Sublevels } from './database.js'
+export { MIGRATIONS } from './migrations.js'
+export type { Migration } from './migrations.js'
+export { createMailbox } from './mailbox.js'
+export type { MailboxInit, MailboxStore } from './mailbox.js'
+export { createMailboxWriter } from './mailbox-writer.js'
+export type { MailboxWriter } from './mailbox-writer.js'
+export { createContacts } from './contacts.js'
+export type { ContactsInit } from './contacts.js'
+export { createOutbox } from './outbox.js'
+export type { OutboxComponents, OutboxInit } from './outbox.js'
+export { newId } from './keys.js'
+export type { CorruptHandler } from './records.js'
+
+/** Everything in a home's database, opened together. */
+export interface HomeStore {
+  db: Database
+  mailbox: Mailbox
+  contacts: Contacts
+  outbox: Outbox
+  /** Wait for queued writes, then close the database. */
+  close(): Promise<void>
+}
+
+export interface HomeStoreInit extends OpenDatabaseOptions {
+  /** Clock for new message ids; default Date.now. */
+  now?: () => number
+  /** Told about records that do not decode (they are skipped, never crash a listing). */
+  onCorrupt?: CorruptHandler
+}
+
+/**
+ * Open the home database in `dir` and the stores over it. Throws HomeLockedError when
+ * another process has it open, SchemaVersionError when a newer peerpost wrote it.
+ *
+ * @example
+ * const store = await openHomeStore(join(home, 'db'), { onCorrupt: (key, err) => log.error('skipped %s: %e', key, err) })
+ * try { await store.mailbox.list('inbox') } finally { await store.close() }
+ */
+export async function openHomeStore (dir: string, init: HomeStoreInit = {}): Promise<HomeStore> {
+  const db = await openDatabase(dir, init)
+  const writer = createMailboxWriter(db, { onCorrupt: init.onCorrupt })
+  const mailbox = createMailbox(db, { writer, now: init.now, onCorrupt: init.onCorrupt })
+  return {
+    db,
+    mailbox,
+    contacts: createContacts(db, { onCorrupt: init.onCorrupt }),
+    outbox: createOutbox({ db, mailbox }, { onCorrupt: init.onCorrupt }),
+    close: async () => { await db.close() }
+  }
+}

@@ -1,0 +1,154 @@
+import { DuplicateMessageError, MissingEnvelopeError, OutboxEntryNotFoundError, RecipientNotFoundError } from './errors.js'
+import { assertFolder } from './mailbox-writer.js'
+import { SEPARATOR, assertId, decodeCursor, encodeCursor, invertedTime, pageSize } from './keys.js'
+import { decodeRecord, decodeRecordOrThrow, isObject, plainBytes } from './records.js'
+import type { BatchOp, Database } from './database.js'
+import type { MailboxWriter } from './mailbox-writer.js'
+import type { CorruptHandler } from './records.js'
+import type { ListOptions, Outbox, OutboxEntry, Page, RecipientState } from './types.js'
+
+export interface OutboxComponents {
+  db: Database
+  /** The mailbox write side the Sent copies go through (the one the Mailbox uses). */
+  mailbox: { writer: MailboxWriter }
+}
+
+export interface OutboxInit {
+  /** Told about records that do not decode (they are skipped). */
+  onCorrupt?: CorruptHandler
+}
+
+/** The recipient fields updateRecipient may change. */
+const MUTABLE_FIELDS = ['state', 'attempts', 'nextAttemptAt', 'lastError', 'deliveredAt'] as const
+
+function isEntry (value: unknown): value is OutboxEntry {
+  return isObject(value) && typeof value.id === 'string' && typeof value.createdAt === 'number' && Array.isArray(value.recipients)
+}
+
+const hasPending = (entry: OutboxEntry): boolean => entry.recipients.some(r => r.state === 'pending')
+const envelopeKey = (id: string, peerId: string): string => id + SEPARATOR + peerId
+const timeKey = (entry: OutboxEntry): string => invertedTime(entry.createdAt) + SEPARATOR + entry.id
+/** The whole byTime index: every key starts with 12 hex digits. */
+const TIME_RANGE = { gte: '', lt: '~' }
+
+/**
+ * The outbox over `db`: entries with per-recipient state, one sealed envelope per
+ * (entry, recipient), an index of entries with pending recipients, and a time index.
+ *
+ * @example
+ * const outbox = createOutbox({ db, mailbox })
+ * await outbox.enqueue(entry, envelopes, { message, raw, dedupeKey })
+ * for (const entry of await outbox.pending()) { ... }
+ */
+export function createOutbox (components: OutboxComponents, init: OutboxInit = {}): Outbox {
+  const { db } = components
+  const writer = components.mailbox.writer
+  const onCorrupt = init.onCorrupt ?? writer.onCorrupt
+  const subs = db.sublevels.outbox
+  const entryKey = (id: string): string => `outbox/entry/${id}`
+
+  async function get (id: string): Promise<OutboxEntry | undefined> {
+    const text = await subs.entries.get(id)
+    return text === undefined ? undefined : decodeRecord(entryKey(id), text, isEntry, onCorrupt)
+  }
+
+  async function getMany (ids: string[]): Promise<OutboxEntry[]> {
+    if (ids.length === 0) return []
+    const texts = await subs.entries.getMany(ids)
+    const entries: OutboxEntry[] = []
+    texts.forEach((text, i) => {
+      const id = ids[i] ?? ''
+      if (text === undefined) {
+        onCorrupt?.(entryKey(id), new OutboxEntryNotFoundError(id))
+        return
+      }
+      const entry = decodeRecord(entryKey(id), text, isEntry, onCorrupt)
+      if (entry !== undefined) entries.push(entry)
+    })
+    return entries
+  }
+
+  return {
+    get,
+
+    async enqueue (entry, envelopes, sentCopy) {
+      assertId(entry.id)
+      assertFolder(sentCopy.message.folder)
+      for (const r of entry.recipients) {
+        if (!envelopes.has(r.peerId)) throw new MissingEnvelopeError(entry.id, r.peerId)
+      }
+      // The dedupe lock is the one Mailbox.add takes, so a Sent copy and an add of the same
+      // message cannot both pass the check; the entry lock keeps recipient updates out.
+      await writer.locks.run(`dedupe:${sentCopy.dedupeKey}`, async () => {
+        await writer.locks.run(`outbox:${entry.id}`, async () => {
+          // Enqueue again after a crash before the caller heard back: already done.
+          if (await subs.entries.get(entry.id) !== undefined) return
+          const existing = await db.sublevels.mailbox.dedupe.get(sentCopy.dedupeKey)
+          if (existing !== undefined) throw new DuplicateMessageError(sentCopy.dedupeKey, existing)
+
+          const ops: BatchOp[] = [
+            { type: 'put', sublevel: subs.entries, key: entry.id, value: JSON.stringify(entry) },
+            { type: 'put', sublevel: subs.byTime, key: timeKey(entry), value: entry.id }
+          ]
+          if (hasPending(entry)) ops.push({ type: 'put', sublevel: subs.pending, key: entry.id, value: '' })
+          for (const r of entry.recipients) {
+            const bytes = envelopes.get(r.peerId)
+            if (bytes !== undefined) ops.push({ type: 'put', sublevel: subs.envelopes, key: envelopeKey(entry.id, r.peerId), value: bytes })
+          }
+          const summary = { ...sentCopy.message, id: entry.id, size: sentCopy.raw.byteLength }
+          const sent = writer.addChange(summary, sentCopy.raw, sentCopy.dedupeKey)
+          await writer.commit({ ops: [...ops, ...sent.ops], deltas: sent.deltas })
+        })
+      })
+    },
+
+    async envelope (id, peerId) {
+      return plainBytes(await subs.envelopes.get(envelopeKey(id, peerId)))
+    },
+
+    async pending () {
+      const ids = await subs.pending.keys().all()
+      // The index is kept in the same batch as the entry, but filter anyway: it is cheap.
+      return (await getMany(ids)).filter(hasPending)
+    },
+
+    async list (options: ListOptions = {}): Promise<Page<OutboxEntry>> {
+      const limit = pageSize(options.limit)
+      const start = options.cursor === undefined ? { gte: TIME_RANGE.gte } : { gt: decodeCursor(options.cursor, TIME_RANGE) }
+      const rows = await subs.byTime.iterator({ ...start, lt: TIME_RANGE.lt, limit: limit + 1 }).all()
+      const pageRows = rows.slice(0, limit)
+      const items = await getMany(pageRows.map(([, id]) => id))
+      const last = pageRows[pageRows.length - 1]
+      return rows.length > limit && last !== undefined ? { items, next: encodeCursor(last[0]) } : { items }
+    },
+
+    async updateRecipient (id, peerId, change) {
+      // Concurrent updates of two recipients of one entry each rewrite the whole entry:
+      // run them one after the other so neither is lost.
+      return await writer.locks.run(`outbox:${id}`, async () => {
+        const text = await subs.entries.get(id)
+        if (text === undefined) throw new OutboxEntryNotFoundError(id)
+        const entry = decodeRecordOrThrow(entryKey(id), text, isEntry)
+        const index = entry.recipients.findIndex(r => r.peerId === peerId)
+        const recipient = entry.recipients[index]
+        if (recipient === undefined) throw new RecipientNotFoundError(id, peerId)
+
+        const next: RecipientState = { ...recipient }
+        for (const field of MUTABLE_FIELDS) {
+          if (!(field in change)) continue
+          const value = change[field]
+          if (value !== undefined) Object.assign(next, { [field]: value })
+          // `lastError: undefined` clears an optional field; required ones keep their value.
+          else if (field === 'lastError' || field === 'deliveredAt') delete next[field]
+        }
+        const updated: OutboxEntry = { ...entry, recipients: entry.recipients.map((r, i) => i === index ? next : r) }
+        const ops: BatchOp[] = [{ type: 'put', sublevel: subs.entries, key: id, value: JSON.stringify(updated) }]
+        ops.push(hasPending(updated)
+          ? { type: 'put', sublevel: subs.pending, key: id, value: '' }
+          : { type: 'del', sublevel: subs.pending, key: id })
+        await db.commit(ops)
+        return updated
+      })
+    }
+  }
+}

@@ -1,0 +1,63 @@
+import { strict as assert } from 'node:assert'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, it } from 'node:test'
+import { openHomeStore } from '../../storage/index.js'
+import type { ContactRecord, HomeStore } from '../../storage/index.js'
+
+function contact (name: string, peerId: string): ContactRecord {
+  return {
+    name,
+    peerId,
+    card: new Uint8Array([1, 2, 3, name.length]),
+    cardCreated: 1_700_000_000_000,
+    boxPublicKey: 'ab'.repeat(32),
+    addrs: ['/ip4/127.0.0.1/tcp/4001'],
+    homeServers: [],
+    pinnedAt: 1_700_000_000_000,
+    updatedAt: 1_700_000_000_000
+  }
+}
+
+describe('contacts', () => {
+  let dir: string
+  let store: HomeStore
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'peerpost-contacts-'))
+    store = await openHomeStore(join(dir, 'db'))
+  })
+  afterEach(async () => {
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('pins a contact, found by name and by PeerId', async () => {
+    const bob = contact('bob', '12D3KooWBob')
+    await store.contacts.add(bob)
+    assert.deepEqual(await store.contacts.get('bob'), bob)
+    assert.deepEqual(await store.contacts.getByPeerId('12D3KooWBob'), bob)
+    assert.equal(await store.contacts.get('carol'), undefined)
+    assert.equal(await store.contacts.getByPeerId('12D3KooWCarol'), undefined)
+  })
+
+  it('refuses a taken name or an already pinned PeerId', async () => {
+    await store.contacts.add(contact('bob', '12D3KooWBob'))
+    await assert.rejects(store.contacts.add(contact('bob', '12D3KooWOther')), { name: 'ContactExistsError' })
+    await assert.rejects(store.contacts.add(contact('robert', '12D3KooWBob')), { name: 'ContactExistsError' })
+    assert.deepEqual((await store.contacts.list()).map(c => c.name), ['bob'])
+  })
+
+  it('updates the same name and PeerId only, and removes both indexes', async () => {
+    await store.contacts.add(contact('bob', '12D3KooWBob'))
+    await store.contacts.update({ ...contact('bob', '12D3KooWBob'), addrs: ['/ip4/10.0.0.2/tcp/4001'] })
+    assert.deepEqual((await store.contacts.getByPeerId('12D3KooWBob'))?.addrs, ['/ip4/10.0.0.2/tcp/4001'])
+    await assert.rejects(store.contacts.update(contact('bob', '12D3KooWOther')), { name: 'ContactNotFoundError' })
+
+    await store.contacts.remove('bob')
+    assert.equal(await store.contacts.get('bob'), undefined)
+    assert.equal(await store.contacts.getByPeerId('12D3KooWBob'), undefined)
+    await assert.rejects(store.contacts.remove('bob'), { name: 'ContactNotFoundError' })
+    await store.contacts.add(contact('robert', '12D3KooWBob'))
+  })
+})

@@ -1,0 +1,82 @@
+import { strict as assert } from 'node:assert'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, it } from 'node:test'
+import { Level } from 'level'
+import { openDatabase, SCHEMA_VERSION } from '../../storage/index.js'
+import type { BatchOp, Database } from '../../storage/index.js'
+
+describe('database', () => {
+  let dir: string
+  const open: Database[] = []
+  beforeEach(async () => { dir = join(await mkdtemp(join(tmpdir(), 'peerpost-db-')), 'db') })
+  afterEach(async () => {
+    for (const db of open.splice(0)) await db.close()
+    await rm(join(dir, '..'), { recursive: true, force: true })
+  })
+  const openTracked = async (): Promise<Database> => {
+    const db = await openDatabase(dir)
+    open.push(db)
+    return db
+  }
+
+  it('records the schema version when it creates a database', async () => {
+    const db = await openTracked()
+    assert.equal(await db.schemaVersion(), SCHEMA_VERSION)
+    assert.equal(await db.sublevels.meta.get('schemaVersion'), String(SCHEMA_VERSION))
+  })
+
+  it('refuses a database written by a newer peerpost', async () => {
+    await (await openTracked()).close()
+    const raw = new Level<string, string>(dir)
+    await raw.sublevel('meta').put('schemaVersion', String(SCHEMA_VERSION + 1))
+    await raw.close()
+    await assert.rejects(openDatabase(dir), { name: 'SchemaVersionError' })
+    // The failed open released the lock: a raw open works again.
+    const again = new Level(dir)
+    await again.open()
+    await again.close()
+  })
+
+  it('refuses a second open of the same home with HomeLockedError', async () => {
+    await openTracked()
+    await assert.rejects(openDatabase(dir), { name: 'HomeLockedError' })
+  })
+
+  it('group-commits: 200 concurrent writers share a few synced batches, all durable', async () => {
+    const db = await openTracked()
+    const before = db.syncedBatches
+    const writes = Array.from({ length: 200 }, async (_, i) => {
+      const op: BatchOp = { type: 'put', sublevel: db.sublevels.meta, key: `k${i}`, value: `v${i}` }
+      await db.commit([op])
+    })
+    await Promise.all(writes)
+    const batches = db.syncedBatches - before
+    assert.ok(batches >= 1 && batches <= 5, `expected a handful of synced batches, got ${batches}`)
+    await db.close()
+    open.length = 0
+
+    const reopened = await openTracked()
+    const values = await reopened.sublevels.meta.getMany(Array.from({ length: 200 }, (_, i) => `k${i}`))
+    assert.deepEqual(values, Array.from({ length: 200 }, (_, i) => `v${i}`))
+  })
+
+  it('one caller with a bad batch does not fail the others that shared it', async () => {
+    const db = await openTracked()
+    const good = (i: number): BatchOp => ({ type: 'put', sublevel: db.sublevels.meta, key: `good${i}`, value: 'ok' })
+    // A null key is refused by level when the batch is written.
+    const bad = { type: 'put', sublevel: db.sublevels.meta, key: null, value: 'x' } as unknown as BatchOp
+    const first = db.commit([good(0)])
+    const results = await Promise.allSettled([db.commit([good(1)]), db.commit([bad]), db.commit([good(2)])])
+    await first
+    assert.deepEqual(results.map(r => r.status), ['fulfilled', 'rejected', 'fulfilled'])
+    assert.deepEqual(await db.sublevels.meta.getMany(['good0', 'good1', 'good2']), ['ok', 'ok', 'ok'])
+  })
+
+  it('refuses commits after close', async () => {
+    const db = await openDatabase(dir)
+    await db.close()
+    await assert.rejects(db.commit([]), { name: 'DatabaseClosedError' })
+  })
+})

@@ -1,0 +1,112 @@
+import { strict as assert } from 'node:assert'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, it } from 'node:test'
+import { newId, openHomeStore } from '../../storage/index.js'
+import type { HomeStore, NewMessage, OutboxEntry } from '../../storage/index.js'
+
+const T0 = 1_700_000_000_000
+const BOB = '12D3KooWBob'
+const CAROL = '12D3KooWCarol'
+
+function entry (n: number, recipients = [BOB, CAROL]): OutboxEntry {
+  return {
+    id: newId(T0 + n),
+    messageId: `<out${n}@alice>`,
+    subject: `outgoing ${n}`,
+    createdAt: T0 + n,
+    expiresAt: T0 + n + 86_400_000,
+    recipients: recipients.map(peerId => ({ peerId, address: peerId, state: 'pending', attempts: 0, nextAttemptAt: T0 + n, envelopeId: `env-${peerId}` }))
+  }
+}
+
+function sentCopy (n: number): { message: NewMessage, raw: Uint8Array, dedupeKey: string } {
+  const raw = new TextEncoder().encode(`Subject: outgoing ${n}\r\n\r\nhi\r\n`)
+  return {
+    message: { folder: 'sent', messageId: `<out${n}@alice>`, fromPeer: '12D3KooWAlice', from: 'alice', to: [BOB, CAROL], cc: [], subject: `outgoing ${n}`, date: T0 + n, receivedAt: T0 + n, unread: false, attachments: [], references: [], size: raw.byteLength },
+    raw,
+    dedupeKey: `12D3KooWAlice\n<out${n}@alice>`
+  }
+}
+
+const envelopes = (e: OutboxEntry): Map<string, Uint8Array> => new Map(e.recipients.map(r => [r.peerId, new TextEncoder().encode(`sealed for ${r.peerId}`)]))
+
+describe('outbox', () => {
+  let dir: string
+  let store: HomeStore
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'peerpost-outbox-'))
+    store = await openHomeStore(join(dir, 'db'))
+  })
+  afterEach(async () => {
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('enqueues the entry, its envelopes and the Sent copy in one synced batch', async () => {
+    const e = entry(1)
+    const before = store.db.syncedBatches
+    await store.outbox.enqueue(e, envelopes(e), sentCopy(1))
+    assert.equal(store.db.syncedBatches - before, 1)
+
+    assert.deepEqual(await store.outbox.get(e.id), e)
+    assert.deepEqual(new TextDecoder().decode(await store.outbox.envelope(e.id, CAROL)), `sealed for ${CAROL}`)
+    const sent = await store.mailbox.get(e.id)
+    assert.equal(sent?.folder, 'sent')
+    assert.equal(sent?.subject, 'outgoing 1')
+    assert.deepEqual(await store.mailbox.getRaw(e.id), sentCopy(1).raw)
+    assert.deepEqual(await store.mailbox.counts('sent'), { total: 1, unread: 0 })
+    assert.equal(await store.mailbox.hasDedupeKey(sentCopy(1).dedupeKey), e.id)
+
+    // Enqueueing the same entry again (a retry after a crash) changes nothing.
+    await store.outbox.enqueue(e, envelopes(e), sentCopy(1))
+    assert.deepEqual(await store.mailbox.counts('sent'), { total: 1, unread: 0 })
+  })
+
+  it('writes nothing when a recipient has no envelope', async () => {
+    const e = entry(1)
+    await assert.rejects(store.outbox.enqueue(e, new Map([[BOB, new Uint8Array(1)]]), sentCopy(1)), { name: 'MissingEnvelopeError' })
+    assert.equal(await store.outbox.get(e.id), undefined)
+    assert.equal(await store.mailbox.get(e.id), undefined)
+  })
+
+  it('pending() lists entries until their last recipient settles', async () => {
+    const a = entry(1)
+    const b = entry(2, [BOB])
+    await store.outbox.enqueue(a, envelopes(a), sentCopy(1))
+    await store.outbox.enqueue(b, envelopes(b), sentCopy(2))
+    assert.deepEqual((await store.outbox.pending()).map(e => e.id).sort(), [a.id, b.id].sort())
+
+    const done = await store.outbox.updateRecipient(b.id, BOB, { state: 'delivered', deliveredAt: T0 + 5, attempts: 1 })
+    assert.equal(done.recipients[0]?.state, 'delivered')
+    assert.deepEqual((await store.outbox.pending()).map(e => e.id), [a.id])
+    assert.deepEqual((await store.outbox.list()).items.map(e => e.id), [b.id, a.id])
+  })
+
+  it('keeps both of two concurrent recipient updates of one entry', async () => {
+    const e = entry(1)
+    await store.outbox.enqueue(e, envelopes(e), sentCopy(1))
+    await Promise.all([
+      store.outbox.updateRecipient(e.id, BOB, { state: 'delivered', deliveredAt: T0 + 10, attempts: 1 }),
+      store.outbox.updateRecipient(e.id, CAROL, { state: 'failed', lastError: 'unreachable', attempts: 3 })
+    ])
+    await store.close()
+    store = await openHomeStore(join(dir, 'db'))
+    const stored = await store.outbox.get(e.id)
+    assert.deepEqual(stored?.recipients.map(r => [r.peerId, r.state, r.attempts]), [[BOB, 'delivered', 1], [CAROL, 'failed', 3]])
+    assert.deepEqual(await store.outbox.pending(), [])
+    await assert.rejects(store.outbox.updateRecipient(e.id, '12D3KooWNobody', { attempts: 1 }), { name: 'RecipientNotFoundError' })
+    await assert.rejects(store.outbox.updateRecipient('ffff', BOB, { attempts: 1 }), { name: 'OutboxEntryNotFoundError' })
+  })
+
+  it('clears lastError when told to, keeps required fields', async () => {
+    const e = entry(1, [BOB])
+    await store.outbox.enqueue(e, envelopes(e), sentCopy(1))
+    await store.outbox.updateRecipient(e.id, BOB, { lastError: 'timeout', attempts: 1 })
+    const after = await store.outbox.updateRecipient(e.id, BOB, { state: 'delivered', lastError: undefined, attempts: undefined })
+    assert.equal(after.recipients[0]?.lastError, undefined)
+    assert.equal(after.recipients[0]?.attempts, 1)
+    assert.equal(after.recipients[0]?.state, 'delivered')
+  })
+})
