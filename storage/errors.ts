@@ -25,7 +25,7 @@ export class EmptyPassphraseError extends Error {
 export class WrongPassphraseError extends Error {
   override readonly name = 'WrongPassphraseError'
   constructor (readonly path: string) {
-    super(`the passphrase does not unlock the keystore ${path}: check the passphrase file (a trailing newline is removed, nothing else)`)
+    super(`wrong passphrase: it does not unlock the keystore ${path}; check the passphrase file (a trailing newline is removed, nothing else)`)
   }
 }
 

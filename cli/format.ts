@@ -1,0 +1,67 @@
+import type { ContactView, ReadResult, StatusView } from '../node/mail-service.js'
+import type { MessageSummary, OutboxEntry, RecipientState } from '../storage/types.js'
+
+/** Human-readable renderings of command results (the `--json` forms are the raw objects). */
+
+const short = (peerId: string): string => peerId.length > 16 ? `${peerId.slice(0, 8)}…${peerId.slice(-6)}` : peerId
+
+function when (ms: number, now: number): string {
+  const d = Math.round((ms - now) / 1000)
+  if (Math.abs(d) < 1) return 'now'
+  return d > 0 ? `in ${d}s` : `${-d}s ago`
+}
+
+export function formatRecipient (r: RecipientState, now: number): string {
+  switch (r.state) {
+    case 'delivered': return `${r.address}: delivered`
+    case 'failed': return `${r.address}: failed - ${r.lastError ?? 'unknown error'}`
+    default: {
+      const why = r.lastError != null ? ` (${r.lastError})` : ''
+      return `${r.address}: pending, attempt ${r.attempts + 1} ${when(r.nextAttemptAt, now)}${why}`
+    }
+  }
+}
+
+export function formatOutboxEntry (e: OutboxEntry, now: number): string {
+  const lines = [`${e.id}  ${e.subject === '' ? '(no subject)' : e.subject}  ${e.messageId}`]
+  for (const r of e.recipients) lines.push(`  ${formatRecipient(r, now)}`)
+  return lines.join('\n')
+}
+
+export function formatStatus (s: StatusView, now: number): string {
+  const lines = [`PeerId:  ${s.peerId}`, `Daemon:  ${s.running ? 'running' : 'not running'}`]
+  lines.push(`Addrs:   ${s.addrs.length === 0 ? '(none)' : s.addrs.join('\n         ')}`)
+  const pending = s.outbox.filter(e => e.recipients.some(r => r.state === 'pending'))
+  lines.push(`Outbox:  ${pending.length} message(s) pending, ${s.outbox.length} recent`)
+  for (const e of s.outbox) lines.push(formatOutboxEntry(e, now))
+  return lines.join('\n')
+}
+
+export function formatSummaryLine (m: MessageSummary): string {
+  const flag = m.unread ? 'N' : ' '
+  const att = m.attachments.length > 0 ? '@' : ' '
+  const date = new Date(m.date).toISOString().slice(0, 16).replace('T', ' ')
+  const subject = m.subject === '' ? '(no subject)' : m.subject
+  return `${m.id}  ${flag}${att} ${date}  ${m.from.slice(0, 40).padEnd(40)}  ${subject}${m.warning != null ? `  [!] ${m.warning}` : ''}`
+}
+
+export function formatMessage (m: ReadResult): string {
+  const lines: string[] = []
+  if (m.warning != null) lines.push(`WARNING: ${m.warning}`, '')
+  lines.push(`From:     ${m.from}`, `Verified: ${m.fromPeer}`, `To:       ${m.to.join(', ')}`)
+  if (m.cc.length > 0) lines.push(`Cc:       ${m.cc.join(', ')}`)
+  lines.push(`Date:     ${m.date}`, `Subject:  ${m.subject}`, `Folder:   ${m.folder}`, `Message-ID: ${m.messageId}`)
+  if (m.inReplyTo != null) lines.push(`In-Reply-To: ${m.inReplyTo}`)
+  lines.push('', m.text)
+  if (m.attachments.length > 0) {
+    lines.push('', 'Attachments:')
+    for (const a of m.attachments) lines.push(`  ${a.name}  ${a.type}  ${a.size} bytes  sha256 ${a.sha256.slice(0, 16)}…`)
+  }
+  return lines.join('\n')
+}
+
+export function formatContact (c: ContactView): string {
+  return `${c.name.padEnd(20)} ${c.peerId}  ${c.addrs.length} addr(s)`
+}
+
+export { short }

@@ -1,0 +1,31 @@
+import { controlMethods } from '../node/control/methods.js'
+import { NodeEvents } from '../node/events.js'
+import { openHome } from '../node/home.js'
+import { MailService } from '../node/mail-service.js'
+import type { HomeApi } from './api.js'
+
+/** The control methods served in-process on a home no daemon owns. */
+export async function openLocalService (home: string, passphrase?: Uint8Array): Promise<HomeApi> {
+  const opened = await openHome(home, passphrase)
+  const events = new NodeEvents()
+  const service = new MailService({
+    identity: opened.identity,
+    mailbox: opened.store.mailbox,
+    contacts: opened.store.contacts,
+    outbox: opened.store.outbox,
+    events,
+    config: opened.config,
+    now: Date.now
+  })
+  const methods = controlMethods(service)
+  return {
+    remote: false,
+    call: async <T>(method: string, params?: unknown): Promise<T> => {
+      const fn = methods[method]
+      if (fn == null) throw new Error(`unknown method ${method}`)
+      return await fn(params ?? {}) as T
+    },
+    subscribe: async listener => { events.subscribe(listener) },
+    close: async () => { await opened.close() }
+  }
+}

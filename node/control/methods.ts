@@ -1,0 +1,26 @@
+import type { ControlMethod } from './server.js'
+import type { MailService, SendRequest } from '../mail-service.js'
+import type { Folder } from '../../storage/types.js'
+
+/** How long `send --wait` waits at most, unless told otherwise. */
+export const DEFAULT_SEND_WAIT_MS = 60_000
+
+/** The control API: one entry per method; params are validated by the service. */
+export function controlMethods (service: MailService): Record<string, ControlMethod> {
+  return {
+    status: async () => service.status(),
+    card: async () => ({ card: service.cardText(), peerId: service.peerId, addrs: service.addrs() }),
+    'contacts.add': async (p: { card: string, as?: string }) => service.addContact(String(p.card ?? ''), p.as),
+    'contacts.list': async () => service.listContacts(),
+    send: async (p: { request: SendRequest, wait?: boolean, timeoutMs?: number }) => {
+      const sent = await service.send(p.request)
+      if (p.wait !== true) return { ...sent, entry: undefined }
+      const entry = await service.waitForOutcome(sent.id, p.timeoutMs ?? DEFAULT_SEND_WAIT_MS)
+      return { ...sent, entry }
+    },
+    list: async (p: { folder: Folder, limit?: number, cursor?: string }) => service.list(p.folder, p),
+    'outbox.list': async (p: { limit?: number, cursor?: string }) => service.listOutbox(p),
+    read: async (p: { id: string }) => service.read(String(p.id)),
+    'attachments.save': async (p: { id: string, dir: string }) => service.saveAttachments(String(p.id), String(p.dir))
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Errors of the mail node. One class per condition with a stable `name`; `retryable`
+ * tells a temporary failure (like SMTP 4xx) from a permanent one (5xx).
+ */
+
+export class UnknownRecipientError extends Error {
+  static readonly NAME = 'UnknownRecipientError'
+  override name = UnknownRecipientError.NAME
+  constructor (address: string) {
+    super(`unknown recipient "${address}": add their card first with \`peerpost contacts add CARD --as NAME\``)
+  }
+}
+
+export class NoRecipientsError extends Error {
+  static readonly NAME = 'NoRecipientsError'
+  override name = NoRecipientsError.NAME
+  constructor () { super('no recipients: give at least one --to') }
+}
+
+export class NoAddressesError extends Error {
+  static readonly NAME = 'NoAddressesError'
+  override name = NoAddressesError.NAME
+  readonly retryable = true
+  constructor (peerId: string) { super(`no known address for ${peerId}: their card carries none`) }
+}
+
+export class PeerUnreachableError extends Error {
+  static readonly NAME = 'PeerUnreachableError'
+  override name = PeerUnreachableError.NAME
+  readonly retryable = true
+}
+
+export class DeliveryTimeoutError extends Error {
+  static readonly NAME = 'DeliveryTimeoutError'
+  override name = DeliveryTimeoutError.NAME
+  readonly retryable = true
+}
+
+/** The recipient answered with a typed error. */
+export class DeliveryRejectedError extends Error {
+  static readonly NAME = 'DeliveryRejectedError'
+  override name = DeliveryRejectedError.NAME
+  constructor (readonly code: string, message: string, readonly retryable: boolean) {
+    super(`recipient refused the message (${code}): ${message}`)
+  }
+}
+
+/** The peer broke the protocol (wrong envelope id, bad receipt, stream ended early). */
+export class ProtocolViolationError extends Error {
+  static readonly NAME = 'ProtocolViolationError'
+  override name = ProtocolViolationError.NAME
+  readonly retryable = true
+}
+
+export class AttachmentTooLargeError extends Error {
+  static readonly NAME = 'AttachmentTooLargeError'
+  override name = AttachmentTooLargeError.NAME
+}
+
+export class IdentityMissingError extends Error {
+  static readonly NAME = 'IdentityMissingError'
+  override name = IdentityMissingError.NAME
+  constructor (home: string) { super(`no identity in ${home}: run \`peerpost init --home ${home}\` first`) }
+}
+
+export class OfflineError extends Error {
+  static readonly NAME = 'OfflineError'
+  override name = OfflineError.NAME
+  constructor (what: string) { super(`${what} needs the daemon: start it with \`peerpost daemon\``) }
+}
+
+/** True when an error says to try again later. */
+export function isRetryable (err: unknown): boolean {
+  if (err != null && typeof err === 'object' && 'retryable' in err) return (err as { retryable: unknown }).retryable === true
+  // Transport errors from libp2p (dial failures, resets, aborts) are temporary.
+  return true
+}
+
+/** The `name` of whatever was thrown ('' for non-errors); errors are told apart by name. */
+export function errorName (err: unknown): string {
+  return err instanceof Error ? err.name : ''
+}
+
+/** Whatever was thrown, as an Error (a string or other value is wrapped, not re-labelled). */
+export function asError (err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err))
+}
+
+/** The errno code of a system error, if it is one. */
+export function errnoCode (err: unknown): string | undefined {
+  return err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined
+}

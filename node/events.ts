@@ -1,0 +1,36 @@
+import type { Folder, RecipientStateName } from '../storage/types.js'
+
+/**
+ * Small typed events that carry ids; consumers re-read the store for details
+ * (style: "events carry ids, consumer re-reads").
+ */
+export interface NodeEventMap {
+  'mail:received': { id: string, folder: Folder, fromPeer: string }
+  'outbox:queued': { id: string }
+  'outbox:recipient': { id: string, peerId: string, state: RecipientStateName, error?: string }
+  'node:started': { peerId: string, addrs: string[] }
+}
+
+export type NodeEventName = keyof NodeEventMap
+export interface NodeEvent<K extends NodeEventName = NodeEventName> { type: K, data: NodeEventMap[K], at: number }
+
+type Listener = (event: NodeEvent) => void
+
+/** A synchronous fan-out bus; a listener that throws is isolated from the others. */
+export class NodeEvents {
+  private readonly listeners = new Set<Listener>()
+  constructor (private readonly now: () => number = Date.now) {}
+
+  emit<K extends NodeEventName>(type: K, data: NodeEventMap[K]): void {
+    const event: NodeEvent = { type, data, at: this.now() }
+    for (const listener of this.listeners) {
+      try { listener(event) } catch { /* a broken subscriber must not break the node */ }
+    }
+  }
+
+  /** Subscribe; returns the unsubscribe function. */
+  subscribe (listener: Listener): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
+  }
+}

@@ -1,0 +1,54 @@
+import { join } from 'node:path'
+import { loadNodeConfig } from './config.js'
+import { IdentityMissingError } from './errors.js'
+import { identityFromKeyMaterial } from './identity/index.js'
+import { createKeystore, openHomeStore } from '../storage/index.js'
+import type { NodeConfig } from './config.js'
+import type { Identity } from './identity/index.js'
+import type { HomeStore } from '../storage/index.js'
+
+/** Where things live in a home directory (design section 6). */
+export interface HomePaths {
+  home: string
+  keystore: string
+  config: string
+  db: string
+  blobs: string
+  controlSocket: string
+  log: string
+}
+
+export function homePaths (home: string): HomePaths {
+  return {
+    home,
+    keystore: join(home, 'keystore.json'),
+    config: join(home, 'config.json'),
+    db: join(home, 'db'),
+    blobs: join(home, 'blobs'),
+    controlSocket: join(home, 'control.sock'),
+    log: join(home, 'peerpost.log')
+  }
+}
+
+export interface OpenHome {
+  paths: HomePaths
+  identity: Identity
+  config: NodeConfig
+  store: HomeStore
+  close(): Promise<void>
+}
+
+/**
+ * Open a home for use by this process: the keystore (with its passphrase when sealed),
+ * the config and the database. Only one process may have it open (the database is locked).
+ */
+export async function openHome (home: string, passphrase?: Uint8Array): Promise<OpenHome> {
+  const paths = homePaths(home)
+  const keystore = createKeystore(paths.keystore)
+  if (!(await keystore.exists())) throw new IdentityMissingError(home)
+  const keys = await keystore.load(passphrase)
+  const identity = identityFromKeyMaterial(keys)
+  const config = await loadNodeConfig(paths.config)
+  const store = await openHomeStore(paths.db)
+  return { paths, identity, config, store, close: async () => { await store.close() } }
+}

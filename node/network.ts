@@ -1,0 +1,42 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import type { Identify } from '@libp2p/identify'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { Ping } from '@libp2p/ping'
+
+export type PeerpostLibp2p = Libp2p<{ identify: Identify, ping: Ping }>
+
+export interface NetworkInit {
+  privateKey: PrivateKey
+  listen: string[]
+  announce?: string[]
+  /** Yamux per-stream window; bounds what one stream can buffer in the receiver. */
+  maxStreamWindowSize?: number
+}
+
+/** New inbound connections per second per IP before libp2p refuses; the default of 5 is far too low for a mail node many peers deliver to. */
+export const INBOUND_CONNECTION_THRESHOLD = 100
+export const MAX_INCOMING_PENDING_CONNECTIONS = 100
+
+/**
+ * The libp2p node a peerpost daemon runs: TCP + Noise + Yamux, identify and ping.
+ * Protocols are registered on it by their own modules.
+ */
+export async function createNetwork (init: NetworkInit): Promise<PeerpostLibp2p> {
+  return createLibp2p({
+    privateKey: init.privateKey,
+    addresses: { listen: init.listen, announce: init.announce ?? [] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: {
+      inboundConnectionThreshold: INBOUND_CONNECTION_THRESHOLD,
+      maxIncomingPendingConnections: MAX_INCOMING_PENDING_CONNECTIONS
+    },
+    services: { identify: identify(), ping: ping() }
+  })
+}

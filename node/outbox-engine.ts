@@ -1,0 +1,203 @@
+import { isRetryable, NoAddressesError } from './errors.js'
+import type { NodeEvents } from './events.js'
+import type { DeliverOutcome, DeliverTarget, OutgoingEnvelope } from './protocol/deliver.js'
+import type { Contacts, Outbox, OutboxEntry, RecipientState } from '../storage/types.js'
+import type { Logger } from '@libp2p/interface'
+
+/** What the engine needs from the network: deliver envelopes to one peer. */
+export interface Deliverer {
+  deliver(target: DeliverTarget, envelopes: OutgoingEnvelope[], options?: { signal?: AbortSignal }): Promise<DeliverOutcome[]>
+}
+
+export interface OutboxEngineComponents {
+  outbox: Outbox
+  contacts: Contacts
+  deliverer: Deliverer
+  events: NodeEvents
+  log: Logger
+  now: () => number
+  /** In [0, 1); injected so tests can fix the jitter. */
+  random: () => number
+}
+
+export interface OutboxEngineInit {
+  retryBaseMs: number
+  retryMaxMs: number
+  /** Envelopes handed to one peer in one pipelined batch. */
+  batchSize?: number
+}
+
+export const DEFAULT_BATCH_SIZE = 256
+
+/**
+ * Retry delay after `attempts` failures: exponential from `base`, capped at `max`, with
+ * ±20% jitter so many senders do not retry in lockstep.
+ */
+export function backoffDelay (attempts: number, base: number, max: number, random: () => number): number {
+  const exp = Math.min(max, base * 2 ** Math.max(0, attempts - 1))
+  return Math.round(exp * (0.8 + 0.4 * random()))
+}
+
+const hexToBytes = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'))
+
+/**
+ * The delivery engine: a durable queue like an MTA's. Per recipient it tries at the
+ * recorded next-attempt time, marks delivered only on a valid receipt, backs off with
+ * jitter on temporary failures, and gives up (tells the sender) on a permanent failure
+ * or when the message's lifetime ends. All state is in the Outbox store; this holds only
+ * a schedule that is rebuilt from it on start.
+ */
+export class OutboxEngine {
+  /** peerId -> entryId -> next attempt (ms). */
+  private readonly due = new Map<string, Map<string, number>>()
+  private readonly busy = new Set<string>()
+  private timer: NodeJS.Timeout | undefined
+  private running = false
+  private readonly batchSize: number
+  private readonly abort = new AbortController()
+  private readonly inFlight = new Set<Promise<void>>()
+
+  constructor (private readonly components: OutboxEngineComponents, private readonly init: OutboxEngineInit) {
+    this.batchSize = init.batchSize ?? DEFAULT_BATCH_SIZE
+  }
+
+  async start (): Promise<void> {
+    this.running = true
+    for (const entry of await this.components.outbox.pending()) this.track(entry)
+    this.reschedule()
+  }
+
+  async stop (): Promise<void> {
+    this.running = false
+    if (this.timer != null) clearTimeout(this.timer)
+    this.abort.abort()
+    await Promise.allSettled([...this.inFlight])
+  }
+
+  /** Add a newly queued entry and try it now. */
+  add (entry: OutboxEntry): void {
+    this.track(entry)
+    this.reschedule()
+  }
+
+  /** Try every pending recipient on `peerId` now (e.g. it just connected), or everyone. */
+  kick (peerId?: string): void {
+    const now = this.components.now()
+    for (const [peer, entries] of this.due) {
+      if (peerId != null && peer !== peerId) continue
+      for (const id of entries.keys()) entries.set(id, now)
+    }
+    this.reschedule()
+  }
+
+  private track (entry: OutboxEntry): void {
+    for (const r of entry.recipients) {
+      if (r.state !== 'pending') continue
+      let entries = this.due.get(r.peerId)
+      if (entries == null) { entries = new Map(); this.due.set(r.peerId, entries) }
+      entries.set(entry.id, r.nextAttemptAt)
+    }
+  }
+
+  private reschedule (): void {
+    if (!this.running) return
+    if (this.timer != null) clearTimeout(this.timer)
+    this.timer = undefined
+    const now = this.components.now()
+    let earliest = Infinity
+    for (const [peer, entries] of this.due) {
+      if (this.busy.has(peer)) continue
+      let peerEarliest = Infinity
+      for (const at of entries.values()) peerEarliest = Math.min(peerEarliest, at)
+      if (peerEarliest <= now) this.runPeer(peer)
+      else earliest = Math.min(earliest, peerEarliest)
+    }
+    if (earliest !== Infinity) {
+      // Timers beyond ~24 days overflow; the cap keeps the loop bounded anyway.
+      const delay = Math.min(Math.max(0, earliest - now), 2 ** 31 - 1)
+      this.timer = setTimeout(() => { this.reschedule() }, delay)
+      this.timer.unref()
+    }
+  }
+
+  private runPeer (peerId: string): void {
+    this.busy.add(peerId)
+    const task = this.deliverDue(peerId)
+      .catch(err => { this.components.log.error('outbox run for %s failed - %e', peerId, err) })
+      .finally(() => {
+        this.busy.delete(peerId)
+        this.inFlight.delete(task)
+        this.reschedule()
+      })
+    this.inFlight.add(task)
+  }
+
+  /** Deliver everything due for one peer, in batches, until nothing is due. */
+  private async deliverDue (peerId: string): Promise<void> {
+    const { outbox, contacts, deliverer, now } = this.components
+    while (this.running) {
+      const entries = this.due.get(peerId)
+      if (entries == null || entries.size === 0) { this.due.delete(peerId); return }
+      const t = now()
+      const dueIds = [...entries].filter(([, at]) => at <= t).slice(0, this.batchSize).map(([id]) => id)
+      if (dueIds.length === 0) return
+
+      const batch: Array<{ entry: OutboxEntry, recipient: RecipientState, envelope: OutgoingEnvelope }> = []
+      for (const id of dueIds) {
+        const entry = await outbox.get(id)
+        const recipient = entry?.recipients.find(r => r.peerId === peerId)
+        const bytes = entry == null ? undefined : await outbox.envelope(id, peerId)
+        if (entry == null || recipient == null || recipient.state !== 'pending' || bytes == null) {
+          entries.delete(id)
+          continue
+        }
+        if (t >= entry.expiresAt) {
+          await this.settle(entry.id, peerId, { state: 'failed', lastError: `gave up after ${recipient.attempts} attempts: ${recipient.lastError ?? 'never reachable'}` })
+          continue
+        }
+        batch.push({ entry, recipient, envelope: { envelopeId: hexToBytes(recipient.envelopeId), bytes } })
+      }
+      if (batch.length === 0) continue
+
+      const contact = await contacts.getByPeerId(peerId)
+      const target: DeliverTarget = { peerId, addrs: contact?.addrs ?? [] }
+      let outcomes: DeliverOutcome[]
+      if (target.addrs.length === 0 && contact == null) {
+        const err = new NoAddressesError(peerId)
+        outcomes = batch.map(b => ({ ok: false, envelopeId: b.envelope.envelopeId, error: err }))
+      } else {
+        outcomes = await deliverer.deliver(target, batch.map(b => b.envelope), { signal: this.abort.signal })
+      }
+      if (!this.running) return
+
+      await Promise.all(batch.map(async ({ entry, recipient }, i) => {
+        const outcome = outcomes[i]
+        if (outcome == null) return
+        if (outcome.ok) {
+          await this.settle(entry.id, peerId, { state: 'delivered', deliveredAt: now(), attempts: recipient.attempts + 1, lastError: undefined })
+          return
+        }
+        const attempts = recipient.attempts + 1
+        const message = outcome.error.message
+        if (!isRetryable(outcome.error)) {
+          await this.settle(entry.id, peerId, { state: 'failed', attempts, lastError: message })
+          return
+        }
+        const next = now() + backoffDelay(attempts, this.init.retryBaseMs, this.init.retryMaxMs, this.components.random)
+        await outbox.updateRecipient(entry.id, peerId, { attempts, nextAttemptAt: next, lastError: message })
+        entries.set(entry.id, next)
+        this.components.events.emit('outbox:recipient', { id: entry.id, peerId, state: 'pending', error: message })
+      }))
+      // Anything that failed is now scheduled in the future; loop picks up only what is due.
+      if (outcomes.some(o => !o.ok)) return
+    }
+  }
+
+  private async settle (id: string, peerId: string, change: Partial<RecipientState>): Promise<void> {
+    await this.components.outbox.updateRecipient(id, peerId, change)
+    this.due.get(peerId)?.delete(id)
+    const event: { id: string, peerId: string, state: RecipientState['state'], error?: string } = { id, peerId, state: change.state ?? 'pending' }
+    if (change.lastError != null) event.error = change.lastError
+    this.components.events.emit('outbox:recipient', event)
+  }
+}

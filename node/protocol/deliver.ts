@@ -1,0 +1,256 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { lpStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import { asError, DeliveryRejectedError, DeliveryTimeoutError, errorName, ProtocolViolationError } from '../errors.js'
+import { deliverError, deliverErrorFor } from './deliver-errors.js'
+import { DeliverErrorCode, DeliverRequest, DeliverResponse } from './peerpost.js'
+import type { Connection, Logger, Stream } from '@libp2p/interface'
+import type { PeerpostLibp2p } from '../network.js'
+import type { Receipt } from './peerpost.js'
+
+export const DELIVER_PROTOCOL = '/peerpost/deliver/1.0.0'
+/** Streams one peer may have open on this protocol at once. */
+export const DELIVER_MAX_INBOUND_STREAMS = 32
+/** Requests a sender may have in flight on one stream; the receiver works on them concurrently. */
+export const DELIVER_WINDOW = 32
+/** A stream that sends nothing for this long is closed. */
+export const DELIVER_IDLE_TIMEOUT_MS = 60_000
+/** A response must arrive within this long after the request is written. */
+export const DELIVER_RESPONSE_TIMEOUT_MS = 30_000
+/** Responses are small: a receipt or an error. */
+export const DELIVER_MAX_RESPONSE_BYTES = 16 * 1024
+/** What lpStream throws for a frame over its bounds. */
+const OVERSIZE_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'StreamBufferError'])
+/** Framing and protobuf overhead around one envelope. */
+const REQUEST_OVERHEAD_BYTES = 64
+
+/** Stores one received envelope durably and returns its signed receipt; throws a typed error to refuse it. */
+export type EnvelopeHandler = (envelopeBytes: Uint8Array, remotePeer: string) => Promise<Receipt>
+
+/** Checks a receipt for the envelope it answers; throws to reject it. */
+export type ReceiptVerifier = (receipt: Receipt, expectedSigner: string, envelopeId: Uint8Array, envelopeBytes: Uint8Array) => void
+
+export interface DeliverTarget {
+  peerId: string
+  /** Addresses to try when there is no open connection. */
+  addrs: string[]
+}
+
+export interface OutgoingEnvelope {
+  envelopeId: Uint8Array
+  bytes: Uint8Array
+}
+
+export type DeliverOutcome =
+  | { ok: true, envelopeId: Uint8Array, receipt: Receipt }
+  | { ok: false, envelopeId: Uint8Array, error: Error }
+
+export interface DeliverInit {
+  maxEnvelopeBytes: number
+  idleTimeoutMs?: number
+  responseTimeoutMs?: number
+  dialTimeoutMs?: number
+  window?: number
+}
+
+export interface DeliverComponents {
+  libp2p: PeerpostLibp2p
+  log: Logger
+  /** Receiving side; absent on a node that only sends. */
+  handler?: EnvelopeHandler
+  verifyReceipt: ReceiptVerifier
+}
+
+/**
+ * `/peerpost/deliver/1.0.0`: a sender hands sealed envelopes to an online recipient and
+ * gets a signed receipt for each, or a typed error. Requests are pipelined on one stream
+ * (up to `window` in flight) and answered in order.
+ */
+export class DeliverProtocol {
+  private readonly maxFrame: number
+  private readonly idleTimeoutMs: number
+  private readonly responseTimeoutMs: number
+  private readonly dialTimeoutMs: number
+  private readonly window: number
+
+  constructor (private readonly components: DeliverComponents, init: DeliverInit) {
+    this.maxFrame = init.maxEnvelopeBytes + REQUEST_OVERHEAD_BYTES
+    this.idleTimeoutMs = init.idleTimeoutMs ?? DELIVER_IDLE_TIMEOUT_MS
+    this.responseTimeoutMs = init.responseTimeoutMs ?? DELIVER_RESPONSE_TIMEOUT_MS
+    this.dialTimeoutMs = init.dialTimeoutMs ?? 5_000
+    this.window = init.window ?? DELIVER_WINDOW
+  }
+
+  async start (): Promise<void> {
+    if (this.components.handler == null) return
+    await this.components.libp2p.handle(DELIVER_PROTOCOL, (stream, connection) => {
+      this.serve(stream, connection).catch(err => {
+        this.components.log.error('deliver stream from %p failed - %e', connection.remotePeer, err)
+        stream.abort(err)
+      })
+    }, { maxInboundStreams: DELIVER_MAX_INBOUND_STREAMS, runOnLimitedConnection: true })
+  }
+
+  async stop (): Promise<void> {
+    if (this.components.handler == null) return
+    await this.components.libp2p.unhandle(DELIVER_PROTOCOL)
+  }
+
+  private async serve (stream: Stream, connection: Connection): Promise<void> {
+    const handler = this.components.handler
+    if (handler == null) return
+    const remote = connection.remotePeer.toString()
+    const log = this.components.log
+    const lp = lpStream(stream, { maxDataLength: this.maxFrame, maxBufferSize: this.maxFrame + 16 })
+
+    // Responses go out in request order; `inFlight` bounds how many requests are being
+    // worked on so one peer cannot make us buffer without limit.
+    const responses: Array<Promise<DeliverResponse>> = []
+    let inFlight = 0
+    let wake: (() => void) | undefined
+    let readerDone = false
+
+    const writer = (async () => {
+      while (true) {
+        const next = responses.shift()
+        if (next == null) {
+          if (readerDone) return
+          await new Promise<void>(resolve => { wake = resolve })
+          wake = undefined
+          continue
+        }
+        const response = await next
+        inFlight--
+        wake?.()
+        await lp.write(DeliverResponse.encode(response), { signal: AbortSignal.timeout(this.responseTimeoutMs) })
+      }
+    })()
+
+    const push = (response: Promise<DeliverResponse>): void => {
+      inFlight++
+      responses.push(response)
+      wake?.()
+    }
+
+    try {
+      while (true) {
+        while (inFlight >= this.window) {
+          await new Promise<void>(resolve => { wake = resolve })
+          wake = undefined
+        }
+        let frame: Uint8Array
+        try {
+          frame = (await lp.read({ signal: AbortSignal.timeout(this.idleTimeoutMs) })).subarray()
+        } catch (err) {
+          if (OVERSIZE_ERRORS.has(errorName(err))) {
+            push(Promise.resolve({ envelopeId: new Uint8Array(0), error: deliverError(DeliverErrorCode.TOO_LARGE, `frame larger than ${this.maxFrame} bytes`) }))
+            log('deliver from %p: oversized frame', connection.remotePeer)
+          }
+          // End of requests, a truncated frame, a stalled peer or a reset: stop reading.
+          break
+        }
+        let request: DeliverRequest
+        try {
+          request = DeliverRequest.decode(frame)
+        } catch {
+          push(Promise.resolve({ envelopeId: new Uint8Array(0), error: deliverError(DeliverErrorCode.MALFORMED, 'request did not decode') }))
+          break
+        }
+        const envelopeBytes = request.envelope
+        push(handler(envelopeBytes, remote).then(
+          receipt => ({ envelopeId: receipt.envelopeId, receipt }),
+          (err: unknown) => {
+            const error = deliverErrorFor(err)
+            if (error.code === DeliverErrorCode.INTERNAL) log.error('deliver from %s failed - %e', remote, err)
+            return { envelopeId: new Uint8Array(0), error }
+          }
+        ))
+      }
+    } finally {
+      readerDone = true
+      wake?.()
+    }
+    await writer
+    await stream.close({ signal: AbortSignal.timeout(this.responseTimeoutMs) }).catch(() => { stream.abort(new Error('close timed out')) })
+  }
+
+  /**
+   * Deliver envelopes to one peer over one stream, pipelined. Resolves to one outcome per
+   * envelope, in order; never rejects for a per-envelope failure.
+   */
+  async deliver (target: DeliverTarget, envelopes: OutgoingEnvelope[], options: { signal?: AbortSignal } = {}): Promise<DeliverOutcome[]> {
+    const outcomes: DeliverOutcome[] = []
+    const failRest = (err: Error): DeliverOutcome[] => {
+      for (let i = outcomes.length; i < envelopes.length; i++) outcomes.push({ ok: false, envelopeId: envelopes[i]!.envelopeId, error: err })
+      return outcomes
+    }
+    let stream: Stream
+    try {
+      stream = await this.openStream(target, options.signal)
+    } catch (err) {
+      return failRest(asError(err))
+    }
+    const lp = lpStream(stream, { maxDataLength: DELIVER_MAX_RESPONSE_BYTES, maxBufferSize: DELIVER_MAX_RESPONSE_BYTES * this.window })
+    let written = 0
+    let writeError: Error | undefined
+    let wake: (() => void) | undefined
+    const writer = (async () => {
+      try {
+        for (const envelope of envelopes) {
+          while (written - outcomes.length >= this.window) {
+            await new Promise<void>(resolve => { wake = resolve })
+            wake = undefined
+          }
+          await lp.write(DeliverRequest.encode({ envelope: envelope.bytes as Uint8Array<ArrayBuffer> }), { signal: options.signal })
+          written++
+        }
+        await stream.close({ signal: options.signal })
+      } catch (err) {
+        writeError = asError(err)
+      }
+    })()
+    try {
+      while (outcomes.length < envelopes.length) {
+        const envelope = envelopes[outcomes.length]!
+        const signal = options.signal == null ? AbortSignal.timeout(this.responseTimeoutMs) : AbortSignal.any([options.signal, AbortSignal.timeout(this.responseTimeoutMs)])
+        let frame: Uint8Array
+        try {
+          frame = (await lp.read({ signal })).subarray()
+        } catch (err) {
+          if (errorName(err) === 'TimeoutError' || errorName(err) === 'AbortError') throw new DeliveryTimeoutError(`no answer from ${target.peerId} within ${this.responseTimeoutMs} ms`)
+          throw writeError ?? err
+        }
+        const response = DeliverResponse.decode(frame)
+        if (response.error != null) {
+          const { code, message, retryable } = response.error
+          outcomes.push({ ok: false, envelopeId: envelope.envelopeId, error: new DeliveryRejectedError(code, message, retryable) })
+          // The receiver closes the stream after an error reply: the rest go on a new stream.
+          if (outcomes.length < envelopes.length) throw new ProtocolViolationError('stream closed after an error reply')
+          break
+        }
+        if (response.receipt == null) throw new ProtocolViolationError(`${target.peerId} answered with neither a receipt nor an error`)
+        this.components.verifyReceipt(response.receipt, target.peerId, envelope.envelopeId, envelope.bytes)
+        outcomes.push({ ok: true, envelopeId: envelope.envelopeId, receipt: response.receipt })
+        wake?.()
+      }
+    } catch (err) {
+      stream.abort(asError(err))
+      wake?.()
+      await writer
+      return failRest(asError(err))
+    }
+    await writer
+    return outcomes
+  }
+
+  private async openStream (target: DeliverTarget, signal?: AbortSignal): Promise<Stream> {
+    const { libp2p } = this.components
+    const peerId = peerIdFromString(target.peerId)
+    const dialSignal = signal == null ? AbortSignal.timeout(this.dialTimeoutMs) : AbortSignal.any([signal, AbortSignal.timeout(this.dialTimeoutMs)])
+    if (libp2p.getConnections(peerId).length === 0 && target.addrs.length > 0) {
+      const addrs = target.addrs.map(a => multiaddr(a))
+      await libp2p.peerStore.merge(peerId, { multiaddrs: addrs })
+    }
+    return libp2p.dialProtocol(peerId, DELIVER_PROTOCOL, { signal: dialSignal, runOnLimitedConnection: true })
+  }
+}

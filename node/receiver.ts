@@ -1,0 +1,108 @@
+import { openEnvelope, sha256, signReceipt } from './crypto/index.js'
+import { parseMessage, peerIdFromAddress } from './mime/index.js'
+import type { NodeEvents } from './events.js'
+import type { VerifiedCard } from './identity/index.js'
+import type { Identity } from './identity/index.js'
+import type { ParsedMessage } from './mime/index.js'
+import type { Receipt } from './protocol/peerpost.js'
+import type { Contacts, Folder, Mailbox, NewMessage } from '../storage/types.js'
+import type { Logger } from '@libp2p/interface'
+
+export interface ReceiverComponents {
+  identity: Identity
+  mailbox: Mailbox
+  contacts: Contacts
+  events: NodeEvents
+  log: Logger
+  now: () => number
+}
+
+export interface ReceiverInit {
+  maxMimeBytes: number
+}
+
+export interface Placement {
+  folder: Folder
+  warning?: string
+}
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+
+/**
+ * The inbox side: opens a sealed envelope addressed to this node, decides its folder,
+ * stores it once (durably) and signs the receipt. Whatever the envelope holds, it either
+ * lands whole or throws a typed error and nothing is stored.
+ */
+export class Receiver {
+  constructor (private readonly components: ReceiverComponents, private readonly init: ReceiverInit) {}
+
+  /** Store one sealed envelope; resolves to the receipt only once the message is durable. */
+  async receive (envelopeBytes: Uint8Array): Promise<Receipt> {
+    const { identity, mailbox, events, now } = this.components
+    const opened = openEnvelope(envelopeBytes, identity, { maxMimeBytes: this.init.maxMimeBytes })
+    const parsed = await parseMessage(opened.mime, { maxBytes: this.init.maxMimeBytes })
+    const sender = opened.sender
+    // The dedupe key includes the verified sender, so nobody can suppress another
+    // sender's mail by reusing its Message-ID (design section 3).
+    const dedupeKey = `${sender.peerId}\n${parsed.messageId !== '' ? parsed.messageId : hex(sha256(opened.mime))}`
+    const existing = await mailbox.hasDedupeKey(dedupeKey)
+    if (existing == null) {
+      const placement = await this.place(sender, parsed)
+      const message = toNewMessage(parsed, opened.mime.byteLength, sender.peerId, placement, now())
+      const { id, duplicate } = await mailbox.add(message, opened.mime, dedupeKey)
+      if (!duplicate) {
+        this.components.log('stored %s from %s in %s', parsed.messageId, sender.peerId, placement.folder)
+        events.emit('mail:received', { id, folder: placement.folder, fromPeer: sender.peerId })
+      }
+    }
+    return signReceipt(identity, { envelopeId: opened.envelopeId, envelopeSha256: sha256(envelopeBytes), now: now() })
+  }
+
+  /**
+   * Where a message belongs. A contact's mail goes to the inbox; a stranger's to requests;
+   * mail that claims a contact's address but is signed by another key, or a contact's
+   * card with a different encryption key than the pinned one, to quarantine with a warning.
+   */
+  async place (sender: VerifiedCard, parsed: ParsedMessage): Promise<Placement> {
+    const { contacts, now } = this.components
+    const claimed = peerIdFromAddress(parsed.from)
+    if (claimed != null && claimed !== sender.peerId) {
+      const impersonated = await contacts.getByPeerId(claimed)
+      if (impersonated != null) {
+        return { folder: 'quarantine', warning: `claims to be from your contact ${impersonated.name} but is signed by another key (${sender.peerId})` }
+      }
+      return { folder: 'requests', warning: `the From header names ${claimed} but the message is signed by ${sender.peerId}` }
+    }
+    const contact = await contacts.getByPeerId(sender.peerId)
+    if (contact == null) return { folder: 'requests' }
+    if (contact.boxPublicKey !== hex(sender.boxPublicKey)) {
+      return { folder: 'quarantine', warning: `KEY CHANGED: ${contact.name}'s card now has a different encryption key than the one you pinned; compare fingerprints before trusting it` }
+    }
+    if (sender.created > contact.cardCreated) {
+      // Same keys, newer card: learn the new addresses and home servers.
+      await contacts.update({ ...contact, card: sender.encoded, cardCreated: sender.created, addrs: sender.addrs, homeServers: sender.homeServers, updatedAt: now() })
+    }
+    return { folder: 'inbox' }
+  }
+}
+
+export function toNewMessage (parsed: ParsedMessage, size: number, fromPeer: string, placement: Placement, receivedAt: number): NewMessage {
+  const message: NewMessage = {
+    folder: placement.folder,
+    messageId: parsed.messageId,
+    fromPeer,
+    from: parsed.from,
+    to: parsed.to,
+    cc: parsed.cc,
+    subject: parsed.subject,
+    date: parsed.date !== 0 ? parsed.date : receivedAt,
+    receivedAt,
+    unread: true,
+    attachments: parsed.attachments.map(a => ({ name: a.name, type: a.type, size: a.size, sha256: a.sha256 })),
+    references: parsed.references,
+    size
+  }
+  if (parsed.inReplyTo != null) message.inReplyTo = parsed.inReplyTo
+  if (placement.warning != null) message.warning = placement.warning
+  return message
+}

@@ -1,0 +1,178 @@
+import { execFile, spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ControlClient } from '../../node/control/client.js'
+import type { NodeEvent } from '../../node/events.js'
+import type { ChildProcess } from 'node:child_process'
+
+/** The built `peerpost` command, run with the same Node as the tests. */
+export const BIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url))
+
+export interface RunResult { code: number, stdout: string, stderr: string }
+
+/** Run `peerpost --home HOME ...args` and collect its output (never throws on exit code). */
+export async function run (home: string, args: string[], options: { timeoutMs?: number, env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  return await new Promise(resolve => {
+    execFile(process.execPath, [BIN, '--home', home, ...args], { timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...options.env } }, (err, stdout, stderr) => {
+      const code = err == null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+/** Run a command with --json that must succeed; returns its parsed output. */
+export async function runJson<T = any> (home: string, args: string[]): Promise<T> {
+  const r = await run(home, ['--json', ...args])
+  if (r.code !== 0) throw new Error(`peerpost ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`)
+  return JSON.parse(r.stdout) as T
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (for a daemon that must come back on the same address). */
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address != null ? address.port : 0
+      server.close(() => { resolve(port) })
+    })
+  })
+}
+
+export async function tempDir (prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `peerpost-${prefix}-`))
+}
+
+/** Resolve when `promise` does, or reject after `ms` with `what` in the message. */
+export async function deadline<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`timed out after ${ms} ms waiting for ${what}`)) }, ms) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+export interface DaemonProcess {
+  peerId: string
+  addrs: string[]
+  proc: ChildProcess
+  /** SIGTERM and wait for a clean exit. */
+  stop(): Promise<number | null>
+  /** SIGKILL (crash) and wait until the process is gone. */
+  kill(): Promise<void>
+}
+
+/** Start `peerpost daemon` for a home on 127.0.0.1 and wait (with a deadline) until it says it is ready. */
+export async function startDaemon (home: string, options: { port?: number, timeoutMs?: number } = {}): Promise<DaemonProcess> {
+  const listen = `/ip4/127.0.0.1/tcp/${options.port ?? 0}`
+  const proc = spawn(process.execPath, [BIN, '--home', home, '--json', 'daemon', '--listen', listen], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
+  const exited = new Promise<number | null>(resolve => { proc.once('exit', code => { resolve(code) }) })
+  const ready = new Promise<{ peerId: string, addrs: string[] }>((resolve, reject) => {
+    let buf = ''
+    proc.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString()
+      const nl = buf.indexOf('\n')
+      if (nl !== -1) {
+        try { resolve(JSON.parse(buf.slice(0, nl))) } catch (err) { reject(err) }
+      }
+    })
+    void exited.then(code => { reject(new Error(`daemon exited (${code}) before ready: ${stderr.trim()}`)) })
+  })
+  const info = await deadline(ready, options.timeoutMs ?? 20_000, `daemon of ${home}`)
+  return {
+    ...info,
+    proc,
+    stop: async () => {
+      if (proc.exitCode != null || proc.signalCode != null) return proc.exitCode
+      proc.kill('SIGTERM')
+      return deadline(exited, 15_000, 'daemon to stop')
+    },
+    kill: async () => {
+      if (proc.exitCode != null || proc.signalCode != null) return
+      proc.kill('SIGKILL')
+      await deadline(exited, 10_000, 'daemon to die')
+    }
+  }
+}
+
+export interface User {
+  name: string
+  home: string
+  peerId: string
+  daemon?: DaemonProcess
+  port: number
+}
+
+/** A user with a fresh home and identity, and a port reserved for their daemon. */
+export async function makeUser (name: string, options: { config?: unknown } = {}): Promise<User> {
+  const home = await tempDir(name)
+  const r = await runJson<{ peerId: string }>(home, ['init', '--name', name])
+  if (options.config != null) {
+    const { writeFile } = await import('node:fs/promises')
+    await writeFile(join(home, 'config.json'), JSON.stringify(options.config))
+  }
+  return { name, home, peerId: r.peerId, port: await freePort() }
+}
+
+export async function online (user: User): Promise<DaemonProcess> {
+  user.daemon = await startDaemon(user.home, { port: user.port })
+  return user.daemon
+}
+
+/** Make each user a contact of every other one (cards exchanged while their daemons run, so they carry addresses). */
+export async function introduce (users: User[]): Promise<void> {
+  const cards = new Map<string, string>()
+  for (const u of users) {
+    const card = await runJson<{ card: string }>(u.home, ['card'])
+    cards.set(u.name, card.card)
+  }
+  for (const u of users) {
+    for (const other of users) {
+      if (other === u) continue
+      await runJson(u.home, ['contacts', 'add', cards.get(other.name)!, '--as', other.name])
+    }
+  }
+}
+
+/** The card of a user whose daemon is not running yet, with the address their daemon will take. */
+export function cardAddrs (user: User): string[] {
+  return [`/ip4/127.0.0.1/tcp/${user.port}/p2p/${user.peerId}`]
+}
+
+/**
+ * Wait until `check` holds, re-checking on every event from the home's daemon (and once at
+ * the start); fails after `ms`. No fixed sleeps: progress is driven by the daemon's events.
+ */
+export async function waitUntil<T> (home: string, check: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
+  const client = await ControlClient.connect(home)
+  try {
+    return await deadline(new Promise<T>((resolve, reject) => {
+      let checking = false
+      let again = false
+      const attempt = (): void => {
+        if (checking) { again = true; return }
+        checking = true
+        check().then(v => {
+          checking = false
+          if (v !== undefined && v !== false) resolve(v)
+          else if (again) { again = false; attempt() }
+        }, reject)
+      }
+      client.subscribe((_e: NodeEvent) => { attempt() }).then(attempt, reject)
+    }), ms, what)
+  } finally {
+    client.close()
+  }
+}
+
+export async function cleanup (users: User[]): Promise<void> {
+  for (const u of users) await u.daemon?.kill().catch(() => {})
+  for (const u of users) await rm(u.home, { recursive: true, force: true })
+}
