@@ -1,0 +1,251 @@
+/**
+ * Reads a received RFC 5322 message into the fields peerpost shows and stores. The bytes
+ * come from a peer, so limits are enforced before parsing (size, header block, tree shape;
+ * see structure.ts) and while parsing (mailsplit's own node and header caps, our attachment
+ * count), and every parser failure surfaces as a typed error.
+ */
+
+import { createHash } from 'node:crypto'
+import { MailParser } from 'mailparser'
+import type { AddressObject, AttachmentStream, HeaderLines, MessageText } from 'mailparser'
+import { detectExtension } from 'nodemailer/lib/mime-funcs'
+import { formatMailbox } from './address.js'
+import {
+  AttachmentReadError,
+  MalformedMimeError,
+  MimeHeaderTooLargeError,
+  MimeTooLargeError,
+  MimeTooManyPartsError,
+  MissingMessageIdError
+} from './errors.js'
+import { resolveLimits } from './limits.js'
+import type { MimeLimits } from './limits.js'
+import { checkHeaderBlock, checkStructure } from './structure.js'
+
+export interface ParsedAttachment {
+  /** As the sender named it (unsanitized: use `sanitizeFilename` before touching a disk), or `attachment-N.ext`. */
+  name: string
+  /** Lowercase media type. */
+  type: string
+  size: number
+  /** Hex sha256 of the decoded content. */
+  sha256: string
+  content: Uint8Array
+}
+
+export interface ParsedMessage {
+  /** With angle brackets. */
+  messageId: string
+  /** `Name <address>` or a bare address; empty when the message has no From. */
+  from: string
+  to: string[]
+  cc: string[]
+  subject: string
+  /** Milliseconds since the epoch; 0 when the Date header is missing or unreadable. */
+  date: number
+  text: string
+  html?: string
+  inReplyTo?: string
+  references: string[]
+  attachments: ParsedAttachment[]
+}
+
+/** The headers and attachment metadata, without bodies or content: what an index or a list view keeps. */
+export interface MessageSummary {
+  messageId: string
+  from: string
+  to: string[]
+  cc: string[]
+  subject: string
+  date: number
+  inReplyTo?: string
+  references: string[]
+  attachments: Array<Omit<ParsedAttachment, 'content'>>
+}
+
+export interface ParseOptions {
+  /** Aborts the parse; the promise rejects with the signal's reason. */
+  signal?: AbortSignal
+}
+
+// HTML beyond this is not converted to plain text: html-to-text is the slowest step of
+// mailparser and a peer could otherwise make us spend seconds on one message.
+const MAX_HTML_TO_TEXT_CHARS = 4 * 1024 * 1024
+
+/**
+ * Parses a message within limits.
+ *
+ * @example const msg = await parseMessage(raw, { maxBytes: 8 * 1024 * 1024 })
+ * @throws MimeTooLargeError, MimeHeaderTooLargeError, MimeTooManyPartsError,
+ *   MimeNestingTooDeepError, MalformedMimeError, MissingMessageIdError, AttachmentReadError
+ */
+export async function parseMessage (raw: Uint8Array, limits?: Partial<MimeLimits>, options: ParseOptions = {}): Promise<ParsedMessage> {
+  const bounds = resolveLimits(limits)
+  if (raw.byteLength > bounds.maxBytes) throw new MimeTooLargeError(raw.byteLength, bounds.maxBytes)
+  if (raw.byteLength === 0) throw new MalformedMimeError('the message is empty')
+  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
+  checkHeaderBlock(buf, bounds.maxHeaderBytes)
+  checkStructure(buf, bounds)
+  options.signal?.throwIfAborted()
+  return await runParser(buf, bounds, options.signal)
+}
+
+/** Drops bodies and attachment content. */
+export function summarize (parsed: ParsedMessage): MessageSummary {
+  const summary: MessageSummary = {
+    messageId: parsed.messageId,
+    from: parsed.from,
+    to: [...parsed.to],
+    cc: [...parsed.cc],
+    subject: parsed.subject,
+    date: parsed.date,
+    references: [...parsed.references],
+    attachments: parsed.attachments.map(({ name, type, size, sha256 }) => ({ name, type, size, sha256 }))
+  }
+  if (parsed.inReplyTo !== undefined) summary.inReplyTo = parsed.inReplyTo
+  return summary
+}
+
+function runParser (buf: Buffer, limits: MimeLimits, signal: AbortSignal | undefined): Promise<ParsedMessage> {
+  return new Promise<ParsedMessage>((resolve, reject) => {
+    const parser = new MailParser({
+      maxHeadSize: limits.maxHeaderBytes,
+      // mailsplit counts every node, containers included, as checkStructure does.
+      maxChildNodes: limits.maxParts,
+      maxHtmlLengthToParse: MAX_HTML_TO_TEXT_CHARS,
+      // We hash with sha256 ourselves; the text-as-HTML rendering and cid: rewriting are UI work.
+      checksumAlgo: false,
+      skipTextToHtml: true,
+      skipImageLinks: true
+    })
+    const attachments: ParsedAttachment[] = []
+    let text: MessageText | undefined
+    let settled = false
+
+    const fail = (err: unknown): void => {
+      if (settled) return
+      settled = true
+      signal?.removeEventListener('abort', onAbort)
+      parser.destroy()
+      reject(err)
+    }
+    const onAbort = (): void => { fail(signal?.reason) }
+    signal?.addEventListener('abort', onAbort, { once: true })
+
+    parser.on('error', (err: unknown) => { fail(typedParserError(err, limits)) })
+
+    const readAttachment = (att: AttachmentStream): void => {
+      const index = attachments.length + 1
+      const name = att.filename !== undefined && att.filename.trim() !== ''
+        ? att.filename
+        : `attachment-${index}.${detectExtension(att.contentType)}`
+      if (index > limits.maxParts) {
+        fail(new MimeTooManyPartsError(limits.maxParts))
+        return
+      }
+      const chunks: Buffer[] = []
+      att.content.on('data', (chunk: Buffer) => { chunks.push(chunk) })
+      att.content.once('error', (err: unknown) => { fail(new AttachmentReadError(name, { cause: err })) })
+      att.content.once('end', () => {
+        const content = Buffer.concat(chunks)
+        attachments.push({
+          name,
+          type: att.contentType.toLowerCase(),
+          size: content.byteLength,
+          sha256: createHash('sha256').update(content).digest('hex'),
+          content: new Uint8Array(content.buffer, content.byteOffset, content.byteLength)
+        })
+        att.release?.()
+        drain()
+      })
+    }
+
+    // Pull one object at a time: an attachment holds the parser until it is released, so
+    // reading on only after its 'end' keeps memory to one decoding attachment.
+    let reading = false
+    const drain = (): void => {
+      reading = true
+      for (;;) {
+        if (settled) return
+        const data = parser.read()
+        if (data === null) { reading = false; return }
+        if (data.type === 'text') { text = data; continue }
+        readAttachment(data)
+        return
+      }
+    }
+    parser.on('readable', () => { if (!reading) drain() })
+
+    parser.on('end', () => {
+      if (settled) return
+      try {
+        const result = toParsedMessage(parser, text, attachments)
+        settled = true
+        signal?.removeEventListener('abort', onAbort)
+        resolve(result)
+      } catch (err) {
+        fail(err)
+      }
+    })
+
+    parser.end(buf)
+  })
+}
+
+/** mailsplit reports both of its caps as EMAXLEN; everything else is a malformed message. */
+function typedParserError (err: unknown, limits: MimeLimits): Error {
+  if (err instanceof Error && (err as Error & { code?: unknown }).code === 'EMAXLEN') {
+    if (/child nodes/i.test(err.message)) return new MimeTooManyPartsError(limits.maxParts)
+    if (/header/i.test(err.message)) return new MimeHeaderTooLargeError(limits.maxHeaderBytes)
+  }
+  const detail = err instanceof Error ? err.message : String(err)
+  return new MalformedMimeError(`the parser failed: ${detail}`, { cause: err })
+}
+
+function toParsedMessage (parser: MailParser, text: MessageText | undefined, attachments: ParsedAttachment[]): ParsedMessage {
+  const messageId = parser.messageId?.trim()
+  if (messageId === undefined || messageId === '') throw new MissingMessageIdError()
+  const references = parser.references === undefined ? [] : [parser.references].flat().flatMap(r => r.split(/\s+/)).filter(r => r !== '')
+  const parsed: ParsedMessage = {
+    messageId,
+    from: addresses(parser.from)[0] ?? '',
+    to: addresses(parser.to),
+    cc: addresses(parser.cc),
+    subject: parser.subject ?? '',
+    date: headerDate(parser.headerLines),
+    text: text?.text ?? '',
+    references,
+    attachments
+  }
+  if (text?.html !== undefined) parsed.html = text.html
+  const inReplyTo = parser.inReplyTo?.trim()
+  if (inReplyTo !== undefined && inReplyTo !== '') parsed.inReplyTo = inReplyTo
+  return parsed
+}
+
+function addresses (value: AddressObject | AddressObject[] | undefined): string[] {
+  if (value === undefined) return []
+  const out: string[] = []
+  const visit = (entries: AddressObject['value']): void => {
+    for (const entry of entries) {
+      // Groups are flattened: peerpost routes to mailboxes, a group name is decoration.
+      if (entry.group !== undefined) visit(entry.group)
+      else if (entry.address !== undefined && entry.address !== '') out.push(formatMailbox({ name: entry.name, address: entry.address }))
+    }
+  }
+  for (const object of [value].flat()) visit(object.value)
+  return out
+}
+
+/**
+ * The Date header in ms, or 0. mailparser substitutes the current time for a date it cannot
+ * read, which would make a message look newer than it is, so the raw line is read here.
+ */
+function headerDate (lines: HeaderLines | false): number {
+  if (lines === false) return 0
+  const line = lines.find(l => l.key === 'date')
+  if (line === undefined) return 0
+  const value = line.line.replace(/^[^:]*:/, '').replace(/\r?\n[ \t]*/g, ' ').trim()
+  const ms = new Date(value).getTime()
+  return Number.isNaN(ms) ? 0 : ms
+}

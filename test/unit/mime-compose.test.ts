@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
+import { describe, it } from 'node:test'
+import {
+  composeMessage,
+  InvalidAddressError,
+  InvalidMessageIdError,
+  MimeTooLargeError,
+  parseMessage,
+  peerIdFromAddress
+} from '../../node/mime/index.js'
+
+const ALICE = '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'
+const BOB = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
+const CAROL = 'QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N'
+const MiB = 1024 * 1024
+// Whole seconds: RFC 5322 dates carry no milliseconds.
+const DATE = Date.UTC(2025, 5, 1, 12, 34, 56)
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
+
+describe('compose -> parse round trip', () => {
+  it('alice writes bob a reply with html and three attachments; bob reads exactly that', async () => {
+    const exactlyOneMiB = new Uint8Array(randomBytes(MiB))
+    const justUnder = new Uint8Array(randomBytes(MiB - 1))
+    const small = new TextEncoder().encode('line one\nline two\r\nno final newline')
+    const { raw, messageId } = await composeMessage({
+      from: { name: 'Alice Liddell', peerId: ALICE },
+      to: [{ name: 'Bob', peerId: BOB }],
+      cc: [{ name: 'Zoë, the cat', peerId: CAROL }, 'dave@cache.example.org'],
+      subject: 'Re: plans — ünïcode ✓',
+      date: DATE,
+      messageId: '<reply-42@peerpost>',
+      inReplyTo: '<question-41@peerpost>',
+      references: ['<root-1@peerpost>', 'question-41@peerpost'],
+      text: 'See the three files.\nBye',
+      html: '<p>See the <b>three</b> files.</p>',
+      attachments: [
+        { filename: 'one-mib.bin', content: exactlyOneMiB },
+        { filename: 'just-under.dat', content: justUnder, contentType: 'application/x-peerpost-test' },
+        { filename: 'notes.txt', content: small }
+      ]
+    })
+    assert.equal(messageId, '<reply-42@peerpost>')
+
+    const msg = await parseMessage(raw)
+    assert.equal(msg.messageId, messageId)
+    assert.equal(msg.date, DATE)
+    assert.equal(peerIdFromAddress(msg.from), ALICE)
+    assert.equal(msg.from, `Alice Liddell <${ALICE}@peerpost>`)
+    assert.deepEqual(msg.to, [`Bob <${BOB}@peerpost>`])
+    assert.deepEqual(msg.cc, [`"Zoë, the cat" <${CAROL}@peerpost>`, 'dave@cache.example.org'])
+    assert.equal(msg.subject, 'Re: plans — ünïcode ✓')
+    assert.equal(msg.inReplyTo, '<question-41@peerpost>')
+    assert.deepEqual(msg.references, ['<root-1@peerpost>', '<question-41@peerpost>'])
+    assert.equal(msg.text.trim(), 'See the three files.\nBye')
+    assert.equal(msg.html?.trim(), '<p>See the <b>three</b> files.</p>')
+
+    assert.deepEqual(msg.attachments.map(a => [a.name, a.type, a.size]), [
+      ['one-mib.bin', 'application/octet-stream', 1_048_576],
+      ['just-under.dat', 'application/x-peerpost-test', 1_048_575],
+      ['notes.txt', 'text/plain', small.byteLength]
+    ])
+    assert.deepEqual(msg.attachments.map(a => a.sha256), [sha256(exactlyOneMiB), sha256(justUnder), sha256(small)])
+    assert.deepEqual(msg.attachments.map(a => sha256(a.content)), msg.attachments.map(a => a.sha256))
+  })
+
+  it('keeps the given Message-ID and Date byte for byte in the header', async () => {
+    const { raw } = await composeMessage({
+      from: { peerId: ALICE }, to: [{ peerId: BOB }], subject: 's', date: new Date(DATE), messageId: 'fixed-1@peerpost', text: 't'
+    })
+    const header = Buffer.from(raw).toString('latin1').split('\r\n\r\n')[0] ?? ''
+    assert.match(header, /^Message-ID: <fixed-1@peerpost>$/m)
+    assert.match(header, /^Date: Sun, 01 Jun 2025 12:34:56 \+0000$/m)
+  })
+
+  it('generates a random <…@peerpost> Message-ID when none is given', async () => {
+    const input = { from: { peerId: ALICE }, to: [{ peerId: BOB }], subject: 's', date: DATE, text: 't' }
+    const a = await composeMessage(input)
+    const b = await composeMessage(input)
+    assert.match(a.messageId, /^<[0-9a-f]{32}@peerpost>$/)
+    assert.notEqual(a.messageId, b.messageId)
+    assert.equal((await parseMessage(a.raw)).messageId, a.messageId)
+  })
+
+  it('refuses bad Message-IDs and addresses instead of writing a broken header', async () => {
+    const base = { from: { peerId: ALICE }, to: [{ peerId: BOB }], subject: 's', date: DATE, text: 't' }
+    await assert.rejects(composeMessage({ ...base, messageId: '<a b@peerpost>' }), InvalidMessageIdError)
+    await assert.rejects(composeMessage({ ...base, messageId: 'no-at-sign' }), InvalidMessageIdError)
+    await assert.rejects(composeMessage({ ...base, inReplyTo: 'x\r\nBcc: eve@evil' }), InvalidMessageIdError)
+    await assert.rejects(composeMessage({ ...base, to: ['bob'] }), InvalidAddressError)
+    await assert.rejects(composeMessage({ ...base, to: [{ peerId: 'I0Ol' }] }), InvalidAddressError)
+  })
+
+  it('refuses to compose a message over maxBytes', async () => {
+    await assert.rejects(composeMessage({
+      from: { peerId: ALICE },
+      to: [{ peerId: BOB }],
+      subject: 's',
+      date: DATE,
+      text: 't',
+      attachments: [{ filename: 'big.bin', content: new Uint8Array(600 * 1024) }]
+    }, { maxBytes: 512 * 1024 }), MimeTooLargeError)
+  })
+})

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { describe, it } from 'node:test'
+import {
+  MalformedMimeError,
+  MissingMessageIdError,
+  parseMessage,
+  peerIdFromAddress,
+  readEmlForSend,
+  summarize
+} from '../../node/mime/index.js'
+
+// Compiled to dist/test/unit/, the fixtures stay in the source tree.
+const FIXTURES = new URL('../../../test/fixtures/eml/', import.meta.url)
+const ALICE = '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'
+const BOB = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
+const CAROL = 'QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N'
+
+async function fixture (name: string): Promise<Uint8Array> {
+  return new Uint8Array(await readFile(new URL(name, FIXTURES)))
+}
+
+describe('parsing real .eml fixtures', () => {
+  it('reads a plain text message from one peer to another', async () => {
+    const msg = await parseMessage(await fixture('plain-text.eml'))
+    assert.equal(msg.messageId, '<plain-1@peerpost>')
+    assert.equal(msg.from, `Alice <${ALICE}@peerpost>`)
+    assert.deepEqual(msg.to, [`Bob <${BOB}@peerpost>`])
+    assert.deepEqual(msg.cc, [])
+    assert.equal(msg.subject, 'Lunch on Friday?')
+    assert.equal(msg.date, Date.UTC(2025, 2, 14, 9, 30, 0))
+    assert.match(msg.text, /Are you free for lunch on Friday\?/)
+    assert.equal(msg.html, undefined)
+    assert.equal(msg.inReplyTo, undefined)
+    assert.deepEqual(msg.references, [])
+    assert.deepEqual(msg.attachments, [])
+    assert.equal(peerIdFromAddress(msg.from), ALICE)
+  })
+
+  it('reads the same message saved with bare LF line ends', async () => {
+    const msg = await parseMessage(await fixture('plain-text-lf.eml'))
+    assert.equal(msg.messageId, '<plain-lf-1@peerpost>')
+    assert.equal(msg.subject, 'Lunch on Friday?')
+    assert.match(msg.text, /Alice/)
+  })
+
+  it('reads html + text alternatives, quoted display names, encoded words and mixed domains', async () => {
+    const msg = await parseMessage(await fixture('alternative.eml'))
+    assert.equal(msg.subject, 'Café menu')
+    assert.equal(msg.from, `"Smith, Alice" <${ALICE}@peerpost>`)
+    assert.equal(peerIdFromAddress(msg.from), ALICE)
+    assert.deepEqual(msg.to, [`Bob <${BOB}@peerpost>`, 'carol@cache.example.org'])
+    assert.deepEqual(msg.cc, [`Zöe <${CAROL}@peerpost>`])
+    assert.equal(peerIdFromAddress(msg.to[1] ?? ''), undefined)
+    assert.equal(msg.text.trim(), 'The café has a new menu.')
+    assert.equal(msg.html?.trim(), '<p>The café has a <b>new</b> menu.</p>')
+    assert.equal(msg.date, Date.UTC(2025, 2, 15, 17, 5, 42))
+  })
+
+  it('reads In-Reply-To and a folded References header', async () => {
+    const msg = await parseMessage(await fixture('reply.eml'))
+    assert.equal(msg.inReplyTo, '<plain-1@peerpost>')
+    assert.deepEqual(msg.references, ['<root-0@peerpost>', '<plain-1@peerpost>'])
+  })
+
+  it('reads base64 attachments byte for byte, RFC 2231 names, and names the unnamed', async () => {
+    const msg = await parseMessage(await fixture('attachments.eml'))
+    assert.equal(msg.text.trim(), 'Three files attached.')
+    const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i))
+    assert.deepEqual(msg.attachments.map(a => ({ name: a.name, type: a.type, size: a.size })), [
+      { name: 'all-bytes.bin', type: 'application/octet-stream', size: 256 },
+      { name: 'résumé.csv', type: 'text/csv', size: 10 },
+      { name: 'attachment-3.pdf', type: 'application/pdf', size: 19 }
+    ])
+    const [bin, csv] = msg.attachments
+    assert.deepEqual(Buffer.from(bin?.content ?? []), allBytes)
+    assert.equal(bin?.sha256, createHash('sha256').update(allBytes).digest('hex'))
+    assert.equal(Buffer.from(csv?.content ?? []).toString(), 'a,b\r\n1,2\r\n')
+  })
+
+  it('decodes iso-8859-1 bodies and headers, quoted-printable and 8bit', async () => {
+    const qp = await parseMessage(await fixture('latin1-qp.eml'))
+    assert.equal(qp.subject, 'Déjà vu')
+    assert.equal(qp.from, `François <${CAROL}@peerpost>`)
+    assert.equal(qp.text.trim(), "Très bien, à bientôt. Garçon, un café crème, s'il vous plaît.")
+    assert.equal(qp.date, Date.UTC(2025, 2, 17, 13, 0, 0))
+
+    const eight = await parseMessage(await fixture('latin1-8bit.eml'))
+    assert.equal(eight.text.trim(), 'Grüße aus Köln, ça va?')
+    assert.equal(eight.from, 'Renée <renee@cache.example.org>')
+  })
+
+  it('gives date 0 for an unreadable Date header and skips empty groups', async () => {
+    const msg = await parseMessage(await fixture('bad-date.eml'))
+    assert.equal(msg.date, 0)
+    assert.deepEqual(msg.to, [])
+  })
+
+  it('refuses a message whose header never ends', async () => {
+    await assert.rejects(parseMessage(await fixture('malformed-no-blank-line.eml')), MalformedMimeError)
+  })
+
+  it('refuses a message without a Message-ID, and tells a sender how to add one', async () => {
+    const raw = await fixture('no-message-id.eml')
+    await assert.rejects(parseMessage(raw), MissingMessageIdError)
+    await assert.rejects(readEmlForSend(raw), (err: Error) => {
+      assert.equal(err.name, 'MissingMessageIdError')
+      assert.match(err.message, /Message-ID: <.+>/)
+      return true
+    })
+  })
+
+  it('accepts a well-formed .eml for send --eml and returns what it parsed', async () => {
+    const msg = await readEmlForSend(await fixture('reply.eml'))
+    assert.equal(msg.messageId, '<reply-2@peerpost>')
+  })
+
+  it('summarizes without bodies or content', async () => {
+    const summary = summarize(await parseMessage(await fixture('attachments.eml')))
+    assert.equal('text' in summary, false)
+    assert.equal('html' in summary, false)
+    assert.deepEqual(Object.keys(summary.attachments[0] ?? {}).sort(), ['name', 'sha256', 'size', 'type'])
+    assert.equal(summary.subject, 'Files')
+    assert.equal(summary.attachments.length, 3)
+  })
+})
