@@ -36,12 +36,12 @@ export class DeliveryTimeoutError extends Error {
   readonly retryable = true
 }
 
-/** The recipient answered with a typed error. */
-export class DeliveryRejectedError extends Error {
-  static readonly NAME = 'DeliveryRejectedError'
-  override name = DeliveryRejectedError.NAME
+/** The peer answered with a typed error reply (recipient, holder or server). */
+export class PeerRefusedError extends Error {
+  static readonly NAME = 'PeerRefusedError'
+  override name = PeerRefusedError.NAME
   constructor (readonly code: string, message: string, readonly retryable: boolean) {
-    super(`recipient refused the message (${code}): ${message}`)
+    super(`refused (${code}): ${message}`)
   }
 }
 

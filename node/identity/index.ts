@@ -7,4 +7,4 @@ export {
   MAX_CARD_ADDRS, MAX_CARD_HOME_SERVERS, MAX_CARD_ADDR_CHARS
 } from './card.js'
 export type { VerifiedCard } from './card.js'
-export { ed25519KeyFromPeerIdBytes, peerIdBytesFromString, peerIdStringFromEd25519Key } from './peer-id.js'
+export { ed25519KeyFromPeerIdBytes, peerIdBytesFromString, peerIdStringFromBytes, peerIdStringFromEd25519Key } from './peer-id.js'

@@ -34,3 +34,9 @@ export function peerIdStringFromEd25519Key (publicKeyRaw: Uint8Array): string {
   if (key.type !== 'Ed25519') throw new TypeError('not an Ed25519 public key')
   return peerIdFromPublicKey(key).toString()
 }
+
+/** The PeerId string of Ed25519 PeerId bytes, or undefined for anything else (untrusted input). */
+export function peerIdStringFromBytes (bytes: Uint8Array): string | undefined {
+  const key = ed25519KeyFromPeerIdBytes(bytes)
+  return key == null ? undefined : peerIdStringFromEd25519Key(key)
+}

@@ -1,14 +1,15 @@
-import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
-import { multiaddr } from '@multiformats/multiaddr'
-import { asError, DeliveryRejectedError, DeliveryTimeoutError, errorName, ProtocolViolationError } from '../errors.js'
-import { deliverError, deliverErrorFor } from './deliver-errors.js'
-import { DeliverErrorCode, DeliverRequest, DeliverResponse } from './peerpost.js'
+import { asError, PeerRefusedError, DeliveryTimeoutError, errorName, ProtocolViolationError } from '../errors.js'
+import { errorReply, errorReplyFor } from './errors.js'
+import { ErrorCode, DeliverRequest, DeliverResponse } from './peerpost.js'
+import { openStream } from './rpc.js'
 import type { Connection, Logger, Stream } from '@libp2p/interface'
 import type { PeerpostLibp2p } from '../network.js'
 import type { Receipt } from './peerpost.js'
 
 export const DELIVER_PROTOCOL = '/peerpost/deliver/1.0.0'
+/** Parking is the same hand-off to a holder (cache server or co-recipient), whose receipt says it keeps the envelope. */
+export const PARK_PROTOCOL = '/peerpost/park/1.0.0'
 /** Streams one peer may have open on this protocol at once. */
 export const DELIVER_MAX_INBOUND_STREAMS = 32
 /** Requests a sender may have in flight on one stream; the receiver works on them concurrently. */
@@ -26,6 +27,7 @@ const REQUEST_OVERHEAD_BYTES = 64
 
 /** Stores one received envelope durably and returns its signed receipt; throws a typed error to refuse it. */
 export type EnvelopeHandler = (envelopeBytes: Uint8Array, remotePeer: string) => Promise<Receipt>
+
 
 /** Checks a receipt for the envelope it answers; throws to reject it. */
 export type ReceiptVerifier = (receipt: Receipt, expectedSigner: string, envelopeId: Uint8Array, envelopeBytes: Uint8Array) => void
@@ -46,6 +48,8 @@ export type DeliverOutcome =
   | { ok: false, envelopeId: Uint8Array, error: Error }
 
 export interface DeliverInit {
+  /** DELIVER_PROTOCOL (to the recipient) or PARK_PROTOCOL (to a holder). */
+  protocol?: string
   maxEnvelopeBytes: number
   idleTimeoutMs?: number
   responseTimeoutMs?: number
@@ -62,8 +66,8 @@ export interface DeliverComponents {
 }
 
 /**
- * `/peerpost/deliver/1.0.0`: a sender hands sealed envelopes to an online recipient and
- * gets a signed receipt for each, or a typed error. Requests are pipelined on one stream
+ * `/peerpost/deliver/1.0.0` (and `/peerpost/park/1.0.0`): a sender hands sealed envelopes
+ * to an online recipient (or a holder) and gets a signed receipt for each, or a typed error. Requests are pipelined on one stream
  * (up to `window` in flight) and answered in order.
  */
 export class DeliverProtocol {
@@ -72,6 +76,7 @@ export class DeliverProtocol {
   private readonly responseTimeoutMs: number
   private readonly dialTimeoutMs: number
   private readonly window: number
+  readonly protocol: string
 
   constructor (private readonly components: DeliverComponents, init: DeliverInit) {
     this.maxFrame = init.maxEnvelopeBytes + REQUEST_OVERHEAD_BYTES
@@ -79,11 +84,12 @@ export class DeliverProtocol {
     this.responseTimeoutMs = init.responseTimeoutMs ?? DELIVER_RESPONSE_TIMEOUT_MS
     this.dialTimeoutMs = init.dialTimeoutMs ?? 5_000
     this.window = init.window ?? DELIVER_WINDOW
+    this.protocol = init.protocol ?? DELIVER_PROTOCOL
   }
 
   async start (): Promise<void> {
     if (this.components.handler == null) return
-    await this.components.libp2p.handle(DELIVER_PROTOCOL, (stream, connection) => {
+    await this.components.libp2p.handle(this.protocol, (stream, connection) => {
       this.serve(stream, connection).catch(err => {
         this.components.log.error('deliver stream from %p failed - %e', connection.remotePeer, err)
         stream.abort(err)
@@ -93,7 +99,7 @@ export class DeliverProtocol {
 
   async stop (): Promise<void> {
     if (this.components.handler == null) return
-    await this.components.libp2p.unhandle(DELIVER_PROTOCOL)
+    await this.components.libp2p.unhandle(this.protocol)
   }
 
   private async serve (stream: Stream, connection: Connection): Promise<void> {
@@ -143,7 +149,7 @@ export class DeliverProtocol {
           frame = (await lp.read({ signal: AbortSignal.timeout(this.idleTimeoutMs) })).subarray()
         } catch (err) {
           if (OVERSIZE_ERRORS.has(errorName(err))) {
-            push(Promise.resolve({ envelopeId: new Uint8Array(0), error: deliverError(DeliverErrorCode.TOO_LARGE, `frame larger than ${this.maxFrame} bytes`) }))
+            push(Promise.resolve({ envelopeId: new Uint8Array(0), error: errorReply(ErrorCode.TOO_LARGE, `frame larger than ${this.maxFrame} bytes`) }))
             log('deliver from %p: oversized frame', connection.remotePeer)
           }
           // End of requests, a truncated frame, a stalled peer or a reset: stop reading.
@@ -153,15 +159,15 @@ export class DeliverProtocol {
         try {
           request = DeliverRequest.decode(frame)
         } catch {
-          push(Promise.resolve({ envelopeId: new Uint8Array(0), error: deliverError(DeliverErrorCode.MALFORMED, 'request did not decode') }))
+          push(Promise.resolve({ envelopeId: new Uint8Array(0), error: errorReply(ErrorCode.MALFORMED, 'request did not decode') }))
           break
         }
         const envelopeBytes = request.envelope
         push(handler(envelopeBytes, remote).then(
           receipt => ({ envelopeId: receipt.envelopeId, receipt }),
           (err: unknown) => {
-            const error = deliverErrorFor(err)
-            if (error.code === DeliverErrorCode.INTERNAL) log.error('deliver from %s failed - %e', remote, err)
+            const error = errorReplyFor(err)
+            if (error.code === ErrorCode.INTERNAL) log.error('deliver from %s failed - %e', remote, err)
             return { envelopeId: new Uint8Array(0), error }
           }
         ))
@@ -186,7 +192,7 @@ export class DeliverProtocol {
     }
     let stream: Stream
     try {
-      stream = await this.openStream(target, options.signal)
+      stream = await openStream(this.components.libp2p, target, this.protocol, this.dialTimeoutMs, options.signal)
     } catch (err) {
       return failRest(asError(err))
     }
@@ -223,7 +229,7 @@ export class DeliverProtocol {
         const response = DeliverResponse.decode(frame)
         if (response.error != null) {
           const { code, message, retryable } = response.error
-          outcomes.push({ ok: false, envelopeId: envelope.envelopeId, error: new DeliveryRejectedError(code, message, retryable) })
+          outcomes.push({ ok: false, envelopeId: envelope.envelopeId, error: new PeerRefusedError(code, message, retryable) })
           // The receiver closes the stream after an error reply: the rest go on a new stream.
           if (outcomes.length < envelopes.length) throw new ProtocolViolationError('stream closed after an error reply')
           break
@@ -241,16 +247,5 @@ export class DeliverProtocol {
     }
     await writer
     return outcomes
-  }
-
-  private async openStream (target: DeliverTarget, signal?: AbortSignal): Promise<Stream> {
-    const { libp2p } = this.components
-    const peerId = peerIdFromString(target.peerId)
-    const dialSignal = signal == null ? AbortSignal.timeout(this.dialTimeoutMs) : AbortSignal.any([signal, AbortSignal.timeout(this.dialTimeoutMs)])
-    if (libp2p.getConnections(peerId).length === 0 && target.addrs.length > 0) {
-      const addrs = target.addrs.map(a => multiaddr(a))
-      await libp2p.peerStore.merge(peerId, { multiaddrs: addrs })
-    }
-    return libp2p.dialProtocol(peerId, DELIVER_PROTOCOL, { signal: dialSignal, runOnLimitedConnection: true })
   }
 }

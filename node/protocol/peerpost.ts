@@ -1512,7 +1512,7 @@ export namespace DeliverRequest {
   }
 }
 
-export enum DeliverErrorCode {
+export enum ErrorCode {
   UNSPECIFIED = 'UNSPECIFIED',
   MALFORMED = 'MALFORMED',
   TOO_LARGE = 'TOO_LARGE',
@@ -1521,10 +1521,14 @@ export enum DeliverErrorCode {
   BAD_SIGNATURE = 'BAD_SIGNATURE',
   BAD_CONTENT = 'BAD_CONTENT',
   INTERNAL = 'INTERNAL',
-  REFUSED = 'REFUSED'
+  REFUSED = 'REFUSED',
+  QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
+  NOT_FOUND = 'NOT_FOUND',
+  NAME_TAKEN = 'NAME_TAKEN',
+  RATE_LIMITED = 'RATE_LIMITED'
 }
 
-enum __DeliverErrorCodeValues {
+enum __ErrorCodeValues {
   UNSPECIFIED = 0,
   MALFORMED = 1,
   TOO_LARGE = 2,
@@ -1533,34 +1537,38 @@ enum __DeliverErrorCodeValues {
   BAD_SIGNATURE = 5,
   BAD_CONTENT = 6,
   INTERNAL = 7,
-  REFUSED = 8
+  REFUSED = 8,
+  QUOTA_EXCEEDED = 9,
+  NOT_FOUND = 10,
+  NAME_TAKEN = 11,
+  RATE_LIMITED = 12
 }
 
-export namespace DeliverErrorCode {
-  export const codec = (): Codec<DeliverErrorCode> => {
-    return enumeration<DeliverErrorCode>(__DeliverErrorCodeValues)
+export namespace ErrorCode {
+  export const codec = (): Codec<ErrorCode> => {
+    return enumeration<ErrorCode>(__ErrorCodeValues)
   }
 }
 
-export interface DeliverError {
-  code: DeliverErrorCode
+export interface ErrorReply {
+  code: ErrorCode
   message: string
   retryable: boolean
 }
 
-export namespace DeliverError {
-  let _codec: Codec<DeliverError>
+export namespace ErrorReply {
+  let _codec: Codec<ErrorReply>
 
-  export const codec = (): Codec<DeliverError> => {
+  export const codec = (): Codec<ErrorReply> => {
     if (_codec == null) {
-      _codec = message<DeliverError>((obj, w, opts = {}) => {
+      _codec = message<ErrorReply>((obj, w, opts = {}) => {
         if (opts.lengthDelimited !== false) {
           w.fork()
         }
 
-        if (obj.code != null && __DeliverErrorCodeValues[obj.code] !== 0) {
+        if (obj.code != null && __ErrorCodeValues[obj.code] !== 0) {
           w.uint32(8)
-          DeliverErrorCode.codec().encode(obj.code, w)
+          ErrorCode.codec().encode(obj.code, w)
         }
 
         if ((obj.message != null && obj.message !== '')) {
@@ -1578,7 +1586,7 @@ export namespace DeliverError {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          code: DeliverErrorCode.UNSPECIFIED,
+          code: ErrorCode.UNSPECIFIED,
           message: '',
           retryable: false
         }
@@ -1590,7 +1598,7 @@ export namespace DeliverError {
 
           switch (tag >>> 3) {
             case 1: {
-              obj.code = DeliverErrorCode.codec().decode(reader)
+              obj.code = ErrorCode.codec().decode(reader)
               break
             }
             case 2: {
@@ -1619,7 +1627,7 @@ export namespace DeliverError {
             case 1: {
               yield {
                 field: `${prefix}.code`,
-                value: DeliverErrorCode.codec().decode(reader)
+                value: ErrorCode.codec().decode(reader)
               }
               break
             }
@@ -1649,38 +1657,38 @@ export namespace DeliverError {
     return _codec
   }
 
-  export interface DeliverErrorCodeFieldEvent {
+  export interface ErrorReplyCodeFieldEvent {
     field: '$.code'
-    value: DeliverErrorCode
+    value: ErrorCode
   }
 
-  export interface DeliverErrorMessageFieldEvent {
+  export interface ErrorReplyMessageFieldEvent {
     field: '$.message'
     value: string
   }
 
-  export interface DeliverErrorRetryableFieldEvent {
+  export interface ErrorReplyRetryableFieldEvent {
     field: '$.retryable'
     value: boolean
   }
 
-  export function encode (obj: Partial<DeliverError>): Uint8Array<ArrayBuffer> {
-    return encodeMessage(obj, DeliverError.codec())
+  export function encode (obj: Partial<ErrorReply>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ErrorReply.codec())
   }
 
-  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DeliverError>): DeliverError {
-    return decodeMessage(buf, DeliverError.codec(), opts)
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ErrorReply>): ErrorReply {
+    return decodeMessage(buf, ErrorReply.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DeliverError>): Generator<DeliverErrorCodeFieldEvent | DeliverErrorMessageFieldEvent | DeliverErrorRetryableFieldEvent> {
-    return streamMessage(buf, DeliverError.codec(), opts)
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ErrorReply>): Generator<ErrorReplyCodeFieldEvent | ErrorReplyMessageFieldEvent | ErrorReplyRetryableFieldEvent> {
+    return streamMessage(buf, ErrorReply.codec(), opts)
   }
 }
 
 export interface DeliverResponse {
   envelopeId: Uint8Array<ArrayBuffer>
   receipt?: Receipt
-  error?: DeliverError
+  error?: ErrorReply
 }
 
 export namespace DeliverResponse {
@@ -1705,7 +1713,7 @@ export namespace DeliverResponse {
 
         if (obj.error != null) {
           w.uint32(26)
-          DeliverError.codec().encode(obj.error, w)
+          ErrorReply.codec().encode(obj.error, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1733,7 +1741,7 @@ export namespace DeliverResponse {
               break
             }
             case 3: {
-              obj.error = DeliverError.codec().decode(reader, reader.uint32(), {
+              obj.error = ErrorReply.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.error
               })
               break
@@ -1768,7 +1776,7 @@ export namespace DeliverResponse {
               break
             }
             case 3: {
-              yield * DeliverError.codec().stream(reader, reader.uint32(), `${prefix}.error`, {
+              yield * ErrorReply.codec().stream(reader, reader.uint32(), `${prefix}.error`, {
                 limits: opts.limits?.error
               })
 
@@ -1818,7 +1826,7 @@ export namespace DeliverResponse {
 
   export interface DeliverResponseErrorCodeFieldEvent {
     field: '$.error.code'
-    value: DeliverErrorCode
+    value: ErrorCode
   }
 
   export interface DeliverResponseErrorMessageFieldEvent {
@@ -1841,5 +1849,2590 @@ export namespace DeliverResponse {
 
   export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DeliverResponse>): Generator<DeliverResponseEnvelopeIdFieldEvent | DeliverResponseReceiptEnvelopeIdFieldEvent | DeliverResponseReceiptEnvelopeSha256FieldEvent | DeliverResponseReceiptSignerFieldEvent | DeliverResponseReceiptTimestampFieldEvent | DeliverResponseReceiptSignatureFieldEvent | DeliverResponseErrorCodeFieldEvent | DeliverResponseErrorMessageFieldEvent | DeliverResponseErrorRetryableFieldEvent> {
     return streamMessage(buf, DeliverResponse.codec(), opts)
+  }
+}
+
+export enum FetchOp {
+  LIST = 'LIST',
+  GET = 'GET',
+  ACK = 'ACK'
+}
+
+enum __FetchOpValues {
+  LIST = 0,
+  GET = 1,
+  ACK = 2
+}
+
+export namespace FetchOp {
+  export const codec = (): Codec<FetchOp> => {
+    return enumeration<FetchOp>(__FetchOpValues)
+  }
+}
+
+export interface FetchRequest {
+  op: FetchOp
+  envelopeIds: Uint8Array<ArrayBuffer>[]
+  cursor: Uint8Array<ArrayBuffer>
+  limit: number
+}
+
+export namespace FetchRequest {
+  let _codec: Codec<FetchRequest>
+
+  export const codec = (): Codec<FetchRequest> => {
+    if (_codec == null) {
+      _codec = message<FetchRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.op != null && __FetchOpValues[obj.op] !== 0) {
+          w.uint32(8)
+          FetchOp.codec().encode(obj.op, w)
+        }
+
+        if (obj.envelopeIds != null && obj.envelopeIds.length > 0) {
+          for (const value of obj.envelopeIds) {
+            w.uint32(18)
+            w.bytes(value)
+          }
+        }
+
+        if ((obj.cursor != null && obj.cursor.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.cursor)
+        }
+
+        if ((obj.limit != null && obj.limit !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.limit)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          op: FetchOp.LIST,
+          envelopeIds: [],
+          cursor: uint8ArrayAlloc(0),
+          limit: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.op = FetchOp.codec().decode(reader)
+              break
+            }
+            case 2: {
+              if (opts.limits?.envelopeIds != null && obj.envelopeIds.length === opts.limits.envelopeIds) {
+                throw new MaxLengthError('Decode error - repeated field "envelopeIds" had too many elements')
+              }
+
+              obj.envelopeIds.push(reader.bytes())
+              break
+            }
+            case 3: {
+              obj.cursor = reader.bytes()
+              break
+            }
+            case 4: {
+              obj.limit = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          envelopeIds: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.op`,
+                value: FetchOp.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.envelopeIds != null && obj.envelopeIds === opts.limits.envelopeIds) {
+                throw new MaxLengthError('Streaming decode error - repeated field "envelopeIds" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.envelopeIds[]`,
+                index: obj.envelopeIds,
+                value: reader.bytes()
+              }
+
+              obj.envelopeIds++
+
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.cursor`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.limit`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface FetchRequestOpFieldEvent {
+    field: '$.op'
+    value: FetchOp
+  }
+
+  export interface FetchRequestEnvelopeIdsFieldEvent {
+    field: '$.envelopeIds[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface FetchRequestCursorFieldEvent {
+    field: '$.cursor'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface FetchRequestLimitFieldEvent {
+    field: '$.limit'
+    value: number
+  }
+
+  export function encode (obj: Partial<FetchRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, FetchRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchRequest>): FetchRequest {
+    return decodeMessage(buf, FetchRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchRequest>): Generator<FetchRequestOpFieldEvent | FetchRequestEnvelopeIdsFieldEvent | FetchRequestCursorFieldEvent | FetchRequestLimitFieldEvent> {
+    return streamMessage(buf, FetchRequest.codec(), opts)
+  }
+}
+
+export interface HeldEnvelope {
+  envelopeId: Uint8Array<ArrayBuffer>
+  size: bigint
+  depositedAt: bigint
+  expiresAt: bigint
+}
+
+export namespace HeldEnvelope {
+  let _codec: Codec<HeldEnvelope>
+
+  export const codec = (): Codec<HeldEnvelope> => {
+    if (_codec == null) {
+      _codec = message<HeldEnvelope>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.envelopeId != null && obj.envelopeId.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.envelopeId)
+        }
+
+        if ((obj.size != null && obj.size !== 0n)) {
+          w.uint32(16)
+          w.uint64(obj.size)
+        }
+
+        if ((obj.depositedAt != null && obj.depositedAt !== 0n)) {
+          w.uint32(24)
+          w.uint64(obj.depositedAt)
+        }
+
+        if ((obj.expiresAt != null && obj.expiresAt !== 0n)) {
+          w.uint32(32)
+          w.uint64(obj.expiresAt)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          envelopeId: uint8ArrayAlloc(0),
+          size: 0n,
+          depositedAt: 0n,
+          expiresAt: 0n
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.envelopeId = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.size = reader.uint64()
+              break
+            }
+            case 3: {
+              obj.depositedAt = reader.uint64()
+              break
+            }
+            case 4: {
+              obj.expiresAt = reader.uint64()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.envelopeId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.size`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.depositedAt`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.expiresAt`,
+                value: reader.uint64()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface HeldEnvelopeEnvelopeIdFieldEvent {
+    field: '$.envelopeId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface HeldEnvelopeSizeFieldEvent {
+    field: '$.size'
+    value: bigint
+  }
+
+  export interface HeldEnvelopeDepositedAtFieldEvent {
+    field: '$.depositedAt'
+    value: bigint
+  }
+
+  export interface HeldEnvelopeExpiresAtFieldEvent {
+    field: '$.expiresAt'
+    value: bigint
+  }
+
+  export function encode (obj: Partial<HeldEnvelope>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, HeldEnvelope.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HeldEnvelope>): HeldEnvelope {
+    return decodeMessage(buf, HeldEnvelope.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HeldEnvelope>): Generator<HeldEnvelopeEnvelopeIdFieldEvent | HeldEnvelopeSizeFieldEvent | HeldEnvelopeDepositedAtFieldEvent | HeldEnvelopeExpiresAtFieldEvent> {
+    return streamMessage(buf, HeldEnvelope.codec(), opts)
+  }
+}
+
+export interface FetchResponse {
+  held: HeldEnvelope[]
+  next: Uint8Array<ArrayBuffer>
+  envelopes: Uint8Array<ArrayBuffer>[]
+  acked: number
+  error?: ErrorReply
+}
+
+export namespace FetchResponse {
+  let _codec: Codec<FetchResponse>
+
+  export const codec = (): Codec<FetchResponse> => {
+    if (_codec == null) {
+      _codec = message<FetchResponse>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.held != null && obj.held.length > 0) {
+          for (const value of obj.held) {
+            w.uint32(10)
+            HeldEnvelope.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.next != null && obj.next.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.next)
+        }
+
+        if (obj.envelopes != null && obj.envelopes.length > 0) {
+          for (const value of obj.envelopes) {
+            w.uint32(26)
+            w.bytes(value)
+          }
+        }
+
+        if ((obj.acked != null && obj.acked !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.acked)
+        }
+
+        if (obj.error != null) {
+          w.uint32(42)
+          ErrorReply.codec().encode(obj.error, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          held: [],
+          next: uint8ArrayAlloc(0),
+          envelopes: [],
+          acked: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.held != null && obj.held.length === opts.limits.held) {
+                throw new MaxLengthError('Decode error - repeated field "held" had too many elements')
+              }
+
+              obj.held.push(HeldEnvelope.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.held$
+              }))
+              break
+            }
+            case 2: {
+              obj.next = reader.bytes()
+              break
+            }
+            case 3: {
+              if (opts.limits?.envelopes != null && obj.envelopes.length === opts.limits.envelopes) {
+                throw new MaxLengthError('Decode error - repeated field "envelopes" had too many elements')
+              }
+
+              obj.envelopes.push(reader.bytes())
+              break
+            }
+            case 4: {
+              obj.acked = reader.uint32()
+              break
+            }
+            case 5: {
+              obj.error = ErrorReply.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.error
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          held: 0,
+          envelopes: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.held != null && obj.held === opts.limits.held) {
+                throw new MaxLengthError('Streaming decode error - repeated field "held" had too many elements')
+              }
+
+              for (const evt of HeldEnvelope.codec().stream(reader, reader.uint32(), `${prefix}.held[]`, {
+                limits: opts.limits?.held$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.held
+                }
+              }
+
+              obj.held++
+
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.next`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.envelopes != null && obj.envelopes === opts.limits.envelopes) {
+                throw new MaxLengthError('Streaming decode error - repeated field "envelopes" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.envelopes[]`,
+                index: obj.envelopes,
+                value: reader.bytes()
+              }
+
+              obj.envelopes++
+
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.acked`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 5: {
+              yield * ErrorReply.codec().stream(reader, reader.uint32(), `${prefix}.error`, {
+                limits: opts.limits?.error
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface FetchResponseHeldEnvelopeIdFieldEvent {
+    field: '$.held[].envelopeId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface FetchResponseHeldSizeFieldEvent {
+    field: '$.held[].size'
+    value: bigint
+    index: number
+  }
+
+  export interface FetchResponseHeldDepositedAtFieldEvent {
+    field: '$.held[].depositedAt'
+    value: bigint
+    index: number
+  }
+
+  export interface FetchResponseHeldExpiresAtFieldEvent {
+    field: '$.held[].expiresAt'
+    value: bigint
+    index: number
+  }
+
+  export interface FetchResponseNextFieldEvent {
+    field: '$.next'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface FetchResponseEnvelopesFieldEvent {
+    field: '$.envelopes[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface FetchResponseAckedFieldEvent {
+    field: '$.acked'
+    value: number
+  }
+
+  export interface FetchResponseErrorCodeFieldEvent {
+    field: '$.error.code'
+    value: ErrorCode
+  }
+
+  export interface FetchResponseErrorMessageFieldEvent {
+    field: '$.error.message'
+    value: string
+  }
+
+  export interface FetchResponseErrorRetryableFieldEvent {
+    field: '$.error.retryable'
+    value: boolean
+  }
+
+  export function encode (obj: Partial<FetchResponse>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, FetchResponse.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchResponse>): FetchResponse {
+    return decodeMessage(buf, FetchResponse.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchResponse>): Generator<FetchResponseHeldEnvelopeIdFieldEvent | FetchResponseHeldSizeFieldEvent | FetchResponseHeldDepositedAtFieldEvent | FetchResponseHeldExpiresAtFieldEvent | FetchResponseNextFieldEvent | FetchResponseEnvelopesFieldEvent | FetchResponseAckedFieldEvent | FetchResponseErrorCodeFieldEvent | FetchResponseErrorMessageFieldEvent | FetchResponseErrorRetryableFieldEvent> {
+    return streamMessage(buf, FetchResponse.codec(), opts)
+  }
+}
+
+export enum PresenceStatus {
+  OFFLINE = 'OFFLINE',
+  AVAILABLE = 'AVAILABLE',
+  AWAY = 'AWAY',
+  BUSY = 'BUSY',
+  DND = 'DND'
+}
+
+enum __PresenceStatusValues {
+  OFFLINE = 0,
+  AVAILABLE = 1,
+  AWAY = 2,
+  BUSY = 3,
+  DND = 4
+}
+
+export namespace PresenceStatus {
+  export const codec = (): Codec<PresenceStatus> => {
+    return enumeration<PresenceStatus>(__PresenceStatusValues)
+  }
+}
+
+export interface Heartbeat {
+  peerId: Uint8Array<ArrayBuffer>
+  addrs: string[]
+  status: PresenceStatus
+  timestamp: bigint
+  signature: Uint8Array<ArrayBuffer>
+}
+
+export namespace Heartbeat {
+  let _codec: Codec<Heartbeat>
+
+  export const codec = (): Codec<Heartbeat> => {
+    if (_codec == null) {
+      _codec = message<Heartbeat>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.peerId != null && obj.peerId.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.peerId)
+        }
+
+        if (obj.addrs != null && obj.addrs.length > 0) {
+          for (const value of obj.addrs) {
+            w.uint32(18)
+            w.string(value)
+          }
+        }
+
+        if (obj.status != null && __PresenceStatusValues[obj.status] !== 0) {
+          w.uint32(24)
+          PresenceStatus.codec().encode(obj.status, w)
+        }
+
+        if ((obj.timestamp != null && obj.timestamp !== 0n)) {
+          w.uint32(32)
+          w.uint64(obj.timestamp)
+        }
+
+        if ((obj.signature != null && obj.signature.byteLength > 0)) {
+          w.uint32(42)
+          w.bytes(obj.signature)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          peerId: uint8ArrayAlloc(0),
+          addrs: [],
+          status: PresenceStatus.OFFLINE,
+          timestamp: 0n,
+          signature: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.peerId = reader.bytes()
+              break
+            }
+            case 2: {
+              if (opts.limits?.addrs != null && obj.addrs.length === opts.limits.addrs) {
+                throw new MaxLengthError('Decode error - repeated field "addrs" had too many elements')
+              }
+
+              obj.addrs.push(reader.string())
+              break
+            }
+            case 3: {
+              obj.status = PresenceStatus.codec().decode(reader)
+              break
+            }
+            case 4: {
+              obj.timestamp = reader.uint64()
+              break
+            }
+            case 5: {
+              obj.signature = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          addrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.peerId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.addrs != null && obj.addrs === opts.limits.addrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.addrs[]`,
+                index: obj.addrs,
+                value: reader.string()
+              }
+
+              obj.addrs++
+
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.status`,
+                value: PresenceStatus.codec().decode(reader)
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.timestamp`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.signature`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface HeartbeatPeerIdFieldEvent {
+    field: '$.peerId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface HeartbeatAddrsFieldEvent {
+    field: '$.addrs[]'
+    index: number
+    value: string
+  }
+
+  export interface HeartbeatStatusFieldEvent {
+    field: '$.status'
+    value: PresenceStatus
+  }
+
+  export interface HeartbeatTimestampFieldEvent {
+    field: '$.timestamp'
+    value: bigint
+  }
+
+  export interface HeartbeatSignatureFieldEvent {
+    field: '$.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<Heartbeat>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Heartbeat.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Heartbeat {
+    return decodeMessage(buf, Heartbeat.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Generator<HeartbeatPeerIdFieldEvent | HeartbeatAddrsFieldEvent | HeartbeatStatusFieldEvent | HeartbeatTimestampFieldEvent | HeartbeatSignatureFieldEvent> {
+    return streamMessage(buf, Heartbeat.codec(), opts)
+  }
+}
+
+export interface PresenceInfo {
+  peerId: Uint8Array<ArrayBuffer>
+  online: boolean
+  addrs: string[]
+  status: PresenceStatus
+  since: bigint
+  lastSeen: bigint
+}
+
+export namespace PresenceInfo {
+  let _codec: Codec<PresenceInfo>
+
+  export const codec = (): Codec<PresenceInfo> => {
+    if (_codec == null) {
+      _codec = message<PresenceInfo>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.peerId != null && obj.peerId.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.peerId)
+        }
+
+        if ((obj.online != null && obj.online !== false)) {
+          w.uint32(16)
+          w.bool(obj.online)
+        }
+
+        if (obj.addrs != null && obj.addrs.length > 0) {
+          for (const value of obj.addrs) {
+            w.uint32(26)
+            w.string(value)
+          }
+        }
+
+        if (obj.status != null && __PresenceStatusValues[obj.status] !== 0) {
+          w.uint32(32)
+          PresenceStatus.codec().encode(obj.status, w)
+        }
+
+        if ((obj.since != null && obj.since !== 0n)) {
+          w.uint32(40)
+          w.uint64(obj.since)
+        }
+
+        if ((obj.lastSeen != null && obj.lastSeen !== 0n)) {
+          w.uint32(48)
+          w.uint64(obj.lastSeen)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          peerId: uint8ArrayAlloc(0),
+          online: false,
+          addrs: [],
+          status: PresenceStatus.OFFLINE,
+          since: 0n,
+          lastSeen: 0n
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.peerId = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.online = reader.bool()
+              break
+            }
+            case 3: {
+              if (opts.limits?.addrs != null && obj.addrs.length === opts.limits.addrs) {
+                throw new MaxLengthError('Decode error - repeated field "addrs" had too many elements')
+              }
+
+              obj.addrs.push(reader.string())
+              break
+            }
+            case 4: {
+              obj.status = PresenceStatus.codec().decode(reader)
+              break
+            }
+            case 5: {
+              obj.since = reader.uint64()
+              break
+            }
+            case 6: {
+              obj.lastSeen = reader.uint64()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          addrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.peerId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.online`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.addrs != null && obj.addrs === opts.limits.addrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.addrs[]`,
+                index: obj.addrs,
+                value: reader.string()
+              }
+
+              obj.addrs++
+
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.status`,
+                value: PresenceStatus.codec().decode(reader)
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.since`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.lastSeen`,
+                value: reader.uint64()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PresenceInfoPeerIdFieldEvent {
+    field: '$.peerId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface PresenceInfoOnlineFieldEvent {
+    field: '$.online'
+    value: boolean
+  }
+
+  export interface PresenceInfoAddrsFieldEvent {
+    field: '$.addrs[]'
+    index: number
+    value: string
+  }
+
+  export interface PresenceInfoStatusFieldEvent {
+    field: '$.status'
+    value: PresenceStatus
+  }
+
+  export interface PresenceInfoSinceFieldEvent {
+    field: '$.since'
+    value: bigint
+  }
+
+  export interface PresenceInfoLastSeenFieldEvent {
+    field: '$.lastSeen'
+    value: bigint
+  }
+
+  export function encode (obj: Partial<PresenceInfo>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, PresenceInfo.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceInfo>): PresenceInfo {
+    return decodeMessage(buf, PresenceInfo.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceInfo>): Generator<PresenceInfoPeerIdFieldEvent | PresenceInfoOnlineFieldEvent | PresenceInfoAddrsFieldEvent | PresenceInfoStatusFieldEvent | PresenceInfoSinceFieldEvent | PresenceInfoLastSeenFieldEvent> {
+    return streamMessage(buf, PresenceInfo.codec(), opts)
+  }
+}
+
+export interface PresenceRequest {
+  requestId: number
+  heartbeat?: Heartbeat
+  query: Uint8Array<ArrayBuffer>[]
+  subscribe: Uint8Array<ArrayBuffer>[]
+  unsubscribe: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace PresenceRequest {
+  let _codec: Codec<PresenceRequest>
+
+  export const codec = (): Codec<PresenceRequest> => {
+    if (_codec == null) {
+      _codec = message<PresenceRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.requestId != null && obj.requestId !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.requestId)
+        }
+
+        if (obj.heartbeat != null) {
+          w.uint32(18)
+          Heartbeat.codec().encode(obj.heartbeat, w)
+        }
+
+        if (obj.query != null && obj.query.length > 0) {
+          for (const value of obj.query) {
+            w.uint32(26)
+            w.bytes(value)
+          }
+        }
+
+        if (obj.subscribe != null && obj.subscribe.length > 0) {
+          for (const value of obj.subscribe) {
+            w.uint32(34)
+            w.bytes(value)
+          }
+        }
+
+        if (obj.unsubscribe != null && obj.unsubscribe.length > 0) {
+          for (const value of obj.unsubscribe) {
+            w.uint32(42)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          requestId: 0,
+          query: [],
+          subscribe: [],
+          unsubscribe: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.requestId = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.heartbeat = Heartbeat.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.heartbeat
+              })
+              break
+            }
+            case 3: {
+              if (opts.limits?.query != null && obj.query.length === opts.limits.query) {
+                throw new MaxLengthError('Decode error - repeated field "query" had too many elements')
+              }
+
+              obj.query.push(reader.bytes())
+              break
+            }
+            case 4: {
+              if (opts.limits?.subscribe != null && obj.subscribe.length === opts.limits.subscribe) {
+                throw new MaxLengthError('Decode error - repeated field "subscribe" had too many elements')
+              }
+
+              obj.subscribe.push(reader.bytes())
+              break
+            }
+            case 5: {
+              if (opts.limits?.unsubscribe != null && obj.unsubscribe.length === opts.limits.unsubscribe) {
+                throw new MaxLengthError('Decode error - repeated field "unsubscribe" had too many elements')
+              }
+
+              obj.unsubscribe.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          query: 0,
+          subscribe: 0,
+          unsubscribe: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.requestId`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield * Heartbeat.codec().stream(reader, reader.uint32(), `${prefix}.heartbeat`, {
+                limits: opts.limits?.heartbeat
+              })
+
+              break
+            }
+            case 3: {
+              if (opts.limits?.query != null && obj.query === opts.limits.query) {
+                throw new MaxLengthError('Streaming decode error - repeated field "query" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.query[]`,
+                index: obj.query,
+                value: reader.bytes()
+              }
+
+              obj.query++
+
+              break
+            }
+            case 4: {
+              if (opts.limits?.subscribe != null && obj.subscribe === opts.limits.subscribe) {
+                throw new MaxLengthError('Streaming decode error - repeated field "subscribe" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.subscribe[]`,
+                index: obj.subscribe,
+                value: reader.bytes()
+              }
+
+              obj.subscribe++
+
+              break
+            }
+            case 5: {
+              if (opts.limits?.unsubscribe != null && obj.unsubscribe === opts.limits.unsubscribe) {
+                throw new MaxLengthError('Streaming decode error - repeated field "unsubscribe" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.unsubscribe[]`,
+                index: obj.unsubscribe,
+                value: reader.bytes()
+              }
+
+              obj.unsubscribe++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PresenceRequestRequestIdFieldEvent {
+    field: '$.requestId'
+    value: number
+  }
+
+  export interface PresenceRequestHeartbeatPeerIdFieldEvent {
+    field: '$.heartbeat.peerId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface PresenceRequestHeartbeatAddrsFieldEvent {
+    field: '$.heartbeat.addrs[]'
+    index: number
+    value: string
+  }
+
+  export interface PresenceRequestHeartbeatStatusFieldEvent {
+    field: '$.heartbeat.status'
+    value: PresenceStatus
+  }
+
+  export interface PresenceRequestHeartbeatTimestampFieldEvent {
+    field: '$.heartbeat.timestamp'
+    value: bigint
+  }
+
+  export interface PresenceRequestHeartbeatSignatureFieldEvent {
+    field: '$.heartbeat.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface PresenceRequestQueryFieldEvent {
+    field: '$.query[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface PresenceRequestSubscribeFieldEvent {
+    field: '$.subscribe[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface PresenceRequestUnsubscribeFieldEvent {
+    field: '$.unsubscribe[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<PresenceRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, PresenceRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceRequest>): PresenceRequest {
+    return decodeMessage(buf, PresenceRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceRequest>): Generator<PresenceRequestRequestIdFieldEvent | PresenceRequestHeartbeatPeerIdFieldEvent | PresenceRequestHeartbeatAddrsFieldEvent | PresenceRequestHeartbeatStatusFieldEvent | PresenceRequestHeartbeatTimestampFieldEvent | PresenceRequestHeartbeatSignatureFieldEvent | PresenceRequestQueryFieldEvent | PresenceRequestSubscribeFieldEvent | PresenceRequestUnsubscribeFieldEvent> {
+    return streamMessage(buf, PresenceRequest.codec(), opts)
+  }
+}
+
+export interface PresenceMessage {
+  requestId: number
+  infos: PresenceInfo[]
+  error?: ErrorReply
+}
+
+export namespace PresenceMessage {
+  let _codec: Codec<PresenceMessage>
+
+  export const codec = (): Codec<PresenceMessage> => {
+    if (_codec == null) {
+      _codec = message<PresenceMessage>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.requestId != null && obj.requestId !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.requestId)
+        }
+
+        if (obj.infos != null && obj.infos.length > 0) {
+          for (const value of obj.infos) {
+            w.uint32(18)
+            PresenceInfo.codec().encode(value, w)
+          }
+        }
+
+        if (obj.error != null) {
+          w.uint32(26)
+          ErrorReply.codec().encode(obj.error, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          requestId: 0,
+          infos: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.requestId = reader.uint32()
+              break
+            }
+            case 2: {
+              if (opts.limits?.infos != null && obj.infos.length === opts.limits.infos) {
+                throw new MaxLengthError('Decode error - repeated field "infos" had too many elements')
+              }
+
+              obj.infos.push(PresenceInfo.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.infos$
+              }))
+              break
+            }
+            case 3: {
+              obj.error = ErrorReply.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.error
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          infos: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.requestId`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.infos != null && obj.infos === opts.limits.infos) {
+                throw new MaxLengthError('Streaming decode error - repeated field "infos" had too many elements')
+              }
+
+              for (const evt of PresenceInfo.codec().stream(reader, reader.uint32(), `${prefix}.infos[]`, {
+                limits: opts.limits?.infos$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.infos
+                }
+              }
+
+              obj.infos++
+
+              break
+            }
+            case 3: {
+              yield * ErrorReply.codec().stream(reader, reader.uint32(), `${prefix}.error`, {
+                limits: opts.limits?.error
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PresenceMessageRequestIdFieldEvent {
+    field: '$.requestId'
+    value: number
+  }
+
+  export interface PresenceMessageInfosPeerIdFieldEvent {
+    field: '$.infos[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface PresenceMessageInfosOnlineFieldEvent {
+    field: '$.infos[].online'
+    value: boolean
+    index: number
+  }
+
+  export interface PresenceMessageInfosAddrsFieldEvent {
+    field: '$.infos[].addrs[]'
+    index: number
+    value: string
+  }
+
+  export interface PresenceMessageInfosStatusFieldEvent {
+    field: '$.infos[].status'
+    value: PresenceStatus
+    index: number
+  }
+
+  export interface PresenceMessageInfosSinceFieldEvent {
+    field: '$.infos[].since'
+    value: bigint
+    index: number
+  }
+
+  export interface PresenceMessageInfosLastSeenFieldEvent {
+    field: '$.infos[].lastSeen'
+    value: bigint
+    index: number
+  }
+
+  export interface PresenceMessageErrorCodeFieldEvent {
+    field: '$.error.code'
+    value: ErrorCode
+  }
+
+  export interface PresenceMessageErrorMessageFieldEvent {
+    field: '$.error.message'
+    value: string
+  }
+
+  export interface PresenceMessageErrorRetryableFieldEvent {
+    field: '$.error.retryable'
+    value: boolean
+  }
+
+  export function encode (obj: Partial<PresenceMessage>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, PresenceMessage.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceMessage>): PresenceMessage {
+    return decodeMessage(buf, PresenceMessage.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceMessage>): Generator<PresenceMessageRequestIdFieldEvent | PresenceMessageInfosPeerIdFieldEvent | PresenceMessageInfosOnlineFieldEvent | PresenceMessageInfosAddrsFieldEvent | PresenceMessageInfosStatusFieldEvent | PresenceMessageInfosSinceFieldEvent | PresenceMessageInfosLastSeenFieldEvent | PresenceMessageErrorCodeFieldEvent | PresenceMessageErrorMessageFieldEvent | PresenceMessageErrorRetryableFieldEvent> {
+    return streamMessage(buf, PresenceMessage.codec(), opts)
+  }
+}
+
+export enum NoticeKind {
+  MESSAGE_WAITING = 'MESSAGE_WAITING',
+  ENVELOPE_EXPIRED = 'ENVELOPE_EXPIRED'
+}
+
+enum __NoticeKindValues {
+  MESSAGE_WAITING = 0,
+  ENVELOPE_EXPIRED = 1
+}
+
+export namespace NoticeKind {
+  export const codec = (): Codec<NoticeKind> => {
+    return enumeration<NoticeKind>(__NoticeKindValues)
+  }
+}
+
+export interface Location {
+  peerId: Uint8Array<ArrayBuffer>
+  addrs: string[]
+}
+
+export namespace Location {
+  let _codec: Codec<Location>
+
+  export const codec = (): Codec<Location> => {
+    if (_codec == null) {
+      _codec = message<Location>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.peerId != null && obj.peerId.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.peerId)
+        }
+
+        if (obj.addrs != null && obj.addrs.length > 0) {
+          for (const value of obj.addrs) {
+            w.uint32(18)
+            w.string(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          peerId: uint8ArrayAlloc(0),
+          addrs: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.peerId = reader.bytes()
+              break
+            }
+            case 2: {
+              if (opts.limits?.addrs != null && obj.addrs.length === opts.limits.addrs) {
+                throw new MaxLengthError('Decode error - repeated field "addrs" had too many elements')
+              }
+
+              obj.addrs.push(reader.string())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          addrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.peerId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.addrs != null && obj.addrs === opts.limits.addrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.addrs[]`,
+                index: obj.addrs,
+                value: reader.string()
+              }
+
+              obj.addrs++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface LocationPeerIdFieldEvent {
+    field: '$.peerId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface LocationAddrsFieldEvent {
+    field: '$.addrs[]'
+    index: number
+    value: string
+  }
+
+  export function encode (obj: Partial<Location>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Location.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Location>): Location {
+    return decodeMessage(buf, Location.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Location>): Generator<LocationPeerIdFieldEvent | LocationAddrsFieldEvent> {
+    return streamMessage(buf, Location.codec(), opts)
+  }
+}
+
+export interface Notice {
+  noticeId: Uint8Array<ArrayBuffer>
+  kind: NoticeKind
+  recipient: Uint8Array<ArrayBuffer>
+  envelopeId: Uint8Array<ArrayBuffer>
+  locations: Location[]
+  blobLocations: Location[]
+  created: bigint
+}
+
+export namespace Notice {
+  let _codec: Codec<Notice>
+
+  export const codec = (): Codec<Notice> => {
+    if (_codec == null) {
+      _codec = message<Notice>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.noticeId != null && obj.noticeId.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.noticeId)
+        }
+
+        if (obj.kind != null && __NoticeKindValues[obj.kind] !== 0) {
+          w.uint32(16)
+          NoticeKind.codec().encode(obj.kind, w)
+        }
+
+        if ((obj.recipient != null && obj.recipient.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.recipient)
+        }
+
+        if ((obj.envelopeId != null && obj.envelopeId.byteLength > 0)) {
+          w.uint32(34)
+          w.bytes(obj.envelopeId)
+        }
+
+        if (obj.locations != null && obj.locations.length > 0) {
+          for (const value of obj.locations) {
+            w.uint32(42)
+            Location.codec().encode(value, w)
+          }
+        }
+
+        if (obj.blobLocations != null && obj.blobLocations.length > 0) {
+          for (const value of obj.blobLocations) {
+            w.uint32(50)
+            Location.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.created != null && obj.created !== 0n)) {
+          w.uint32(56)
+          w.uint64(obj.created)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          noticeId: uint8ArrayAlloc(0),
+          kind: NoticeKind.MESSAGE_WAITING,
+          recipient: uint8ArrayAlloc(0),
+          envelopeId: uint8ArrayAlloc(0),
+          locations: [],
+          blobLocations: [],
+          created: 0n
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.noticeId = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.kind = NoticeKind.codec().decode(reader)
+              break
+            }
+            case 3: {
+              obj.recipient = reader.bytes()
+              break
+            }
+            case 4: {
+              obj.envelopeId = reader.bytes()
+              break
+            }
+            case 5: {
+              if (opts.limits?.locations != null && obj.locations.length === opts.limits.locations) {
+                throw new MaxLengthError('Decode error - repeated field "locations" had too many elements')
+              }
+
+              obj.locations.push(Location.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.locations$
+              }))
+              break
+            }
+            case 6: {
+              if (opts.limits?.blobLocations != null && obj.blobLocations.length === opts.limits.blobLocations) {
+                throw new MaxLengthError('Decode error - repeated field "blobLocations" had too many elements')
+              }
+
+              obj.blobLocations.push(Location.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.blobLocations$
+              }))
+              break
+            }
+            case 7: {
+              obj.created = reader.uint64()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          locations: 0,
+          blobLocations: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.noticeId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.kind`,
+                value: NoticeKind.codec().decode(reader)
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.recipient`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.envelopeId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 5: {
+              if (opts.limits?.locations != null && obj.locations === opts.limits.locations) {
+                throw new MaxLengthError('Streaming decode error - repeated field "locations" had too many elements')
+              }
+
+              for (const evt of Location.codec().stream(reader, reader.uint32(), `${prefix}.locations[]`, {
+                limits: opts.limits?.locations$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.locations
+                }
+              }
+
+              obj.locations++
+
+              break
+            }
+            case 6: {
+              if (opts.limits?.blobLocations != null && obj.blobLocations === opts.limits.blobLocations) {
+                throw new MaxLengthError('Streaming decode error - repeated field "blobLocations" had too many elements')
+              }
+
+              for (const evt of Location.codec().stream(reader, reader.uint32(), `${prefix}.blobLocations[]`, {
+                limits: opts.limits?.blobLocations$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.blobLocations
+                }
+              }
+
+              obj.blobLocations++
+
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.created`,
+                value: reader.uint64()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface NoticeNoticeIdFieldEvent {
+    field: '$.noticeId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface NoticeKindFieldEvent {
+    field: '$.kind'
+    value: NoticeKind
+  }
+
+  export interface NoticeRecipientFieldEvent {
+    field: '$.recipient'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface NoticeEnvelopeIdFieldEvent {
+    field: '$.envelopeId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface NoticeLocationsPeerIdFieldEvent {
+    field: '$.locations[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface NoticeLocationsAddrsFieldEvent {
+    field: '$.locations[].addrs[]'
+    index: number
+    value: string
+  }
+
+  export interface NoticeBlobLocationsPeerIdFieldEvent {
+    field: '$.blobLocations[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface NoticeBlobLocationsAddrsFieldEvent {
+    field: '$.blobLocations[].addrs[]'
+    index: number
+    value: string
+  }
+
+  export interface NoticeCreatedFieldEvent {
+    field: '$.created'
+    value: bigint
+  }
+
+  export function encode (obj: Partial<Notice>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Notice.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Notice>): Notice {
+    return decodeMessage(buf, Notice.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Notice>): Generator<NoticeNoticeIdFieldEvent | NoticeKindFieldEvent | NoticeRecipientFieldEvent | NoticeEnvelopeIdFieldEvent | NoticeLocationsPeerIdFieldEvent | NoticeLocationsAddrsFieldEvent | NoticeBlobLocationsPeerIdFieldEvent | NoticeBlobLocationsAddrsFieldEvent | NoticeCreatedFieldEvent> {
+    return streamMessage(buf, Notice.codec(), opts)
+  }
+}
+
+export interface NoticeRequest {
+  post?: Notice
+  subscribe: boolean
+  ack: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace NoticeRequest {
+  let _codec: Codec<NoticeRequest>
+
+  export const codec = (): Codec<NoticeRequest> => {
+    if (_codec == null) {
+      _codec = message<NoticeRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.post != null) {
+          w.uint32(10)
+          Notice.codec().encode(obj.post, w)
+        }
+
+        if ((obj.subscribe != null && obj.subscribe !== false)) {
+          w.uint32(16)
+          w.bool(obj.subscribe)
+        }
+
+        if (obj.ack != null && obj.ack.length > 0) {
+          for (const value of obj.ack) {
+            w.uint32(26)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          subscribe: false,
+          ack: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.post = Notice.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.post
+              })
+              break
+            }
+            case 2: {
+              obj.subscribe = reader.bool()
+              break
+            }
+            case 3: {
+              if (opts.limits?.ack != null && obj.ack.length === opts.limits.ack) {
+                throw new MaxLengthError('Decode error - repeated field "ack" had too many elements')
+              }
+
+              obj.ack.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          ack: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield * Notice.codec().stream(reader, reader.uint32(), `${prefix}.post`, {
+                limits: opts.limits?.post
+              })
+
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.subscribe`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.ack != null && obj.ack === opts.limits.ack) {
+                throw new MaxLengthError('Streaming decode error - repeated field "ack" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.ack[]`,
+                index: obj.ack,
+                value: reader.bytes()
+              }
+
+              obj.ack++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface NoticeRequestPostNoticeIdFieldEvent {
+    field: '$.post.noticeId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface NoticeRequestPostKindFieldEvent {
+    field: '$.post.kind'
+    value: NoticeKind
+  }
+
+  export interface NoticeRequestPostRecipientFieldEvent {
+    field: '$.post.recipient'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface NoticeRequestPostEnvelopeIdFieldEvent {
+    field: '$.post.envelopeId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface NoticeRequestPostLocationsPeerIdFieldEvent {
+    field: '$.post.locations[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface NoticeRequestPostLocationsAddrsFieldEvent {
+    field: '$.post.locations[].addrs[]'
+    index: number
+    value: string
+  }
+
+  export interface NoticeRequestPostBlobLocationsPeerIdFieldEvent {
+    field: '$.post.blobLocations[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface NoticeRequestPostBlobLocationsAddrsFieldEvent {
+    field: '$.post.blobLocations[].addrs[]'
+    index: number
+    value: string
+  }
+
+  export interface NoticeRequestPostCreatedFieldEvent {
+    field: '$.post.created'
+    value: bigint
+  }
+
+  export interface NoticeRequestSubscribeFieldEvent {
+    field: '$.subscribe'
+    value: boolean
+  }
+
+  export interface NoticeRequestAckFieldEvent {
+    field: '$.ack[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<NoticeRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, NoticeRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NoticeRequest>): NoticeRequest {
+    return decodeMessage(buf, NoticeRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NoticeRequest>): Generator<NoticeRequestPostNoticeIdFieldEvent | NoticeRequestPostKindFieldEvent | NoticeRequestPostRecipientFieldEvent | NoticeRequestPostEnvelopeIdFieldEvent | NoticeRequestPostLocationsPeerIdFieldEvent | NoticeRequestPostLocationsAddrsFieldEvent | NoticeRequestPostBlobLocationsPeerIdFieldEvent | NoticeRequestPostBlobLocationsAddrsFieldEvent | NoticeRequestPostCreatedFieldEvent | NoticeRequestSubscribeFieldEvent | NoticeRequestAckFieldEvent> {
+    return streamMessage(buf, NoticeRequest.codec(), opts)
+  }
+}
+
+export interface NoticeMessage {
+  notices: Notice[]
+  ok: boolean
+  error?: ErrorReply
+}
+
+export namespace NoticeMessage {
+  let _codec: Codec<NoticeMessage>
+
+  export const codec = (): Codec<NoticeMessage> => {
+    if (_codec == null) {
+      _codec = message<NoticeMessage>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.notices != null && obj.notices.length > 0) {
+          for (const value of obj.notices) {
+            w.uint32(10)
+            Notice.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.ok != null && obj.ok !== false)) {
+          w.uint32(16)
+          w.bool(obj.ok)
+        }
+
+        if (obj.error != null) {
+          w.uint32(26)
+          ErrorReply.codec().encode(obj.error, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          notices: [],
+          ok: false
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.notices != null && obj.notices.length === opts.limits.notices) {
+                throw new MaxLengthError('Decode error - repeated field "notices" had too many elements')
+              }
+
+              obj.notices.push(Notice.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.notices$
+              }))
+              break
+            }
+            case 2: {
+              obj.ok = reader.bool()
+              break
+            }
+            case 3: {
+              obj.error = ErrorReply.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.error
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          notices: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.notices != null && obj.notices === opts.limits.notices) {
+                throw new MaxLengthError('Streaming decode error - repeated field "notices" had too many elements')
+              }
+
+              for (const evt of Notice.codec().stream(reader, reader.uint32(), `${prefix}.notices[]`, {
+                limits: opts.limits?.notices$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.notices
+                }
+              }
+
+              obj.notices++
+
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.ok`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 3: {
+              yield * ErrorReply.codec().stream(reader, reader.uint32(), `${prefix}.error`, {
+                limits: opts.limits?.error
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface NoticeMessageNoticesNoticeIdFieldEvent {
+    field: '$.notices[].noticeId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface NoticeMessageNoticesKindFieldEvent {
+    field: '$.notices[].kind'
+    value: NoticeKind
+    index: number
+  }
+
+  export interface NoticeMessageNoticesRecipientFieldEvent {
+    field: '$.notices[].recipient'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface NoticeMessageNoticesEnvelopeIdFieldEvent {
+    field: '$.notices[].envelopeId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface NoticeMessageNoticesLocationsPeerIdFieldEvent {
+    field: '$.notices[].locations[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface NoticeMessageNoticesLocationsAddrsFieldEvent {
+    field: '$.notices[].locations[].addrs[]'
+    index: number
+    value: string
+  }
+
+  export interface NoticeMessageNoticesBlobLocationsPeerIdFieldEvent {
+    field: '$.notices[].blobLocations[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface NoticeMessageNoticesBlobLocationsAddrsFieldEvent {
+    field: '$.notices[].blobLocations[].addrs[]'
+    index: number
+    value: string
+  }
+
+  export interface NoticeMessageNoticesCreatedFieldEvent {
+    field: '$.notices[].created'
+    value: bigint
+    index: number
+  }
+
+  export interface NoticeMessageOkFieldEvent {
+    field: '$.ok'
+    value: boolean
+  }
+
+  export interface NoticeMessageErrorCodeFieldEvent {
+    field: '$.error.code'
+    value: ErrorCode
+  }
+
+  export interface NoticeMessageErrorMessageFieldEvent {
+    field: '$.error.message'
+    value: string
+  }
+
+  export interface NoticeMessageErrorRetryableFieldEvent {
+    field: '$.error.retryable'
+    value: boolean
+  }
+
+  export function encode (obj: Partial<NoticeMessage>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, NoticeMessage.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NoticeMessage>): NoticeMessage {
+    return decodeMessage(buf, NoticeMessage.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NoticeMessage>): Generator<NoticeMessageNoticesNoticeIdFieldEvent | NoticeMessageNoticesKindFieldEvent | NoticeMessageNoticesRecipientFieldEvent | NoticeMessageNoticesEnvelopeIdFieldEvent | NoticeMessageNoticesLocationsPeerIdFieldEvent | NoticeMessageNoticesLocationsAddrsFieldEvent | NoticeMessageNoticesBlobLocationsPeerIdFieldEvent | NoticeMessageNoticesBlobLocationsAddrsFieldEvent | NoticeMessageNoticesCreatedFieldEvent | NoticeMessageOkFieldEvent | NoticeMessageErrorCodeFieldEvent | NoticeMessageErrorMessageFieldEvent | NoticeMessageErrorRetryableFieldEvent> {
+    return streamMessage(buf, NoticeMessage.codec(), opts)
+  }
+}
+
+export interface DirectoryRequest {
+  name: string
+  card: Uint8Array<ArrayBuffer>
+}
+
+export namespace DirectoryRequest {
+  let _codec: Codec<DirectoryRequest>
+
+  export const codec = (): Codec<DirectoryRequest> => {
+    if (_codec == null) {
+      _codec = message<DirectoryRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(10)
+          w.string(obj.name)
+        }
+
+        if ((obj.card != null && obj.card.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.card)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          name: '',
+          card: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.name = reader.string()
+              break
+            }
+            case 2: {
+              obj.card = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.card`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface DirectoryRequestNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface DirectoryRequestCardFieldEvent {
+    field: '$.card'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<DirectoryRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, DirectoryRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRequest>): DirectoryRequest {
+    return decodeMessage(buf, DirectoryRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRequest>): Generator<DirectoryRequestNameFieldEvent | DirectoryRequestCardFieldEvent> {
+    return streamMessage(buf, DirectoryRequest.codec(), opts)
+  }
+}
+
+export interface DirectoryResponse {
+  card: Uint8Array<ArrayBuffer>
+  error?: ErrorReply
+}
+
+export namespace DirectoryResponse {
+  let _codec: Codec<DirectoryResponse>
+
+  export const codec = (): Codec<DirectoryResponse> => {
+    if (_codec == null) {
+      _codec = message<DirectoryResponse>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.card != null && obj.card.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.card)
+        }
+
+        if (obj.error != null) {
+          w.uint32(18)
+          ErrorReply.codec().encode(obj.error, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          card: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.card = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.error = ErrorReply.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.error
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.card`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield * ErrorReply.codec().stream(reader, reader.uint32(), `${prefix}.error`, {
+                limits: opts.limits?.error
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface DirectoryResponseCardFieldEvent {
+    field: '$.card'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface DirectoryResponseErrorCodeFieldEvent {
+    field: '$.error.code'
+    value: ErrorCode
+  }
+
+  export interface DirectoryResponseErrorMessageFieldEvent {
+    field: '$.error.message'
+    value: string
+  }
+
+  export interface DirectoryResponseErrorRetryableFieldEvent {
+    field: '$.error.retryable'
+    value: boolean
+  }
+
+  export function encode (obj: Partial<DirectoryResponse>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, DirectoryResponse.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryResponse>): DirectoryResponse {
+    return decodeMessage(buf, DirectoryResponse.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryResponse>): Generator<DirectoryResponseCardFieldEvent | DirectoryResponseErrorCodeFieldEvent | DirectoryResponseErrorMessageFieldEvent | DirectoryResponseErrorRetryableFieldEvent> {
+    return streamMessage(buf, DirectoryResponse.codec(), opts)
   }
 }

@@ -1,0 +1,51 @@
+import { ErrorCode } from './peerpost.js'
+import type { ErrorReply } from './peerpost.js'
+
+/**
+ * The one place that maps a receiver-side error to its wire reply. Permanent codes tell
+ * the sender to stop retrying (like SMTP 5xx); INTERNAL is temporary (4xx).
+ */
+const CODE_BY_ERROR_NAME: Record<string, ErrorCode> = {
+  MalformedEnvelopeError: ErrorCode.MALFORMED,
+  WrongRecipientError: ErrorCode.WRONG_RECIPIENT,
+  DecryptionFailedError: ErrorCode.UNSEALABLE,
+  BadSignatureError: ErrorCode.BAD_SIGNATURE,
+  CardSignatureError: ErrorCode.BAD_SIGNATURE,
+  InvalidCardError: ErrorCode.BAD_SIGNATURE,
+  MimeTooLargeError: ErrorCode.BAD_CONTENT,
+  MimeHeaderTooLargeError: ErrorCode.BAD_CONTENT,
+  MimeTooManyPartsError: ErrorCode.BAD_CONTENT,
+  MalformedMimeError: ErrorCode.BAD_CONTENT,
+  MissingMessageIdError: ErrorCode.BAD_CONTENT,
+  MimeNestingTooDeepError: ErrorCode.BAD_CONTENT,
+  MessageRefusedError: ErrorCode.REFUSED,
+  QuotaExceededError: ErrorCode.QUOTA_EXCEEDED,
+  EnvelopeTooLargeError: ErrorCode.TOO_LARGE,
+  NameTakenError: ErrorCode.NAME_TAKEN,
+  NameNotFoundError: ErrorCode.NOT_FOUND,
+  InvalidNameError: ErrorCode.MALFORMED,
+  RateLimitedError: ErrorCode.RATE_LIMITED,
+  CardNotOwnedError: ErrorCode.REFUSED,
+  InvalidNoticeError: ErrorCode.MALFORMED
+}
+
+const RETRYABLE = new Set<ErrorCode>([ErrorCode.INTERNAL, ErrorCode.UNSPECIFIED, ErrorCode.RATE_LIMITED])
+
+/** A refusal decided by the receiver's policy. */
+export class MessageRefusedError extends Error {
+  static readonly NAME = 'MessageRefusedError'
+  override name = MessageRefusedError.NAME
+}
+
+export function errorReplyFor (err: unknown): ErrorReply {
+  const name = err instanceof Error ? err.name : ''
+  const code = CODE_BY_ERROR_NAME[name] ?? ErrorCode.INTERNAL
+  // Internal failures are not described to a remote peer: they are ours to log.
+  const message = code === ErrorCode.INTERNAL ? 'the peer could not do that now' : (err as Error).message
+  return { code, message, retryable: RETRYABLE.has(code) }
+}
+
+export function errorReply (code: ErrorCode, message: string): ErrorReply {
+  return { code, message, retryable: RETRYABLE.has(code) }
+}
+
