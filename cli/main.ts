@@ -172,7 +172,8 @@ export function buildProgram (): Command {
           return
         }
         const page = await api.call<Page<MessageSummary>>('list', { folder: opts.folder, limit: opts.limit, cursor: opts.cursor })
-        if (g.json === true) printJson(page.items)
+        // The same shape as `read --json` without bodies: dates as ISO strings.
+        if (g.json === true) printJson(page.items.map(m => ({ ...m, date: new Date(m.date).toISOString(), receivedAt: new Date(m.receivedAt).toISOString() })))
         else out(page.items.length === 0 ? `(${opts.folder} is empty)` : page.items.map(formatSummaryLine).join('\n'))
       })
     })
