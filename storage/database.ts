@@ -53,6 +53,39 @@ export interface Sublevels {
     /** `${invertedTime(createdAt)}!${id}` -> id */
     byTime: Sublevel<string>
   }
+  /** Sealed envelopes this node holds for offline recipients (parking.ts). */
+  parking: {
+    /** `${recipient}!${envelopeId}` -> ParkedEnvelope JSON */
+    records: Sublevel<string>
+    /** `${recipient}!${envelopeId}` -> sealed envelope bytes */
+    envelopes: Sublevel<Uint8Array>
+    /** `${recipient}!${sortableTime(depositedAt)}!${envelopeId}` -> size (decimal): a recipient's envelopes, oldest first */
+    byRecipient: Sublevel<string>
+    /** `${sortableTime(expiresAt)}!${recipient}!${envelopeId}` -> '': everything, soonest expiry first */
+    byExpiry: Sublevel<string>
+    /** `total` | `recipient!${peerId}` | `depositor!${peerId}` -> Usage JSON {count, bytes}; absent means zero */
+    usage: Sublevel<string>
+  }
+  /** Notices this node holds for others (notices.ts). */
+  notices: {
+    /** `${recipient}!${noticeId}` -> StoredNotice JSON without its bytes */
+    records: Sublevel<string>
+    /** `${recipient}!${noticeId}` -> the encoded wire notice */
+    bytes: Sublevel<Uint8Array>
+    /** `${recipient}!${sortableTime(created)}!${noticeId}` -> '': a recipient's notices, oldest first */
+    byRecipient: Sublevel<string>
+    /** `${sortableTime(expiresAt)}!${recipient}!${noticeId}` -> '': everything, soonest expiry first */
+    byExpiry: Sublevel<string>
+    /** `recipient!${peerId}` | `poster!${peerId}` -> Usage JSON {count, bytes}; absent means zero */
+    counts: Sublevel<string>
+  }
+  /** The name directory (names.ts). */
+  names: {
+    /** name -> NameRecord JSON without its card */
+    records: Sublevel<string>
+    /** name -> the registered identity card, encoded */
+    cards: Sublevel<Uint8Array>
+  }
 }
 
 /** The home database: its namespaces and a durable, group-committed write. */
@@ -118,6 +151,24 @@ export async function openDatabase (dir: string, options: OpenDatabaseOptions = 
       envelopes: bytes(['outbox', 'envelope']),
       pending: text(['outbox', 'pending']),
       byTime: text(['outbox', 'time'])
+    },
+    parking: {
+      records: text(['parking', 'record']),
+      envelopes: bytes(['parking', 'envelope']),
+      byRecipient: text(['parking', 'recipient']),
+      byExpiry: text(['parking', 'expiry']),
+      usage: text(['parking', 'usage'])
+    },
+    notices: {
+      records: text(['notices', 'record']),
+      bytes: bytes(['notices', 'bytes']),
+      byRecipient: text(['notices', 'recipient']),
+      byExpiry: text(['notices', 'expiry']),
+      counts: text(['notices', 'counts'])
+    },
+    names: {
+      records: text(['names', 'record']),
+      cards: bytes(['names', 'card'])
     }
   }
 

@@ -1,6 +1,8 @@
 /**
  * The storage layer's public API: the keystore file and the home database with its
  * mailbox, contacts and outbox. See types.ts for the contracts, errors.ts for what can go wrong.
+ * What a holder keeps for others (parked envelopes, notices, names) works on any Database:
+ * contracts in holding-types.ts, errors in holding-errors.ts.
  */
 import { createContacts } from './contacts.js'
 import { openDatabase } from './database.js'
@@ -29,6 +31,15 @@ export { createOutbox } from './outbox.js'
 export type { OutboxComponents, OutboxInit } from './outbox.js'
 export { newId } from './keys.js'
 export type { CorruptHandler } from './records.js'
+// What a holder keeps for others (cache server, or a node holding for a co-recipient).
+export * from './holding-types.js'
+export * from './holding-errors.js'
+export { createParkingStore, DEFAULT_PARKING_LIMITS, DEFAULT_EXPIRE_LIMIT } from './parking.js'
+export type { ParkingInit } from './parking.js'
+export { createNoticeStore, DEFAULT_NOTICE_LIMITS } from './notices.js'
+export type { NoticeInit } from './notices.js'
+export { createNameStore, normalizeName } from './names.js'
+export type { NameStoreInit } from './names.js'
 
 /** Everything in a home's database, opened together. */
 export interface HomeStore {
