@@ -1,6 +1,7 @@
 import { InnerRecord, SealedEnvelope, SignedContent } from '../protocol/peerpost.js'
 import { CARD_DECODE_LIMITS, verifyCard } from '../identity/card.js'
-import { peerIdBytesFromString } from '../identity/peer-id.js'
+import { peerIdBytesFromString, peerIdStringFromBytes } from '../identity/peer-id.js'
+import { EnvelopeTooLargeError } from '../../storage/holding-errors.js'
 import { boxOpen, boxSeal, BOX_NONCE_BYTES, BOX_OVERHEAD_BYTES, BOX_PUBLIC_KEY_BYTES } from './box.js'
 import { verifyEd25519, withDomain } from './ed25519.js'
 import { BadSignatureError, InvalidCardError, MalformedEnvelopeError, WrongRecipientError } from './errors.js'
@@ -144,4 +145,32 @@ export function openEnvelope (input: Uint8Array | SealedEnvelope, me: Identity, 
     throw new BadSignatureError(`the message signature does not match its sender ${sender.peerId}`)
   }
   return { envelopeId, sender, timestamp: Number(inner.timestamp), mime: own(inner.mime), blobRefs: inner.blobRefs }
+}
+
+/** What a holder may see of a sealed envelope without opening it. */
+export interface InspectedEnvelope {
+  /** The recipient's PeerId string (always an Ed25519 PeerId). */
+  recipient: string
+  envelopeId: Uint8Array<ArrayBuffer>
+  size: number
+}
+
+/**
+ * Check a sealed envelope's outside without opening it, as a holder (cache server,
+ * co-recipient) does before keeping it for someone else: it decodes, its fields have their
+ * sizes, its recipient is an Ed25519 PeerId, and it is at most `maxBytes`. Throws
+ * EnvelopeTooLargeError (storage/holding-errors.ts, the class the parking store throws, so
+ * the wire maps both to TOO_LARGE) or MalformedEnvelopeError; never reads the sealed content.
+ *
+ * @example
+ * const { recipient, envelopeId } = inspectEnvelope(bytes, { maxBytes: 40 * 1024 * 1024 })
+ */
+export function inspectEnvelope (bytes: Uint8Array, limits: { maxBytes: number }): InspectedEnvelope {
+  if (!(bytes instanceof Uint8Array)) throw new MalformedEnvelopeError('there is no envelope')
+  if (bytes.byteLength > limits.maxBytes) throw new EnvelopeTooLargeError(bytes.byteLength, limits.maxBytes)
+  const envelope = decodeOuter(bytes)
+  checkOuter(envelope)
+  const recipient = peerIdStringFromBytes(envelope.recipient)
+  if (recipient === undefined) throw new MalformedEnvelopeError('the envelope\'s recipient is not an Ed25519 PeerId')
+  return { recipient, envelopeId: own(envelope.envelopeId), size: bytes.byteLength }
 }

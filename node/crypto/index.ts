@@ -5,6 +5,6 @@ export { ed25519Signer, ed25519SignerFromSeed, verifyEd25519, ED25519_PUBLIC_KEY
 export type { Ed25519Signer } from './ed25519.js'
 export { boxSeal, boxOpen, generateBoxKeyPair, boxPublicKeyFromSecret, boxBeforeNm, BOX_PUBLIC_KEY_BYTES, BOX_SECRET_KEY_BYTES, BOX_NONCE_BYTES, BOX_OVERHEAD_BYTES } from './box.js'
 export type { BoxParts, BoxKeyPair } from './box.js'
-export { sealEnvelope, openEnvelope, ENVELOPE_SIGNING_DOMAIN, ENVELOPE_ID_BYTES, MAX_BLOB_REFS, MAX_BLOB_LOCATIONS } from './envelope.js'
-export type { SealInput, SealedResult, OpenedEnvelope, OpenLimits } from './envelope.js'
+export { sealEnvelope, openEnvelope, inspectEnvelope, ENVELOPE_SIGNING_DOMAIN, ENVELOPE_ID_BYTES, MAX_BLOB_REFS, MAX_BLOB_LOCATIONS } from './envelope.js'
+export type { SealInput, SealedResult, OpenedEnvelope, OpenLimits, InspectedEnvelope } from './envelope.js'
 export { signReceipt, verifyReceipt, RECEIPT_SIGNING_DOMAIN } from './receipt.js'
