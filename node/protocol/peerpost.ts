@@ -4436,3 +4436,376 @@ export namespace DirectoryResponse {
     return streamMessage(buf, DirectoryResponse.codec(), opts)
   }
 }
+
+export interface BlobRequest {
+  blobId: Uint8Array<ArrayBuffer>
+  firstChunk: number
+  count: number
+  done: boolean
+}
+
+export namespace BlobRequest {
+  let _codec: Codec<BlobRequest>
+
+  export const codec = (): Codec<BlobRequest> => {
+    if (_codec == null) {
+      _codec = message<BlobRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.blobId != null && obj.blobId.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.blobId)
+        }
+
+        if ((obj.firstChunk != null && obj.firstChunk !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.firstChunk)
+        }
+
+        if ((obj.count != null && obj.count !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.count)
+        }
+
+        if ((obj.done != null && obj.done !== false)) {
+          w.uint32(32)
+          w.bool(obj.done)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          blobId: uint8ArrayAlloc(0),
+          firstChunk: 0,
+          count: 0,
+          done: false
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.blobId = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.firstChunk = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.count = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.done = reader.bool()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.blobId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.firstChunk`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.count`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.done`,
+                value: reader.bool()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface BlobRequestBlobIdFieldEvent {
+    field: '$.blobId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface BlobRequestFirstChunkFieldEvent {
+    field: '$.firstChunk'
+    value: number
+  }
+
+  export interface BlobRequestCountFieldEvent {
+    field: '$.count'
+    value: number
+  }
+
+  export interface BlobRequestDoneFieldEvent {
+    field: '$.done'
+    value: boolean
+  }
+
+  export function encode (obj: Partial<BlobRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, BlobRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BlobRequest>): BlobRequest {
+    return decodeMessage(buf, BlobRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BlobRequest>): Generator<BlobRequestBlobIdFieldEvent | BlobRequestFirstChunkFieldEvent | BlobRequestCountFieldEvent | BlobRequestDoneFieldEvent> {
+    return streamMessage(buf, BlobRequest.codec(), opts)
+  }
+}
+
+export interface BlobChunk {
+  blobId: Uint8Array<ArrayBuffer>
+  index: number
+  data: Uint8Array<ArrayBuffer>
+  last: boolean
+  done: boolean
+  error?: ErrorReply
+}
+
+export namespace BlobChunk {
+  let _codec: Codec<BlobChunk>
+
+  export const codec = (): Codec<BlobChunk> => {
+    if (_codec == null) {
+      _codec = message<BlobChunk>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.blobId != null && obj.blobId.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.blobId)
+        }
+
+        if ((obj.index != null && obj.index !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.index)
+        }
+
+        if ((obj.data != null && obj.data.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.data)
+        }
+
+        if ((obj.last != null && obj.last !== false)) {
+          w.uint32(32)
+          w.bool(obj.last)
+        }
+
+        if ((obj.done != null && obj.done !== false)) {
+          w.uint32(40)
+          w.bool(obj.done)
+        }
+
+        if (obj.error != null) {
+          w.uint32(50)
+          ErrorReply.codec().encode(obj.error, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          blobId: uint8ArrayAlloc(0),
+          index: 0,
+          data: uint8ArrayAlloc(0),
+          last: false,
+          done: false
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.blobId = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.index = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.data = reader.bytes()
+              break
+            }
+            case 4: {
+              obj.last = reader.bool()
+              break
+            }
+            case 5: {
+              obj.done = reader.bool()
+              break
+            }
+            case 6: {
+              obj.error = ErrorReply.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.error
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.blobId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.index`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.data`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.last`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.done`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 6: {
+              yield * ErrorReply.codec().stream(reader, reader.uint32(), `${prefix}.error`, {
+                limits: opts.limits?.error
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface BlobChunkBlobIdFieldEvent {
+    field: '$.blobId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface BlobChunkIndexFieldEvent {
+    field: '$.index'
+    value: number
+  }
+
+  export interface BlobChunkDataFieldEvent {
+    field: '$.data'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface BlobChunkLastFieldEvent {
+    field: '$.last'
+    value: boolean
+  }
+
+  export interface BlobChunkDoneFieldEvent {
+    field: '$.done'
+    value: boolean
+  }
+
+  export interface BlobChunkErrorCodeFieldEvent {
+    field: '$.error.code'
+    value: ErrorCode
+  }
+
+  export interface BlobChunkErrorMessageFieldEvent {
+    field: '$.error.message'
+    value: string
+  }
+
+  export interface BlobChunkErrorRetryableFieldEvent {
+    field: '$.error.retryable'
+    value: boolean
+  }
+
+  export function encode (obj: Partial<BlobChunk>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, BlobChunk.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BlobChunk>): BlobChunk {
+    return decodeMessage(buf, BlobChunk.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BlobChunk>): Generator<BlobChunkBlobIdFieldEvent | BlobChunkIndexFieldEvent | BlobChunkDataFieldEvent | BlobChunkLastFieldEvent | BlobChunkDoneFieldEvent | BlobChunkErrorCodeFieldEvent | BlobChunkErrorMessageFieldEvent | BlobChunkErrorRetryableFieldEvent> {
+    return streamMessage(buf, BlobChunk.codec(), opts)
+  }
+}
