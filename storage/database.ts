@@ -86,6 +86,15 @@ export interface Sublevels {
     /** name -> the registered identity card, encoded */
     cards: Sublevel<Uint8Array>
   }
+  /** Large attachments: blobs this node holds for its recipients, and blobs it is pulling (blob-store.ts, blob-download.ts). */
+  blobs: {
+    /** blobId (hex) -> BlobRecord JSON */
+    records: Sublevel<string>
+    /** `${sortableTime(expiresAt)}!${blobId}` -> '': soonest expiry first */
+    byExpiry: Sublevel<string>
+    /** blobId (hex) -> DownloadRecord JSON: a pull in progress, complete or failed */
+    downloads: Sublevel<string>
+  }
 }
 
 /** The home database: its namespaces and a durable, group-committed write. */
@@ -169,6 +178,11 @@ export async function openDatabase (dir: string, options: OpenDatabaseOptions = 
     names: {
       records: text(['names', 'record']),
       cards: bytes(['names', 'card'])
+    },
+    blobs: {
+      records: text(['blobs', 'record']),
+      byExpiry: text(['blobs', 'expiry']),
+      downloads: text(['blobs', 'download'])
     }
   }
 
