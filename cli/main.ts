@@ -6,6 +6,7 @@ import { connectApi } from './api.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, describeError, exitCodeFor } from './errors.js'
 import { formatContact, formatMessage, formatOutboxEntry, formatStatus, formatSummaryLine } from './format.js'
 import { resolveHome } from './home-dir.js'
+import { registerCacheServerCommand } from './commands/cache-server.js'
 import type { HomeApi } from './api.js'
 import type { ContactView, ReadResult, SendRequest, SendResult, StatusView } from '../node/mail-service.js'
 import type { Folder, MessageSummary, OutboxEntry, Page } from '../storage/types.js'
@@ -216,6 +217,8 @@ export function buildProgram (): Command {
       const { homePaths } = await import('../node/home.js')
       printJson(await loadNodeConfig(homePaths(g.homeDir).config))
     })
+
+  registerCacheServerCommand(program)
 
   return program
 }

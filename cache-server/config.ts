@@ -1,0 +1,172 @@
+import { readFile } from 'node:fs/promises'
+import { z } from 'zod'
+import { ConfigError } from '../node/config.js'
+import type { NoticeLimits, ParkingLimits } from '../storage/holding-types.js'
+
+/**
+ * The cache server's configuration: one zod schema validates the file, supplies every
+ * default (the named constants below) and prints the effective config
+ * (`peerpost cache-server --print-config`). Every option is optional; times are in ms,
+ * sizes in bytes.
+ */
+
+export { ConfigError }
+
+const KiB = 1024
+const MiB = 1024 * KiB
+const GiB = 1024 * MiB
+const SECOND = 1_000
+const MINUTE = 60 * SECOND
+const DAY = 24 * 60 * MINUTE
+
+/** The well-known cache server port (open it in the firewall). */
+export const DEFAULT_CACHE_PORT = 4455
+export const DEFAULT_CACHE_LISTEN = [`/ip4/0.0.0.0/tcp/${DEFAULT_CACHE_PORT}`]
+
+/** One sealed envelope: the node's own default bound, so what a node may send, a server keeps. */
+export const DEFAULT_MAX_ENVELOPE_BYTES = 40 * MiB
+export const DEFAULT_RETENTION_MS = 30 * DAY
+export const DEFAULT_PER_RECIPIENT = { maxBytes: 1 * GiB, maxCount: 10_000 }
+export const DEFAULT_PER_DEPOSITOR = { maxBytes: 1 * GiB, maxCount: 10_000 }
+/** Whole-server bound: size it to the disk. */
+export const DEFAULT_TOTAL = { maxBytes: 20 * GiB, maxCount: 2_000_000 }
+export const DEFAULT_EXPIRY_SWEEP_INTERVAL_MS = MINUTE
+/** Envelopes one expiry pass removes before it yields to other work (it repeats until none are left). */
+export const DEFAULT_EXPIRY_BATCH = 100
+
+export const DEFAULT_NOTICES_PER_RECIPIENT = 1_000
+export const DEFAULT_NOTICES_PER_POSTER = 1_000
+export const DEFAULT_MAX_NOTICE_BYTES = 16 * KiB
+export const DEFAULT_NOTICE_RETENTION_MS = 30 * DAY
+
+/** Without a heartbeat for this long a node is offline. */
+export const DEFAULT_PRESENCE_TIMEOUT_MS = 90 * SECOND
+export const DEFAULT_PRESENCE_SWEEP_INTERVAL_MS = 5 * SECOND
+/** A presence stream that sends nothing (no heartbeat, no query) for this long is closed. */
+export const DEFAULT_PRESENCE_IDLE_TIMEOUT_MS = 30 * MINUTE
+export const DEFAULT_PRESENCE_MAX_ENTRIES = 100_000
+
+export const DEFAULT_RELAY_MAX_RESERVATIONS = 1_000
+/** Per relayed connection. The library default (128 KiB) would cut any real message. */
+export const DEFAULT_RELAY_DATA_LIMIT_BYTES = 1 * GiB
+export const DEFAULT_RELAY_DURATION_LIMIT_MS = 10 * MINUTE
+export const DEFAULT_RELAY_RESERVATION_TTL_MS = 2 * 60 * MINUTE
+
+export const DEFAULT_MAX_CONNECTIONS = 2_000
+/** New inbound connections per second per IP; the library default of 5 refuses nodes behind one NAT and multi-node tests. */
+export const DEFAULT_INBOUND_CONNECTION_THRESHOLD = 100
+export const DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS = 200
+
+/** Metrics and health over HTTP; loopback only unless you mean otherwise. `off` disables. */
+export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9464'
+
+const count = z.number().int().positive()
+const bytes = z.number().int().positive()
+const ms = z.number().int().positive()
+const quota = (d: { maxBytes: number, maxCount: number }) => z.object({
+  maxBytes: bytes.default(d.maxBytes),
+  maxCount: count.default(d.maxCount)
+}).strict().prefault({})
+
+/** `host:port`, `[v6]:port`, or `off`. */
+const metricsAddress = z.string().refine(v => v === 'off' || parseHostPort(v) !== undefined, { message: 'expected host:port (e.g. 127.0.0.1:9464) or "off"' })
+
+export const CacheConfigSchema = z.object({
+  listen: z.array(z.string().min(1)).min(1).default(DEFAULT_CACHE_LISTEN)
+    .describe('multiaddrs to listen on (overridden by --listen)'),
+  announce: z.array(z.string().min(1)).default([])
+    .describe('public multiaddrs to advertise instead of the listen ones (overridden by --announce)'),
+  parking: z.object({
+    maxEnvelopeBytes: bytes.default(DEFAULT_MAX_ENVELOPE_BYTES),
+    retentionMs: ms.default(DEFAULT_RETENTION_MS),
+    perRecipient: quota(DEFAULT_PER_RECIPIENT),
+    perDepositor: quota(DEFAULT_PER_DEPOSITOR),
+    total: quota(DEFAULT_TOTAL),
+    expirySweepIntervalMs: ms.default(DEFAULT_EXPIRY_SWEEP_INTERVAL_MS),
+    expiryBatch: count.default(DEFAULT_EXPIRY_BATCH)
+  }).strict().prefault({}),
+  notices: z.object({
+    maxPerRecipient: count.default(DEFAULT_NOTICES_PER_RECIPIENT),
+    maxPerPoster: count.default(DEFAULT_NOTICES_PER_POSTER),
+    maxNoticeBytes: bytes.default(DEFAULT_MAX_NOTICE_BYTES),
+    retentionMs: ms.default(DEFAULT_NOTICE_RETENTION_MS)
+  }).strict().prefault({}),
+  presence: z.object({
+    timeoutMs: ms.default(DEFAULT_PRESENCE_TIMEOUT_MS),
+    sweepIntervalMs: ms.default(DEFAULT_PRESENCE_SWEEP_INTERVAL_MS),
+    idleTimeoutMs: ms.default(DEFAULT_PRESENCE_IDLE_TIMEOUT_MS),
+    maxEntries: count.default(DEFAULT_PRESENCE_MAX_ENTRIES)
+  }).strict().prefault({}),
+  relay: z.object({
+    enabled: z.boolean().default(true),
+    maxReservations: count.default(DEFAULT_RELAY_MAX_RESERVATIONS),
+    dataLimitBytes: bytes.default(DEFAULT_RELAY_DATA_LIMIT_BYTES),
+    durationLimitMs: ms.default(DEFAULT_RELAY_DURATION_LIMIT_MS),
+    reservationTtlMs: ms.default(DEFAULT_RELAY_RESERVATION_TTL_MS)
+  }).strict().prefault({}),
+  connections: z.object({
+    maxConnections: count.default(DEFAULT_MAX_CONNECTIONS),
+    inboundConnectionThreshold: count.default(DEFAULT_INBOUND_CONNECTION_THRESHOLD),
+    maxIncomingPendingConnections: count.default(DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS)
+  }).strict().prefault({}),
+  metrics: z.object({
+    address: metricsAddress.default(DEFAULT_METRICS_ADDRESS)
+  }).strict().prefault({})
+}).strict()
+
+export type CacheConfig = z.infer<typeof CacheConfigSchema>
+
+/** Validate a parsed config object; throws ConfigError naming the first bad field. */
+export function parseCacheConfig (input: unknown, source = 'config'): CacheConfig {
+  const result = CacheConfigSchema.safeParse(input ?? {})
+  if (!result.success) {
+    const issue = result.error.issues[0]
+    const where = issue?.path.join('.') ?? ''
+    throw new ConfigError(`${source}: ${where === '' ? '' : `${where}: `}${issue?.message ?? 'invalid'}`)
+  }
+  const config = result.data
+  const { parking } = config
+  for (const [name, q] of [['perRecipient', parking.perRecipient], ['perDepositor', parking.perDepositor], ['total', parking.total]] as const) {
+    if (q.maxBytes < parking.maxEnvelopeBytes) throw new ConfigError(`${source}: parking.${name}.maxBytes (${q.maxBytes}) is below parking.maxEnvelopeBytes (${parking.maxEnvelopeBytes}): no envelope of the largest size could ever be parked`)
+  }
+  return config
+}
+
+/**
+ * Read a JSON config file. A missing file is an error when the operator named it
+ * (`required`), and all defaults otherwise (the home's own `cache.json`).
+ */
+export async function loadCacheConfig (path: string, options: { required: boolean }): Promise<CacheConfig> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !options.required) return parseCacheConfig({}, path)
+    throw new ConfigError(`cannot read ${path}: ${(err as Error).message}`)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (err) {
+    throw new ConfigError(`${path} is not valid JSON: ${(err as Error).message}`)
+  }
+  return parseCacheConfig(json, path)
+}
+
+export function parkingLimits (config: CacheConfig): ParkingLimits {
+  const p = config.parking
+  return { maxEnvelopeBytes: p.maxEnvelopeBytes, retentionMs: p.retentionMs, perRecipient: { ...p.perRecipient }, perDepositor: { ...p.perDepositor }, total: { ...p.total } }
+}
+
+export function noticeLimits (config: CacheConfig): NoticeLimits {
+  return { ...config.notices }
+}
+
+/** `host:port` or `[v6]:port` split, or undefined. Port 0 asks the OS for a free one (tests). */
+export function parseHostPort (value: string): { host: string, port: number } | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value)
+  if (m == null) return undefined
+  const port = Number(m[3])
+  if (port > 65535) return undefined
+  return { host: m[1] ?? m[2] ?? '', port }
+}

@@ -1,0 +1,55 @@
+import { inspectEnvelope, sha256, signReceipt, toHex } from '../node/crypto/index.js'
+import type { CacheMetrics } from './metrics.js'
+import type { InFlight } from './in-flight.js'
+import type { Identity } from '../node/identity/index.js'
+import type { EnvelopeHandler } from '../node/protocol/deliver.js'
+import type { ParkingStore } from '../storage/holding-types.js'
+import type { Logger } from '@libp2p/interface'
+
+export interface ParkComponents {
+  identity: Identity
+  parking: ParkingStore
+  metrics: CacheMetrics
+  inFlight: InFlight
+  log: Logger
+  now: () => number
+}
+
+/** Wire-level name of a refusal, for the rejections metric (`quota_exceeded`, `too_large`, ...). */
+export function rejectionReason (err: unknown): string {
+  const name = err instanceof Error ? err.name : ''
+  switch (name) {
+    case 'QuotaExceededError': return 'quota_exceeded'
+    case 'EnvelopeTooLargeError': return 'too_large'
+    case 'MalformedEnvelopeError': return 'malformed'
+    case 'InvalidIdError': return 'malformed'
+    default: return 'internal'
+  }
+}
+
+/**
+ * The park handler (`/peerpost/park/1.0.0`, served by DeliverProtocol): check the sealed
+ * envelope's outside without opening it, keep it for its recipient with the connection's
+ * peer as depositor, and only once that is on disk (synced) sign the receipt. A duplicate
+ * deposit gets a receipt too: the envelope is held, which is what the receipt says.
+ */
+export function parkHandler (c: ParkComponents, limits: { maxEnvelopeBytes: number }): EnvelopeHandler {
+  return async (bytes, depositor) => {
+    try {
+      const { recipient, envelopeId } = inspectEnvelope(bytes, { maxBytes: limits.maxEnvelopeBytes })
+      const id = toHex(envelopeId)
+      // Tracked so shutdown waits for the synced commit instead of closing the db under it.
+      const { duplicate } = await c.inFlight.track(c.parking.deposit({ envelopeId: id, recipient, depositor, bytes, now: c.now() }))
+      if (duplicate) c.metrics.duplicateDeposits++
+      else c.metrics.deposits++
+      c.log('parked %s for %s from %s (%d bytes%s)', id, recipient, depositor, bytes.byteLength, duplicate ? ', duplicate' : '')
+      return signReceipt(c.identity, { envelopeId, envelopeSha256: sha256(bytes), now: c.now() })
+    } catch (err) {
+      const reason = rejectionReason(err)
+      c.metrics.reject(reason)
+      if (reason === 'internal') c.log.error('deposit from %s failed - %e', depositor, err)
+      else c.log('refused a deposit from %s: %s', depositor, (err as Error).message)
+      throw err
+    }
+  }
+}

@@ -1,0 +1,286 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
+import { identify } from '@libp2p/identify'
+import { defaultLogger } from '@libp2p/logger'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import { sha256, verifyReceipt } from '../node/crypto/index.js'
+import { peerIdBytesFromString } from '../node/identity/index.js'
+import { DeliverProtocol, PARK_PROTOCOL } from '../node/protocol/deliver.js'
+import { directoryHandler, DIRECTORY_PROTOCOL } from '../node/protocol/directory.js'
+import { fetchHandler, FETCH_PROTOCOL } from '../node/protocol/fetch.js'
+import { NoticeHub, noticeHandler, NOTICE_PROTOCOL } from '../node/protocol/notice.js'
+import { PresenceDirectory, presenceHandler, PRESENCE_PROTOCOL } from '../node/protocol/presence.js'
+import { createNameStore, createNoticeStore, createParkingStore, openDatabase } from '../storage/index.js'
+import { noticeLimits, parkingLimits } from './config.js'
+import { ExpiryLoop } from './expiry.js'
+import { cacheHomePaths, loadOrCreateServerIdentity } from './home.js'
+import { InFlight } from './in-flight.js'
+import { jsonLinesLog } from './lifecycle-log.js'
+import { CacheMetrics, renderMetrics, startMetricsServer } from './metrics.js'
+import { parkHandler } from './park.js'
+import type { CacheConfig } from './config.js'
+import type { LifecycleLog } from './lifecycle-log.js'
+import type { MetricsServer } from './metrics.js'
+import type { Location } from '../node/protocol/notice.js'
+import type { Identify } from '@libp2p/identify'
+import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
+import type { ComponentLogger, Libp2p } from '@libp2p/interface'
+import type { Ping } from '@libp2p/ping'
+
+/** How long shutdown waits for deposits and acks whose synced write is under way. */
+export const SHUTDOWN_DRAIN_MS = 10_000
+/** Streams one peer may hold open per request/response protocol. */
+export const MAX_INBOUND_STREAMS = 32
+
+export type CacheLibp2p = Libp2p<{ identify: Identify, ping: Ping, relay?: CircuitRelayService }>
+
+export interface CacheServerOptions {
+  home: string
+  /** Overrides config.listen. */
+  listen?: string[]
+  /** Overrides config.announce. */
+  announce?: string[]
+  config: CacheConfig
+  logger?: ComponentLogger
+  /** One JSON line per lifecycle event; default: stderr. */
+  lifecycle?: LifecycleLog
+  now?: () => number
+}
+
+export interface RunningCacheServer {
+  peerId: string
+  /** The addresses nodes should use (announce ones if configured, else what we listen on). */
+  addrs: string[]
+  /** `http://host:port` of /metrics and /health, or undefined when metrics are off. */
+  metricsUrl?: string
+  libp2p: CacheLibp2p
+  metrics: CacheMetrics
+  /** Stop accepting, let in-flight synced writes finish, close the database. Idempotent. */
+  stop(): Promise<void>
+}
+
+/**
+ * Start a cache server in `home`: its own identity (made on first start), its database,
+ * and a libp2p node serving park, fetch, presence, notice and directory, plus circuit
+ * relay v2 with the configured limits, metrics and health over HTTP.
+ *
+ * @example
+ * const server = await startCacheServer({ home, config: parseCacheConfig({}) })
+ * process.once('SIGTERM', () => { void server.stop() })
+ */
+export async function startCacheServer (options: CacheServerOptions): Promise<RunningCacheServer> {
+  const { config } = options
+  const logger = options.logger ?? defaultLogger()
+  const lifecycle = options.lifecycle ?? jsonLinesLog()
+  const now = options.now ?? Date.now
+  const paths = cacheHomePaths(options.home)
+  const log = logger.forComponent('peerpost:cache')
+
+  const { identity, created } = await loadOrCreateServerIdentity(paths, now())
+  if (created) lifecycle('keystore-created', { peerId: identity.peerIdString, keystore: paths.keystore, sealed: false })
+
+  const cleanup: Array<{ what: string, run: () => Promise<void> }> = []
+  const stopAll = async (): Promise<void> => {
+    for (const step of cleanup.reverse()) {
+      await step.run().catch(err => {
+        log.error('shutdown: %s failed - %e', step.what, err)
+        lifecycle('shutdown-step-failed', { level: 'error', step: step.what, error: (err as Error).message })
+      })
+    }
+  }
+
+  try {
+    const db = await openDatabase(paths.db)
+    const inFlight = new InFlight()
+    // Last to run at shutdown: whatever synced write is under way finishes first.
+    cleanup.push({
+      what: 'close the database',
+      run: async () => {
+        if (!(await inFlight.drain(SHUTDOWN_DRAIN_MS))) lifecycle('shutdown-drain-timeout', { level: 'warn', pending: inFlight.size })
+        await db.close()
+      }
+    })
+    const onCorrupt = (key: string, err: Error): void => { log.error('skipped damaged record %s - %e', key, err) }
+    const parking = await createParkingStore(db, parkingLimits(config), { onCorrupt })
+    const notices = createNoticeStore(db, noticeLimits(config), { onCorrupt })
+    const names = createNameStore(db, { onCorrupt })
+    const metrics = new CacheMetrics()
+
+    const relay = config.relay
+    const libp2p: CacheLibp2p = await createLibp2p({
+      privateKey: identity.privateKey,
+      addresses: { listen: options.listen ?? config.listen, announce: options.announce ?? config.announce },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionManager: {
+        maxConnections: config.connections.maxConnections,
+        inboundConnectionThreshold: config.connections.inboundConnectionThreshold,
+        maxIncomingPendingConnections: config.connections.maxIncomingPendingConnections
+      },
+      logger,
+      start: false,
+      services: {
+        identify: identify(),
+        ping: ping(),
+        ...(relay.enabled
+          ? {
+              relay: circuitRelayServer({
+                reservations: {
+                  maxReservations: relay.maxReservations,
+                  defaultDataLimit: BigInt(relay.dataLimitBytes),
+                  defaultDurationLimit: relay.durationLimitMs,
+                  reservationTtl: relay.reservationTtlMs
+                }
+              })
+            }
+          : {})
+      }
+    })
+    cleanup.push({ what: 'stop libp2p', run: async () => { await libp2p.stop() } })
+
+    const addrs = (): string[] => libp2p.getMultiaddrs().map(a => a.toString())
+    const self = (): Location => ({ peerId: peerIdBytesFromString(identity.peerIdString), addrs: addrs().map(a => a.replace(/\/p2p\/[^/]+$/, '')) })
+
+    // Park: the deliver protocol's receiving half, storing for others instead of opening.
+    const park = new DeliverProtocol({
+      libp2p,
+      log: logger.forComponent('peerpost:cache:park'),
+      handler: parkHandler({ identity, parking, metrics, inFlight, log: logger.forComponent('peerpost:cache:park'), now }, { maxEnvelopeBytes: config.parking.maxEnvelopeBytes }),
+      // The server only receives on this protocol; receipts it would check never arrive.
+      verifyReceipt: (receipt, expectedSigner, envelopeId, envelopeBytes) => { verifyReceipt(receipt, { expectedSigner, envelopeId, envelopeSha256: sha256(envelopeBytes) }) }
+    }, { protocol: PARK_PROTOCOL, maxEnvelopeBytes: config.parking.maxEnvelopeBytes })
+
+    const fetchLog = logger.forComponent('peerpost:cache:fetch')
+    const serveFetch = fetchHandler({
+      list: async (recipient, listOptions) => parking.list(recipient, listOptions),
+      get: async (recipient, id) => parking.get(recipient, id),
+      // Tracked: an ack's synced delete finishes before shutdown closes the database.
+      ack: async (recipient, ids) => inFlight.track(parking.ack(recipient, ids))
+    }, fetchLog, {
+      onGet: (_recipient, n) => { metrics.fetches += n },
+      onAck: (recipient, n) => { metrics.acks += n; if (n > 0) fetchLog('%s acked %d envelopes', recipient, n) }
+    })
+
+    const directory = new PresenceDirectory({ timeoutMs: config.presence.timeoutMs, maxEntries: config.presence.maxEntries, now })
+    const servePresence = presenceHandler(directory, {
+      log: logger.forComponent('peerpost:cache:presence'),
+      now,
+      idleTimeoutMs: config.presence.idleTimeoutMs,
+      onHeartbeat: () => { metrics.heartbeats++ }
+    })
+
+    const hub = new NoticeHub()
+    const serveNotice = noticeHandler({
+      store: notices,
+      hub,
+      held: parking,
+      self,
+      log: logger.forComponent('peerpost:cache:notice'),
+      now,
+      retentionMs: config.notices.retentionMs
+    })
+
+    const directoryLog = logger.forComponent('peerpost:cache:directory')
+    const serveDirectory = directoryHandler(names, { log: directoryLog, now, onRegister: name => { directoryLog('registered %s', name) } })
+
+    const handlers: Array<[string, (stream: import('@libp2p/interface').Stream, connection: import('@libp2p/interface').Connection) => Promise<void>]> = [
+      [FETCH_PROTOCOL, serveFetch],
+      [PRESENCE_PROTOCOL, servePresence],
+      [NOTICE_PROTOCOL, serveNotice],
+      [DIRECTORY_PROTOCOL, serveDirectory]
+    ]
+    for (const [protocol, handle] of handlers) {
+      const protocolLog = logger.forComponent(`peerpost:cache:${protocol.split('/')[2] ?? 'protocol'}`)
+      await libp2p.handle(protocol, (stream, connection) => {
+        handle(stream, connection).catch(err => {
+          protocolLog.error('%s stream from %p failed - %e', protocol, connection.remotePeer, err)
+          stream.abort(err)
+        })
+      }, { maxInboundStreams: MAX_INBOUND_STREAMS, runOnLimitedConnection: true })
+    }
+    await park.start()
+    // Shutdown: stop accepting new streams, then let deposits and acks already under way
+    // reach the disk while their connections are still up (so their receipts go out).
+    cleanup.push({
+      what: 'stop accepting requests',
+      run: async () => {
+        await park.stop()
+        for (const [protocol] of handlers) await libp2p.unhandle(protocol)
+        await inFlight.drain(SHUTDOWN_DRAIN_MS)
+      }
+    })
+
+    const sweep = setInterval(() => { directory.sweep() }, config.presence.sweepIntervalMs)
+    sweep.unref()
+    cleanup.push({ what: 'stop the presence sweep', run: async () => { clearInterval(sweep) } })
+
+    const expiry = new ExpiryLoop({ parking, notices, hub, metrics, inFlight, self, log: logger.forComponent('peerpost:cache:expiry'), lifecycle, now }, {
+      intervalMs: config.parking.expirySweepIntervalMs,
+      batch: config.parking.expiryBatch,
+      noticeRetentionMs: config.notices.retentionMs
+    })
+
+    await libp2p.start()
+    expiry.start()
+    cleanup.push({ what: 'stop the expiry loop', run: async () => { await expiry.stop() } })
+
+    let metricsServer: MetricsServer | undefined
+    if (config.metrics.address !== 'off') {
+      const startedAt = now()
+      metricsServer = await startMetricsServer(config.metrics.address, {
+        metrics: () => {
+          const usage = parking.usage()
+          return renderMetrics(metrics, {
+            connectedPeers: libp2p.getPeers().length,
+            presenceOnline: directory.onlineCount(),
+            parkedEnvelopes: usage.count,
+            parkedBytes: usage.bytes,
+            relayReservations: libp2p.services.relay?.reservations.size ?? 0
+          })
+        },
+        health: () => ({ peerId: identity.peerIdString, uptimeMs: now() - startedAt, parked: parking.usage().count, connectedPeers: libp2p.getPeers().length })
+      })
+      const server = metricsServer
+      cleanup.push({ what: 'close the metrics server', run: async () => { await server.close() } })
+    }
+
+    const listening = addrs()
+    lifecycle('started', { peerId: identity.peerIdString, addrs: listening, metrics: metricsServer?.url ?? 'off', relay: relay.enabled })
+    log('cache server %s serving on %s', identity.peerIdString, listening.join(' '))
+
+    let stopping: Promise<void> | undefined
+    return {
+      peerId: identity.peerIdString,
+      addrs: listening,
+      metricsUrl: metricsServer?.url,
+      libp2p,
+      metrics,
+      stop: async () => {
+        stopping ??= (async () => {
+          lifecycle('stopping', { peerId: identity.peerIdString, inFlight: inFlight.size })
+          await stopAll()
+          lifecycle('stopped', { peerId: identity.peerIdString })
+        })()
+        await stopping
+      }
+    }
+  } catch (err) {
+    await stopAll()
+    throw err
+  }
+}
+
+/** Open the server's database (the server must not be running), check the parking counters against the records. */
+export async function auditCacheHome (home: string, config: CacheConfig): Promise<{ consistent: boolean, counted: { count: number, bytes: number }, counters: { count: number, bytes: number }, problems: string[] }> {
+  const db = await openDatabase(cacheHomePaths(home).db)
+  try {
+    const parking = await createParkingStore(db, parkingLimits(config))
+    return await parking.audit()
+  } finally {
+    await db.close()
+  }
+}

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto'
+import { rename, unlink, writeFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import type { Command } from 'commander'
+
+interface CacheServerOptions {
+  listen?: string[]
+  announce?: string[]
+  config?: string
+  readyFile?: string
+  printConfig?: boolean
+  audit?: boolean
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+const out = (text: string): void => { process.stdout.write(text.endsWith('\n') ? text : `${text}\n`) }
+
+/** Write `text` to `file` so a reader sees either nothing or all of it. */
+async function writeAtomically (file: string, text: string): Promise<void> {
+  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`
+  await writeFile(tmp, text, { mode: 0o644 })
+  await rename(tmp, file)
+}
+
+/**
+ * `peerpost cache-server`: run a cache server (parking, fetch, presence, notices, name
+ * directory, circuit relay, metrics) in its own home until SIGTERM/SIGINT.
+ */
+export function registerCacheServerCommand (program: Command): void {
+  program.command('cache-server')
+    .description('run a cache server: park mail for offline recipients, presence, notices, names, relay (SIGTERM stops it cleanly)')
+    .option('--listen <multiaddr>', 'listen address, repeatable (default from config: /ip4/0.0.0.0/tcp/4455)', collect)
+    .option('--announce <multiaddr>', 'public address to advertise, repeatable (default from config: none)', collect)
+    .option('--config <file>', 'JSON config file (default: cache.json in the home, if present)')
+    .option('--ready-file <file>', 'write {peerId, addrs, metrics} as JSON to this file once ready')
+    .option('--print-config', 'print the effective configuration (defaults filled in) and exit')
+    .option('--audit', 'check the stored envelopes against the quota counters (server stopped) and exit: 0 consistent, 1 not')
+    .action(async (opts: CacheServerOptions, cmd: Command) => {
+      const g = cmd.optsWithGlobals<{ home?: string, json?: boolean }>()
+      const { resolveCacheHome, cacheHomePaths } = await import('../../cache-server/home.js')
+      const { loadCacheConfig } = await import('../../cache-server/config.js')
+      const home = resolveCacheHome(g.home)
+      const configFile = opts.config != null ? resolve(opts.config) : cacheHomePaths(home).config
+      const config = await loadCacheConfig(configFile, { required: opts.config != null })
+      if (opts.listen != null) config.listen = opts.listen
+      if (opts.announce != null) config.announce = opts.announce
+
+      if (opts.printConfig === true) {
+        out(JSON.stringify(config, null, 2))
+        return
+      }
+
+      const { auditCacheHome, startCacheServer } = await import('../../cache-server/server.js')
+      if (opts.audit === true) {
+        const report = await auditCacheHome(home, config)
+        if (g.json === true) out(JSON.stringify(report))
+        else out(report.consistent ? `consistent: ${report.counted.count} envelopes, ${report.counted.bytes} bytes` : `INCONSISTENT:\n${report.problems.map(p => `  ${p}`).join('\n')}`)
+        if (!report.consistent) process.exitCode = 1
+        return
+      }
+
+      const server = await startCacheServer({ home, config })
+      const ready = { ready: true, peerId: server.peerId, addrs: server.addrs, metrics: server.metricsUrl ?? null }
+      const readyFile = opts.readyFile == null ? undefined : resolve(opts.readyFile)
+      try {
+        if (readyFile != null) await writeAtomically(readyFile, JSON.stringify(ready) + '\n')
+      } catch (err) {
+        await server.stop()
+        throw err
+      }
+      if (g.json === true) out(JSON.stringify(ready))
+      else out(`peerpost cache-server ${server.peerId} ready on ${server.addrs.join(' ')}${server.metricsUrl == null ? '' : ` (metrics ${server.metricsUrl}/metrics)`}`)
+      await new Promise<void>(resolveStop => {
+        const stop = (): void => { resolveStop() }
+        process.once('SIGTERM', stop)
+        process.once('SIGINT', stop)
+      })
+      await server.stop()
+      if (readyFile != null) await unlink(readyFile).catch(() => {})
+    })
+}
