@@ -1,0 +1,118 @@
+/**
+ * delivery: alice's daemon sends COUNT messages of 4 KiB to bob's online daemon, each
+ * stored durably by bob and receipted; from the first `send` on alice's control socket to
+ * the last `outbox:recipient delivered` event. Baselines in the same run: Postfix
+ * (smtp-source, 20 sessions, until all are in the Maildir) and a bare libp2p
+ * request/response of the same bytes between two processes.
+ */
+import { bareThroughput, startBareServer } from './lib/bare.js'
+import { condition, onEvents, sendOne, startPair, textOfSize } from './lib/peerpost.js'
+import { startPostfix } from './lib/postfix.js'
+import { median, round } from './lib/stats.js'
+import { row } from './types.js'
+import type { BenchContext, Benchmark, ResultRow } from './types.js'
+import type { NodeEvent } from '../node/events.js'
+
+export const DELIVERY_COUNT = 5_000
+export const DELIVERY_BYTES = 4_096
+/** `send` calls in flight at once on alice's control sockets (spread over CONTROL_CONNECTIONS). */
+export const ENQUEUE_CONCURRENCY = 32
+export const CONTROL_CONNECTIONS = 4
+/** SMTP sessions for Postfix (the issue's comparison point: 20 sessions). */
+export const POSTFIX_SESSIONS = 20
+/** Requests in flight on the bare libp2p stream: the deliver protocol's window. */
+export const BARE_WINDOW = 32
+/** Upper bound for one repetition of any side. */
+const RUN_TIMEOUT_MS = 600_000
+
+export interface PeerpostDeliveryRun {
+  /** First send to last delivered event. */
+  ms: number
+  /** First send to the last send call's reply (queued durably in alice's outbox). */
+  enqueueMs: number
+}
+
+/** One repetition of peerpost's side, with fresh homes and daemons. */
+export async function peerpostDelivery (ctx: BenchContext, count: number, size: number): Promise<PeerpostDeliveryRun> {
+  const pair = await startPair({ profileDir: ctx.profileDir, controls: CONTROL_CONNECTIONS })
+  try {
+    const text = textOfSize(size)
+    const delivered = new Set<string>()
+    let received = 0
+    let failed: string | undefined
+    const all = condition(() => failed != null || delivered.size >= count, RUN_TIMEOUT_MS, `${count} deliveries`)
+    const stored = condition(() => received >= count, 30_000, `${count} messages stored by bob`)
+    await onEvents(pair.alice.events, (e: NodeEvent) => {
+      if (e.type !== 'outbox:recipient') return
+      const d = e.data as { id: string, state: string, error?: string }
+      if (d.state === 'delivered') delivered.add(d.id)
+      else if (d.state === 'failed') failed = `${d.id}: ${d.error ?? 'failed'}`
+      all.poke()
+    })
+    await onEvents(pair.bob.events, (e: NodeEvent) => { if (e.type === 'mail:received') { received++; stored.poke() } })
+
+    const start = performance.now()
+    let next = 0
+    const workers = Array.from({ length: ENQUEUE_CONCURRENCY }, async (_, w) => {
+      const client = pair.alice.control[w % pair.alice.control.length]!
+      while (next < count) {
+        const i = next++
+        await sendOne(client, text, `bench ${i}`)
+      }
+    })
+    await Promise.all(workers)
+    const enqueueMs = performance.now() - start
+    await all.done
+    const ms = performance.now() - start
+    if (failed != null) throw new Error(`a delivery failed: ${failed}`)
+    await stored.done
+    return { ms, enqueueMs }
+  } finally {
+    await pair.close()
+  }
+}
+
+export const delivery: Benchmark = {
+  name: 'delivery',
+  description: `alice sends ${DELIVERY_COUNT} x 4 KiB to bob's online daemon, stored and receipted; vs Postfix (smtp-source) and bare libp2p request/response`,
+  async run (ctx: BenchContext): Promise<ResultRow[]> {
+    const count = Math.max(50, Math.round(DELIVERY_COUNT * ctx.scale))
+    const peerpost: PeerpostDeliveryRun[] = []
+    const postfixMs: number[] = []
+    const bareMs: number[] = []
+    const postfix = await startPostfix(ctx.log)
+    const bare = await startBareServer()
+    try {
+      for (let r = 0; r < ctx.repeats; r++) {
+        // Interleaved, so drifting load on the machine hits every side alike.
+        const p = await peerpostDelivery(ctx, count, DELIVERY_BYTES)
+        peerpost.push(p)
+        ctx.log(`delivery ${r + 1}/${ctx.repeats}: peerpost ${round(count / p.ms * 1000, 1)} msgs/s (enqueue ${round(count / p.enqueueMs * 1000, 1)}/s)`)
+        const pf = await postfix.deliver(count, DELIVERY_BYTES, POSTFIX_SESSIONS, RUN_TIMEOUT_MS)
+        postfixMs.push(pf)
+        ctx.log(`delivery ${r + 1}/${ctx.repeats}: postfix ${round(count / pf * 1000, 1)} msgs/s`)
+        const b = await bareThroughput(bare, count, DELIVERY_BYTES, BARE_WINDOW)
+        bareMs.push(b)
+        ctx.log(`delivery ${r + 1}/${ctx.repeats}: bare libp2p ${round(count / b * 1000, 1)} msgs/s`)
+      }
+    } finally {
+      await bare.stop()
+      await postfix.stop()
+    }
+    const rate = (ms: number): number => count / ms * 1000
+    const peerpostRate = median(peerpost.map(p => rate(p.ms)))
+    const detail = {
+      count,
+      bytes: DELIVERY_BYTES,
+      peerpostMsgsPerSec: peerpost.map(p => round(rate(p.ms), 1)),
+      peerpostEnqueueMsgsPerSec: peerpost.map(p => round(rate(p.enqueueMs), 1)),
+      postfixMsgsPerSec: postfixMs.map(ms => round(rate(ms), 1)),
+      bareMsgsPerSec: bareMs.map(ms => round(rate(ms), 1))
+    }
+    return [
+      row({ benchmark: 'delivery', label: 'peerpost msgs/s vs Postfix (20 SMTP sessions to Maildir)', figure: peerpostRate, unit: 'msgs/s', baseline: { value: median(postfixMs.map(rate)), unit: 'msgs/s', name: 'Postfix' }, target: { op: '>=', value: 2 }, detail }),
+      row({ benchmark: 'delivery', label: 'peerpost msgs/s vs bare libp2p request/response', figure: peerpostRate, unit: 'msgs/s', baseline: { value: median(bareMs.map(rate)), unit: 'msgs/s', name: 'bare libp2p' }, target: { op: '>=', value: 0.5 } }),
+      row({ benchmark: 'delivery', label: 'enqueue on alice (send calls answered, queued durably)', figure: median(peerpost.map(p => rate(p.enqueueMs))), unit: 'msgs/s' })
+    ]
+  }
+}
