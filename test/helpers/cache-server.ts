@@ -1,0 +1,174 @@
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { defaultLogger } from '@libp2p/logger'
+import { sha256, verifyReceipt } from '../../node/crypto/index.js'
+import { generateKeyMaterial, identityFromKeyMaterial, peerIdBytesFromString } from '../../node/identity/index.js'
+import { createNetwork } from '../../node/network.js'
+import { DeliverProtocol, PARK_PROTOCOL } from '../../node/protocol/deliver.js'
+import { SealedEnvelope } from '../../node/protocol/peerpost.js'
+import { BIN, deadline, run } from './cli.js'
+import type { RunResult } from './cli.js'
+import type { Identity } from '../../node/identity/index.js'
+import type { PeerpostLibp2p } from '../../node/network.js'
+import type { DeliverOutcome, OutgoingEnvelope } from '../../node/protocol/deliver.js'
+import type { Receipt } from '../../node/protocol/peerpost.js'
+import type { ChildProcess } from 'node:child_process'
+
+export interface CacheServerProcess {
+  home: string
+  peerId: string
+  addrs: string[]
+  /** `http://127.0.0.1:PORT` of /metrics and /health. */
+  metrics: string
+  proc: ChildProcess
+  /** What the server wrote on stderr so far (its JSON lifecycle lines). */
+  stderr(): string
+  /** SIGTERM and wait for the exit code. */
+  stop(): Promise<number | null>
+  /** SIGKILL (crash) and wait until the process is gone. */
+  kill(): Promise<void>
+}
+
+/**
+ * Start the real `peerpost cache-server` for `home` on 127.0.0.1 (metrics on a free
+ * loopback port unless the config says otherwise) and wait, with a deadline, for its ready
+ * line. `config` is written to `home/cache.json`.
+ */
+export async function startCacheServer (home: string, options: { port?: number, config?: Record<string, any>, timeoutMs?: number } = {}): Promise<CacheServerProcess> {
+  await mkdir(home, { recursive: true })
+  const config = { ...(options.config ?? {}) }
+  config.metrics = { address: '127.0.0.1:0', ...(config.metrics ?? {}) }
+  const configFile = join(home, 'cache.json')
+  await writeFile(configFile, JSON.stringify(config))
+  const listen = `/ip4/127.0.0.1/tcp/${options.port ?? 0}`
+  const proc = spawn(process.execPath, [BIN, '--home', home, '--json', 'cache-server', '--listen', listen, '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
+  const exited = new Promise<number | null>(resolve => { proc.once('exit', code => { resolve(code) }) })
+  const ready = new Promise<{ peerId: string, addrs: string[], metrics: string }>((resolve, reject) => {
+    let buf = ''
+    proc.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString()
+      const nl = buf.indexOf('\n')
+      if (nl !== -1) {
+        try { resolve(JSON.parse(buf.slice(0, nl))) } catch (err) { reject(err) }
+      }
+    })
+    void exited.then(code => { reject(new Error(`cache server exited (${code}) before ready: ${stderr.trim()}`)) })
+  })
+  const info = await deadline(ready, options.timeoutMs ?? 20_000, `cache server in ${home}`)
+  const gone = (): boolean => proc.exitCode != null || proc.signalCode != null
+  return {
+    home,
+    ...info,
+    proc,
+    stderr: () => stderr,
+    stop: async () => {
+      if (gone()) return proc.exitCode
+      proc.kill('SIGTERM')
+      return deadline(exited, 15_000, 'cache server to stop')
+    },
+    kill: async () => {
+      if (gone()) return
+      proc.kill('SIGKILL')
+      await deadline(exited, 10_000, 'cache server to die')
+    }
+  }
+}
+
+/** `peerpost cache-server --audit` on a stopped server's home. */
+export async function auditCacheServer (home: string): Promise<RunResult & { report?: { consistent: boolean, counted: { count: number, bytes: number }, counters: { count: number, bytes: number }, problems: string[] } }> {
+  const r = await run(home, ['--json', 'cache-server', '--audit', '--config', join(home, 'cache.json')])
+  try {
+    return { ...r, report: JSON.parse(r.stdout) }
+  } catch {
+    return r
+  }
+}
+
+/** Scrape /metrics into name{labels} -> value. */
+export async function scrape (server: { metrics: string }): Promise<Map<string, number>> {
+  const res = await fetch(`${server.metrics}/metrics`)
+  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`)
+  const values = new Map<string, number>()
+  for (const line of (await res.text()).split('\n')) {
+    if (line === '' || line.startsWith('#')) continue
+    const at = line.lastIndexOf(' ')
+    values.set(line.slice(0, at), Number(line.slice(at + 1)))
+  }
+  return values
+}
+
+/** A raw libp2p client with its own identity: what a node looks like to the server. */
+export interface RawClient {
+  identity: Identity
+  peerId: string
+  libp2p: PeerpostLibp2p
+  park: DeliverProtocol
+  stop(): Promise<void>
+}
+
+/**
+ * A client node with a fresh identity; `onReceipt` is told of every receipt that verified
+ * (signed by `serverPeerId` for exactly those bytes), as it arrives.
+ */
+export async function rawClient (options: { serverPeerId?: string, onReceipt?: (envelopeId: Uint8Array, receipt: Receipt) => void } = {}): Promise<RawClient> {
+  const identity = identityFromKeyMaterial(await generateKeyMaterial({ now: Date.now() }))
+  const libp2p = await createNetwork({ privateKey: identity.privateKey, listen: [] })
+  await libp2p.start()
+  const park = new DeliverProtocol({
+    libp2p,
+    log: defaultLogger().forComponent('test:park'),
+    verifyReceipt: (receipt, expectedSigner, envelopeId, envelopeBytes) => {
+      verifyReceipt(receipt, { expectedSigner: options.serverPeerId ?? expectedSigner, envelopeId, envelopeSha256: sha256(envelopeBytes) })
+      options.onReceipt?.(envelopeId, receipt)
+    }
+  }, { protocol: PARK_PROTOCOL, maxEnvelopeBytes: 64 * 1024 * 1024 })
+  return { identity, peerId: identity.peerIdString, libp2p, park, stop: async () => { await libp2p.stop() } }
+}
+
+/**
+ * A sealed-looking envelope for `recipient`: the right outside (ids, key and nonce sizes)
+ * around random ciphertext. The server never opens what it parks, so tests that only
+ * exercise holding need no real seal.
+ */
+export function opaqueEnvelope (recipient: string, ciphertextBytes = 512): OutgoingEnvelope {
+  const envelopeId = new Uint8Array(randomBytes(16))
+  const bytes = SealedEnvelope.encode({
+    recipient: peerIdBytesFromString(recipient),
+    envelopeId,
+    ephemeralPublicKey: new Uint8Array(randomBytes(32)),
+    nonce: new Uint8Array(randomBytes(24)),
+    ciphertext: new Uint8Array(randomBytes(ciphertextBytes))
+  })
+  return { envelopeId, bytes }
+}
+
+/** Park envelopes on a server (one pipelined stream); outcomes in order. */
+export async function park (client: RawClient, server: { peerId: string, addrs: string[] }, envelopes: OutgoingEnvelope[]): Promise<DeliverOutcome[]> {
+  return client.park.deliver({ peerId: server.peerId, addrs: server.addrs }, envelopes)
+}
+
+export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+
+/**
+ * Re-check `check` until it holds (for state only visible by asking, such as metrics after
+ * a server-side timer); fails with `what` after `ms`. Each re-check waits on the previous
+ * answer, so a slow server is never flooded.
+ */
+export async function eventually<T> (check: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
+  const until = Date.now() + ms
+  let last: unknown
+  while (Date.now() < until) {
+    try {
+      const v = await check()
+      if (v !== undefined && v !== false) return v
+    } catch (err) {
+      last = err
+    }
+    await new Promise(resolve => setTimeout(resolve, 25))
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}${last == null ? '' : ` (last error: ${(last as Error).message})`}`)
+}
