@@ -78,3 +78,11 @@ export async function openHomeStore (dir: string, init: HomeStoreInit = {}): Pro
     close: async () => { await db.close() }
   }
 }
+// Large attachments: blobs this node holds for its recipients, and blobs it pulls.
+export * from './blob-types.js'
+export * from './blob-errors.js'
+export { createBlobStore, isBlobId, MAX_BLOB_BYTES } from './blob-store.js'
+export type { BlobStoreInit } from './blob-store.js'
+export { createBlobDownloads } from './blob-download.js'
+export type { BlobDownloadsInit } from './blob-download.js'
+export { sealChunk, openChunk, chunkCountFor, plainChunkSize, DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE, BLOB_TAG_BYTES } from './blob-crypto.js'

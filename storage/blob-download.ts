@@ -1,0 +1,280 @@
+import { createHash } from 'node:crypto'
+import { constants, createReadStream } from 'node:fs'
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { assertBlobGeometry, BLOB_ID_BYTES, BLOB_KEY_BYTES, BLOB_SHA256_BYTES, chunkCountFor, plainChunkSize } from './blob-crypto.js'
+import { BlobHashMismatchError, BlobSizeMismatchError, ChunkOutOfOrderError, ChunkSizeError, DownloadBusyError, DownloadClosedError, ExtraChunkError, InvalidBlobRefError } from './blob-errors.js'
+import { isBlobId, syncDir } from './blob-store.js'
+import { decodeRecord, decodeRecordOrThrow, isObject } from './records.js'
+import type { BlobDownload, BlobDownloadRef, BlobDownloads, DownloadRecord } from './blob-types.js'
+import type { Database } from './database.js'
+import type { CorruptHandler } from './records.js'
+import type { FileHandle } from 'node:fs/promises'
+import type { Hash } from 'node:crypto'
+
+/**
+ * Pulled blobs on disk: `<blobs>/incoming/<blobId>.partial` while chunks arrive (written in
+ * place, chunk i at offset i * chunkSize), then `<blobs>/received/<blobId>` once the whole
+ * file's sha256 matched. The record's `nextChunk` only moves after the chunk is fsynced,
+ * so after a crash the download resumes from the last verified chunk; bytes written past
+ * it but not recorded are cut off and fetched again.
+ */
+const INCOMING_DIR = 'incoming'
+const RECEIVED_DIR = 'received'
+const PARTIAL_SUFFIX = '.partial'
+const FILE_MODE = 0o600
+
+export interface BlobDownloadsInit {
+  /** `<home>/blobs`. */
+  dir: string
+  now?: () => number
+  onCorrupt?: CorruptHandler
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
+const unhex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'))
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)
+
+interface StoredDownload extends Omit<DownloadRecord, 'ref'> {
+  ref: { size: number, chunkSize: number, chunkCount: number, sha256: string, key: string }
+}
+
+function isStoredDownload (value: unknown): value is StoredDownload {
+  if (!isObject(value) || !isObject(value.ref)) return false
+  const ref = value.ref
+  return typeof value.blobId === 'string' && typeof value.nextChunk === 'number' && typeof value.bytesDone === 'number' &&
+    (value.state === 'pending' || value.state === 'complete' || value.state === 'failed') &&
+    typeof ref.size === 'number' && typeof ref.chunkSize === 'number' && typeof ref.chunkCount === 'number' &&
+    typeof ref.sha256 === 'string' && typeof ref.key === 'string'
+}
+
+const encodeDownload = (r: DownloadRecord): string => JSON.stringify({ ...r, ref: { ...r.ref, sha256: hex(r.ref.sha256), key: hex(r.ref.key) } })
+function parseDownload (r: StoredDownload): DownloadRecord {
+  return { ...r, ref: { ...r.ref, sha256: unhex(r.ref.sha256), key: unhex(r.ref.key) } }
+}
+
+/** Check a ref and give its blob id as hex; throws InvalidBlobRefError. */
+function checkRef (ref: BlobDownloadRef): string {
+  const blobId = typeof ref.blobId === 'string' ? ref.blobId : ref.blobId.byteLength === BLOB_ID_BYTES ? hex(ref.blobId) : ''
+  if (!isBlobId(blobId)) throw new InvalidBlobRefError(`a blob id is ${BLOB_ID_BYTES} bytes (32 lower-case hex digits)`)
+  if (ref.key.byteLength !== BLOB_KEY_BYTES) throw new InvalidBlobRefError(`a blob key is ${BLOB_KEY_BYTES} bytes, not ${ref.key.byteLength}`)
+  if (ref.sha256.byteLength !== BLOB_SHA256_BYTES) throw new InvalidBlobRefError(`a blob sha256 is ${BLOB_SHA256_BYTES} bytes, not ${ref.sha256.byteLength}`)
+  assertBlobGeometry(ref.size, ref.chunkSize)
+  return blobId
+}
+
+const sameRef = (r: DownloadRecord['ref'], ref: BlobDownloadRef): boolean =>
+  r.size === ref.size && r.chunkSize === ref.chunkSize && sameBytes(r.sha256, ref.sha256) && sameBytes(r.key, ref.key)
+
+async function exists (path: string): Promise<boolean> {
+  return await stat(path).then(() => true, () => false)
+}
+
+/** sha256 of the first `length` bytes of `path`, streamed (a resume re-hashes what it already has). */
+async function hashPrefix (path: string, length: number): Promise<Hash> {
+  const hash = createHash('sha256')
+  if (length === 0) return hash
+  for await (const piece of createReadStream(path, { start: 0, end: length - 1, highWaterMark: 1024 * 1024 })) hash.update(piece as Buffer)
+  return hash
+}
+
+async function writeAll (handle: FileHandle, data: Uint8Array, position: number): Promise<void> {
+  let done = 0
+  while (done < data.byteLength) {
+    const { bytesWritten } = await handle.write(data, done, data.byteLength - done, position + done)
+    done += bytesWritten
+  }
+}
+
+/**
+ * Downloads of large attachments over `db` and `init.dir`.
+ *
+ * @example
+ * const downloads = createBlobDownloads(db, { dir: join(home, 'blobs') })
+ * const download = await downloads.open(ref)
+ * await pullBlob(libp2p, holder, download)   // node/protocol/blob.ts
+ */
+export function createBlobDownloads (db: Database, init: BlobDownloadsInit): BlobDownloads {
+  const subs = db.sublevels.blobs
+  const now = init.now ?? Date.now
+  const incomingDir = join(init.dir, INCOMING_DIR)
+  const receivedDir = join(init.dir, RECEIVED_DIR)
+  const partialPath = (blobId: string): string => join(incomingDir, blobId + PARTIAL_SUFFIX)
+  const receivedPath = (blobId: string): string => join(receivedDir, blobId)
+  const recordKey = (blobId: string): string => `blobs/download/${blobId}`
+  /** Blobs open in this process: one writer per partial file. */
+  const busy = new Set<string>()
+
+  async function get (blobId: string): Promise<DownloadRecord | undefined> {
+    if (!isBlobId(blobId)) return undefined
+    const text = await subs.downloads.get(blobId)
+    return text === undefined ? undefined : parseDownload(decodeRecordOrThrow(recordKey(blobId), text, isStoredDownload))
+  }
+
+  const save = async (record: DownloadRecord): Promise<void> => {
+    await db.commit([{ type: 'put', sublevel: subs.downloads, key: record.blobId, value: encodeDownload(record) }])
+  }
+
+  /** Bring the record and the files into a state a download can continue from. */
+  async function prepare (blobId: string, ref: BlobDownloadRef): Promise<{ record: DownloadRecord, handle?: FileHandle, hash: Hash }> {
+    const fresh = (): DownloadRecord => ({
+      blobId,
+      ref: { size: ref.size, chunkSize: ref.chunkSize, chunkCount: chunkCountFor(ref.size, ref.chunkSize), sha256: new Uint8Array(ref.sha256), key: new Uint8Array(ref.key) },
+      nextChunk: 0,
+      bytesDone: 0,
+      state: 'pending',
+      updatedAt: now()
+    })
+    let record = await get(blobId)
+    // Blob ids are random: another ref under the same id means one of them is wrong.
+    // The caller's is the one it asks for now, so start over with it.
+    if (record !== undefined && !sameRef(record.ref, ref)) record = undefined
+
+    if (record?.state === 'complete' && await exists(receivedPath(blobId))) return { record, hash: createHash('sha256') }
+    const partial = partialPath(blobId)
+    if (record?.state === 'pending' && record.nextChunk === record.ref.chunkCount && !await exists(partial) && await exists(receivedPath(blobId))) {
+      // A crash between moving the file into place and recording it: check it and record it.
+      const hash = await hashPrefix(receivedPath(blobId), record.ref.size)
+      if (sameBytes(hash.digest(), record.ref.sha256)) {
+        record = { ...record, state: 'complete', updatedAt: now() }
+        await save(record)
+        return { record, hash: createHash('sha256') }
+      }
+      await rm(receivedPath(blobId), { force: true })
+    }
+
+    await mkdir(incomingDir, { recursive: true, mode: 0o700 })
+    if (record?.state !== 'pending') record = fresh()
+    // Read-write, created if missing, never truncated here: O_APPEND ('a+') would ignore the write positions.
+    const handle = await open(partial, constants.O_RDWR | constants.O_CREAT, FILE_MODE)
+    try {
+      const { size } = await handle.stat()
+      if (size < record.bytesDone) {
+        // The file lost data the record says was durable (a disk that lied about fsync): start over.
+        record = fresh()
+      }
+      await handle.truncate(record.bytesDone)
+      await handle.datasync()
+      const hash = await hashPrefix(partial, record.bytesDone)
+      await save(record)
+      return { record, handle, hash }
+    } catch (err) {
+      await handle.close()
+      throw err
+    }
+  }
+
+  return {
+    dir: init.dir,
+    get,
+    receivedPath,
+
+    async list () {
+      const out: DownloadRecord[] = []
+      for await (const [key, text] of subs.downloads.iterator()) {
+        const stored = decodeRecord(recordKey(key), text, isStoredDownload, init.onCorrupt)
+        if (stored !== undefined) out.push(parseDownload(stored))
+      }
+      return out
+    },
+
+    async remove (blobId) {
+      if (!isBlobId(blobId)) return
+      if (busy.has(blobId)) throw new DownloadBusyError(blobId)
+      await db.commit([{ type: 'del', sublevel: subs.downloads, key: blobId }])
+      await rm(partialPath(blobId), { force: true })
+      await rm(receivedPath(blobId), { force: true })
+    },
+
+    async open (ref) {
+      const blobId = checkRef(ref)
+      if (busy.has(blobId)) throw new DownloadBusyError(blobId)
+      busy.add(blobId)
+      let prepared
+      try {
+        prepared = await prepare(blobId, ref)
+      } catch (err) {
+        busy.delete(blobId)
+        throw err
+      }
+      let { record, handle } = prepared
+      const { hash } = prepared
+      let open = handle !== undefined
+
+      const release = async (): Promise<void> => {
+        if (!open) return
+        open = false
+        busy.delete(blobId)
+        await handle?.close()
+        handle = undefined
+      }
+      const assertWritable = (): FileHandle => {
+        if (!open || handle === undefined || record.state !== 'pending') throw new DownloadClosedError(blobId)
+        return handle
+      }
+      // A complete download needs no file handle; it is released at once.
+      if (!open) busy.delete(blobId)
+
+      const download: BlobDownload = {
+        blobId,
+        get record () { return record },
+
+        async appendVerifiedChunk (index, plaintext) {
+          const file = assertWritable()
+          const { size, chunkSize, chunkCount } = record.ref
+          if (index >= chunkCount) throw new ExtraChunkError(`chunk ${index} is beyond the blob's ${chunkCount} chunks`)
+          if (index !== record.nextChunk) throw new ChunkOutOfOrderError(record.nextChunk, index)
+          const expected = plainChunkSize(size, chunkSize, index)
+          if (plaintext.byteLength !== expected) throw new ChunkSizeError(index, expected, plaintext.byteLength)
+          await writeAll(file, plaintext, index * chunkSize)
+          await file.datasync()
+          const next: DownloadRecord = { ...record, nextChunk: index + 1, bytesDone: record.bytesDone + plaintext.byteLength, updatedAt: now() }
+          await save(next)
+          // Only after the record is durable: a failed commit leaves hash and record at the previous chunk.
+          hash.update(plaintext)
+          record = next
+        },
+
+        verify () {
+          const { size, chunkCount, sha256 } = record.ref
+          if (record.state === 'complete') return
+          if (record.nextChunk !== chunkCount || record.bytesDone !== size) {
+            throw new BlobSizeMismatchError(`blob ${blobId} has ${record.bytesDone} of its ${size} bytes`)
+          }
+          if (!sameBytes(hash.copy().digest(), sha256)) throw new BlobHashMismatchError(blobId)
+        },
+
+        async finish () {
+          if (record.state === 'complete') return record
+          assertWritable()
+          try {
+            download.verify()
+          } catch (err) {
+            await download.fail((err as Error).message)
+            throw err
+          }
+          await release()
+          await mkdir(receivedDir, { recursive: true, mode: 0o700 })
+          await rename(partialPath(blobId), receivedPath(blobId))
+          await syncDir(receivedDir)
+          await syncDir(incomingDir)
+          record = { ...record, state: 'complete', updatedAt: now() }
+          await save(record)
+          return record
+        },
+
+        async fail (reason) {
+          assertWritable()
+          await release()
+          await rm(partialPath(blobId), { force: true })
+          record = { ...record, state: 'failed', reason, nextChunk: 0, bytesDone: 0, updatedAt: now() }
+          await save(record)
+          return record
+        },
+
+        close: release
+      }
+      return download
+    }
+  }
+}

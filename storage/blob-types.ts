@@ -1,0 +1,127 @@
+/**
+ * Contracts of the blob store (large attachments this node holds for its recipients) and
+ * of blob downloads (large attachments this node pulls). Implementations: blob-store.ts,
+ * blob-download.ts; errors: blob-errors.ts.
+ */
+
+/** Where a blob's bytes come from: a file path, or any byte stream (a Node Readable is one). */
+export type BlobSource = string | AsyncIterable<Uint8Array>
+
+export interface BlobPutOptions {
+  /** PeerIds allowed to pull the blob. */
+  recipients: string[]
+  /** How long the blob is kept when not every recipient has pulled it. */
+  retentionMs: number
+  /** Plaintext bytes per chunk; default DEFAULT_CHUNK_SIZE (1 MiB). */
+  chunkSize?: number
+  signal?: AbortSignal
+}
+
+/** A blob this node holds: what a BlobRef carries, plus who may pull it and who has. */
+export interface BlobRecord {
+  /** 32 hex digits (16 random bytes). */
+  blobId: string
+  /** Plaintext bytes. */
+  size: number
+  chunkSize: number
+  chunkCount: number
+  /** sha256 of the plaintext, 32 bytes. */
+  sha256: Uint8Array
+  /** The ChaCha20-Poly1305 key the chunks are sealed under, 32 random bytes. */
+  key: Uint8Array
+  /** PeerIds allowed to pull it. */
+  recipients: string[]
+  /** Recipients that said they hold the whole blob, verified. */
+  completed: string[]
+  createdAt: number
+  expiresAt: number
+}
+
+/** Large attachments this node holds for its recipients, sealed, in `<blobs>/store/`. */
+export interface BlobStore {
+  /** The folder under which blob files live (`<home>/blobs`). */
+  readonly dir: string
+  /**
+   * Stream `source` into a new blob: cut into chunks, each sealed, written and fsynced,
+   * then the record committed durably. Memory stays flat whatever the size.
+   */
+  put(source: BlobSource, options: BlobPutOptions): Promise<BlobRecord>
+  get(blobId: string): Promise<BlobRecord | undefined>
+  /** Chunk `index` as stored: ciphertext followed by its tag. Throws BlobNotFoundError, ChunkIndexError. */
+  readChunk(blobId: string, index: number): Promise<Uint8Array>
+  /** Record that `peerId` holds the whole blob; a peer that is not a recipient changes nothing. Throws BlobNotFoundError. */
+  markCompleted(blobId: string, peerId: string): Promise<BlobRecord>
+  /** Blobs whose retention ended at or before `now`, soonest first. */
+  listExpired(now: number, limit?: number): Promise<BlobRecord[]>
+  /** Remove every blob whose retention ended at or before `now`; returns their ids. */
+  expire(now: number): Promise<string[]>
+  /** Remove a blob's record and file; false when there was none. */
+  remove(blobId: string): Promise<boolean>
+  /**
+   * Delete blob files that have no record (a crash between writing the file and
+   * committing its record) and unfinished temporary files. Call it at startup, before puts.
+   */
+  removeOrphans(): Promise<number>
+}
+
+export type DownloadState = 'pending' | 'complete' | 'failed'
+
+/** What a receiver needs from a BlobRef to pull and check a blob. */
+export interface BlobDownloadRef {
+  /** 16 bytes, or their 32 hex digits. */
+  blobId: Uint8Array | string
+  size: number
+  chunkSize: number
+  sha256: Uint8Array
+  key: Uint8Array
+}
+
+/** A blob being pulled, pulled, or given up on. */
+export interface DownloadRecord {
+  blobId: string
+  ref: { size: number, chunkSize: number, chunkCount: number, sha256: Uint8Array, key: Uint8Array }
+  /** The first chunk not yet verified and durably written. */
+  nextChunk: number
+  bytesDone: number
+  state: DownloadState
+  /** Why it failed (state 'failed'). */
+  reason?: string
+  updatedAt: number
+}
+
+/** Downloads of large attachments into `<blobs>/incoming/` and, once whole and verified, `<blobs>/received/`. */
+export interface BlobDownloads {
+  readonly dir: string
+  /**
+   * Start or resume the download of `ref`. A pending download continues from its last
+   * verified chunk; a failed one starts again from nothing (opening is the caller's
+   * retry); a complete one is returned as it is. Throws DownloadBusyError when the same
+   * blob is already open in this process, InvalidBlobRefError for an impossible ref.
+   */
+  open(ref: BlobDownloadRef): Promise<BlobDownload>
+  get(blobId: string): Promise<DownloadRecord | undefined>
+  list(): Promise<DownloadRecord[]>
+  /** Where a complete download's file is. */
+  receivedPath(blobId: string): string
+  /** Forget a download: its record, partial and received files. */
+  remove(blobId: string): Promise<void>
+}
+
+/** One open download. Chunks go in strictly in order; close it when done with it. */
+export interface BlobDownload {
+  readonly blobId: string
+  readonly record: DownloadRecord
+  /**
+   * Write chunk `index` (already authenticated by the caller), fsync it, then record
+   * `nextChunk = index + 1` durably. Throws ChunkOutOfOrderError, ChunkSizeError.
+   */
+  appendVerifiedChunk(index: number, plaintext: Uint8Array): Promise<void>
+  /** Throws BlobSizeMismatchError or BlobHashMismatchError unless every chunk is in and the sha256 matches; changes nothing. */
+  verify(): void
+  /** verify(), then move the file into place and mark the download complete. Throws (after failing the download) on a mismatch. */
+  finish(): Promise<DownloadRecord>
+  /** Delete the partial data and mark the download failed with `reason`. */
+  fail(reason: string): Promise<DownloadRecord>
+  /** Release the file, keeping the partial data for a resume. Idempotent. */
+  close(): Promise<void>
+}
