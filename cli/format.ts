@@ -1,4 +1,4 @@
-import type { ContactView, ReadResult, StatusView } from '../node/mail-service.js'
+import type { ContactView, ReadResult, ServerView, StatusView } from '../node/mail-service.js'
 import type { MessageSummary, OutboxEntry, RecipientState } from '../storage/types.js'
 
 /** Human-readable renderings of command results (the `--json` forms are the raw objects). */
@@ -15,9 +15,10 @@ export function formatRecipient (r: RecipientState, now: number): string {
   switch (r.state) {
     case 'delivered': return `${r.address}: delivered`
     case 'failed': return `${r.address}: failed - ${r.lastError ?? 'unknown error'}`
+    case 'parked': return `${r.address}: parked at ${(r.parkedAt ?? []).map(short).join(', ')} (waiting for them to fetch it)`
     default: {
       const why = r.lastError != null ? ` (${r.lastError})` : ''
-      return `${r.address}: pending, attempt ${r.attempts + 1} ${when(r.nextAttemptAt, now)}${why}`
+      return `${r.address}: waiting, attempt ${r.attempts + 1} ${when(r.nextAttemptAt, now)}${why}`
     }
   }
 }
@@ -31,6 +32,8 @@ export function formatOutboxEntry (e: OutboxEntry, now: number): string {
 export function formatStatus (s: StatusView, now: number): string {
   const lines = [`PeerId:  ${s.peerId}`, `Daemon:  ${s.running ? 'running' : 'not running'}`]
   lines.push(`Addrs:   ${s.addrs.length === 0 ? '(none)' : s.addrs.join('\n         ')}`)
+  lines.push(`Status:  ${s.presence}`)
+  lines.push(`Servers: ${s.servers.length === 0 ? '(none: `peerpost servers add MULTIADDR`)' : s.servers.map(v => `${v.addr} ${v.connected ? 'connected' : 'not connected'}`).join('\n         ')}`)
   const pending = s.outbox.filter(e => e.recipients.some(r => r.state === 'pending'))
   lines.push(`Outbox:  ${pending.length} message(s) pending, ${s.outbox.length} recent`)
   for (const e of s.outbox) lines.push(formatOutboxEntry(e, now))
@@ -60,8 +63,20 @@ export function formatMessage (m: ReadResult): string {
   return lines.join('\n')
 }
 
-export function formatContact (c: ContactView): string {
-  return `${c.name.padEnd(20)} ${c.peerId}  ${c.addrs.length} addr(s)`
+export function formatContact (c: ContactView, now = Date.now()): string {
+  let presence = ''
+  if (c.presence != null) {
+    const p = c.presence
+    presence = p.online
+      ? `  online, ${p.status}${p.since != null ? ` since ${when(p.since, now)}` : ''}`
+      : `  offline${p.lastSeen != null ? `, last seen ${when(p.lastSeen, now)}` : ''}`
+  }
+  return `${c.name.padEnd(20)} ${c.peerId}  ${c.addrs.length} addr(s)${presence}`
+}
+
+export function formatServers (servers: ServerView[]): string {
+  if (servers.length === 0) return '(no home servers: `peerpost servers add MULTIADDR`)'
+  return servers.map(s => `${s.addr}  ${s.connected ? 'connected' : 'not connected'}`).join('\n')
 }
 
 export { short }

@@ -15,6 +15,7 @@ export async function openLocalService (home: string, passphrase?: Uint8Array): 
     outbox: opened.store.outbox,
     events,
     config: opened.config,
+    configPath: opened.paths.config,
     now: Date.now
   })
   const methods = controlMethods(service)

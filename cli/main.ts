@@ -4,11 +4,11 @@ import { resolve } from 'node:path'
 import { Command, CommanderError, Option } from 'commander'
 import { connectApi } from './api.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, describeError, exitCodeFor } from './errors.js'
-import { formatContact, formatMessage, formatOutboxEntry, formatStatus, formatSummaryLine } from './format.js'
+import { formatContact, formatMessage, formatOutboxEntry, formatServers, formatStatus, formatSummaryLine } from './format.js'
 import { resolveHome } from './home-dir.js'
 import { registerCacheServerCommand } from './commands/cache-server.js'
 import type { HomeApi } from './api.js'
-import type { ContactView, ReadResult, SendRequest, SendResult, StatusView } from '../node/mail-service.js'
+import type { ContactView, ReadResult, SendRequest, SendResult, ServerView, StatusView } from '../node/mail-service.js'
 import type { Folder, MessageSummary, OutboxEntry, Page } from '../storage/types.js'
 
 interface GlobalOptions { home?: string, json?: boolean, passphraseFile?: string }
@@ -82,8 +82,8 @@ export function buildProgram (): Command {
 
   const contacts = program.command('contacts').description('pin and list contacts')
   contacts.command('add')
-    .description('pin a card (from `peerpost card`) under a name')
-    .argument('<card>', 'the card text')
+    .description('pin a card (from `peerpost card`) under a name, or resolve and pin name@server')
+    .argument('<card>', 'the card text, or name@server (host[:port], default port 4455)')
     .option('--as <name>', 'the name to use for this contact (default: the card\'s display name)')
     .action(async (card: string, opts: { as?: string }, cmd: Command) => {
       await withApi(cmd, true, async (api, g) => {
@@ -93,12 +93,68 @@ export function buildProgram (): Command {
       })
     })
   contacts.command('list')
-    .description('list contacts')
+    .description('list contacts, with their presence (online/status or last seen) while the daemon runs')
     .action(async (_opts: unknown, cmd: Command) => {
       await withApi(cmd, true, async (api, g) => {
         const list = await api.call<ContactView[]>('contacts.list')
         if (g.json === true) printJson(list)
-        else out(list.length === 0 ? '(no contacts)' : list.map(formatContact).join('\n'))
+        else out(list.length === 0 ? '(no contacts)' : list.map(c => formatContact(c, Date.now())).join('\n'))
+      })
+    })
+  contacts.command('remove')
+    .description('forget a contact (e.g. to pin name@server again after a key change you checked)')
+    .argument('<name>', 'the contact name')
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      await withApi(cmd, true, async (api, g) => {
+        const r = await api.call<{ removed: string }>('contacts.remove', { name })
+        if (g.json === true) printJson(r)
+        else out(`removed ${name}`)
+      })
+    })
+
+  const servers = program.command('servers').description('my home cache servers: they hold mail while I am offline, relay for me and publish my presence')
+  servers.command('add')
+    .description('add a home server (works with or without the daemon; a running daemon joins it at once)')
+    .argument('<multiaddr>', 'the server address, ending in /p2p/<server PeerId>')
+    .option('--register <name>', 'also register this name for my card on the server\'s directory (name@server)')
+    .action(async (addr: string, opts: { register?: string }, cmd: Command) => {
+      await withApi(cmd, true, async (api, g) => {
+        const r = await api.call<{ servers: ServerView[], registered?: string }>('servers.add', { addr, register: opts.register })
+        if (g.json === true) { printJson(r); return }
+        out(formatServers(r.servers))
+        if (r.registered != null) out(`registered as ${r.registered}`)
+      })
+    })
+  servers.command('list')
+    .description('list my home servers and whether the daemon is connected to each')
+    .action(async (_opts: unknown, cmd: Command) => {
+      await withApi(cmd, true, async (api, g) => {
+        const list = await api.call<ServerView[]>('servers.list')
+        if (g.json === true) printJson(list)
+        else out(formatServers(list))
+      })
+    })
+  servers.command('remove')
+    .description('stop using a home server')
+    .argument('<server>', 'its multiaddr or PeerId')
+    .action(async (addr: string, _opts: unknown, cmd: Command) => {
+      await withApi(cmd, true, async (api, g) => {
+        const list = await api.call<ServerView[]>('servers.remove', { addr })
+        if (g.json === true) printJson(list)
+        else out(formatServers(list))
+      })
+    })
+
+  program.command('presence')
+    .description('print my presence status, or set it (sent to my home servers at once)')
+    .addOption(new Option('--status <status>', 'my new status').choices(['available', 'away', 'busy', 'dnd']))
+    .action(async (opts: { status?: string }, cmd: Command) => {
+      await withApi(cmd, true, async (api, g) => {
+        const r = opts.status == null
+          ? await api.call<{ status: string, servers: ServerView[] }>('presence.get')
+          : await api.call<{ status: string, servers: ServerView[] }>('presence.set', { status: opts.status })
+        if (g.json === true) printJson(r)
+        else out(`${r.status}${api.remote ? '' : ' (the daemon is not running: you appear offline)'}`)
       })
     })
 
@@ -127,7 +183,7 @@ export function buildProgram (): Command {
 
   program.command('send')
     .description('send a message; it is in the outbox durably when this returns')
-    .requiredOption('--to <addr>', 'recipient: contact name or PeerId (repeatable)', collect)
+    .requiredOption('--to <addr>', 'recipient: contact name, PeerId or name@server (repeatable)', collect)
     .option('--cc <addr>', 'copy recipient (repeatable)', collect)
     .option('--subject <text>', 'subject line', '')
     .option('--body <text>', 'the message text')

@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { readFile, rename, writeFile } from 'node:fs/promises'
+import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 
 /**
@@ -18,6 +20,25 @@ export const DEFAULT_DELIVER_TIMEOUT_MS = 30_000
 export const DEFAULT_MAX_ENVELOPE_BYTES = 40 * 1024 * 1024
 export const DEFAULT_MAX_MIME_BYTES = 32 * 1024 * 1024
 export const DEFAULT_MAX_PARKED_ATTACHMENT_BYTES = 1024 * 1024
+/** How often the daemon heartbeats its presence to each home server. */
+export const DEFAULT_HEARTBEAT_MS = 30_000
+/** Reconnecting to a home server backs off from this to RECONNECT_MAX_MS, with jitter, forever. */
+export const DEFAULT_RECONNECT_BASE_MS = 500
+export const DEFAULT_RECONNECT_MAX_MS = 30_000
+/** "Online" must be confirmed by a direct delivery within this long, else the message is parked. */
+export const DEFAULT_DIRECT_DEADLINE_MS = 5_000
+/** A presence answer is reused for this long before the server is asked again (pushes update it meanwhile). */
+export const DEFAULT_PRESENCE_CACHE_MS = 10_000
+/** The port of a cache server named as `name@host` without a port. */
+export const DEFAULT_CACHE_SERVER_PORT = 4455
+
+export const PRESENCE_STATUSES = ['available', 'away', 'busy', 'dnd'] as const
+export type PresenceStatusName = typeof PRESENCE_STATUSES[number]
+
+/** A home server: a multiaddr that names the server's PeerId (`.../p2p/<PeerId>`). */
+export const HomeServerAddr = z.string().refine(value => {
+  try { return multiaddr(value).getComponents().some(c => c.name === 'p2p') } catch { return false }
+}, { message: 'a home server is a multiaddr ending in /p2p/<server PeerId>' })
 
 export const NodeConfigSchema = z.object({
   listen: z.array(z.string()).default(DEFAULT_LISTEN)
@@ -33,7 +54,21 @@ export const NodeConfigSchema = z.object({
     maxEnvelopeBytes: z.number().int().positive().default(DEFAULT_MAX_ENVELOPE_BYTES),
     maxMimeBytes: z.number().int().positive().default(DEFAULT_MAX_MIME_BYTES)
   }).prefault({}),
-  maxParkedAttachmentBytes: z.number().int().positive().default(DEFAULT_MAX_PARKED_ATTACHMENT_BYTES)
+  maxParkedAttachmentBytes: z.number().int().positive().default(DEFAULT_MAX_PARKED_ATTACHMENT_BYTES),
+  homeServers: z.array(HomeServerAddr).max(16).default([])
+    .describe('cache servers that hold mail for me while I am offline, relay for me and publish my presence (`peerpost servers add`)'),
+  servers: z.object({
+    heartbeatMs: z.number().int().positive().default(DEFAULT_HEARTBEAT_MS),
+    reconnectBaseMs: z.number().int().positive().default(DEFAULT_RECONNECT_BASE_MS),
+    reconnectMaxMs: z.number().int().positive().default(DEFAULT_RECONNECT_MAX_MS),
+    presenceCacheMs: z.number().int().nonnegative().default(DEFAULT_PRESENCE_CACHE_MS)
+  }).prefault({}),
+  routing: z.object({
+    directDeadlineMs: z.number().int().positive().default(DEFAULT_DIRECT_DEADLINE_MS)
+  }).prefault({}),
+  presence: z.object({
+    status: z.enum(PRESENCE_STATUSES).default('available')
+  }).prefault({})
 }).strict()
 
 export type NodeConfig = z.infer<typeof NodeConfigSchema>
@@ -70,4 +105,40 @@ export async function loadNodeConfig (path: string): Promise<NodeConfig> {
     throw new ConfigError(`${path} is not valid JSON: ${(err as Error).message}`)
   }
   return parseNodeConfig(json, path)
+}
+
+/** The raw JSON of a config file ({} when it does not exist), for editing without filling in defaults. */
+async function readRawConfig (path: string): Promise<Record<string, unknown>> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
+    throw new ConfigError(`cannot read ${path}: ${(err as Error).message}`)
+  }
+  try {
+    const json: unknown = JSON.parse(text)
+    if (json == null || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`${path} is not a JSON object`)
+    return json as Record<string, unknown>
+  } catch (err) {
+    if (err instanceof ConfigError) throw err
+    throw new ConfigError(`${path} is not valid JSON: ${(err as Error).message}`)
+  }
+}
+
+/**
+ * Change a config file: `edit` gets the file's own JSON (defaults not filled in, so the file
+ * stays as short as the person wrote it), the result is validated by the schema and written
+ * atomically (temp file + rename). Resolves to the new effective config.
+ *
+ * @example
+ * await updateNodeConfig(paths.config, raw => ({ ...raw, presence: { status: 'away' } }))
+ */
+export async function updateNodeConfig (path: string, edit: (raw: Record<string, unknown>) => Record<string, unknown>): Promise<NodeConfig> {
+  const next = edit(await readRawConfig(path))
+  const config = parseNodeConfig(next, path)
+  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`
+  await writeFile(tmp, JSON.stringify(next, null, 2) + '\n', { mode: 0o600 })
+  await rename(tmp, path)
+  return config
 }

@@ -11,8 +11,12 @@ import { openHome } from './home.js'
 import { MailService } from './mail-service.js'
 import { createNetwork } from './network.js'
 import { OutboxEngine } from './outbox-engine.js'
-import { DeliverProtocol } from './protocol/deliver.js'
+import { HomeServers } from './home-servers.js'
+import { DeliverProtocol, PARK_PROTOCOL } from './protocol/deliver.js'
+import { PresenceWatch } from './presence-watch.js'
 import { Receiver } from './receiver.js'
+import { Retrieval } from './retrieval.js'
+import { Router } from './routing.js'
 import type { ComponentLogger } from '@libp2p/interface'
 
 export interface DaemonOptions {
@@ -79,23 +83,92 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     await deliver.start()
     cleanup.push(async () => { await deliver.stop() })
 
+    const checkReceipt = (receipt: Parameters<typeof verifyReceipt>[0], expectedSigner: string, envelopeId: Uint8Array, envelopeBytes: Uint8Array): void => {
+      verifyReceipt(receipt, { expectedSigner, envelopeId, envelopeSha256: sha256(envelopeBytes) })
+    }
+    // Parking is the same hand-off to a holder; the receipt must be the holder's own.
+    const park = new DeliverProtocol({ libp2p, log: logger.forComponent('peerpost:park'), verifyReceipt: checkReceipt },
+      { protocol: PARK_PROTOCOL, maxEnvelopeBytes: config.limits.maxEnvelopeBytes, dialTimeoutMs: config.outbox.dialTimeoutMs, responseTimeoutMs: config.outbox.deliverTimeoutMs })
+
+    // The config as `servers add` and `presence --status` change it while the daemon runs.
+    const live = { config }
+    const liveConfig = (): typeof config => live.config
+    // A watched recipient came online: its pending mail goes now (the engine is made below).
+    const wake = { kick: (_peerId: string): void => {} }
+    const presence = new PresenceWatch({ libp2p, events, log: logger.forComponent('peerpost:presence'), now, onOnline: peerId => { wake.kick(peerId) } },
+      { timeoutMs: config.outbox.dialTimeoutMs, retryMs: config.servers.reconnectBaseMs })
+    cleanup.push(async () => { await presence.stop() })
+    const router = new Router({
+      libp2p,
+      direct: deliver,
+      park,
+      presence: async (peerId, servers) => presence.lookup(peerId, servers),
+      myServers: () => liveConfig().homeServers,
+      log: logger.forComponent('peerpost:routing'),
+      now
+    }, { noticeTimeoutMs: config.outbox.dialTimeoutMs })
     const engine = new OutboxEngine({
       outbox: store.outbox,
       contacts: store.contacts,
-      deliverer: deliver,
+      router,
       events,
       log: logger.forComponent('peerpost:outbox'),
       now,
       random: Math.random
     }, { retryBaseMs: config.outbox.retryBaseMs, retryMaxMs: config.outbox.retryMaxMs })
+    const outboxEngine = engine
+    wake.kick = peerId => { outboxEngine.kick(peerId) }
     // A peer that connects to us is online: whatever waits for it goes now.
-    libp2p.addEventListener('peer:connect', evt => { engine.kick(evt.detail.toString()) })
+    libp2p.addEventListener('peer:connect', evt => { outboxEngine.kick(evt.detail.toString()) })
 
-    const service = new MailService({ identity, mailbox: store.mailbox, contacts: store.contacts, outbox: store.outbox, events, config, now, network: { libp2p, engine } })
+    const retrieval = new Retrieval({
+      libp2p,
+      receive: async bytes => receiver.receive(bytes),
+      onExpired: async (envelopeId, holder) => { await outboxEngine.expired(envelopeId, holder, serverName(liveConfig().homeServers, holder)) },
+      log: logger.forComponent('peerpost:retrieval'),
+      now,
+      random: Math.random
+    }, { timeoutMs: config.outbox.deliverTimeoutMs, retryBaseMs: config.outbox.retryBaseMs, retryMaxMs: config.outbox.retryMaxMs })
+    cleanup.push(async () => { await retrieval.stop() })
+
+    const servers = new HomeServers({
+      libp2p,
+      identity,
+      events,
+      log: logger.forComponent('peerpost:servers'),
+      now,
+      random: Math.random,
+      status: () => liveConfig().presence.status,
+      addrs: () => libp2p.getMultiaddrs().map(a => a.toString()).slice(0, 32),
+      onNotices: (server, notices, ack) => { retrieval.onNotices(server, notices, ack) },
+      onConnected: server => { retrieval.onConnected(server) }
+    }, { heartbeatMs: config.servers.heartbeatMs, reconnectBaseMs: config.servers.reconnectBaseMs, reconnectMaxMs: config.servers.reconnectMaxMs, connectTimeoutMs: config.outbox.dialTimeoutMs })
+    // New addresses (a relay reservation came, or went): tell the servers at once.
+    libp2p.addEventListener('self:peer:update', () => { servers.heartbeatNow() })
+
+    const service = new MailService({
+      identity,
+      mailbox: store.mailbox,
+      contacts: store.contacts,
+      outbox: store.outbox,
+      events,
+      config,
+      configPath: paths.config,
+      now,
+      network: { libp2p, engine, servers, presence },
+      onConfigChange: next => {
+        live.config = next
+        servers.set(next.homeServers)
+        servers.heartbeatNow()
+      }
+    })
 
     await libp2p.start()
     await engine.start()
-    cleanup.push(async () => { await engine.stop() })
+    cleanup.push(async () => { await outboxEngine.stop() })
+    servers.start(config.homeServers)
+    // Stopped before the engine and libp2p: the servers hear "offline" while we can still say it.
+    cleanup.push(async () => { await servers.stop() })
 
     const control = new ControlServer({ methods: controlMethods(service), events, log: logger.forComponent('peerpost:control') })
     await control.listen(paths.controlSocket)
@@ -118,4 +191,9 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     await stopAll()
     throw err
   }
+}
+
+/** How a holder is named in messages: its configured address when it is one of my servers. */
+function serverName (homeServers: string[], peerId: string): string {
+  return homeServers.find(a => a.endsWith(`/p2p/${peerId}`)) ?? peerId
 }

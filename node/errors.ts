@@ -90,3 +90,24 @@ export function asError (err: unknown): Error {
 export function errnoCode (err: unknown): string | undefined {
   return err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined
 }
+
+/**
+ * `name@server` now resolves to another key than the one pinned on first use. Never
+ * accepted silently: the person must check with the contact and re-pin by hand.
+ */
+export class NameKeyChangedError extends Error {
+  static readonly NAME = 'NameKeyChangedError'
+  override name = NameKeyChangedError.NAME
+  constructor (address: string, pinned: string, now: string) {
+    super(`KEY CHANGED: ${address} was pinned to ${pinned} but the directory now names ${now}. Refused: check with them, then \`peerpost contacts remove ${address}\` and add it again if the change is real`)
+  }
+}
+
+/** The directory refused my registration: the name belongs to another key (first come). */
+export class NameUnavailableError extends Error {
+  static readonly NAME = 'NameUnavailableError'
+  override name = NameUnavailableError.NAME
+  constructor (name: string, server: string, detail: string) {
+    super(`cannot register "${name}" on ${server}: ${detail}`)
+  }
+}

@@ -9,6 +9,10 @@ export interface NodeEventMap {
   'outbox:queued': { id: string }
   'outbox:recipient': { id: string, peerId: string, state: RecipientStateName, error?: string }
   'node:started': { peerId: string, addrs: string[] }
+  /** A contact's presence changed (re-read it with `contacts list`). */
+  'presence:changed': { peerId: string }
+  /** A home server link came up or went down; `server` is its PeerId. */
+  'servers:changed': { server: string, connected: boolean }
 }
 
 export type NodeEventName = keyof NodeEventMap

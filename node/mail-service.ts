@@ -1,17 +1,25 @@
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { AttachmentTooLargeError, NoRecipientsError, UnknownRecipientError } from './errors.js'
+import { AttachmentTooLargeError, errorName, NameKeyChangedError, NameUnavailableError, NoRecipientsError, UnknownRecipientError } from './errors.js'
+import { ConfigError, PRESENCE_STATUSES, updateNodeConfig } from './config.js'
+import { serverRef } from './home-servers.js'
+import { connectDirectory, directoryServer, parseNameAddress } from './name-resolver.js'
+import { createNetwork } from './network.js'
+import { registerName, resolveName } from './protocol/directory.js'
+import { IdentityCard } from './protocol/peerpost.js'
 import { sealEnvelope } from './crypto/index.js'
 import { cardFromText, cardToText, makeCard, MAX_CARD_ADDRS } from './identity/index.js'
 import { composeMessage, formatAddress, parseMessage, readEmlForSend, saveAttachments } from './mime/index.js'
 import { toNewMessage } from './receiver.js'
 import { MessageNotFoundError } from '../storage/errors.js'
-import type { NodeConfig } from './config.js'
+import type { NodeConfig, PresenceStatusName } from './config.js'
+import type { HomeServers } from './home-servers.js'
+import type { PresenceView, PresenceWatch } from './presence-watch.js'
+import type { VerifiedCard } from './identity/index.js'
 import type { NodeEvent, NodeEvents } from './events.js'
 import type { Identity } from './identity/index.js'
 import type { OutboxEngine } from './outbox-engine.js'
 import type { PeerpostLibp2p } from './network.js'
-import type { IdentityCard } from './protocol/peerpost.js'
 import type { ContactRecord, Contacts, Folder, Mailbox, MessageSummary, Outbox, OutboxEntry, Page } from '../storage/types.js'
 
 /** What `send` takes. Paths are read by the daemon, which runs as the same user. */
@@ -57,13 +65,25 @@ export interface ContactView {
   peerId: string
   displayName?: string
   addrs: string[]
+  homeServers: string[]
   pinnedAt: number
+  /** From the contact's home servers (absent: it has none, or the daemon is not running). */
+  presence?: PresenceView
+}
+
+export interface ServerView {
+  addr: string
+  peerId: string
+  /** Whether the daemon's link to it is up (false when no daemon runs). */
+  connected: boolean
 }
 
 export interface StatusView {
   peerId: string
   addrs: string[]
   running: boolean
+  presence: PresenceStatusName
+  servers: ServerView[]
   outbox: OutboxEntry[]
 }
 
@@ -74,10 +94,17 @@ export interface MailServiceComponents {
   outbox: Outbox
   events: NodeEvents
   config: NodeConfig
+  /** The home's config.json: `servers add` and `presence --status` change it. */
+  configPath: string
   now: () => number
   /** Present when the daemon runs; absent when a command works on the home directly. */
-  network?: { libp2p: PeerpostLibp2p, engine: OutboxEngine }
+  network?: { libp2p: PeerpostLibp2p, engine: OutboxEngine, servers?: HomeServers, presence?: PresenceWatch }
+  /** Told after the config file changed (the daemon follows new home servers and status). */
+  onConfigChange?: (config: NodeConfig) => void
 }
+
+/** How long a directory lookup or registration may take. */
+export const DIRECTORY_TIMEOUT_MS = 10_000
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 
@@ -90,6 +117,9 @@ export class MailService {
 
   get peerId (): string { return this.c.identity.peerIdString }
 
+  /** The effective config, as changed by `servers add` and `presence --status`. */
+  currentConfig (): NodeConfig { return this.c.config }
+
   addrs (): string[] {
     return this.c.network?.libp2p.getMultiaddrs().map(a => a.toString()) ?? []
   }
@@ -97,17 +127,153 @@ export class MailService {
   /** My current signed card, with the addresses I can be dialed at right now. */
   card (): IdentityCard {
     // A card carries at most MAX_CARD_ADDRS addresses; the first ones are the ones libp2p prefers.
-    return makeCard(this.c.identity, { addrs: this.addrs().slice(0, MAX_CARD_ADDRS), now: this.c.now() })
+    return makeCard(this.c.identity, { addrs: this.addrs().slice(0, MAX_CARD_ADDRS), homeServers: this.c.config.homeServers, now: this.c.now() })
   }
 
   cardText (): string { return cardToText(this.card()) }
 
   async status (): Promise<StatusView> {
     const page = await this.c.outbox.list({ limit: 100 })
-    return { peerId: this.peerId, addrs: this.addrs(), running: this.c.network != null, outbox: page.items }
+    return { peerId: this.peerId, addrs: this.addrs(), running: this.c.network != null, presence: this.c.config.presence.status, servers: this.listServers(), outbox: page.items }
+  }
+
+  /** My home servers, with whether the daemon's link to each is up. */
+  listServers (): ServerView[] {
+    const live = new Map((this.c.network?.servers?.list() ?? []).map(s => [s.peerId, s.connected]))
+    return this.c.config.homeServers.map(addr => {
+      const peerId = serverRef(addr).peerId
+      return { addr, peerId, connected: live.get(peerId) ?? false }
+    })
+  }
+
+  /**
+   * Add a home server (a multiaddr naming its PeerId) to config.json; the same server
+   * (PeerId) given again replaces its address. With `register`, also register that name
+   * on the server's directory for my card (which now lists the server).
+   */
+  async addServer (addr: string, register?: string): Promise<{ servers: ServerView[], registered?: string }> {
+    const peerId = serverRef(addr.trim()).peerId
+    await this.changeConfig(raw => {
+      const list = Array.isArray(raw.homeServers) ? (raw.homeServers as unknown[]).filter((a): a is string => typeof a === 'string') : []
+      const kept = list.filter(a => { try { return serverRef(a).peerId !== peerId } catch { return true } })
+      return { ...raw, homeServers: [...kept, addr.trim()] }
+    })
+    if (register == null) return { servers: this.listServers() }
+    const card = await this.registerName(addr.trim(), register)
+    return { servers: this.listServers(), registered: `${register.toLowerCase()}@${serverHost(addr) ?? card.peerId}` }
+  }
+
+  async removeServer (addrOrPeerId: string): Promise<ServerView[]> {
+    await this.changeConfig(raw => {
+      const list = Array.isArray(raw.homeServers) ? (raw.homeServers as unknown[]).filter((a): a is string => typeof a === 'string') : []
+      return { ...raw, homeServers: list.filter(a => a !== addrOrPeerId && serverRef(a).peerId !== addrOrPeerId) }
+    })
+    return this.listServers()
+  }
+
+  /** Register `name` for my card on one server's directory (first come; NAME_TAKEN otherwise). */
+  async registerName (serverAddr: string, name: string): Promise<VerifiedCard> {
+    const ref = serverRef(serverAddr)
+    const cardBytes = IdentityCard.encode(this.card())
+    return await this.withLibp2p(async libp2p => {
+      try {
+        return await registerName(libp2p, { peerId: ref.peerId, addrs: ref.dialAddrs }, name, cardBytes, { timeoutMs: DIRECTORY_TIMEOUT_MS })
+      } catch (err) {
+        if (errorName(err) === 'PeerRefusedError') {
+          const refused = err as Error & { code: string }
+          const detail = String(refused.code) === 'NAME_TAKEN' ? 'the name is already registered by another key (first come, first served)' : refused.message
+          throw new NameUnavailableError(name, serverAddr, detail)
+        }
+        throw err
+      }
+    })
+  }
+
+  presenceStatus (): PresenceStatusName { return this.c.config.presence.status }
+
+  /** Set my presence status (persisted in config.json; the daemon heartbeats it at once). */
+  async setPresence (status: string): Promise<PresenceStatusName> {
+    if (!(PRESENCE_STATUSES as readonly string[]).includes(status)) {
+      throw new ConfigError(`unknown status "${status}": use one of ${PRESENCE_STATUSES.join(', ')}`)
+    }
+    await this.changeConfig(raw => ({ ...raw, presence: { ...(typeof raw.presence === 'object' && raw.presence != null ? raw.presence : {}), status } }))
+    return this.c.config.presence.status
+  }
+
+  private async changeConfig (edit: (raw: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
+    this.c.config = await updateNodeConfig(this.c.configPath, edit)
+    this.c.onConfigChange?.(this.c.config)
+  }
+
+  /** Run `fn` on the daemon's libp2p node, or on a short-lived one when no daemon runs. */
+  private async withLibp2p<T> (fn: (libp2p: PeerpostLibp2p) => Promise<T>): Promise<T> {
+    if (this.c.network != null) return await fn(this.c.network.libp2p)
+    const libp2p = await createNetwork({ privateKey: this.c.identity.privateKey, listen: [] })
+    await libp2p.start()
+    try {
+      return await fn(libp2p)
+    } finally {
+      await libp2p.stop()
+    }
+  }
+
+  /**
+   * Resolve `name@server` on that server's directory and pin the card as a contact of that
+   * name (trust on first use). Already pinned: the directory must still name the same key,
+   * or this throws NameKeyChangedError.
+   */
+  async addNamedContact (text: string): Promise<ContactView> {
+    const parsed = parseNameAddress(text)
+    if (parsed == null) throw new UnknownRecipientError(text)
+    const card = await this.resolveNameCard(parsed.address)
+    const pinned = await this.c.contacts.get(parsed.address)
+    if (pinned != null) {
+      if (pinned.peerId !== card.peerId || pinned.boxPublicKey !== hex(card.boxPublicKey)) throw new NameKeyChangedError(parsed.address, pinned.peerId, card.peerId)
+      return contactView(pinned)
+    }
+    return await this.pinCard(card, parsed.address)
+  }
+
+  private async resolveNameCard (address: string): Promise<VerifiedCard> {
+    const parsed = parseNameAddress(address)
+    if (parsed == null) throw new UnknownRecipientError(address)
+    return await this.withLibp2p(async libp2p => {
+      const server = directoryServer(parsed, this.c.config.homeServers)
+      const target = await connectDirectory(libp2p, server, DIRECTORY_TIMEOUT_MS)
+      try {
+        return await resolveName(libp2p, target, parsed.name, { timeoutMs: DIRECTORY_TIMEOUT_MS })
+      } catch (err) {
+        if (errorName(err) === 'PeerRefusedError' && String((err as Error & { code: string }).code) === 'NOT_FOUND') throw new UnknownRecipientError(address)
+        throw err
+      }
+    })
+  }
+
+  private async pinCard (card: VerifiedCard, name: string): Promise<ContactView> {
+    const now = this.c.now()
+    const record: ContactRecord = {
+      name,
+      peerId: card.peerId,
+      card: card.encoded,
+      cardCreated: card.created,
+      boxPublicKey: hex(card.boxPublicKey),
+      addrs: card.addrs,
+      homeServers: card.homeServers,
+      pinnedAt: now,
+      updatedAt: now
+    }
+    await this.c.contacts.add(record)
+    return contactView(record)
+  }
+
+  async removeContact (name: string): Promise<void> {
+    await this.c.contacts.remove(name)
   }
 
   async addContact (cardText: string, name?: string): Promise<ContactView> {
+    if (!cardText.startsWith('peerpost') && parseNameAddress(cardText) != null) {
+      return await this.addNamedContact(cardText)
+    }
     const card = cardFromText(cardText)
     const now = this.c.now()
     const record: ContactRecord = {
@@ -125,8 +291,18 @@ export class MailService {
     return contactView(record)
   }
 
+  /** Contacts, each with its presence from its home servers while the daemon runs. */
   async listContacts (): Promise<ContactView[]> {
-    return (await this.c.contacts.list()).map(contactView)
+    const contacts = await this.c.contacts.list()
+    const presence = this.c.network?.presence
+    return await Promise.all(contacts.map(async c => {
+      const view = contactView(c)
+      if (presence != null && c.homeServers.length > 0) {
+        const p = await presence.lookup(c.peerId, c.homeServers) ?? presence.cached(c.peerId)
+        if (p != null) view.presence = p
+      }
+      return view
+    }))
   }
 
   /** Compose (or take an .eml), seal one envelope per recipient and queue it durably. */
@@ -265,7 +441,21 @@ export class MailService {
     const seen = new Set<string>()
     const out: Array<{ address: string, name: string, peerId: string, boxPublicKey: Uint8Array }> = []
     for (const address of addresses) {
-      const contact = (await this.c.contacts.get(address)) ?? (await this.c.contacts.getByPeerId(address))
+      let contact = (await this.c.contacts.get(address)) ?? (await this.c.contacts.getByPeerId(address))
+      const named = contact == null ? parseNameAddress(address) : undefined
+      if (contact == null && named != null) {
+        contact = await this.c.contacts.get(named.address)
+        if (contact == null) {
+          // First use of name@server: resolve it and pin the card (trust on first use). The
+          // same key already pinned under another name is that contact.
+          const card = await this.resolveNameCard(named.address)
+          contact = await this.c.contacts.getByPeerId(card.peerId)
+          if (contact == null) {
+            await this.pinCard(card, named.address)
+            contact = await this.c.contacts.get(named.address)
+          }
+        }
+      }
       if (contact == null) throw new UnknownRecipientError(address)
       if (seen.has(contact.peerId)) continue
       seen.add(contact.peerId)
@@ -276,8 +466,15 @@ export class MailService {
 }
 
 function contactView (c: ContactRecord): ContactView {
-  const view: ContactView = { name: c.name, peerId: c.peerId, addrs: c.addrs, pinnedAt: c.pinnedAt }
+  const view: ContactView = { name: c.name, peerId: c.peerId, addrs: c.addrs, homeServers: c.homeServers, pinnedAt: c.pinnedAt }
   return view
+}
+
+/** The host part of a server multiaddr, for `name@host`. */
+function serverHost (addr: string): string | undefined {
+  const m = /^\/(?:ip4|ip6|dns|dns4|dns6)\/([^/]+)\/tcp\/(\d+)/.exec(addr)
+  if (m == null) return undefined
+  return m[2] === '4455' ? m[1] : `${m[1]}:${m[2]}`
 }
 
 /** Sortable by time, unique: 12 hex digits of ms, 8 random. */

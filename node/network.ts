@@ -1,5 +1,6 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -23,14 +24,17 @@ export const INBOUND_CONNECTION_THRESHOLD = 100
 export const MAX_INCOMING_PENDING_CONNECTIONS = 100
 
 /**
- * The libp2p node a peerpost daemon runs: TCP + Noise + Yamux, identify and ping.
+ * The libp2p node a peerpost daemon runs: TCP + Noise + Yamux, identify and ping, and the
+ * circuit relay v2 client, so it can dial peers through their cache server's relay and,
+ * listening on plain `/p2p-circuit`, be reached through its own home servers
+ * (node/home-servers.ts keeps the connection to them, and with it the reservation).
  * Protocols are registered on it by their own modules.
  */
 export async function createNetwork (init: NetworkInit): Promise<PeerpostLibp2p> {
   return createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: init.listen, announce: init.announce ?? [] },
-    transports: [tcp()],
+    transports: [tcp(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: {

@@ -1,6 +1,6 @@
-import { isRetryable, NoAddressesError } from './errors.js'
 import type { NodeEvents } from './events.js'
 import type { DeliverOutcome, DeliverTarget, OutgoingEnvelope } from './protocol/deliver.js'
+import type { RouteOutcome, RouteTarget } from './routing.js'
 import type { Contacts, Outbox, OutboxEntry, RecipientState } from '../storage/types.js'
 import type { Logger } from '@libp2p/interface'
 
@@ -9,10 +9,15 @@ export interface Deliverer {
   deliver(target: DeliverTarget, envelopes: OutgoingEnvelope[], options?: { signal?: AbortSignal }): Promise<DeliverOutcome[]>
 }
 
+/** Decides, per recipient, between direct delivery and parking (node/routing.ts). */
+export interface EnvelopeRouter {
+  route(target: RouteTarget, envelopes: OutgoingEnvelope[], signal?: AbortSignal): Promise<RouteOutcome[]>
+}
+
 export interface OutboxEngineComponents {
   outbox: Outbox
   contacts: Contacts
-  deliverer: Deliverer
+  router: EnvelopeRouter
   events: NodeEvents
   log: Logger
   now: () => number
@@ -134,7 +139,7 @@ export class OutboxEngine {
 
   /** Deliver everything due for one peer, in batches, until nothing is due. */
   private async deliverDue (peerId: string): Promise<void> {
-    const { outbox, contacts, deliverer, now } = this.components
+    const { outbox, contacts, router, now } = this.components
     while (this.running) {
       const entries = this.due.get(peerId)
       if (entries == null || entries.size === 0) { this.due.delete(peerId); return }
@@ -160,37 +165,60 @@ export class OutboxEngine {
       if (batch.length === 0) continue
 
       const contact = await contacts.getByPeerId(peerId)
-      const target: DeliverTarget = { peerId, addrs: contact?.addrs ?? [] }
-      let outcomes: DeliverOutcome[]
-      if (target.addrs.length === 0 && contact == null) {
-        const err = new NoAddressesError(peerId)
-        outcomes = batch.map(b => ({ ok: false, envelopeId: b.envelope.envelopeId, error: err }))
-      } else {
-        outcomes = await deliverer.deliver(target, batch.map(b => b.envelope), { signal: this.abort.signal })
-      }
+      const outcomes = await router.route({ peerId, contact }, batch.map(b => b.envelope), this.abort.signal)
       if (!this.running) return
 
       await Promise.all(batch.map(async ({ entry, recipient }, i) => {
         const outcome = outcomes[i]
         if (outcome == null) return
-        if (outcome.ok) {
-          await this.settle(entry.id, peerId, { state: 'delivered', deliveredAt: now(), attempts: recipient.attempts + 1, lastError: undefined })
-          return
-        }
         const attempts = recipient.attempts + 1
-        const message = outcome.error.message
-        if (!isRetryable(outcome.error)) {
-          await this.settle(entry.id, peerId, { state: 'failed', attempts, lastError: message })
-          return
+        switch (outcome.kind) {
+          case 'delivered':
+            await this.settle(entry.id, peerId, { state: 'delivered', deliveredAt: now(), attempts, lastError: undefined })
+            return
+          case 'parked':
+            await this.settle(entry.id, peerId, { state: 'parked', parkedAt: outcome.holders, attempts, lastError: undefined })
+            return
+          case 'failed':
+            await this.settle(entry.id, peerId, { state: 'failed', attempts, lastError: outcome.error.message })
+            return
         }
+        const message = outcome.error.message
         const next = now() + backoffDelay(attempts, this.init.retryBaseMs, this.init.retryMaxMs, this.components.random)
         await outbox.updateRecipient(entry.id, peerId, { attempts, nextAttemptAt: next, lastError: message })
         entries.set(entry.id, next)
         this.components.events.emit('outbox:recipient', { id: entry.id, peerId, state: 'pending', error: message })
       }))
       // Anything that failed is now scheduled in the future; loop picks up only what is due.
-      if (outcomes.some(o => !o.ok)) return
+      if (outcomes.some(o => o.kind === 'retry')) return
     }
+  }
+
+  /**
+   * A holder deleted an envelope I parked, unfetched (its retention ended). The recipient
+   * turns failed once no holder keeps a copy any more. Expiry is rare: a scan of the
+   * outbox is fine.
+   */
+  async expired (envelopeIdHex: string, holder: string, holderName = holder): Promise<boolean> {
+    let cursor: string | undefined
+    do {
+      const page = await this.components.outbox.list(cursor == null ? { limit: 500 } : { limit: 500, cursor })
+      for (const entry of page.items) {
+        const r = entry.recipients.find(x => x.envelopeId === envelopeIdHex)
+        if (r == null) continue
+        if (r.state !== 'parked') return false
+        const left = (r.parkedAt ?? []).filter(h => h !== holder)
+        if (left.length > 0) {
+          await this.components.outbox.updateRecipient(entry.id, r.peerId, { parkedAt: left })
+          this.components.events.emit('outbox:recipient', { id: entry.id, peerId: r.peerId, state: 'parked' })
+        } else {
+          await this.settle(entry.id, r.peerId, { state: 'failed', parkedAt: undefined, lastError: `expired unfetched on ${holderName}` })
+        }
+        return true
+      }
+      cursor = page.next
+    } while (cursor != null)
+    return false
   }
 
   private async settle (id: string, peerId: string, change: Partial<RecipientState>): Promise<void> {

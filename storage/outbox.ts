@@ -19,7 +19,7 @@ export interface OutboxInit {
 }
 
 /** The recipient fields updateRecipient may change. */
-const MUTABLE_FIELDS = ['state', 'attempts', 'nextAttemptAt', 'lastError', 'deliveredAt'] as const
+const MUTABLE_FIELDS = ['state', 'attempts', 'nextAttemptAt', 'lastError', 'deliveredAt', 'parkedAt'] as const
 
 function isEntry (value: unknown): value is OutboxEntry {
   return isObject(value) && typeof value.id === 'string' && typeof value.createdAt === 'number' && Array.isArray(value.recipients)
@@ -139,7 +139,7 @@ export function createOutbox (components: OutboxComponents, init: OutboxInit = {
           const value = change[field]
           if (value !== undefined) Object.assign(next, { [field]: value })
           // `lastError: undefined` clears an optional field; required ones keep their value.
-          else if (field === 'lastError' || field === 'deliveredAt') delete next[field]
+          else if (field === 'lastError' || field === 'deliveredAt' || field === 'parkedAt') delete next[field]
         }
         const updated: OutboxEntry = { ...entry, recipients: entry.recipients.map((r, i) => i === index ? next : r) }
         const ops: BatchOp[] = [{ type: 'put', sublevel: subs.entries, key: id, value: JSON.stringify(updated) }]

@@ -108,7 +108,11 @@ export interface Contacts {
   remove(name: string): Promise<void>
 }
 
-export type RecipientStateName = 'pending' | 'delivered' | 'failed'
+/**
+ * `parked`: a holder (cache server) signed a receipt for the envelope and keeps it until the
+ * recipient fetches it; not pending (nothing more for the sender to do) but not delivered.
+ */
+export type RecipientStateName = 'pending' | 'delivered' | 'failed' | 'parked'
 
 export interface RecipientState {
   peerId: string
@@ -120,6 +124,8 @@ export interface RecipientState {
   nextAttemptAt: number
   lastError?: string
   deliveredAt?: number
+  /** While parked: the PeerIds of the holders that gave a receipt for the envelope. */
+  parkedAt?: string[]
   /** hex id of the sealed envelope for this recipient. */
   envelopeId: string
 }

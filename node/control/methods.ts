@@ -12,6 +12,12 @@ export function controlMethods (service: MailService): Record<string, ControlMet
     card: async () => ({ card: service.cardText(), peerId: service.peerId, addrs: service.addrs() }),
     'contacts.add': async (p: { card: string, as?: string }) => service.addContact(String(p.card ?? ''), p.as),
     'contacts.list': async () => service.listContacts(),
+    'contacts.remove': async (p: { name: string }) => { await service.removeContact(String(p.name ?? '')); return { removed: p.name } },
+    'servers.list': async () => service.listServers(),
+    'servers.add': async (p: { addr: string, register?: string }) => service.addServer(String(p.addr ?? ''), p.register == null ? undefined : String(p.register)),
+    'servers.remove': async (p: { addr: string }) => service.removeServer(String(p.addr ?? '')),
+    'presence.get': async () => ({ status: service.presenceStatus(), servers: service.listServers() }),
+    'presence.set': async (p: { status: string }) => ({ status: await service.setPresence(String(p.status ?? '')), servers: service.listServers() }),
     send: async (p: { request: SendRequest, wait?: boolean, timeoutMs?: number }) => {
       const sent = await service.send(p.request)
       if (p.wait !== true) return { ...sent, entry: undefined }

@@ -1,0 +1,139 @@
+import { asError, isRetryable, NoAddressesError } from './errors.js'
+import { serverRef } from './home-servers.js'
+import { newNotice, NoticeKind, postNotice } from './protocol/notice.js'
+import { peerIdBytesFromString } from './identity/index.js'
+import type { Deliverer } from './outbox-engine.js'
+import type { PresenceView } from './presence-watch.js'
+import type { PeerpostLibp2p } from './network.js'
+import type { OutgoingEnvelope } from './protocol/deliver.js'
+import type { ContactRecord } from '../storage/types.js'
+import type { Logger } from '@libp2p/interface'
+
+/** What became of one envelope on one attempt. */
+export type RouteOutcome =
+  | { kind: 'delivered' }
+  | { kind: 'parked', holders: string[] }
+  /** Try again later (temporary failure everywhere). */
+  | { kind: 'retry', error: Error }
+  /** The recipient refused it for good. */
+  | { kind: 'failed', error: Error }
+
+export interface RouterComponents {
+  libp2p: PeerpostLibp2p
+  /** Direct delivery to the recipient (`/peerpost/deliver/1.0.0`). */
+  direct: Deliverer
+  /** Deposit on a holder (`/peerpost/park/1.0.0`); receipts are checked against the holder's PeerId. */
+  park: Deliverer
+  /** Presence of `peerId` on its home servers (undefined: no server answered). */
+  presence: (peerId: string, servers: string[]) => Promise<PresenceView | undefined>
+  /** My own home servers right now. */
+  myServers: () => string[]
+  log: Logger
+  now: () => number
+}
+
+export interface RouterInit {
+  /** Deadline for posting one notice. */
+  noticeTimeoutMs: number
+}
+
+/** A recipient as the router sees it. */
+export interface RouteTarget {
+  peerId: string
+  contact: ContactRecord | undefined
+}
+
+/**
+ * The routing policy, in one place. Per recipient:
+ * - it has home servers and they say it is online, or they do not answer and its card has
+ *   addresses: deliver directly (the deliver protocol's dial timeout is the "short deadline");
+ * - it has no home servers: deliver directly to its card's addresses (as before parking existed);
+ * - what did not go directly, for a temporary reason, is parked on the recipient's home servers
+ *   (all that take it: a copy on each), or on my own when it has none; a full quota or a
+ *   server that is down just moves on to the next. Then a MESSAGE_WAITING notice naming all
+ *   holders goes to the recipient's home servers (or mine).
+ * - nowhere to park: try again later.
+ */
+export class Router {
+  constructor (private readonly c: RouterComponents, private readonly init: RouterInit) {}
+
+  async route (target: RouteTarget, envelopes: OutgoingEnvelope[], signal?: AbortSignal): Promise<RouteOutcome[]> {
+    const { peerId, contact } = target
+    const outcomes: Array<RouteOutcome | undefined> = envelopes.map(() => undefined)
+    const theirServers = contact?.homeServers ?? []
+    let addrs = contact?.addrs ?? []
+    let presence: PresenceView | undefined
+    if (theirServers.length > 0) {
+      presence = await this.c.presence(peerId, theirServers)
+      if (presence?.online === true) addrs = [...new Set([...presence.addrs, ...addrs])]
+    }
+    const offline = presence != null && !presence.online
+    let directError: Error = offline
+      ? new Error(`offline (last seen ${presence?.lastSeen == null ? 'never' : new Date(presence.lastSeen).toISOString()})`)
+      : new NoAddressesError(peerId)
+
+    if (!offline && (addrs.length > 0 || this.c.libp2p.getConnections().some(c => c.remotePeer.toString() === peerId))) {
+      const results = await this.c.direct.deliver({ peerId, addrs }, envelopes, { signal })
+      results.forEach((r, i) => {
+        if (r.ok) outcomes[i] = { kind: 'delivered' }
+        else if (!isRetryable(r.error)) outcomes[i] = { kind: 'failed', error: r.error }
+        else directError = r.error
+      })
+    }
+
+    const rest = envelopes.map((e, i) => ({ e, i })).filter(x => outcomes[x.i] == null)
+    if (rest.length === 0 || signal?.aborted === true) return outcomes.map(o => o ?? { kind: 'retry', error: directError })
+
+    const holders = theirServers.length > 0 ? theirServers : this.c.myServers()
+    if (holders.length === 0) return outcomes.map(o => o ?? { kind: 'retry', error: directError })
+
+    const parkedAt = new Map<number, string[]>()
+    const parkErrors: string[] = []
+    for (const addr of holders) {
+      const ref = serverRef(addr)
+      if (ref.peerId === peerId) continue
+      const results = await this.c.park.deliver({ peerId: ref.peerId, addrs: ref.dialAddrs }, rest.map(x => x.e), { signal })
+      results.forEach((r, j) => {
+        const i = rest[j]!.i
+        if (r.ok) parkedAt.set(i, [...(parkedAt.get(i) ?? []), ref.peerId])
+        else parkErrors.push(`${ref.peerId.slice(-8)}: ${r.error.message}`)
+      })
+    }
+
+    // Tell the recipient where its mail waits, on the servers it listens to.
+    const noticeServers = (theirServers.length > 0 ? theirServers : this.c.myServers()).map(serverRef)
+    const locationOf = new Map(holders.map(a => { const r = serverRef(a); return [r.peerId, r.dialAddrs] as const }))
+    for (const { e, i } of rest) {
+      const at = parkedAt.get(i)
+      if (at == null) {
+        const why = [directError.message, ...new Set(parkErrors)].join('; ')
+        outcomes[i] = { kind: 'retry', error: new ParkingFailedError(`not delivered directly and no holder took it: ${why}`) }
+        continue
+      }
+      outcomes[i] = { kind: 'parked', holders: at }
+      const notice = newNotice({
+        kind: NoticeKind.MESSAGE_WAITING,
+        recipient: peerIdBytesFromString(peerId),
+        envelopeId: e.envelopeId as Uint8Array<ArrayBuffer>,
+        locations: at.map(h => ({ peerId: peerIdBytesFromString(h), addrs: locationOf.get(h) ?? [] })),
+        blobLocations: [],
+        created: this.c.now()
+      })
+      await Promise.all(noticeServers.map(async server => {
+        try {
+          await postNotice(this.c.libp2p, { peerId: server.peerId, addrs: server.dialAddrs }, notice, { timeoutMs: this.init.noticeTimeoutMs, signal })
+        } catch (err) {
+          // Not fatal: a holder announces what it holds when the recipient connects.
+          this.c.log('notice for %s to %s failed - %s', peerId, server.peerId, asError(err).message)
+        }
+      }))
+    }
+    return outcomes.map(o => o ?? { kind: 'retry', error: directError })
+  }
+}
+
+export class ParkingFailedError extends Error {
+  static readonly NAME = 'ParkingFailedError'
+  override name = ParkingFailedError.NAME
+  readonly retryable = true
+}
