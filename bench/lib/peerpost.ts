@@ -88,10 +88,13 @@ export async function sendOne (client: ControlClient, text: string, subject: str
   return r.id
 }
 
-/** Wait until `check()` holds, checking on every call of the returned `poke` (bounded by `ms`). */
-export function condition (check: () => boolean, ms: number, what: string): { done: Promise<void>, poke: () => void } {
+/**
+ * A condition re-checked on every `poke()` (call it from event listeners); `wait(ms)`
+ * resolves once it holds, or rejects after `ms` counted from the call to `wait`.
+ */
+export function condition (check: () => boolean): { wait: (ms: number, what: string) => Promise<void>, poke: () => void } {
   let resolve: (() => void) | undefined
-  const p = new Promise<void>(r => { resolve = r })
+  const holds = new Promise<void>(r => { resolve = r })
   const poke = (): void => { if (check()) resolve?.() }
-  return { done: deadline(p, ms, what), poke }
+  return { wait: async (ms, what) => { poke(); await deadline(holds, ms, what) }, poke }
 }
