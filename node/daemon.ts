@@ -96,7 +96,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     // A watched recipient came online: its pending mail goes now (the engine is made below).
     const wake = { kick: (_peerId: string): void => {} }
     const presence = new PresenceWatch({ libp2p, events, log: logger.forComponent('peerpost:presence'), now, onOnline: peerId => { wake.kick(peerId) } },
-      { timeoutMs: config.outbox.dialTimeoutMs, retryMs: config.servers.reconnectBaseMs })
+      { timeoutMs: config.outbox.dialTimeoutMs, retryMs: config.servers.reconnectBaseMs, retryMaxMs: config.servers.reconnectMaxMs })
     cleanup.push(async () => { await presence.stop() })
     const router = new Router({
       libp2p,

@@ -33,8 +33,9 @@ export interface PresenceWatchComponents {
 export interface PresenceWatchInit {
   /** Deadline for asking the servers. */
   timeoutMs: number
-  /** Re-subscribe on a server whose stream ended after this long (doubling to 30 s). */
+  /** Re-subscribe on a server whose stream ended after this long (doubling to `retryMaxMs`). */
   retryMs: number
+  retryMaxMs: number
 }
 
 function toView (info: PresenceInfo, server: string): PresenceView {
@@ -160,7 +161,7 @@ export class PresenceWatch {
   private scheduleRetry (entry: ServerSession): void {
     if (this.stopped || entry.watched.size === 0 || entry.retryTimer != null) return
     entry.failures++
-    const delay = Math.min(30_000, this.init.retryMs * 2 ** Math.min(entry.failures - 1, 10))
+    const delay = Math.min(this.init.retryMaxMs, this.init.retryMs * 2 ** Math.min(entry.failures - 1, 10))
     entry.retryTimer = setTimeout(() => {
       entry.retryTimer = undefined
       if (this.stopped) return
