@@ -216,7 +216,7 @@ async function transfer (libp2p: Libp2p, holder: DialTarget, download: BlobDownl
   }
   const refusal = (chunk: BlobChunk): Error | undefined => chunk.error == null
     ? undefined
-    : new PeerRefusedError(ErrorCode[chunk.error.code] ?? String(chunk.error.code), chunk.error.message, chunk.error.retryable)
+    : new PeerRefusedError(chunk.error.code, chunk.error.message, chunk.error.retryable)
 
   try {
     let expected = download.record.nextChunk

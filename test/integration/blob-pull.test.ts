@@ -9,7 +9,7 @@ import { logger } from '@libp2p/logger'
 import { lpStream } from '@libp2p/utils'
 import { createNetwork } from '../../node/network.js'
 import { BLOB_MAX_INBOUND_STREAMS, BLOB_PROTOCOL, blobHandler, pullBlob } from '../../node/protocol/blob.js'
-import { BlobChunk, BlobRequest, ErrorCode } from '../../node/protocol/peerpost.js'
+import { BlobChunk, BlobRequest } from '../../node/protocol/peerpost.js'
 import { createBlobDownloads, createBlobStore, openDatabase } from '../../storage/index.js'
 import type { PeerpostLibp2p } from '../../node/network.js'
 import type { DialTarget } from '../../node/protocol/rpc.js'
@@ -114,7 +114,7 @@ describe('/peerpost/blob/1.0.0 between real nodes', () => {
     assert.equal(refusals[0]?.code, 'NOT_FOUND')
   })
 
-  it('an aborted pull resumes from the last verified chunk; at most the in-flight chunks are served twice', async () => {
+  it('an aborted pull resumes from the last verified chunk; at most the in-flight chunks are served twice', async t => {
     const inFlight = 4
     const record = await alice.blobs.put(randomStream(24 * MiB), { recipients: [bob.id], retentionMs: HOUR })
     const controller = new AbortController()
@@ -136,6 +136,7 @@ describe('/peerpost/blob/1.0.0 between real nodes', () => {
     const counts = served.get(record.blobId)!
     for (let i = 0; i < record.chunkCount; i++) assert.ok((counts.get(i) ?? 0) >= 1, `chunk ${i} served`)
     const twice = [...counts.values()].filter(n => n > 1).length
+    t.diagnostic(`aborted at chunk 12 of ${record.chunkCount}; ${twice} chunks served twice (in flight: ${inFlight})`)
     assert.ok(twice <= inFlight, `${twice} chunks served twice`)
   })
 
@@ -154,7 +155,7 @@ describe('/peerpost/blob/1.0.0 between real nodes', () => {
       }
     }
     const id = Buffer.from(record.blobId, 'hex')
-    const code = (answer: BlobChunk | string): string => typeof answer === 'string' ? answer : ErrorCode[answer.error?.code ?? ErrorCode.UNSPECIFIED]
+    const code = (answer: BlobChunk | string): string => typeof answer === 'string' ? answer : answer.error?.code ?? 'no error'
     assert.equal(code(await ask({ blobId: id, firstChunk: 0, count: 17 })), 'TOO_LARGE')
     assert.equal(code(await ask({ blobId: id, firstChunk: 1, count: 2 })), 'MALFORMED')
     assert.equal(code(await ask({ blobId: id, firstChunk: 0, count: 0 })), 'TOO_LARGE')
