@@ -143,6 +143,16 @@ export function blobHandler (store: HeldBlobs, init: BlobHandlerInit) {
   }
 }
 
+/**
+ * Serve `/peerpost/blob/1.0.0` from `store` on `libp2p` (also over relayed, limited
+ * connections: the puller's own byte accounting catches a relay cutting it off).
+ * Returns the function that stops serving.
+ */
+export async function serveBlobs (libp2p: Libp2p, store: HeldBlobs, init: BlobHandlerInit): Promise<() => Promise<void>> {
+  await libp2p.handle(BLOB_PROTOCOL, blobHandler(store, init), { maxInboundStreams: BLOB_MAX_INBOUND_STREAMS, runOnLimitedConnection: true })
+  return async () => { await libp2p.unhandle(BLOB_PROTOCOL) }
+}
+
 export interface PullOptions {
   /** Chunks requested ahead of the one being written; default DEFAULT_BLOB_IN_FLIGHT, at most BLOB_MAX_CHUNKS_PER_REQUEST. */
   inFlight?: number

@@ -8,7 +8,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { logger } from '@libp2p/logger'
 import { lpStream } from '@libp2p/utils'
 import { createNetwork } from '../../node/network.js'
-import { BLOB_MAX_INBOUND_STREAMS, BLOB_PROTOCOL, blobHandler, pullBlob } from '../../node/protocol/blob.js'
+import { BLOB_PROTOCOL, pullBlob, serveBlobs } from '../../node/protocol/blob.js'
 import { BlobChunk, BlobRequest } from '../../node/protocol/peerpost.js'
 import { createBlobDownloads, createBlobStore, openDatabase } from '../../storage/index.js'
 import type { PeerpostLibp2p } from '../../node/network.js'
@@ -73,7 +73,7 @@ describe('/peerpost/blob/1.0.0 between real nodes', () => {
 
   before(async () => {
     [alice, bob, mallory] = await Promise.all([startPeer('alice'), startPeer('bob'), startPeer('mallory')])
-    await alice.node.handle(BLOB_PROTOCOL, blobHandler(alice.blobs, {
+    await serveBlobs(alice.node, alice.blobs, {
       log,
       onChunkServed (blobId, index) {
         const counts = served.get(blobId) ?? new Map<number, number>()
@@ -81,7 +81,7 @@ describe('/peerpost/blob/1.0.0 between real nodes', () => {
         served.set(blobId, counts)
       },
       onCompleted (_record, peer) { completed.push(peer) }
-    }), { maxInboundStreams: BLOB_MAX_INBOUND_STREAMS, runOnLimitedConnection: true })
+    })
   })
   after(async () => {
     await Promise.all([stopPeer(alice), stopPeer(bob), stopPeer(mallory)])
