@@ -17,7 +17,7 @@ export const LATENCY_SAMPLES = 200
 export const LATENCY_BYTES = 4_096
 const ONE_MESSAGE_TIMEOUT_MS = 30_000
 
-interface Samples { stored: number[], receipted: number[] }
+interface Samples { queued: number[], stored: number[], receipted: number[] }
 
 async function peerpostLatency (ctx: BenchContext, count: number, size: number): Promise<Samples> {
   const pair = await startPair({ profileDir: ctx.profileDir, controls: 1 })
@@ -40,11 +40,12 @@ async function peerpostLatency (ctx: BenchContext, count: number, size: number):
     const warm = await sendOne(client, text, 'warm-up')
     await until(() => delivered.has(warm) && received >= 1, 'the warm-up message')
 
-    const samples: Samples = { stored: [], receipted: [] }
+    const samples: Samples = { queued: [], stored: [], receipted: [] }
     for (let i = 0; i < count; i++) {
       const want = received + 1
       const start = performance.now()
       const id = await sendOne(client, text, `latency ${i}`)
+      samples.queued.push(performance.now() - start)
       await until(() => received >= want, `message ${i} stored`)
       samples.stored.push(performance.now() - start)
       await until(() => delivered.has(id), `message ${i} receipted`)
@@ -61,7 +62,7 @@ export const latency: Benchmark = {
   description: `${LATENCY_SAMPLES} sequential 4 KiB messages to an online, connected recipient, send to stored; vs a bare libp2p round trip`,
   async run (ctx: BenchContext): Promise<ResultRow[]> {
     const count = Math.max(20, Math.round(LATENCY_SAMPLES * ctx.scale))
-    const runs: Array<{ stored: number[], receipted: number[], same: number[], fresh: number[] }> = []
+    const runs: Array<Samples & { same: number[], fresh: number[] }> = []
     const bare = await startBareServer()
     try {
       for (let r = 0; r < ctx.repeats; r++) {
@@ -78,6 +79,7 @@ export const latency: Benchmark = {
     const detail = {
       count,
       bytes: LATENCY_BYTES,
+      queuedP50: runs.map(x => round(percentile(x.queued, 50), 3)),
       storedP50: runs.map(x => round(percentile(x.stored, 50), 3)),
       storedP99: runs.map(x => round(percentile(x.stored, 99), 3)),
       receiptedP50: runs.map(x => round(percentile(x.receipted, 50), 3)),
@@ -89,6 +91,7 @@ export const latency: Benchmark = {
       row({ benchmark: 'latency', label: 'p50 send to stored vs bare round trip (open stream)', figure: m(x => x.stored, 50), unit: 'ms', baseline: { value: m(x => x.same, 50), unit: 'ms', name: 'bare libp2p p50' }, target: { op: '<=', value: 3 }, detail }),
       row({ benchmark: 'latency', label: 'p99 send to stored vs bare round trip p99 (open stream)', figure: m(x => x.stored, 99), unit: 'ms', baseline: { value: m(x => x.same, 99), unit: 'ms', name: 'bare libp2p p99' } }),
       row({ benchmark: 'latency', label: 'p50 send to stored vs bare round trip on a new stream', figure: m(x => x.stored, 50), unit: 'ms', baseline: { value: m(x => x.fresh, 50), unit: 'ms', name: 'bare libp2p p50, new stream' } }),
+      row({ benchmark: 'latency', label: 'p50 send call answered (composed, sealed, queued durably on alice)', figure: m(x => x.queued, 50), unit: 'ms' }),
       row({ benchmark: 'latency', label: 'p50 send to receipt verified (alice)', figure: m(x => x.receipted, 50), unit: 'ms' })
     ]
   }

@@ -75,3 +75,30 @@ export function formatSummary (title: string, s: ProfileSummary, top = 15): stri
   ]
   return lines.join('\n')
 }
+
+/**
+ * Who calls `functionName`: its self time grouped by the chain of (up to `depth`) callers,
+ * heaviest first. Answers "which code path makes `_get` hot?".
+ */
+export async function callersOf (path: string, functionName: string, depth = 6, top = 8): Promise<Array<{ ms: number, chain: string }>> {
+  const profile = JSON.parse(await readFile(path, 'utf8')) as CpuProfile & { nodes: Array<ProfileNode & { children?: number[] }> }
+  const byId = new Map(profile.nodes.map(n => [n.id, n]))
+  const parent = new Map<number, number>()
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  const self = new Map<number, number>()
+  for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i]!, (self.get(profile.samples[i]!) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000)
+  const chains = new Map<string, number>()
+  for (const n of profile.nodes) {
+    if (n.callFrame.functionName !== functionName) continue
+    const ms = self.get(n.id) ?? 0
+    if (ms === 0) continue
+    const chain: string[] = []
+    for (let id = parent.get(n.id), k = 0; id != null && k < depth; id = parent.get(id), k++) {
+      const f = byId.get(id)!.callFrame
+      chain.push(`${f.functionName === '' ? '(anonymous)' : f.functionName} ${shortUrl(f.url)}:${f.lineNumber + 1}`)
+    }
+    const key = chain.join(' < ')
+    chains.set(key, (chains.get(key) ?? 0) + ms)
+  }
+  return [...chains].sort((a, b) => b[1] - a[1]).slice(0, top).map(([chain, ms]) => ({ ms, chain }))
+}
