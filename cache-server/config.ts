@@ -56,6 +56,12 @@ export const DEFAULT_MAX_CONNECTIONS = 2_000
 /** New inbound connections per second per IP; the library default of 5 refuses nodes behind one NAT and multi-node tests. */
 export const DEFAULT_INBOUND_CONNECTION_THRESHOLD = 100
 export const DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS = 200
+/**
+ * Streams a peer may open on a new connection before the muxer is wired up. The yamux
+ * default of 10 resets the whole connection of a node that opens park, fetch, presence and
+ * notice streams (plus identify) at once as it connects: measured, 4 clients x 10 park streams.
+ */
+export const DEFAULT_MAX_EARLY_STREAMS = 64
 
 /** Metrics and health over HTTP; loopback only unless you mean otherwise. `off` disables. */
 export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9464'
@@ -107,7 +113,8 @@ export const CacheConfigSchema = z.object({
   connections: z.object({
     maxConnections: count.default(DEFAULT_MAX_CONNECTIONS),
     inboundConnectionThreshold: count.default(DEFAULT_INBOUND_CONNECTION_THRESHOLD),
-    maxIncomingPendingConnections: count.default(DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS)
+    maxIncomingPendingConnections: count.default(DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS),
+    maxEarlyStreams: count.default(DEFAULT_MAX_EARLY_STREAMS)
   }).strict().prefault({}),
   metrics: z.object({
     address: metricsAddress.default(DEFAULT_METRICS_ADDRESS)

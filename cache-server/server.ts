@@ -115,7 +115,7 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
       addresses: { listen: options.listen ?? config.listen, announce: options.announce ?? config.announce },
       transports: [tcp()],
       connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
+      streamMuxers: [yamux({ maxEarlyStreams: config.connections.maxEarlyStreams })],
       connectionManager: {
         maxConnections: config.connections.maxConnections,
         inboundConnectionThreshold: config.connections.inboundConnectionThreshold,
