@@ -25,10 +25,6 @@ export const DEFAULT_HEARTBEAT_MS = 30_000
 /** Reconnecting to a home server backs off from this to RECONNECT_MAX_MS, with jitter, forever. */
 export const DEFAULT_RECONNECT_BASE_MS = 500
 export const DEFAULT_RECONNECT_MAX_MS = 30_000
-/** "Online" must be confirmed by a direct delivery within this long, else the message is parked. */
-export const DEFAULT_DIRECT_DEADLINE_MS = 5_000
-/** A presence answer is reused for this long before the server is asked again (pushes update it meanwhile). */
-export const DEFAULT_PRESENCE_CACHE_MS = 10_000
 /** The port of a cache server named as `name@host` without a port. */
 export const DEFAULT_CACHE_SERVER_PORT = 4455
 
@@ -60,11 +56,7 @@ export const NodeConfigSchema = z.object({
   servers: z.object({
     heartbeatMs: z.number().int().positive().default(DEFAULT_HEARTBEAT_MS),
     reconnectBaseMs: z.number().int().positive().default(DEFAULT_RECONNECT_BASE_MS),
-    reconnectMaxMs: z.number().int().positive().default(DEFAULT_RECONNECT_MAX_MS),
-    presenceCacheMs: z.number().int().nonnegative().default(DEFAULT_PRESENCE_CACHE_MS)
-  }).prefault({}),
-  routing: z.object({
-    directDeadlineMs: z.number().int().positive().default(DEFAULT_DIRECT_DEADLINE_MS)
+    reconnectMaxMs: z.number().int().positive().default(DEFAULT_RECONNECT_MAX_MS)
   }).prefault({}),
   presence: z.object({
     status: z.enum(PRESENCE_STATUSES).default('available')

@@ -200,13 +200,18 @@ export class DeliverProtocol {
     let written = 0
     let writeError: Error | undefined
     let wake: (() => void) | undefined
+    // Set when the reader gives up: a writer waiting for window space must stop, not wait
+    // for responses that will never come (it used to hang deliver() when the peer died).
+    let readerFailed = false
     const writer = (async () => {
       try {
         for (const envelope of envelopes) {
           while (written - outcomes.length >= this.window) {
+            if (readerFailed) return
             await new Promise<void>(resolve => { wake = resolve })
             wake = undefined
           }
+          if (readerFailed) return
           await lp.write(DeliverRequest.encode({ envelope: envelope.bytes as Uint8Array<ArrayBuffer> }), { signal: options.signal })
           written++
         }
@@ -240,6 +245,7 @@ export class DeliverProtocol {
         wake?.()
       }
     } catch (err) {
+      readerFailed = true
       stream.abort(asError(err))
       wake?.()
       await writer
