@@ -45,10 +45,8 @@ it('kill -9 during 1,000 concurrent deposits: after restart every receipted depo
     clients.push(c)
     depositors.push(c)
   }
-  // All depositors at once, each pipelining on several streams. A stream carries at most
-  // DELIVER_WINDOW envelopes: DeliverProtocol.deliver never returns when the connection
-  // dies while its window is full (its writer waits for responses that cannot come), so
-  // bigger batches would hang the test rather than show the server's behaviour.
+  // All depositors at once, each pipelining on several streams at once (10 per connection,
+  // which also exercises the server's early-stream allowance as a connection opens).
   const outcomes = await deadline(Promise.all(depositors.map(async c => {
     const envelopes = Array.from({ length: PER_DEPOSITOR }, () => opaqueEnvelope(bob.peerId, 2048 + Math.floor(Math.random() * 8192)))
     for (const e of envelopes) sent.set(hex(e.envelopeId), e)
