@@ -15,8 +15,8 @@ import type { NodeEvent } from '../node/events.js'
 
 export const DELIVERY_COUNT = 5_000
 export const DELIVERY_BYTES = 4_096
-/** `send` calls in flight at once on alice's control sockets (spread over CONTROL_CONNECTIONS). */
 /**
+ * `send` calls in flight at once on alice's control sockets (spread over CONTROL_CONNECTIONS).
  * 8: with 32, the sends starve alice's outbox engine (in one run only 500 of 3,800 queued
  * messages were delivered in the first 11 s); see docs/benchmarks.md.
  */
