@@ -3,12 +3,12 @@
  * Prints the table, writes bench/results/latest.json, and with --record rewrites the
  * benchmarks' sections of docs/benchmarks.md. See bench/README.md.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { readdir } from 'node:fs/promises'
 import { formatSummary, summariseProfile } from './lib/cpu-profile.js'
+import { runInterruptCleanups } from './lib/proc.js'
 import { machine, recordToDocs, textTable } from './lib/report.js'
 import { benchmarks } from './registry.js'
 import type { RunRecord } from './lib/report.js'
@@ -83,6 +83,14 @@ async function main (): Promise<void> {
     console.log('\n' + parts.join('\n'))
     ctx.log(`profiles and summary.md in ${profileDir}`)
   }
+}
+
+// Interrupted: stop the daemons and the private Postfix instance before leaving.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`\n${signal}: stopping what the benchmark started\n`)
+    void runInterruptCleanups().finally(() => { process.exit(130) })
+  })
 }
 
 main().catch(err => {

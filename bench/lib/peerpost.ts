@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises'
 import { ControlClient } from '../../node/control/client.js'
 import { BIN, introduce, makeUser } from '../../test/helpers/cli.js'
-import { deadline, spawnWithReadyLine } from './proc.js'
+import { deadline, onInterrupt, spawnWithReadyLine } from './proc.js'
 import type { LineProcess } from './proc.js'
 import type { NodeEvent } from '../../node/events.js'
 import type { User } from '../../test/helpers/cli.js'
@@ -44,6 +44,8 @@ async function connectUser (user: User, daemon: LineProcess, controls: number): 
 export async function startPair (options: { profileDir?: string, controls?: number } = {}): Promise<Pair> {
   const users = [await makeUser('alice'), await makeUser('bob')]
   const daemons: LineProcess[] = []
+  // Registered before the daemons, so on an interruption it runs after they are killed.
+  const unregister = onInterrupt(async () => { for (const u of users) await rm(u.home, { recursive: true, force: true }) })
   try {
     for (const u of users) daemons.push(await startBenchDaemon(u, options.profileDir))
     await introduce(users)
@@ -57,11 +59,13 @@ export async function startPair (options: { profileDir?: string, controls?: numb
         // SIGTERM so that a --cpu-prof daemon writes its profile on the way out.
         for (const d of daemons) await d.stop(30_000)
         for (const u of users) await rm(u.home, { recursive: true, force: true })
+        unregister()
       }
     }
   } catch (err) {
     for (const d of daemons) await d.stop(5_000).catch(() => {})
     for (const u of users) await rm(u.home, { recursive: true, force: true })
+    unregister()
     throw err
   }
 }

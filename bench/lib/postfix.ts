@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { freePort } from '../../test/helpers/cli.js'
-import { mustRun, runCommand } from './proc.js'
+import { mustRun, onInterrupt, runCommand } from './proc.js'
 
 const POSTFIX = '/usr/sbin/postfix'
 const SMTP_SOURCE = '/usr/sbin/smtp-source'
@@ -98,15 +98,21 @@ export async function startPostfix (log: (m: string) => void): Promise<PostfixIn
     })
   await writeFile(join(etc, 'master.cf'), master.join('\n'))
 
-  await mustRun('useradd', ['--home-dir', home, '--create-home', '--shell', '/usr/sbin/nologin', user])
   let started = false
+  let unregister = (): void => {}
   const stop = async (): Promise<void> => {
-    if (started) await runCommand(POSTFIX, ['-c', etc, 'stop'], { timeoutMs: 30_000 })
-    // master exits shortly after `stop`; its children follow.
-    for (let i = 0; i < 100 && existsSync(join(queue, 'pid', 'master.pid')); i++) await sleep(50)
+    unregister()
+    // Stopping an instance that is not running only prints a warning.
+    const pidFile = join(queue, 'pid', 'master.pid')
+    const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim())
+    if (started || pid > 0) await runCommand(POSTFIX, ['-c', etc, 'stop'], { timeoutMs: 30_000 })
+    // master exits shortly after `stop` (its children with it); wait for it, bounded.
+    for (let i = 0; i < 200 && pid > 0 && alive(pid); i++) await sleep(50)
     await runCommand('userdel', [user], { timeoutMs: 30_000 })
     await rm(root, { recursive: true, force: true })
   }
+  await mustRun('useradd', ['--home-dir', home, '--create-home', '--shell', '/usr/sbin/nologin', user])
+  unregister = onInterrupt(stop)
   try {
     // `check` creates the queue's subdirectories with their owners; its warnings are expected.
     await runCommand(POSTFIX, ['-c', etc, 'check'], { timeoutMs: 60_000 })
@@ -140,6 +146,10 @@ export async function startPostfix (log: (m: string) => void): Promise<PostfixIn
     },
     stop
   }
+}
+
+function alive (pid: number): boolean {
+  try { process.kill(pid, 0); return true } catch { return false }
 }
 
 async function waitListening (port: number, ms: number): Promise<void> {

@@ -1,6 +1,27 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess, SpawnOptions } from 'node:child_process'
 
+/**
+ * What must be undone if the runner is interrupted (SIGINT/SIGTERM): child processes and
+ * the private Postfix instance, which would otherwise outlive the run. Each benchmark
+ * still cleans up in its own `finally`; this is only for interruptions.
+ */
+const cleanups = new Set<() => Promise<void>>()
+
+/** Register an interruption cleanup; returns the function that unregisters it. */
+export function onInterrupt (cleanup: () => Promise<void>): () => void {
+  cleanups.add(cleanup)
+  return () => { cleanups.delete(cleanup) }
+}
+
+/** Run every registered cleanup (each bounded by `ms`), newest first. */
+export async function runInterruptCleanups (ms = 30_000): Promise<void> {
+  for (const c of [...cleanups].reverse()) {
+    cleanups.delete(c)
+    await deadline(c(), ms, 'cleanup').catch(() => {})
+  }
+}
+
 /** Resolve when `promise` does, or reject after `ms` with `what` in the message. */
 export async function deadline<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
@@ -79,6 +100,8 @@ export async function spawnWithReadyLine (cmd: string, args: string[], options: 
     proc.kill('SIGKILL')
     throw err
   }
+  const unregister = onInterrupt(async () => { proc.kill('SIGKILL'); await exited })
+  void exited.then(unregister)
   return {
     proc,
     first: line,

@@ -11,7 +11,7 @@ export interface Machine {
   node: string
   os: string
   date: string
-  /** 1-minute load average when the run started and when it ended: above ~0.5 per core, the figures were taken under load. */
+  /** 1-minute load average when the run started (above one per core: taken under load) and when it ended. */
   loadStart: number
   loadEnd?: number
 }
@@ -76,7 +76,9 @@ const RESULTS_ANCHOR = '<!-- bench:results-anchor -->'
 function section (name: string, record: RunRecord): string {
   const m = record.machine
   const rows = record.rows.filter(r => r.benchmark === name)
-  const loaded = m.loadStart > 0.5 * m.cores || (m.loadEnd ?? 0) > 0.5 * m.cores
+  // The end figure counts this run's own daemons and Postfix, so only the start one says
+  // whether other work shared the machine (it includes the build just before, ~1).
+  const loaded = m.loadStart > m.cores
   const details = rows.filter(r => r.detail != null).map(r => '```json\n' + JSON.stringify(r.detail) + '\n```').join('\n')
   return [
     begin(name),
@@ -86,7 +88,7 @@ function section (name: string, record: RunRecord): string {
     '',
     `Recorded ${m.date} with \`${record.command}\` (medians of ${record.repeats} repeats${record.scale !== 1 ? `, counts scaled by ${record.scale}` : ''}).`,
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}.`,
-    `Load average (1 min) ${m.loadStart.toFixed(2)} at the start, ${(m.loadEnd ?? 0).toFixed(2)} at the end${loaded ? ': **taken under load** (other work was running on this machine), so absolute figures are low and ratios noisy' : ''}.`,
+    `Load average (1 min) ${m.loadStart.toFixed(2)} at the start (after the build), ${(m.loadEnd ?? 0).toFixed(2)} at the end (with this run's own processes)${loaded ? ': **taken under load** (other work was running on this machine), so absolute figures are low and ratios noisy' : ''}.`,
     '',
     'Per-repeat figures:',
     '',
