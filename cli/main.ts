@@ -6,6 +6,7 @@ import { connectApi } from './api.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, describeError, exitCodeFor } from './errors.js'
 import { formatContact, formatMessage, formatOutboxEntry, formatServers, formatStatus, formatSummaryLine } from './format.js'
 import { resolveHome } from './home-dir.js'
+import { checkNodeVersion } from './node-version.js'
 import { registerCacheServerCommand } from './commands/cache-server.js'
 import type { HomeApi } from './api.js'
 import type { ContactView, ReadResult, SendRequest, SendResult, ServerView, StatusView } from '../node/mail-service.js'
@@ -282,6 +283,7 @@ export function buildProgram (): Command {
 export async function main (argv: string[]): Promise<number> {
   const program = buildProgram()
   try {
+    checkNodeVersion()
     await program.parseAsync(argv)
     return EXIT_OK
   } catch (err) {

@@ -11,12 +11,20 @@ import type { ChildProcess } from 'node:child_process'
 /** The built `peerpost` command, run with the same Node as the tests. */
 export const BIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url))
 
+/**
+ * How to start `peerpost`: by default the built one with the tests' Node; the package test
+ * points it at a copy installed from the packed tarball (its bin run through its shebang).
+ */
+export interface CommandLine { file: string, args: string[], env?: NodeJS.ProcessEnv }
+export const BUILT: CommandLine = { file: process.execPath, args: [BIN] }
+
 export interface RunResult { code: number, stdout: string, stderr: string }
 
 /** Run `peerpost --home HOME ...args` and collect its output (never throws on exit code). */
-export async function run (home: string, args: string[], options: { timeoutMs?: number, env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export async function run (home: string, args: string[], options: { timeoutMs?: number, env?: NodeJS.ProcessEnv, command?: CommandLine } = {}): Promise<RunResult> {
+  const command = options.command ?? BUILT
   return await new Promise(resolve => {
-    execFile(process.execPath, [BIN, '--home', home, ...args], { timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...options.env } }, (err, stdout, stderr) => {
+    execFile(command.file, [...command.args, '--home', home, ...args], { timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...command.env, ...options.env } }, (err, stdout, stderr) => {
       const code = err == null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1
       resolve({ code, stdout, stderr })
     })
@@ -24,8 +32,8 @@ export async function run (home: string, args: string[], options: { timeoutMs?: 
 }
 
 /** Run a command with --json that must succeed; returns its parsed output. */
-export async function runJson<T = any> (home: string, args: string[]): Promise<T> {
-  const r = await run(home, ['--json', ...args])
+export async function runJson<T = any> (home: string, args: string[], command?: CommandLine): Promise<T> {
+  const r = await run(home, ['--json', ...args], { command })
   if (r.code !== 0) throw new Error(`peerpost ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`)
   return JSON.parse(r.stdout) as T
 }
@@ -68,9 +76,10 @@ export interface DaemonProcess {
 }
 
 /** Start `peerpost daemon` for a home on 127.0.0.1 and wait (with a deadline) until it says it is ready. */
-export async function startDaemon (home: string, options: { port?: number, timeoutMs?: number } = {}): Promise<DaemonProcess> {
+export async function startDaemon (home: string, options: { port?: number, timeoutMs?: number, command?: CommandLine } = {}): Promise<DaemonProcess> {
   const listen = `/ip4/127.0.0.1/tcp/${options.port ?? 0}`
-  const proc = spawn(process.execPath, [BIN, '--home', home, '--json', 'daemon', '--listen', listen], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const command = options.command ?? BUILT
+  const proc = spawn(command.file, [...command.args, '--home', home, '--json', 'daemon', '--listen', listen], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...command.env } })
   let stderr = ''
   proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
   const exited = new Promise<number | null>(resolve => { proc.once('exit', code => { resolve(code) }) })
@@ -108,21 +117,23 @@ export interface User {
   peerId: string
   daemon?: DaemonProcess
   port: number
+  /** The `peerpost` this user runs (default: the built one). */
+  command?: CommandLine
 }
 
 /** A user with a fresh home and identity, and a port reserved for their daemon. */
-export async function makeUser (name: string, options: { config?: unknown } = {}): Promise<User> {
+export async function makeUser (name: string, options: { config?: unknown, command?: CommandLine } = {}): Promise<User> {
   const home = await tempDir(name)
-  const r = await runJson<{ peerId: string }>(home, ['init', '--name', name])
+  const r = await runJson<{ peerId: string }>(home, ['init', '--name', name], options.command)
   if (options.config != null) {
     const { writeFile } = await import('node:fs/promises')
     await writeFile(join(home, 'config.json'), JSON.stringify(options.config))
   }
-  return { name, home, peerId: r.peerId, port: await freePort() }
+  return { name, home, peerId: r.peerId, port: await freePort(), command: options.command }
 }
 
 export async function online (user: User): Promise<DaemonProcess> {
-  user.daemon = await startDaemon(user.home, { port: user.port })
+  user.daemon = await startDaemon(user.home, { port: user.port, command: user.command })
   return user.daemon
 }
 
@@ -130,13 +141,13 @@ export async function online (user: User): Promise<DaemonProcess> {
 export async function introduce (users: User[]): Promise<void> {
   const cards = new Map<string, string>()
   for (const u of users) {
-    const card = await runJson<{ card: string }>(u.home, ['card'])
+    const card = await runJson<{ card: string }>(u.home, ['card'], u.command)
     cards.set(u.name, card.card)
   }
   for (const u of users) {
     for (const other of users) {
       if (other === u) continue
-      await runJson(u.home, ['contacts', 'add', cards.get(other.name)!, '--as', other.name])
+      await runJson(u.home, ['contacts', 'add', cards.get(other.name)!, '--as', other.name], u.command)
     }
   }
 }
