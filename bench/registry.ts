@@ -2,13 +2,19 @@
  * Every benchmark, in the order `npm run bench` runs them. Adding one is one file in
  * bench/ exporting a `Benchmark`, plus one line here (see bench/README.md).
  */
+import { backlog } from './backlog.js'
 import { delivery } from './delivery.js'
+import { deposit } from './deposit.js'
 import { latency } from './latency.js'
+import { presence } from './presence.js'
 import type { Benchmark } from './types.js'
 
 export const benchmarks: Benchmark[] = [
   delivery,
-  latency
+  latency,
+  backlog,
+  deposit,
+  presence
   // inbox: `import { inbox } from './inbox.js'` (bench/inbox.ts, from the UI branch) and list it here.
-  // backlog, deposit, presence, attachment: added by whoever builds those features.
+  // attachment: added with the large-attachment feature.
 ]

@@ -25,12 +25,12 @@ export interface Pair {
  * Start `peerpost daemon` for a user on 127.0.0.1 (its reserved port). With `profileDir`
  * the daemon runs under `--cpu-prof` and writes its profile there when it stops.
  */
-async function startBenchDaemon (user: User, profileDir?: string): Promise<LineProcess> {
+export async function startBenchDaemon (user: User, profileDir?: string): Promise<LineProcess> {
   const nodeArgs = profileDir == null ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${user.name}-${Date.now()}.cpuprofile`]
   return spawnWithReadyLine(process.execPath, [...nodeArgs, BIN, '--home', user.home, '--json', 'daemon', '--listen', `/ip4/127.0.0.1/tcp/${user.port}`], { readyMs: 30_000 })
 }
 
-async function connectUser (user: User, daemon: LineProcess, controls: number): Promise<BenchUser> {
+export async function connectUser (user: User, daemon: LineProcess, controls: number): Promise<BenchUser> {
   const events = await ControlClient.connect(user.home)
   const control: ControlClient[] = []
   for (let i = 0; i < controls; i++) control.push(await ControlClient.connect(user.home))

@@ -23,6 +23,12 @@ export interface PostfixInstance {
   recipient: string
   /** Submit `count` messages of `size` bytes over `sessions` SMTP sessions and wait until all are in Maildir/new; returns ms. */
   deliver(count: number, size: number, sessions: number, timeoutMs: number): Promise<number>
+  /**
+   * Submit `count` messages over `sessions` SMTP sessions; returns ms until `smtp-source`
+   * exits (every message accepted: queued with fsync). Then waits, untimed, until all are
+   * delivered, so the next measurement does not share the machine with Postfix's delivery.
+   */
+  accept(count: number, size: number, sessions: number, timeoutMs: number): Promise<number>
   stop(): Promise<void>
 }
 
@@ -142,6 +148,18 @@ export async function startPostfix (log: (m: string) => void): Promise<PostfixIn
       const ms = performance.now() - start
       const r = await source
       if (r.code !== 0) throw new Error(`smtp-source exited ${r.code}: ${r.stderr.slice(-1000)}`)
+      return ms
+    },
+    async accept (count, size, sessions, timeoutMs) {
+      await rm(join(home, 'Maildir'), { recursive: true, force: true })
+      const start = performance.now()
+      const r = await runCommand(SMTP_SOURCE, ['-s', String(sessions), '-m', String(count), '-l', String(size), '-t', recipient, `127.0.0.1:${port}`], { timeoutMs })
+      const ms = performance.now() - start
+      if (r.code !== 0) throw new Error(`smtp-source exited ${r.code}: ${r.stderr.slice(-1000)}`)
+      for (let n = await countFiles(newDir); n < count; n = await countFiles(newDir)) {
+        if (performance.now() - start > timeoutMs) throw new Error(`postfix delivered ${n} of ${count} within ${timeoutMs} ms`)
+        await sleep(POLL_MS)
+      }
       return ms
     },
     stop

@@ -1,0 +1,55 @@
+/**
+ * The senders of the deposit benchmark, in their own process: SENDERS libp2p nodes, each
+ * with its own identity (as distinct nodes look to the server), started before the clock
+ * runs. Timed: every sender dials the server and deposits its share of COUNT opaque
+ * envelopes of BYTES each on one pipelined park stream; each counts only with a receipt
+ * signed by the server for exactly those bytes (sent after its synced write).
+ *
+ *   node depositor.js PEERID ADDR SENDERS COUNT BYTES   -> prints {"ms": N, "ok": N, "failed": N, "errors": {...}}
+ */
+import { generateKeyMaterial, identityFromKeyMaterial } from '../../node/identity/index.js'
+import { opaqueEnvelope, rawClient } from '../../test/helpers/cache-server.js'
+import type { RawClient } from '../../test/helpers/cache-server.js'
+
+/** Recipients the envelopes are spread over (per-recipient quotas are not what is measured). */
+const RECIPIENTS = 10
+/** Bytes of the sealed envelope around the ciphertext (ids, ephemeral key, nonce, framing). */
+const ENVELOPE_OVERHEAD_BYTES = 120
+
+async function main (serverPeerId: string, addr: string, senders: number, count: number, bytes: number): Promise<void> {
+  const recipients: string[] = []
+  for (let i = 0; i < RECIPIENTS; i++) recipients.push(identityFromKeyMaterial(await generateKeyMaterial({ now: Date.now() })).peerIdString)
+  const clients: RawClient[] = []
+  for (let i = 0; i < senders; i++) clients.push(await rawClient({ serverPeerId }))
+  // Envelopes made before the clock runs: the server's work is what is measured.
+  const shares = clients.map((_, s) => Array.from({ length: Math.floor(count / senders) + (s < count % senders ? 1 : 0) },
+    (_, i) => opaqueEnvelope(recipients[(s + i) % RECIPIENTS]!, Math.max(1, bytes - ENVELOPE_OVERHEAD_BYTES))))
+  let ok = 0
+  let failed = 0
+  const errors: Record<string, number> = {}
+  const start = performance.now()
+  await Promise.all(clients.map(async (client, s) => {
+    try {
+      const outcomes = await client.park.deliver({ peerId: serverPeerId, addrs: [addr] }, shares[s]!)
+      for (const o of outcomes) {
+        if (o.ok) ok++
+        else { failed++; errors[o.error.message] = (errors[o.error.message] ?? 0) + 1 }
+      }
+    } catch (err) {
+      failed += shares[s]!.length
+      const m = (err as Error).message
+      errors[m] = (errors[m] ?? 0) + shares[s]!.length
+    }
+  }))
+  const ms = performance.now() - start
+  process.stdout.write(JSON.stringify({ ms, ok, failed, errors }) + '\n')
+  await Promise.all(clients.map(async c => { await c.stop() }))
+}
+
+const [peerId, addr, senders, count, bytes] = process.argv.slice(2)
+if (peerId == null || addr == null) {
+  process.stderr.write('usage: depositor.js PEERID ADDR SENDERS COUNT BYTES\n')
+  process.exitCode = 2
+} else {
+  await main(peerId, addr, Number(senders), Number(count), Number(bytes))
+}
