@@ -1,0 +1,283 @@
+import { mkdir, readFile, realpath } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { Command, Option } from 'commander'
+import { connectApi } from './api.js'
+import { UsageError } from './errors.js'
+import { formatContact, formatMessage, formatOutboxEntry, formatServers, formatStatus, formatSummaryLine } from './format.js'
+import { resolveHome } from './home-dir.js'
+import { registerCacheServerCommand } from './commands/cache-server.js'
+import type { HomeApi } from './api.js'
+import type { ContactView, ReadResult, SendRequest, SendResult, ServerView, StatusView } from '../node/mail-service.js'
+import type { Folder, MessageSummary, OutboxEntry, Page } from '../storage/types.js'
+
+interface GlobalOptions { home?: string, json?: boolean, passphraseFile?: string }
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+const out = (text: string): void => { process.stdout.write(text.endsWith('\n') ? text : `${text}\n`) }
+const printJson = (value: unknown): void => { out(JSON.stringify(value, null, 2)) }
+
+/** Read a passphrase file; one trailing newline (as editors and `echo` leave) is not part of it. */
+async function readPassphrase (file: string | undefined): Promise<Uint8Array | undefined> {
+  const path = file ?? process.env.PEERPOST_PASSPHRASE_FILE
+  if (path == null || path === '') return undefined
+  let bytes = new Uint8Array(await readFile(path))
+  if (bytes.at(-1) === 10) bytes = bytes.subarray(0, -1)
+  if (bytes.at(-1) === 13) bytes = bytes.subarray(0, -1)
+  return bytes
+}
+
+function globals (cmd: Command): GlobalOptions & { homeDir: string } {
+  const opts = cmd.optsWithGlobals<GlobalOptions>()
+  return { ...opts, homeDir: resolveHome(opts.home) }
+}
+
+/** Run `fn` against the home's daemon, or the home itself when no daemon runs and `allowOffline`. */
+async function withApi<T> (cmd: Command, allowOffline: boolean, fn: (api: HomeApi, g: GlobalOptions) => Promise<T>): Promise<T> {
+  const g = globals(cmd)
+  const api = await connectApi({ home: g.homeDir, allowOffline, passphrase: async () => readPassphrase(g.passphraseFile) })
+  try {
+    return await fn(api, g)
+  } finally {
+    await api.close()
+  }
+}
+
+/**
+ * The whole `peerpost` command tree. Built without side effects, so the entry point runs
+ * it and `scripts/cli-reference.ts` walks it to write docs/cli.md from the same help texts.
+ */
+export function buildProgram (): Command {
+  const program = new Command()
+  program
+    .name('peerpost')
+    .description('Peer-to-peer email: end-to-end sealed mail delivered directly over libp2p.')
+    .option('--home <dir>', 'the home directory (keys, mailbox, config); default $PEERPOST_HOME or ~/.local/share/peerpost')
+    .option('--json', 'print machine-readable JSON')
+    .option('--passphrase-file <file>', 'file holding the keystore passphrase (or $PEERPOST_PASSPHRASE_FILE)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+
+  program.command('init')
+    .description('create the identity of this home and print its PeerId')
+    .option('--name <name>', 'display name shown to the people you write to')
+    .action(async (opts: { name?: string }, cmd: Command) => {
+      const g = globals(cmd)
+      const { generateKeyMaterial } = await import('../node/identity/index.js')
+      const { createKeystore } = await import('../storage/index.js')
+      const { homePaths } = await import('../node/home.js')
+      await mkdir(g.homeDir, { recursive: true, mode: 0o700 })
+      const keys = await generateKeyMaterial({ displayName: opts.name, now: Date.now() })
+      const passphrase = await readPassphrase(g.passphraseFile)
+      await createKeystore(homePaths(g.homeDir).keystore).create(keys, passphrase)
+      if (g.json === true) printJson({ peerId: keys.peerId, home: g.homeDir, sealed: passphrase != null })
+      else out(keys.peerId)
+    })
+
+  program.command('card')
+    .description('print my identity card: one line to paste to a friend (includes my addresses while the daemon runs)')
+    .action(async (_opts: unknown, cmd: Command) => {
+      await withApi(cmd, true, async (api, g) => {
+        const card = await api.call<{ card: string, peerId: string, addrs: string[] }>('card')
+        if (g.json === true) printJson(card)
+        else out(card.card)
+      })
+    })
+
+  const contacts = program.command('contacts').description('pin and list contacts')
+  contacts.command('add')
+    .description('pin a card (from `peerpost card`) under a name, or resolve and pin name@server')
+    .argument('<card>', 'the card text, or name@server (host[:port], default port 4455)')
+    .option('--as <name>', 'the name to use for this contact (default: the card\'s display name)')
+    .action(async (card: string, opts: { as?: string }, cmd: Command) => {
+      await withApi(cmd, true, async (api, g) => {
+        const contact = await api.call<ContactView>('contacts.add', { card, as: opts.as })
+        if (g.json === true) printJson(contact)
+        else out(`pinned ${contact.name} = ${contact.peerId}`)
+      })
+    })
+  contacts.command('list')
+    .description('list contacts, with their presence (online/status or last seen) while the daemon runs')
+    .action(async (_opts: unknown, cmd: Command) => {
+      await withApi(cmd, true, async (api, g) => {
+        const list = await api.call<ContactView[]>('contacts.list')
+        if (g.json === true) printJson(list)
+        else out(list.length === 0 ? '(no contacts)' : list.map(c => formatContact(c, Date.now())).join('\n'))
+      })
+    })
+  contacts.command('remove')
+    .description('forget a contact (e.g. to pin name@server again after a key change you checked)')
+    .argument('<name>', 'the contact name')
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      await withApi(cmd, true, async (api, g) => {
+        const r = await api.call<{ removed: string }>('contacts.remove', { name })
+        if (g.json === true) printJson(r)
+        else out(`removed ${name}`)
+      })
+    })
+
+  const servers = program.command('servers').description('my home cache servers: they hold mail while I am offline, relay for me and publish my presence')
+  servers.command('add')
+    .description('add a home server (works with or without the daemon; a running daemon joins it at once)')
+    .argument('<multiaddr>', 'the server address, ending in /p2p/<server PeerId>')
+    .option('--register <name>', 'also register this name for my card on the server\'s directory (name@server)')
+    .action(async (addr: string, opts: { register?: string }, cmd: Command) => {
+      await withApi(cmd, true, async (api, g) => {
+        const r = await api.call<{ servers: ServerView[], registered?: string }>('servers.add', { addr, register: opts.register })
+        if (g.json === true) { printJson(r); return }
+        out(formatServers(r.servers))
+        if (r.registered != null) out(`registered as ${r.registered}`)
+      })
+    })
+  servers.command('list')
+    .description('list my home servers and whether the daemon is connected to each')
+    .action(async (_opts: unknown, cmd: Command) => {
+      await withApi(cmd, true, async (api, g) => {
+        const list = await api.call<ServerView[]>('servers.list')
+        if (g.json === true) printJson(list)
+        else out(formatServers(list))
+      })
+    })
+  servers.command('remove')
+    .description('stop using a home server')
+    .argument('<server>', 'its multiaddr or PeerId')
+    .action(async (addr: string, _opts: unknown, cmd: Command) => {
+      await withApi(cmd, true, async (api, g) => {
+        const list = await api.call<ServerView[]>('servers.remove', { addr })
+        if (g.json === true) printJson(list)
+        else out(formatServers(list))
+      })
+    })
+
+  program.command('presence')
+    .description('print my presence status, or set it (sent to my home servers at once)')
+    .addOption(new Option('--status <status>', 'my new status').choices(['available', 'away', 'busy', 'dnd']))
+    .action(async (opts: { status?: string }, cmd: Command) => {
+      await withApi(cmd, true, async (api, g) => {
+        const r = opts.status == null
+          ? await api.call<{ status: string, servers: ServerView[] }>('presence.get')
+          : await api.call<{ status: string, servers: ServerView[] }>('presence.set', { status: opts.status })
+        if (g.json === true) printJson(r)
+        else out(`${r.status}${api.remote ? '' : ' (the daemon is not running: you appear offline)'}`)
+      })
+    })
+
+  program.command('daemon')
+    .description('run the node: deliver, receive and serve the control socket (SIGTERM stops it cleanly)')
+    .option('--listen <multiaddr>', 'listen address, repeatable (default from config: /ip4/0.0.0.0/tcp/0)', collect)
+    .option('--ready-file <file>', 'write {peerId, addrs} as JSON to this file once ready')
+    .action(async (opts: { listen?: string[], readyFile?: string }, cmd: Command) => {
+      const g = globals(cmd)
+      const { startDaemon } = await import('../node/daemon.js')
+      const daemon = await startDaemon({
+        home: g.homeDir,
+        listen: opts.listen,
+        passphrase: await readPassphrase(g.passphraseFile),
+        readyFile: opts.readyFile == null ? undefined : resolve(opts.readyFile)
+      })
+      if (g.json === true) out(JSON.stringify({ ready: true, peerId: daemon.peerId, addrs: daemon.addrs }))
+      else out(`peerpost daemon ${daemon.peerId} ready on ${daemon.addrs.join(' ')}`)
+      await new Promise<void>(resolveStop => {
+        const stop = (): void => { resolveStop() }
+        process.once('SIGTERM', stop)
+        process.once('SIGINT', stop)
+      })
+      await daemon.stop()
+    })
+
+  program.command('send')
+    .description('send a message; it is in the outbox durably when this returns')
+    .requiredOption('--to <addr>', 'recipient: contact name, PeerId or name@server (repeatable)', collect)
+    .option('--cc <addr>', 'copy recipient (repeatable)', collect)
+    .option('--subject <text>', 'subject line', '')
+    .option('--body <text>', 'the message text')
+    .option('--body-file <file>', 'read the message text from a file')
+    .option('--html-file <file>', 'an HTML version of the body')
+    .option('--eml <file>', 'send an existing RFC 5322 message as it is')
+    .option('--attach <file>', 'attach a file (repeatable)', collect)
+    .option('--in-reply-to <message-id>', 'the Message-ID this replies to')
+    .option('--references <message-id>', 'a Message-ID of the thread (repeatable)', collect)
+    .option('--wait', 'wait until each recipient is delivered (or has failed for now) and print their states')
+    .addOption(new Option('--timeout <ms>', 'with --wait: give up waiting after this long').default(60_000).argParser(v => Number(v)))
+    .action(async (opts: { to: string[], cc?: string[], subject: string, body?: string, bodyFile?: string, htmlFile?: string, eml?: string, attach?: string[], inReplyTo?: string, references?: string[], wait?: boolean, timeout: number }, cmd: Command) => {
+      const bodies = [opts.body, opts.bodyFile, opts.eml].filter(v => v != null).length
+      if (bodies !== 1) throw new UsageError('give exactly one of --body, --body-file or --eml')
+      if (opts.eml != null && (opts.attach != null || opts.htmlFile != null)) throw new UsageError('--eml sends the file as it is: --attach and --html-file do not apply')
+      const request: SendRequest = { to: opts.to, cc: opts.cc ?? [], subject: opts.subject }
+      if (opts.body != null) request.text = opts.body
+      if (opts.bodyFile != null) request.text = await readFile(opts.bodyFile, 'utf8')
+      if (opts.htmlFile != null) request.html = await readFile(opts.htmlFile, 'utf8')
+      if (opts.eml != null) request.emlPath = await realpath(opts.eml)
+      if (opts.attach != null) request.attachmentPaths = await Promise.all(opts.attach.map(async p => realpath(p)))
+      if (opts.inReplyTo != null) request.inReplyTo = opts.inReplyTo
+      if (opts.references != null) request.references = opts.references
+      await withApi(cmd, opts.wait !== true, async (api, g) => {
+        const result = await api.call<SendResult & { entry?: OutboxEntry }>('send', { request, wait: opts.wait === true, timeoutMs: opts.timeout })
+        if (g.json === true) { printJson(result); return }
+        if (result.entry != null) out(formatOutboxEntry(result.entry, Date.now()))
+        else out(`queued ${result.id} for ${result.recipients.map(r => r.address).join(', ')}${api.remote ? '' : ' (the daemon is not running: it goes out when it starts)'}`)
+      })
+    })
+
+  program.command('list')
+    .description('list messages in a folder, newest first')
+    .addOption(new Option('--folder <folder>', 'folder').choices(['inbox', 'requests', 'sent', 'outbox', 'quarantine', 'archive', 'trash']).default('inbox'))
+    .addOption(new Option('--limit <n>', 'at most this many').default(50).argParser(v => Number(v)))
+    .option('--cursor <cursor>', 'continue from a previous page')
+    .action(async (opts: { folder: Folder | 'outbox', limit: number, cursor?: string }, cmd: Command) => {
+      await withApi(cmd, true, async (api, g) => {
+        if (opts.folder === 'outbox') {
+          const page = await api.call<Page<OutboxEntry>>('outbox.list', { limit: opts.limit, cursor: opts.cursor })
+          if (g.json === true) printJson(page.items)
+          else out(page.items.length === 0 ? '(outbox empty)' : page.items.map(e => formatOutboxEntry(e, Date.now())).join('\n'))
+          return
+        }
+        const page = await api.call<Page<MessageSummary>>('list', { folder: opts.folder, limit: opts.limit, cursor: opts.cursor })
+        // The same shape as `read --json` without bodies: dates as ISO strings.
+        if (g.json === true) printJson(page.items.map(m => ({ ...m, date: new Date(m.date).toISOString(), receivedAt: new Date(m.receivedAt).toISOString() })))
+        else out(page.items.length === 0 ? `(${opts.folder} is empty)` : page.items.map(formatSummaryLine).join('\n'))
+      })
+    })
+
+  program.command('read')
+    .description('show a message (by the id `list` prints)')
+    .argument('<id>', 'message id')
+    .option('--save-attachments <dir>', 'save its attachments into this folder (names are made safe; nothing is overwritten)')
+    .action(async (id: string, opts: { saveAttachments?: string }, cmd: Command) => {
+      await withApi(cmd, true, async (api, g) => {
+        const message = await api.call<ReadResult>('read', { id })
+        let saved: string[] | undefined
+        if (opts.saveAttachments != null) {
+          const dir = resolve(opts.saveAttachments)
+          await mkdir(dir, { recursive: true })
+          saved = await api.call<string[]>('attachments.save', { id, dir })
+        }
+        if (g.json === true) { printJson(saved == null ? message : { ...message, saved }); return }
+        out(formatMessage(message))
+        if (saved != null) out(saved.length === 0 ? 'no attachments to save' : `saved:\n${saved.map(p => `  ${p}`).join('\n')}`)
+      })
+    })
+
+  program.command('status')
+    .description('my PeerId, addresses, and the outbox with each recipient\'s state')
+    .action(async (_opts: unknown, cmd: Command) => {
+      await withApi(cmd, true, async (api, g) => {
+        const status = await api.call<StatusView>('status')
+        if (g.json === true) printJson(status)
+        else out(formatStatus(status, Date.now()))
+      })
+    })
+
+  program.command('config')
+    .description('show the effective node configuration of this home')
+    .option('--print', 'print the effective config (defaults filled in)', true)
+    .action(async (_opts: unknown, cmd: Command) => {
+      const g = globals(cmd)
+      const { loadNodeConfig } = await import('../node/config.js')
+      const { homePaths } = await import('../node/home.js')
+      printJson(await loadNodeConfig(homePaths(g.homeDir).config))
+    })
+
+  registerCacheServerCommand(program)
+
+  return program
+}
