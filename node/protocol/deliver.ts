@@ -2,6 +2,7 @@ import { lpStream } from '@libp2p/utils'
 import { asError, PeerRefusedError, DeliveryTimeoutError, errorName, ProtocolViolationError } from '../errors.js'
 import { errorReply, errorReplyFor } from './errors.js'
 import { ErrorCode, DeliverRequest, DeliverResponse } from './peerpost.js'
+import { decodeFrame } from './framed.js'
 import { openStream } from './rpc.js'
 import type { Connection, Logger, Stream } from '@libp2p/interface'
 import type { PeerpostLibp2p } from '../network.js'
@@ -231,7 +232,7 @@ export class DeliverProtocol {
           if (errorName(err) === 'TimeoutError' || errorName(err) === 'AbortError') throw new DeliveryTimeoutError(`no answer from ${target.peerId} within ${this.responseTimeoutMs} ms`)
           throw writeError ?? err
         }
-        const response = DeliverResponse.decode(frame)
+        const response = decodeFrame(DeliverResponse, frame, 'deliver response')
         if (response.error != null) {
           const { code, message, retryable } = response.error
           outcomes.push({ ok: false, envelopeId: envelope.envelopeId, error: new PeerRefusedError(code, message, retryable) })

@@ -26,7 +26,8 @@ const CODE_BY_ERROR_NAME: Record<string, ErrorCode> = {
   InvalidNameError: ErrorCode.MALFORMED,
   RateLimitedError: ErrorCode.RATE_LIMITED,
   CardNotOwnedError: ErrorCode.REFUSED,
-  InvalidNoticeError: ErrorCode.MALFORMED
+  InvalidNoticeError: ErrorCode.MALFORMED,
+  MalformedFrameError: ErrorCode.MALFORMED
 }
 
 const RETRYABLE = new Set<ErrorCode>([ErrorCode.INTERNAL, ErrorCode.UNSPECIFIED, ErrorCode.RATE_LIMITED])

@@ -10,6 +10,36 @@ export class FrameTooLargeError extends Error {
   override name = FrameTooLargeError.NAME
 }
 
+/**
+ * A frame from the peer is not the message the protocol expects (protons throws plain
+ * Error / RangeError on bad bytes). Retryable: another holder, or a later try, may answer
+ * properly.
+ */
+export class MalformedFrameError extends Error {
+  static readonly NAME = 'MalformedFrameError'
+  override name = MalformedFrameError.NAME
+  readonly retryable = true
+}
+
+/** A protons codec with its decode options (repeated-field limits). */
+export interface FrameCodec<T, L = unknown> {
+  decode(bytes: Uint8Array, opts?: { limits?: L }): T
+}
+
+/**
+ * Decode one frame from a peer with the given repeated-field limits. Whatever the bytes,
+ * it returns the message or throws MalformedFrameError naming `what`.
+ *
+ * @example const req = decodeFrame(FetchRequest, frame, 'fetch request')
+ */
+export function decodeFrame<T, L> (codec: FrameCodec<T, L>, bytes: Uint8Array, what: string, limits?: L): T {
+  try {
+    return limits == null ? codec.decode(bytes) : codec.decode(bytes, { limits })
+  } catch (err) {
+    throw new MalformedFrameError(`the ${what} did not decode`, { cause: err })
+  }
+}
+
 export class StreamTimeoutError extends Error {
   static readonly NAME = 'StreamTimeoutError'
   override name = StreamTimeoutError.NAME

@@ -25,7 +25,9 @@ export { Notice, NoticeKind }
 export type { Location }
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
-const NOTICE_LIMITS = { locations: NOTICE_MAX_LOCATIONS, blobLocations: NOTICE_MAX_LOCATIONS, locations$: { addrs: 8 }, blobLocations$: { addrs: 8 } }
+/** Repeated-field limits on a request: acks for at most ten pages. */
+export const NOTICE_REQUEST_LIMITS = { ack: NOTICE_PAGE * 10 }
+export const NOTICE_LIMITS = { locations: NOTICE_MAX_LOCATIONS, blobLocations: NOTICE_MAX_LOCATIONS, locations$: { addrs: 8 }, blobLocations$: { addrs: 8 } }
 
 export class InvalidNoticeError extends Error {
   static readonly NAME = 'InvalidNoticeError'
@@ -113,7 +115,7 @@ export function noticeHandler (c: NoticeServerComponents) {
         if (frame == null) break
         let req: NoticeRequest
         try {
-          req = NoticeRequest.decode(frame, { limits: { ack: NOTICE_PAGE * 10 } })
+          req = NoticeRequest.decode(frame, { limits: NOTICE_REQUEST_LIMITS })
         } catch {
           send({ notices: [], ok: false, error: errorReply(ErrorCode.MALFORMED, 'request did not decode') })
           break

@@ -16,6 +16,8 @@ export const PRESENCE_SIGNING_DOMAIN = new TextEncoder().encode('peerpost/presen
 export const PRESENCE_MAX_FRAME_BYTES = 64 * 1024
 /** PeerIds one request may name (query or subscribe). */
 export const PRESENCE_MAX_IDS = 256
+/** Repeated-field limits on a request (each list at most PRESENCE_MAX_IDS). */
+export const PRESENCE_REQUEST_LIMITS = { query: PRESENCE_MAX_IDS, subscribe: PRESENCE_MAX_IDS, unsubscribe: PRESENCE_MAX_IDS }
 /** Subscriptions one stream may hold. */
 export const PRESENCE_MAX_SUBSCRIPTIONS = 4096
 /** A heartbeat whose timestamp is further than this from the server's clock is refused (replays). */
@@ -190,7 +192,7 @@ export function presenceHandler (directory: PresenceDirectory, options: { log: L
         if (frame == null) break
         let req: PresenceRequest
         try {
-          req = PresenceRequest.decode(frame, { limits: { query: PRESENCE_MAX_IDS, subscribe: PRESENCE_MAX_IDS, unsubscribe: PRESENCE_MAX_IDS } })
+          req = PresenceRequest.decode(frame, { limits: PRESENCE_REQUEST_LIMITS })
         } catch {
           reply(0, [], ErrorCode.MALFORMED, 'request did not decode')
           break

@@ -2,7 +2,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { asError, PeerRefusedError, ProtocolViolationError } from '../errors.js'
 import { errorReply, errorReplyFor } from './errors.js'
-import { FramedStream, FrameTooLargeError } from './framed.js'
+import { decodeFrame, FramedStream, FrameTooLargeError } from './framed.js'
 import { ErrorCode } from './peerpost.js'
 import type { ErrorReply } from './peerpost.js'
 import type { Libp2p, Logger, Stream } from '@libp2p/interface'
@@ -111,7 +111,7 @@ export class RpcSession<Req, Res extends WithError> {
       await this.framed.write(this.codecs.request.encode(request), this.timeoutMs, signal)
       const frame = await this.framed.read(this.timeoutMs, signal)
       if (frame == null) throw new ProtocolViolationError('the peer closed the stream without answering')
-      const response = this.codecs.response.decode(frame)
+      const response = decodeFrame(this.codecs.response, frame, 'response')
       if (response.error != null) throw new PeerRefusedError(response.error.code, response.error.message, response.error.retryable)
       return response
     }
