@@ -138,7 +138,7 @@ function runParser (buf: Buffer, limits: MimeLimits, signal: AbortSignal | undef
       const index = attachments.length + 1
       const name = att.filename !== undefined && att.filename.trim() !== ''
         ? att.filename
-        : `attachment-${index}.${detectExtension(att.contentType)}`
+        : `attachment-${index}.${detectExtension(mediaType(att.contentType))}`
       if (index > limits.maxParts) {
         fail(new MimeTooManyPartsError(limits.maxParts))
         return
@@ -147,16 +147,22 @@ function runParser (buf: Buffer, limits: MimeLimits, signal: AbortSignal | undef
       att.content.on('data', (chunk: Buffer) => { chunks.push(chunk) })
       att.content.once('error', (err: unknown) => { fail(new AttachmentReadError(name, { cause: err })) })
       att.content.once('end', () => {
-        const content = Buffer.concat(chunks)
-        attachments.push({
-          name,
-          type: att.contentType.toLowerCase(),
-          size: content.byteLength,
-          sha256: createHash('sha256').update(content).digest('hex'),
-          content: new Uint8Array(content.buffer, content.byteOffset, content.byteLength)
-        })
-        att.release?.()
-        drain()
+        // A throw here would escape as an uncaughtException and take the daemon down:
+        // whatever goes wrong rejects this parse instead.
+        try {
+          const content = Buffer.concat(chunks)
+          attachments.push({
+            name,
+            type: mediaType(att.contentType),
+            size: content.byteLength,
+            sha256: createHash('sha256').update(content).digest('hex'),
+            content: new Uint8Array(content.buffer, content.byteOffset, content.byteLength)
+          })
+          att.release?.()
+          drain()
+        } catch (err) {
+          fail(err)
+        }
       })
     }
 
@@ -190,6 +196,14 @@ function runParser (buf: Buffer, limits: MimeLimits, signal: AbortSignal | undef
 
     parser.end(buf)
   })
+}
+
+/**
+ * The lowercase media type of a part; mailparser leaves it unset (not a string) for an
+ * empty Content-Type header, which a peer can send.
+ */
+function mediaType (value: unknown): string {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim().toLowerCase() : 'application/octet-stream'
 }
 
 /** mailsplit reports both of its caps as EMAXLEN; everything else is a malformed message. */

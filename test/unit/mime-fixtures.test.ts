@@ -22,6 +22,13 @@ async function fixture (name: string): Promise<Uint8Array> {
 }
 
 describe('parsing real .eml fixtures', () => {
+  it('reads an attachment whose Content-Type is empty as application/octet-stream (it used to throw outside the promise and crash the process)', async () => {
+    const msg = await parseMessage(await fixture('empty-content-type.eml'))
+    assert.equal(msg.attachments.length, 1)
+    assert.equal(msg.attachments[0]?.name, 'a.pdf')
+    assert.equal(msg.attachments[0]?.type, 'application/octet-stream')
+  })
+
   it('reads a plain text message from one peer to another', async () => {
     const msg = await parseMessage(await fixture('plain-text.eml'))
     assert.equal(msg.messageId, '<plain-1@peerpost>')
