@@ -56,6 +56,13 @@ export class OutboxEngine {
   /** peerId -> entryId -> next attempt (ms). */
   private readonly due = new Map<string, Map<string, number>>()
   private readonly busy = new Set<string>()
+  /**
+   * Peers whose last round reached nobody (no delivery, no parking): consecutive such
+   * rounds and when the next may start. Backing off the peer, not each message, keeps an
+   * unreachable peer to one dial per round however many messages wait for it (per-message
+   * jitter alone spread 1,000 messages over hundreds of small rounds, each a dial).
+   */
+  private readonly peerBackoff = new Map<string, { failures: number, until: number }>()
   private timer: NodeJS.Timeout | undefined
   private running = false
   private readonly batchSize: number
@@ -82,6 +89,13 @@ export class OutboxEngine {
   /** Add a newly queued entry and try it now. */
   add (entry: OutboxEntry): void {
     this.track(entry)
+    // A new message to a peer that has been unreachable for long is tried within the base
+    // delay, not after the long backoff; a burst of them still makes one round per base delay.
+    const now = this.components.now()
+    for (const r of entry.recipients) {
+      const b = this.peerBackoff.get(r.peerId)
+      if (r.state === 'pending' && b != null) b.until = Math.min(b.until, now + this.init.retryBaseMs)
+    }
     this.reschedule()
   }
 
@@ -91,6 +105,7 @@ export class OutboxEngine {
     for (const [peer, entries] of this.due) {
       if (peerId != null && peer !== peerId) continue
       for (const id of entries.keys()) entries.set(id, now)
+      this.peerBackoff.delete(peer)
     }
     this.reschedule()
   }
@@ -114,6 +129,7 @@ export class OutboxEngine {
       if (this.busy.has(peer)) continue
       let peerEarliest = Infinity
       for (const at of entries.values()) peerEarliest = Math.min(peerEarliest, at)
+      peerEarliest = Math.max(peerEarliest, this.peerBackoff.get(peer)?.until ?? 0)
       if (peerEarliest <= now) this.runPeer(peer)
       else earliest = Math.min(earliest, peerEarliest)
     }
@@ -142,9 +158,11 @@ export class OutboxEngine {
     const { outbox, contacts, router, now } = this.components
     while (this.running) {
       const entries = this.due.get(peerId)
-      if (entries == null || entries.size === 0) { this.due.delete(peerId); return }
+      if (entries == null || entries.size === 0) { this.due.delete(peerId); this.peerBackoff.delete(peerId); return }
       const t = now()
-      const dueIds = [...entries].filter(([, at]) => at <= t).slice(0, this.batchSize).map(([id]) => id)
+      if ((this.peerBackoff.get(peerId)?.until ?? 0) > t) return
+      // Longest waiting first, so a batch that keeps failing does not starve the ones behind it.
+      const dueIds = [...entries].filter(([, at]) => at <= t).sort((a, b) => a[1] - b[1]).slice(0, this.batchSize).map(([id]) => id)
       if (dueIds.length === 0) return
 
       const batch: Array<{ entry: OutboxEntry, recipient: RecipientState, envelope: OutgoingEnvelope }> = []
@@ -189,6 +207,13 @@ export class OutboxEngine {
         entries.set(entry.id, next)
         this.components.events.emit('outbox:recipient', { id: entry.id, peerId, state: 'pending', error: message })
       }))
+      if (outcomes.some(o => o.kind !== 'retry')) {
+        this.peerBackoff.delete(peerId)
+      } else if (outcomes.length > 0) {
+        // Reached nobody: the whole peer waits, not only this batch.
+        const failures = (this.peerBackoff.get(peerId)?.failures ?? 0) + 1
+        this.peerBackoff.set(peerId, { failures, until: now() + backoffDelay(failures, this.init.retryBaseMs, this.init.retryMaxMs, this.components.random) })
+      }
       // Anything that failed is now scheduled in the future; loop picks up only what is due.
       if (outcomes.some(o => o.kind === 'retry')) return
     }
