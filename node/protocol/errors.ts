@@ -27,7 +27,9 @@ const CODE_BY_ERROR_NAME: Record<string, ErrorCode> = {
   RateLimitedError: ErrorCode.RATE_LIMITED,
   CardNotOwnedError: ErrorCode.REFUSED,
   InvalidNoticeError: ErrorCode.MALFORMED,
-  MalformedFrameError: ErrorCode.MALFORMED
+  MalformedFrameError: ErrorCode.MALFORMED,
+  // A LIST cursor from another recipient or made up: permanent, not a server failure.
+  InvalidCursorError: ErrorCode.MALFORMED
 }
 
 const RETRYABLE = new Set<ErrorCode>([ErrorCode.INTERNAL, ErrorCode.UNSPECIFIED, ErrorCode.RATE_LIMITED])
