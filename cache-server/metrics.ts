@@ -61,6 +61,15 @@ export function renderMetrics (m: CacheMetrics, g: CacheGauges): string {
   return lines.join('\n') + '\n'
 }
 
+/** Another process (often a second cache server on the same machine) serves the metrics port. */
+export class MetricsAddressInUseError extends Error {
+  static readonly NAME = 'MetricsAddressInUseError'
+  override name = MetricsAddressInUseError.NAME
+  constructor (address: string, options?: ErrorOptions) {
+    super(`cannot serve metrics on ${address}: the port is in use (another cache server?): set "metrics": {"address": "127.0.0.1:PORT"} (or "off") in the config`, options)
+  }
+}
+
 export interface MetricsServer {
   /** `http://host:port` actually bound (port 0 in the config becomes the real port). */
   url: string
@@ -96,8 +105,11 @@ export async function startMetricsServer (address: string, sources: { metrics: (
   server.keepAliveTimeout = 5_000
   server.requestTimeout = 10_000
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(target.port, target.host, () => { server.off('error', reject); resolve() })
+    const failed = (err: NodeJS.ErrnoException): void => {
+      reject(err.code === 'EADDRINUSE' ? new MetricsAddressInUseError(address, { cause: err }) : err)
+    }
+    server.once('error', failed)
+    server.listen(target.port, target.host, () => { server.off('error', failed); resolve() })
   })
   const bound = server.address()
   const port = typeof bound === 'object' && bound != null ? bound.port : target.port

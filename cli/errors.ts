@@ -9,20 +9,53 @@ export class UsageError extends Error {
 }
 
 /** Error names that mean the person typed something wrong, not that something failed. */
-const USAGE_ERRORS = new Set(['UsageError', 'UnknownRecipientError', 'NoRecipientsError', 'ConfigError', 'MalformedCardTextError'])
+const USAGE_ERRORS = new Set(['UsageError', 'UnknownRecipientError', 'NoRecipientsError', 'ConfigError', 'MalformedCardTextError', 'PassphraseFileMissingError'])
 
 /** The one place that maps an error to an exit code. */
 export function exitCodeFor (err: unknown): number {
   return err instanceof Error && USAGE_ERRORS.has(err.name) ? EXIT_USAGE : EXIT_FAILURE
 }
 
+/** The --passphrase-file (or $PEERPOST_PASSPHRASE_FILE) names no file. */
+export class PassphraseFileMissingError extends Error {
+  static readonly NAME = 'PassphraseFileMissingError'
+  override name = PassphraseFileMissingError.NAME
+  constructor (readonly path: string) {
+    super(`the passphrase file ${path} does not exist: give the file you sealed the keystore with (--passphrase-file FILE or $PEERPOST_PASSPHRASE_FILE)`)
+  }
+}
+
+/**
+ * Errors from below the CLI (storage, the daemon, libp2p) whose own message does not say
+ * what to type next: the one place that adds it, keyed by the error's stable name.
+ */
+const HINTS: Record<string, (err: Error) => string> = {
+  PassphraseRequiredError: err => `${err.message.replace(/: give the passphrase file.*$/, '')}: give its passphrase with --passphrase-file FILE (or $PEERPOST_PASSPHRASE_FILE)`,
+  DaemonAlreadyRunningError: err => `${err.message}: it owns the home; use the other commands while it runs, or stop it first (SIGTERM)`,
+  UnsupportedListenAddressesError: err => listenFailure(err)
+}
+
+/** libp2p lists each address it could not listen on, with the socket error, after the first line. */
+function listenFailure (err: Error): string {
+  const failed = [...err.message.matchAll(/^\s*(\/\S+): (.*)$/gm)].map(m => ({ addr: m[1]!, why: m[2]! }))
+  const first = failed[0]
+  if (first == null) return 'cannot listen on the configured addresses: check --listen (or "listen" in config.json)'
+  if (/EADDRINUSE/.test(first.why)) return `cannot listen on ${first.addr}: the port is in use (another peerpost or program): pick another port with --listen, or stop the other`
+  if (/EADDRNOTAVAIL/.test(first.why)) return `cannot listen on ${first.addr}: this machine has no such address: use 0.0.0.0 or one of its own addresses in --listen`
+  if (/EACCES/.test(first.why)) return `cannot listen on ${first.addr}: ports below 1024 need privileges: pick a port from 1024 up with --listen`
+  return `cannot listen on ${first.addr}: ${first.why.split('\n')[0] ?? ''}`
+}
+
 /** One line a person understands; no stack, no library prefixes. */
 export function describeError (err: unknown): string {
   if (!(err instanceof Error)) return String(err)
+  const hint = HINTS[err.name]
+  if (hint != null) return hint(err)
   const code = (err as NodeJS.ErrnoException).code
-  const path = (err as NodeJS.ErrnoException).path
+  const path = (err as NodeJS.ErrnoException).path ?? (err as { address?: string }).address
   if (code === 'ENOENT' && path != null) return `no such file: ${path}`
   if (code === 'EACCES' && path != null) return `permission denied: ${path}`
+  if (code === 'ENOTDIR' && path != null) return `not a directory on the way to ${path}: --home (or $PEERPOST_HOME) must name a folder`
   if (code === 'EADDRINUSE') return `address already in use: ${err.message.replace(/^.*EADDRINUSE:?\s*/, '')} (pick another --listen port)`
   return err.message.split('\n')[0] ?? err.name
 }

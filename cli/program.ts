@@ -2,7 +2,7 @@ import { mkdir, readFile, realpath } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { Command, Option } from 'commander'
 import { connectApi } from './api.js'
-import { UsageError } from './errors.js'
+import { PassphraseFileMissingError, UsageError } from './errors.js'
 import { formatContact, formatMessage, formatOutboxEntry, formatServers, formatStatus, formatSummaryLine } from './format.js'
 import { resolveHome } from './home-dir.js'
 import { registerCacheServerCommand } from './commands/cache-server.js'
@@ -20,7 +20,13 @@ const printJson = (value: unknown): void => { out(JSON.stringify(value, null, 2)
 async function readPassphrase (file: string | undefined): Promise<Uint8Array | undefined> {
   const path = file ?? process.env.PEERPOST_PASSPHRASE_FILE
   if (path == null || path === '') return undefined
-  let bytes = new Uint8Array(await readFile(path))
+  let bytes: Uint8Array
+  try {
+    bytes = new Uint8Array(await readFile(path))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new PassphraseFileMissingError(path)
+    throw err
+  }
   if (bytes.at(-1) === 10) bytes = bytes.subarray(0, -1)
   if (bytes.at(-1) === 13) bytes = bytes.subarray(0, -1)
   return bytes
@@ -54,8 +60,17 @@ export function buildProgram (): Command {
     .option('--home <dir>', 'the home directory (keys, mailbox, config); default $PEERPOST_HOME or ~/.local/share/peerpost')
     .option('--json', 'print machine-readable JSON')
     .option('--passphrase-file <file>', 'file holding the keystore passphrase (or $PEERPOST_PASSPHRASE_FILE)')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
+    .addHelpText('after', `
+First steps:
+  peerpost init --name alice                 create your identity
+  peerpost daemon &                          run your node (it owns the home)
+  peerpost card                              one line to give a friend
+  peerpost contacts add 'peerpost1:...' --as bob
+  peerpost send --to bob --subject Hi --body 'Hello' --wait
+  peerpost list                              your inbox
+
+Run \`peerpost COMMAND --help\` for a command's options. Exit codes: 0 ok, 1 failure, 2 usage.`)
 
   program.command('init')
     .description('create the identity of this home and print its PeerId')
@@ -198,6 +213,11 @@ export function buildProgram (): Command {
     .option('--references <message-id>', 'a Message-ID of the thread (repeatable)', collect)
     .option('--wait', 'wait until each recipient is delivered (or has failed for now) and print their states')
     .addOption(new Option('--timeout <ms>', 'with --wait: give up waiting after this long').default(60_000).argParser(v => Number(v)))
+    .addHelpText('after', `
+Examples:
+  peerpost send --to bob --subject Hi --body 'Hello Bob' --wait
+  peerpost send --to bob@cache.example.org --cc carol --body-file note.txt --attach photo.jpg
+  peerpost send --to bob --eml draft.eml`)
     .action(async (opts: { to: string[], cc?: string[], subject: string, body?: string, bodyFile?: string, htmlFile?: string, eml?: string, attach?: string[], inReplyTo?: string, references?: string[], wait?: boolean, timeout: number }, cmd: Command) => {
       const bodies = [opts.body, opts.bodyFile, opts.eml].filter(v => v != null).length
       if (bodies !== 1) throw new UsageError('give exactly one of --body, --body-file or --eml')
@@ -278,6 +298,25 @@ export function buildProgram (): Command {
     })
 
   registerCacheServerCommand(program)
-
+  oneLineErrors(program)
   return program
+}
+
+/** `peerpost contacts add`: the command's full name, as a person types it. */
+function commandPath (cmd: Command): string {
+  const names: string[] = []
+  for (let c: Command | null = cmd; c != null; c = c.parent) names.unshift(c.name())
+  return names.join(' ')
+}
+
+/**
+ * Commander's usage errors (unknown option, missing argument, bad choice, with its "did
+ * you mean") as one line that names the help to read, on every command.
+ */
+function oneLineErrors (cmd: Command): void {
+  const help = `${commandPath(cmd)} --help`
+  cmd.configureOutput({
+    outputError: (str, write) => { write(`peerpost: ${str.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()} (see \`${help}\`)\n`) }
+  })
+  for (const sub of cmd.commands) oneLineErrors(sub)
 }

@@ -111,3 +111,45 @@ export class NameUnavailableError extends Error {
     super(`cannot register "${name}" on ${server}: ${detail}`)
   }
 }
+
+/**
+ * A cache server (a directory to register on or resolve a name at) could not be reached.
+ * Retryable, but usually the person has to look: a wrong address, a server that is down,
+ * a port a firewall closes.
+ */
+export class ServerUnreachableError extends Error {
+  static readonly NAME = 'ServerUnreachableError'
+  override name = ServerUnreachableError.NAME
+  readonly retryable = true
+  constructor (server: string, reason: string, options?: ErrorOptions) {
+    super(`cache server ${server} is unreachable (${reason}): check the address, that the server runs and that its TCP port is open to you`, options)
+  }
+}
+
+const DIAL_FAILURES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'name lookup failed',
+  ETIMEDOUT: 'timed out',
+  TimeoutError: 'timed out',
+  AbortError: 'timed out',
+  UnsupportedProtocolError: 'it does not speak the peerpost directory protocol: is it a peerpost cache server?',
+  UnexpectedPeerError: 'another peer answered than the PeerId in the address',
+  NoValidAddressesError: 'no address to dial'
+}
+
+/**
+ * Why a dial to a server failed, in a few words, when `err` is a dial failure (a socket
+ * error, a dial timeout, a peer that is not who the address says); undefined otherwise, so
+ * typed replies from the server (NAME_TAKEN, NOT_FOUND) keep their own errors.
+ */
+export function dialFailureReason (err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined
+  if (err instanceof AggregateError) {
+    for (const inner of err.errors) { const reason = dialFailureReason(inner); if (reason != null) return reason }
+  }
+  return DIAL_FAILURES[errnoCode(err) ?? ''] ?? DIAL_FAILURES[err.name] ?? (err.cause != null ? dialFailureReason(err.cause) : undefined)
+}

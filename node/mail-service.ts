@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { AttachmentTooLargeError, errorName, NameKeyChangedError, NameUnavailableError, NoRecipientsError, UnknownRecipientError } from './errors.js'
+import { AttachmentTooLargeError, dialFailureReason, errorName, NameKeyChangedError, NameUnavailableError, NoRecipientsError, ServerUnreachableError, UnknownRecipientError } from './errors.js'
 import { ConfigError, PRESENCE_STATUSES, updateNodeConfig } from './config.js'
 import { serverRef } from './home-servers.js'
 import { connectDirectory, directoryServer, parseNameAddress } from './name-resolver.js'
@@ -184,6 +184,8 @@ export class MailService {
           const detail = String(refused.code) === 'NAME_TAKEN' ? 'the name is already registered by another key (first come, first served)' : refused.message
           throw new NameUnavailableError(name, serverAddr, detail)
         }
+        const unreachable = dialFailureReason(err)
+        if (unreachable != null) throw new ServerUnreachableError(serverAddr, unreachable, { cause: err })
         throw err
       }
     })
@@ -239,11 +241,13 @@ export class MailService {
     if (parsed == null) throw new UnknownRecipientError(address)
     return await this.withLibp2p(async libp2p => {
       const server = directoryServer(parsed, this.c.config.homeServers)
-      const target = await connectDirectory(libp2p, server, DIRECTORY_TIMEOUT_MS)
       try {
+        const target = await connectDirectory(libp2p, server, DIRECTORY_TIMEOUT_MS)
         return await resolveName(libp2p, target, parsed.name, { timeoutMs: DIRECTORY_TIMEOUT_MS })
       } catch (err) {
         if (errorName(err) === 'PeerRefusedError' && String((err as Error & { code: string }).code) === 'NOT_FOUND') throw new UnknownRecipientError(address)
+        const unreachable = dialFailureReason(err)
+        if (unreachable != null) throw new ServerUnreachableError(server.addr, unreachable, { cause: err })
         throw err
       }
     })
