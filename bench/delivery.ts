@@ -8,6 +8,7 @@
 import { bareThroughput, startBareServer } from './lib/bare.js'
 import { condition, onEvents, sendOne, startPair, textOfSize } from './lib/peerpost.js'
 import { startPostfix } from './lib/postfix.js'
+import { cpuMs } from './lib/proc.js'
 import { median, round } from './lib/stats.js'
 import { row } from './types.js'
 import type { BenchContext, Benchmark, ResultRow } from './types.js'
@@ -38,6 +39,9 @@ export interface PeerpostDeliveryRun {
   enqueueMs: number
   /** Attempts that failed for now (rescheduled with backoff). */
   retries: number
+  /** CPU time of alice's and bob's daemons during the run, in ms (less sensitive to the machine's load than wall time). */
+  aliceCpuMs: number
+  bobCpuMs: number
 }
 
 /** One repetition of peerpost's side, with fresh homes and daemons. */
@@ -69,6 +73,8 @@ export async function peerpostDelivery (ctx: BenchContext, count: number, size: 
     })
     await onEvents(pair.bob.events, (e: NodeEvent) => { if (e.type === 'mail:received') { received++; stored.poke() } })
 
+    const pids = [pair.alice.daemon.proc.pid!, pair.bob.daemon.proc.pid!]
+    const cpuBefore = await Promise.all(pids.map(cpuMs))
     start = performance.now()
     let next = 0
     const workers = Array.from({ length: enqueueConcurrency() }, async (_, w) => {
@@ -84,9 +90,10 @@ export async function peerpostDelivery (ctx: BenchContext, count: number, size: 
     const ms = performance.now() - start
     if (failed != null) throw new Error(`a delivery failed: ${failed}`)
     await stored.wait(30_000, `${count} messages stored by bob`)
+    const cpuAfter = await Promise.all(pids.map(cpuMs))
     if (retries > 0) ctx.log(`delivery: ${retries} attempts failed for now and were retried: ${JSON.stringify(Object.fromEntries(retryErrors))}`)
     ctx.log(`delivery: enqueue done at ${Math.round(enqueueMs)} ms; delivered by time: ${timeline.map(([n, t]) => `${n}@${t}`).join(' ')}`)
-    return { ms, enqueueMs, retries }
+    return { ms, enqueueMs, retries, aliceCpuMs: cpuAfter[0]! - cpuBefore[0]!, bobCpuMs: cpuAfter[1]! - cpuBefore[1]! }
   } finally {
     await pair.close()
   }
@@ -107,7 +114,7 @@ export const delivery: Benchmark = {
         // Interleaved, so drifting load on the machine hits every side alike.
         const p = await peerpostDelivery(ctx, count, DELIVERY_BYTES)
         peerpost.push(p)
-        ctx.log(`delivery ${r + 1}/${ctx.repeats}: peerpost ${round(count / p.ms * 1000, 1)} msgs/s (enqueue ${round(count / p.enqueueMs * 1000, 1)}/s)`)
+        ctx.log(`delivery ${r + 1}/${ctx.repeats}: peerpost ${round(count / p.ms * 1000, 1)} msgs/s (enqueue ${round(count / p.enqueueMs * 1000, 1)}/s; CPU per message: alice ${round(p.aliceCpuMs / count, 2)} ms, bob ${round(p.bobCpuMs / count, 2)} ms)`)
         const pf = await postfix.deliver(count, DELIVERY_BYTES, POSTFIX_SESSIONS, RUN_TIMEOUT_MS)
         postfixMs.push(pf)
         ctx.log(`delivery ${r + 1}/${ctx.repeats}: postfix ${round(count / pf * 1000, 1)} msgs/s`)
@@ -129,12 +136,16 @@ export const delivery: Benchmark = {
       peerpostEnqueueMsgsPerSec: peerpost.map(p => round(rate(p.enqueueMs), 1)),
       postfixMsgsPerSec: postfixMs.map(ms => round(rate(ms), 1)),
       peerpostRetries: peerpost.map(p => p.retries),
+      aliceCpuMsPerMsg: peerpost.map(p => round(p.aliceCpuMs / count, 3)),
+      bobCpuMsPerMsg: peerpost.map(p => round(p.bobCpuMs / count, 3)),
       bareMsgsPerSec: bareMs.map(ms => round(rate(ms), 1))
     }
     return [
       row({ benchmark: 'delivery', label: 'peerpost msgs/s vs Postfix (20 SMTP sessions to Maildir)', figure: peerpostRate, unit: 'msgs/s', baseline: { value: median(postfixMs.map(rate)), unit: 'msgs/s', name: 'Postfix' }, target: { op: '>=', value: 2 }, detail }),
       row({ benchmark: 'delivery', label: 'peerpost msgs/s vs bare libp2p request/response', figure: peerpostRate, unit: 'msgs/s', baseline: { value: median(bareMs.map(rate)), unit: 'msgs/s', name: 'bare libp2p' }, target: { op: '>=', value: 0.5 } }),
-      row({ benchmark: 'delivery', label: 'enqueue on alice (send calls answered, queued durably)', figure: median(peerpost.map(p => rate(p.enqueueMs))), unit: 'msgs/s' })
+      row({ benchmark: 'delivery', label: 'enqueue on alice (send calls answered, queued durably)', figure: median(peerpost.map(p => rate(p.enqueueMs))), unit: 'msgs/s' }),
+      row({ benchmark: 'delivery', label: 'CPU per message, alice\'s daemon (sender)', figure: median(peerpost.map(p => p.aliceCpuMs / count)), unit: 'ms' }),
+      row({ benchmark: 'delivery', label: 'CPU per message, bob\'s daemon (recipient)', figure: median(peerpost.map(p => p.bobCpuMs / count)), unit: 'ms' })
     ]
   }
 }
