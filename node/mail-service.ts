@@ -113,6 +113,13 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteO
  * control socket, and commands use it directly when no daemon runs. No UI here.
  */
 export class MailService {
+  /**
+   * The last card made, and what it was made from. Every envelope carries my card: signing
+   * (and checking) a fresh one per send cost 11% of a sender's CPU, and a fresh `created`
+   * made every recipient rewrite my contact record, with an fsync, on every message.
+   */
+  private cardCache: { key: string, card: IdentityCard } | undefined
+
   constructor (private readonly c: MailServiceComponents) {}
 
   get peerId (): string { return this.c.identity.peerIdString }
@@ -127,7 +134,12 @@ export class MailService {
   /** My current signed card, with the addresses I can be dialed at right now. */
   card (): IdentityCard {
     // A card carries at most MAX_CARD_ADDRS addresses; the first ones are the ones libp2p prefers.
-    return makeCard(this.c.identity, { addrs: this.addrs().slice(0, MAX_CARD_ADDRS), homeServers: this.c.config.homeServers, now: this.c.now() })
+    const addrs = this.addrs().slice(0, MAX_CARD_ADDRS)
+    const homeServers = this.c.config.homeServers
+    // Re-signed only when what it says changes (created = when it last changed).
+    const key = JSON.stringify([addrs, homeServers])
+    if (this.cardCache?.key !== key) this.cardCache = { key, card: makeCard(this.c.identity, { addrs, homeServers, now: this.c.now() }) }
+    return this.cardCache.card
   }
 
   cardText (): string { return cardToText(this.card()) }

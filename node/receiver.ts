@@ -78,13 +78,18 @@ export class Receiver {
     if (contact.boxPublicKey !== hex(sender.boxPublicKey)) {
       return { folder: 'quarantine', warning: `KEY CHANGED: ${contact.name}'s card now has a different encryption key than the one you pinned; compare fingerprints before trusting it` }
     }
-    if (sender.created > contact.cardCreated) {
-      // Same keys, newer card: learn the new addresses and home servers.
+    if (sender.created > contact.cardCreated && (!sameList(sender.addrs, contact.addrs) || !sameList(sender.homeServers, contact.homeServers))) {
+      // Same keys, newer card that says something new: learn the new addresses and home
+      // servers. Only then: the update is a synced write under the contacts store's one
+      // lock, awaited before the message is stored.
       await contacts.update({ ...contact, card: sender.encoded, cardCreated: sender.created, addrs: sender.addrs, homeServers: sender.homeServers, updatedAt: now() })
     }
     return { folder: 'inbox' }
   }
 }
+
+const sameList = (a: readonly string[], b: readonly string[] | undefined): boolean =>
+  b != null && a.length === b.length && a.every((x, i) => x === b[i])
 
 export function toNewMessage (parsed: ParsedMessage, size: number, fromPeer: string, placement: Placement, receivedAt: number): NewMessage {
   const message: NewMessage = {
