@@ -297,6 +297,16 @@ Examples:
       printJson(await loadNodeConfig(homePaths(g.homeDir).config))
     })
 
+  program.command('ui', { isDefault: true })
+    .description('the full-screen mail UI (what `peerpost` with no command opens); starts the daemon if none runs')
+    .option('--save-dir <dir>', 'where attachments are offered to be saved (default ~/Downloads)')
+    .action(async (opts: { saveDir?: string }, cmd: Command) => {
+      const g = globals(cmd)
+      // Imported here so other commands do not load React and ink.
+      const { runUi } = await import('./ui/run.js')
+      await runUi({ home: g.homeDir, passphrase: await readPassphrase(g.passphraseFile), saveDir: opts.saveDir == null ? undefined : resolve(opts.saveDir) })
+    })
+
   registerCacheServerCommand(program)
   oneLineErrors(program)
   return program

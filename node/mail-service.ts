@@ -12,6 +12,7 @@ import { cardFromText, cardToText, makeCard, MAX_CARD_ADDRS } from './identity/i
 import { composeMessage, formatAddress, parseMessage, readEmlForSend, saveAttachments } from './mime/index.js'
 import { toNewMessage } from './receiver.js'
 import { MessageNotFoundError } from '../storage/errors.js'
+import { FOLDERS } from '../storage/types.js'
 import type { NodeConfig, PresenceStatusName } from './config.js'
 import type { HomeServers } from './home-servers.js'
 import type { PresenceView, PresenceWatch } from './presence-watch.js'
@@ -102,6 +103,13 @@ export interface MailServiceComponents {
   /** Told after the config file changed (the daemon follows new home servers and status). */
   onConfigChange?: (config: NodeConfig) => void
 }
+
+/** A folder with its counters. */
+export interface FolderView { folder: Folder, total: number, unread: number }
+
+/** Folders a conversation is looked for in, and how many of each folder's newest messages are read. */
+export const THREAD_FOLDERS: readonly Folder[] = ['inbox', 'sent', 'archive', 'requests']
+export const THREAD_SCAN_LIMIT = 2_000
 
 /** How long a directory lookup or registration may take. */
 export const DIRECTORY_TIMEOUT_MS = 10_000
@@ -439,12 +447,57 @@ export class MailService {
     return result
   }
 
-  /** Save a message's attachments into `dir` (names sanitised, nothing overwritten). */
-  async saveAttachments (id: string, dir: string): Promise<string[]> {
+  /**
+   * Save a message's attachments into `dir` (names sanitised, nothing overwritten); with
+   * `only`, just the attachments of those names.
+   */
+  async saveAttachments (id: string, dir: string, only?: string[]): Promise<string[]> {
     await this.requireMessage(id)
     const raw = (await this.c.mailbox.getRaw(id))!
     const parsed = await parseMessage(raw, { maxBytes: this.c.config.limits.maxMimeBytes })
-    return saveAttachments(dir, parsed.attachments.map(a => ({ name: a.name, content: a.content })))
+    const chosen = only == null ? parsed.attachments : parsed.attachments.filter(a => only.includes(a.name))
+    return saveAttachments(dir, chosen.map(a => ({ name: a.name, content: a.content })))
+  }
+
+  /** Total and unread counts of every folder, from the stored counters (no folder is read). */
+  async folders (): Promise<FolderView[]> {
+    return await Promise.all(FOLDERS.map(async folder => ({ folder, ...await this.c.mailbox.counts(folder) })))
+  }
+
+  /** Mark a message read/unread or move it to another folder (e.g. archive, trash). */
+  async updateMessage (id: string, change: { unread?: boolean, folder?: Folder }): Promise<MessageSummary> {
+    const update: { unread?: boolean, folder?: Folder } = {}
+    if (typeof change.unread === 'boolean') update.unread = change.unread
+    if (change.folder != null) update.folder = change.folder
+    return await this.c.mailbox.update(id, update)
+  }
+
+  async outboxEntry (id: string): Promise<OutboxEntry | undefined> {
+    return await this.c.outbox.get(id)
+  }
+
+  /**
+   * The conversation of message `id`: it and the messages linked to it by Message-ID,
+   * In-Reply-To and References, oldest first. There is no thread index yet, so this reads
+   * at most `scanLimit` of the newest messages of each mail folder (bounded work).
+   */
+  async thread (id: string, scanLimit = THREAD_SCAN_LIMIT): Promise<MessageSummary[]> {
+    const root = await this.requireMessage(id)
+    const ids = new Set([root.messageId, ...root.references, ...(root.inReplyTo != null ? [root.inReplyTo] : [])])
+    const linked = (m: MessageSummary): boolean => ids.has(m.messageId) || (m.inReplyTo != null && ids.has(m.inReplyTo)) || m.references.some(r => ids.has(r))
+    const found = new Map<string, MessageSummary>([[root.id, root]])
+    for (const folder of THREAD_FOLDERS) {
+      let cursor: string | undefined
+      let read = 0
+      while (read < scanLimit) {
+        const page = await this.c.mailbox.list(folder, { limit: Math.min(500, scanLimit - read), cursor })
+        read += page.items.length
+        for (const m of page.items) if (linked(m)) found.set(m.id, m)
+        if (page.next == null || page.items.length === 0) break
+        cursor = page.next
+      }
+    }
+    return [...found.values()].sort((a, b) => a.date - b.date || a.receivedAt - b.receivedAt)
   }
 
   private async requireMessage (id: string): Promise<MessageSummary> {

@@ -27,6 +27,11 @@ export function controlMethods (service: MailService): Record<string, ControlMet
     list: async (p: { folder: Folder, limit?: number, cursor?: string }) => service.list(p.folder, p),
     'outbox.list': async (p: { limit?: number, cursor?: string }) => service.listOutbox(p),
     read: async (p: { id: string }) => service.read(String(p.id)),
-    'attachments.save': async (p: { id: string, dir: string }) => service.saveAttachments(String(p.id), String(p.dir))
+    'attachments.save': async (p: { id: string, dir: string, names?: unknown }) => service.saveAttachments(String(p.id), String(p.dir), Array.isArray(p.names) ? p.names.map(String) : undefined),
+    // For the terminal UI: folder counters, moving/marking, conversations, one outbox entry.
+    folders: async () => service.folders(),
+    'messages.update': async (p: { id: string, unread?: boolean, folder?: Folder }) => service.updateMessage(String(p.id), { unread: p.unread, folder: p.folder }),
+    thread: async (p: { id: string }) => service.thread(String(p.id)),
+    'outbox.get': async (p: { id: string }) => (await service.outboxEntry(String(p.id))) ?? null
   }
 }

@@ -1,0 +1,42 @@
+import { Box, Text } from 'ink'
+import { listRows } from '../state.js'
+import { fingerprint, fit, presenceText } from '../view-format.js'
+import type { AppState } from '../state.js'
+
+/** A buddy list: presence per contact, a loud warning for a changed key, the fingerprint of the selected one. */
+export function ContactsScreen ({ state, now }: { state: AppState, now: number }) {
+  const width = state.size.columns
+  const { items, selected, top, keyChanged } = state.contacts
+  const changed = items.filter(c => keyChanged[c.peerId] != null)
+  const rows = Math.max(1, listRows(state) - 4 - changed.length * 2)
+  const current = items[selected]
+  return (
+    <Box flexDirection='column'>
+      <Text bold>{fit(`Contacts (${items.length}) · me: ${state.status.presence ?? '?'} · a add · s status · H home server · Enter write`, width)}</Text>
+      {changed.map(c => (
+        <Box key={c.peerId} flexDirection='column'>
+          <Text color='red' bold inverse>{fit(` !! KEY CHANGED: ${c.name} — mail signed with a different key is in quarantine. Compare fingerprints before trusting it.`, width)}</Text>
+          <Text color='red'>{fit(`    pinned fingerprint ${fingerprint(c.peerId)}`, width)}</Text>
+        </Box>
+      ))}
+      {items.length === 0 && <Text dimColor>(no contacts: press a and paste a card or name@server)</Text>}
+      {items.slice(top, top + rows).map((c, i) => {
+        const p = presenceText(c, now)
+        const isSel = top + i === selected
+        return (
+          <Text key={c.peerId} inverse={isSel}>
+            <Text color={p.color}>{p.mark}</Text>
+            {fit(` ${c.name}`, 28)}
+            <Text color={keyChanged[c.peerId] != null ? 'red' : undefined}>{fit(keyChanged[c.peerId] != null ? 'KEY CHANGED' : p.text, Math.max(10, width - 30))}</Text>
+          </Text>
+        )
+      })}
+      {current != null && (
+        <Box flexDirection='column'>
+          <Text dimColor>{fit(`PeerId      ${current.peerId}`, width)}</Text>
+          <Text dimColor>{fit(`Fingerprint ${fingerprint(current.peerId)}   servers: ${current.homeServers.length}`, width)}</Text>
+        </Box>
+      )}
+    </Box>
+  )
+}

@@ -1,0 +1,67 @@
+import { Box, Text } from 'ink'
+import { listRows, visibleItems } from '../state.js'
+import { fit, senderName, shortDate } from '../view-format.js'
+import { formatRecipient } from '../../format.js'
+import type { AppState } from '../state.js'
+
+const FOLDER_WIDTH = 18
+
+/** Folder list on the left, message list on the right, recent sends below. */
+export function MailScreen ({ state, now }: { state: AppState, now: number }) {
+  const rows = listRows(state)
+  const listWidth = Math.max(20, state.size.columns - FOLDER_WIDTH - 1)
+  const items = visibleItems(state.list)
+  const shown = items.slice(state.list.top, state.list.top + rows)
+  const dateW = 6
+  const fromW = Math.min(24, Math.max(8, Math.floor(listWidth * 0.28)))
+  const subjectW = Math.max(4, listWidth - dateW - fromW - 6)
+  return (
+    <Box flexDirection='column'>
+      <Box flexDirection='row'>
+        <Box flexDirection='column' width={FOLDER_WIDTH}>
+          <Text bold underline>Folders</Text>
+          {state.folders.map(f => {
+            const selected = f.folder === state.list.folder
+            const label = `${f.folder}${f.unread > 0 ? ` (${f.unread})` : ''}`
+            return (
+              <Text key={f.folder} inverse={selected && state.focus === 'folders'} bold={selected} color={f.unread > 0 ? 'cyan' : undefined}>
+                {fit(`${selected ? '>' : ' '} ${label}`, FOLDER_WIDTH - 1)}
+              </Text>
+            )
+          })}
+        </Box>
+        <Box flexDirection='column' width={listWidth}>
+          <Text bold underline>{fit(`${state.list.folder}: ${folderTotal(state)}${state.list.filter !== '' ? `  filter "${state.list.filter}": ${items.length} loaded match` : ''}`, listWidth)}</Text>
+          {shown.length === 0
+            ? <Text dimColor>{state.list.loaded ? `(${state.list.folder} is empty)` : 'loading…'}</Text>
+            : shown.map((m, i) => {
+              const index = state.list.top + i
+              const selected = index === state.list.selected && state.focus === 'messages'
+              const flags = `${m.unread ? 'N' : ' '}${m.attachments.length > 0 ? '@' : ' '}${m.warning != null ? '!' : ' '}`
+              const line = `${flags} ${fit(shortDate(m.date, now), dateW)} ${fit(senderName(m.from), fromW)} ${fit(m.subject === '' ? '(no subject)' : m.subject, subjectW)}`
+              return <Text key={m.id} inverse={selected} bold={m.unread} color={m.warning != null ? 'red' : undefined}>{line}</Text>
+            })}
+        </Box>
+      </Box>
+      {state.sending.length > 0 && (
+        <Box flexDirection='column'>
+          <Text bold>Sending</Text>
+          {state.sending.flatMap(s => [
+            <Text key={s.id}>{fit(`  ${s.subject === '' ? '(no subject)' : s.subject}`, state.size.columns)}</Text>,
+            ...(s.entry?.recipients ?? []).map(r => (
+              <Text key={`${s.id}/${r.peerId}`} color={r.state === 'delivered' ? 'green' : r.state === 'failed' ? 'red' : r.state === 'parked' ? 'yellow' : undefined}>
+                {fit(`    ${formatRecipient(r, now)}`, state.size.columns)}
+              </Text>
+            ))
+          ])}
+        </Box>
+      )}
+    </Box>
+  )
+}
+
+function folderTotal (state: AppState): string {
+  const f = state.folders.find(x => x.folder === state.list.folder)
+  if (f == null) return ''
+  return `${f.total} message${f.total === 1 ? '' : 's'}${f.unread > 0 ? `, ${f.unread} unread` : ''}`
+}

@@ -1,0 +1,70 @@
+import { Box, Text } from 'ink'
+import { activeConversation, listRows } from '../state.js'
+import { attachmentState, bodyText, bytes, fit, senderName, shortDate } from '../view-format.js'
+import type { AppState } from '../state.js'
+
+/** Open conversations as tabs, the message's headers, body, attachments and its conversation. */
+export function ReaderScreen ({ state, now }: { state: AppState, now: number }) {
+  const c = activeConversation(state)
+  const width = state.size.columns
+  if (c == null) return <Text dimColor>(no open conversation)</Text>
+  const tabs = state.conversations.map((conv, i) => {
+    const subject = conv.message?.subject ?? conv.thread.find(m => m.id === conv.id)?.subject ?? '…'
+    return { key: conv.id, text: ` ${i + 1}:${fit(subject === '' ? '(no subject)' : subject, 18).trimEnd()} `, active: i === state.active }
+  })
+  const m = c.message
+  if (m == null) {
+    return (
+      <Box flexDirection='column'>
+        <Box>{tabs.map(t => <Text key={t.key} inverse={t.active}>{t.text}</Text>)}</Box>
+        <Text dimColor>loading…</Text>
+      </Box>
+    )
+  }
+  const header = [
+    `From:    ${m.from}`,
+    `         verified ${m.fromPeer}`,
+    `To:      ${m.to.join(', ')}`,
+    ...(m.cc.length > 0 ? [`Cc:      ${m.cc.join(', ')}`] : []),
+    `Date:    ${m.date}`,
+    `Subject: ${m.subject}`
+  ]
+  const attachLines = m.attachments.length === 0 ? 0 : m.attachments.length + 1
+  const threadLines = c.thread.length > 1 ? Math.min(c.thread.length, 6) + 1 : 0
+  const warningLines = m.warning != null ? 1 : 0
+  const bodyRows = Math.max(3, listRows(state) + 1 - header.length - attachLines - threadLines - warningLines - 2)
+  const body = bodyText(m, width).split('\n')
+  const shownBody = body.slice(c.scroll, c.scroll + bodyRows)
+  const at = c.thread.findIndex(t => t.id === c.id)
+  const threadStart = Math.max(0, Math.min(at - 2, c.thread.length - 6))
+  return (
+    <Box flexDirection='column'>
+      <Box>{tabs.map(t => <Text key={t.key} inverse={t.active} bold={t.active}>{t.text}</Text>)}</Box>
+      {m.warning != null && <Text color='red' bold>{fit(`!! ${m.warning}`, width)}</Text>}
+      {header.map((line, i) => <Text key={i} bold={i === header.length - 1}>{fit(line, width)}</Text>)}
+      <Text dimColor>{'─'.repeat(Math.max(0, width))}</Text>
+      {shownBody.map((line, i) => <Text key={i}>{fit(line, width)}</Text>)}
+      {body.length > c.scroll + bodyRows && <Text dimColor>{`-- ${body.length - c.scroll - bodyRows} more line(s): j/k --`}</Text>}
+      {m.attachments.length > 0 && (
+        <Box flexDirection='column'>
+          <Text bold>Attachments (J/K select, s save, S save all)</Text>
+          {m.attachments.map((a, i) => (
+            <Text key={`${a.name}/${i}`} inverse={i === c.attachment}>
+              {fit(`  ${a.name}  ${bytes(a.size)}  ${a.type}  ${attachmentState(a)}`, width)}
+            </Text>
+          ))}
+        </Box>
+      )}
+      {c.thread.length > 1 && (
+        <Box flexDirection='column'>
+          <Text bold>{`Conversation: ${c.thread.length} messages (n/p)`}</Text>
+          {c.thread.slice(threadStart, threadStart + 6).map(t => (
+            <Text key={t.id} inverse={t.id === c.id}>
+              {fit(`  ${shortDate(t.date, now).padEnd(6)} ${fit(senderName(t.from), 20)} ${t.subject}`, width)}
+            </Text>
+          ))}
+        </Box>
+      )}
+    </Box>
+  )
+}

@@ -1,0 +1,521 @@
+import { readdir } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { homedir } from 'node:os'
+import { commandFor, keyName, splitPresses } from './keys.js'
+import { forwardDraft, newDraft, replyDraft, splitAddresses } from './drafts.js'
+import { activeConversation, listRows, selectedAttachment, selectedMessage, visibleItems } from './state.js'
+import { describeUiError } from './ui-errors.js'
+import type { Command } from './keys.js'
+import type { UiLog } from './log.js'
+import type { Store } from './store.js'
+import type { MessageView, UiApi } from './ui-api.js'
+import type { Draft, PromptKind } from './state.js'
+import type { NodeEvent } from '../../node/events.js'
+import type { SendRequest } from '../../node/mail-service.js'
+import type { Folder } from '../../storage/types.js'
+import type { Key } from 'ink'
+
+/** How many messages one list page asks for at least (more on tall screens). */
+export const MIN_PAGE = 50
+/** Quarantined messages looked at for key-change warnings in the contacts pane. */
+export const KEY_CHANGE_SCAN = 200
+/** `G` loads at most this many pages before it stops at what is loaded (bounded work). */
+export const MAX_PAGES_FOR_BOTTOM = 20
+export const OUTBOX_SHOWN = 100
+
+export interface ControllerDeps {
+  api: UiApi
+  store: Store
+  log: UiLog
+  /** Where attachments are saved unless the person types another folder. */
+  saveDir?: string
+  /** Edit text in $EDITOR; resolves to the new text, or undefined when no editor is set. */
+  editText?: (text: string) => Promise<string | undefined>
+  onQuit?: () => void
+}
+
+const EMPTY_KEY: Key = { upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false }
+
+/**
+ * The UI's effects: turns key presses into commands (through the key table), calls the
+ * daemon and dispatches what comes back. Components never call the daemon themselves.
+ */
+export class Controller {
+  private readonly running = new Map<string, { again: boolean }>()
+  private readonly me: { peerId: string } = { peerId: '' }
+  private closed = false
+
+  constructor (private readonly d: ControllerDeps) {}
+
+  private get state () { return this.d.store.getState() }
+  private dispatch (action: Parameters<Store['dispatch']>[0]): void { this.d.store.dispatch(action) }
+
+  /** Load the first screen and follow the daemon's events. */
+  async start (): Promise<void> {
+    const { api } = this.d
+    this.dispatch({ type: 'status/network', online: api.remote })
+    await Promise.all([
+      this.loadList(false),
+      this.refreshFolders(),
+      this.attempt('status', async () => {
+        const [card, servers, contacts] = await Promise.all([api.card(), api.servers(), api.contacts()])
+        this.me.peerId = card.peerId
+        const status = await api.status()
+        this.dispatch({ type: 'status/network', peerId: card.peerId, servers, presence: status.presence })
+        this.dispatch({ type: 'contacts/loaded', items: contacts, keyChanged: this.state.contacts.keyChanged })
+      }),
+      this.attempt('live updates', async () => { await api.subscribe(event => { this.onEvent(event) }) })
+    ])
+  }
+
+  stop (): void { this.closed = true }
+
+  /** A key press, as ink reports it. */
+  key (input: string, key: Key = EMPTY_KEY): void {
+    const s0 = this.state
+    // A paste into the body keeps its line ends; elsewhere each line end is an Enter press.
+    const bodyPaste = s0.screen === 'compose' && s0.prompt == null && s0.draft?.field === 'body'
+    const presses = bodyPaste ? [[input, key] as [string, Key]] : splitPresses(input, key, s0.prompt != null || s0.screen === 'compose')
+    if (presses.length > 1) { for (const [i, k] of presses) this.key(i, k); return }
+    const s = this.state
+    const name = keyName(input, key)
+    if (s.status.error != null || s.status.info != null) {
+      // Messages stay until the next key, like mutt's.
+      if (s.status.error != null) this.dispatch({ type: 'status/info', text: '' })
+    }
+    if (s.prompt != null) { this.promptKey(name, input, key); return }
+    if (s.screen === 'compose') { this.composeKey(name, input, key); return }
+    const command = commandFor(s.screen, name)
+    if (command != null) this.command(command)
+  }
+
+  /** Run one command from the key table. */
+  command (command: Command): void {
+    const s = this.state
+    switch (command) {
+      case 'down': case 'up': case 'top': case 'bottom': case 'pageDown': case 'pageUp':
+        this.move(command); return
+      case 'focus':
+        this.dispatch({ type: 'focus/toggle' }); return
+      case 'open':
+        if (s.screen === 'contacts') { const c = s.contacts.items[s.contacts.selected]; if (c != null) this.dispatch({ type: 'draft/start', draft: newDraft(c.name) }); return }
+        if (s.focus === 'folders') { this.dispatch({ type: 'focus/toggle' }); return }
+        { const m = selectedMessage(s); if (m != null) void this.openConversation(m.id) }
+        return
+      case 'back':
+        this.dispatch({ type: 'screen', screen: s.screen === 'help' ? s.returnTo : 'mail' }); return
+      case 'quit':
+        this.dispatch({ type: 'quit' }); this.d.onQuit?.(); return
+      case 'help':
+        this.dispatch({ type: 'screen', screen: 'help' }); return
+      case 'compose':
+        this.dispatch({ type: 'draft/start', draft: newDraft() }); return
+      case 'reply': case 'replyAll': case 'forward':
+        void this.startReply(command); return
+      case 'delete':
+        void this.moveMessage('trash'); return
+      case 'archive':
+        void this.moveMessage('archive'); return
+      case 'toggleUnread': {
+        const m = selectedMessage(s)
+        if (m != null) void this.attempt('mark', async () => { this.dispatch({ type: 'message/changed', summary: await this.d.api.update(m.id, { unread: !m.unread }) }); await this.refreshFolders() })
+        return
+      }
+      case 'search':
+        this.openPrompt('search', 'Filter (sender or subject): ', s.list.filter); return
+      case 'contacts':
+        this.dispatch({ type: 'screen', screen: 'contacts' }); void this.loadContacts(); return
+      case 'outbox':
+        this.dispatch({ type: 'screen', screen: 'outbox' }); void this.loadOutbox(); return
+      case 'refresh':
+        void this.refreshAll(); return
+      case 'nextConversation': this.dispatch({ type: 'conversation/switch', delta: 1 }); return
+      case 'prevConversation': this.dispatch({ type: 'conversation/switch', delta: -1 }); return
+      case 'closeConversation': this.dispatch({ type: 'conversation/close' }); return
+      case 'nextInThread': case 'prevInThread': {
+        const c = activeConversation(s)
+        if (c == null) return
+        const i = c.thread.findIndex(m => m.id === c.id)
+        const next = c.thread[i + (command === 'nextInThread' ? 1 : -1)]
+        if (next != null) void this.openConversation(next.id)
+        return
+      }
+      case 'nextAttachment': this.dispatch({ type: 'attachment/select', delta: 1 }); return
+      case 'prevAttachment': this.dispatch({ type: 'attachment/select', delta: -1 }); return
+      case 'saveOne': {
+        const a = selectedAttachment(activeConversation(s))
+        if (a == null) { this.dispatch({ type: 'status/error', text: 'this message has no attachments' }); return }
+        this.dispatch({ type: 'prompt/open', prompt: { kind: 'save', label: `Save ${a.name} into: `, text: this.saveDir(), attachment: a.name } })
+        return
+      }
+      case 'saveAll': {
+        const n = activeConversation(s)?.message?.attachments.length ?? 0
+        if (n === 0) { this.dispatch({ type: 'status/error', text: 'this message has no attachments' }); return }
+        this.openPrompt('save', `Save ${n} attachment(s) into: `, this.saveDir()); return
+      }
+      case 'addContact':
+        this.openPrompt('add-contact', 'Card (peerpost1:…) or name@server: ', ''); return
+      case 'setStatus':
+        this.openPrompt('status', 'Status (available, away, busy, dnd): ', s.status.presence ?? ''); return
+      case 'addServer':
+        this.openPrompt('add-server', 'Home server multiaddr (…/p2p/<PeerId>): ', ''); return
+      default:
+    }
+  }
+
+  private saveDir (): string { return this.d.saveDir ?? join(homedir(), 'Downloads') }
+
+  private openPrompt (kind: PromptKind, label: string, text: string): void {
+    this.dispatch({ type: 'prompt/open', prompt: { kind, label, text } })
+  }
+
+  private move (command: 'down' | 'up' | 'top' | 'bottom' | 'pageDown' | 'pageUp'): void {
+    const s = this.state
+    if (s.screen === 'mail' && s.focus === 'folders') {
+      const folders = s.folders.map(f => f.folder)
+      const i = folders.indexOf(s.list.folder)
+      const j = command === 'down' ? i + 1 : command === 'up' ? i - 1 : command === 'top' ? 0 : command === 'bottom' ? folders.length - 1 : i
+      const folder = folders[Math.min(Math.max(j, 0), folders.length - 1)]
+      if (folder != null && folder !== s.list.folder) void this.selectFolder(folder)
+      return
+    }
+    const to = command === 'down' ? 1 : command === 'up' ? -1 : command
+    if (s.screen === 'mail' && command === 'bottom') { void this.toBottom(); return }
+    this.dispatch({ type: 'move', to })
+    if (s.screen === 'mail') void this.maybeLoadMore()
+  }
+
+  async selectFolder (folder: Folder): Promise<void> {
+    this.dispatch({ type: 'folder/select', folder })
+    await this.loadList(false)
+  }
+
+  private pageSize (): number { return Math.max(MIN_PAGE, listRows(this.state) * 2) }
+
+  /** Load the first page of the list's folder, or the next one (`more`). */
+  async loadList (more: boolean): Promise<void> {
+    const list = this.state.list
+    if (list.loading || (more && list.next == null)) return
+    const folder = list.folder
+    this.dispatch({ type: 'list/loading', folder })
+    try {
+      const page = await this.d.api.list(folder, this.pageSize(), more ? list.next : undefined)
+      this.dispatch({ type: 'list/page', folder, items: page.items, next: page.next, append: more })
+    } catch (err) {
+      this.dispatch({ type: 'list/failed', folder })
+      this.fail(`loading ${folder}`, err)
+    }
+  }
+
+  /** Near the end of what is loaded: fetch the next page. */
+  private async maybeLoadMore (): Promise<void> {
+    const s = this.state
+    const count = visibleItems(s.list).length
+    if (s.list.next != null && s.list.selected >= count - listRows(s)) await this.loadList(true)
+  }
+
+  private async toBottom (): Promise<void> {
+    for (let i = 0; i < MAX_PAGES_FOR_BOTTOM && this.state.list.next != null; i++) await this.loadList(true)
+    this.dispatch({ type: 'move', to: 'bottom' })
+    if (this.state.list.next != null) this.dispatch({ type: 'status/info', text: `showing the newest ${this.state.list.items.length} messages; G again loads more` })
+  }
+
+  async openConversation (id: string): Promise<void> {
+    this.dispatch({ type: 'conversation/open', id })
+    await this.attempt('opening the message', async () => {
+      const message = await this.d.api.read(id)
+      const thread = await this.d.api.thread(id)
+      this.dispatch({ type: 'conversation/loaded', id, message, thread })
+      const summary = thread.find(m => m.id === id)
+      if (summary != null) this.dispatch({ type: 'message/changed', summary })
+    })
+    await this.refreshFolders()
+  }
+
+  private async currentMessage (): Promise<MessageView | undefined> {
+    const s = this.state
+    if (s.screen === 'reader') return activeConversation(s)?.message
+    const m = selectedMessage(s)
+    return m == null ? undefined : await this.d.api.read(m.id)
+  }
+
+  private async startReply (kind: 'reply' | 'replyAll' | 'forward'): Promise<void> {
+    await this.attempt(kind === 'forward' ? 'forward' : 'reply', async () => {
+      const m = await this.currentMessage()
+      if (m == null) return
+      const contacts = this.state.contacts.items
+      const draft = kind === 'forward' ? forwardDraft(m) : replyDraft(m, kind === 'replyAll', this.me.peerId, contacts)
+      this.dispatch({ type: 'draft/start', draft })
+    })
+  }
+
+  private async moveMessage (folder: Folder): Promise<void> {
+    const s = this.state
+    const id = s.screen === 'reader' ? activeConversation(s)?.id : selectedMessage(s)?.id
+    if (id == null) return
+    await this.attempt(`moving to ${folder}`, async () => {
+      const summary = await this.d.api.update(id, { folder })
+      this.dispatch({ type: 'message/changed', summary })
+      this.dispatch({ type: 'status/info', text: `moved to ${folder}` })
+      if (this.state.screen === 'reader') this.dispatch({ type: 'conversation/close' })
+    })
+    await this.refreshFolders()
+  }
+
+  // ---- text entry ----
+
+  private promptKey (name: string, input: string, key: Key): void {
+    const p = this.state.prompt!
+    if (name === 'escape') { this.dispatch({ type: 'prompt/close' }); if (p.kind === 'search') this.dispatch({ type: 'filter', text: '' }); return }
+    if (name === 'enter') { this.dispatch({ type: 'prompt/close' }); void this.submitPrompt(p.kind, p.text.trim(), p.attachment); return }
+    if (name === 'backspace') this.dispatch({ type: 'prompt/backspace' })
+    else if (isText(input, key)) this.dispatch({ type: 'prompt/type', text: input.replace(/[\r\n]/g, '') })
+    else return
+    if (p.kind === 'search') this.dispatch({ type: 'filter', text: this.state.prompt?.text ?? '' })
+  }
+
+  private async submitPrompt (kind: PromptKind, text: string, attachment?: string): Promise<void> {
+    const { api } = this.d
+    switch (kind) {
+      case 'search':
+        this.dispatch({ type: 'filter', text }); return
+      case 'save': {
+        const id = activeConversation(this.state)?.id
+        if (id == null || text === '') return
+        await this.attempt('saving', async () => {
+          const saved = await api.saveAttachments(id, text, attachment == null ? undefined : [attachment])
+          this.dispatch({ type: 'status/info', text: saved.length === 0 ? 'nothing to save' : `saved ${saved.map(p => basename(p)).join(', ')} in ${text}` })
+        })
+        return
+      }
+      case 'add-contact':
+        if (text === '') return
+        await this.attempt('adding the contact', async () => {
+          const c = await api.addContact(text)
+          this.dispatch({ type: 'status/info', text: `pinned ${c.name} = ${c.peerId}` })
+          await this.loadContacts()
+        })
+        return
+      case 'status':
+        if (text === '') return
+        await this.attempt('setting the status', async () => {
+          const r = await api.setPresence(text)
+          this.dispatch({ type: 'status/network', presence: r.status })
+          this.dispatch({ type: 'status/info', text: `you are ${r.status}` })
+        })
+        return
+      case 'add-server':
+        if (text === '') return
+        await this.attempt('adding the server', async () => {
+          const r = await api.addServer(text)
+          this.dispatch({ type: 'status/network', servers: r.servers })
+          this.dispatch({ type: 'status/info', text: 'home server added' })
+        })
+    }
+  }
+
+  private composeKey (name: string, input: string, key: Key): void {
+    const d = this.state.draft
+    if (d == null || d.sending) return
+    const command = commandFor('compose', name)
+    if (command === 'send') { void this.send(d); return }
+    if (command === 'cancel') { this.dispatch({ type: 'draft/cancel' }); this.dispatch({ type: 'status/info', text: 'draft discarded' }); return }
+    if (command === 'editor') { void this.editBody(d); return }
+    if (command === 'nextField') {
+      if (d.completions.length > 0) this.dispatch({ type: 'draft/complete' })
+      else this.dispatch({ type: 'draft/field', delta: 1 })
+      return
+    }
+    if (command === 'prevField') { this.dispatch({ type: 'draft/field', delta: -1 }); return }
+    if (name === 'enter') {
+      if (d.field === 'body') this.dispatch({ type: 'draft/newline' })
+      else if (d.field === 'attach' && d.attachInput.trim() !== '') this.dispatch({ type: 'draft/attach' })
+      else this.dispatch({ type: 'draft/field', delta: 1 })
+      return
+    }
+    if (name === 'backspace') this.dispatch({ type: 'draft/backspace' })
+    else if (isText(input, key)) this.dispatch({ type: 'draft/type', text: d.field === 'body' ? input.replace(/\r\n?/g, '\n') : input.replace(/[\r\n]/g, '') })
+    else return
+    if (this.state.draft?.field === 'attach') void this.completePath()
+  }
+
+  /** File names in the typed path's folder that start with its last part. */
+  private async completePath (): Promise<void> {
+    const typed = this.state.draft?.attachInput ?? ''
+    if (typed === '') return
+    const expanded = typed.startsWith('~/') ? join(homedir(), typed.slice(2)) : typed
+    const dir = expanded.endsWith('/') ? expanded : dirname(expanded)
+    const prefix = expanded.endsWith('/') ? '' : basename(expanded)
+    try {
+      const entries = await readdir(dir, { withFileTypes: true })
+      const matches = entries.filter(e => e.name.startsWith(prefix) && !(prefix === '' && e.name.startsWith('.'))).slice(0, 8)
+        .map(e => join(dir, e.name) + (e.isDirectory() ? '/' : ''))
+      if (this.state.draft?.attachInput === typed) this.dispatch({ type: 'draft/completions', completions: matches })
+    } catch {
+      // No such folder (yet): nothing to complete.
+    }
+  }
+
+  private async editBody (d: Draft): Promise<void> {
+    const edited = await this.d.editText?.(d.body)
+    if (edited == null) { this.dispatch({ type: 'status/info', text: 'no $EDITOR set: type the body here' }); return }
+    this.dispatch({ type: 'draft/body', body: edited })
+  }
+
+  private async send (d: Draft): Promise<void> {
+    const to = splitAddresses(d.to)
+    if (to.length === 0) { this.dispatch({ type: 'status/error', text: 'sending: give at least one recipient in To' }); return }
+    const attachments = d.attachInput.trim() === '' ? d.attachments : [...d.attachments, d.attachInput.trim()]
+    const request: SendRequest = { to, cc: splitAddresses(d.cc), subject: d.subject, text: d.body, attachmentPaths: attachments.map(p => p.startsWith('~/') ? join(homedir(), p.slice(2)) : p) }
+    if (d.inReplyTo != null) request.inReplyTo = d.inReplyTo
+    if (d.references.length > 0) request.references = d.references
+    this.dispatch({ type: 'draft/sending' })
+    try {
+      const sent = await this.d.api.send(request)
+      this.dispatch({ type: 'draft/sent', id: sent.id, subject: d.subject })
+      this.dispatch({ type: 'status/info', text: `sending to ${sent.recipients.map(r => r.address).join(', ')}` })
+      await this.followSending(sent.id)
+      await this.refreshFolders()
+    } catch (err) {
+      this.dispatch({ type: 'draft/failed' })
+      this.fail('sending', err)
+    }
+  }
+
+  private async followSending (id: string): Promise<void> {
+    await this.coalesce(`outbox:${id}`, async () => {
+      const entry = await this.d.api.outboxEntry(id)
+      if (entry != null) this.dispatch({ type: 'sending/entry', entry })
+    })
+  }
+
+  // ---- live updates ----
+
+  private onEvent (event: NodeEvent): void {
+    if (this.closed) return
+    this.d.log('event %s %j', event.type, event.data)
+    const s = this.state
+    switch (event.type) {
+      case 'mail:received': {
+        const data = event.data as { folder: Folder }
+        void this.refreshFolders()
+        if (data.folder === s.list.folder) void this.refreshTop()
+        return
+      }
+      case 'outbox:queued':
+      case 'outbox:recipient': {
+        const id = (event.data as { id: string }).id
+        if (s.sending.some(x => x.id === id)) void this.followSending(id)
+        if (s.screen === 'outbox') void this.loadOutbox()
+        return
+      }
+      case 'presence:changed':
+        if (s.screen === 'contacts' || s.contacts.items.length > 0) void this.loadContacts()
+        return
+      case 'servers:changed':
+        void this.coalesce('servers', async () => { this.dispatch({ type: 'status/network', servers: await this.d.api.servers() }) })
+        return
+      default:
+        // Events this UI does not know yet (transfers, blob pulls): re-read what may show them.
+        if (s.screen === 'outbox') void this.loadOutbox()
+        if (s.screen === 'reader' && (activeConversation(s)?.message?.attachments.length ?? 0) > 0) void this.reloadActiveMessage()
+    }
+  }
+
+  /** New mail in the folder on screen: fetch the first page and put what is new on top. */
+  private async refreshTop (): Promise<void> {
+    await this.coalesce('top', async () => {
+      const folder = this.state.list.folder
+      const page = await this.d.api.list(folder, this.pageSize())
+      const s = this.state
+      if (s.list.folder !== folder) return
+      if (!s.list.loaded) { this.dispatch({ type: 'list/page', folder, items: page.items, next: page.next, append: false }); return }
+      const known = new Set(s.list.items.map(m => m.id))
+      const fresh = page.items.filter(m => !known.has(m.id))
+      if (fresh.length === 0) return
+      const selectedId = selectedMessage(s)?.id
+      this.dispatch({ type: 'list/page', folder, items: [...fresh, ...s.list.items], next: s.list.next, append: false })
+      // Keep the cursor on the message it was on.
+      const at = visibleItems(this.state.list).findIndex(m => m.id === selectedId)
+      if (selectedId != null && at > 0 && s.list.selected > 0) this.dispatch({ type: 'move', to: at - this.state.list.selected })
+    })
+  }
+
+  private async reloadActiveMessage (): Promise<void> {
+    const c = activeConversation(this.state)
+    if (c == null) return
+    await this.coalesce(`message:${c.id}`, async () => {
+      const message = await this.d.api.read(c.id)
+      this.dispatch({ type: 'conversation/loaded', id: c.id, message, thread: c.thread })
+    })
+  }
+
+  async refreshFolders (): Promise<void> {
+    await this.coalesce('folders', async () => { this.dispatch({ type: 'folders/loaded', folders: await this.d.api.folders() }) })
+  }
+
+  async loadContacts (): Promise<void> {
+    await this.coalesce('contacts', async () => {
+      const { api } = this.d
+      const [items, quarantine] = await Promise.all([api.contacts(), api.list('quarantine', KEY_CHANGE_SCAN)])
+      // A key change shows as quarantined mail whose warning says so; tie it to the contact by PeerId.
+      const keyChanged: Record<string, string> = {}
+      for (const m of quarantine.items) {
+        if (m.warning != null && /KEY CHANGED/.test(m.warning)) keyChanged[m.fromPeer] ??= m.warning
+      }
+      this.dispatch({ type: 'contacts/loaded', items, keyChanged })
+    })
+  }
+
+  async loadOutbox (): Promise<void> {
+    await this.coalesce('outbox', async () => {
+      const [page, transfers] = await Promise.all([this.d.api.outbox(OUTBOX_SHOWN), this.d.api.transfers()])
+      this.dispatch({ type: 'outbox/loaded', items: page.items, transfers })
+    })
+  }
+
+  private async refreshAll (): Promise<void> {
+    const s = this.state
+    this.dispatch({ type: 'folder/select', folder: s.list.folder })
+    await Promise.all([this.loadList(false), this.refreshFolders(), s.screen === 'contacts' ? this.loadContacts() : undefined, s.screen === 'outbox' ? this.loadOutbox() : undefined])
+  }
+
+  /**
+   * Run `fn` once at a time per key; calls that arrive meanwhile make one more run after
+   * it (a burst of events costs two reads, not one per event).
+   */
+  private async coalesce (key: string, fn: () => Promise<void>): Promise<void> {
+    const current = this.running.get(key)
+    if (current != null) { current.again = true; return }
+    const slot = { again: false }
+    this.running.set(key, slot)
+    try {
+      for (let i = 0; i < 2; i++) {
+        slot.again = false
+        await this.attempt(key, fn)
+        if (!slot.again || this.closed) break
+      }
+    } finally {
+      this.running.delete(key)
+    }
+  }
+
+  private async attempt (what: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn()
+    } catch (err) {
+      this.fail(what, err)
+    }
+  }
+
+  private fail (what: string, err: unknown): void {
+    if (this.closed) return
+    this.d.log('%s failed: %s', what, (err as Error)?.stack ?? String(err))
+    this.dispatch({ type: 'status/error', text: describeUiError(what, err) })
+  }
+}
+
+/** Printable input (typed or pasted), not a control key. */
+function isText (input: string, key: Key): boolean {
+  return input !== '' && !key.ctrl && !key.meta && !key.escape && !key.tab && !key.upArrow && !key.downArrow && !key.leftArrow && !key.rightArrow
+}

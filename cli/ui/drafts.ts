@@ -1,0 +1,54 @@
+import { peerIdFromAddress } from '../../node/mime/address.js'
+import type { Draft } from './state.js'
+import type { MessageView } from './ui-api.js'
+import type { ContactView } from '../../node/mail-service.js'
+
+/** Drafts for new mail, replies and forwards: pure functions of the message and contacts. */
+
+export function newDraft (to = ''): Draft {
+  return { kind: 'new', to, cc: '', subject: '', body: '', attachments: [], attachInput: '', field: to === '' ? 'to' : 'subject', references: [], completions: [], sending: false }
+}
+
+/** How a peer is written in To/Cc: the contact's name when pinned, else the PeerId. */
+function addressOf (peerId: string, contacts: ContactView[]): string {
+  return contacts.find(c => c.peerId === peerId)?.name ?? peerId
+}
+
+function prefixed (prefix: string, subject: string): string {
+  return subject.toLowerCase().startsWith(prefix.toLowerCase()) ? subject : `${prefix} ${subject}`
+}
+
+function quoted (m: MessageView): string {
+  const lines = m.text.replace(/\n+$/, '').split('\n').map(l => `> ${l}`)
+  return `\n\nOn ${m.date}, ${m.from} wrote:\n${lines.join('\n')}\n`
+}
+
+/** Reply (to the verified sender) or reply-all (also every other To/Cc, less me), quoting the body. */
+export function replyDraft (m: MessageView, all: boolean, me: string, contacts: ContactView[]): Draft {
+  const sender = m.fromPeer === me ? (peerIdFromAddress(m.to[0] ?? '') ?? m.fromPeer) : m.fromPeer
+  const others = all
+    ? [...m.to, ...m.cc].map(a => peerIdFromAddress(a)).filter((p): p is string => p != null && p !== me && p !== sender)
+    : []
+  return {
+    ...newDraft(addressOf(sender, contacts)),
+    kind: all ? 'replyAll' : 'reply',
+    cc: [...new Set(others)].map(p => addressOf(p, contacts)).join(', '),
+    subject: prefixed('Re:', m.subject),
+    body: quoted(m),
+    field: 'body',
+    inReplyTo: m.messageId,
+    references: [...m.references, m.messageId]
+  }
+}
+
+/** Forward: the body quoted under a header block; attachments are not carried (say so). */
+export function forwardDraft (m: MessageView): Draft {
+  const header = ['', '', '---------- Forwarded message ----------', `From: ${m.from}`, `Date: ${m.date}`, `Subject: ${m.subject}`, `To: ${m.to.join(', ')}`, '']
+  const note = m.attachments.length > 0 ? [`[${m.attachments.length} attachment(s) not forwarded: save them and attach]`, ''] : []
+  return { ...newDraft(), kind: 'forward', subject: prefixed('Fwd:', m.subject), body: [...header, m.text, ...note].join('\n'), field: 'to' }
+}
+
+/** Comma-separated addresses as the send request wants them. */
+export function splitAddresses (text: string): string[] {
+  return text.split(',').map(s => s.trim()).filter(s => s !== '')
+}

@@ -1,0 +1,149 @@
+import type { Key } from 'ink'
+
+/**
+ * The one key-binding table of the terminal UI. Every key the UI answers to is here; the
+ * help screen is generated from it, and the controller looks commands up in it, so a key
+ * cannot do something the help does not say.
+ */
+
+/** The screens; `text` is any field being typed into (a prompt or the composer). */
+export type Screen = 'mail' | 'reader' | 'compose' | 'contacts' | 'outbox' | 'help'
+
+export type Command =
+  | 'down' | 'up' | 'top' | 'bottom' | 'pageDown' | 'pageUp'
+  | 'open' | 'back' | 'quit' | 'help' | 'focus'
+  | 'compose' | 'reply' | 'replyAll' | 'forward' | 'delete' | 'archive' | 'toggleUnread' | 'search'
+  | 'contacts' | 'outbox' | 'refresh'
+  | 'nextConversation' | 'prevConversation' | 'closeConversation' | 'nextInThread' | 'prevInThread'
+  | 'nextAttachment' | 'prevAttachment' | 'saveOne' | 'saveAll'
+  | 'addContact' | 'setStatus' | 'addServer'
+  | 'send' | 'nextField' | 'prevField' | 'editor' | 'cancel'
+
+export interface KeyBinding {
+  command: Command
+  /** Key names as `keyName()` makes them: `j`, `G`, `down`, `enter`, `tab`, `S-tab`, `C-s`, `escape`. */
+  keys: string[]
+  /** Where the binding applies. */
+  screens: Screen[]
+  help: string
+}
+
+const LISTS: Screen[] = ['mail', 'contacts', 'outbox']
+const BROWSE: Screen[] = ['mail', 'reader', 'contacts', 'outbox']
+
+export const KEY_BINDINGS: readonly KeyBinding[] = [
+  { command: 'down', keys: ['j', 'down'], screens: [...LISTS, 'reader', 'help'], help: 'next line' },
+  { command: 'up', keys: ['k', 'up'], screens: [...LISTS, 'reader', 'help'], help: 'previous line' },
+  { command: 'top', keys: ['g', 'home'], screens: [...LISTS, 'reader'], help: 'first' },
+  { command: 'bottom', keys: ['G', 'end'], screens: [...LISTS, 'reader'], help: 'last' },
+  { command: 'pageDown', keys: ['pagedown', 'C-f'], screens: [...LISTS, 'reader'], help: 'page down' },
+  { command: 'pageUp', keys: ['pageup', 'C-b'], screens: [...LISTS, 'reader'], help: 'page up' },
+  { command: 'open', keys: ['enter', 'right', 'l'], screens: ['mail'], help: 'open the message (or the folder)' },
+  { command: 'focus', keys: ['tab', 'left', 'h'], screens: ['mail'], help: 'switch between folders and messages' },
+  { command: 'compose', keys: ['c', 'm'], screens: BROWSE, help: 'compose a new message' },
+  { command: 'reply', keys: ['r'], screens: ['mail', 'reader'], help: 'reply to the sender' },
+  { command: 'replyAll', keys: ['R'], screens: ['mail', 'reader'], help: 'reply to all' },
+  { command: 'forward', keys: ['f'], screens: ['mail', 'reader'], help: 'forward' },
+  { command: 'delete', keys: ['d'], screens: ['mail', 'reader'], help: 'move to trash' },
+  { command: 'archive', keys: ['a'], screens: ['mail', 'reader'], help: 'move to archive' },
+  { command: 'toggleUnread', keys: ['u'], screens: ['mail'], help: 'mark read / unread' },
+  { command: 'search', keys: ['/'], screens: ['mail'], help: 'filter the loaded messages by sender or subject' },
+  { command: 'nextInThread', keys: ['n'], screens: ['reader'], help: 'next message of the conversation' },
+  { command: 'prevInThread', keys: ['p'], screens: ['reader'], help: 'previous message of the conversation' },
+  { command: 'nextConversation', keys: [']'], screens: ['reader'], help: 'next open conversation' },
+  { command: 'prevConversation', keys: ['['], screens: ['reader'], help: 'previous open conversation' },
+  { command: 'closeConversation', keys: ['x'], screens: ['reader'], help: 'close this conversation' },
+  { command: 'nextAttachment', keys: ['J'], screens: ['reader'], help: 'select the next attachment' },
+  { command: 'prevAttachment', keys: ['K'], screens: ['reader'], help: 'select the previous attachment' },
+  { command: 'saveOne', keys: ['s'], screens: ['reader'], help: 'save the selected attachment' },
+  { command: 'saveAll', keys: ['S'], screens: ['reader'], help: 'save all attachments' },
+  { command: 'contacts', keys: ['C'], screens: ['mail', 'reader', 'outbox'], help: 'contacts and presence' },
+  { command: 'outbox', keys: ['O'], screens: ['mail', 'reader', 'contacts'], help: 'outbox and transfers' },
+  { command: 'addContact', keys: ['a'], screens: ['contacts'], help: 'add a contact (card or name@server)' },
+  { command: 'setStatus', keys: ['s'], screens: ['contacts'], help: 'set my status' },
+  { command: 'addServer', keys: ['H'], screens: ['contacts'], help: 'add a home (cache) server' },
+  { command: 'open', keys: ['enter'], screens: ['contacts'], help: 'write to this contact' },
+  { command: 'refresh', keys: ['$'], screens: BROWSE, help: 'reload from the daemon' },
+  { command: 'help', keys: ['?'], screens: BROWSE, help: 'this help' },
+  { command: 'back', keys: ['q', 'escape'], screens: ['reader', 'contacts', 'outbox', 'help'], help: 'back' },
+  { command: 'quit', keys: ['q'], screens: ['mail'], help: 'quit (the daemon keeps running)' },
+  { command: 'nextField', keys: ['tab'], screens: ['compose'], help: 'complete, or next field' },
+  { command: 'prevField', keys: ['S-tab', 'up'], screens: ['compose'], help: 'previous field' },
+  { command: 'send', keys: ['C-s'], screens: ['compose'], help: 'send' },
+  { command: 'editor', keys: ['C-e'], screens: ['compose'], help: 'edit the body in $EDITOR' },
+  { command: 'cancel', keys: ['escape'], screens: ['compose'], help: 'discard the draft' }
+]
+
+/** Human spelling of a key name for the help screen. */
+export function keyLabel (name: string): string {
+  if (name.startsWith('C-')) return `Ctrl-${name.slice(2).toUpperCase()}`
+  if (name === 'S-tab') return 'Shift-Tab'
+  if (name.length === 1) return name
+  return name.charAt(0).toUpperCase() + name.slice(1)
+}
+
+/** One name per key press, in the spelling the table uses. */
+export function keyName (input: string, key: Key): string {
+  if (key.upArrow) return 'up'
+  if (key.downArrow) return 'down'
+  if (key.leftArrow) return 'left'
+  if (key.rightArrow) return 'right'
+  if (key.pageDown) return 'pagedown'
+  if (key.pageUp) return 'pageup'
+  if (key.home) return 'home'
+  if (key.end) return 'end'
+  if (key.return) return 'enter'
+  if (key.escape) return 'escape'
+  if (key.tab) return key.shift ? 'S-tab' : 'tab'
+  if (key.backspace || key.delete) return 'backspace'
+  if (key.ctrl && input.length === 1) return `C-${input.toLowerCase()}`
+  return input
+}
+
+/** The command bound to `name` on `screen`, if any. */
+export function commandFor (screen: Screen, name: string): Command | undefined {
+  return KEY_BINDINGS.find(b => b.screens.includes(screen) && b.keys.includes(name))?.command
+}
+
+export const SCREEN_TITLES: Record<Screen, string> = {
+  mail: 'Mail list',
+  reader: 'Reading',
+  compose: 'Composing',
+  contacts: 'Contacts',
+  outbox: 'Outbox and transfers',
+  help: 'Help'
+}
+
+/** The help text, generated from the table: one section per screen, one line per binding. */
+export function helpLines (): string[] {
+  const lines: string[] = []
+  for (const screen of ['mail', 'reader', 'compose', 'contacts', 'outbox'] as Screen[]) {
+    lines.push(`${SCREEN_TITLES[screen]}`)
+    for (const b of KEY_BINDINGS.filter(b => b.screens.includes(screen))) {
+      lines.push(`  ${b.keys.map(keyLabel).join(', ').padEnd(22)} ${b.help}`)
+    }
+    lines.push('')
+  }
+  return lines
+}
+
+const NO_KEY: Key = { upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false }
+export const ENTER_KEY: Key = { ...NO_KEY, return: true }
+export const PLAIN_KEY: Key = NO_KEY
+
+/**
+ * Several key presses that reached us in one read (typed ahead, or sent by a script):
+ * split them so each is handled as its own press. With `text`, plain characters stay
+ * together (a paste into a field) and only line ends become Enter presses.
+ */
+export function splitPresses (input: string, key: Key, text: boolean): Array<[string, Key]> {
+  if (input.length <= 1 || key.ctrl || key.meta || key.escape || input.includes('\x1b')) return [[input, key]]
+  if (!text) return [...input].map(ch => ch === '\r' || ch === '\n' ? ['', ENTER_KEY] : [ch, PLAIN_KEY])
+  const out: Array<[string, Key]> = []
+  const parts = input.split(/\r\n?|\n/)
+  parts.forEach((part, i) => {
+    if (part !== '') out.push([part, PLAIN_KEY])
+    if (i < parts.length - 1) out.push(['', ENTER_KEY])
+  })
+  return out
+}

@@ -1,0 +1,154 @@
+import type { Screen } from './keys.js'
+import type { AttachmentView, MessageView, TransferView } from './ui-api.js'
+import type { ContactView, FolderView, ServerView } from '../../node/mail-service.js'
+import type { Folder, MessageSummary, OutboxEntry } from '../../storage/types.js'
+
+/** The state of the terminal UI: everything on screen comes from here. */
+
+/** The folders in the order the folder list shows them. */
+export const FOLDER_ORDER: readonly Folder[] = ['inbox', 'requests', 'sent', 'archive', 'trash', 'quarantine']
+
+export interface ListState {
+  folder: Folder
+  /** The pages loaded so far, newest first; never the whole folder. */
+  items: MessageSummary[]
+  /** Cursor of the next page; absent once the end is loaded. */
+  next?: string
+  loading: boolean
+  /** At least the first page arrived. */
+  loaded: boolean
+  selected: number
+  /** First row on screen. */
+  top: number
+  /** Case-insensitive filter on sender and subject (`/`). */
+  filter: string
+}
+
+export interface Conversation {
+  /** The message shown. */
+  id: string
+  message?: MessageView
+  /** The whole conversation, oldest first (includes `id`). */
+  thread: MessageSummary[]
+  attachment: number
+  scroll: number
+}
+
+export type DraftField = 'to' | 'cc' | 'subject' | 'body' | 'attach'
+export const DRAFT_FIELDS: readonly DraftField[] = ['to', 'cc', 'subject', 'attach', 'body']
+
+export interface Draft {
+  kind: 'new' | 'reply' | 'replyAll' | 'forward'
+  to: string
+  cc: string
+  subject: string
+  body: string
+  /** Paths of files to attach. */
+  attachments: string[]
+  /** The path being typed into the attach field. */
+  attachInput: string
+  field: DraftField
+  inReplyTo?: string
+  references: string[]
+  /** Completion candidates for the field being typed (contacts, or file names). */
+  completions: string[]
+  sending: boolean
+}
+
+/** A message just sent, followed recipient by recipient until each has an outcome. */
+export interface Sending {
+  id: string
+  subject: string
+  entry?: OutboxEntry
+}
+
+export type PromptKind = 'search' | 'save' | 'add-contact' | 'status' | 'add-server'
+export interface Prompt {
+  kind: PromptKind
+  label: string
+  text: string
+  /** For `save`: which attachment (absent: all). */
+  attachment?: string
+}
+
+export interface StatusLine {
+  info?: string
+  error?: string
+  /** The daemon runs and the UI talks to it (false: the home is opened directly). */
+  online: boolean
+  servers: ServerView[]
+  presence?: string
+  peerId?: string
+}
+
+export interface AppState {
+  screen: Screen
+  /** Where `back` goes from help. */
+  returnTo: Screen
+  focus: 'folders' | 'messages'
+  size: { columns: number, rows: number }
+  folders: FolderView[]
+  list: ListState
+  conversations: Conversation[]
+  active: number
+  draft?: Draft
+  /** Recent sends, newest first (a few). */
+  sending: Sending[]
+  contacts: { items: ContactView[], selected: number, top: number, keyChanged: Record<string, string> }
+  outbox: { items: OutboxEntry[], transfers?: TransferView[], selected: number, top: number }
+  help: { scroll: number }
+  prompt?: Prompt
+  status: StatusLine
+  quitting: boolean
+}
+
+export const MAX_SENDING_SHOWN = 3
+
+export function initialState (size = { columns: 100, rows: 30 }): AppState {
+  return {
+    screen: 'mail',
+    returnTo: 'mail',
+    focus: 'messages',
+    size,
+    folders: FOLDER_ORDER.map(folder => ({ folder, total: 0, unread: 0 })),
+    list: { folder: 'inbox', items: [], loading: false, loaded: false, selected: 0, top: 0, filter: '' },
+    conversations: [],
+    active: 0,
+    sending: [],
+    contacts: { items: [], selected: 0, top: 0, keyChanged: {} },
+    outbox: { items: [], selected: 0, top: 0 },
+    help: { scroll: 0 },
+    status: { online: false, servers: [] },
+    quitting: false
+  }
+}
+
+/** Rows the message list (and other lists) can show: the screen less title, header, status lines and the sending box. */
+export function listRows (state: AppState): number {
+  const sendingLines = state.screen === 'mail' ? sendingBoxLines(state) : 0
+  return Math.max(3, state.size.rows - 4 - sendingLines)
+}
+
+export function sendingBoxLines (state: AppState): number {
+  if (state.sending.length === 0) return 0
+  return 1 + state.sending.reduce((n, s) => n + 1 + (s.entry?.recipients.length ?? 0), 0)
+}
+
+/** The loaded messages that pass the filter. */
+export function visibleItems (list: ListState): MessageSummary[] {
+  if (list.filter === '') return list.items
+  const f = list.filter.toLowerCase()
+  return list.items.filter(m => m.subject.toLowerCase().includes(f) || m.from.toLowerCase().includes(f))
+}
+
+export function selectedMessage (state: AppState): MessageSummary | undefined {
+  return visibleItems(state.list)[state.list.selected]
+}
+
+export function activeConversation (state: AppState): Conversation | undefined {
+  return state.conversations[state.active]
+}
+
+export function selectedAttachment (c: Conversation | undefined): AttachmentView | undefined {
+  return c?.message?.attachments[c.attachment]
+}

@@ -1,0 +1,281 @@
+import { after, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { render } from 'ink-testing-library'
+import { App } from '../../cli/ui/components/App.js'
+import { Controller } from '../../cli/ui/controller.js'
+import { memoryLog } from '../../cli/ui/log.js'
+import { initialState } from '../../cli/ui/state.js'
+import { createStore } from '../../cli/ui/store.js'
+import { UiApi } from '../../cli/ui/ui-api.js'
+import { openLocalService } from '../../cli/local-service.js'
+import { deadline } from '../helpers/cli.js'
+import { openTestHome, seedMessages, storedMessage, stranger, uiHome } from '../helpers/ui.js'
+import type { HomeApi } from '../../cli/api.js'
+
+const NOW = Date.parse('2026-03-10T12:00:00Z')
+const KEYS = { down: '\x1b[B', enter: '\r', tab: '\t', escape: '\x1b', ctrlS: '\x13', backspace: '\x7f' }
+
+/** Wait until the last frame satisfies `check` (re-checked as frames are written), or fail with the frame. */
+async function frameWith (r: ReturnType<typeof render>, check: (frame: string) => boolean, what: string, ms = 10_000): Promise<string> {
+  const started = Date.now()
+  while (true) {
+    const frame = r.lastFrame() ?? ''
+    if (check(frame)) return frame
+    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}; last frame:\n${frame}`)
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+}
+const contains = (text: string) => (frame: string) => frame.includes(text)
+
+/** Write keys one press at a time (ink reads one key per chunk). */
+async function press (r: ReturnType<typeof render>, ...keys: string[]): Promise<void> {
+  for (const k of keys) {
+    r.stdin.write(k)
+    await new Promise(resolve => setImmediate(resolve))
+  }
+}
+async function type (r: ReturnType<typeof render>, text: string): Promise<void> { await press(r, ...text.split('')) }
+
+describe('terminal UI on a real home (ink-testing-library: keys in, frames out)', () => {
+  const attachment = new TextEncoder().encode('the attachment bytes\n')
+  const open: Array<{ unmount: () => void, close: () => Promise<void> }> = []
+  after(async () => { for (const o of open) { o.unmount(); await o.close() } })
+
+  /** A fresh home with bob as a contact and three messages from him (two in one conversation). */
+  async function start (options: { rows?: number, columns?: number, quarantine?: boolean } = {}) {
+    const home = await uiHome('alice')
+    const bob = await stranger('bob')
+    await seedMessages(home.home, home.peerId, [
+      { fromName: 'Bob', fromPeer: bob.peerId, subject: 'Lunch plans', text: 'Noon at the usual place?', date: NOW - 3_600_000, messageId: '<lunch@x>' },
+      { fromName: 'Bob', fromPeer: bob.peerId, subject: 'Re: Lunch plans', text: 'Or one?\n\n> Noon at the usual place?', date: NOW - 1_800_000, inReplyTo: '<lunch@x>', references: ['<lunch@x>'], attachments: [{ filename: 'menu.txt', content: attachment }] },
+      { fromName: 'Bob', fromPeer: bob.peerId, subject: 'Photos', text: 'Here they are', date: NOW - 600_000 },
+      ...(options.quarantine === true ? [{ fromName: 'Bob', fromPeer: bob.peerId, subject: 'new key?', text: 'x', date: NOW - 60_000, folder: 'quarantine' as const, warning: "KEY CHANGED: bob's card now has a different encryption key than the one you pinned; compare fingerprints before trusting it" }] : [])
+    ])
+    const t = await openTestHome(home.home)
+    await t.api.call('contacts.add', { card: bob.card, as: 'bob' })
+    const store = createStore(initialState({ columns: options.columns ?? 100, rows: options.rows ?? 24 }))
+    const log = memoryLog()
+    const controller = new Controller({ api: new UiApi(t.api), store, log, saveDir: join(home.home, 'saved') })
+    const r = render(<App store={store} controller={controller} now={() => NOW} followResize={false} />)
+    open.push({ unmount: () => { controller.stop(); r.unmount() }, close: async () => { await t.close(); await home.remove() } })
+    await controller.start()
+    await frameWith(r, contains('Photos'), 'the inbox')
+    return { r, store, controller, log, home, bob, ...t }
+  }
+
+  it('opens on the inbox: folders with unread counts, newest message first, status line', async () => {
+    const { r } = await start()
+    const frame = r.lastFrame() ?? ''
+    assert.match(frame, /inbox \(3\)/)
+    const lines = frame.split('\n')
+    const photos = lines.findIndex(l => l.includes('Photos'))
+    const lunch = lines.findIndex(l => l.includes('Lunch plans') && !l.includes('Re:'))
+    assert.ok(photos < lunch, 'newest first')
+    assert.match(lines[photos]!, /N {3}11:50 {2}Bob/, 'unread flag, time, sender')
+    assert.match(lines.find(l => l.includes('Re: Lunch'))!, /N@/, 'attachment marker')
+    assert.match(frame, /offline \(no daemon\) · servers 0\/0/)
+  })
+
+  it('j and Enter open a message: headers, body, attachment state, the conversation; it becomes read', async () => {
+    const { r } = await start()
+    await press(r, 'j', KEYS.enter)
+    const frame = await frameWith(r, contains('Conversation: 2 messages'), 'the reader with the thread')
+    assert.match(frame, /Subject: Re: Lunch plans/)
+    assert.match(frame, /Or one\?/)
+    assert.match(frame, /menu\.txt {2}21 B {2}text\/plain {2}here/)
+    assert.match(frame, /11:00 +Bob +Lunch plans/, 'the earlier message of the conversation is listed')
+    await press(r, 'q')
+    const list = await frameWith(r, contains('inbox (2)'), 'one fewer unread')
+    assert.doesNotMatch(list.split('\n').find(l => l.includes('Re: Lunch'))!, /N@/)
+  })
+
+  it('p goes to the earlier message of the conversation; s saves the attachment (sha256 matches)', async () => {
+    const { r, home } = await start()
+    await press(r, 'j', KEYS.enter)
+    await frameWith(r, contains('menu.txt'), 'the attachment')
+    await press(r, 's')
+    await frameWith(r, contains('Save menu.txt into:'), 'the save prompt')
+    await press(r, KEYS.enter)
+    await frameWith(r, contains('saved menu.txt'), 'saved')
+    const saved = await readFile(join(home.home, 'saved', 'menu.txt'))
+    assert.equal(createHash('sha256').update(saved).digest('hex'), createHash('sha256').update(attachment).digest('hex'))
+    await press(r, 'p')
+    await frameWith(r, f => f.includes('Subject: Lunch plans') && f.includes('Noon at the usual place?'), 'the first message')
+  })
+
+  it('two conversations open at once; ] switches between them', async () => {
+    const { r } = await start()
+    await press(r, KEYS.enter)
+    await frameWith(r, contains('Subject: Photos'), 'Photos open')
+    await press(r, 'q', 'j', KEYS.enter)
+    await frameWith(r, contains('Subject: Re: Lunch plans'), 'the lunch conversation open')
+    assert.match(r.lastFrame() ?? '', / 1:Photos +2:Re: Lunch plans/)
+    await press(r, ']')
+    await frameWith(r, contains('Subject: Photos'), 'switched back')
+  })
+
+  it('? shows the help generated from the key table, q returns', async () => {
+    const { r } = await start({ rows: 40 })
+    await press(r, '?')
+    const help = await frameWith(r, contains('Mail list'), 'help')
+    assert.match(help, /j, Down +next line/)
+    assert.match(help, /\? +this help/)
+    await press(r, 'q')
+    await frameWith(r, contains('Photos'), 'back to the list')
+  })
+
+  it('composing: completion from contacts, attach a file, Ctrl-S queues it and the outcome shows per recipient', async () => {
+    const { r, home, api } = await start({ rows: 30 })
+    const file = join(home.home, 'notes.txt')
+    await writeFile(file, 'notes\n')
+    await press(r, 'c')
+    await frameWith(r, contains('New message'), 'the composer')
+    await type(r, 'bo')
+    await frameWith(r, contains('Tab: bob'), 'completion')
+    await press(r, KEYS.tab, KEYS.tab, KEYS.tab)
+    await type(r, 'Hello')
+    await press(r, KEYS.tab)
+    await type(r, join(home.home, 'note'))
+    await frameWith(r, contains('Tab: ' + file), 'path completion')
+    await press(r, KEYS.tab, KEYS.enter, KEYS.tab)
+    await type(r, 'Hi Bob')
+    await press(r, KEYS.enter)
+    await type(r, 'second line')
+    const draft = await frameWith(r, contains('second line'), 'the body')
+    assert.match(draft, /To +bob/)
+    assert.match(draft, /@ .*notes\.txt/)
+    await press(r, KEYS.ctrlS)
+    const sent = await frameWith(r, contains('bob: waiting'), 'the sending box with bob waiting (no daemon)')
+    assert.match(sent, /Sending/)
+    assert.match(sent, /Hello/)
+    const page = await api.call<{ items: Array<{ subject: string, attachments: unknown[] }> }>('list', { folder: 'sent' })
+    assert.equal(page.items[0]?.subject, 'Hello')
+    assert.equal(page.items[0]?.attachments.length, 1)
+  })
+
+  it('r replies with the quote and the thread headers', async () => {
+    const { r, api } = await start()
+    await press(r, 'j', 'r')
+    const frame = await frameWith(r, contains('Reply'), 'the reply draft')
+    assert.match(frame, /To +bob/)
+    assert.match(frame, /Subject +Re: Lunch plans/)
+    assert.match(frame, /> Or one\?/)
+    await type(r, 'One works.')
+    await press(r, KEYS.ctrlS)
+    await frameWith(r, contains('bob: waiting'), 'queued')
+    const page = await api.call<{ items: Array<{ inReplyTo?: string, references: string[] }> }>('list', { folder: 'sent' })
+    assert.match(page.items[0]?.inReplyTo ?? '', /@/)
+    assert.deepEqual(page.items[0]?.references.slice(0, 1), ['<lunch@x>'])
+  })
+
+  it('an error shows in the status line in words, and the UI keeps working', async () => {
+    const { r } = await start()
+    await press(r, 'c')
+    await type(r, 'nobody-known')
+    await press(r, KEYS.ctrlS)
+    const frame = await frameWith(r, contains('sending: '), 'the error')
+    assert.match(frame, /nobody-known/)
+    assert.match(frame, /New message/, 'the draft is kept')
+    await press(r, KEYS.escape)
+    await frameWith(r, contains('draft discarded'), 'back to the list')
+  })
+
+  it('d moves to trash and a archives; the folder list follows', async () => {
+    const { r, controller } = await start()
+    await press(r, 'd')
+    await frameWith(r, f => !f.includes('Photos') && f.includes('moved to trash') && f.includes('trash (1)'), 'Photos gone from the inbox')
+    await press(r, 'a')
+    await frameWith(r, f => f.includes('moved to archive') && f.includes('archive (1)'), 'archived')
+    await controller.selectFolder('trash')
+    await frameWith(r, contains('Photos'), 'Photos in the trash')
+  })
+
+  it('lays out again on resize: no line is wider than the terminal', async () => {
+    const { r, store } = await start()
+    store.dispatch({ type: 'resize', columns: 50, rows: 12 })
+    const frame = await frameWith(r, f => f.split('\n').every(l => l.length <= 50), 'the narrow layout')
+    assert.ok(frame.split('\n').length <= 12)
+    assert.match(frame, /Photos/)
+  })
+
+  it('the contacts pane: presence, fingerprint, and a loud warning when a contact\'s key changed', async () => {
+    const { r } = await start({ columns: 120, quarantine: true })
+    await press(r, 'C')
+    const frame = await frameWith(r, contains('KEY CHANGED: bob'), 'contacts with the warning')
+    assert.match(frame, /\? bob/, 'presence unknown: bob has no home server')
+    assert.match(frame, /KEY CHANGED: bob/)
+    assert.match(frame, /pinned fingerprint ([0-9A-F]{4} ){7}[0-9A-F]{4}/)
+  })
+
+  it('new mail appears without a keypress, on top, the cursor staying on its message', async () => {
+    const { r, home, bob, mailbox, events } = await start()
+    await press(r, 'j')
+    const stored = await storedMessage(home.peerId, { fromName: 'Bob', fromPeer: bob.peerId, subject: 'Just arrived', text: 'hi', date: NOW })
+    const { id } = await mailbox.add(stored.message, stored.raw, stored.dedupeKey)
+    events.emit('mail:received', { id, folder: 'inbox', fromPeer: bob.peerId })
+    const frame = await frameWith(r, f => f.includes('Just arrived') && f.includes('inbox (4)'), 'the new message')
+    const lines = frame.split('\n')
+    assert.ok(lines.findIndex(l => l.includes('Just arrived')) < lines.findIndex(l => l.includes('Photos')))
+    await press(r, KEYS.enter)
+    await frameWith(r, contains('Subject: Re: Lunch plans'), 'the cursor stayed on the message it was on')
+  })
+
+  it('the outbox pane shows each recipient and says when transfers are not reported', async () => {
+    const { r, api } = await start()
+    await api.call('send', { request: { to: ['bob'], subject: 'queued one', text: 'x' } })
+    await press(r, 'O')
+    const frame = await frameWith(r, contains('queued one'), 'the outbox')
+    assert.match(frame, /bob: waiting/)
+    assert.match(frame, /this daemon does not report transfers/)
+  })
+})
+
+describe('first-run screen', () => {
+  it('creates the identity, shows the card and the fingerprint, then offers a cache server', async () => {
+    const { FirstRunFlow } = await import('../../cli/ui/first-run.js')
+    const { FirstRunScreen } = await import('../../cli/ui/components/FirstRunScreen.js')
+    const { generateKeyMaterial } = await import('../../node/identity/index.js')
+    const { createKeystore } = await import('../../storage/index.js')
+    const { homePaths } = await import('../../node/home.js')
+    const base = await uiHome('firstrun-base')
+    const home = join(base.home, 'new-home')
+    await mkdir(home)
+    let done: HomeApi | undefined
+    const flow = new FirstRunFlow({
+      home,
+      createIdentity: async (name, passphrase) => { await createKeystore(homePaths(home).keystore).create(await generateKeyMaterial({ displayName: name, now: NOW }), passphrase) },
+      connect: async passphrase => ({ api: await openLocalService(home, passphrase), started: false }),
+      done: r => { done = r.api }
+    })
+    const r = render(<FirstRunScreen flow={flow} columns={100} />)
+    await frameWith(r, contains('Your name'), 'the name field')
+    await press(r, KEYS.enter)
+    await frameWith(r, contains('type the name'), 'a name is needed')
+    await type(r, 'Carol')
+    await press(r, KEYS.enter)
+    await frameWith(r, contains('Passphrase to seal'), 'the passphrase field')
+    await type(r, 'secret')
+    await frameWith(r, contains('******'), 'the passphrase is not shown')
+    await press(r, KEYS.enter)
+    const card = await frameWith(r, contains('Press Enter to continue'), 'the card', 30_000)
+    assert.match(card, /peerpost1:/)
+    assert.match(card, /Fingerprint ([0-9A-F]{4} ){7}[0-9A-F]{4}/)
+    await press(r, KEYS.enter)
+    await frameWith(r, contains('Cache server:'), 'the server offer')
+    await type(r, 'not-an-address')
+    await press(r, KEYS.enter)
+    await frameWith(r, contains('adding the server:'), 'a bad address is refused in words')
+    for (let i = 0; i < 'not-an-address'.length; i++) await press(r, KEYS.backspace)
+    await press(r, KEYS.enter)
+    await deadline((async () => { while (done == null) await new Promise(resolve => setTimeout(resolve, 10)) })(), 5000, 'the flow to finish')
+    const ks = JSON.parse(await readFile(homePaths(home).keystore, 'utf8'))
+    assert.equal(ks.sealed, true, 'sealed with the passphrase')
+    assert.ok((await readdir(home)).includes('keystore.json'))
+    r.unmount()
+    await done!.close()
+    await base.remove()
+  })
+})
