@@ -155,6 +155,15 @@ describe('sealed envelopes', () => {
     assert.throws(() => openEnvelope(resealInner(sealed, ({ senderCard: _drop, ...inner }) => inner), bob), { name: 'InvalidCardError' })
   })
 
+  it('a sender card verified before is still checked whole: any changed field is refused', () => {
+    // Verified cards are cached; the cache must not let a changed card through.
+    const sealed = sealToBob()
+    assert.equal(openEnvelope(sealed.bytes, bob).sender.peerId, alice.peerIdString)
+    const changed = resealInner(sealed, inner => ({ ...inner, senderCard: { ...aliceCard, addrs: ['/ip4/10.0.0.66/tcp/4001'] } }))
+    assert.throws(() => openEnvelope(changed, bob), { name: 'CardSignatureError' })
+    assert.equal(openEnvelope(sealed.bytes, bob).sender.addrs[0], '/ip4/127.0.0.1/tcp/4001')
+  })
+
   it('MalformedEnvelopeError for truncated bytes, bad field sizes and an inner record that does not decode', () => {
     const sealed = sealToBob()
     for (let n = 0; n < sealed.bytes.byteLength; n++) {
