@@ -44,12 +44,12 @@ export function installSyncJournal (): void {
   }
   proto._chainedBatch = function (this: any) {
     const batch = _chainedBatch.call(this)
-    const db = this
+    const location: string = this.location
     const ops: any[] = []
     const { _put: bput, _del: bdel, _write: bwrite } = batch
     batch._put = function (key: unknown, value: unknown, o: unknown) { ops.push({ type: 'put', key, value }); return bput.call(this, key, value, o) }
     batch._del = function (key: unknown, o: unknown) { ops.push({ type: 'del', key }); return bdel.call(this, key, o) }
-    batch._write = async function (options: any) { await bwrite.call(this, options); record(db.location, ops, options?.sync === true) }
+    batch._write = async function (options: any) { await bwrite.call(this, options); record(location, ops, options?.sync === true) }
     return batch
   }
   proto._clear = async function (this: any, options: any) {
