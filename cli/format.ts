@@ -11,11 +11,15 @@ function when (ms: number, now: number): string {
   return d > 0 ? `in ${d}s` : `${-d}s ago`
 }
 
-export function formatRecipient (r: RecipientState, now: number): string {
+/**
+ * @param names PeerId -> name of the other recipients: a co-recipient holding the mail is
+ * shown by the name it was sent to ("parked at bob"), a cache server by its PeerId.
+ */
+export function formatRecipient (r: RecipientState, now: number, names: ReadonlyMap<string, string> = new Map()): string {
   switch (r.state) {
     case 'delivered': return `${r.address}: delivered`
     case 'failed': return `${r.address}: failed - ${r.lastError ?? 'unknown error'}`
-    case 'parked': return `${r.address}: parked at ${(r.parkedAt ?? []).map(short).join(', ')} (waiting for them to fetch it)`
+    case 'parked': return `${r.address}: parked at ${(r.parkedAt ?? []).map(h => names.get(h) ?? short(h)).join(', ')} (waiting for them to fetch it)`
     default: {
       const why = r.lastError != null ? ` (${r.lastError})` : ''
       return `${r.address}: waiting, attempt ${r.attempts + 1} ${when(r.nextAttemptAt, now)}${why}`
@@ -25,7 +29,8 @@ export function formatRecipient (r: RecipientState, now: number): string {
 
 export function formatOutboxEntry (e: OutboxEntry, now: number): string {
   const lines = [`${e.id}  ${e.subject === '' ? '(no subject)' : e.subject}  ${e.messageId}`]
-  for (const r of e.recipients) lines.push(`  ${formatRecipient(r, now)}`)
+  const names = new Map(e.recipients.map(r => [r.peerId, r.address]))
+  for (const r of e.recipients) lines.push(`  ${formatRecipient(r, now, names)}`)
   return lines.join('\n')
 }
 
@@ -34,6 +39,10 @@ export function formatStatus (s: StatusView, now: number): string {
   lines.push(`Addrs:   ${s.addrs.length === 0 ? '(none)' : s.addrs.join('\n         ')}`)
   lines.push(`Status:  ${s.presence}`)
   lines.push(`Servers: ${s.servers.length === 0 ? '(none: `peerpost servers add MULTIADDR`)' : s.servers.map(v => `${v.addr} ${v.connected ? 'connected' : 'not connected'}`).join('\n         ')}`)
+  if (s.holding != null) {
+    const h = s.holding
+    lines.push(`Holding: ${h.envelopes} envelope(s), ${h.bytes} bytes for offline co-recipients (${h.enabled ? 'on' : 'off'}; quota ${h.maxCount} envelopes, ${h.maxBytes} bytes)`)
+  }
   const pending = s.outbox.filter(e => e.recipients.some(r => r.state === 'pending'))
   lines.push(`Outbox:  ${pending.length} message(s) pending, ${s.outbox.length} recent`)
   for (const e of s.outbox) lines.push(formatOutboxEntry(e, now))

@@ -48,6 +48,44 @@ async function withApi<T> (cmd: Command, allowOffline: boolean, fn: (api: HomeAp
   }
 }
 
+/** Config keys as the `config` command sees them. */
+interface ConfigAccess {
+  get(key?: string): Promise<unknown>
+  set(key: string, value: unknown): Promise<unknown>
+}
+
+/**
+ * Get and set config keys through the home's daemon, so it applies them at once, or on the
+ * config file itself when no daemon runs (no keystore needed: config holds no secrets).
+ */
+async function withConfig<T> (home: string, fn: (config: ConfigAccess) => Promise<T>): Promise<T> {
+  let api: HomeApi | undefined
+  try {
+    api = await connectApi({ home, allowOffline: false })
+  } catch (err) {
+    if (!(err instanceof Error) || err.name !== 'DaemonNotRunningError') throw err
+  }
+  if (api != null) {
+    const remote = api
+    try {
+      return await fn({
+        get: async key => (await remote.call<{ value: unknown }>('config.get', { key })).value,
+        set: async (key, value) => (await remote.call<{ value: unknown }>('config.set', { key, value })).value
+      })
+    } finally {
+      await remote.close()
+    }
+  }
+  const { configValue, loadNodeConfig, updateNodeConfig, withConfigValue } = await import('../node/config.js')
+  const { homePaths } = await import('../node/home.js')
+  const path = homePaths(home).config
+  const current = await loadNodeConfig(path)
+  return await fn({
+    get: async key => key == null || key === '' ? current : configValue(current, key),
+    set: async (key, value) => configValue(await updateNodeConfig(path, raw => withConfigValue(raw, current, key, value)), key)
+  })
+}
+
 /**
  * The whole `peerpost` command tree. Built without side effects, so the entry point runs
  * it and `scripts/cli-reference.ts` walks it to write docs/cli.md from the same help texts.
@@ -288,13 +326,28 @@ Examples:
     })
 
   program.command('config')
-    .description('show the effective node configuration of this home')
-    .option('--print', 'print the effective config (defaults filled in)', true)
-    .action(async (_opts: unknown, cmd: Command) => {
+    .description('print the node configuration, or get / set one key (dotted, e.g. holding.enabled); a running daemon applies holding.*, presence and servers at once, the rest at its next start')
+    .argument('[op]', 'get | set (none: print the effective config, defaults filled in)')
+    .argument('[key]', 'dotted key, e.g. holding.enabled or holding.maxBytes')
+    .argument('[value]', 'with set: the new value, as JSON (true, 1048576, ["a"]) or else as text')
+    .option('--print', 'print the effective config (the default)')
+    .addHelpText('after', `
+Examples:
+  peerpost config set holding.enabled false   stop holding mail for offline co-recipients
+  peerpost config get holding.maxBytes`)
+    .action(async (op: string | undefined, key: string | undefined, value: string | undefined, _opts: unknown, cmd: Command) => {
       const g = globals(cmd)
-      const { loadNodeConfig } = await import('../node/config.js')
-      const { homePaths } = await import('../node/home.js')
-      printJson(await loadNodeConfig(homePaths(g.homeDir).config))
+      const { parseConfigInput } = await import('../node/config.js')
+      if (op != null && op !== 'get' && op !== 'set') throw new UsageError(`unknown config operation "${op}": use get or set`)
+      if (op != null && (key == null || key === '')) throw new UsageError(`config ${op} needs a key, e.g. holding.enabled`)
+      if (op === 'set' && value == null) throw new UsageError('config set needs a value, e.g. `peerpost config set holding.enabled false`')
+      if (op !== 'set' && value != null) throw new UsageError('only config set takes a value')
+      const result = await withConfig(g.homeDir, async config => op === 'set'
+        ? { key, value: await config.set(key!, parseConfigInput(value!)) }
+        : { key, value: await config.get(key) })
+      if (op == null) printJson(result.value)
+      else if (g.json === true) printJson(result)
+      else out(`${key} = ${JSON.stringify(result.value)}`)
     })
 
   program.command('ui', { isDefault: true })

@@ -25,6 +25,12 @@ export const DEFAULT_HEARTBEAT_MS = 30_000
 /** Reconnecting to a home server backs off from this to RECONNECT_MAX_MS, with jitter, forever. */
 export const DEFAULT_RECONNECT_BASE_MS = 500
 export const DEFAULT_RECONNECT_MAX_MS = 30_000
+/** What my node holds for offline co-recipients of mail I received (node/holding.ts). */
+export const DEFAULT_HOLDING_MAX_BYTES = 256 * 1024 * 1024
+export const DEFAULT_HOLDING_MAX_COUNT = 1_000
+/** A held envelope nobody fetched is deleted after this long (the sender is told if online). */
+export const DEFAULT_HOLDING_RETENTION_MS = 7 * 24 * 60 * 60_000
+export const DEFAULT_HOLDING_SWEEP_MS = 60_000
 /** The port of a cache server named as `name@host` without a port. */
 export const DEFAULT_CACHE_SERVER_PORT = 4455
 
@@ -60,6 +66,14 @@ export const NodeConfigSchema = z.object({
   }).prefault({}),
   presence: z.object({
     status: z.enum(PRESENCE_STATUSES).default('available')
+  }).prefault({}),
+  holding: z.object({
+    enabled: z.boolean().default(true)
+      .describe('hold sealed mail for an offline co-recipient of mail I got (`peerpost config set holding.enabled false` turns it off)'),
+    maxBytes: z.number().int().nonnegative().default(DEFAULT_HOLDING_MAX_BYTES),
+    maxCount: z.number().int().nonnegative().default(DEFAULT_HOLDING_MAX_COUNT),
+    retentionMs: z.number().int().positive().default(DEFAULT_HOLDING_RETENTION_MS),
+    sweepIntervalMs: z.number().int().positive().default(DEFAULT_HOLDING_SWEEP_MS)
   }).prefault({})
 }).strict()
 
@@ -133,4 +147,54 @@ export async function updateNodeConfig (path: string, edit: (raw: Record<string,
   await writeFile(tmp, JSON.stringify(next, null, 2) + '\n', { mode: 0o600 })
   await rename(tmp, path)
   return config
+}
+
+/** A key `peerpost config get/set` does not know. */
+export class UnknownConfigKeyError extends Error {
+  static readonly NAME = 'UnknownConfigKeyError'
+  override name = UnknownConfigKeyError.NAME
+  constructor (key: string) {
+    super(`unknown config key "${key.slice(0, 100)}": see \`peerpost config\` for the keys (dotted, e.g. holding.enabled)`)
+  }
+}
+
+/** The value at a dotted key of the effective config; throws UnknownConfigKeyError. */
+export function configValue (config: NodeConfig, key: string): unknown {
+  let value: unknown = config
+  for (const part of key.split('.')) {
+    if (value == null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, part)) throw new UnknownConfigKeyError(key)
+    value = (value as Record<string, unknown>)[part]
+  }
+  return value
+}
+
+/**
+ * A raw config (the file's JSON) with `value` set at a dotted `key`, which must exist in
+ * the effective config (every key does: the schema fills in defaults). The caller writes
+ * it through updateNodeConfig, which validates the value.
+ *
+ * @example
+ * await updateNodeConfig(path, raw => withConfigValue(raw, current, 'holding.enabled', false))
+ */
+export function withConfigValue (raw: Record<string, unknown>, effective: NodeConfig, key: string, value: unknown): Record<string, unknown> {
+  configValue(effective, key)
+  const parts = key.split('.')
+  const out: Record<string, unknown> = { ...raw }
+  let at = out
+  for (const part of parts.slice(0, -1)) {
+    const next = at[part]
+    at[part] = next != null && typeof next === 'object' && !Array.isArray(next) ? { ...(next as Record<string, unknown>) } : {}
+    at = at[part] as Record<string, unknown>
+  }
+  at[parts[parts.length - 1]!] = value
+  return out
+}
+
+/** A value typed on the command line: JSON when it parses (true, 42, ["a"]), else the text itself. */
+export function parseConfigInput (text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
 }

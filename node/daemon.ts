@@ -17,6 +17,7 @@ import { PresenceWatch } from './presence-watch.js'
 import { Receiver } from './receiver.js'
 import { Retrieval } from './retrieval.js'
 import { Router } from './routing.js'
+import { startHolding } from './holding-wiring.js'
 import type { ComponentLogger } from '@libp2p/interface'
 
 export interface DaemonOptions {
@@ -104,6 +105,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
       park,
       presence: async (peerId, servers) => presence.lookup(peerId, servers),
       myServers: () => liveConfig().homeServers,
+      addrsOf: async peerId => (await store.contacts.getByPeerId(peerId))?.addrs ?? [],
       log: logger.forComponent('peerpost:routing'),
       now
     }, { noticeTimeoutMs: config.outbox.dialTimeoutMs })
@@ -119,7 +121,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     const outboxEngine = engine
     wake.kick = peerId => { outboxEngine.kick(peerId) }
     // A peer that connects to us is online: whatever waits for it goes now.
-    libp2p.addEventListener('peer:connect', evt => { outboxEngine.kick(evt.detail.toString()) })
+    libp2p.addEventListener('peer:connect', evt => { wake.kick(evt.detail.toString()) })
 
     const retrieval = new Retrieval({
       libp2p,
@@ -130,6 +132,11 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
       random: Math.random
     }, { timeoutMs: config.outbox.deliverTimeoutMs, retryBaseMs: config.outbox.retryBaseMs, retryMaxMs: config.outbox.retryMaxMs })
     cleanup.push(async () => { await retrieval.stop() })
+
+    // Holding mail for offline co-recipients, and being told by those who hold mine.
+    const holding = await startHolding({ libp2p, identity, db: store.db, contacts: store.contacts, events, retrieval, presence, config: liveConfig, logger, now })
+    cleanup.push(async () => { await holding.stop() })
+    wake.kick = peerId => { outboxEngine.kick(peerId); holding.online(peerId) }
 
     const servers = new HomeServers({
       libp2p,
@@ -155,7 +162,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
       config,
       configPath: paths.config,
       now,
-      network: { libp2p, engine, servers, presence },
+      network: { libp2p, engine, servers, presence, holding: holding.holding },
       onConfigChange: next => {
         live.config = next
         servers.set(next.homeServers)

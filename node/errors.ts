@@ -52,6 +52,14 @@ export class ProtocolViolationError extends Error {
   readonly retryable = true
 }
 
+/** This node does not hold mail for others (`holding.enabled` is false): park it elsewhere. */
+export class HoldingDisabledError extends Error {
+  static readonly NAME = 'HoldingDisabledError'
+  override name = HoldingDisabledError.NAME
+  readonly retryable = false
+  constructor () { super('this node does not hold mail for others (holding is turned off): park it elsewhere') }
+}
+
 export class AttachmentTooLargeError extends Error {
   static readonly NAME = 'AttachmentTooLargeError'
   override name = AttachmentTooLargeError.NAME

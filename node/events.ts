@@ -13,6 +13,8 @@ export interface NodeEventMap {
   'presence:changed': { peerId: string }
   /** A home server link came up or went down; `server` is its PeerId. */
   'servers:changed': { server: string, connected: boolean }
+  /** What this node holds for an offline co-recipient changed (deposit, ack or expiry). */
+  'holding:changed': { recipient: string }
 }
 
 export type NodeEventName = keyof NodeEventMap

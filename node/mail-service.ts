@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { AttachmentTooLargeError, dialFailureReason, errorName, NameKeyChangedError, NameUnavailableError, NoRecipientsError, ServerUnreachableError, UnknownRecipientError } from './errors.js'
-import { ConfigError, PRESENCE_STATUSES, updateNodeConfig } from './config.js'
+import { ConfigError, configValue, PRESENCE_STATUSES, updateNodeConfig, withConfigValue } from './config.js'
 import { serverRef } from './home-servers.js'
 import { connectDirectory, directoryServer, parseNameAddress } from './name-resolver.js'
 import { createNetwork } from './network.js'
@@ -15,6 +15,7 @@ import { MessageNotFoundError } from '../storage/errors.js'
 import { FOLDERS } from '../storage/types.js'
 import type { NodeConfig, PresenceStatusName } from './config.js'
 import type { HomeServers } from './home-servers.js'
+import type { Holding, HoldingView } from './holding.js'
 import type { PresenceView, PresenceWatch } from './presence-watch.js'
 import type { VerifiedCard } from './identity/index.js'
 import type { NodeEvent, NodeEvents } from './events.js'
@@ -86,6 +87,8 @@ export interface StatusView {
   presence: PresenceStatusName
   servers: ServerView[]
   outbox: OutboxEntry[]
+  /** What I hold for offline co-recipients (while the daemon runs). */
+  holding?: HoldingView
 }
 
 export interface MailServiceComponents {
@@ -99,7 +102,7 @@ export interface MailServiceComponents {
   configPath: string
   now: () => number
   /** Present when the daemon runs; absent when a command works on the home directly. */
-  network?: { libp2p: PeerpostLibp2p, engine: OutboxEngine, servers?: HomeServers, presence?: PresenceWatch }
+  network?: { libp2p: PeerpostLibp2p, engine: OutboxEngine, servers?: HomeServers, presence?: PresenceWatch, holding?: Holding }
   /** Told after the config file changed (the daemon follows new home servers and status). */
   onConfigChange?: (config: NodeConfig) => void
 }
@@ -154,7 +157,25 @@ export class MailService {
 
   async status (): Promise<StatusView> {
     const page = await this.c.outbox.list({ limit: 100 })
-    return { peerId: this.peerId, addrs: this.addrs(), running: this.c.network != null, presence: this.c.config.presence.status, servers: this.listServers(), outbox: page.items }
+    const view: StatusView = { peerId: this.peerId, addrs: this.addrs(), running: this.c.network != null, presence: this.c.config.presence.status, servers: this.listServers(), outbox: page.items }
+    const holding = this.c.network?.holding?.view()
+    if (holding != null) view.holding = holding
+    return view
+  }
+
+  /** One key of the effective config (dotted, e.g. `holding.enabled`); the whole config without a key. */
+  getConfig (key?: string): unknown {
+    return key == null || key === '' ? this.c.config : configValue(this.c.config, key)
+  }
+
+  /**
+   * Set one key in config.json (validated by the schema; the file keeps only what was set)
+   * and apply it: the daemon reads holding, presence and servers from the live config.
+   */
+  async setConfig (key: string, value: unknown): Promise<unknown> {
+    const current = this.c.config
+    await this.changeConfig(raw => withConfigValue(raw, current, key, value))
+    return configValue(this.c.config, key)
   }
 
   /** My home servers, with whether the daemon's link to each is up. */

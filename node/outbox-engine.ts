@@ -45,6 +45,11 @@ export function backoffDelay (attempts: number, base: number, max: number, rando
 
 const hexToBytes = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'))
 
+/** The other recipients of `entry` who got it directly: they may hold it for `peerId`. */
+function deliveredDirectly (entry: OutboxEntry, peerId: string): string[] {
+  return entry.recipients.filter(r => r.peerId !== peerId && r.state === 'delivered').map(r => r.peerId)
+}
+
 /**
  * The delivery engine: a durable queue like an MTA's. Per recipient it tries at the
  * recorded next-attempt time, marks delivered only on a valid receipt, backs off with
@@ -183,7 +188,8 @@ export class OutboxEngine {
       if (batch.length === 0) continue
 
       const contact = await contacts.getByPeerId(peerId)
-      const outcomes = await router.route({ peerId, contact }, batch.map(b => b.envelope), this.abort.signal)
+      const coRecipients = batch.map(b => deliveredDirectly(b.entry, peerId))
+      const outcomes = await router.route({ peerId, contact, coRecipients }, batch.map(b => b.envelope), this.abort.signal)
       if (!this.running) return
 
       await Promise.all(batch.map(async ({ entry, recipient }, i) => {

@@ -28,6 +28,8 @@ export interface RouterComponents {
   presence: (peerId: string, servers: string[]) => Promise<PresenceView | undefined>
   /** My own home servers right now. */
   myServers: () => string[]
+  /** Where to dial a co-recipient (its card's addresses; a live connection is used first anyway). */
+  addrsOf?: (peerId: string) => Promise<string[]>
   log: Logger
   now: () => number
 }
@@ -41,7 +43,18 @@ export interface RouterInit {
 export interface RouteTarget {
   peerId: string
   contact: ContactRecord | undefined
+  /**
+   * Per envelope (same order): the other recipients of that message who got it directly,
+   * so they may hold it for this one (co-recipient holding).
+   */
+  coRecipients?: string[][]
 }
+
+/** How many co-recipients hold a copy of an envelope that no cache server took. */
+export const CO_RECIPIENT_COPIES = 2
+
+/** A place an envelope may be parked. */
+interface Holder { peerId: string, dialAddrs: string[] }
 
 /**
  * The routing policy, in one place. Per recipient:
@@ -50,8 +63,13 @@ export interface RouteTarget {
  * - it has no home servers: deliver directly to its card's addresses (as before parking existed);
  * - what did not go directly, for a temporary reason, is parked on the recipient's home servers
  *   (all that take it: a copy on each), or on my own when it has none; a full quota or a
- *   server that is down just moves on to the next. Then a MESSAGE_WAITING notice naming all
- *   holders goes to the recipient's home servers (or mine).
+ *   server that is down just moves on to the next.
+ * - what no cache server took (none reachable, or all full) is parked on co-recipients of
+ *   the same message who got it directly and accept holding: up to CO_RECIPIENT_COPIES of
+ *   them, so it has a holder whenever any is online. Servers come first because they are
+ *   always on; a co-recipient is a person's node that may go away.
+ * - then a MESSAGE_WAITING notice naming every holder goes to the recipient's home servers
+ *   (or mine). A co-recipient holder also tells the recipient itself when it appears.
  * - nowhere to park: try again later.
  */
 export class Router {
@@ -84,25 +102,37 @@ export class Router {
     const rest = envelopes.map((e, i) => ({ e, i })).filter(x => outcomes[x.i] == null)
     if (rest.length === 0 || signal?.aborted === true) return outcomes.map(o => o ?? { kind: 'retry', error: directError })
 
-    const holders = theirServers.length > 0 ? theirServers : this.c.myServers()
-    if (holders.length === 0) return outcomes.map(o => o ?? { kind: 'retry', error: directError })
+    const servers = (theirServers.length > 0 ? theirServers : this.c.myServers()).map(serverRef).filter(ref => ref.peerId !== peerId)
+    const coRecipients = target.coRecipients ?? []
+    if (servers.length === 0 && !rest.some(x => (coRecipients[x.i]?.length ?? 0) > 0)) return outcomes.map(o => o ?? { kind: 'retry', error: directError })
 
     const parkedAt = new Map<number, string[]>()
     const parkErrors: string[] = []
-    for (const addr of holders) {
-      const ref = serverRef(addr)
-      if (ref.peerId === peerId) continue
-      const results = await this.c.park.deliver({ peerId: ref.peerId, addrs: ref.dialAddrs }, rest.map(x => x.e), { signal })
+    const locationOf = new Map<string, string[]>()
+    const parkOn = async (holder: Holder, items: typeof rest): Promise<void> => {
+      const results = await this.c.park.deliver({ peerId: holder.peerId, addrs: holder.dialAddrs }, items.map(x => x.e), { signal })
       results.forEach((r, j) => {
-        const i = rest[j]!.i
-        if (r.ok) parkedAt.set(i, [...(parkedAt.get(i) ?? []), ref.peerId])
-        else parkErrors.push(`${ref.peerId.slice(-8)}: ${r.error.message}`)
+        const i = items[j]!.i
+        if (r.ok) {
+          parkedAt.set(i, [...(parkedAt.get(i) ?? []), holder.peerId])
+          locationOf.set(holder.peerId, holder.dialAddrs)
+        } else {
+          parkErrors.push(`${holder.peerId.slice(-8)}: ${r.error.message}`)
+        }
       })
+    }
+    for (const server of servers) await parkOn({ peerId: server.peerId, dialAddrs: server.dialAddrs }, rest)
+    // Co-recipients, in the message's recipient order, for what no server took.
+    const onServer = new Set([...parkedAt.keys()])
+    const candidates = [...new Set(rest.flatMap(x => coRecipients[x.i] ?? []))].filter(p => p !== peerId)
+    for (const co of candidates) {
+      const items = rest.filter(x => !onServer.has(x.i) && (coRecipients[x.i] ?? []).includes(co) && (parkedAt.get(x.i)?.length ?? 0) < CO_RECIPIENT_COPIES)
+      if (items.length === 0) continue
+      await parkOn({ peerId: co, dialAddrs: await this.c.addrsOf?.(co) ?? [] }, items)
     }
 
     // Tell the recipient where its mail waits, on the servers it listens to.
-    const noticeServers = (theirServers.length > 0 ? theirServers : this.c.myServers()).map(serverRef)
-    const locationOf = new Map(holders.map(a => { const r = serverRef(a); return [r.peerId, r.dialAddrs] as const }))
+    const noticeServers = servers
     for (const { e, i } of rest) {
       const at = parkedAt.get(i)
       if (at == null) {

@@ -22,6 +22,10 @@ export interface QuotaLimits {
   maxCount: number
 }
 
+/**
+ * Read on every deposit (never copied), so a holder whose quotas can change while it runs
+ * (a node's `holding.*` config) may pass an object with getters.
+ */
 export interface ParkingLimits {
   maxEnvelopeBytes: number
   perRecipient: QuotaLimits
@@ -47,6 +51,8 @@ export interface ParkingStore {
   deposit(input: { envelopeId: string, recipient: string, depositor: string, bytes: Uint8Array, now: number }): Promise<{ envelope: ParkedEnvelope, duplicate: boolean }>
   /** What is held for `recipient`, oldest first, paged. Anyone else's view is simply empty. */
   list(recipient: string, options?: ListOptions): Promise<Page<ParkedEnvelope>>
+  /** Recipients with something held, in key order, at most `limit` (for a holder that tells each one). */
+  recipients(limit?: number): Promise<string[]>
   /** The bytes, only if this id is held for this recipient. */
   get(recipient: string, envelopeId: string): Promise<Uint8Array | undefined>
   /** Delete the listed ids held for `recipient` (synced); ids that are not theirs change nothing. Returns how many were deleted. */

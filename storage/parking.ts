@@ -17,6 +17,9 @@ export const DEFAULT_PARKING_LIMITS: ParkingLimits = {
   retentionMs: 30 * 24 * 60 * 60 * 1000
 }
 
+/** Recipients one `recipients` call returns when no limit is given. */
+export const MAX_RECIPIENTS_LISTED = 1000
+
 /** How many expired entries one `expire` call removes when no limit is given. */
 export const DEFAULT_EXPIRE_LIMIT = 100
 
@@ -439,6 +442,20 @@ export async function createParkingStore (db: Database, limits: ParkingLimits, i
       })
       const last = pageKeys[pageKeys.length - 1]
       return keys.length > limit && last !== undefined ? { items, next: encodeCursor(last) } : { items }
+    },
+
+    async recipients (limit = MAX_RECIPIENTS_LISTED) {
+      const out: string[] = []
+      let from: string | undefined
+      // One seek per recipient: skip past each one's prefix to the next.
+      while (out.length < Math.max(1, limit)) {
+        const [key] = await subs.byRecipient.keys({ ...(from === undefined ? {} : { gte: from }), limit: 1 }).all()
+        if (key === undefined) break
+        const recipient = key.slice(0, key.indexOf(SEPARATOR))
+        out.push(recipient)
+        from = prefixRange(recipient).lt
+      }
+      return out
     },
 
     async get (recipient, envelopeId) {

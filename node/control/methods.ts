@@ -17,6 +17,8 @@ export function controlMethods (service: MailService): Record<string, ControlMet
     'servers.add': async (p: { addr: string, register?: string }) => service.addServer(String(p.addr ?? ''), p.register == null ? undefined : String(p.register)),
     'servers.remove': async (p: { addr: string }) => service.removeServer(String(p.addr ?? '')),
     'presence.get': async () => ({ status: service.presenceStatus(), servers: service.listServers() }),
+    'config.get': async (p: { key?: string }) => ({ key: p.key ?? '', value: service.getConfig(p.key == null ? undefined : String(p.key)) }),
+    'config.set': async (p: { key: string, value: unknown }) => ({ key: p.key, value: await service.setConfig(String(p.key ?? ''), p.value) }),
     'presence.set': async (p: { status: string }) => ({ status: await service.setPresence(String(p.status ?? '')), servers: service.listServers() }),
     send: async (p: { request: SendRequest, wait?: boolean, timeoutMs?: number }) => {
       const sent = await service.send(p.request)

@@ -19,6 +19,7 @@ const CODE_BY_ERROR_NAME: Record<string, ErrorCode> = {
   MissingMessageIdError: ErrorCode.BAD_CONTENT,
   MimeNestingTooDeepError: ErrorCode.BAD_CONTENT,
   MessageRefusedError: ErrorCode.REFUSED,
+  HoldingDisabledError: ErrorCode.REFUSED,
   QuotaExceededError: ErrorCode.QUOTA_EXCEEDED,
   EnvelopeTooLargeError: ErrorCode.TOO_LARGE,
   NameTakenError: ErrorCode.NAME_TAKEN,

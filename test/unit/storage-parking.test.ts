@@ -94,6 +94,29 @@ describe('parking store', () => {
     await assertConsistent()
   })
 
+  it('lists each recipient with something held once, up to a limit, and forgets one emptied by acks', async () => {
+    assert.deepEqual(await parking.recipients(), [])
+    await deposit(1, CAROL)
+    await deposit(2, BOB)
+    await deposit(3, BOB)
+    await deposit(4, DAVE)
+    assert.deepEqual(await parking.recipients(), [BOB, CAROL, DAVE])
+    assert.deepEqual(await parking.recipients(2), [BOB, CAROL])
+    await parking.ack(BOB, [envId(2), envId(3)])
+    assert.deepEqual(await parking.recipients(), [CAROL, DAVE])
+  })
+
+  it('reads limits on every deposit, so a holder can change its quota while it runs', async () => {
+    let maxCount = 1
+    const live: ParkingLimits = { ...LIMITS, get total () { return { maxBytes: 100_000, maxCount } } }
+    await reopen(live)
+    await deposit(1)
+    await assert.rejects(deposit(2), { name: 'QuotaExceededError', quota: 'total-count' })
+    maxCount = 2
+    await deposit(2)
+    await assertConsistent()
+  })
+
   it('shows, gives and deletes nothing to anyone but the recipient', async () => {
     await deposit(1, BOB)
     const before = await snapshot()

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict'
+import { readFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { FetchSession } from '../../node/protocol/fetch.js'
+import { rawClient, startCacheServer } from '../helpers/cache-server.js'
+import { cleanup, introduce, makeUser, run, runJson, tempDir, waitUntil } from '../helpers/cli.js'
+import { FAST_NODE, FAST_SERVER, inboxCopies, recipientState, startNode, useServers } from '../helpers/offline.js'
+import type { RawClient } from '../helpers/cache-server.js'
+import type { User } from '../helpers/cli.js'
+
+/** What `status` says a node holds for offline co-recipients. */
+const holding = async (user: User): Promise<{ enabled: boolean, envelopes: number, bytes: number }> => (await runJson(user.home, ['status'])).holding
+
+describe('carol is offline and no cache server is reachable: bob, who got the message too, holds hers', () => {
+  let alice: User, bob: User, carol: User
+  let dave: RawClient | undefined
+
+  before(async () => {
+    // Everyone uses one home server, which then goes away: parking there fails, so the
+    // routing policy falls back to the co-recipient.
+    const server = await startCacheServer(await tempDir('cache'), { config: FAST_SERVER })
+    alice = await makeUser('alice', { config: FAST_NODE })
+    bob = await makeUser('bob', { config: FAST_NODE })
+    carol = await makeUser('carol', { config: FAST_NODE })
+    for (const u of [alice, bob, carol]) await useServers(u, [server])
+    for (const u of [alice, bob, carol]) await startNode(u)
+    await introduce([alice, bob, carol])
+    await carol.daemon!.stop()
+    await server.kill()
+    await rm(server.home, { recursive: true, force: true })
+  })
+  after(async () => {
+    await dave?.stop()
+    await cleanup([alice, bob, carol])
+  })
+
+  it('parks the envelope for carol on bob; carol gets it from bob after alice has gone; bob\'s copy goes with her ack', async () => {
+    const sent = await runJson(alice.home, ['send', '--to', 'bob', '--to', 'carol', '--subject', 'For you both', '--body', 'carol is away'])
+    const parked = await waitUntil(alice.home, async () => {
+      const r = await recipientState(alice, sent.id, 'carol')
+      return r?.state === 'parked' ? r : undefined
+    }, 30_000, 'carol\'s envelope to be parked')
+    assert.deepEqual(parked.parkedAt, [bob.peerId])
+    assert.equal((await recipientState(alice, sent.id, 'bob')).state, 'delivered')
+    assert.match((await run(alice.home, ['status'])).stdout, /carol: parked at bob \(/)
+    const held = await holding(bob)
+    assert.equal(held.envelopes, 1)
+    assert.ok(held.bytes > 0)
+
+    // Someone else asking bob for carol's mail sees nothing, gets nothing, deletes nothing.
+    dave = await rawClient()
+    const session = await FetchSession.open(dave.libp2p, { peerId: bob.peerId, addrs: bob.daemon!.addrs.map(a => a.replace(/\/p2p\/.*$/, '')) }, { timeoutMs: 10_000 })
+    const id = new Uint8Array(Buffer.from(parked.envelopeId, 'hex'))
+    assert.deepEqual(await session.listAll(), [])
+    assert.deepEqual(await session.get([id]), [])
+    assert.equal(await session.ack([id]), 0)
+    await session.close()
+    assert.equal((await holding(bob)).envelopes, 1)
+
+    await alice.daemon!.stop()
+    await startNode(carol)
+    // Nobody but bob has it: carol's inbox can only fill from him (told directly, as her server is down).
+    await waitUntil(carol.home, async () => await inboxCopies(carol, sent.messageId) === 1, 30_000, 'carol to get the message from bob')
+    await waitUntil(bob.home, async () => (await holding(bob)).envelopes === 0, 15_000, 'bob to delete his copy after carol\'s ack')
+    const inbox = await runJson<any[]>(carol.home, ['list'])
+    const read = await runJson(carol.home, ['read', inbox.find(m => m.messageId === sent.messageId).id])
+    assert.equal(read.fromPeer, alice.peerId)
+    assert.equal(read.text.trim(), 'carol is away')
+    assert.equal(await inboxCopies(carol, sent.messageId), 1)
+  })
+})
+
+describe('bob decides what he holds: holding off, a full quota', () => {
+  let alice: User, bob: User, carol: User
+
+  before(async () => {
+    alice = await makeUser('alice', { config: FAST_NODE })
+    bob = await makeUser('bob', { config: FAST_NODE })
+    carol = await makeUser('carol', { config: FAST_NODE })
+    for (const u of [alice, bob, carol]) await startNode(u)
+    await introduce([alice, bob, carol])
+    await carol.daemon!.stop()
+  })
+  after(async () => { await cleanup([alice, bob, carol]) })
+
+  it('`peerpost config` gets and sets keys, persisted, and refuses unknown keys and bad values', async () => {
+    assert.equal((await runJson(bob.home, ['config', 'get', 'holding.enabled'])).value, true)
+    assert.deepEqual(await runJson(bob.home, ['config', 'set', 'holding.enabled', 'false']), { key: 'holding.enabled', value: false })
+    assert.equal((await runJson(bob.home, ['config', 'get', 'holding.enabled'])).value, false)
+    assert.equal(JSON.parse(await readFile(join(bob.home, 'config.json'), 'utf8')).holding.enabled, false)
+    assert.equal((await runJson(bob.home, ['config'])).holding.enabled, false)
+
+    const unknown = await run(bob.home, ['config', 'set', 'holding.nope', '1'])
+    assert.equal(unknown.code, 2)
+    assert.match(unknown.stderr, /unknown config key "holding.nope"/)
+    const bad = await run(bob.home, ['config', 'set', 'holding.maxBytes', '-5'])
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /holding\.maxBytes/)
+    assert.equal((await runJson(bob.home, ['config', 'get', 'holding.maxBytes'])).value, 256 * 1024 * 1024)
+  })
+
+  it('holding off: bob refuses (REFUSED) and alice keeps carol\'s envelope queued; a full quota: QUOTA_EXCEEDED; room again: parked', async () => {
+    const sent = await runJson(alice.home, ['send', '--to', 'bob', '--to', 'carol', '--subject', 'Hold this?', '--body', 'x'])
+    const refused = await waitUntil(alice.home, async () => {
+      const r = await recipientState(alice, sent.id, 'carol')
+      return r?.state === 'pending' && /refused \(REFUSED\)/.test(r.lastError ?? '') ? r : undefined
+    }, 30_000, 'bob to refuse holding')
+    assert.match(refused.lastError, /holding is turned off/)
+    assert.equal((await recipientState(alice, sent.id, 'bob')).state, 'delivered')
+    assert.equal((await holding(bob)).envelopes, 0)
+
+    await runJson(bob.home, ['config', 'set', 'holding.enabled', 'true'])
+    await runJson(bob.home, ['config', 'set', 'holding.maxBytes', '100'])
+    const full = await waitUntil(alice.home, async () => {
+      const r = await recipientState(alice, sent.id, 'carol')
+      return r?.state === 'pending' && /QUOTA_EXCEEDED/.test(r.lastError ?? '') ? r : undefined
+    }, 30_000, 'bob to refuse for a full quota')
+    assert.match(full.lastError, /quota total-bytes is full/)
+    assert.equal((await holding(bob)).envelopes, 0)
+
+    await runJson(bob.home, ['config', 'set', 'holding.maxBytes', String(1024 * 1024)])
+    const parked = await waitUntil(alice.home, async () => {
+      const r = await recipientState(alice, sent.id, 'carol')
+      return r?.state === 'parked' ? r : undefined
+    }, 30_000, 'carol\'s envelope to be parked once bob has room')
+    assert.deepEqual(parked.parkedAt, [bob.peerId])
+    assert.equal((await holding(bob)).envelopes, 1)
+  })
+})
