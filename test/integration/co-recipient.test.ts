@@ -110,8 +110,9 @@ describe('bob decides what he holds: holding off, a full quota', () => {
     assert.equal((await recipientState(alice, sent.id, 'bob')).state, 'delivered')
     assert.equal((await holding(bob)).envelopes, 0)
 
-    await runJson(bob.home, ['config', 'set', 'holding.enabled', 'true'])
+    // Quota first, then holding on: a retry between the two must not find room.
     await runJson(bob.home, ['config', 'set', 'holding.maxBytes', '100'])
+    await runJson(bob.home, ['config', 'set', 'holding.enabled', 'true'])
     const full = await waitUntil(alice.home, async () => {
       const r = await recipientState(alice, sent.id, 'carol')
       return r?.state === 'pending' && /QUOTA_EXCEEDED/.test(r.lastError ?? '') ? r : undefined
