@@ -45,6 +45,8 @@ export const HomeServerAddr = z.string().refine(value => {
 export const NodeConfigSchema = z.object({
   listen: z.array(z.string()).default(DEFAULT_LISTEN)
     .describe('multiaddrs the daemon listens on (overridden by --listen)'),
+  announce: z.array(z.string()).max(16).default([])
+    .describe('multiaddrs to tell peers and put in my card instead of the listen ones (a port forward or a proxy in front of the daemon)'),
   outbox: z.object({
     retryBaseMs: z.number().int().positive().default(DEFAULT_RETRY_BASE_MS),
     retryMaxMs: z.number().int().positive().default(DEFAULT_RETRY_MAX_MS),

@@ -71,7 +71,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
   }
 
   try {
-    const libp2p = await createNetwork({ privateKey: identity.privateKey, listen: options.listen ?? config.listen })
+    const libp2p = await createNetwork({ privateKey: identity.privateKey, listen: options.listen ?? config.listen, announce: config.announce })
     cleanup.push(async () => { await libp2p.stop() })
 
     const receiver = new Receiver({ identity, mailbox: store.mailbox, contacts: store.contacts, events, log: logger.forComponent('peerpost:inbox'), now }, { maxMimeBytes: config.limits.maxMimeBytes })
