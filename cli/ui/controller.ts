@@ -73,9 +73,8 @@ export class Controller {
   /** A key press, as ink reports it. */
   key (input: string, key: Key = EMPTY_KEY): void {
     const s0 = this.state
-    // A paste into the body keeps its line ends; elsewhere each line end is an Enter press.
-    const bodyPaste = s0.screen === 'compose' && s0.prompt == null && s0.draft?.field === 'body'
-    const presses = bodyPaste ? [[input, key] as [string, Key]] : splitPresses(input, key, s0.prompt != null || s0.screen === 'compose')
+    // Line ends in a paste become Enter presses: a new line in the body, the next field elsewhere.
+    const presses = splitPresses(input, key, s0.prompt != null || s0.screen === 'compose')
     if (presses.length > 1) { for (const [i, k] of presses) this.key(i, k); return }
     const s = this.state
     const name = keyName(input, key)
@@ -373,7 +372,7 @@ export class Controller {
     try {
       const sent = await this.d.api.send(request)
       this.dispatch({ type: 'draft/sent', id: sent.id, subject: d.subject })
-      this.dispatch({ type: 'status/info', text: `sending to ${sent.recipients.map(r => r.address).join(', ')}` })
+      this.dispatch({ type: 'status/info', text: `queued for ${sent.recipients.map(r => r.address).join(', ')}: each outcome shows under Sending` })
       await this.followSending(sent.id)
       await this.refreshFolders()
     } catch (err) {

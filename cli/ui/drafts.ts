@@ -20,7 +20,7 @@ function prefixed (prefix: string, subject: string): string {
 
 function quoted (m: MessageView): string {
   const lines = m.text.replace(/\n+$/, '').split('\n').map(l => `> ${l}`)
-  return `\n\nOn ${m.date}, ${m.from} wrote:\n${lines.join('\n')}\n`
+  return `On ${m.date}, ${m.from} wrote:\n${lines.join('\n')}\n\n`
 }
 
 /** Reply (to the verified sender) or reply-all (also every other To/Cc, less me), quoting the body. */

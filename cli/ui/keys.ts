@@ -131,19 +131,30 @@ const NO_KEY: Key = { upArrow: false, downArrow: false, leftArrow: false, rightA
 export const ENTER_KEY: Key = { ...NO_KEY, return: true }
 export const PLAIN_KEY: Key = NO_KEY
 
+/** Presses that control characters inside a chunk of input stand for. */
+const CONTROL_PRESSES: Record<string, Key> = {
+  '\r': { ...NO_KEY, return: true },
+  '\n': { ...NO_KEY, return: true },
+  '\t': { ...NO_KEY, tab: true },
+  '\x7f': { ...NO_KEY, backspace: true },
+  '\b': { ...NO_KEY, backspace: true }
+}
+
 /**
  * Several key presses that reached us in one read (typed ahead, or sent by a script):
  * split them so each is handled as its own press. With `text`, plain characters stay
- * together (a paste into a field) and only line ends become Enter presses.
+ * together (a paste into a field) and only control characters (Enter, Tab, Backspace)
+ * become presses of their own.
  */
 export function splitPresses (input: string, key: Key, text: boolean): Array<[string, Key]> {
   if (input.length <= 1 || key.ctrl || key.meta || key.escape || input.includes('\x1b')) return [[input, key]]
-  if (!text) return [...input].map(ch => ch === '\r' || ch === '\n' ? ['', ENTER_KEY] : [ch, PLAIN_KEY])
   const out: Array<[string, Key]> = []
-  const parts = input.split(/\r\n?|\n/)
-  parts.forEach((part, i) => {
-    if (part !== '') out.push([part, PLAIN_KEY])
-    if (i < parts.length - 1) out.push(['', ENTER_KEY])
-  })
+  for (const part of input.split(/(\r\n|[\r\n\t\x7f\b])/)) {
+    if (part === '') continue
+    const control = CONTROL_PRESSES[part === '\r\n' ? '\r' : part]
+    if (control != null) out.push(['', control])
+    else if (text) out.push([part, PLAIN_KEY])
+    else for (const ch of part) out.push([ch, PLAIN_KEY])
+  }
   return out
 }

@@ -125,7 +125,7 @@ export function initialState (size = { columns: 100, rows: 30 }): AppState {
 
 /** Rows the message list (and other lists) can show: the screen less title, header, status lines and the sending box. */
 export function listRows (state: AppState): number {
-  const sendingLines = state.screen === 'mail' ? sendingBoxLines(state) : 0
+  const sendingLines = state.screen === 'mail' || state.screen === 'reader' ? sendingBoxLines(state) : 0
   return Math.max(3, state.size.rows - 4 - sendingLines)
 }
 

@@ -6,6 +6,7 @@ import { ComposeScreen } from './ComposeScreen.js'
 import { ContactsScreen } from './ContactsScreen.js'
 import { OutboxScreen } from './OutboxScreen.js'
 import { HelpScreen } from './HelpScreen.js'
+import { SendingBox } from './SendingBox.js'
 import { StatusBar } from './StatusBar.js'
 import { SCREEN_TITLES } from '../keys.js'
 import { fit, shortPeer } from '../view-format.js'
@@ -46,6 +47,7 @@ export function App ({ store, controller, now = Date.now, followResize = true }:
         {state.screen === 'outbox' && <OutboxScreen state={state} now={t} />}
         {state.screen === 'help' && <HelpScreen state={state} />}
       </Box>
+      {(state.screen === 'mail' || state.screen === 'reader') && <SendingBox state={state} now={t} />}
       <StatusBar state={state} />
     </Box>
   )

@@ -1,12 +1,11 @@
 import { Box, Text } from 'ink'
 import { listRows, visibleItems } from '../state.js'
 import { fit, senderName, shortDate } from '../view-format.js'
-import { formatRecipient } from '../../format.js'
 import type { AppState } from '../state.js'
 
 const FOLDER_WIDTH = 18
 
-/** Folder list on the left, message list on the right, recent sends below. */
+/** Folder list on the left, message list on the right. */
 export function MailScreen ({ state, now }: { state: AppState, now: number }) {
   const rows = listRows(state)
   const listWidth = Math.max(20, state.size.columns - FOLDER_WIDTH - 1)
@@ -43,19 +42,6 @@ export function MailScreen ({ state, now }: { state: AppState, now: number }) {
             })}
         </Box>
       </Box>
-      {state.sending.length > 0 && (
-        <Box flexDirection='column'>
-          <Text bold>Sending</Text>
-          {state.sending.flatMap(s => [
-            <Text key={s.id}>{fit(`  ${s.subject === '' ? '(no subject)' : s.subject}`, state.size.columns)}</Text>,
-            ...(s.entry?.recipients ?? []).map(r => (
-              <Text key={`${s.id}/${r.peerId}`} color={r.state === 'delivered' ? 'green' : r.state === 'failed' ? 'red' : r.state === 'parked' ? 'yellow' : undefined}>
-                {fit(`    ${formatRecipient(r, now)}`, state.size.columns)}
-              </Text>
-            ))
-          ])}
-        </Box>
-      )}
     </Box>
   )
 }

@@ -1,0 +1,164 @@
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { BIN, cleanup, introduce, makeUser, online, tempDir } from '../helpers/cli.js'
+import { TmuxServer, tmuxVersion } from '../helpers/tmux.js'
+import type { User } from '../helpers/cli.js'
+
+/**
+ * The mail UI in a real terminal: tmux runs `peerpost` for alice and for bob against their
+ * real daemons on 127.0.0.1, keys go in with send-keys and the screens are read with
+ * capture-pane. PEERPOST_UI_CAPTURE_DIR=dir also saves the main screens (README screenshots).
+ */
+const TMUX = tmuxVersion()
+const SKIP = TMUX == null ? 'tmux is not installed (apt-get install -y tmux): the real-terminal UI tests need it' : false
+const CAPTURES = process.env.PEERPOST_UI_CAPTURE_DIR
+
+/** `peerpost --home HOME ui ...` with the Node running the tests. */
+const peerpost = (home: string, ...args: string[]): string[] => [process.execPath, BIN, '--home', home, ...args]
+
+describe('mail UI in tmux with two daemons', { skip: SKIP }, () => {
+  let alice: User
+  let bob: User
+  let tmux: TmuxServer
+  let work: string
+
+  before(async () => {
+    if (CAPTURES != null) await mkdir(CAPTURES, { recursive: true })
+    alice = await makeUser('alice')
+    bob = await makeUser('bob')
+    await online(alice)
+    await online(bob)
+    await introduce([alice, bob])
+    tmux = new TmuxServer()
+    work = await tempDir('ui-tmux')
+  })
+  after(async () => {
+    await tmux?.close()
+    await cleanup([alice, bob].filter(u => u != null))
+    if (work != null) await rm(work, { recursive: true, force: true })
+  })
+
+  it('alice sends with an attachment, bob sees it arrive, saves it (sha256 matches) and replies into her thread', async () => {
+    const attachment = randomBytes(200 * 1024)
+    const file = join(work, 'report.bin')
+    await writeFile(file, attachment)
+    const bobSaves = join(work, 'bob-downloads')
+
+    const a = await tmux.open('alice', peerpost(alice.home, 'ui', '--save-dir', join(work, 'alice-downloads')))
+    const b = await tmux.open('bob', peerpost(bob.home, 'ui', '--save-dir', bobSaves))
+    await a.waitFor('inbox is empty', 'alice\'s inbox')
+    await b.waitFor('inbox is empty', 'bob\'s inbox')
+    assert.match(await a.capture(), /online · servers 0\/0 · available/)
+
+    // Compose: To with completion, subject, the attachment by path, the body; Ctrl-S.
+    await a.press('c')
+    await a.waitFor('New message', 'the composer')
+    await a.type('bo')
+    await a.waitFor('Tab: bob', 'completion of bob')
+    await a.press('Tab')
+    await a.waitFor(/To +bob▏/, 'bob completed')
+    await a.press('Tab', 'Tab')
+    await a.type('Quarterly report')
+    await a.press('Tab')
+    await a.type(file)
+    await a.waitFor(/Attach +.*report\.bin▏/, 'the path typed')
+    await a.press('Enter')
+    await a.waitFor(/@ .*report\.bin/, 'the file attached')
+    await a.press('Tab')
+    await a.type('Here it is.')
+    await a.waitFor('Here it is.▏', 'the body typed')
+    await a.snapshot(CAPTURES, 'compose')
+    await a.press('C-s')
+    await a.waitFor('bob: delivered', 'bob\'s outcome on alice\'s screen')
+    await a.snapshot(CAPTURES, 'sent')
+
+    // Bob's inbox shows it without a key press.
+    await b.waitFor(s => s.includes('Quarterly report') && s.includes('inbox (1)'), 'the message in bob\'s inbox')
+    await b.snapshot(CAPTURES, 'inbox')
+    await b.press('Enter')
+    await b.waitFor(/report\.bin +200\.0 KiB +application\/octet-stream +here/, 'the reader with the attachment')
+    await b.snapshot(CAPTURES, 'reader')
+    await b.press('s')
+    await b.waitFor('Save report.bin into:', 'the save prompt')
+    await b.press('Enter')
+    await b.waitFor('saved report.bin', 'saved')
+    const saved = await readFile(join(bobSaves, 'report.bin'))
+    assert.equal(createHash('sha256').update(saved).digest('hex'), createHash('sha256').update(attachment).digest('hex'))
+
+    // Bob replies; the reply shows up in alice's inbox and in her conversation.
+    await b.press('r')
+    await b.waitFor(/Subject +Re: Quarterly report/, 'the reply draft')
+    await b.type('Thanks, got it.')
+    await b.waitFor('Thanks, got it.▏', 'the reply typed')
+    await b.press('C-s')
+    await b.waitFor('alice: delivered', 'alice\'s outcome on bob\'s screen')
+
+    await a.waitFor('Re: Quarterly report', 'the reply in alice\'s inbox')
+    await a.press('Enter')
+    const thread = await a.waitFor('Conversation: 2 messages', 'the conversation on alice\'s screen')
+    assert.match(thread, /Thanks, got it\./)
+    assert.match(thread, /alice +Quarterly report/)
+    assert.match(thread, /bob +Re: Quarterly report/)
+    await a.snapshot(CAPTURES, 'thread')
+
+    // The other screens, for the README.
+    await a.press('q', 'C')
+    await a.waitFor('Fingerprint', 'contacts')
+    await a.snapshot(CAPTURES, 'contacts')
+    await a.press('O')
+    await a.waitFor('Transfers', 'the outbox')
+    await a.snapshot(CAPTURES, 'outbox')
+    await a.press('?')
+    await a.waitFor('Mail list', 'help')
+    await a.snapshot(CAPTURES, 'help')
+    await a.press('q', 'q', 'q')
+    await a.waitFor('[exited 0]', 'the UI to quit cleanly')
+  })
+
+  it('first run on an empty home: identity, card, skip the server, a working inbox (daemon started in the background)', async () => {
+    const home = join(work, 'carol-home')
+    const c = await tmux.open('carol', peerpost(home))
+    let daemonPid: number | undefined
+    try {
+      await c.waitFor('Your name', 'the welcome screen')
+      await c.snapshot(CAPTURES, 'first-run')
+      await c.type('Carol')
+      await c.press('Enter')
+      await c.waitFor('Passphrase to seal', 'the passphrase question')
+      await c.press('Enter')
+      const card = await c.waitFor('Press Enter to continue', 'the card', 60_000)
+      assert.match(card, /peerpost1:/)
+      assert.match(card, /Fingerprint ([0-9A-F]{4} ){7}[0-9A-F]{4}/)
+      await c.snapshot(CAPTURES, 'first-run-card')
+      await c.press('Enter')
+      await c.waitFor('Cache server:', 'the cache server offer')
+      await c.press('Enter')
+      const inbox = await c.waitFor('inbox is empty', 'the inbox')
+      assert.match(inbox, /started the daemon in the background/)
+      assert.match(inbox, /online · servers 0\/0/)
+      daemonPid = daemonOf(home)
+      assert.ok(daemonPid != null, 'a daemon runs for the new home')
+      await c.press('q')
+      await c.waitFor('[exited 0]', 'the UI to quit')
+      assert.ok(isAlive(daemonPid), 'the daemon keeps running after the UI quits')
+    } finally {
+      daemonPid ??= daemonOf(home)
+      if (daemonPid != null) process.kill(daemonPid, 'SIGTERM')
+    }
+  })
+})
+
+/** The PeerId of the daemon the UI started for `home`, found by its command line (the home is unique to this test). */
+function daemonOf (home: string): number | undefined {
+  const ps = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+  const line = ps.split('\n').find(l => l.includes(`--home ${home} daemon`))
+  return line == null ? undefined : Number(line.trim().split(/\s+/)[0])
+}
+
+function isAlive (pid: number): boolean {
+  try { process.kill(pid, 0); return true } catch { return false }
+}
