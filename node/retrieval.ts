@@ -250,26 +250,40 @@ export class Retrieval {
 
   private async fetchFrom (session: FetchSession, holder: string, todo: Wanted[], landed: Set<string>): Promise<void> {
     let rest = todo.map(w => w.id)
-    while (rest.length > 0) {
-      const ask = rest.slice(0, FETCH_BATCH)
+    // One GET ahead: the holder reads and sends batch n+1 while batch n is being stored.
+    const ask = (): { ids: Uint8Array[], got: Promise<Uint8Array[]> } | undefined => {
+      if (rest.length === 0) return undefined
+      const ids = rest.slice(0, FETCH_BATCH)
+      rest = rest.slice(FETCH_BATCH)
+      const got = session.get(ids)
+      // Awaited below; if we stop first, the session closes and this one fails unheard.
+      got.catch(() => {})
+      return { ids, got }
+    }
+    let next = ask()
+    while (next != null) {
+      const current = next
       let got: Uint8Array[]
       try {
-        got = await session.get(ask)
+        got = await current.got
       } catch (err) {
         this.c.log('fetch from %s failed - %s', holder, asError(err).message)
         return
       }
-      const asked = new Set(ask.map(hex))
+      next = ask()
+      const asked = new Set(current.ids.map(hex))
       const answered = new Set<string>()
-      for (const bytes of got) {
+      // Stored concurrently: their synced writes share fsyncs (group commit), where one
+      // after the other cost an fsync each (a backlog of 1,000 took seconds).
+      await Promise.all(got.map(async bytes => {
         let id: string
         try {
           id = hex(SealedEnvelope.decode(bytes).envelopeId)
         } catch {
           this.c.log.error('%s served an envelope that does not decode', holder)
-          continue
+          return
         }
-        if (!asked.has(id)) continue
+        if (!asked.has(id) || answered.has(id)) return
         answered.add(id)
         try {
           await this.c.receive(bytes)
@@ -285,11 +299,12 @@ export class Retrieval {
             landed.add(id)
           }
         }
-      }
+      }))
       // The holder answers fewer when the answer would be too large: ask again for the rest,
       // but stop if it answered none (it does not have them).
-      const missing = ask.filter(i => !answered.has(hex(i)))
-      rest = [...(answered.size > 0 && missing.length < ask.length ? missing : []), ...rest.slice(FETCH_BATCH)]
+      const missing = current.ids.filter(i => !answered.has(hex(i)))
+      if (answered.size > 0 && missing.length < current.ids.length) rest = [...missing, ...rest]
+      next ??= ask()
     }
   }
 }
