@@ -129,3 +129,29 @@ describe('bob decides what he holds: holding off, a full quota', () => {
     assert.equal((await holding(bob)).envelopes, 1)
   })
 })
+
+describe('bob holds carol\'s copy only for his retention time', () => {
+  let alice: User, bob: User, carol: User
+
+  before(async () => {
+    alice = await makeUser('alice', { config: FAST_NODE })
+    bob = await makeUser('bob', { config: { ...FAST_NODE, holding: { retentionMs: 1_500, sweepIntervalMs: 200 } } })
+    carol = await makeUser('carol', { config: FAST_NODE })
+    for (const u of [alice, bob, carol]) await startNode(u)
+    await introduce([alice, bob, carol])
+    await carol.daemon!.stop()
+  })
+  after(async () => { await cleanup([alice, bob, carol]) })
+
+  it('deletes it unfetched when retention ends and tells alice, whose outbox shows carol failed', async () => {
+    const sent = await runJson(alice.home, ['send', '--to', 'bob', '--to', 'carol', '--subject', 'Short stay', '--body', 'x'])
+    // Parked on bob, then expired there: "expired unfetched on bob" says both (retention is
+    // short enough that "parked" may come and go between two looks).
+    const failed = await waitUntil(alice.home, async () => {
+      const r = await recipientState(alice, sent.id, 'carol')
+      return r?.state === 'failed' ? r : undefined
+    }, 30_000, 'bob to report the expiry to alice')
+    assert.match(failed.lastError, new RegExp(`expired unfetched on ${bob.peerId}`))
+    assert.equal((await holding(bob)).envelopes, 0)
+  })
+})
