@@ -5,6 +5,7 @@
 import { backlog } from './backlog.js'
 import { delivery } from './delivery.js'
 import { deposit } from './deposit.js'
+import { inbox } from './inbox.js'
 import { latency } from './latency.js'
 import { presence } from './presence.js'
 import type { Benchmark } from './types.js'
@@ -14,7 +15,7 @@ export const benchmarks: Benchmark[] = [
   latency,
   backlog,
   deposit,
-  presence
-  // inbox: `import { inbox } from './inbox.js'` (bench/inbox.ts, from the UI branch) and list it here.
+  presence,
+  inbox
   // attachment: added with the large-attachment feature.
 ]

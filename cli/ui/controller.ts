@@ -78,10 +78,8 @@ export class Controller {
     if (presses.length > 1) { for (const [i, k] of presses) this.key(i, k); return }
     const s = this.state
     const name = keyName(input, key)
-    if (s.status.error != null || s.status.info != null) {
-      // Messages stay until the next key, like mutt's.
-      if (s.status.error != null) this.dispatch({ type: 'status/info', text: '' })
-    }
+    // A note or an error stays until the next key, like mutt's.
+    if ((s.status.error ?? '') !== '' || (s.status.info ?? '') !== '') this.dispatch({ type: 'status/info', text: '' })
     if (s.prompt != null) { this.promptKey(name, input, key); return }
     if (s.screen === 'compose') { this.composeKey(name, input, key); return }
     const command = commandFor(s.screen, name)

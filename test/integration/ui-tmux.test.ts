@@ -110,7 +110,7 @@ describe('mail UI in tmux with two daemons', { skip: SKIP }, () => {
     await a.waitFor('Fingerprint', 'contacts')
     await a.snapshot(CAPTURES, 'contacts')
     await a.press('O')
-    await a.waitFor('Transfers', 'the outbox')
+    await a.waitFor(/Quarterly report[\s\S]*bob: delivered[\s\S]*Transfers/, 'the outbox with the sent message')
     await a.snapshot(CAPTURES, 'outbox')
     await a.press('?')
     await a.waitFor('Mail list', 'help')

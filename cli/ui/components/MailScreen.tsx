@@ -14,6 +14,7 @@ export function MailScreen ({ state, now }: { state: AppState, now: number }) {
   const dateW = 6
   const fromW = Math.min(24, Math.max(8, Math.floor(listWidth * 0.28)))
   const subjectW = Math.max(4, listWidth - dateW - fromW - 6)
+  const pending = state.sending.filter(x => x.entry?.recipients.some(r => r.state === 'pending')).length
   return (
     <Box flexDirection='column'>
       <Box flexDirection='row'>
@@ -28,6 +29,7 @@ export function MailScreen ({ state, now }: { state: AppState, now: number }) {
               </Text>
             )
           })}
+          <Text dimColor>{fit(`  outbox: O${pending > 0 ? ` (${pending} waiting)` : ''}`, FOLDER_WIDTH - 1)}</Text>
         </Box>
         <Box flexDirection='column' width={listWidth}>
           <Text bold underline>{fit(`${state.list.folder}: ${folderTotal(state)}${state.list.filter !== '' ? `  filter "${state.list.filter}": ${items.length} loaded match` : ''}`, listWidth)}</Text>
