@@ -1,97 +1,104 @@
 /**
- * `npm run demo`: real daemons on 127.0.0.1 in a temporary directory exchange sealed mail
- * through the `peerpost` command, narrated as it happens with timings. Cleans up on exit
- * and on Ctrl-C (pass --keep to keep the homes and look around afterwards).
+ * `npm run demo`: a cache server and three people (alice, bob, carol) as real processes in
+ * a temporary directory on 127.0.0.1, narrated as it happens with timings: direct
+ * delivery, mail parked for someone offline, large attachments pulled from the sender (and
+ * waiting while the sender is away), and a co-recipient holding mail when the cache server
+ * is gone. Ends with a summary and the commands to open each inbox.
+ *
+ *   --keep            keep the homes (daemons stopped) to look around afterwards
+ *   --summary FILE    write what the narration claimed as JSON (checked by test/integration/demo.test.ts)
+ *   --dir DIR         use DIR instead of a new temporary directory
+ *
+ * Everything it starts is stopped at the end, on an error and on Ctrl-C.
  */
-import { createHash, randomBytes } from 'node:crypto'
-import { rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { BIN, cleanup, introduce, makeUser, online, runJson, tempDir, waitUntil } from '../test/helpers/cli.js'
-import type { User } from '../test/helpers/cli.js'
+import { writeFile } from 'node:fs/promises'
+import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Narrator } from './demo/narrator.js'
+import { carolReturns, closing, directAndParked, holderOffline, setup, throughCoRecipient } from './demo/stages.js'
+import { World } from './demo/world.js'
+import type { DemoContext } from './demo/stages.js'
+import type { DemoSummary, MessageClaim, StageClaim } from './demo/summary.js'
+
+function option (name: string): string | undefined {
+  const at = process.argv.indexOf(name)
+  return at === -1 ? undefined : process.argv[at + 1]
+}
 
 const keep = process.argv.includes('--keep')
-const t0 = Date.now()
-const stamp = (): string => `[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s]`
-const say = (text: string): void => { process.stdout.write(`${stamp()} ${text}\n`) }
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
+const summaryFile = option('--summary')
+const say = new Narrator()
+const world = await World.create(option('--dir'))
+const summary: DemoSummary = { ok: false, seconds: 0, root: world.root, features: world.features, server: { peerId: '' }, users: [], stages: [], messages: [], counts: {} }
+const ctx: DemoContext = { world, say, summary, files: join(world.root, 'files') }
 
-const users: User[] = []
-let workDir: string | undefined
-
-async function tearDown (): Promise<void> {
-  if (keep) {
-    for (const u of users) await u.daemon?.stop().catch(() => {})
-    return
-  }
-  await cleanup(users)
-  if (workDir != null) await rm(workDir, { recursive: true, force: true })
+let stopping = false
+async function finish (code: number): Promise<void> {
+  if (stopping) return
+  stopping = true
+  await world.shutdown(keep)
+  process.exitCode = code
 }
 
-process.once('SIGINT', () => {
-  say('interrupted: stopping the daemons and removing the homes')
-  tearDown().finally(() => process.exit(130))
-})
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    if (signal === 'SIGINT') say.say('interrupted: stopping every process and removing the temporary directory')
+    void finish(130).finally(() => process.exit(130))
+  })
+}
+// Output piped into something that quit (`npm run demo | head`): stop quietly, still cleaning up.
+process.stdout.on('error', () => { void finish(1).finally(() => process.exit(1)) })
+process.once('exit', () => { world.killAllNow() })
+
+/** Run one stage and record how long it took and whether this build could show it. */
+async function stage<T> (id: string, title: string, run: () => Promise<T>, available: () => boolean = () => true, note?: string): Promise<T> {
+  const t = Date.now()
+  const result = await run()
+  const claim: StageClaim = { id, title, available: available(), seconds: (Date.now() - t) / 1000 }
+  if (!claim.available && note != null) claim.note = note
+  summary.stages.push(claim)
+  return result
+}
 
 async function main (): Promise<void> {
-  say('peerpost demo: three users, each with their own home and daemon on 127.0.0.1')
-  const config = { outbox: { retryBaseMs: 300, retryMaxMs: 1_500 } }
-  const alice = await makeUser('alice', { config }); users.push(alice)
-  const bob = await makeUser('bob', { config }); users.push(bob)
-  const carol = await makeUser('carol', { config }); users.push(carol)
-  for (const u of users) say(`  ${u.name.padEnd(6)} ${u.peerId}  home ${u.home}`)
+  say.say('peerpost demo: real processes on 127.0.0.1, in ' + world.root)
+  await stage('setup', 'cache server and three nodes', async () => { await setup(ctx) })
+  summary.server.peerId = world.server!.peerId
+  summary.users = [...world.users].map(([name, u]) => ({ name, peerId: u.peerId, home: u.home }))
+  const messages: MessageClaim[] = []
+  const photos = await stage('direct', 'direct to bob, parked for carol', async () => directAndParked(ctx))
+  messages.push(photos)
+  await stage('pull', 'carol returns and pulls', async () => { await carolReturns(ctx, photos) })
+  const slides = await stage('holder-offline', 'large attachment waits for alice', async () => holderOffline(ctx), () => world.features.blobs, 'large attachments kept on the sender')
+  if (slides != null) messages.push(slides)
+  const exchange = await stage('co-recipient', 'no cache server: through a co-recipient', async () => throughCoRecipient(ctx), () => world.features.holding, 'co-recipient holding (bob retried carol directly)')
+  messages.push(...exchange)
+  summary.messages = messages
+  summary.counts = await closing(ctx)
+  summary.seconds = say.elapsed()
+  summary.ok = true
 
-  for (const u of users) await online(u)
-  say('all three daemons are up; they swap identity cards (one line of text each)')
-  await introduce(users)
-  await carol.daemon!.stop()
-  say('carol goes offline')
-
-  workDir = await tempDir('demo-files')
-  const photo = randomBytes(512 * 1024)
-  await writeFile(join(workDir, 'photo.jpg'), photo)
-
-  let t = Date.now()
-  const first = await runJson(alice.home, ['send', '--to', 'bob', '--cc', 'carol', '--subject', 'Weekend photos', '--body', 'Hi both, photo attached.', '--attach', join(workDir, 'photo.jpg'), '--wait', '--timeout', '5000'])
-  for (const r of first.entry.recipients) {
-    say(`alice -> ${r.address}: ${r.state}${r.state === 'pending' ? ` (${r.lastError ?? 'not reachable'}; retrying with backoff)` : ''}`)
-  }
-  say(`  (sealed per recipient, delivered and receipted in ${Date.now() - t} ms)`)
-
-  const bobsInbox = await runJson<any[]>(bob.home, ['list'])
-  const bobsCopy = bobsInbox.find(m => m.messageId === first.messageId)
-  const read = await runJson(bob.home, ['read', bobsCopy.id])
-  say(`bob reads "${read.subject}" from ${read.fromPeer.slice(0, 12)}…: attachment ${read.attachments[0].name}, sha256 ${read.attachments[0].sha256 === sha(photo) ? 'matches' : 'DIFFERS'}`)
-
-  t = Date.now()
-  const reply = await runJson(bob.home, ['send', '--to', 'alice', '--subject', 'Re: Weekend photos', '--body', 'Lovely, thanks!', '--in-reply-to', first.messageId, '--references', first.messageId, '--wait'])
-  say(`bob replies: ${reply.entry.recipients[0].state} in ${Date.now() - t} ms (In-Reply-To threads it)`)
-
-  say('carol comes back online on the address her card names')
-  t = Date.now()
-  await online(carol)
-  // Either alice's outbox retried on its own, or bob (who got it directly) held carol's
-  // sealed copy for her and told her when she appeared: carol has it once either way.
-  await waitUntil(carol.home, async () => (await runJson<any[]>(carol.home, ['list'])).some(m => m.messageId === first.messageId), 30_000, 'carol to get the message')
-  const carolState = (await runJson(alice.home, ['status'])).outbox.find((e: any) => e.id === first.id).recipients.find((r: any) => r.address === 'carol')
-  const how = carolState.state === 'parked' ? 'from bob, who held her sealed copy while she was away' : 'by alice\'s outbox, retrying on its own'
-  say(`carol has it ${Date.now() - t} ms after her daemon started, ${how}`)
-
-  say('summary:')
-  const rows: string[][] = [['user', 'inbox', 'sent', 'requests']]
-  for (const u of users) {
-    const count = async (folder: string): Promise<number> => (await runJson<any[]>(u.home, ['list', '--folder', folder])).length
-    rows.push([u.name, String(await count('inbox')), String(await count('sent')), String(await count('requests'))])
-  }
-  for (const row of rows) process.stdout.write(`         ${row.map(c => c.padEnd(10)).join('')}\n`)
+  const cli = relative(process.cwd(), fileURLToPath(new URL('../cli/main.js', import.meta.url)))
+  process.stdout.write('\n')
   if (keep) {
-    say('homes kept; look around with:')
-    for (const u of users) process.stdout.write(`         node ${BIN} --home ${u.home} list\n`)
+    say.say('the homes are kept (daemons stopped). Open each inbox in the terminal UI:')
+    for (const u of world.users.values()) say.detail(`peerpost --home ${u.home}`)
+    say.detail(`(from this clone, without installing: npx node ${cli} --home DIR)`)
+    say.detail(`remove it all afterwards: rm -rf ${world.root}`)
+  } else {
+    say.say('the homes are removed now; `npm run demo -- --keep` keeps them, to open each inbox with `peerpost --home DIR`')
   }
-  say(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+  say.say(`done in ${summary.seconds.toFixed(1)} s`)
 }
 
-main().then(tearDown, async err => {
-  process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`)
-  await tearDown()
-  process.exitCode = 1
-})
+try {
+  await main()
+  if (summaryFile != null) await writeFile(summaryFile, JSON.stringify(summary, null, 2) + '\n')
+  await finish(0)
+} catch (err) {
+  // Interrupted: the processes were stopped under the stage, which then failed; say nothing more.
+  if (!stopping) say.say(`demo failed: ${err instanceof Error ? err.message : String(err)}`)
+  summary.seconds = say.elapsed()
+  if (summaryFile != null) await writeFile(summaryFile, JSON.stringify(summary, null, 2) + '\n').catch(() => {})
+  await finish(1)
+}

@@ -121,9 +121,9 @@ export interface User {
   command?: CommandLine
 }
 
-/** A user with a fresh home and identity, and a port reserved for their daemon. */
-export async function makeUser (name: string, options: { config?: unknown, command?: CommandLine } = {}): Promise<User> {
-  const home = await tempDir(name)
+/** A user with a fresh home (a new temp dir unless `home` names one) and identity, and a port reserved for their daemon. */
+export async function makeUser (name: string, options: { config?: unknown, command?: CommandLine, home?: string } = {}): Promise<User> {
+  const home = options.home ?? await tempDir(name)
   const r = await runJson<{ peerId: string }>(home, ['init', '--name', name], options.command)
   if (options.config != null) {
     const { writeFile } = await import('node:fs/promises')
