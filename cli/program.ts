@@ -362,7 +362,20 @@ Examples:
 
   registerCacheServerCommand(program)
   oneLineErrors(program)
+  refuseUnknownCommands(program)
   return program
+}
+
+/**
+ * `peerpost` alone opens the UI (the default command), but a mistyped command must neither
+ * open it nor fail as "too many arguments for 'ui'": report the unknown command, with
+ * commander's own "did you mean".
+ */
+function refuseUnknownCommands (program: Command): void {
+  program.hook('preSubcommand', (parent, sub) => {
+    const first = parent.args[0]
+    if (first != null && first !== sub.name()) (parent as unknown as { unknownCommand: () => void }).unknownCommand()
+  })
 }
 
 /** `peerpost contacts add`: the command's full name, as a person types it. */
