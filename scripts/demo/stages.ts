@@ -211,10 +211,20 @@ export async function throughCoRecipient (ctx: DemoContext): Promise<MessageClai
   const sent = await send(ctx, 'bob', ['--to', 'alice', '--to', 'carol', '--subject', 'Dinner on Friday?', '--body', 'Shall we try the new place by the river?'])
   const dinner: MessageClaim = { key: 'dinner', subject: 'Dinner on Friday?', messageId: sent.messageId, from: 'bob', outboxId: sent.id, recipients: [], attachments: [] }
   say.say('bob asks alice and carol "Dinner on Friday?":')
-  for (const r of sent.entry.recipients) {
+  let recipients: any[] = sent.entry.recipients
+  for (const r of recipients) say.detail(`-> ${r.address}: ${describeRoute(ctx, r).text}`)
+  if (world.features.holding && recipients.find(r => r.address === 'carol')?.state !== 'parked') {
+    // A co-recipient holds only once it has the message itself: the first attempt delivers
+    // to alice, the next one (a second later) parks carol's copy with her.
+    recipients = await world.until('bob', async () => {
+      const entry = (await runJson<any[]>(world.user('bob').home, ['list', '--folder', 'outbox', '--limit', '200'])).find(e => e.id === sent.id)
+      return entry?.recipients.find((r: any) => r.address === 'carol')?.state === 'parked' ? entry.recipients : undefined
+    }, WAIT_MS, 'bob to park carol\'s copy on a co-recipient')
+    say.detail(`-> carol, next attempt: ${describeRoute(ctx, recipients.find(r => r.address === 'carol')).text}, a co-recipient who has the message already`)
+  }
+  for (const r of recipients) {
     const how = describeRoute(ctx, r)
     dinner.recipients.push({ name: r.address, route: how.route, holder: how.holder, received: r.state === 'delivered' })
-    say.detail(`-> ${r.address}: ${how.text}`)
   }
   say.detail(`(${Date.now() - t} ms, including finding the cache server gone)`)
   const carolRoute = dinner.recipients.find(r => r.name === 'carol')!
