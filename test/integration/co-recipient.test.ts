@@ -6,7 +6,7 @@ import { FetchSession } from '../../node/protocol/fetch.js'
 import { rawClient, startCacheServer } from '../helpers/cache-server.js'
 import { cleanup, introduce, makeUser, run, runJson, tempDir, waitUntil } from '../helpers/cli.js'
 import { FAST_NODE, FAST_SERVER, inboxCopies, recipientState, startNode, useServers } from '../helpers/offline.js'
-import type { RawClient } from '../helpers/cache-server.js'
+import type { CacheServerProcess, RawClient } from '../helpers/cache-server.js'
 import type { User } from '../helpers/cli.js'
 
 /** What `status` says a node holds for offline co-recipients. */
@@ -68,6 +68,46 @@ describe('carol is offline and no cache server is reachable: bob, who got the me
     assert.equal(read.fromPeer, alice.peerId)
     assert.equal(read.text.trim(), 'carol is away')
     assert.equal(await inboxCopies(carol, sent.messageId), 1)
+  })
+})
+
+describe('carol\'s server refuses her envelope but takes the notice, which names bob', () => {
+  let alice: User, bob: User, carol: User
+  let server: CacheServerProcess
+
+  before(async () => {
+    // The server takes notices but no envelope of this size: parking there fails for a
+    // reason of its own (TOO_LARGE), and the co-recipient holds it instead.
+    server = await startCacheServer(await tempDir('cache'), { config: { ...FAST_SERVER, parking: { maxEnvelopeBytes: 100 } } })
+    alice = await makeUser('alice', { config: FAST_NODE })
+    bob = await makeUser('bob', { config: FAST_NODE })
+    carol = await makeUser('carol', { config: FAST_NODE })
+    for (const u of [alice, bob, carol]) await useServers(u, [server])
+    for (const u of [alice, bob, carol]) await startNode(u)
+    // bob and carol do not know each other: bob cannot tell carol himself, so what carol
+    // gets she found through the notice alice posted on her server.
+    await introduce([alice, bob])
+    await introduce([alice, carol])
+    await carol.daemon!.stop()
+  })
+  after(async () => {
+    await cleanup([alice, bob, carol])
+    await server.kill()
+    await rm(server.home, { recursive: true, force: true })
+  })
+
+  it('carol starts after alice has gone, reads the notice on her server and fetches from bob', async () => {
+    const sent = await runJson(alice.home, ['send', '--to', 'bob', '--to', 'carol', '--subject', 'Via the notice', '--body', 'ask bob'])
+    const parked = await waitUntil(alice.home, async () => {
+      const r = await recipientState(alice, sent.id, 'carol')
+      return r?.state === 'parked' ? r : undefined
+    }, 30_000, 'carol\'s envelope to be parked')
+    assert.deepEqual(parked.parkedAt, [bob.peerId])
+
+    await alice.daemon!.stop()
+    await startNode(carol)
+    await waitUntil(carol.home, async () => await inboxCopies(carol, sent.messageId) === 1, 30_000, 'carol to fetch from bob')
+    await waitUntil(bob.home, async () => (await holding(bob)).envelopes === 0, 15_000, 'bob to delete his copy after carol\'s ack')
   })
 })
 
