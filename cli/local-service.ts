@@ -23,6 +23,8 @@ export async function openLocalHome (home: string, passphrase?: Uint8Array): Pro
     mailbox: opened.store.mailbox,
     contacts: opened.store.contacts,
     outbox: opened.store.outbox,
+    blobs: opened.blobs,
+    downloads: opened.downloads,
     events,
     config: opened.config,
     configPath: opened.paths.config,

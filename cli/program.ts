@@ -5,9 +5,11 @@ import { connectApi } from './api.js'
 import { PassphraseFileMissingError, UsageError } from './errors.js'
 import { formatContact, formatMessage, formatOutboxEntry, formatServers, formatStatus, formatSummaryLine } from './format.js'
 import { resolveHome } from './home-dir.js'
+import { ensureDaemonHeapFlags } from './daemon-heap.js'
 import { registerCacheServerCommand } from './commands/cache-server.js'
+import { formatLargeAttachment, formatMessageAttachments, registerTransfersCommand } from './commands/transfers.js'
 import type { HomeApi } from './api.js'
-import type { ContactView, ReadResult, SendRequest, SendResult, ServerView, StatusView } from '../node/mail-service.js'
+import type { ContactView, MessageStatusView, ReadResult, SendRequest, SendResult, ServerView, StatusView } from '../node/mail-service.js'
 import type { Folder, MessageSummary, OutboxEntry, Page } from '../storage/types.js'
 
 interface GlobalOptions { home?: string, json?: boolean, passphraseFile?: string }
@@ -219,6 +221,7 @@ Run \`peerpost COMMAND --help\` for a command's options. Exit codes: 0 ok, 1 fai
     .option('--listen <multiaddr>', 'listen address, repeatable (default from config: /ip4/0.0.0.0/tcp/0)', collect)
     .option('--ready-file <file>', 'write {peerId, addrs} as JSON to this file once ready')
     .action(async (opts: { listen?: string[], readyFile?: string }, cmd: Command) => {
+      ensureDaemonHeapFlags()
       const g = globals(cmd)
       const { startDaemon } = await import('../node/daemon.js')
       const daemon = await startDaemon({
@@ -311,14 +314,22 @@ Examples:
         }
         if (g.json === true) { printJson(saved == null ? message : { ...message, saved }); return }
         out(formatMessage(message))
+        if ((message.largeAttachments ?? []).length > 0) out(`\nLarge attachments (kept by the sender, pulled by this node):\n${(message.largeAttachments ?? []).map(a => `  ${formatLargeAttachment(a)}`).join('\n')}`)
         if (saved != null) out(saved.length === 0 ? 'no attachments to save' : `saved:\n${saved.map(p => `  ${p}`).join('\n')}`)
       })
     })
 
   program.command('status')
-    .description('my PeerId, addresses, and the outbox with each recipient\'s state')
-    .action(async (_opts: unknown, cmd: Command) => {
+    .description('my PeerId, addresses, and the outbox with each recipient\'s state; with an id, that message and who has its large attachments')
+    .argument('[id]', 'an outbox id (from `send` or `list --folder outbox`)')
+    .action(async (id: string | undefined, _opts: unknown, cmd: Command) => {
       await withApi(cmd, true, async (api, g) => {
+        if (id != null) {
+          const one = await api.call<MessageStatusView>('status', { id })
+          if (g.json === true) printJson(one)
+          else out([formatOutboxEntry(one.entry, Date.now()), formatMessageAttachments(one)].filter(t => t !== '').join('\n'))
+          return
+        }
         const status = await api.call<StatusView>('status')
         if (g.json === true) printJson(status)
         else out(formatStatus(status, Date.now()))
@@ -361,6 +372,7 @@ Examples:
     })
 
   registerCacheServerCommand(program)
+  registerTransfersCommand(program, withApi)
   oneLineErrors(program)
   refuseUnknownCommands(program)
   return program

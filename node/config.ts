@@ -31,6 +31,14 @@ export const DEFAULT_HOLDING_MAX_COUNT = 1_000
 /** A held envelope nobody fetched is deleted after this long (the sender is told if online). */
 export const DEFAULT_HOLDING_RETENTION_MS = 7 * 24 * 60 * 60_000
 export const DEFAULT_HOLDING_SWEEP_MS = 60_000
+/** How long I keep a large attachment for recipients that have not pulled it yet. */
+export const DEFAULT_BLOB_RETENTION_MS = 30 * 24 * 60 * 60_000
+/** Chunks a pull keeps requested ahead (node/protocol/blob.ts). */
+export const DEFAULT_BLOB_IN_FLIGHT = 4
+/** Least time between two `transfer:progress` events of one pull. */
+export const DEFAULT_PROGRESS_INTERVAL_MS = 250
+/** How often expired blobs are removed from the store. */
+export const DEFAULT_BLOB_SWEEP_MS = 60_000
 /** The port of a cache server named as `name@host` without a port. */
 export const DEFAULT_CACHE_SERVER_PORT = 4455
 
@@ -58,7 +66,15 @@ export const NodeConfigSchema = z.object({
     maxEnvelopeBytes: z.number().int().positive().default(DEFAULT_MAX_ENVELOPE_BYTES),
     maxMimeBytes: z.number().int().positive().default(DEFAULT_MAX_MIME_BYTES)
   }).prefault({}),
-  maxParkedAttachmentBytes: z.number().int().positive().default(DEFAULT_MAX_PARKED_ATTACHMENT_BYTES),
+  maxParkedAttachmentBytes: z.number().int().positive().default(DEFAULT_MAX_PARKED_ATTACHMENT_BYTES)
+    .describe('attachments above this size stay on my node and each recipient pulls them (blobs); smaller ones ride inside the message'),
+  blobs: z.object({
+    retentionMs: z.number().int().positive().default(DEFAULT_BLOB_RETENTION_MS),
+    inFlight: z.number().int().min(1).max(16).default(DEFAULT_BLOB_IN_FLIGHT),
+    sweepIntervalMs: z.number().int().positive().default(DEFAULT_BLOB_SWEEP_MS),
+    /** Least time between two progress events of one pull (0: one per chunk). */
+    progressIntervalMs: z.number().int().min(0).default(DEFAULT_PROGRESS_INTERVAL_MS)
+  }).prefault({}),
   homeServers: z.array(HomeServerAddr).max(16).default([])
     .describe('cache servers that hold mail for me while I am offline, relay for me and publish my presence (`peerpost servers add`)'),
   servers: z.object({

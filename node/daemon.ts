@@ -18,6 +18,8 @@ import { Receiver } from './receiver.js'
 import { Retrieval } from './retrieval.js'
 import { Router } from './routing.js'
 import { startHolding } from './holding-wiring.js'
+import { Transfers } from './transfers.js'
+import { serveBlobs } from './protocol/blob.js'
 import type { ComponentLogger } from '@libp2p/interface'
 
 export interface DaemonOptions {
@@ -63,7 +65,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
   }
 
   const opened = await openHome(home, options.passphrase)
-  const { identity, config, store, paths } = opened
+  const { identity, config, store, paths, blobs, downloads } = opened
   const events = new NodeEvents(now)
   const cleanup: Array<() => Promise<void>> = [async () => { await opened.close() }]
   const stopAll = async (): Promise<void> => {
@@ -74,7 +76,47 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     const libp2p = await createNetwork({ privateKey: identity.privateKey, listen: options.listen ?? config.listen, announce: config.announce })
     cleanup.push(async () => { await libp2p.stop() })
 
-    const receiver = new Receiver({ identity, mailbox: store.mailbox, contacts: store.contacts, events, log: logger.forComponent('peerpost:inbox'), now }, { maxMimeBytes: config.limits.maxMimeBytes })
+    // Large attachments, the holder's side: serve what I keep for my recipients, drop a blob
+    // once every recipient has it, and sweep expired ones (and files a crash left behind).
+    await blobs.removeOrphans()
+    const transfers = new Transfers({
+      libp2p,
+      downloads,
+      contacts: store.contacts,
+      events,
+      presence: async (peerId, servers) => presence.lookup(peerId, servers),
+      log: logger.forComponent('peerpost:transfers'),
+      now,
+      random: Math.random
+    }, { inFlight: config.blobs.inFlight, progressIntervalMs: config.blobs.progressIntervalMs, retryBaseMs: config.outbox.retryBaseMs, retryMaxMs: config.outbox.retryMaxMs, dialTimeoutMs: config.outbox.dialTimeoutMs })
+    cleanup.push(async () => { await transfers.stop() })
+    const stopServingBlobs = await serveBlobs(libp2p, blobs, {
+      log: logger.forComponent('peerpost:blob'),
+      now,
+      onChunkServed: (blobId, index, peer) => { transfers.served(blobId, index, peer) },
+      onCompleted: (record, peer) => {
+        transfers.uploadCompleted(record.blobId, peer)
+        const released = record.recipients.every(r => record.completed.includes(r))
+        events.emit('blob:completed', { blobId: record.blobId, peerId: peer, released })
+        if (released) void blobs.remove(record.blobId).catch(err => { log.error('removing blob %s failed - %e', record.blobId, err) })
+      }
+    })
+    cleanup.push(stopServingBlobs)
+    const sweep = setInterval(() => {
+      blobs.expire(now()).then(ids => { if (ids.length > 0) log('%d expired blob(s) removed', ids.length) }, err => { log.error('blob expiry failed - %e', err) })
+    }, config.blobs.sweepIntervalMs)
+    sweep.unref()
+    cleanup.push(async () => { clearInterval(sweep) })
+
+    const receiver = new Receiver({
+      identity,
+      mailbox: store.mailbox,
+      contacts: store.contacts,
+      events,
+      log: logger.forComponent('peerpost:inbox'),
+      now,
+      registerBlobs: async (refs, messageId, sender) => { await transfers.register(refs, messageId, sender) }
+    }, { maxMimeBytes: config.limits.maxMimeBytes })
     const deliver = new DeliverProtocol({
       libp2p,
       log: logger.forComponent('peerpost:deliver'),
@@ -119,8 +161,8 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
       random: Math.random
     }, { retryBaseMs: config.outbox.retryBaseMs, retryMaxMs: config.outbox.retryMaxMs })
     const outboxEngine = engine
-    wake.kick = peerId => { outboxEngine.kick(peerId) }
-    // A peer that connects to us is online: whatever waits for it goes now.
+    wake.kick = peerId => { outboxEngine.kick(peerId); transfers.kick(peerId) }
+    // A peer that connects to us is online: whatever waits for it goes now (mail to it, attachments from it).
     libp2p.addEventListener('peer:connect', evt => { wake.kick(evt.detail.toString()) })
 
     const retrieval = new Retrieval({
@@ -136,7 +178,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     // Holding mail for offline co-recipients, and being told by those who hold mine.
     const holding = await startHolding({ libp2p, identity, db: store.db, contacts: store.contacts, events, retrieval, presence, config: liveConfig, logger, now })
     cleanup.push(async () => { await holding.stop() })
-    wake.kick = peerId => { outboxEngine.kick(peerId); holding.online(peerId) }
+    wake.kick = peerId => { outboxEngine.kick(peerId); holding.online(peerId); transfers.kick(peerId) }
 
     const servers = new HomeServers({
       libp2p,
@@ -158,11 +200,13 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
       mailbox: store.mailbox,
       contacts: store.contacts,
       outbox: store.outbox,
+      blobs,
+      downloads,
       events,
       config,
       configPath: paths.config,
       now,
-      network: { libp2p, engine, servers, presence, holding: holding.holding },
+      network: { libp2p, engine, servers, presence, holding: holding.holding, transfers },
       onConfigChange: next => {
         live.config = next
         servers.set(next.homeServers)
@@ -173,6 +217,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     await libp2p.start()
     await engine.start()
     cleanup.push(async () => { await outboxEngine.stop() })
+    await transfers.start()
     servers.start(config.homeServers)
     // Stopped before the engine and libp2p: the servers hear "offline" while we can still say it.
     cleanup.push(async () => { await servers.stop() })

@@ -15,6 +15,15 @@ export interface NodeEventMap {
   'servers:changed': { server: string, connected: boolean }
   /** What this node holds for an offline co-recipient changed (deposit, ack or expiry). */
   'holding:changed': { recipient: string }
+  /**
+   * A large attachment I pull changed state (`transfers` re-reads it). `waitingFor` is the
+   * holder's PeerId while waiting; `reason` says why it waits or failed.
+   */
+  'transfer:state': { blobId: string, messageId: string, state: 'waiting' | 'pulling' | 'complete' | 'failed', waitingFor?: string, reason?: string }
+  /** Bytes of a large attachment pulled so far (at most a few per second per transfer, and the last). */
+  'transfer:progress': { blobId: string, messageId: string, bytesDone: number, total: number }
+  /** A recipient (`peerId`) now holds a large attachment I sent; `released` once every recipient has it and I dropped my copy. */
+  'blob:completed': { blobId: string, peerId: string, released: boolean }
 }
 
 export type NodeEventName = keyof NodeEventMap

@@ -2,10 +2,10 @@ import { join } from 'node:path'
 import { loadNodeConfig } from './config.js'
 import { IdentityMissingError } from './errors.js'
 import { identityFromKeyMaterial } from './identity/index.js'
-import { createKeystore, openHomeStore } from '../storage/index.js'
+import { createBlobDownloads, createBlobStore, createKeystore, openHomeStore } from '../storage/index.js'
 import type { NodeConfig } from './config.js'
 import type { Identity } from './identity/index.js'
-import type { HomeStore } from '../storage/index.js'
+import type { BlobDownloads, BlobStore, HomeStore } from '../storage/index.js'
 
 /** Where things live in a home directory (design section 6). */
 export interface HomePaths {
@@ -35,6 +35,10 @@ export interface OpenHome {
   identity: Identity
   config: NodeConfig
   store: HomeStore
+  /** Large attachments I hold for my recipients. */
+  blobs: BlobStore
+  /** Large attachments I pull from their holders. */
+  downloads: BlobDownloads
   close(): Promise<void>
 }
 
@@ -50,5 +54,7 @@ export async function openHome (home: string, passphrase?: Uint8Array): Promise<
   const identity = identityFromKeyMaterial(keys)
   const config = await loadNodeConfig(paths.config)
   const store = await openHomeStore(paths.db)
-  return { paths, identity, config, store, close: async () => { await store.close() } }
+  const blobs = createBlobStore(store.db, { dir: paths.blobs })
+  const downloads = createBlobDownloads(store.db, { dir: paths.blobs })
+  return { paths, identity, config, store, blobs, downloads, close: async () => { await store.close() } }
 }

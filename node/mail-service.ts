@@ -9,8 +9,10 @@ import { registerName, resolveName } from './protocol/directory.js'
 import { IdentityCard } from './protocol/peerpost.js'
 import { sealEnvelope } from './crypto/index.js'
 import { cardFromText, cardToText, makeCard, MAX_CARD_ADDRS } from './identity/index.js'
-import { composeMessage, formatAddress, parseMessage, readEmlForSend, saveAttachments } from './mime/index.js'
+import { composeMessage, formatAddress, parseMessage, readEmlForSend, saveAttachmentFiles, saveAttachments } from './mime/index.js'
 import { toNewMessage } from './receiver.js'
+import { prepareAttachments } from './attachments.js'
+import type { PreparedAttachments } from './attachments.js'
 import { MessageNotFoundError } from '../storage/errors.js'
 import { FOLDERS } from '../storage/types.js'
 import type { NodeConfig, PresenceStatusName } from './config.js'
@@ -21,7 +23,10 @@ import type { VerifiedCard } from './identity/index.js'
 import type { NodeEvent, NodeEvents } from './events.js'
 import type { Identity } from './identity/index.js'
 import type { OutboxEngine } from './outbox-engine.js'
+import { viewOfDownload } from './transfers.js'
+import type { LargeAttachmentView, TransferView, Transfers, UploadView } from './transfers.js'
 import type { PeerpostLibp2p } from './network.js'
+import type { BlobDownloads, BlobStore } from '../storage/blob-types.js'
 import type { ContactRecord, Contacts, Folder, Mailbox, MessageSummary, Outbox, OutboxEntry, Page } from '../storage/types.js'
 
 /** What `send` takes. Paths are read by the daemon, which runs as the same user. */
@@ -60,6 +65,31 @@ export interface ReadResult {
   references: string[]
   warning?: string
   attachments: Array<{ name: string, type: string, size: number, sha256: string }>
+  /** Attachments kept by the sender and pulled by this node (or, on my sent copy, kept by me). */
+  largeAttachments?: LargeAttachmentView[]
+}
+
+/** `status ID`: one outbox entry and, per large attachment, who has it and who still waits. */
+export interface MessageStatusView {
+  entry: OutboxEntry
+  attachments: Array<{
+    blobId: string
+    name: string
+    size: number
+    /** Whether I still keep it (I drop it once every recipient has it, or when its retention ends). */
+    held: boolean
+    /** Recipients (as addressed) that have the whole attachment, verified. */
+    have: string[]
+    /** Recipients that have not pulled it yet (empty once I no longer hold it). */
+    waiting: string[]
+    expiresAt?: number
+  }>
+}
+
+/** `transfers`: large attachments I pull, and the ones recipients pull from me. */
+export interface TransfersView {
+  downloads: TransferView[]
+  uploads: UploadView[]
 }
 
 export interface ContactView {
@@ -96,13 +126,16 @@ export interface MailServiceComponents {
   mailbox: Mailbox
   contacts: Contacts
   outbox: Outbox
+  /** Large attachments I hold for my recipients, and the ones I pull. */
+  blobs?: BlobStore
+  downloads?: BlobDownloads
   events: NodeEvents
   config: NodeConfig
   /** The home's config.json: `servers add` and `presence --status` change it. */
   configPath: string
   now: () => number
   /** Present when the daemon runs; absent when a command works on the home directly. */
-  network?: { libp2p: PeerpostLibp2p, engine: OutboxEngine, servers?: HomeServers, presence?: PresenceWatch, holding?: Holding }
+  network?: { libp2p: PeerpostLibp2p, engine: OutboxEngine, servers?: HomeServers, presence?: PresenceWatch, holding?: Holding, transfers?: Transfers }
   /** Told after the config file changed (the daemon follows new home servers and status). */
   onConfigChange?: (config: NodeConfig) => void
 }
@@ -113,6 +146,9 @@ export interface FolderView { folder: Folder, total: number, unread: number }
 /** Folders a conversation is looked for in, and how many of each folder's newest messages are read. */
 export const THREAD_FOLDERS: readonly Folder[] = ['inbox', 'sent', 'archive', 'requests']
 export const THREAD_SCAN_LIMIT = 2_000
+
+/** A resolved recipient of a message being sent. */
+interface Recipient { address: string, name: string, peerId: string, boxPublicKey: Uint8Array }
 
 /** How long a directory lookup or registration may take. */
 export const DIRECTORY_TIMEOUT_MS = 10_000
@@ -350,27 +386,38 @@ export class MailService {
     }))
   }
 
-  /** Compose (or take an .eml), seal one envelope per recipient and queue it durably. */
+  /**
+   * Compose (or take an .eml), seal one envelope per recipient and queue it durably.
+   * Attachments above `maxParkedAttachmentBytes` are streamed into the blob store first and
+   * the envelopes carry references to them; if queueing fails they are removed again.
+   */
   async send (request: SendRequest): Promise<SendResult> {
-    const { identity, config, now } = this.c
     const addresses = [...request.to, ...(request.cc ?? [])]
     if (request.to.length === 0) throw new NoRecipientsError()
     const recipients = await this.resolveRecipients(addresses)
-    const date = now()
+    const paths = request.emlPath != null ? [] : request.attachmentPaths ?? []
+    const prepared = await this.prepareAttachments(paths, recipients.map(r => r.peerId))
+    try {
+      return await this.queue(request, recipients, prepared)
+    } catch (err) {
+      for (const blob of prepared.blobs) await this.c.blobs?.remove(blob.blobId).catch(() => {})
+      throw err
+    }
+  }
 
+  private async queue (request: SendRequest, recipients: Recipient[], prepared: PreparedAttachments): Promise<SendResult> {
+    const { identity, config, now } = this.c
+    const date = now()
     let raw: Uint8Array
     let messageId: string
     if (request.emlPath != null) {
       raw = new Uint8Array(await readFile(request.emlPath))
       messageId = (await readEmlForSend(raw, { maxBytes: config.limits.maxMimeBytes })).messageId
     } else {
-      const attachments = await Promise.all((request.attachmentPaths ?? []).map(async path => {
-        const content = new Uint8Array(await readFile(path))
-        return { filename: path.split(/[\\/]/).pop() ?? 'attachment', content }
-      }))
+      const attachments = prepared.inline
       const total = attachments.reduce((n, a) => n + a.content.byteLength, 0)
       if (total * 4 / 3 > config.limits.maxMimeBytes) {
-        throw new AttachmentTooLargeError(`attachments total ${total} bytes; a message carries at most about ${Math.floor(config.limits.maxMimeBytes * 3 / 4)} bytes of attachments`)
+        throw new AttachmentTooLargeError(`attachments total ${total} bytes; a message carries at most about ${Math.floor(config.limits.maxMimeBytes * 3 / 4)} bytes of attachments inline (files over ${config.maxParkedAttachmentBytes} bytes stay on this node)`)
       }
       const composed = await composeMessage({
         from: { name: identity.displayName, address: formatAddress({ name: undefined, peerId: identity.peerIdString }) },
@@ -392,7 +439,7 @@ export class MailService {
     const senderCard = this.card()
     const envelopes = new Map<string, Uint8Array>()
     const states = recipients.map(r => {
-      const sealed = sealEnvelope({ sender: identity, senderCard, recipient: { peerId: r.peerId, boxPublicKey: r.boxPublicKey }, mime: raw, timestamp: date })
+      const sealed = sealEnvelope({ sender: identity, senderCard, recipient: { peerId: r.peerId, boxPublicKey: r.boxPublicKey }, mime: raw, blobRefs: prepared.blobRefs, timestamp: date })
       envelopes.set(r.peerId, sealed.bytes)
       return { peerId: r.peerId, address: r.address, state: 'pending' as const, attempts: 0, nextAttemptAt: date, envelopeId: hex(sealed.envelopeId) }
     })
@@ -400,10 +447,22 @@ export class MailService {
     const entry: OutboxEntry = { id, messageId, subject: request.subject ?? '', createdAt: date, expiresAt: date + config.outbox.lifetimeMs, recipients: states }
     const parsed = await parseMessage(raw, { maxBytes: config.limits.maxMimeBytes })
     const sentCopy = { ...toNewMessage(parsed, raw.byteLength, identity.peerIdString, { folder: 'sent' }, date), unread: false }
+    if (prepared.blobs.length > 0) {
+      entry.blobIds = prepared.blobs.map(b => b.blobId)
+      sentCopy.blobs = prepared.blobs
+    }
     await this.c.outbox.enqueue(entry, envelopes, { message: sentCopy, raw, dedupeKey: `${identity.peerIdString}\n${messageId}` })
     this.c.events.emit('outbox:queued', { id })
     this.c.network?.engine.add(entry)
     return { id, messageId, recipients: recipients.map(r => ({ address: r.address, peerId: r.peerId })) }
+  }
+
+  /** Small attachments to inline, large ones into the blob store (streamed) with their refs. */
+  private async prepareAttachments (paths: string[], recipients: string[]): Promise<PreparedAttachments> {
+    const { config, blobs } = this.c
+    if (paths.length === 0) return { inline: [], blobRefs: [], blobs: [] }
+    if (blobs == null) throw new TypeError('MailService: a blob store is needed to send attachments')
+    return await prepareAttachments(paths, { threshold: config.maxParkedAttachmentBytes, store: blobs, recipients, self: this.peerId, retentionMs: config.blobs.retentionMs })
   }
 
   /**
@@ -460,7 +519,8 @@ export class MailService {
       date: new Date(summary.date).toISOString(),
       text: parsed.text,
       references: parsed.references,
-      attachments: parsed.attachments.map(a => ({ name: a.name, type: a.type, size: a.size, sha256: a.sha256 }))
+      attachments: parsed.attachments.map(a => ({ name: a.name, type: a.type, size: a.size, sha256: a.sha256 })),
+      largeAttachments: await this.largeAttachments(summary)
     }
     if (parsed.html != null) result.html = parsed.html
     if (parsed.inReplyTo != null) result.inReplyTo = parsed.inReplyTo
@@ -469,15 +529,72 @@ export class MailService {
   }
 
   /**
-   * Save a message's attachments into `dir` (names sanitised, nothing overwritten); with
-   * `only`, just the attachments of those names.
+   * Save a message's attachments into `dir` (names sanitised, nothing overwritten): the
+   * ones inside the message, and the large ones that are here (pulled whole and verified);
+   * with `only`, just the attachments of those names.
    */
   async saveAttachments (id: string, dir: string, only?: string[]): Promise<string[]> {
-    await this.requireMessage(id)
+    const summary = await this.requireMessage(id)
     const raw = (await this.c.mailbox.getRaw(id))!
     const parsed = await parseMessage(raw, { maxBytes: this.c.config.limits.maxMimeBytes })
     const chosen = only == null ? parsed.attachments : parsed.attachments.filter(a => only.includes(a.name))
-    return saveAttachments(dir, chosen.map(a => ({ name: a.name, content: a.content })))
+    const saved = await saveAttachments(dir, chosen.map(a => ({ name: a.name, content: a.content })))
+    const downloads = this.c.downloads
+    if (downloads == null || summary.fromPeer === this.peerId) return saved
+    const here = (await this.largeAttachments(summary)).filter(a => a.state === 'here' && (only == null || only.includes(a.name)))
+    return [...saved, ...await saveAttachmentFiles(dir, here.map(a => ({ name: a.name, path: downloads.receivedPath(a.blobId) })))]
+  }
+
+  /** The large attachments of a message with their state: here, pulling n%, waiting for whom, failed why; or, sent by me, who has them. */
+  private async largeAttachments (summary: MessageSummary): Promise<LargeAttachmentView[]> {
+    const { blobs, downloads } = this.c
+    const transfers = this.c.network?.transfers
+    return await Promise.all((summary.blobs ?? []).map(async b => {
+      const percent = (done: number): number => b.size === 0 ? 100 : Math.floor(done * 100 / b.size)
+      if (summary.fromPeer === this.peerId) {
+        const record = await blobs?.get(b.blobId)
+        if (record == null) return { ...b, state: 'gone', bytesDone: b.size, percent: 100 }
+        return { ...b, state: 'held', bytesDone: b.size, percent: 100, have: record.completed, waiting: record.recipients.filter(r => !record.completed.includes(r)) }
+      }
+      const record = await downloads?.get(b.blobId)
+      if (record == null) return { ...b, state: 'failed', bytesDone: 0, percent: 0, reason: 'no download is recorded for it' }
+      const view = transfers?.view(record) ?? viewOfDownload(record)
+      const out: LargeAttachmentView = { ...b, state: view.state === 'complete' ? 'here' : view.state, bytesDone: view.bytesDone, percent: percent(view.bytesDone) }
+      if (view.waitingFor != null) out.waitingFor = view.waitingFor
+      if (view.waitingForName != null) out.waitingForName = view.waitingForName
+      if (view.reason != null) out.reason = view.reason
+      return out
+    }))
+  }
+
+  /** One sent message: its recipients' states and, per large attachment, who has it and who waits. */
+  async messageStatus (id: string): Promise<MessageStatusView> {
+    const entry = await this.c.outbox.get(id)
+    if (entry == null) throw new MessageNotFoundError(id)
+    const sent = await this.c.mailbox.get(id)
+    const addressOf = (peerId: string): string => entry.recipients.find(r => r.peerId === peerId)?.address ?? peerId
+    const attachments = await Promise.all((sent?.blobs ?? []).map(async b => {
+      const record = await this.c.blobs?.get(b.blobId)
+      if (record == null) return { blobId: b.blobId, name: b.name, size: b.size, held: false, have: [], waiting: [] }
+      return {
+        blobId: b.blobId,
+        name: b.name,
+        size: b.size,
+        held: true,
+        have: record.completed.map(addressOf),
+        waiting: record.recipients.filter(r => !record.completed.includes(r)).map(addressOf),
+        expiresAt: record.expiresAt
+      }
+    }))
+    return { entry, attachments }
+  }
+
+  /** Large attachments being pulled (or waiting, done, failed) and the ones served to recipients. */
+  async transfers (): Promise<TransfersView> {
+    const transfers = this.c.network?.transfers
+    if (transfers != null) return { downloads: await transfers.list(), uploads: transfers.listUploads() }
+    const records = await this.c.downloads?.list() ?? []
+    return { downloads: records.filter(r => r.info != null).map(r => viewOfDownload(r)), uploads: [] }
   }
 
   /** Total and unread counts of every folder, from the stored counters (no folder is read). */
@@ -527,9 +644,9 @@ export class MailService {
     return summary
   }
 
-  private async resolveRecipients (addresses: string[]): Promise<Array<{ address: string, name: string, peerId: string, boxPublicKey: Uint8Array }>> {
+  private async resolveRecipients (addresses: string[]): Promise<Recipient[]> {
     const seen = new Set<string>()
-    const out: Array<{ address: string, name: string, peerId: string, boxPublicKey: Uint8Array }> = []
+    const out: Recipient[] = []
     for (const address of addresses) {
       let contact = (await this.c.contacts.get(address)) ?? (await this.c.contacts.getByPeerId(address))
       const named = contact == null ? parseNameAddress(address) : undefined

@@ -183,7 +183,9 @@ export class OutboxEngine {
           await this.settle(entry.id, peerId, { state: 'failed', lastError: `gave up after ${recipient.attempts} attempts: ${recipient.lastError ?? 'never reachable'}` })
           continue
         }
-        batch.push({ entry, recipient, envelope: { envelopeId: hexToBytes(recipient.envelopeId), bytes } })
+        const envelope: OutgoingEnvelope = { envelopeId: hexToBytes(recipient.envelopeId), bytes }
+        if ((entry.blobIds?.length ?? 0) > 0) envelope.carriesBlobs = true
+        batch.push({ entry, recipient, envelope })
       }
       if (batch.length === 0) continue
 

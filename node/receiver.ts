@@ -1,15 +1,22 @@
 import { openEnvelope, sha256, signReceipt } from './crypto/index.js'
 import { parseMessage, peerIdFromAddress } from './mime/index.js'
+import { blobSummaryOf } from './attachments.js'
 import type { NodeEvents } from './events.js'
 import type { VerifiedCard } from './identity/index.js'
 import type { Identity } from './identity/index.js'
 import type { ParsedMessage } from './mime/index.js'
-import type { Receipt } from './protocol/peerpost.js'
+import type { BlobRef, Receipt } from './protocol/peerpost.js'
 import type { Contacts, Folder, Mailbox, NewMessage } from '../storage/types.js'
 import type { Logger } from '@libp2p/interface'
 
 export interface ReceiverComponents {
   identity: Identity
+  /**
+   * Record durably that the message's large attachments are to be pulled (node/transfers.ts).
+   * Called before the receipt is signed, for a duplicate too (idempotent), so a crash
+   * between storing and recording cannot lose an attachment.
+   */
+  registerBlobs?: (refs: BlobRef[], messageId: string, sender: VerifiedCard) => Promise<void>
   mailbox: Mailbox
   contacts: Contacts
   events: NodeEvents
@@ -45,15 +52,20 @@ export class Receiver {
     // The dedupe key includes the verified sender, so nobody can suppress another
     // sender's mail by reusing its Message-ID (design section 3).
     const dedupeKey = `${sender.peerId}\n${parsed.messageId !== '' ? parsed.messageId : hex(sha256(opened.mime))}`
-    const existing = await mailbox.hasDedupeKey(dedupeKey)
-    if (existing == null) {
+    let stored = await mailbox.hasDedupeKey(dedupeKey)
+    let added: { id: string, folder: Folder } | undefined
+    if (stored == null) {
       const placement = await this.place(sender, parsed)
       const message = toNewMessage(parsed, opened.mime.byteLength, sender.peerId, placement, now())
+      if (opened.blobRefs.length > 0) message.blobs = opened.blobRefs.map(blobSummaryOf)
       const { id, duplicate } = await mailbox.add(message, opened.mime, dedupeKey)
-      if (!duplicate) {
-        this.components.log('stored %s from %s in %s', parsed.messageId, sender.peerId, placement.folder)
-        events.emit('mail:received', { id, folder: placement.folder, fromPeer: sender.peerId })
-      }
+      stored = id
+      if (!duplicate) added = { id, folder: placement.folder }
+    }
+    if (opened.blobRefs.length > 0) await this.components.registerBlobs?.(opened.blobRefs, stored, sender)
+    if (added != null) {
+      this.components.log('stored %s from %s in %s', parsed.messageId, sender.peerId, added.folder)
+      events.emit('mail:received', { id: added.id, folder: added.folder, fromPeer: sender.peerId })
     }
     return signReceipt(identity, { envelopeId: opened.envelopeId, envelopeSha256: sha256(envelopeBytes), now: now() })
   }

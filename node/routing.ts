@@ -146,7 +146,8 @@ export class Router {
         recipient: peerIdBytesFromString(peerId),
         envelopeId: e.envelopeId as Uint8Array<ArrayBuffer>,
         locations: at.map(h => ({ peerId: peerIdBytesFromString(h), addrs: locationOf.get(h) ?? [] })),
-        blobLocations: [],
+        // Large attachments stay here: the recipient pulls them from me (design section 5).
+        blobLocations: e.carriesBlobs === true ? [this.selfLocation()] : [],
         created: this.c.now()
       })
       await Promise.all(noticeServers.map(async server => {
@@ -159,6 +160,12 @@ export class Router {
       }))
     }
     return outcomes.map(o => o ?? { kind: 'retry', error: directError })
+  }
+
+  /** This node as a notice location: its PeerId and the addresses it listens on now. */
+  private selfLocation (): { peerId: Uint8Array<ArrayBuffer>, addrs: string[] } {
+    const { libp2p } = this.c
+    return { peerId: peerIdBytesFromString(libp2p.peerId.toString()), addrs: libp2p.getMultiaddrs().map(a => a.toString()).slice(0, 8) }
   }
 }
 

@@ -117,7 +117,7 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
 
   /** Bring the record and the files into a state a download can continue from. */
   async function prepare (blobId: string, ref: BlobDownloadRef): Promise<{ record: DownloadRecord, handle?: FileHandle, hash: Hash }> {
-    const fresh = (): DownloadRecord => ({
+    const blank = (): DownloadRecord => ({
       blobId,
       ref: { size: ref.size, chunkSize: ref.chunkSize, chunkCount: chunkCountFor(ref.size, ref.chunkSize), sha256: new Uint8Array(ref.sha256), key: new Uint8Array(ref.key) },
       nextChunk: 0,
@@ -129,6 +129,9 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
     // Blob ids are random: another ref under the same id means one of them is wrong.
     // The caller's is the one it asks for now, so start over with it.
     if (record !== undefined && !sameRef(record.ref, ref)) record = undefined
+    // Where the blob comes from survives a restart from nothing (a failed or lost download).
+    const info = record?.info
+    const fresh = (): DownloadRecord => info === undefined ? blank() : { ...blank(), info }
 
     if (record?.state === 'complete' && await exists(receivedPath(blobId))) return { record, hash: createHash('sha256') }
     const partial = partialPath(blobId)
@@ -168,6 +171,26 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
     dir: init.dir,
     get,
     receivedPath,
+
+    async register (ref, info) {
+      const blobId = checkRef(ref)
+      const record = await get(blobId)
+      // A pull under way writes the record itself; a redelivered message changes nothing it needs.
+      if (busy.has(blobId) && record?.info !== undefined && sameRef(record.ref, ref)) return record
+      const next: DownloadRecord = record !== undefined && sameRef(record.ref, ref)
+        ? { ...record, info }
+        : {
+            blobId,
+            ref: { size: ref.size, chunkSize: ref.chunkSize, chunkCount: chunkCountFor(ref.size, ref.chunkSize), sha256: new Uint8Array(ref.sha256), key: new Uint8Array(ref.key) },
+            nextChunk: 0,
+            bytesDone: 0,
+            state: 'pending',
+            info,
+            updatedAt: now()
+          }
+      await save(next)
+      return next
+    },
 
     async list () {
       const out: DownloadRecord[] = []

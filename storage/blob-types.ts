@@ -66,6 +66,30 @@ export interface BlobStore {
 
 export type DownloadState = 'pending' | 'complete' | 'failed'
 
+/** A holder of a blob and where to dial it (addresses may be empty: look it up). */
+export interface BlobLocation {
+  peerId: string
+  addrs: string[]
+}
+
+/**
+ * Why a download exists: the message that referred to the blob and where to find a
+ * holder. Kept with the download record so a restart knows what to pull and from whom.
+ */
+export interface DownloadInfo {
+  /** Local id of the message in the mailbox. */
+  messageId: string
+  /** The attachment's file name and media type, as the sender gave them. */
+  name: string
+  type: string
+  /** PeerId of the verified sender. */
+  from: string
+  /** Holders named by the blob reference, with addresses when known. */
+  locations: BlobLocation[]
+  /** The sender's home servers (from its card): where to ask whether a holder is online. */
+  homeServers: string[]
+}
+
 /** What a receiver needs from a BlobRef to pull and check a blob. */
 export interface BlobDownloadRef {
   /** 16 bytes, or their 32 hex digits. */
@@ -86,6 +110,8 @@ export interface DownloadRecord {
   state: DownloadState
   /** Why it failed (state 'failed'). */
   reason?: string
+  /** What message it belongs to and where to pull it from (absent for bare downloads). */
+  info?: DownloadInfo
   updatedAt: number
 }
 
@@ -99,6 +125,12 @@ export interface BlobDownloads {
    * blob is already open in this process, InvalidBlobRefError for an impossible ref.
    */
   open(ref: BlobDownloadRef): Promise<BlobDownload>
+  /**
+   * Record durably that `ref` is to be pulled, for the message `info` names, without
+   * opening anything: a new pending download, or the existing one with `info` attached.
+   * Idempotent (a redelivered message registers again). Throws InvalidBlobRefError.
+   */
+  register(ref: BlobDownloadRef, info: DownloadInfo): Promise<DownloadRecord>
   get(blobId: string): Promise<DownloadRecord | undefined>
   list(): Promise<DownloadRecord[]>
   /** Where a complete download's file is. */

@@ -16,6 +16,20 @@ export interface AttachmentSummary {
   sha256: string
 }
 
+/**
+ * A large attachment that is not inside the MIME: the sender keeps it and the recipient
+ * pulls it (storage/blob-*.ts). Its state lives in the blob store or the downloads.
+ */
+export interface BlobAttachmentSummary {
+  /** 32 hex digits. */
+  blobId: string
+  name: string
+  type: string
+  size: number
+  /** hex sha256 of the attachment's bytes */
+  sha256: string
+}
+
 /** What a mail list shows without reading the body. */
 export interface MessageSummary {
   /** Local id, unique in this home, sortable by arrival. */
@@ -36,6 +50,8 @@ export interface MessageSummary {
   receivedAt: number
   unread: boolean
   attachments: AttachmentSummary[]
+  /** Large attachments kept by the sender (absent when there are none). */
+  blobs?: BlobAttachmentSummary[]
   inReplyTo?: string
   references: string[]
   /** Size of the raw MIME in bytes. */
@@ -139,6 +155,8 @@ export interface OutboxEntry {
   /** After this, pending recipients turn failed (the sender is told). */
   expiresAt: number
   recipients: RecipientState[]
+  /** Large attachments this message refers to, held in this node's blob store (absent when none). */
+  blobIds?: string[]
 }
 
 export interface Outbox {

@@ -8,7 +8,8 @@ export const DEFAULT_SEND_WAIT_MS = 60_000
 /** The control API: one entry per method; params are validated by the service. */
 export function controlMethods (service: MailService): Record<string, ControlMethod> {
   return {
-    status: async () => service.status(),
+    status: async (p: { id?: string }) => p?.id == null ? service.status() : service.messageStatus(String(p.id)),
+    'transfers.list': async () => service.transfers(),
     card: async () => ({ card: service.cardText(), peerId: service.peerId, addrs: service.addrs() }),
     'contacts.add': async (p: { card: string, as?: string }) => service.addContact(String(p.card ?? ''), p.as),
     'contacts.list': async () => service.listContacts(),

@@ -12,4 +12,4 @@ export type { ComposeAttachment, ComposeInput, ComposedMessage } from './compose
 export { parseMessage, summarize } from './parse.js'
 export type { MessageSummary, ParseOptions, ParsedAttachment, ParsedMessage } from './parse.js'
 export { readEmlForSend } from './eml.js'
-export { sanitizeFilename, saveAttachments, FALLBACK_FILENAME, MAX_FILENAME_BYTES, MAX_NAME_ATTEMPTS } from './save.js'
+export { sanitizeFilename, saveAttachments, saveAttachmentFiles, FALLBACK_FILENAME, MAX_FILENAME_BYTES, MAX_NAME_ATTEMPTS } from './save.js'

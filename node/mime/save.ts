@@ -5,7 +5,9 @@
  * target directory.
  */
 
+import { createReadStream } from 'node:fs'
 import { mkdir, open, unlink } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { NoFreeFilenameError, UnsafeAttachmentPathError } from './errors.js'
 
@@ -61,12 +63,30 @@ export async function saveAttachments (dir: string, attachments: ReadonlyArray<{
   await mkdir(root, { recursive: true })
   const written: string[] = []
   for (const attachment of attachments) {
-    written.push(await writeExclusive(root, sanitizeFilename(attachment.name), attachment.content))
+    written.push(await writeExclusive(root, sanitizeFilename(attachment.name), async handle => { await handle.writeFile(attachment.content) }))
   }
   return written
 }
 
-async function writeExclusive (root: string, name: string, content: Uint8Array): Promise<string> {
+/**
+ * Like {@link saveAttachments}, for attachments that are files already (large attachments
+ * pulled into the blob store): each is copied in a stream, never read whole.
+ *
+ * @returns the paths written, in input order
+ */
+export async function saveAttachmentFiles (dir: string, files: ReadonlyArray<{ name: string, path: string }>): Promise<string[]> {
+  const root = path.resolve(dir)
+  await mkdir(root, { recursive: true })
+  const written: string[] = []
+  for (const file of files) {
+    written.push(await writeExclusive(root, sanitizeFilename(file.name), async handle => {
+      for await (const piece of createReadStream(file.path, { highWaterMark: 1024 * 1024 })) await handle.write(piece as Buffer)
+    }))
+  }
+  return written
+}
+
+async function writeExclusive (root: string, name: string, write: (handle: FileHandle) => Promise<void>): Promise<string> {
   const { base, ext } = splitExtension(name)
   for (let n = 0; n < MAX_NAME_ATTEMPTS; n++) {
     const candidate = n === 0 ? name : `${truncateUtf8(base, MAX_FILENAME_BYTES - byteLength(` (${n})${ext}`))} (${n})${ext}`
@@ -82,7 +102,7 @@ async function writeExclusive (root: string, name: string, content: Uint8Array):
       throw err
     }
     try {
-      await handle.writeFile(content)
+      await write(handle)
       await handle.close()
     } catch (err) {
       // A half-written file would look like a complete attachment; remove it.

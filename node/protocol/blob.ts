@@ -161,6 +161,8 @@ export interface PullOptions {
   onProgress?(bytesDone: number, total: number): void
   dialTimeoutMs?: number
   chunkTimeoutMs?: number
+  /** How the holder is named in the reason a download fails with (default its PeerId). */
+  holderName?: string
 }
 
 /**
@@ -184,7 +186,7 @@ export async function pullBlob (libp2p: Libp2p, holder: DialTarget, download: Bl
     if (download.record.state === 'complete') return download.record
     return await transfer(libp2p, holder, download, options)
   } catch (err) {
-    if (BAD_BLOB_DATA_ERRORS.has(errorName(err)) && download.record.state === 'pending') await download.fail(asError(err).message)
+    if (BAD_BLOB_DATA_ERRORS.has(errorName(err)) && download.record.state === 'pending') await download.fail(`${options.holderName ?? holder.peerId} served bad data: ${asError(err).message}`)
     throw err
   } finally {
     await download.close()

@@ -42,6 +42,8 @@ export interface DeliverTarget {
 export interface OutgoingEnvelope {
   envelopeId: Uint8Array
   bytes: Uint8Array
+  /** The message refers to large attachments this node holds (notices name it as their location). */
+  carriesBlobs?: boolean
 }
 
 export type DeliverOutcome =

@@ -1,0 +1,376 @@
+import { BAD_BLOB_DATA_ERRORS } from '../storage/blob-errors.js'
+import { blobSummaryOf, downloadRefOf, locationsOf } from './attachments.js'
+import { asError, errorName } from './errors.js'
+import { backoffDelay } from './outbox-engine.js'
+import { pullBlob } from './protocol/blob.js'
+import { DEFAULT_PROGRESS_INTERVAL_MS } from './config.js'
+import type { NodeEvents } from './events.js'
+import type { VerifiedCard } from './identity/index.js'
+import type { PeerpostLibp2p } from './network.js'
+import type { PresenceView } from './presence-watch.js'
+import type { BlobRef } from './protocol/peerpost.js'
+import type { BlobDownloadRef, BlobDownloads, BlobLocation, DownloadRecord } from '../storage/blob-types.js'
+import type { BlobAttachmentSummary, Contacts } from '../storage/types.js'
+import type { Logger } from '@libp2p/interface'
+
+/**
+ * The pull side of large attachments (design section 5). A message that refers to blobs
+ * registers a durable download for each before its receipt is signed; this then pulls
+ * each from a holder: at once when the holder is reachable, otherwise the download waits
+ * ("waiting for alice to come online") until presence or a new connection says the holder
+ * is back, and resumes from its last verified chunk after a crash or restart. A holder
+ * that serves bad data fails the download with the reason; it is never shown as the file.
+ */
+
+/** What a large attachment is doing on this node, as `transfers` and `read` show it. */
+export type TransferState = 'waiting' | 'pulling' | 'complete' | 'failed'
+
+export interface TransferView {
+  blobId: string
+  /** Local id of the message the attachment belongs to. */
+  messageId: string
+  name: string
+  type: string
+  /** PeerId of the sender. */
+  from: string
+  size: number
+  bytesDone: number
+  state: TransferState
+  /** waiting: the holder (PeerId) it waits for, and its contact name when pinned. */
+  waitingFor?: string
+  waitingForName?: string
+  /** waiting or failed: why, in words. */
+  reason?: string
+  updatedAt: number
+}
+
+/** A blob this node serves to a recipient (the holder's side), as `transfers` shows it. */
+export interface UploadView {
+  blobId: string
+  peer: string
+  chunksServed: number
+  /** Chunks served more than once to this peer (after a resume). */
+  chunksRepeated: number
+  completed: boolean
+  updatedAt: number
+}
+
+export interface TransfersComponents {
+  libp2p: PeerpostLibp2p
+  downloads: BlobDownloads
+  contacts: Contacts
+  events: NodeEvents
+  /** Ask a peer's home servers whether it is online (and subscribe to its changes). */
+  presence?: (peerId: string, servers: string[]) => Promise<PresenceView | undefined>
+  log: Logger
+  now: () => number
+  random: () => number
+}
+
+export interface TransfersInit {
+  /** Chunks requested ahead; default the blob protocol's. */
+  inFlight?: number
+  /** Pulls running at once; more wait their turn. */
+  maxConcurrent?: number
+  retryBaseMs?: number
+  retryMaxMs?: number
+  dialTimeoutMs?: number
+  /** Least time between two progress events of one transfer. */
+  progressIntervalMs?: number
+}
+
+export const DEFAULT_MAX_CONCURRENT_PULLS = 2
+/** A waiting download is tried again at least this often even if no presence push comes. */
+const DEFAULT_RETRY_MAX_MS = 5 * 60_000
+
+interface Live {
+  state: TransferState
+  bytesDone: number
+  waitingFor?: string
+  waitingForName?: string
+  reason?: string
+  failures: number
+  timer?: NodeJS.Timeout
+  lastProgressAt: number
+  updatedAt: number
+}
+
+const refOf = (record: DownloadRecord): BlobDownloadRef => ({ blobId: record.blobId, size: record.ref.size, chunkSize: record.ref.chunkSize, sha256: record.ref.sha256, key: record.ref.key })
+
+/** Pulls of large attachments: registered durably, run at most a few at a time, resumed after restarts. */
+export class Transfers {
+  private readonly live = new Map<string, Live>()
+  private readonly running = new Map<string, AbortController>()
+  private readonly queued = new Set<string>()
+  private readonly uploads = new Map<string, UploadView & { served: Set<number> }>()
+  private stopped = false
+  private readonly maxConcurrent: number
+  private readonly progressIntervalMs: number
+
+  constructor (private readonly c: TransfersComponents, private readonly init: TransfersInit = {}) {
+    this.maxConcurrent = init.maxConcurrent ?? DEFAULT_MAX_CONCURRENT_PULLS
+    this.progressIntervalMs = init.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS
+  }
+
+  /** Resume every pending download (after a restart or crash). */
+  async start (): Promise<void> {
+    for (const record of await this.c.downloads.list()) {
+      if (record.state === 'pending' && record.info != null) this.attempt(record.blobId)
+    }
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    for (const l of this.live.values()) clearTimeout(l.timer)
+    for (const abort of this.running.values()) abort.abort(new Error('the daemon is stopping'))
+    const deadline = Date.now() + 10_000
+    while (this.running.size > 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
+  }
+
+  /**
+   * Record durably that the blobs `refs` of message `messageId` from `sender` are to be
+   * pulled, then start pulling. Resolves once the records are on disk: the receiver signs
+   * its receipt only after that, so a crash cannot lose an attachment. A reference that
+   * cannot describe a blob is skipped (and logged); the message itself still lands.
+   */
+  async register (refs: BlobRef[], messageId: string, sender: VerifiedCard): Promise<void> {
+    const started: string[] = []
+    for (const ref of refs) {
+      const downloadRef = downloadRefOf(ref)
+      const locations = locationsOf(ref).map(l => l.peerId === sender.peerId ? { peerId: l.peerId, addrs: sender.addrs.slice(0, 8) } : l)
+      if (downloadRef == null || locations.length === 0) {
+        this.c.log.error('message %s refers to an impossible blob %s: skipped', messageId, blobSummaryOf(ref).blobId)
+        continue
+      }
+      const summary = blobSummaryOf(ref)
+      try {
+        const record = await this.c.downloads.register(downloadRef, { messageId, name: summary.name, type: summary.type, from: sender.peerId, locations, homeServers: sender.homeServers })
+        if (record.state === 'pending') started.push(record.blobId)
+      } catch (err) {
+        if (errorName(err) !== 'InvalidBlobRefError') throw err
+        this.c.log.error('message %s refers to an invalid blob %s: %s', messageId, summary.blobId, asError(err).message)
+      }
+    }
+    for (const blobId of started) this.attempt(blobId)
+  }
+
+  /** A peer came online or connected: what waits for it starts now. */
+  kick (peerId: string): void {
+    for (const [blobId, l] of this.live) {
+      if (l.state === 'waiting' && (l.waitingFor === peerId || l.waitingFor == null)) this.attempt(blobId)
+    }
+  }
+
+  /** Every download this node knows, with its live state. */
+  async list (): Promise<TransferView[]> {
+    return (await this.c.downloads.list()).filter(r => r.info != null).map(r => this.view(r))
+  }
+
+  /** What this node serves right now, per blob and puller. */
+  listUploads (): UploadView[] {
+    return [...this.uploads.values()].map(({ served: _served, ...u }) => u)
+  }
+
+  /** The view of one download record, with what is known live. */
+  view (record: DownloadRecord): TransferView {
+    return viewOfDownload(record, this.live.get(record.blobId))
+  }
+
+  /** Count a chunk served to `peer` (the holder side), for `transfers` and the kill tests. */
+  served (blobId: string, index: number, peer: string): void {
+    const key = `${blobId}!${peer}`
+    let u = this.uploads.get(key)
+    if (u == null) {
+      u = { blobId, peer, chunksServed: 0, chunksRepeated: 0, completed: false, updatedAt: 0, served: new Set() }
+      this.uploads.set(key, u)
+    }
+    if (u.served.has(index)) u.chunksRepeated++
+    else { u.served.add(index); u.chunksServed++ }
+    u.updatedAt = this.c.now()
+  }
+
+  /** A recipient said it holds the whole blob. */
+  uploadCompleted (blobId: string, peer: string): void {
+    const u = this.uploads.get(`${blobId}!${peer}`)
+    if (u != null) { u.completed = true; u.served.clear(); u.updatedAt = this.c.now() }
+  }
+
+  /** Try to pull `blobId` now, unless it is already running (or queue it behind the running ones). */
+  attempt (blobId: string): void {
+    if (this.stopped || this.running.has(blobId)) return
+    if (this.running.size >= this.maxConcurrent) { this.queued.add(blobId); return }
+    this.queued.delete(blobId)
+    const abort = new AbortController()
+    this.running.set(blobId, abort)
+    void this.run(blobId, abort.signal)
+      .catch(err => { this.c.log.error('pull of %s failed unexpectedly - %e', blobId, err) })
+      .finally(() => {
+        this.running.delete(blobId)
+        const next = this.queued.values().next()
+        if (next.done !== true) this.attempt(next.value)
+      })
+  }
+
+  private liveOf (blobId: string): Live {
+    let l = this.live.get(blobId)
+    if (l == null) {
+      l = { state: 'waiting', bytesDone: 0, failures: 0, lastProgressAt: 0, updatedAt: this.c.now() }
+      this.live.set(blobId, l)
+    }
+    return l
+  }
+
+  private setState (blobId: string, messageId: string, change: Partial<Live> & { state: TransferState }): void {
+    const l = this.liveOf(blobId)
+    const before = `${l.state}|${l.waitingFor ?? ''}|${l.reason ?? ''}`
+    l.state = change.state
+    l.waitingFor = change.waitingFor
+    l.waitingForName = change.waitingForName
+    l.reason = change.reason
+    if (change.bytesDone != null) l.bytesDone = change.bytesDone
+    l.updatedAt = this.c.now()
+    if (before === `${l.state}|${l.waitingFor ?? ''}|${l.reason ?? ''}`) return
+    const event: { blobId: string, messageId: string, state: TransferState, waitingFor?: string, reason?: string } = { blobId, messageId, state: l.state }
+    if (l.waitingFor != null) event.waitingFor = l.waitingFor
+    if (l.reason != null) event.reason = l.reason
+    this.c.events.emit('transfer:state', event)
+  }
+
+  private async nameOf (peerId: string): Promise<string> {
+    return (await this.c.contacts.getByPeerId(peerId))?.name ?? `${peerId.slice(0, 8)}…${peerId.slice(-6)}`
+  }
+
+  /** Where `location` can be dialed now, or why not (offline, no address). */
+  private async reach (location: BlobLocation, homeServers: string[]): Promise<{ addrs: string[] } | { offline: boolean, why: string }> {
+    const { libp2p, contacts } = this.c
+    const contact = await contacts.getByPeerId(location.peerId)
+    let addrs = [...new Set([...location.addrs, ...(contact?.addrs ?? [])])]
+    const connected = libp2p.getConnections().some(c => c.remotePeer.toString() === location.peerId)
+    const servers = [...new Set([...(contact?.homeServers ?? []), ...homeServers])]
+    if (servers.length > 0 && this.c.presence != null) {
+      const view = await this.c.presence(location.peerId, servers)
+      if (view?.online === false && !connected) return { offline: true, why: 'offline' }
+      if (view?.online === true) addrs = [...new Set([...view.addrs, ...addrs])]
+    }
+    if (addrs.length === 0 && !connected) return { offline: false, why: 'no address known' }
+    return { addrs }
+  }
+
+  private async run (blobId: string, signal: AbortSignal): Promise<void> {
+    const record = await this.c.downloads.get(blobId)
+    const info = record?.info
+    if (record == null || info == null || record.state !== 'pending') return
+    const l = this.liveOf(blobId)
+    clearTimeout(l.timer)
+    l.timer = undefined
+    l.bytesDone = record.bytesDone
+    let lastWait: { peerId: string, name: string, why: string } | undefined
+    let retryable = true
+
+    for (const location of info.locations) {
+      if (signal.aborted) return
+      const name = await this.nameOf(location.peerId)
+      const reach = await this.reach(location, info.homeServers)
+      if (!('addrs' in reach)) {
+        lastWait = { peerId: location.peerId, name, why: reach.offline ? `waiting for ${name} to come online` : `waiting for ${name}: ${reach.why}` }
+        continue
+      }
+      this.setState(blobId, info.messageId, { state: 'pulling', bytesDone: record.bytesDone })
+      try {
+        const download = await this.c.downloads.open(refOf(record))
+        const done = await pullBlob(this.c.libp2p, { peerId: location.peerId, addrs: reach.addrs }, download, {
+          inFlight: this.init.inFlight,
+          signal,
+          dialTimeoutMs: this.init.dialTimeoutMs,
+          holderName: name,
+          onProgress: (bytesDone, total) => { this.progress(blobId, info.messageId, bytesDone, total) }
+        })
+        l.failures = 0
+        this.setState(blobId, info.messageId, { state: done.state === 'complete' ? 'complete' : 'failed', bytesDone: done.bytesDone, reason: done.reason })
+        this.c.events.emit('transfer:progress', { blobId, messageId: info.messageId, bytesDone: done.bytesDone, total: done.ref.size })
+        this.c.log('pulled %s (%s) from %s', blobId, info.name, location.peerId)
+        return
+      } catch (err) {
+        const e = asError(err)
+        if (signal.aborted) { this.setState(blobId, info.messageId, { state: 'waiting', reason: 'stopped' }); return }
+        if (BAD_BLOB_DATA_ERRORS.has(e.name)) {
+          // pullBlob threw the partial data away and recorded why: a lie is never retried by itself.
+          this.c.log.error('%s served bad data for %s - %s', location.peerId, blobId, e.message)
+          this.setState(blobId, info.messageId, { state: 'failed', bytesDone: 0, reason: `${name} served bad data: ${e.message}` })
+          return
+        }
+        if (e.name === 'PeerRefusedError' && String((e as Error & { code?: unknown }).code) === 'NOT_FOUND') {
+          lastWait = { peerId: location.peerId, name, why: `${name} no longer holds it (expired or removed)` }
+          retryable = false
+          continue
+        }
+        this.c.log('pull of %s from %s stopped - %s', blobId, location.peerId, e.message)
+        lastWait = { peerId: location.peerId, name, why: `waiting for ${name}: ${e.message}` }
+      }
+    }
+
+    const current = await this.c.downloads.get(blobId)
+    if (!retryable && lastWait != null) {
+      // No holder has it any more: nothing will ever complete it.
+      const download = await this.c.downloads.open(refOf(current ?? record))
+      await download.fail(lastWait.why)
+      this.setState(blobId, info.messageId, { state: 'failed', bytesDone: 0, reason: lastWait.why })
+      return
+    }
+    l.failures++
+    const delay = backoffDelay(l.failures, this.init.retryBaseMs ?? 1_000, this.init.retryMaxMs ?? DEFAULT_RETRY_MAX_MS, this.c.random)
+    this.setState(blobId, info.messageId, { state: 'waiting', bytesDone: current?.bytesDone ?? record.bytesDone, waitingFor: lastWait?.peerId, waitingForName: lastWait?.name, reason: lastWait?.why ?? 'no holder named' })
+    // Presence or a new connection usually wakes it first (kick); this is the fallback.
+    l.timer = setTimeout(() => { l.timer = undefined; this.attempt(blobId) }, delay)
+    l.timer.unref()
+  }
+
+  private progress (blobId: string, messageId: string, bytesDone: number, total: number): void {
+    const l = this.liveOf(blobId)
+    l.bytesDone = bytesDone
+    l.updatedAt = this.c.now()
+    if (bytesDone < total && l.updatedAt - l.lastProgressAt < this.progressIntervalMs) return
+    l.lastProgressAt = l.updatedAt
+    this.c.events.emit('transfer:progress', { blobId, messageId, bytesDone, total })
+  }
+}
+
+/** A download as `transfers` shows it; `live` is what the daemon knows beyond the record (absent without a daemon). */
+export function viewOfDownload (record: DownloadRecord, live?: Pick<Live, 'state' | 'bytesDone' | 'waitingFor' | 'waitingForName' | 'reason' | 'updatedAt'>): TransferView {
+  const info = record.info
+  const l = live
+  const state: TransferState = record.state === 'complete' ? 'complete' : record.state === 'failed' ? 'failed' : l?.state === 'pulling' ? 'pulling' : 'waiting'
+  const view: TransferView = {
+    blobId: record.blobId,
+    messageId: info?.messageId ?? '',
+    name: info?.name ?? record.blobId,
+    type: info?.type ?? 'application/octet-stream',
+    from: info?.from ?? '',
+    size: record.ref.size,
+    bytesDone: Math.max(record.bytesDone, state === 'pulling' ? l?.bytesDone ?? 0 : 0),
+    state,
+    updatedAt: Math.max(record.updatedAt, l?.updatedAt ?? 0)
+  }
+  if (state === 'failed' && record.reason != null) view.reason = record.reason
+  if (state === 'waiting') {
+    const waitingFor = l?.waitingFor ?? info?.locations[0]?.peerId
+    if (waitingFor != null) view.waitingFor = waitingFor
+    if (l?.waitingForName != null) view.waitingForName = l.waitingForName
+    view.reason = l?.reason ?? (live == null ? 'the daemon is not running' : 'not tried yet')
+  }
+  return view
+}
+
+/** The large attachments of a message as `read` shows them. */
+export interface LargeAttachmentView extends BlobAttachmentSummary {
+  /** here: complete on disk; pulling, waiting, failed: see `transfers`; held: I sent it and keep it; gone: I sent it and no longer keep it. */
+  state: TransferState | 'here' | 'held' | 'gone'
+  bytesDone: number
+  percent: number
+  waitingFor?: string
+  waitingForName?: string
+  reason?: string
+  /** held: recipients (PeerIds) that have it and that still wait for it. */
+  have?: string[]
+  waiting?: string[]
+}

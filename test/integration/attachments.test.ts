@@ -1,0 +1,221 @@
+/**
+ * Large attachments end to end, with real daemons and a real cache server on 127.0.0.1:
+ * they stay on the sender, each recipient pulls them (at once, or when the sender comes
+ * back), resumably, and a holder's bad data is refused. CI sizes are small; PEERPOST_SOAK=1
+ * runs the sizes of issue 4 (300 MiB online, 50 MiB offline, 200 MiB kill -9).
+ */
+import assert from 'node:assert/strict'
+import { open, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { ControlClient } from '../../node/control/client.js'
+import { scrape } from '../helpers/cache-server.js'
+import { deadline, runJson, waitUntil } from '../helpers/cli.js'
+import { downloads, KiB, MiB, peakRssMiB, randomFile, readByMessageId, sha256File, startPair } from '../helpers/attachments.js'
+import { FAST_NODE, startNode } from '../helpers/offline.js'
+import type { Pair } from '../helpers/attachments.js'
+import type { CacheServerProcess } from '../helpers/cache-server.js'
+import type { User } from '../helpers/cli.js'
+import type { NodeEvent } from '../../node/events.js'
+
+const SOAK = process.env.PEERPOST_SOAK === '1'
+const ONLINE_SIZE = (SOAK ? 300 : 20) * MiB
+const OFFLINE_SIZE = (SOAK ? 50 : 8) * MiB
+const KILL_SIZE = (SOAK ? 200 : 40) * MiB
+const SMALL_SIZE = 200 * KiB
+const RSS_BOUND_MIB = 200
+const IN_FLIGHT = 4
+/** Per-chunk progress events, so a test can act at "about half". */
+const NODE = { ...FAST_NODE, blobs: { progressIntervalMs: 0, inFlight: IN_FLIGHT } }
+const PULL_MS = SOAK ? 300_000 : 60_000
+
+const largeOf = (read: any): any => read.largeAttachments[0]
+
+describe('alice sends bob (online) a large attachment', () => {
+  let pair: Pair, alice: User, bob: User, files: string
+  before(async () => {
+    pair = await startPair(NODE);
+    ({ alice, bob, files } = pair)
+  })
+  after(async () => { await pair.stop() })
+
+  it(`${ONLINE_SIZE / MiB} MiB: bob pulls it at once, same sha256, both daemons' peak RSS under ${RSS_BOUND_MIB} MiB; alice drops it once bob has it`, async t => {
+    const big = join(files, 'video.bin')
+    const small = join(files, 'note.txt')
+    const bigHash = await randomFile(big, ONLINE_SIZE)
+    const smallHash = await randomFile(small, SMALL_SIZE)
+    const sent = await runJson(alice.home, ['send', '--to', 'bob', '--subject', 'big one', '--body', 'see attached', '--attach', big, '--attach', small, '--wait', '--timeout', '20000'])
+    assert.equal(sent.entry.recipients[0].state, 'delivered')
+
+    const read = await waitUntil(bob.home, async () => {
+      const r = await readByMessageId(bob, sent.messageId)
+      return r != null && largeOf(r).state === 'here' ? r : undefined
+    }, PULL_MS, 'bob to pull the attachment')
+    assert.deepEqual(read.attachments.map((a: any) => a.name), ['note.txt'], 'the small one rides inside the message')
+    assert.equal(largeOf(read).name, 'video.bin')
+    assert.equal(largeOf(read).size, ONLINE_SIZE)
+    assert.equal(largeOf(read).sha256, bigHash)
+
+    const out = join(files, 'saved')
+    const saved = await runJson(bob.home, ['read', read.id, '--save-attachments', out])
+    assert.equal(saved.saved.length, 2)
+    const savedBig = saved.saved.find((p: string) => p.endsWith('video.bin'))
+    assert.equal(await sha256File(savedBig), bigHash)
+    assert.equal(await sha256File(saved.saved.find((p: string) => p.endsWith('note.txt'))), smallHash)
+
+    const rss = { alice: await peakRssMiB(alice.daemon!.proc.pid!), bob: await peakRssMiB(bob.daemon!.proc.pid!) }
+    t.diagnostic(`peak RSS: alice ${Math.round(rss.alice)} MiB, bob ${Math.round(rss.bob)} MiB`)
+    assert.ok(rss.alice < RSS_BOUND_MIB, `alice's daemon peaked at ${rss.alice} MiB`)
+    assert.ok(rss.bob < RSS_BOUND_MIB, `bob's daemon peaked at ${rss.bob} MiB`)
+
+    // Bob said he has it all: alice, whose only recipient he is, keeps it no longer.
+    const status = await waitUntil(alice.home, async () => {
+      const s = await runJson(alice.home, ['status', sent.id])
+      return s.attachments[0].held === false ? s : undefined
+    }, 10_000, 'alice to drop the blob')
+    assert.equal(status.attachments[0].name, 'video.bin')
+    const sentRead = await runJson(alice.home, ['read', sent.id])
+    assert.equal(largeOf(sentRead).state, 'gone')
+  })
+})
+
+describe('bob is offline when alice sends a large and a small attachment', () => {
+  let pair: Pair, server: CacheServerProcess, alice: User, bob: User, files: string
+  before(async () => {
+    pair = await startPair(NODE, { server: true });
+    ({ alice, bob, files } = pair)
+    server = pair.server!
+    await bob.daemon!.stop()
+  })
+  after(async () => { await pair.stop() })
+
+  const sendBoth = async (subject: string): Promise<{ sent: any, bigHash: string }> => {
+    const big = join(files, `${subject}.bin`)
+    const bigHash = await randomFile(big, OFFLINE_SIZE)
+    await randomFile(join(files, 'small.dat'), SMALL_SIZE)
+    const sent = await runJson(alice.home, ['send', '--to', 'bob', '--subject', subject, '--body', 'while you were out', '--attach', big, '--attach', join(files, 'small.dat'), '--wait', '--timeout', '20000'])
+    assert.equal(sent.entry.recipients[0].state, 'parked')
+    return { sent, bigHash }
+  }
+
+  it('the small one is parked inside the envelope, the large one never reaches the server; bob returns while alice is online and gets both', async () => {
+    const { sent, bigHash } = await sendBoth('first')
+    const metrics = await scrape(server)
+    const heldBytes = metrics.get('peerpost_parked_bytes') ?? -1
+    assert.ok(heldBytes > SMALL_SIZE, `the server holds the small attachment (${heldBytes} bytes)`)
+    assert.ok(heldBytes < 2 * MiB, `the server holds ${heldBytes} bytes: the large attachment stayed with alice`)
+
+    await startNode(bob)
+    const read = await waitUntil(bob.home, async () => {
+      const r = await readByMessageId(bob, sent.messageId)
+      return r != null && largeOf(r).state === 'here' ? r : undefined
+    }, PULL_MS, 'bob to get the message and pull the attachment')
+    assert.equal(read.attachments.length, 1)
+    assert.equal(read.attachments[0].size, SMALL_SIZE)
+    const saved = await runJson(bob.home, ['read', read.id, '--save-attachments', join(files, 'out1')])
+    assert.equal(await sha256File(saved.saved.find((p: string) => p.endsWith('first.bin'))), bigHash)
+    await bob.daemon!.stop()
+  })
+
+  it('bob returns while alice is offline: the large one waits for alice, and completes by itself when she comes back', async () => {
+    const { sent, bigHash } = await sendBoth('second')
+    await alice.daemon!.stop()
+
+    await startNode(bob)
+    const waiting = await waitUntil(bob.home, async () => {
+      const r = await readByMessageId(bob, sent.messageId)
+      return r != null && /waiting for alice to come online/.test(largeOf(r).reason ?? '') ? r : undefined
+    }, 20_000, 'bob to have the message, the attachment waiting for alice')
+    assert.equal(largeOf(waiting).state, 'waiting')
+    assert.equal(waiting.attachments.length, 1, 'the small attachment is here')
+    assert.equal(waiting.text.trim(), 'while you were out')
+    const listed = await downloads(bob)
+    assert.ok(listed.some(d => d.state === 'waiting' && d.waitingForName === 'alice'))
+
+    await startNode(alice)
+    const read = await waitUntil(bob.home, async () => {
+      const r = await readByMessageId(bob, sent.messageId)
+      return r != null && largeOf(r).state === 'here' ? r : undefined
+    }, PULL_MS, 'bob\'s copy to complete once alice is back')
+    const saved = await runJson(bob.home, ['read', read.id, '--save-attachments', join(files, 'out2')])
+    assert.equal(await sha256File(saved.saved.find((p: string) => p.endsWith('second.bin'))), bigHash)
+  })
+})
+
+describe('pulls that break', () => {
+  let pair: Pair, alice: User, bob: User, files: string
+  before(async () => {
+    pair = await startPair(NODE, { server: true });
+    ({ alice, bob, files } = pair)
+  })
+  after(async () => { await pair.stop() })
+
+  it(`kill -9 of bob at about half of a ${KILL_SIZE / MiB} MiB pull: after a restart it resumes, and at most the chunks in flight are served twice`, async t => {
+    const big = join(files, 'kill.bin')
+    const bigHash = await randomFile(big, KILL_SIZE)
+    // Bob watches his own events and is killed the moment half is written.
+    const client = await ControlClient.connect(bob.home)
+    let half: Promise<void>
+    try {
+      half = new Promise<void>(resolve => {
+        void client.subscribe((e: NodeEvent) => {
+          if (e.type === 'transfer:progress' && (e.data as { bytesDone: number }).bytesDone >= KILL_SIZE / 2) resolve()
+        })
+      })
+      await runJson(alice.home, ['send', '--to', 'bob', '--subject', 'kill', '--body', 'x', '--attach', big])
+      await deadline(half, PULL_MS, 'half of the pull')
+      await bob.daemon!.kill()
+    } finally {
+      client.close()
+    }
+    const partial = (await downloads(bob))[0]
+    t.diagnostic(`killed with ${partial.bytesDone} of ${KILL_SIZE} bytes durable`)
+    assert.equal(partial.state, 'waiting')
+    assert.ok(partial.bytesDone >= KILL_SIZE / 2 - MiB, `${partial.bytesDone} bytes kept`)
+    assert.ok(partial.bytesDone < KILL_SIZE)
+
+    await startNode(bob)
+    await waitUntil(bob.home, async () => (await downloads(bob))[0]?.state === 'complete', PULL_MS, 'the pull to resume and complete')
+    const inbox = await runJson<any[]>(bob.home, ['list'])
+    const saved = await runJson(bob.home, ['read', inbox[0].id, '--save-attachments', join(files, 'out-kill')])
+    assert.equal(await sha256File(saved.saved[0]), bigHash)
+    const uploads = (await runJson(alice.home, ['transfers'])).uploads
+    const upload = uploads.find((u: any) => u.peer === bob.peerId)
+    t.diagnostic(`chunks served twice: ${upload.chunksRepeated} (in flight: ${IN_FLIGHT})`)
+    assert.equal(upload.chunksServed, KILL_SIZE / MiB)
+    // Requested ahead, plus the one being written when the process died.
+    assert.ok(upload.chunksRepeated <= IN_FLIGHT + 1, `${upload.chunksRepeated} chunks served twice`)
+  })
+
+  it('a holder that serves a tampered chunk: bob refuses it and the attachment is failed, with the reason, and never saved', async () => {
+    await bob.daemon!.stop()
+    const big = join(files, 'tampered.bin')
+    await randomFile(big, 4 * MiB)
+    const sent = await runJson(alice.home, ['send', '--to', 'bob', '--subject', 'tampered', '--body', 'x', '--attach', big, '--wait', '--timeout', '20000'])
+    assert.equal(sent.entry.recipients[0].state, 'parked')
+    // Alice's disk (or alice) changes one byte of chunk 2 of the sealed blob.
+    const { blobIds } = (await runJson(alice.home, ['list', '--folder', 'outbox'])).find((e: any) => e.id === sent.id)
+    const file = join(alice.home, 'blobs', 'store', `${blobIds[0] as string}.sealed`)
+    const handle = await open(file, 'r+')
+    try {
+      const at = 2 * (MiB + 16) + 1000
+      const byte = Buffer.alloc(1)
+      await handle.read(byte, 0, 1, at)
+      byte[0] = byte[0]! ^ 0xff
+      await handle.write(byte, 0, 1, at)
+    } finally {
+      await handle.close()
+    }
+
+    await startNode(bob)
+    const read = await waitUntil(bob.home, async () => {
+      const r = await readByMessageId(bob, sent.messageId)
+      return r != null && largeOf(r).state === 'failed' ? r : undefined
+    }, PULL_MS, 'bob to refuse the tampered attachment')
+    assert.match(largeOf(read).reason, /alice served bad data: chunk 2 failed authentication/)
+    const saved = await runJson(bob.home, ['read', read.id, '--save-attachments', join(files, 'out-tampered')])
+    assert.deepEqual(saved.saved, [])
+    const incoming = join(bob.home, 'blobs', 'incoming', `${blobIds[0] as string}.partial`)
+    await assert.rejects(stat(incoming), 'the partial data is thrown away')
+  })
+})
