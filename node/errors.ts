@@ -68,7 +68,7 @@ export class AttachmentTooLargeError extends Error {
 export class IdentityMissingError extends Error {
   static readonly NAME = 'IdentityMissingError'
   override name = IdentityMissingError.NAME
-  constructor (home: string) { super(`no identity in ${home}: run \`peerpost init --home ${home}\` first`) }
+  constructor (home: string) { super(`no identity in ${home}: check --home (or $PEERPOST_HOME) if you have one elsewhere, or create one with \`peerpost init --home ${home}\``) }
 }
 
 export class OfflineError extends Error {

@@ -52,10 +52,10 @@ describe('common mistakes give one line that says what to do', () => {
     oneLine(await run(alice.home, ['send', '--to', 'bob', '--body', 'hi', '--wait']), 1, /no daemon is running for .*: start it with `peerpost daemon --home /)
   })
 
-  it('a home without an identity says to run init, and creates nothing', async () => {
+  it('a wrong home (no identity there) says to check --home or run init, and creates nothing', async () => {
     const missing = join(scratch, 'no-such-home')
-    oneLine(await run(missing, ['list']), 1, /no identity in .*no-such-home: run `peerpost init --home .*no-such-home` first/)
-    oneLine(await run(missing, ['daemon', '--listen', '/ip4/127.0.0.1/tcp/0']), 1, /no identity in .*: run `peerpost init/)
+    oneLine(await run(missing, ['list']), 1, /no identity in .*no-such-home: check --home \(or \$PEERPOST_HOME\) if you have one elsewhere, or create one with `peerpost init --home .*no-such-home`/)
+    oneLine(await run(missing, ['daemon', '--listen', '/ip4/127.0.0.1/tcp/0']), 1, /no identity in .*: check --home .* or create one with `peerpost init/)
     assert.equal(existsSync(missing), false)
   })
 
