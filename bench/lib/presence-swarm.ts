@@ -16,8 +16,10 @@ import type { Identity } from '../../node/identity/index.js'
 import type { PeerpostLibp2p } from '../../node/network.js'
 
 /** Dials in flight at once (the server limits pending connections). */
-const DIAL_CONCURRENCY = 16
+const DIAL_CONCURRENCY = 8
 const CONNECT_TIMEOUT_MS = 30_000
+/** A handshake can time out on a loaded machine: a node tries this many times before the run fails. */
+const CONNECT_ATTEMPTS = 3
 
 interface Client { identity: Identity, libp2p: PeerpostLibp2p, session: PresenceSession, timer?: NodeJS.Timeout }
 
@@ -29,9 +31,17 @@ async function main (serverPeerId: string, addr: string, nodes: number, heartbea
     const identity = identityFromKeyMaterial(await generateKeyMaterial({ now: Date.now() }))
     const libp2p = await createNetwork({ privateKey: identity.privateKey, listen: [] })
     await libp2p.start()
-    const session = await PresenceSession.open(libp2p, { peerId: serverPeerId, addrs: [addr] }, () => {}, { timeoutMs: CONNECT_TIMEOUT_MS })
-    await session.heartbeat(identity, [], PresenceStatus.AVAILABLE, Date.now())
-    clients.push({ identity, libp2p, session })
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const session = await PresenceSession.open(libp2p, { peerId: serverPeerId, addrs: [addr] }, () => {}, { timeoutMs: CONNECT_TIMEOUT_MS })
+        await session.heartbeat(identity, [], PresenceStatus.AVAILABLE, Date.now())
+        clients.push({ identity, libp2p, session })
+        return
+      } catch (err) {
+        process.stderr.write(`connect attempt ${attempt} failed: ${(err as Error).message}\n`)
+        if (attempt >= CONNECT_ATTEMPTS) throw err
+      }
+    }
   }
   await Promise.all(Array.from({ length: DIAL_CONCURRENCY }, async () => {
     while (next < nodes) { next++; await connectOne() }
