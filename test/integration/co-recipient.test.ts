@@ -59,6 +59,11 @@ describe('carol is offline and no cache server is reachable: bob, who got the me
     assert.equal((await holding(bob)).envelopes, 1)
 
     await alice.daemon!.stop()
+    // bob crashes and comes back: what he gave a receipt for was on disk, and he picks up
+    // telling carol where he left off.
+    await bob.daemon!.kill()
+    await startNode(bob)
+    assert.equal((await holding(bob)).envelopes, 1)
     await startNode(carol)
     // Nobody but bob has it: carol's inbox can only fill from him (told directly, as her server is down).
     await waitUntil(carol.home, async () => await inboxCopies(carol, sent.messageId) === 1, 30_000, 'carol to get the message from bob')
