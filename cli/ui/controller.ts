@@ -5,10 +5,11 @@ import { commandFor, keyName, splitPresses } from './keys.js'
 import { forwardDraft, newDraft, replyDraft, splitAddresses } from './drafts.js'
 import { activeConversation, listRows, selectedAttachment, selectedMessage, visibleItems } from './state.js'
 import { describeUiError } from './ui-errors.js'
+import { attachmentState } from './view-format.js'
 import type { Command } from './keys.js'
 import type { UiLog } from './log.js'
 import type { Store } from './store.js'
-import type { MessageView, UiApi } from './ui-api.js'
+import type { MessageView, TransferView, UiApi } from './ui-api.js'
 import type { Draft, PromptKind } from './state.js'
 import type { NodeEvent } from '../../node/events.js'
 import type { SendRequest } from '../../node/mail-service.js'
@@ -22,6 +23,8 @@ export const KEY_CHANGE_SCAN = 200
 /** `G` loads at most this many pages before it stops at what is loaded (bounded work). */
 export const MAX_PAGES_FOR_BOTTOM = 20
 export const OUTBOX_SHOWN = 100
+/** Transfers whose last byte count is kept for the speed figure. */
+const MAX_SPEED_SAMPLES = 256
 
 export interface ControllerDeps {
   api: UiApi
@@ -42,6 +45,7 @@ const EMPTY_KEY: Key = { upArrow: false, downArrow: false, leftArrow: false, rig
  */
 export class Controller {
   private readonly running = new Map<string, { again: boolean }>()
+  private readonly samples = new Map<string, { bytes: number, at: number }>()
   private readonly me: { peerId: string } = { peerId: '' }
   private closed = false
 
@@ -142,6 +146,7 @@ export class Controller {
       case 'saveOne': {
         const a = selectedAttachment(activeConversation(s))
         if (a == null) { this.dispatch({ type: 'status/error', text: 'this message has no attachments' }); return }
+        if (a.state != null && !['here', 'complete', 'held'].includes(a.state)) { this.dispatch({ type: 'status/error', text: `${a.name} is not here yet: ${attachmentState(a)}` }); return }
         this.dispatch({ type: 'prompt/open', prompt: { kind: 'save', label: `Save ${a.name} into: `, text: this.saveDir(), attachment: a.name } })
         return
       }
@@ -392,7 +397,8 @@ export class Controller {
     if (this.closed) return
     this.d.log('event %s %j', event.type, event.data)
     const s = this.state
-    switch (event.type) {
+    // A string switch: events from a newer daemon (transfers) are handled before their types land here.
+    switch (event.type as string) {
       case 'mail:received': {
         const data = event.data as { folder: Folder }
         void this.refreshFolders()
@@ -412,10 +418,16 @@ export class Controller {
       case 'servers:changed':
         void this.coalesce('servers', async () => { this.dispatch({ type: 'status/network', servers: await this.d.api.servers() }) })
         return
-      default:
-        // Events this UI does not know yet (transfers, blob pulls): re-read what may show them.
+      case 'transfer:progress': {
+        const data = event.data as unknown as { blobId: string, bytesDone: number }
+        this.dispatch({ type: 'attachment/progress', blobId: data.blobId, bytesDone: data.bytesDone })
         if (s.screen === 'outbox') void this.loadOutbox()
-        if (s.screen === 'reader' && (activeConversation(s)?.message?.attachments.length ?? 0) > 0) void this.reloadActiveMessage()
+        return
+      }
+      default:
+        // transfer:state, blob:completed, and events this UI does not know yet: re-read what may show them.
+        if (s.screen === 'outbox') void this.loadOutbox()
+        if (s.screen === 'reader' && (activeConversation(s)?.message?.attachments.some(a => a.blobId != null) ?? false)) void this.reloadActiveMessage()
     }
   }
 
@@ -467,8 +479,20 @@ export class Controller {
   async loadOutbox (): Promise<void> {
     await this.coalesce('outbox', async () => {
       const [page, transfers] = await Promise.all([this.d.api.outbox(OUTBOX_SHOWN), this.d.api.transfers()])
-      this.dispatch({ type: 'outbox/loaded', items: page.items, transfers })
+      this.dispatch({ type: 'outbox/loaded', items: page.items, transfers: transfers?.map(t => this.withSpeed(t)) })
     })
+  }
+
+  /** Speed of a transfer from its previous sample (bytes now vs then). */
+  private withSpeed (t: TransferView): TransferView {
+    if (t.id == null || t.received == null) return t
+    const now = Date.now()
+    const key = `${t.direction ?? ''}:${t.id}`
+    const before = this.samples.get(key)
+    this.samples.set(key, { bytes: t.received, at: now })
+    if (this.samples.size > MAX_SPEED_SAMPLES) this.samples.delete(this.samples.keys().next().value!)
+    if (before == null || now <= before.at || t.received <= before.bytes) return t
+    return { ...t, bytesPerSecond: (t.received - before.bytes) * 1000 / (now - before.at) }
   }
 
   private async refreshAll (): Promise<void> {

@@ -24,6 +24,7 @@ export type Action =
   | { type: 'conversation/switch', delta: number }
   | { type: 'conversation/close' }
   | { type: 'attachment/select', delta: number }
+  | { type: 'attachment/progress', blobId: string, bytesDone: number }
   | { type: 'draft/start', draft: Draft }
   | { type: 'draft/type', text: string }
   | { type: 'draft/backspace' }
@@ -245,6 +246,16 @@ export function reducer (state: AppState, action: Action): AppState {
         const n = c.message?.attachments.length ?? 0
         return { attachment: n === 0 ? 0 : Math.min(Math.max(c.attachment + action.delta, 0), n - 1) }
       })
+    case 'attachment/progress':
+      // A progress event moves the bar without re-reading the message.
+      return {
+        ...state,
+        conversations: state.conversations.map(c => {
+          if (c.message == null || !c.message.attachments.some(a => a.blobId === action.blobId)) return c
+          const attachments = c.message.attachments.map(a => a.blobId !== action.blobId ? a : { ...a, received: action.bytesDone, state: action.bytesDone >= a.size ? 'here' : 'pulling' })
+          return { ...c, message: { ...c.message, attachments } }
+        })
+      }
     case 'draft/start':
       return { ...state, draft: action.draft, screen: 'compose' }
     case 'draft/type':

@@ -46,27 +46,35 @@ export function senderName (from: string): string {
 }
 
 /**
- * What the reader says about an attachment: here, waiting for <holder>, or n% with a bar.
- * Fields the daemon does not send are taken as "it came inside the message".
+ * What the reader says about an attachment: here, waiting for <holder>, n% with a bar,
+ * failed and why; on my sent copy, who has it. No state means it came inside the message.
  */
 export function attachmentState (a: AttachmentView): string {
   const state = a.state ?? 'here'
-  if (a.received != null && a.size > 0 && a.received < a.size) {
-    return `${Math.floor(100 * a.received / a.size)}% ${progressBar(a.received / a.size, 16)}`
+  switch (state) {
+    case 'here': case 'complete': return 'here'
+    case 'waiting': return `waiting for ${a.holder ?? 'the sender'}${a.reason != null ? ` (${a.reason})` : ''}`
+    case 'pulling': {
+      const done = a.received ?? 0
+      return `${a.size > 0 ? Math.floor(100 * done / a.size) : 100}% ${progressBar(a.size > 0 ? done / a.size : 1, 16)}`
+    }
+    case 'failed': return `failed${a.reason != null ? `: ${a.reason}` : ''}`
+    case 'held': return `kept here for the recipients: ${a.have ?? 0} have it, ${a.waiting ?? 0} waiting`
+    case 'gone': return 'no longer kept here (every recipient has it, or it expired)'
+    default: return state
   }
-  if (state === 'here' || state === 'complete' || state === 'done') return 'here'
-  if (state === 'waiting' || state === 'pending') return `waiting for ${a.holder ?? 'the sender'}`
-  return state
 }
 
+/** One line of the transfers list: name, direction and peer, progress with a bar and speed, state. */
 export function transferLine (t: TransferView): string {
-  const name = t.name ?? t.id ?? 'transfer'
-  const who = t.peer != null ? ` ${t.direction === 'up' || t.direction === 'send' ? 'to' : 'from'} ${shortPeer(t.peer)}` : ''
-  const progress = t.size != null && t.size > 0 && t.received != null
+  const name = t.name ?? (t.id != null ? t.id.slice(0, 12) : 'transfer')
+  const who = t.peer != null ? ` ${t.direction === 'up' ? 'to' : t.state === 'waiting' ? 'waiting for' : 'from'} ${shortPeer(t.peer)}` : ''
+  const progress = t.size != null && t.size > 0 && t.received != null && t.state !== 'waiting'
     ? ` ${Math.floor(100 * t.received / t.size)}% ${progressBar(t.received / t.size, 20)} ${bytes(t.received)}/${bytes(t.size)}`
-    : ''
-  const speed = t.bytesPerSecond != null ? ` ${bytes(t.bytesPerSecond)}/s` : ''
-  return `${name}${who}${progress}${speed}${t.state != null ? ` ${t.state}` : ''}`
+    : t.size != null ? ` ${bytes(t.size)}` : ''
+  const speed = t.bytesPerSecond != null && t.bytesPerSecond > 0 ? ` ${bytes(Math.round(t.bytesPerSecond))}/s` : ''
+  const state = t.state != null && t.state !== 'waiting' && t.state !== 'pulling' ? ` ${t.state}` : ''
+  return `${t.direction === 'up' ? '↑' : '↓'} ${name}${who}${progress}${speed}${state}${t.reason != null ? ` (${t.reason})` : ''}`
 }
 
 export function shortPeer (peerId: string): string {
