@@ -223,13 +223,13 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     await frameWith(r, contains('Subject: Re: Lunch plans'), 'the cursor stayed on the message it was on')
   })
 
-  it('the outbox pane shows each recipient and says when transfers are not reported', async () => {
+  it('the outbox pane shows each recipient and the transfers (none here)', async () => {
     const { r, api } = await start()
     await api.call('send', { request: { to: ['bob'], subject: 'queued one', text: 'x' } })
     await press(r, 'O')
     const frame = await frameWith(r, contains('queued one'), 'the outbox')
     assert.match(frame, /bob: waiting/)
-    assert.match(frame, /this daemon does not report transfers/)
+    assert.match(frame, /Transfers\n\(none running\)/)
   })
 })
 
