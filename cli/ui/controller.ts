@@ -479,7 +479,10 @@ export class Controller {
   async loadOutbox (): Promise<void> {
     await this.coalesce('outbox', async () => {
       const [page, transfers] = await Promise.all([this.d.api.outbox(OUTBOX_SHOWN), this.d.api.transfers()])
-      this.dispatch({ type: 'outbox/loaded', items: page.items, transfers: transfers?.map(t => this.withSpeed(t)) })
+      // Peers by contact name where pinned.
+      const names = new Map(this.state.contacts.items.map(c => [c.peerId, c.name]))
+      const named = transfers?.map(t => t.peer != null && names.has(t.peer) ? { ...t, peer: names.get(t.peer)! } : t)
+      this.dispatch({ type: 'outbox/loaded', items: page.items, transfers: named?.map(t => this.withSpeed(t)) })
     })
   }
 

@@ -67,7 +67,7 @@ export function attachmentState (a: AttachmentView): string {
 
 /** One line of the transfers list: name, direction and peer, progress with a bar and speed, state. */
 export function transferLine (t: TransferView): string {
-  const name = t.name ?? (t.id != null ? t.id.slice(0, 12) : 'transfer')
+  const name = t.name ?? (t.id != null ? `attachment ${t.id.slice(0, 8)}` : 'transfer')
   const who = t.peer != null ? ` ${t.direction === 'up' ? 'to' : t.state === 'waiting' ? 'waiting for' : 'from'} ${shortPeer(t.peer)}` : ''
   const progress = t.size != null && t.size > 0 && t.received != null && t.state !== 'waiting'
     ? ` ${Math.floor(100 * t.received / t.size)}% ${progressBar(t.received / t.size, 20)} ${bytes(t.received)}/${bytes(t.size)}`

@@ -54,7 +54,7 @@ describe('large attachments: states in the reader and the transfers pane', () =>
     })
     assert.equal(transferLine({ ...down!, bytesPerSecond: 2 * MiB }), '↓ data.tar from 12D3KooW…BobBob 50% [##########..........] 5.0 MiB/10.0 MiB 2.0 MiB/s')
     assert.equal(transferLine(waiting!), '↓ video.mp4 waiting for alice 100.0 MiB')
-    assert.equal(transferLine(up!), '↑ b9 to 12D3KooW…lCarol serving')
+    assert.equal(transferLine(up!), '↑ attachment b9 to 12D3KooW…lCarol serving')
     assert.deepEqual(transfersOf({}), [])
   })
 
