@@ -6,6 +6,8 @@
 export class Narrator {
   private readonly t0 = Date.now()
   private barOpen = false
+  /** Off a terminal: the label whose finished bar was printed (late progress events repeat it). */
+  private barDone = ''
   private readonly out: NodeJS.WriteStream
   private readonly tty: boolean
 
@@ -45,7 +47,8 @@ export class Narrator {
     if (this.tty) {
       this.out.write(`\r${line}\x1b[K`)
       this.barOpen = true
-    } else if (done >= total) {
+    } else if (done >= total && this.barDone !== label) {
+      this.barDone = label
       this.out.write(`${line}\n`)
     }
   }
