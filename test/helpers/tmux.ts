@@ -29,6 +29,8 @@ export interface Terminal {
   press(...keys: string[]): Promise<void>
   /** The screen as text. */
   capture(): Promise<string>
+  /** Resize the terminal (the program gets SIGWINCH). */
+  resize(columns: number, rows: number): Promise<void>
   /** Wait until the screen satisfies `check`, re-reading it until `ms` passes; fails with the last screen. */
   waitFor(check: string | RegExp | ((screen: string) => boolean), what: string, ms?: number): Promise<string>
   /** Save the current screen to `dir/name.txt` (README screenshots), when `dir` is set. */
@@ -53,6 +55,7 @@ export class TmuxServer {
       async type (text) { await tmux(socket, ['send-keys', '-t', name, '-l', text]) },
       async press (...keys) { for (const k of keys) await tmux(socket, ['send-keys', '-t', name, k]) },
       async capture () { return await tmux(socket, ['capture-pane', '-p', '-t', name]) },
+      async resize (columns, rows) { await tmux(socket, ['resize-window', '-t', name, '-x', String(columns), '-y', String(rows)]) },
       async waitFor (check, what, ms = 30_000) {
         const test = typeof check === 'string' ? (s: string) => s.includes(check) : check instanceof RegExp ? (s: string) => check.test(s) : check
         const until = Date.now() + ms

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BIN, cleanup, introduce, makeUser, online, tempDir } from '../helpers/cli.js'
+import { BIN, cleanup, introduce, makeUser, online, run, tempDir } from '../helpers/cli.js'
 import { TmuxServer, tmuxVersion } from '../helpers/tmux.js'
 import type { User } from '../helpers/cli.js'
 
@@ -134,6 +134,56 @@ describe('mail UI in tmux with two daemons', { skip: SKIP }, () => {
     await a.waitFor('[exited 0]', 'the UI to quit cleanly')
   })
 
+  it('Ctrl-E writes the body in $EDITOR and comes back; a resize lays the screen out again', async () => {
+    const editor = join(work, 'editor.sh')
+    await writeFile(editor, '#!/bin/sh\nprintf "Written in the editor\\n" >> "$1"\n', { mode: 0o755 })
+    const t = await tmux.open('alice-editor', peerpost(alice.home, 'ui'), { env: { EDITOR: editor } })
+    await t.waitFor('Quarterly report', 'alice\'s list')
+    await t.press('c')
+    await t.waitFor('New message', 'the composer')
+    await t.press('C-e')
+    await t.waitFor('Written in the editor', 'the body from the editor')
+    await t.type('bob')
+    await t.waitFor(/To +bob▏/, 'typing goes to the draft again (raw mode is back)')
+    await t.press('Escape')
+    await t.waitFor('draft discarded', 'back to the list')
+    await t.resize(64, 16)
+    const narrow = await t.waitFor(s => s.split('\n')[0]!.trimEnd().length <= 64 && /inbox/.test(s) && /\? help/.test(s), 'the narrow layout')
+    assert.ok(narrow.split('\n').every(l => l.length <= 64))
+    await t.resize(120, 36)
+    await t.waitFor(s => s.split('\n')[0]!.trimEnd().length > 64 || /Folders {11}inbox/.test(s), 'the wide layout again')
+    await t.press('q')
+    await t.waitFor('[exited 0]', 'the UI to quit')
+  })
+
+  it('a sealed home with no daemon asks for the passphrase, then starts the daemon', async () => {
+    const home = join(work, 'dan-home')
+    const passFile = join(work, 'dan-pass')
+    await writeFile(passFile, 'correct horse\n')
+    const init = await run(home, ['init', '--name', 'dan', '--passphrase-file', passFile])
+    assert.equal(init.code, 0, init.stderr)
+    const d = await tmux.open('dan', peerpost(home))
+    let daemonPid: number | undefined
+    try {
+      await d.waitFor('Passphrase:', 'the unlock screen')
+      await d.type('wrong')
+      await d.press('Enter')
+      await d.waitFor(/unlocking: .*(passphrase|stopped)/i, 'a wrong passphrase said in words', 60_000)
+      for (let i = 0; i < 'wrong'.length; i++) await d.press('BSpace')
+      await d.type('correct horse')
+      await d.press('Enter')
+      const inbox = await d.waitFor('inbox is empty', 'the inbox', 60_000)
+      assert.match(inbox, /started the daemon in the background/)
+      daemonPid = daemonOf(home)
+      assert.ok(daemonPid != null)
+      await d.press('q')
+      await d.waitFor('[exited 0]', 'the UI to quit')
+    } finally {
+      daemonPid ??= daemonOf(home)
+      if (daemonPid != null) await stopPid(daemonPid)
+    }
+  })
+
   it('first run on an empty home: identity, card, skip the server, a working inbox (daemon started in the background)', async () => {
     const home = join(work, 'carol-home')
     const c = await tmux.open('carol', peerpost(home))
@@ -162,7 +212,7 @@ describe('mail UI in tmux with two daemons', { skip: SKIP }, () => {
       assert.ok(isAlive(daemonPid), 'the daemon keeps running after the UI quits')
     } finally {
       daemonPid ??= daemonOf(home)
-      if (daemonPid != null) process.kill(daemonPid, 'SIGTERM')
+      if (daemonPid != null) await stopPid(daemonPid)
     }
   })
 })
@@ -170,8 +220,16 @@ describe('mail UI in tmux with two daemons', { skip: SKIP }, () => {
 /** The PeerId of the daemon the UI started for `home`, found by its command line (the home is unique to this test). */
 function daemonOf (home: string): number | undefined {
   const ps = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
-  const line = ps.split('\n').find(l => l.includes(`--home ${home} daemon`))
+  const line = ps.split('\n').find(l => l.includes(`--home ${home} `) && l.trimEnd().endsWith(' daemon'))
   return line == null ? undefined : Number(line.trim().split(/\s+/)[0])
+}
+
+/** SIGTERM a daemon the UI started and wait (bounded) until it is gone; SIGKILL if it will not go. */
+async function stopPid (pid: number): Promise<void> {
+  process.kill(pid, 'SIGTERM')
+  const until = Date.now() + 15_000
+  while (isAlive(pid) && Date.now() < until) await new Promise(resolve => setTimeout(resolve, 100))
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL')
 }
 
 function isAlive (pid: number): boolean {
