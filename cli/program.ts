@@ -224,20 +224,34 @@ Run \`peerpost COMMAND --help\` for a command's options. Exit codes: 0 ok, 1 fai
       ensureDaemonHeapFlags()
       const g = globals(cmd)
       const { startDaemon } = await import('../node/daemon.js')
+      let requestStop = (): void => {}
+      const stopRequested = new Promise<void>(resolveStop => {
+        requestStop = () => { resolveStop() }
+        process.once('SIGTERM', requestStop)
+        process.once('SIGINT', requestStop)
+      })
       const daemon = await startDaemon({
         home: g.homeDir,
         listen: opts.listen,
         passphrase: await readPassphrase(g.passphraseFile),
-        readyFile: opts.readyFile == null ? undefined : resolve(opts.readyFile)
+        readyFile: opts.readyFile == null ? undefined : resolve(opts.readyFile),
+        onStopRequest: () => { requestStop() }
       })
       if (g.json === true) out(JSON.stringify({ ready: true, peerId: daemon.peerId, addrs: daemon.addrs }))
       else out(`peerpost daemon ${daemon.peerId} ready on ${daemon.addrs.join(' ')}`)
-      await new Promise<void>(resolveStop => {
-        const stop = (): void => { resolveStop() }
-        process.once('SIGTERM', stop)
-        process.once('SIGINT', stop)
-      })
+      await stopRequested
       await daemon.stop()
+    })
+
+  program.command('stop')
+    .description('stop the daemon of this home (started by you or by the mail UI) and wait until it has exited')
+    .addOption(new Option('--timeout <ms>', 'give up waiting after this long').default(30_000).argParser(v => Number(v)))
+    .action(async (opts: { timeout: number }, cmd: Command) => {
+      const g = globals(cmd)
+      const { stopDaemon } = await import('./stop-daemon.js')
+      const stopped = await stopDaemon(g.homeDir, opts.timeout)
+      if (g.json === true) printJson(stopped)
+      else out(stopped.wasRunning ? `stopped the daemon of ${g.homeDir} (pid ${stopped.pid})` : `no daemon was running for ${g.homeDir}`)
     })
 
   program.command('send')

@@ -29,6 +29,11 @@ export interface DaemonOptions {
   passphrase?: Uint8Array
   /** Written atomically with `{ peerId, addrs }` once the daemon serves. */
   readyFile?: string
+  /**
+   * Called when a client asks the daemon to stop (`peerpost stop`): whoever runs the daemon
+   * then stops it as on SIGTERM. Without it the request is refused.
+   */
+  onStopRequest?: () => void
   logger?: ComponentLogger
   now?: () => number
 }
@@ -222,7 +227,11 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     // Stopped before the engine and libp2p: the servers hear "offline" while we can still say it.
     cleanup.push(async () => { await servers.stop() })
 
-    const control = new ControlServer({ methods: controlMethods(service), events, log: logger.forComponent('peerpost:control') })
+    const methods = controlMethods(service)
+    const onStopRequest = options.onStopRequest
+    // Answered first, then the stop begins; the caller waits for this pid to exit.
+    if (onStopRequest != null) methods['daemon.stop'] = async () => { setImmediate(onStopRequest); return { pid: process.pid } }
+    const control = new ControlServer({ methods, events, log: logger.forComponent('peerpost:control') })
     await control.listen(paths.controlSocket)
     cleanup.push(async () => { await control.close(); await unlink(paths.controlSocket).catch(() => {}) })
 

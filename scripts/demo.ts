@@ -84,7 +84,7 @@ async function main (): Promise<void> {
     say.say('the homes are kept (daemons stopped). Open each inbox in the terminal UI:')
     for (const u of world.users.values()) say.detail(`peerpost --home ${u.home}`)
     say.detail(`(from this clone, without installing: npx node ${cli} --home DIR; the UI starts that`)
-    say.detail(' person\'s node in the background if none runs, and it keeps running after you quit)')
+    say.detail(' person\'s node in the background if none runs: `peerpost --home DIR stop` stops it)')
     say.detail(`remove it all afterwards: rm -rf ${world.root}`)
   } else {
     say.say('the homes are removed now; `npm run demo -- --keep` keeps them, to open each inbox with `peerpost --home DIR`')

@@ -65,6 +65,16 @@ describe('the packed tarball installs and runs', () => {
     assert.ok(!deps.has('typescript') && !deps.has('eslint') && !deps.has('node'), 'no dev dependencies')
   })
 
+  it('the mail UI\'s modules (ink, React) load from the installed package', async () => {
+    const ui = join(prefix, 'lib', 'node_modules', 'peerpost', 'dist', 'cli', 'ui', 'run.js')
+    const loaded = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(ui)}); console.log(typeof m.runUi)`], { timeout: 60_000 }, (err, stdout, stderr) => {
+        if (err != null) reject(new Error(stderr)); else resolve(stdout.trim())
+      })
+    })
+    assert.equal(loaded, 'function')
+  })
+
   it('peerpost --help lists the commands', async () => {
     const r = await run(work, ['--help'], { command: installed })
     assert.equal(r.code, 0, r.stderr)
