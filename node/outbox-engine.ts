@@ -201,6 +201,7 @@ export class OutboxEngine {
         switch (outcome.kind) {
           case 'delivered':
             await this.settle(entry.id, peerId, { state: 'delivered', deliveredAt: now(), attempts, lastError: undefined })
+            this.newHolderFor(entry, peerId)
             return
           case 'parked':
             await this.settle(entry.id, peerId, { state: 'parked', parkedAt: outcome.holders, attempts, lastError: undefined })
@@ -252,6 +253,23 @@ export class OutboxEngine {
       cursor = page.next
     } while (cursor != null)
     return false
+  }
+
+  /**
+   * `peerId` got `entry` directly, so it may now hold it for the recipients still waiting
+   * (co-recipient holding): try them within the base delay rather than after their backoff,
+   * while I am still online to park it.
+   */
+  private newHolderFor (entry: OutboxEntry, peerId: string): void {
+    const soon = this.components.now() + this.init.retryBaseMs
+    for (const r of entry.recipients) {
+      const due = this.due.get(r.peerId)
+      const at = due?.get(entry.id)
+      if (r.peerId === peerId || due == null || at == null) continue
+      due.set(entry.id, Math.min(at, soon))
+      const b = this.peerBackoff.get(r.peerId)
+      if (b != null) b.until = Math.min(b.until, soon)
+    }
   }
 
   private async settle (id: string, peerId: string, change: Partial<RecipientState>): Promise<void> {

@@ -200,3 +200,36 @@ describe('bob holds carol\'s copy only for his retention time', () => {
     assert.equal((await holding(bob)).envelopes, 0)
   })
 })
+
+describe('bob comes back while carol is still away', () => {
+  let alice: User, bob: User, carol: User
+
+  before(async () => {
+    // Long backoff for alice, so "at once" and "at carol's next attempt" are far apart.
+    alice = await makeUser('alice', { config: { outbox: { retryBaseMs: 200, retryMaxMs: 60_000, dialTimeoutMs: 2_000 } } })
+    bob = await makeUser('bob', { config: FAST_NODE })
+    carol = await makeUser('carol', { config: FAST_NODE })
+    for (const u of [alice, bob, carol]) await startNode(u)
+    await introduce([alice, bob, carol])
+    await bob.daemon!.stop()
+    await carol.daemon!.stop()
+  })
+  after(async () => { await cleanup([alice, bob, carol]) })
+
+  it('alice parks carol\'s copy on bob as soon as bob has the message, not at carol\'s next attempt', async () => {
+    const sent = await runJson(alice.home, ['send', '--to', 'bob', '--to', 'carol', '--subject', 'Both away', '--body', 'x'])
+    const waiting = await waitUntil(alice.home, async () => {
+      const r = await recipientState(alice, sent.id, 'carol')
+      return r?.state === 'pending' && r.attempts >= 7 ? r : undefined
+    }, 60_000, 'carol\'s backoff to grow')
+    assert.ok(waiting.nextAttemptAt - Date.now() > 5_000, 'carol\'s next attempt is seconds away')
+
+    await startNode(bob)
+    // bob writing to alice connects them: alice tries bob at once and he gets the message.
+    await runJson(bob.home, ['send', '--to', 'alice', '--body', 'back'])
+    await waitUntil(alice.home, async () => (await recipientState(alice, sent.id, 'carol'))?.state === 'parked', 30_000, 'carol\'s copy to be parked on bob')
+    assert.ok(Date.now() < waiting.nextAttemptAt, 'parked before carol\'s own next attempt was due')
+    assert.equal((await recipientState(alice, sent.id, 'bob')).state, 'delivered')
+    assert.deepEqual((await recipientState(alice, sent.id, 'carol')).parkedAt, [bob.peerId])
+  })
+})
