@@ -116,6 +116,39 @@ describe('carol\'s server refuses her envelope but takes the notice, which names
   })
 })
 
+describe('carol\'s server holds neither her envelope nor notices: bob learns from her presence that she is back', () => {
+  let alice: User, bob: User, carol: User
+  let server: CacheServerProcess
+
+  before(async () => {
+    // The server refuses both the envelope and the notice, but publishes presence.
+    server = await startCacheServer(await tempDir('cache'), { config: { ...FAST_SERVER, parking: { maxEnvelopeBytes: 100 }, notices: { maxNoticeBytes: 10 } } })
+    alice = await makeUser('alice', { config: FAST_NODE })
+    // bob re-checks on his own only every minute: what wakes him within the test is the
+    // server's presence push saying carol came online.
+    bob = await makeUser('bob', { config: { ...FAST_NODE, outbox: { ...FAST_NODE.outbox, retryMaxMs: 60_000 } } })
+    carol = await makeUser('carol', { config: FAST_NODE })
+    for (const u of [alice, bob, carol]) await useServers(u, [server])
+    for (const u of [alice, bob, carol]) await startNode(u)
+    await introduce([alice, bob, carol])
+    await carol.daemon!.stop()
+  })
+  after(async () => {
+    await cleanup([alice, bob, carol])
+    await server.kill()
+    await rm(server.home, { recursive: true, force: true })
+  })
+
+  it('bob tells carol directly when her server says she is online; she fetches and he deletes', async () => {
+    const sent = await runJson(alice.home, ['send', '--to', 'bob', '--to', 'carol', '--subject', 'Presence', '--body', 'told by bob'])
+    await waitUntil(alice.home, async () => (await recipientState(alice, sent.id, 'carol'))?.state === 'parked', 30_000, 'carol\'s envelope to be parked on bob')
+    await alice.daemon!.stop()
+    await startNode(carol)
+    await waitUntil(carol.home, async () => await inboxCopies(carol, sent.messageId) === 1, 30_000, 'bob to tell carol and carol to fetch')
+    await waitUntil(bob.home, async () => (await holding(bob)).envelopes === 0, 15_000, 'bob to delete his copy after carol\'s ack')
+  })
+})
+
 describe('bob decides what he holds: holding off, a full quota', () => {
   let alice: User, bob: User, carol: User
 
