@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ControlClient } from '../../node/control/client.js'
 import { scrape } from '../../test/helpers/cache-server.js'
-import { introduce, runJson } from '../../test/helpers/cli.js'
+import { runJson } from '../../test/helpers/cli.js'
 import { mib, rate } from './narrator.js'
 import type { Narrator } from './narrator.js'
 import type { AttachmentClaim, DemoSummary, MessageClaim, Route } from './summary.js'
@@ -105,7 +105,7 @@ export async function setup (ctx: DemoContext): Promise<void> {
   for (const [name, u] of world.users) say.detail(`${name.padEnd(6)} ${u.peerId}  home ${u.home}`)
   await Promise.all([...world.users.keys()].map(async name => { await world.online(name) }))
   say.say('all three nodes are up, with the cache server as their home server')
-  await introduce([...world.users.values()])
+  await world.introduce()
   say.say('they swap identity cards (one line of text each) and pin each other as contacts')
   const missing = [world.features.blobs ? undefined : 'large attachments kept on the sender', world.features.holding ? undefined : 'co-recipient holding'].filter(f => f != null)
   if (missing.length > 0) say.detail(`(this build does not have: ${missing.join(', ')}; those stages say so)`)

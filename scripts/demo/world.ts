@@ -85,6 +85,18 @@ export class World {
     NAMES.forEach((name, i) => { this.users.set(name, users[i]!) })
   }
 
+  /**
+   * Everyone pins everyone: cards are read while the daemons run (so they carry addresses)
+   * and added through each daemon, side by side (each step is a short `peerpost` process).
+   */
+  async introduce (): Promise<void> {
+    const users = [...this.users.values()]
+    const cards = await Promise.all(users.map(async u => (await runJson<{ card: string }>(u.home, ['card'])).card))
+    await Promise.all(users.flatMap(u => users.map(async (other, i) => {
+      if (other !== u) await runJson(u.home, ['contacts', 'add', cards[i]!, '--as', other.name])
+    })))
+  }
+
   async online (name: Name): Promise<void> {
     await startNode(this.user(name))
   }
