@@ -47,6 +47,7 @@ describe('carol is offline and no cache server is reachable: bob, who got the me
     const held = await holding(bob)
     assert.equal(held.envelopes, 1)
     assert.ok(held.bytes > 0)
+    assert.match((await run(bob.home, ['status'])).stdout, /Holding: 1 envelope\(s\), \d+ bytes for offline co-recipients \(on;/)
 
     // Someone else asking bob for carol's mail sees nothing, gets nothing, deletes nothing.
     dave = await rawClient()
