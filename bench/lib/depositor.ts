@@ -5,7 +5,9 @@
  * envelopes of BYTES each on one pipelined park stream; each counts only with a receipt
  * signed by the server for exactly those bytes (sent after its synced write).
  *
- *   node depositor.js PEERID ADDR SENDERS COUNT BYTES   -> prints {"ms": N, "ok": N, "failed": N, "errors": {...}}
+ *   node depositor.js PEERID ADDR SENDERS COUNT BYTES [START_AT]
+ *     -> prints {"start": EPOCH_MS, "end": EPOCH_MS, "ok": N, "failed": N, "errors": {...}}
+ * With START_AT (epoch ms) the senders begin then, so several processes start together.
  */
 import { generateKeyMaterial, identityFromKeyMaterial } from '../../node/identity/index.js'
 import { opaqueEnvelope, rawClient } from '../../test/helpers/cache-server.js'
@@ -16,7 +18,7 @@ const RECIPIENTS = 10
 /** Bytes of the sealed envelope around the ciphertext (ids, ephemeral key, nonce, framing). */
 const ENVELOPE_OVERHEAD_BYTES = 120
 
-async function main (serverPeerId: string, addr: string, senders: number, count: number, bytes: number): Promise<void> {
+async function main (serverPeerId: string, addr: string, senders: number, count: number, bytes: number, startAt: number): Promise<void> {
   const recipients: string[] = []
   for (let i = 0; i < RECIPIENTS; i++) recipients.push(identityFromKeyMaterial(await generateKeyMaterial({ now: Date.now() })).peerIdString)
   const clients: RawClient[] = []
@@ -27,7 +29,10 @@ async function main (serverPeerId: string, addr: string, senders: number, count:
   let ok = 0
   let failed = 0
   const errors: Record<string, number> = {}
-  const start = performance.now()
+  const wait = startAt - Date.now()
+  if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
+  // Wall clock (not performance.now): compared across processes.
+  const start = Date.now()
   await Promise.all(clients.map(async (client, s) => {
     try {
       const outcomes = await client.park.deliver({ peerId: serverPeerId, addrs: [addr] }, shares[s]!)
@@ -41,15 +46,16 @@ async function main (serverPeerId: string, addr: string, senders: number, count:
       errors[m] = (errors[m] ?? 0) + shares[s]!.length
     }
   }))
-  const ms = performance.now() - start
-  process.stdout.write(JSON.stringify({ ms, ok, failed, errors }) + '\n')
-  await Promise.all(clients.map(async c => { await c.stop() }))
+  const end = Date.now()
+  process.stdout.write(JSON.stringify({ start, end, ok, failed, errors }) + '\n')
+  // Bounded: a node that does not stop in time must not keep the run waiting.
+  await Promise.race([Promise.all(clients.map(async c => { await c.stop() })), new Promise(resolve => setTimeout(resolve, 10_000).unref())])
 }
 
-const [peerId, addr, senders, count, bytes] = process.argv.slice(2)
+const [peerId, addr, senders, count, bytes, startAt] = process.argv.slice(2)
 if (peerId == null || addr == null) {
   process.stderr.write('usage: depositor.js PEERID ADDR SENDERS COUNT BYTES\n')
   process.exitCode = 2
 } else {
-  await main(peerId, addr, Number(senders), Number(count), Number(bytes))
+  await main(peerId, addr, Number(senders), Number(count), Number(bytes), Number(startAt ?? 0))
 }
