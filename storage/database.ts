@@ -85,6 +85,8 @@ export interface Sublevels {
     records: Sublevel<string>
     /** name -> the registered identity card, encoded */
     cards: Sublevel<Uint8Array>
+    /** `${peerId}!${name}` -> '': the names each key holds (for the per-key bound) */
+    byPeer: Sublevel<string>
   }
   /** Large attachments: blobs this node holds for its recipients, and blobs it is pulling (blob-store.ts, blob-download.ts). */
   blobs: {
@@ -177,7 +179,8 @@ export async function openDatabase (dir: string, options: OpenDatabaseOptions = 
     },
     names: {
       records: text(['names', 'record']),
-      cards: bytes(['names', 'card'])
+      cards: bytes(['names', 'card']),
+      byPeer: text(['names', 'peer'])
     },
     blobs: {
       records: text(['blobs', 'record']),

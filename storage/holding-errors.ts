@@ -51,6 +51,14 @@ export class NameTakenError extends Error {
   }
 }
 
+/** This key already holds as many names as the directory allows one key. */
+export class NameQuotaError extends Error {
+  override readonly name = 'NameQuotaError'
+  constructor (readonly limit: number) {
+    super(`this identity already holds ${limit} names here, the most one identity may register`)
+  }
+}
+
 /** A name outside the allowed syntax. */
 export class InvalidNameError extends Error {
   override readonly name = 'InvalidNameError'

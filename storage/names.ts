@@ -1,4 +1,4 @@
-import { InvalidNameError, NameTakenError } from './holding-errors.js'
+import { InvalidNameError, NameQuotaError, NameTakenError } from './holding-errors.js'
 import { createKeyedLock } from './keyed-lock.js'
 import { assertId } from './keys.js'
 import { decodeRecord, isObject, plainBytes } from './records.js'
@@ -6,9 +6,17 @@ import type { Database } from './database.js'
 import type { NameRecord, NameStore } from './holding-types.js'
 import type { CorruptHandler } from './records.js'
 
+/**
+ * Names one key may hold. Without a bound one key could register names until the disk is
+ * full (and squat every name worth having).
+ */
+export const DEFAULT_MAX_NAMES_PER_KEY = 8
+
 export interface NameStoreInit {
   /** Told about records that do not decode (such a name resolves to nothing). */
   onCorrupt?: CorruptHandler
+  /** Default {@link DEFAULT_MAX_NAMES_PER_KEY}. */
+  maxNamesPerKey?: number
 }
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/
@@ -48,7 +56,8 @@ function isStoredName (value: unknown): value is StoredName {
  * if (alice === undefined) throw new NameNotFoundError('alice')
  */
 export function createNameStore (db: Database, init: NameStoreInit = {}): NameStore {
-  const { records, cards } = db.sublevels.names
+  const { records, cards, byPeer } = db.sublevels.names
+  const maxNamesPerKey = init.maxNamesPerKey ?? DEFAULT_MAX_NAMES_PER_KEY
   const locks = createKeyedLock()
 
   async function resolve (name: string): Promise<NameRecord | undefined> {
@@ -69,7 +78,8 @@ export function createNameStore (db: Database, init: NameStoreInit = {}): NameSt
       assertId(record.peerId)
       if (!Number.isFinite(record.cardCreated) || !Number.isFinite(now)) throw new RangeError('cardCreated and now must be finite numbers of ms: this is a bug in the caller')
       // Two first registrations of one name at once: the second waits and finds the first.
-      return await locks.run(name, async () => {
+      // One key's registrations are serialised too, so its count cannot be raced past.
+      return await locks.run(`peer:${record.peerId}`, async () => await locks.run(name, async () => {
         const existing = await resolve(name)
         // A damaged record is still someone's name: refuse rather than hand it to a newcomer.
         if (existing === undefined && await records.get(name) !== undefined) throw new NameTakenError(name)
@@ -83,13 +93,19 @@ export function createNameStore (db: Database, init: NameStoreInit = {}): NameSt
           registeredAt: existing?.registeredAt ?? now,
           updatedAt: now
         }
+        if (existing === undefined) {
+          // Names registered before this index existed are not counted: the bound holds for new ones.
+          const held = await byPeer.keys({ gt: `${record.peerId}!`, lt: `${record.peerId}"`, limit: maxNamesPerKey }).all()
+          if (held.length >= maxNamesPerKey) throw new NameQuotaError(maxNamesPerKey)
+        }
         const card = new Uint8Array(record.card)
         await db.commit([
           { type: 'put', sublevel: records, key: name, value: JSON.stringify(stored) },
-          { type: 'put', sublevel: cards, key: name, value: card }
+          { type: 'put', sublevel: cards, key: name, value: card },
+          { type: 'put', sublevel: byPeer, key: `${record.peerId}!${name}`, value: '' }
         ])
         return { ...stored, card }
-      })
+      }))
     }
   }
 }

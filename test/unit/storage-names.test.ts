@@ -41,6 +41,17 @@ describe('name store', () => {
     assert.ok(resolved !== undefined && !Buffer.isBuffer(resolved.card))
   })
 
+  it('bounds the names one key may hold; updating a held name and other keys are not affected', async () => {
+    names = createNameStore(db, { maxNamesPerKey: 3 })
+    for (const n of ['m1', 'm2', 'm3']) await names.register({ name: n, peerId: MALLORY, card: card(n), cardCreated: T0 }, T0)
+    // Concurrent attempts cannot race past the bound.
+    const results = await Promise.allSettled(['m4', 'm5', 'm6'].map(async n => names.register({ name: n, peerId: MALLORY, card: card(n), cardCreated: T0 }, T0)))
+    assert.ok(results.every(r => r.status === 'rejected' && (r.reason as Error).name === 'NameQuotaError'))
+    assert.equal(await names.resolve('m4'), undefined)
+    assert.equal((await names.register({ name: 'm1', peerId: MALLORY, card: card('m1 v2'), cardCreated: T0 + 1 }, T0 + 1)).cardCreated, T0 + 1)
+    assert.equal((await names.register({ name: 'alice', peerId: ALICE, card: card('a'), cardCreated: T0 }, T0)).name, 'alice')
+  })
+
   it('lets the same PeerId replace its card only with a newer one', async () => {
     await names.register({ name: 'alice', peerId: ALICE, card: card('v1'), cardCreated: T0 }, T0)
     const updated = await names.register({ name: 'alice', peerId: ALICE, card: card('v2'), cardCreated: T0 + 100 }, T0 + 200)
