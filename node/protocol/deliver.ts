@@ -23,6 +23,26 @@ export const DELIVER_RESPONSE_TIMEOUT_MS = 30_000
 export const DELIVER_MAX_RESPONSE_BYTES = 16 * 1024
 /** What lpStream throws for a frame over its bounds. */
 const OVERSIZE_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'StreamBufferError'])
+/**
+ * How long to wait for the writer once the stream is aborted. A libp2p `close()` waiting
+ * for window space was seen to stay pending after `abort()`; the writer catches its own
+ * errors, so leaving it behind is safe.
+ */
+const WRITER_GRACE_MS = 1_000
+
+/** Whether `promise` settled within `ms`. */
+async function settledWithin (promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<boolean>(resolve => { timer = setTimeout(() => { resolve(false) }, ms) })
+  try {
+    return await Promise.race([promise.then(() => true, () => true), late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Read buffer beyond one frame: at most one muxer message (yamux sends up to its 256 KiB window). */
+const READ_SLACK_BYTES = 256 * 1024
 /** Framing and protobuf overhead around one envelope. */
 const REQUEST_OVERHEAD_BYTES = 64
 
@@ -110,7 +130,11 @@ export class DeliverProtocol {
     if (handler == null) return
     const remote = connection.remotePeer.toString()
     const log = this.components.log
-    const lp = lpStream(stream, { maxDataLength: this.maxFrame, maxBufferSize: this.maxFrame + 16 })
+    // The read buffer may exceed one frame by what a single muxer message carries: with
+    // only a frame's worth, the chunk that holds an oversized frame's prefix overflowed the
+    // buffer and reset the stream before the prefix was read, so the sender got a reset
+    // (and retried) instead of TOO_LARGE.
+    const lp = lpStream(stream, { maxDataLength: this.maxFrame, maxBufferSize: this.maxFrame + READ_SLACK_BYTES })
 
     // Responses go out in request order; `inFlight` bounds how many requests are being
     // worked on so one peer cannot make us buffer without limit.
@@ -152,6 +176,9 @@ export class DeliverProtocol {
           frame = (await lp.read({ signal: AbortSignal.timeout(this.idleTimeoutMs) })).subarray()
         } catch (err) {
           if (OVERSIZE_ERRORS.has(errorName(err))) {
+            // Take no more of the frame (the muxer's window then holds the sender back), so
+            // the refusal goes out instead of a reset when the buffer would overflow.
+            stream.pause()
             push(Promise.resolve({ envelopeId: new Uint8Array(0), error: errorReply(ErrorCode.TOO_LARGE, `frame larger than ${this.maxFrame} bytes`) }))
             log('deliver from %p: oversized frame', connection.remotePeer)
           }
@@ -251,10 +278,18 @@ export class DeliverProtocol {
       readerFailed = true
       stream.abort(asError(err))
       wake?.()
-      await writer
+      await settledWithin(writer, WRITER_GRACE_MS)
       return failRest(asError(err))
     }
-    await writer
+    // Every envelope has its answer. After a refusal the peer may have stopped reading (an
+    // oversized frame it refused), so a write or half-close still under way would wait for
+    // window space forever: drop the stream. Otherwise let the close finish, in bounded time.
+    if (written < envelopes.length || outcomes.some(o => !o.ok)) {
+      stream.abort(new ProtocolViolationError('the peer answered every request; the rest of the stream is not needed'))
+      await settledWithin(writer, WRITER_GRACE_MS)
+    } else if (!await settledWithin(writer, this.responseTimeoutMs)) {
+      stream.abort(new DeliveryTimeoutError(`closing the stream to ${target.peerId} timed out`))
+    }
     return outcomes
   }
 }

@@ -23,6 +23,7 @@ const CODE_BY_ERROR_NAME: Record<string, ErrorCode> = {
   QuotaExceededError: ErrorCode.QUOTA_EXCEEDED,
   EnvelopeTooLargeError: ErrorCode.TOO_LARGE,
   NameTakenError: ErrorCode.NAME_TAKEN,
+  NameQuotaError: ErrorCode.REFUSED,
   NameNotFoundError: ErrorCode.NOT_FOUND,
   InvalidNameError: ErrorCode.MALFORMED,
   RateLimitedError: ErrorCode.RATE_LIMITED,
