@@ -143,6 +143,10 @@ Run \`peerpost COMMAND --help\` for a command's options. Exit codes: 0 ok, 1 fai
     .description('pin a card (from `peerpost card`) under a name, or resolve and pin name@server')
     .argument('<card>', 'the card text, or name@server (host[:port], default port 4455)')
     .option('--as <name>', 'the name to use for this contact (default: the card\'s display name)')
+    .addHelpText('after', `
+Examples:
+  peerpost contacts add 'peerpost1:CiQIARIg...' --as bob   a card a friend sent you
+  peerpost contacts add bob@cache.example.org              resolved on that server, pinned on first use`)
     .action(async (card: string, opts: { as?: string }, cmd: Command) => {
       await withApi(cmd, true, async (api, g) => {
         const contact = await api.call<ContactView>('contacts.add', { card, as: opts.as })
@@ -175,6 +179,10 @@ Run \`peerpost COMMAND --help\` for a command's options. Exit codes: 0 ok, 1 fai
     .description('add a home server (works with or without the daemon; a running daemon joins it at once)')
     .argument('<multiaddr>', 'the server address, ending in /p2p/<server PeerId>')
     .option('--register <name>', 'also register this name for my card on the server\'s directory (name@server)')
+    .addHelpText('after', `
+Example:
+  peerpost servers add /dns4/cache.example.org/tcp/4455/p2p/12D3KooW... --register alice
+  (the address and PeerId are in the server's ready line; friends then write to alice@cache.example.org)`)
     .action(async (addr: string, opts: { register?: string }, cmd: Command) => {
       await withApi(cmd, true, async (api, g) => {
         const r = await api.call<{ servers: ServerView[], registered?: string }>('servers.add', { addr, register: opts.register })
@@ -220,6 +228,11 @@ Run \`peerpost COMMAND --help\` for a command's options. Exit codes: 0 ok, 1 fai
     .description('run the node: deliver, receive and serve the control socket (SIGTERM stops it cleanly)')
     .option('--listen <multiaddr>', 'listen address, repeatable (default from config: /ip4/0.0.0.0/tcp/0)', collect)
     .option('--ready-file <file>', 'write {peerId, addrs} as JSON to this file once ready')
+    .addHelpText('after', `
+Examples:
+  peerpost daemon --listen /ip4/0.0.0.0/tcp/4001     reachable on port 4001 (open it in your firewall)
+  peerpost daemon --listen /p2p-circuit              no open port: reachable through your home servers' relay
+  peerpost stop                                      stop it again`)
     .action(async (opts: { listen?: string[], readyFile?: string }, cmd: Command) => {
       ensureDaemonHeapFlags()
       const g = globals(cmd)

@@ -35,6 +35,11 @@ export function registerCacheServerCommand (program: Command): void {
     .option('--ready-file <file>', 'write {peerId, addrs, metrics} as JSON to this file once ready')
     .option('--print-config', 'print the effective configuration (defaults filled in) and exit')
     .option('--audit', 'check the stored envelopes against the quota counters (server stopped) and exit: 0 consistent, 1 not')
+    .addHelpText('after', `
+Examples:
+  peerpost cache-server --home /var/lib/peerpost-cache --config /etc/peerpost/cache.json
+  peerpost cache-server --print-config                  every key with its effective value
+  (a systemd unit and an example config are in deploy/; the README's VPS section has the rest)`)
     .action(async (opts: CacheServerOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<{ home?: string, json?: boolean }>()
       const { resolveCacheHome, cacheHomePaths } = await import('../../cache-server/home.js')

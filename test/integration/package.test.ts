@@ -43,6 +43,7 @@ describe('the packed tarball installs and runs', () => {
     const tarball = join(work, packed[0]!.filename)
     const paths = packed[0]!.files.map(f => f.path)
     assert.ok(paths.includes('dist/cli/main.js'), 'the bin is in the package')
+    for (const doc of ['README.md', 'docs/cli.md', 'deploy/peerpost-cache.service', 'deploy/cache.example.json']) assert.ok(paths.includes(doc), `${doc} is in the package`)
     assert.ok(!paths.some(p => p.startsWith('dist/test/') || p.startsWith('dist/bench/') || p.endsWith('.map') || p.endsWith('.ts')), `no tests, benchmarks, maps or sources: ${paths.filter(p => p.startsWith('dist/test/') || p.endsWith('.map')).slice(0, 3).join(', ')}`)
     await npm(['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], work)
     installed = {
