@@ -38,7 +38,10 @@ describe('the packed tarball installs and runs', () => {
   before(async () => {
     work = await tempDir('package')
     prefix = join(work, 'prefix')
-    // dist/ is fresh (`npm test` builds first), so skip prepack's second build here.
+    // dist/ is fresh (`npm test` builds first), so skip prepack's second build here; a
+    // release's `npm pack` runs it (checked here, since this test does not).
+    const manifest = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    assert.match(manifest.scripts.prepack ?? '', /npm run build/, 'npm pack builds dist/ first (prepack)')
     const packed = JSON.parse(await npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work], ROOT)) as Array<{ filename: string, files: Array<{ path: string }> }>
     const tarball = join(work, packed[0]!.filename)
     const paths = packed[0]!.files.map(f => f.path)
