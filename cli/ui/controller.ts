@@ -1,12 +1,13 @@
 import { readdir } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { homedir } from 'node:os'
-import { commandFor, keyName, splitPresses } from './keys.js'
+import { commandFor, keyName, printable, splitPresses } from './keys.js'
 import { forwardDraft, newDraft, replyDraft, splitAddresses } from './drafts.js'
 import { activeConversation, listRows, selectedAttachment, selectedMessage, visibleItems } from './state.js'
 import { describeUiError } from './ui-errors.js'
 import { attachmentState } from './view-format.js'
 import type { Command } from './keys.js'
+import type { Action } from './reducer.js'
 import type { UiLog } from './log.js'
 import type { Store } from './store.js'
 import type { MessageView, TransferView, UiApi } from './ui-api.js'
@@ -23,6 +24,8 @@ export const KEY_CHANGE_SCAN = 200
 /** `G` loads at most this many pages before it stops at what is loaded (bounded work). */
 export const MAX_PAGES_FOR_BOTTOM = 20
 export const OUTBOX_SHOWN = 100
+/** Blobs whose last transfer events are kept for replay. */
+const MAX_BLOB_EVENTS = 256
 /** Transfers whose last byte count is kept for the speed figure. */
 const MAX_SPEED_SAMPLES = 256
 
@@ -46,6 +49,9 @@ const EMPTY_KEY: Key = { upArrow: false, downArrow: false, leftArrow: false, rig
 export class Controller {
   private readonly running = new Map<string, { again: boolean }>()
   private readonly samples = new Map<string, { bytes: number, at: number }>()
+  /** The latest transfer events per blob, numbered, to replay on a message read while they came. */
+  private readonly blobEvents = new Map<string, Array<{ seq: number, action: Action }>>()
+  private eventSeq = 0
   private readonly me: { peerId: string } = { peerId: '' }
   private closed = false
 
@@ -225,9 +231,11 @@ export class Controller {
   async openConversation (id: string): Promise<void> {
     this.dispatch({ type: 'conversation/open', id })
     await this.attempt('opening the message', async () => {
+      const since = this.eventSeq
       const message = await this.d.api.read(id)
       const thread = await this.d.api.thread(id)
       this.dispatch({ type: 'conversation/loaded', id, message, thread })
+      this.replayBlobEvents(message, since)
       const summary = thread.find(m => m.id === id)
       if (summary != null) this.dispatch({ type: 'message/changed', summary })
     })
@@ -271,7 +279,8 @@ export class Controller {
     if (name === 'escape') { this.dispatch({ type: 'prompt/close' }); if (p.kind === 'search') this.dispatch({ type: 'filter', text: '' }); return }
     if (name === 'enter') { this.dispatch({ type: 'prompt/close' }); void this.submitPrompt(p.kind, p.text.trim(), p.attachment); return }
     if (name === 'backspace') this.dispatch({ type: 'prompt/backspace' })
-    else if (isText(input, key)) this.dispatch({ type: 'prompt/type', text: input.replace(/[\r\n]/g, '') })
+    else if (commandFor('compose', name) === 'clearField') this.dispatch({ type: 'prompt/clear' })
+    else if (isText(input, key)) this.dispatch({ type: 'prompt/type', text: printable(input) })
     else return
     if (p.kind === 'search') this.dispatch({ type: 'filter', text: this.state.prompt?.text ?? '' })
   }
@@ -329,6 +338,7 @@ export class Controller {
       return
     }
     if (command === 'prevField') { this.dispatch({ type: 'draft/field', delta: -1 }); return }
+    if (command === 'clearField') { this.dispatch({ type: 'draft/clear' }); return }
     if (name === 'enter') {
       if (d.field === 'body') this.dispatch({ type: 'draft/newline' })
       else if (d.field === 'attach' && d.attachInput.trim() !== '') this.dispatch({ type: 'draft/attach' })
@@ -336,7 +346,7 @@ export class Controller {
       return
     }
     if (name === 'backspace') this.dispatch({ type: 'draft/backspace' })
-    else if (isText(input, key)) this.dispatch({ type: 'draft/type', text: d.field === 'body' ? input.replace(/\r\n?/g, '\n') : input.replace(/[\r\n]/g, '') })
+    else if (isText(input, key)) this.dispatch({ type: 'draft/type', text: printable(input) })
     else return
     if (this.state.draft?.field === 'attach') void this.completePath()
   }
@@ -420,15 +430,38 @@ export class Controller {
         return
       case 'transfer:progress': {
         const data = event.data as unknown as { blobId: string, bytesDone: number }
-        this.dispatch({ type: 'attachment/progress', blobId: data.blobId, bytesDone: data.bytesDone })
+        this.blobEvent(data.blobId, { type: 'attachment/progress', blobId: data.blobId, bytesDone: data.bytesDone })
+        if (s.screen === 'outbox') void this.loadOutbox()
+        return
+      }
+      case 'transfer:state': {
+        const data = event.data as unknown as { blobId: string, state: string, waitingFor?: string, reason?: string }
+        const names = new Map(s.contacts.items.map(c => [c.peerId, c.name]))
+        const holder = data.waitingFor != null ? names.get(data.waitingFor) ?? data.waitingFor : undefined
+        this.blobEvent(data.blobId, { type: 'attachment/state', blobId: data.blobId, state: data.state, holder, reason: data.reason })
         if (s.screen === 'outbox') void this.loadOutbox()
         return
       }
       default:
-        // transfer:state, blob:completed, and events this UI does not know yet: re-read what may show them.
+        // blob:completed, and events this UI does not know yet: re-read what may show them.
         if (s.screen === 'outbox') void this.loadOutbox()
         if (s.screen === 'reader' && (activeConversation(s)?.message?.attachments.some(a => a.blobId != null) ?? false)) void this.reloadActiveMessage()
     }
+  }
+
+  /** Apply a transfer event and keep it (the last state and the last progress of each blob). */
+  private blobEvent (blobId: string, action: Action): void {
+    this.dispatch(action)
+    const kept = (this.blobEvents.get(blobId) ?? []).filter(e => e.action.type !== action.type)
+    this.blobEvents.delete(blobId)
+    this.blobEvents.set(blobId, [...kept, { seq: ++this.eventSeq, action }])
+    if (this.blobEvents.size > MAX_BLOB_EVENTS) this.blobEvents.delete(this.blobEvents.keys().next().value!)
+  }
+
+  /** A message read while transfer events came: those events are newer than what the read saw. */
+  private replayBlobEvents (message: MessageView, since: number): void {
+    const events = message.attachments.flatMap(a => a.blobId == null ? [] : this.blobEvents.get(a.blobId) ?? [])
+    for (const e of events.filter(e => e.seq > since).sort((x, y) => x.seq - y.seq)) this.dispatch(e.action)
   }
 
   /** New mail in the folder on screen: fetch the first page and put what is new on top. */
@@ -454,8 +487,10 @@ export class Controller {
     const c = activeConversation(this.state)
     if (c == null) return
     await this.coalesce(`message:${c.id}`, async () => {
+      const since = this.eventSeq
       const message = await this.d.api.read(c.id)
       this.dispatch({ type: 'conversation/loaded', id: c.id, message, thread: c.thread })
+      this.replayBlobEvents(message, since)
     })
   }
 

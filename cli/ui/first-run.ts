@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises'
-import { keyName, splitPresses } from './keys.js'
+import { keyName, printable, splitPresses } from './keys.js'
 import { describeUiError } from './ui-errors.js'
 import { createStateStore } from './store.js'
 import type { StateStore } from './store.js'
@@ -72,7 +72,7 @@ export class FirstRunFlow {
     if (s.step === 'card') { if (name === 'enter') this.store.dispatch({ type: 'step', step: 'server' }); return }
     if (name === 'enter') { void this.submit(s.step, s.input.trim()); return }
     if (name === 'backspace') { this.store.dispatch({ type: 'backspace' }); return }
-    if (input !== '' && !key.ctrl && !key.meta && !key.escape && !key.tab) this.store.dispatch({ type: 'type', text: input.replace(/[\r\n]/g, '') })
+    if (input !== '' && !key.ctrl && !key.meta && !key.escape && !key.tab) this.store.dispatch({ type: 'type', text: printable(input) })
   }
 
   private async submit (step: FirstRunStep, text: string): Promise<void> {

@@ -17,7 +17,7 @@ export type Command =
   | 'nextConversation' | 'prevConversation' | 'closeConversation' | 'nextInThread' | 'prevInThread'
   | 'nextAttachment' | 'prevAttachment' | 'saveOne' | 'saveAll'
   | 'addContact' | 'setStatus' | 'addServer'
-  | 'send' | 'nextField' | 'prevField' | 'editor' | 'cancel'
+  | 'send' | 'nextField' | 'prevField' | 'editor' | 'cancel' | 'clearField'
 
 export interface KeyBinding {
   command: Command
@@ -71,7 +71,8 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'prevField', keys: ['S-tab', 'up'], screens: ['compose'], help: 'previous field' },
   { command: 'send', keys: ['C-s'], screens: ['compose'], help: 'send' },
   { command: 'editor', keys: ['C-e'], screens: ['compose'], help: 'edit the body in $EDITOR' },
-  { command: 'cancel', keys: ['escape'], screens: ['compose'], help: 'discard the draft' }
+  { command: 'cancel', keys: ['escape'], screens: ['compose'], help: 'discard the draft' },
+  { command: 'clearField', keys: ['C-u'], screens: ['compose'], help: 'clear the field (in a prompt too)' }
 ]
 
 /** Human spelling of a key name for the help screen. */
@@ -149,12 +150,20 @@ const CONTROL_PRESSES: Record<string, Key> = {
 export function splitPresses (input: string, key: Key, text: boolean): Array<[string, Key]> {
   if (input.length <= 1 || key.ctrl || key.meta || key.escape || input.includes('\x1b')) return [[input, key]]
   const out: Array<[string, Key]> = []
-  for (const part of input.split(/(\r\n|[\r\n\t\x7f\b])/)) {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is split out here
+  for (const part of input.split(/(\r\n|[\x00-\x1f\x7f])/)) {
     if (part === '') continue
     const control = CONTROL_PRESSES[part === '\r\n' ? '\r' : part]
     if (control != null) out.push(['', control])
+    else if (part.length === 1 && part < ' ') out.push([String.fromCharCode(part.charCodeAt(0) + 96), { ...NO_KEY, ctrl: true }])
     else if (text) out.push([part, PLAIN_KEY])
     else for (const ch of part) out.push([ch, PLAIN_KEY])
   }
   return out
+}
+
+/** Text to put into a field: control characters never become part of it. */
+export function printable (input: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed here
+  return input.replace(/[\x00-\x1f\x7f]/g, '')
 }

@@ -25,9 +25,11 @@ export type Action =
   | { type: 'conversation/close' }
   | { type: 'attachment/select', delta: number }
   | { type: 'attachment/progress', blobId: string, bytesDone: number }
+  | { type: 'attachment/state', blobId: string, state: string, holder?: string, reason?: string }
   | { type: 'draft/start', draft: Draft }
   | { type: 'draft/type', text: string }
   | { type: 'draft/backspace' }
+  | { type: 'draft/clear' }
   | { type: 'draft/newline' }
   | { type: 'draft/field', delta: number }
   | { type: 'draft/completions', completions: string[] }
@@ -44,6 +46,7 @@ export type Action =
   | { type: 'prompt/open', prompt: Prompt }
   | { type: 'prompt/type', text: string }
   | { type: 'prompt/backspace' }
+  | { type: 'prompt/clear' }
   | { type: 'prompt/close' }
   | { type: 'status/info', text: string }
   | { type: 'status/error', text: string }
@@ -256,12 +259,30 @@ export function reducer (state: AppState, action: Action): AppState {
           return { ...c, message: { ...c.message, attachments } }
         })
       }
+    case 'attachment/state':
+      // The daemon's word on a large attachment: applied as it comes (a re-read could be older).
+      return {
+        ...state,
+        conversations: state.conversations.map(c => {
+          if (c.message == null || !c.message.attachments.some(a => a.blobId === action.blobId)) return c
+          const attachments = c.message.attachments.map(a => {
+            if (a.blobId !== action.blobId) return a
+            const { reason: _r, holder: _h, ...rest } = a
+            const next = { ...rest, state: action.state === 'complete' ? 'here' : action.state }
+            if (action.state === 'complete') next.received = a.size
+            return { ...next, ...(action.holder != null ? { holder: action.holder } : {}), ...(action.reason != null ? { reason: action.reason } : {}) }
+          })
+          return { ...c, message: { ...c.message, attachments } }
+        })
+      }
     case 'draft/start':
       return { ...state, draft: action.draft, screen: 'compose' }
     case 'draft/type':
       return updateDraft(state, d => typeIntoDraft(d, action.text, state.contacts.items))
     case 'draft/backspace':
       return updateDraft(state, d => backspaceDraft(d, state.contacts.items))
+    case 'draft/clear':
+      return updateDraft(state, d => d.field === 'attach' ? { attachInput: '', completions: [] } : { [d.field]: '', completions: [] })
     case 'draft/newline':
       return updateDraft(state, d => d.field === 'body' ? { body: d.body + '\n' } : {})
     case 'draft/field':
@@ -307,6 +328,8 @@ export function reducer (state: AppState, action: Action): AppState {
       return state.prompt == null ? state : { ...state, prompt: { ...state.prompt, text: state.prompt.text + action.text } }
     case 'prompt/backspace':
       return state.prompt == null ? state : { ...state, prompt: { ...state.prompt, text: state.prompt.text.slice(0, -1) } }
+    case 'prompt/clear':
+      return state.prompt == null ? state : { ...state, prompt: { ...state.prompt, text: '' } }
     case 'prompt/close': {
       const { prompt: _closed, ...rest } = state
       return rest

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto'
 import { convert } from 'html-to-text'
 import type { AttachmentView, MessageView, TransferView } from './ui-api.js'
-import type { ContactView } from '../../node/mail-service.js'
+import { formatRecipient } from '../format.js'
+import type { ContactView, ServerView } from '../../node/mail-service.js'
+import type { RecipientState } from '../../storage/types.js'
 
 /** Pure text helpers for the screens: dates, sizes, progress bars, presence, attachment states. */
 
@@ -53,7 +55,7 @@ export function attachmentState (a: AttachmentView): string {
   const state = a.state ?? 'here'
   switch (state) {
     case 'here': case 'complete': return 'here'
-    case 'waiting': return `waiting for ${a.holder ?? 'the sender'}${a.reason != null ? ` (${a.reason})` : ''}`
+    case 'waiting': return a.reason ?? `waiting for ${a.holder ?? 'the sender'}`
     case 'pulling': {
       const done = a.received ?? 0
       return `${a.size > 0 ? Math.floor(100 * done / a.size) : 100}% ${progressBar(a.size > 0 ? done / a.size : 1, 16)}`
@@ -109,4 +111,23 @@ export function presenceText (c: ContactView, now: number): { mark: string, text
 export function bodyText (m: MessageView, width: number): string {
   if (m.text.trim() !== '' || m.html == null) return m.text
   return convert(m.html, { wordwrap: Math.max(20, width) })
+}
+
+/** Names for PeerIds on screen: my home servers by host:port, contacts by name. */
+export function peerNames (servers: ServerView[], contacts: ContactView[]): Map<string, string> {
+  const names = new Map<string, string>()
+  for (const c of contacts) names.set(c.peerId, c.name)
+  for (const s of servers) {
+    const m = /^\/(?:ip4|ip6|dns|dns4|dns6)\/([^/]+)\/tcp\/(\d+)/.exec(s.addr)
+    names.set(s.peerId, m != null ? `server ${m[1]}:${m[2]}` : `server ${shortPeer(s.peerId)}`)
+  }
+  return names
+}
+
+/** One recipient's outcome, holders named (which server, which co-recipient) where known. */
+export function recipientLine (r: RecipientState, now: number, names: Map<string, string>): string {
+  if (r.state === 'parked' && r.parkedAt != null && r.parkedAt.length > 0) {
+    return `${r.address}: parked at ${r.parkedAt.map(p => names.get(p) ?? shortPeer(p)).join(', ')} (waiting for them to fetch it)`
+  }
+  return formatRecipient(r, now)
 }

@@ -4,9 +4,12 @@ import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BIN, cleanup, introduce, makeUser, online, run, tempDir } from '../helpers/cli.js'
+import { BIN, cleanup, introduce, makeUser, online, run, runJson, tempDir } from '../helpers/cli.js'
+import { MiB, randomFile, sha256File, startPair } from '../helpers/attachments.js'
+import { FAST_NODE, startNode } from '../helpers/offline.js'
 import { TmuxServer, tmuxVersion } from '../helpers/tmux.js'
 import type { User } from '../helpers/cli.js'
+import type { Pair } from '../helpers/attachments.js'
 
 /**
  * The mail UI in a real terminal: tmux runs `peerpost` for alice and for bob against their
@@ -235,3 +238,71 @@ async function stopPid (pid: number): Promise<void> {
 function isAlive (pid: number): boolean {
   try { process.kill(pid, 0); return true } catch { return false }
 }
+
+describe('mail UI in tmux with a cache server: presence, parked mail, an attachment waiting for its sender', { skip: SKIP }, () => {
+  let pair: Pair
+  let tmux: TmuxServer
+
+  before(async () => {
+    pair = await startPair({ ...FAST_NODE, blobs: { progressIntervalMs: 0 } }, { server: true })
+    tmux = new TmuxServer()
+  })
+  after(async () => {
+    await tmux?.close()
+    await pair?.stop()
+  })
+
+  it('alice sees bob\'s presence change live, sends while he is offline (parked at the server), and his copy of the large attachment waits for her until she is back', async () => {
+    const { alice, bob, files } = pair
+    const big = join(files, 'holiday.mov')
+    const bigHash = await randomFile(big, 4 * MiB)
+
+    const a = await tmux.open('alice-srv', peerpost(alice.home, 'ui'))
+    await a.waitFor('servers 1/1', 'alice connected to her home server')
+    await a.press('C')
+    await a.waitFor(/● bob +available/, 'bob available in alice\'s contacts')
+    await runJson(bob.home, ['presence', '--status', 'away'])
+    await a.waitFor(/● bob +away/, 'bob away, without a key press')
+    await bob.daemon!.stop()
+    await a.waitFor(/○ bob +offline/, 'bob offline, without a key press')
+    await a.snapshot(CAPTURES, 'contacts-presence')
+
+    await a.press('c')
+    await a.waitFor('New message', 'the composer')
+    await a.type('bob')
+    await a.press('Tab', 'Tab')
+    await a.type('While you were out')
+    await a.press('Tab')
+    await a.type(big)
+    await a.press('Enter')
+    await a.waitFor(/@ .*holiday\.mov/, 'the large file attached')
+    await a.press('Tab')
+    await a.type('The film from the trip.')
+    await a.waitFor('The film from the trip.▏', 'the body typed')
+    await a.press('C-s')
+    await a.waitFor(/bob: parked at server 127\.0\.0\.1:\d+ \(waiting for them to fetch it\)/, 'bob\'s copy parked at alice\'s home server, named by its address')
+    await a.snapshot(CAPTURES, 'sent-parked')
+    await a.press('q')
+    await a.waitFor('[exited 0]', 'alice\'s UI to quit')
+    await alice.daemon!.stop()
+
+    await startNode(bob)
+    const b = await tmux.open('bob-srv', peerpost(bob.home, 'ui'))
+    await b.waitFor('While you were out', 'the parked message fetched into bob\'s inbox')
+    await b.press('Enter')
+    await b.waitFor(/holiday\.mov +4\.0 MiB +\S+ +waiting for alice/, 'the attachment waiting for alice')
+    await b.snapshot(CAPTURES, 'reader-waiting')
+    await startNode(alice)
+    await b.waitFor(/holiday\.mov +4\.0 MiB +\S+ +here/, 'pulled once alice is back, without a key press', 60_000)
+    await b.press('s')
+    await b.waitFor('Save holiday.mov into:', 'the save prompt')
+    await b.press('C-u')
+    await b.type(join(files, 'bob-saved'))
+    await b.press('Enter')
+    const savedScreen = await b.waitFor('saved holiday.mov', 'saved')
+    assert.match(savedScreen, new RegExp(`saved holiday\\.mov in ${join(files, 'bob-saved')}`))
+    assert.equal(await sha256File(join(files, 'bob-saved', 'holiday.mov')), bigHash)
+    await b.press('q', 'q')
+    await b.waitFor('[exited 0]', 'bob\'s UI to quit')
+  })
+})

@@ -67,6 +67,19 @@ describe('large attachments: states in the reader and the transfers pane', () =>
     assert.equal(attachmentState(s.conversations[0]!.message!.attachments[0]!), 'here')
   })
 
+  it('a state event is applied as it comes: failed with its reason, waiting for a holder, complete is here', () => {
+    let s = reducer(initialState(), { type: 'conversation/open', id: 'm' })
+    s = reducer(s, { type: 'conversation/loaded', id: 'm', thread: [], message: { id: 'm', folder: 'inbox', messageId: '<m@x>', from: 'a', fromPeer: 'p', to: [], cc: [], subject: 's', date: '', text: '', references: [], attachments: [{ name: 'v', type: 't', size: 100, blobId: 'b1', state: 'pulling', received: 100 }] } })
+    const shown = (): string => attachmentState(s.conversations[0]!.message!.attachments[0]!)
+    assert.equal(shown(), '100% [################]')
+    s = reducer(s, { type: 'attachment/state', blobId: 'b1', state: 'waiting', holder: 'alice' })
+    assert.equal(shown(), 'waiting for alice')
+    s = reducer(s, { type: 'attachment/state', blobId: 'b1', state: 'failed', reason: 'the holder sent bad data' })
+    assert.equal(shown(), 'failed: the holder sent bad data')
+    s = reducer(s, { type: 'attachment/state', blobId: 'b1', state: 'complete' })
+    assert.equal(shown(), 'here')
+  })
+
   const cleanups: Array<() => Promise<void>> = []
   after(async () => { for (const c of cleanups) await c() })
 

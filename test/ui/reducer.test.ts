@@ -2,7 +2,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { reducer } from '../../cli/ui/reducer.js'
 import { initialState, listRows, visibleItems } from '../../cli/ui/state.js'
-import { KEY_BINDINGS, commandFor, helpLines, keyLabel } from '../../cli/ui/keys.js'
+import { KEY_BINDINGS, PLAIN_KEY, commandFor, helpLines, keyLabel, keyName, printable, splitPresses } from '../../cli/ui/keys.js'
 import { forwardDraft, newDraft, replyDraft } from '../../cli/ui/drafts.js'
 import type { Action } from '../../cli/ui/reducer.js'
 import type { AppState } from '../../cli/ui/state.js'
@@ -177,5 +177,14 @@ describe('ui key table', () => {
     assert.equal(commandFor('mail', 'q'), 'quit')
     assert.equal(commandFor('reader', 'q'), 'back')
     assert.equal(commandFor('compose', 'j'), undefined, 'typing j in a draft is text')
+  })
+
+  it('presses that arrive in one read are split: control characters are keys, never text', () => {
+    const names = (input: string, text: boolean): string[] => splitPresses(input, PLAIN_KEY, text).map(([i, k]) => keyName(i, k))
+    assert.deepEqual(names('s\x15/tmp/x\r', true), ['s', 'C-u', '/tmp/x', 'enter'])
+    assert.deepEqual(names('jj\r', false), ['j', 'j', 'enter'])
+    assert.deepEqual(names('bob\t\tHi', true), ['bob', 'tab', 'tab', 'Hi'])
+    assert.deepEqual(names('ab\x7f', true), ['ab', 'backspace'])
+    assert.equal(printable('a\x15b\x00c'), 'abc')
   })
 })

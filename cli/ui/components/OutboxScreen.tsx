@@ -1,12 +1,12 @@
 import { Box, Text } from 'ink'
 import { listRows } from '../state.js'
-import { fit, shortDate, transferLine } from '../view-format.js'
-import { formatRecipient } from '../../format.js'
+import { peerNames, recipientLine, fit, shortDate, transferLine } from '../view-format.js'
 import type { AppState } from '../state.js'
 
 /** Each outgoing message with every recipient's state, then the running transfers. */
 export function OutboxScreen ({ state, now }: { state: AppState, now: number }) {
   const width = state.size.columns
+  const names = peerNames(state.status.servers, state.contacts.items)
   const { items, top, selected, transfers } = state.outbox
   const transferRows = transfers == null ? 1 : Math.max(1, transfers.length) + 1
   const rows = Math.max(2, listRows(state) - transferRows - 1)
@@ -15,7 +15,7 @@ export function OutboxScreen ({ state, now }: { state: AppState, now: number }) 
     const e = items[i]!
     lines.push({ key: e.id, text: `${shortDate(e.createdAt, now).padEnd(6)} ${e.subject === '' ? '(no subject)' : e.subject}`, bold: true, inverse: i === selected })
     for (const r of e.recipients) {
-      lines.push({ key: `${e.id}/${r.peerId}`, text: `    ${formatRecipient(r, now)}`, color: r.state === 'delivered' ? 'green' : r.state === 'failed' ? 'red' : r.state === 'parked' ? 'yellow' : undefined })
+      lines.push({ key: `${e.id}/${r.peerId}`, text: `    ${recipientLine(r, now, names)}`, color: r.state === 'delivered' ? 'green' : r.state === 'failed' ? 'red' : r.state === 'parked' ? 'yellow' : undefined })
     }
   }
   return (

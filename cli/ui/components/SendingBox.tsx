@@ -1,12 +1,12 @@
 import { Box, Text } from 'ink'
-import { fit } from '../view-format.js'
-import { formatRecipient } from '../../format.js'
+import { peerNames, recipientLine, fit } from '../view-format.js'
 import type { AppState } from '../state.js'
 
 /** Recent sends, each recipient's outcome as it happens (delivered, parked where, waiting). */
 export function SendingBox ({ state, now }: { state: AppState, now: number }) {
   if (state.sending.length === 0) return null
   const width = state.size.columns
+  const names = peerNames(state.status.servers, state.contacts.items)
   return (
     <Box flexDirection='column'>
       <Text bold>Sending</Text>
@@ -14,7 +14,7 @@ export function SendingBox ({ state, now }: { state: AppState, now: number }) {
         <Text key={s.id}>{fit(`  ${s.subject === '' ? '(no subject)' : s.subject}`, width)}</Text>,
         ...(s.entry?.recipients ?? []).map(r => (
           <Text key={`${s.id}/${r.peerId}`} color={r.state === 'delivered' ? 'green' : r.state === 'failed' ? 'red' : r.state === 'parked' ? 'yellow' : undefined}>
-            {fit(`    ${formatRecipient(r, now)}`, width)}
+            {fit(`    ${recipientLine(r, now, names)}`, width)}
           </Text>
         ))
       ])}

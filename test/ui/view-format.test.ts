@@ -1,0 +1,33 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { fit, peerNames, recipientLine, senderName, shortDate } from '../../cli/ui/view-format.js'
+import type { RecipientState } from '../../storage/types.js'
+
+describe('ui text helpers', () => {
+  it('a parked recipient names the holders: my servers by address, co-recipients by contact name', () => {
+    const names = peerNames(
+      [{ addr: '/ip4/203.0.113.7/tcp/4455/p2p/12D3KooWServer', peerId: '12D3KooWServer', connected: true }],
+      [{ name: 'carol', peerId: '12D3KooWCarol', addrs: [], homeServers: [], pinnedAt: 0 }]
+    )
+    const r: RecipientState = { peerId: 'p', address: 'bob', state: 'parked', attempts: 1, nextAttemptAt: 0, parkedAt: ['12D3KooWServer', '12D3KooWCarol', '12D3KooWUnknownUnknownXYZ'], envelopeId: 'e' }
+    assert.equal(recipientLine(r, 0, names), 'bob: parked at server 203.0.113.7:4455, carol, 12D3KooW…ownXYZ (waiting for them to fetch it)')
+    assert.equal(recipientLine({ ...r, state: 'delivered' }, 0, names), 'bob: delivered')
+    assert.match(recipientLine({ ...r, state: 'pending', nextAttemptAt: 5000, lastError: 'offline' }, 0, names), /bob: waiting, attempt 2 in 5s \(offline\)/)
+  })
+
+  it('dates: time today, month and day this year, the full date before', () => {
+    const now = Date.parse('2026-03-10T12:00:00Z')
+    assert.equal(shortDate(Date.parse('2026-03-10T08:05:00Z'), now), '08:05')
+    assert.equal(shortDate(Date.parse('2026-01-02T08:05:00Z'), now), 'Jan 02')
+    assert.equal(shortDate(Date.parse('2024-01-02T08:05:00Z'), now), '2024-01-02')
+  })
+
+  it('fit cuts with an ellipsis and pads, keeping inner spaces; senderName takes the display name', () => {
+    assert.equal(fit('abcdef', 4), 'abc…')
+    assert.equal(fit('a  b', 6), 'a  b  ')
+    assert.equal(fit('line\nbreak', 20).trimEnd(), 'line break')
+    assert.equal(senderName('Bob <12D3KooWX@peerpost>'), 'Bob')
+    assert.equal(senderName('"Bob, Jr." <x@peerpost>'), 'Bob, Jr.')
+    assert.equal(senderName('x@peerpost'), 'x@peerpost')
+  })
+})
