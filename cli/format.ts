@@ -83,9 +83,11 @@ export function formatContact (c: ContactView, now = Date.now()): string {
   return `${c.name.padEnd(20)} ${c.peerId}  ${c.addrs.length} addr(s)${presence}`
 }
 
-export function formatServers (servers: ServerView[]): string {
+/** @param daemonRunning without a daemon nothing is connected, and that is all there is to say. */
+export function formatServers (servers: ServerView[], daemonRunning = true): string {
   if (servers.length === 0) return '(no home servers: `peerpost servers add MULTIADDR`)'
-  return servers.map(s => `${s.addr}  ${s.connected ? 'connected' : 'not connected'}`).join('\n')
+  const down = daemonRunning ? 'not connected (the daemon keeps retrying: check the address, that the server runs and its port is open)' : 'not connected (the daemon is not running)'
+  return servers.map(s => `${s.addr}  ${s.connected ? 'connected' : down}`).join('\n')
 }
 
 export { short }

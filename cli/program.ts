@@ -187,7 +187,7 @@ Example:
       await withApi(cmd, true, async (api, g) => {
         const r = await api.call<{ servers: ServerView[], registered?: string }>('servers.add', { addr, register: opts.register })
         if (g.json === true) { printJson(r); return }
-        out(formatServers(r.servers))
+        out(formatServers(r.servers, api.remote))
         if (r.registered != null) out(`registered as ${r.registered}`)
       })
     })
@@ -197,7 +197,7 @@ Example:
       await withApi(cmd, true, async (api, g) => {
         const list = await api.call<ServerView[]>('servers.list')
         if (g.json === true) printJson(list)
-        else out(formatServers(list))
+        else out(formatServers(list, api.remote))
       })
     })
   servers.command('remove')
@@ -207,7 +207,7 @@ Example:
       await withApi(cmd, true, async (api, g) => {
         const list = await api.call<ServerView[]>('servers.remove', { addr })
         if (g.json === true) printJson(list)
-        else out(formatServers(list))
+        else out(formatServers(list, api.remote))
       })
     })
 

@@ -117,5 +117,13 @@ describe('common mistakes give one line that says what to do', () => {
     oneLine(await run(alice.home, ['contacts', 'add', `bob@127.0.0.1:${port}`]), 1, new RegExp(`cache server /ip4/127.0.0.1/tcp/${port} is unreachable \\(connection refused\\): check the address, that the server runs`))
     const addr = `/ip4/127.0.0.1/tcp/${port}/p2p/${SOME_SERVER}`
     oneLine(await run(alice.home, ['servers', 'add', addr, '--register', 'alice']), 1, /cache server .* is unreachable \(connection refused\)/)
+    // The server stays configured; `servers list` says why it is not connected.
+    assert.match((await run(alice.home, ['servers', 'list'])).stdout, /not connected \(the daemon is not running\)/)
+    await online(alice)
+    try {
+      assert.match((await run(alice.home, ['servers', 'list'])).stdout, new RegExp(`${addr}  not connected \\(the daemon keeps retrying: check the address, that the server runs`))
+    } finally {
+      await alice.daemon!.stop()
+    }
   })
 })
