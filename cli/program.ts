@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { mkdir, readFile, realpath } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { Command, Option } from 'commander'
@@ -97,6 +98,7 @@ export function buildProgram (): Command {
   program
     .name('peerpost')
     .description('Peer-to-peer email: end-to-end sealed mail delivered directly over libp2p.')
+    .version(packageVersion(), '-V, --version', 'print the version of peerpost')
     .option('--home <dir>', 'the home directory (keys, mailbox, config); default $PEERPOST_HOME or ~/.local/share/peerpost')
     .option('--json', 'print machine-readable JSON')
     .option('--passphrase-file <file>', 'file holding the keystore passphrase (or $PEERPOST_PASSPHRASE_FILE)')
@@ -415,6 +417,12 @@ function refuseUnknownCommands (program: Command): void {
     const first = parent.args[0]
     if (first != null && first !== sub.name()) (parent as unknown as { unknownCommand: () => void }).unknownCommand()
   })
+}
+
+/** The package's version, from its package.json (two levels above dist/cli/, in a clone or installed). */
+function packageVersion (): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }
+  return manifest.version ?? 'unknown'
 }
 
 /** `peerpost contacts add`: the command's full name, as a person types it. */

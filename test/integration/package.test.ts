@@ -79,6 +79,12 @@ describe('the packed tarball installs and runs', () => {
     assert.equal(loaded, 'function')
   })
 
+  it('peerpost --version prints the package\'s version', async () => {
+    const r = await run(work, ['--version'], { command: installed })
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout.trim(), JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).version)
+  })
+
   it('peerpost --help lists the commands', async () => {
     const r = await run(work, ['--help'], { command: installed })
     assert.equal(r.code, 0, r.stderr)
