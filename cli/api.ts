@@ -11,6 +11,8 @@ export interface HomeApi {
   readonly remote: boolean
   call<T = unknown>(method: string, params?: unknown): Promise<T>
   subscribe(listener: (event: NodeEvent) => void): Promise<void>
+  /** Told if the daemon goes away while connected (absent when the home is opened directly). */
+  onClose?(listener: (err: Error) => void): void
   close(): Promise<void>
 }
 
@@ -28,6 +30,7 @@ export async function connectApi (options: ConnectOptions): Promise<HomeApi> {
       remote: true,
       call: async (method, params) => client.call(method, params),
       subscribe: async listener => { await client.subscribe(listener) },
+      onClose: listener => { client.onClose(listener) },
       close: async () => { client.close() }
     }
   } catch (err) {

@@ -64,6 +64,12 @@ export class Controller {
   async start (): Promise<void> {
     const { api } = this.d
     this.dispatch({ type: 'status/network', online: api.remote })
+    api.onClose(err => {
+      if (this.closed) return
+      this.d.log('the daemon connection closed: %s', err.message)
+      this.dispatch({ type: 'status/network', online: false, servers: [] })
+      this.dispatch({ type: 'status/error', text: 'the daemon stopped: nothing is sent or received now; quit (q) and start peerpost again' })
+    })
     await Promise.all([
       this.loadList(false),
       this.refreshFolders(),

@@ -155,5 +155,6 @@ export class UiApi {
   }
 
   async subscribe (listener: (event: NodeEvent) => void): Promise<void> { await this.home.subscribe(listener) }
+  onClose (listener: (err: Error) => void): void { this.home.onClose?.(listener) }
   async close (): Promise<void> { await this.home.close() }
 }

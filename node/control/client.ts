@@ -11,7 +11,9 @@ export class ControlClient {
   private nextId = 1
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void, reject: (e: Error) => void }>()
   private readonly eventListeners = new Set<(event: NodeEvent) => void>()
+  private readonly closeListeners = new Set<(err: Error) => void>()
   private closedError: Error | undefined
+  private closing = false
 
   private constructor (private readonly socket: Socket) {
     onLines(socket, MAX_CONTROL_LINE_BYTES, line => { this.onLine(line) }, () => {
@@ -21,6 +23,7 @@ export class ControlClient {
       this.closedError ??= new ControlProtocolError('the daemon closed the control connection')
       for (const w of this.waiting.values()) w.reject(this.closedError)
       this.waiting.clear()
+      if (!this.closing) for (const l of this.closeListeners) l(this.closedError)
     })
     socket.on('error', err => { this.closedError = err })
   }
@@ -53,7 +56,13 @@ export class ControlClient {
     await this.call('subscribe')
   }
 
+  /** Told once if the daemon goes away (not when we close()). */
+  onClose (listener: (err: Error) => void): void {
+    this.closeListeners.add(listener)
+  }
+
   close (): void {
+    this.closing = true
     this.socket.end()
     this.socket.destroy()
   }

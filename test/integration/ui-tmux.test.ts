@@ -59,7 +59,7 @@ describe('mail UI in tmux with two daemons', { skip: SKIP }, () => {
     const b = await tmux.open('bob', peerpost(bob.home, 'ui', '--save-dir', bobSaves))
     await a.waitFor('inbox is empty', 'alice\'s inbox')
     await b.waitFor('inbox is empty', 'bob\'s inbox')
-    assert.match(await a.capture(), /online · servers 0\/0 · available/)
+    await a.waitFor(/online · servers 0\/0 · available/, 'alice\'s status line')
 
     // Compose: To with completion, subject, the attachment by path, the body; Ctrl-S.
     await a.press('c')
@@ -141,7 +141,7 @@ describe('mail UI in tmux with two daemons', { skip: SKIP }, () => {
     const editor = join(work, 'editor.sh')
     await writeFile(editor, '#!/bin/sh\nprintf "Written in the editor\\n" >> "$1"\n', { mode: 0o755 })
     const t = await tmux.open('alice-editor', peerpost(alice.home, 'ui'), { env: { EDITOR: editor } })
-    await t.waitFor('Quarterly report', 'alice\'s list')
+    await t.waitFor(/Folders[\s\S]*online · servers/, 'alice\'s list')
     await t.press('c')
     await t.waitFor('New message', 'the composer')
     await t.press('C-e')
@@ -179,6 +179,9 @@ describe('mail UI in tmux with two daemons', { skip: SKIP }, () => {
       assert.match(inbox, /started the daemon in the background/)
       daemonPid = daemonOf(home)
       assert.ok(daemonPid != null)
+      // The daemon going away is said at once, and the status line stops claiming online.
+      await stopPid(daemonPid)
+      await d.waitFor(s => s.includes('the daemon stopped') && s.includes('offline (no daemon)'), 'the lost daemon on screen')
       await d.press('q')
       await d.waitFor('[exited 0]', 'the UI to quit')
     } finally {
@@ -229,6 +232,7 @@ function daemonOf (home: string): number | undefined {
 
 /** SIGTERM a daemon the UI started and wait (bounded) until it is gone; SIGKILL if it will not go. */
 async function stopPid (pid: number): Promise<void> {
+  if (!isAlive(pid)) return
   process.kill(pid, 'SIGTERM')
   const until = Date.now() + 15_000
   while (isAlive(pid) && Date.now() < until) await new Promise(resolve => setTimeout(resolve, 100))

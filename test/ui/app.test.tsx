@@ -223,6 +223,27 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     await frameWith(r, contains('Subject: Re: Lunch plans'), 'the cursor stayed on the message it was on')
   })
 
+  it('contacts: a pasted card is pinned, and my status is set', async () => {
+    const { r, api } = await start({ columns: 120 })
+    const carol = await stranger('carol')
+    await press(r, 'C')
+    await frameWith(r, contains('Contacts (1)'), 'contacts')
+    await press(r, 'a')
+    await frameWith(r, contains('Card (peerpost1:…) or name@server:'), 'the add prompt')
+    r.stdin.write(carol.card) // a paste arrives as one chunk
+    await press(r, KEYS.enter)
+    await frameWith(r, f => f.includes('Contacts (2)') && f.includes(`pinned carol = ${carol.peerId.slice(0, 12)}`), 'carol pinned')
+    await press(r, 's', '\x15')
+    await type(r, 'away')
+    await press(r, KEYS.enter)
+    await frameWith(r, f => f.includes('you are away') && f.includes('me: away') && f.includes('· away ·'), 'my status')
+    assert.equal((await api.call<{ status: string }>('presence.get')).status, 'away')
+    await press(r, 's', '\x15')
+    await type(r, 'sleepy')
+    await press(r, KEYS.enter)
+    await frameWith(r, contains('setting the status: unknown status "sleepy"'), 'a bad status refused in words')
+  })
+
   it('the outbox pane shows each recipient and the transfers (none here)', async () => {
     const { r, api } = await start()
     await api.call('send', { request: { to: ['bob'], subject: 'queued one', text: 'x' } })
@@ -277,5 +298,47 @@ describe('first-run screen', () => {
     r.unmount()
     await done!.close()
     await base.remove()
+  })
+})
+
+describe('a large folder is paged, never read whole', () => {
+  it('asks for one page at start, more as the cursor nears the end, and G walks page by page to the oldest', async () => {
+    const home = await uiHome('paging')
+    const bob = await stranger('bob')
+    const t = await openTestHome(home.home)
+    const COUNT = 1_000
+    const base = await storedMessage(home.peerId, { fromName: 'Bob', fromPeer: bob.peerId, subject: 'x', text: 'x', date: NOW })
+    await Promise.all(Array.from({ length: COUNT }, async (_v, i) => {
+      const at = NOW - (COUNT - i) * 60_000
+      await t.mailbox.add({ ...base.message, subject: `Message ${i + 1}`, messageId: `<p${i}@x>`, date: at, receivedAt: at }, base.raw, `${bob.peerId}\n<p${i}@x>`)
+    }))
+    const limits: number[] = []
+    const counting: HomeApi = {
+      ...t.api,
+      call: async <T, >(method: string, params?: unknown): Promise<T> => {
+        if (method === 'list') limits.push((params as { limit: number }).limit)
+        return await t.api.call<T>(method, params)
+      }
+    }
+    const store = createStore(initialState({ columns: 100, rows: 20 }))
+    const controller = new Controller({ api: new UiApi(counting), store, log: memoryLog() })
+    const r = render(<App store={store} controller={controller} now={() => NOW} followResize={false} />)
+    try {
+      await controller.start()
+      await frameWith(r, contains('Message 1000'), 'the newest message')
+      assert.deepEqual(limits, [50], 'one page of 50 at start')
+      assert.equal(store.getState().list.items.length, 50)
+      for (let i = 0; i < 40; i++) await press(r, 'j')
+      await frameWith(r, () => store.getState().list.items.length === 100, 'the next page as the cursor nears the end')
+      await press(r, 'G')
+      await frameWith(r, f => /Message 1$/m.test(f), 'the oldest message after G', 20_000)
+      assert.ok(limits.every(l => l <= 50), 'every request is one page')
+      assert.equal(store.getState().list.items.length, COUNT)
+    } finally {
+      controller.stop()
+      r.unmount()
+      await t.close()
+      await home.remove()
+    }
   })
 })
