@@ -31,6 +31,8 @@ export interface PrepareOptions {
   self: string
   retentionMs: number
   signal?: AbortSignal
+  /** Told the bytes of each chunk stored (node/gc-nudge.ts). */
+  onChunk?: (bytes: number) => void
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
@@ -52,7 +54,7 @@ export async function prepareAttachments (paths: string[], options: PrepareOptio
         continue
       }
       const type = detectMimeType(filename)
-      const record = await options.store.put(path, { recipients: options.recipients, retentionMs: options.retentionMs, signal: options.signal })
+      const record = await options.store.put(path, { recipients: options.recipients, retentionMs: options.retentionMs, signal: options.signal, onChunk: options.onChunk })
       out.blobs.push({ blobId: record.blobId, name: filename, type, size: record.size, sha256: hex(record.sha256) })
       out.blobRefs.push({
         blobId: own(Buffer.from(record.blobId, 'hex')),

@@ -136,6 +136,8 @@ export interface MailServiceComponents {
   now: () => number
   /** Present when the daemon runs; absent when a command works on the home directly. */
   network?: { libp2p: PeerpostLibp2p, engine: OutboxEngine, servers?: HomeServers, presence?: PresenceWatch, holding?: Holding, transfers?: Transfers }
+  /** Told the bytes of each chunk of a large attachment stored while sending (node/gc-nudge.ts). */
+  onBlobBytes?: (bytes: number) => void
   /** Told after the config file changed (the daemon follows new home servers and status). */
   onConfigChange?: (config: NodeConfig) => void
 }
@@ -462,7 +464,7 @@ export class MailService {
     const { config, blobs } = this.c
     if (paths.length === 0) return { inline: [], blobRefs: [], blobs: [] }
     if (blobs == null) throw new TypeError('MailService: a blob store is needed to send attachments')
-    return await prepareAttachments(paths, { threshold: config.maxParkedAttachmentBytes, store: blobs, recipients, self: this.peerId, retentionMs: config.blobs.retentionMs })
+    return await prepareAttachments(paths, { threshold: config.maxParkedAttachmentBytes, store: blobs, recipients, self: this.peerId, retentionMs: config.blobs.retentionMs, onChunk: this.c.onBlobBytes })
   }
 
   /**

@@ -77,6 +77,8 @@ export interface TransfersInit {
   dialTimeoutMs?: number
   /** Least time between two progress events of one transfer. */
   progressIntervalMs?: number
+  /** Told the bytes of each chunk written (node/gc-nudge.ts). */
+  onBytes?: (bytes: number) => void
 }
 
 export const DEFAULT_MAX_CONCURRENT_PULLS = 2
@@ -327,6 +329,7 @@ export class Transfers {
 
   private progress (blobId: string, messageId: string, bytesDone: number, total: number): void {
     const l = this.liveOf(blobId)
+    this.init.onBytes?.(bytesDone - l.bytesDone)
     l.bytesDone = bytesDone
     l.updatedAt = this.c.now()
     if (bytesDone < total && l.updatedAt - l.lastProgressAt < this.progressIntervalMs) return

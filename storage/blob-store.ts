@@ -155,6 +155,7 @@ export function createBlobStore (db: Database, init: BlobStoreInit): BlobStore {
           const plain = buffer.subarray(0, fill)
           hash.update(plain)
           await handle.writev(sealChunk(key, blobIdBytes, index, plain))
+          options.onChunk?.(plain.byteLength)
           index++
           fill = 0
         }

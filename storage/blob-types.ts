@@ -15,6 +15,8 @@ export interface BlobPutOptions {
   /** Plaintext bytes per chunk; default DEFAULT_CHUNK_SIZE (1 MiB). */
   chunkSize?: number
   signal?: AbortSignal
+  /** Told the plaintext bytes of each chunk written. */
+  onChunk?: (bytes: number) => void
 }
 
 /** A blob this node holds: what a BlobRef carries, plus who may pull it and who has. */
@@ -104,7 +106,7 @@ export interface BlobDownloadRef {
 export interface DownloadRecord {
   blobId: string
   ref: { size: number, chunkSize: number, chunkCount: number, sha256: Uint8Array, key: Uint8Array }
-  /** The first chunk not yet verified and durably written. */
+  /** The first chunk not yet verified and written (as stored: not yet fsynced). */
   nextChunk: number
   bytesDone: number
   state: DownloadState
@@ -144,8 +146,9 @@ export interface BlobDownload {
   readonly blobId: string
   readonly record: DownloadRecord
   /**
-   * Write chunk `index` (already authenticated by the caller), fsync it, then record
-   * `nextChunk = index + 1` durably. Throws ChunkOutOfOrderError, ChunkSizeError.
+   * Write chunk `index` (already authenticated by the caller) and advance `record`. Every
+   * few MiB (and at the last chunk) the file is fsynced and then the record saved, so the
+   * durable `nextChunk` never runs ahead of durable data. Throws ChunkOutOfOrderError, ChunkSizeError.
    */
   appendVerifiedChunk(index: number, plaintext: Uint8Array): Promise<void>
   /** Throws BlobSizeMismatchError or BlobHashMismatchError unless every chunk is in and the sha256 matches; changes nothing. */
@@ -154,6 +157,6 @@ export interface BlobDownload {
   finish(): Promise<DownloadRecord>
   /** Delete the partial data and mark the download failed with `reason`. */
   fail(reason: string): Promise<DownloadRecord>
-  /** Release the file, keeping the partial data for a resume. Idempotent. */
+  /** Sync what was written, then release the file, keeping the partial data for a resume. Idempotent. */
   close(): Promise<void>
 }

@@ -5,9 +5,8 @@
  * target directory.
  */
 
-import { createReadStream } from 'node:fs'
-import { mkdir, open, unlink } from 'node:fs/promises'
-import type { FileHandle } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { copyFile, mkdir, open, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { NoFreeFilenameError, UnsafeAttachmentPathError } from './errors.js'
 
@@ -63,14 +62,14 @@ export async function saveAttachments (dir: string, attachments: ReadonlyArray<{
   await mkdir(root, { recursive: true })
   const written: string[] = []
   for (const attachment of attachments) {
-    written.push(await writeExclusive(root, sanitizeFilename(attachment.name), async handle => { await handle.writeFile(attachment.content) }))
+    written.push(await writeExclusive(root, sanitizeFilename(attachment.name), attachment.content))
   }
   return written
 }
 
 /**
  * Like {@link saveAttachments}, for attachments that are files already (large attachments
- * pulled into the blob store): each is copied in a stream, never read whole.
+ * pulled into the blob store): each is copied by the kernel, never read into memory.
  *
  * @returns the paths written, in input order
  */
@@ -79,30 +78,39 @@ export async function saveAttachmentFiles (dir: string, files: ReadonlyArray<{ n
   await mkdir(root, { recursive: true })
   const written: string[] = []
   for (const file of files) {
-    written.push(await writeExclusive(root, sanitizeFilename(file.name), async handle => {
-      for await (const piece of createReadStream(file.path, { highWaterMark: 1024 * 1024 })) await handle.write(piece as Buffer)
-    }))
+    written.push(await copyExclusive(root, sanitizeFilename(file.name), file.path))
   }
   return written
 }
 
-async function writeExclusive (root: string, name: string, write: (handle: FileHandle) => Promise<void>): Promise<string> {
+/**
+ * Create `name` in `root` with `create(target)`, which must fail with EEXIST when the entry
+ * exists; on EEXIST try ` (1)`, ` (2)`… before the extension.
+ */
+async function createExclusive (root: string, name: string, create: (target: string) => Promise<void>): Promise<string> {
   const { base, ext } = splitExtension(name)
   for (let n = 0; n < MAX_NAME_ATTEMPTS; n++) {
     const candidate = n === 0 ? name : `${truncateUtf8(base, MAX_FILENAME_BYTES - byteLength(` (${n})${ext}`))} (${n})${ext}`
     const target = path.join(root, candidate)
     assertInside(root, target)
-    let handle
     try {
-      // 'wx' is O_CREAT|O_EXCL: it fails on any existing entry, a symlink included, so a
-      // race or a planted link can never make us write somewhere else. 0o600: mail is private.
-      handle = await open(target, 'wx', 0o600)
+      await create(target)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue
       throw err
     }
+    return target
+  }
+  throw new NoFreeFilenameError(name, root, MAX_NAME_ATTEMPTS)
+}
+
+async function writeExclusive (root: string, name: string, content: Uint8Array): Promise<string> {
+  return await createExclusive(root, name, async target => {
+    // 'wx' is O_CREAT|O_EXCL: it fails on any existing entry, a symlink included, so a
+    // race or a planted link can never make us write somewhere else. 0o600: mail is private.
+    const handle = await open(target, 'wx', 0o600)
     try {
-      await write(handle)
+      await handle.writeFile(content)
       await handle.close()
     } catch (err) {
       // A half-written file would look like a complete attachment; remove it.
@@ -110,9 +118,20 @@ async function writeExclusive (root: string, name: string, write: (handle: FileH
       await unlink(target).catch(() => {})
       throw err
     }
-    return target
-  }
-  throw new NoFreeFilenameError(name, root, MAX_NAME_ATTEMPTS)
+  })
+}
+
+async function copyExclusive (root: string, name: string, source: string): Promise<string> {
+  return await createExclusive(root, name, async target => {
+    try {
+      // COPYFILE_EXCL creates the target with O_EXCL (no existing entry, no planted link);
+      // the kernel copies the data, so a large attachment never passes through memory.
+      await copyFile(source, target, constants.COPYFILE_EXCL)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') await unlink(target).catch(() => {})
+      throw err
+    }
+  })
 }
 
 function assertInside (root: string, target: string): void {

@@ -200,6 +200,42 @@ describe('blob store', () => {
       await retry.close()
     })
 
+    it('fsyncs every few chunks: the durable record never runs ahead of the synced data, and close keeps what was written', async () => {
+      const batched = createBlobDownloads(db, { dir: join(dir, 'blobs'), syncEveryBytes: 2 * CHUNK })
+      const download = await batched.open(refOf(record))
+      await download.appendVerifiedChunk(0, plain(0))
+      assert.equal((await batched.get(record.blobId))?.nextChunk, 0, 'one chunk: not synced yet')
+      assert.equal(download.record.nextChunk, 1)
+      await download.appendVerifiedChunk(1, plain(1))
+      assert.equal((await batched.get(record.blobId))?.nextChunk, 2, 'two chunks: synced')
+      await download.appendVerifiedChunk(2, plain(2))
+      assert.equal((await batched.get(record.blobId))?.nextChunk, 2)
+      await download.close()
+      assert.equal((await batched.get(record.blobId))?.nextChunk, 3, 'a clean close syncs')
+      const resumed = await batched.open(refOf(record))
+      for (let i = 3; i < 5; i++) await resumed.appendVerifiedChunk(i, plain(i))
+      assert.equal((await resumed.finish()).state, 'complete')
+      assert.deepEqual(await readFile(batched.receivedPath(record.blobId)), source)
+    })
+
+    it('register records a download with where it comes from, idempotently; the information survives a failure and a retry', async () => {
+      const info = { messageId: 'm1', name: 'film.mkv', type: 'video/x-matroska', from: 'alice', locations: [{ peerId: 'alice', addrs: [] }], homeServers: [] }
+      const registered = await downloads.register(refOf(record), info)
+      assert.equal(registered.state, 'pending')
+      assert.deepEqual(registered.info, info)
+      assert.deepEqual((await downloads.register(refOf(record), info)).info, info)
+      const download = await downloads.open(refOf(record))
+      await download.appendVerifiedChunk(0, plain(0))
+      await download.fail('alice served bad data')
+      const failed = await downloads.get(record.blobId)
+      assert.equal(failed?.state, 'failed')
+      assert.deepEqual(failed?.info, info)
+      const retry = await downloads.open(refOf(record))
+      assert.deepEqual(retry.record.info, info)
+      await retry.close()
+      await assert.rejects(downloads.register({ ...refOf(record), key: randomBytes(3) }, info), { name: 'InvalidBlobRefError' })
+    })
+
     it('refuses an impossible ref', async () => {
       await assert.rejects(downloads.open({ ...refOf(record), key: randomBytes(16) }), { name: 'InvalidBlobRefError' })
       await assert.rejects(downloads.open({ ...refOf(record), chunkSize: 10 }), { name: 'InvalidBlobRefError' })
