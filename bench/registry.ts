@@ -2,6 +2,7 @@
  * Every benchmark, in the order `npm run bench` runs them. Adding one is one file in
  * bench/ exporting a `Benchmark`, plus one line here (see bench/README.md).
  */
+import { attachment } from './attachment.js'
 import { backlog } from './backlog.js'
 import { delivery } from './delivery.js'
 import { deposit } from './deposit.js'
@@ -16,6 +17,6 @@ export const benchmarks: Benchmark[] = [
   backlog,
   deposit,
   presence,
-  inbox
-  // attachment: added with the large-attachment feature.
+  inbox,
+  attachment
 ]
