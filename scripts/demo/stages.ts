@@ -76,22 +76,53 @@ function describeRoute (ctx: DemoContext, r: any): { route: Route, holder?: stri
   return { route: 'retried-direct', text: `waiting (${why}): the outbox retries with backoff` }
 }
 
-/** Show a pull's progress from the daemon's transfer events until `done` resolves. */
-async function showProgress (ctx: DemoContext, name: Name, label: string, total: number, done: Promise<unknown>): Promise<void> {
-  let client: ControlClient | undefined
-  try {
-    client = await ControlClient.connect(ctx.world.user(name).home)
-    await client.subscribe((e: { type: string, data: any }) => {
-      if (e.type === 'transfer:progress' && e.data.total === total) ctx.say.bar(label, e.data.bytesDone, e.data.total)
-    })
-  } catch {
-    // The progress bar is decoration: without it the narration still says when it completes.
+/**
+ * One pull on one node, watched through its daemon's events: draws the progress bar (when
+ * `label` is given) and keeps the daemon's own times of the transfer's start and end, so
+ * the narrated figure is the transfer itself, not the demo's checks around it.
+ */
+class TransferWatch {
+  private start?: { at: number, bytes: number }
+  private end?: number
+
+  private constructor (private readonly ctx: DemoContext, private readonly total: number, private readonly label: string | undefined, private readonly client: ControlClient | undefined) {}
+
+  static async open (ctx: DemoContext, name: Name, total: number, label?: string): Promise<TransferWatch> {
+    let client: ControlClient | undefined
+    try {
+      client = await ControlClient.connect(ctx.world.user(name).home)
+    } catch {
+      // Without events the narration still says when it completes, from its own clock.
+    }
+    const watch = new TransferWatch(ctx, total, label, client)
+    await client?.subscribe(e => { watch.onEvent(e as unknown as { type: string, data: any, at: number }) })
+    return watch
   }
-  try {
-    await done
-    ctx.say.bar(label, total, total)
-  } finally {
-    client?.close()
+
+  private onEvent (e: { type: string, data: any, at: number }): void {
+    if (e.type === 'transfer:state' && e.data.state === 'pulling') this.start = { at: e.at, bytes: 0 }
+    if (e.type === 'transfer:state' && e.data.state === 'complete' && this.start != null) this.end = e.at
+    if (e.type !== 'transfer:progress' || e.data.total !== this.total) return
+    this.start ??= { at: e.at, bytes: e.data.bytesDone }
+    if (e.data.bytesDone >= this.total) this.end ??= e.at
+    if (this.label != null) this.ctx.say.bar(this.label, e.data.bytesDone, this.total)
+  }
+
+  /** "32.0 MiB in 0.4 s (84 MB/s)", from the daemon's events; `fallbackMs` when they were missed. */
+  figure (fallbackMs: number): string {
+    if (this.start == null || this.end == null || this.end <= this.start.at) return `${mib(this.total)} in ${(fallbackMs / 1000).toFixed(1)} s`
+    const ms = this.end - this.start.at
+    return `${mib(this.total)} in ${(ms / 1000).toFixed(1)} s (${rate(this.total - this.start.bytes, ms)})`
+  }
+
+  /** Wait for `done`, finish the bar, stop listening. */
+  async until (done: Promise<unknown>): Promise<void> {
+    try {
+      await done
+      if (this.label != null) this.ctx.say.bar(this.label, this.total, this.total)
+    } finally {
+      this.client?.close()
+    }
   }
 }
 
@@ -119,6 +150,7 @@ export async function directAndParked (ctx: DemoContext): Promise<MessageClaim> 
   const large = world.features.blobs ? LARGE_BYTES.withBlobs : LARGE_BYTES.inline
   const small = await makeFile(ctx, 'packing-list.txt', SMALL_BYTES, false)
   const video = await makeFile(ctx, 'holiday.mp4', large, world.features.blobs)
+  const bobsPull = world.features.blobs ? await TransferWatch.open(ctx, 'bob', large) : undefined
   const t = Date.now()
   const sent = await send(ctx, 'alice', ['--to', 'bob', '--cc', 'carol', '--subject', 'Holiday photos', '--body', 'Hi both, the packing list and the video from the lake.', '--attach', small.path, '--attach', video.path])
   const claim: MessageClaim = { key: 'photos', subject: 'Holiday photos', messageId: sent.messageId, from: 'alice', outboxId: sent.id, recipients: [], attachments: [small.claim, video.claim] }
@@ -129,12 +161,10 @@ export async function directAndParked (ctx: DemoContext): Promise<MessageClaim> 
     say.detail(`-> ${r.address}: ${how.text}`)
   }
   say.detail(`(${Date.now() - t} ms from send to the last receipt)`)
-  if (world.features.blobs) {
+  if (bobsPull != null) {
     say.detail(`${video.name} is not inside the message: it stays on alice's node, and each recipient pulls it from her`)
-    const tb = Date.now()
-    await world.until('bob', async () => largeHere(ctx, 'bob', sent.messageId), WAIT_MS, 'bob to pull the large attachment')
-    const ms = Date.now() - tb
-    say.say(`bob's node pulled ${video.name} from alice in ${(ms / 1000).toFixed(1)} s (${rate(large, ms)}), every chunk checked`)
+    await bobsPull.until(world.until('bob', async () => largeHere(ctx, 'bob', sent.messageId), WAIT_MS, 'bob to pull the large attachment'))
+    say.say(`bob's node pulled ${video.name} from alice: ${bobsPull.figure(Date.now() - t)}, every chunk checked`)
     const status = await runJson(world.user('alice').home, ['status', sent.id])
     for (const a of status.attachments ?? []) say.detail(`alice keeps ${a.name} for: ${a.waiting.length === 0 ? 'nobody' : a.waiting.join(', ')} (has it: ${a.have.join(', ') || 'nobody'})`)
   } else {
@@ -153,18 +183,18 @@ export async function carolReturns (ctx: DemoContext, photos: MessageClaim): Pro
   say.stage(2, 'carol comes back online')
   const t = Date.now()
   await world.online('carol')
+  const video = photos.attachments.find(a => a.large)
+  const carolsPull = world.features.blobs && video != null ? await TransferWatch.open(ctx, 'carol', video.size, `${video.name} from alice`) : undefined
   say.say('carol opens her laptop: her node joins the cache server, which tells her what waits for her')
   await world.until('carol', async () => (await inboxCopy(ctx, 'carol', photos.messageId)) != null, WAIT_MS, 'carol to pull the parked message')
   say.say(`carol's node pulled the sealed envelope from the cache server and acked it, ${Date.now() - t} ms after starting`)
   const held = (await scrape(world.server!)).get('peerpost_parked_envelopes')
   say.detail(`the cache server now holds ${held ?? '?'} envelope(s): it deletes a copy once the recipient acks`)
   photos.recipients.find(r => r.name === 'carol')!.received = true
-  if (!world.features.blobs) return
-  const video = photos.attachments.find(a => a.large)!
+  if (carolsPull == null || video == null) return
   const tb = Date.now()
-  const done = world.until('carol', async () => largeHere(ctx, 'carol', photos.messageId), WAIT_MS, 'carol to pull the large attachment')
-  await showProgress(ctx, 'carol', `${video.name} from alice`, video.size, done)
-  say.say(`${video.name} streamed from alice's node to carol's: ${mib(video.size)} in ${((Date.now() - tb) / 1000).toFixed(1)} s`)
+  await carolsPull.until(world.until('carol', async () => largeHere(ctx, 'carol', photos.messageId), WAIT_MS, 'carol to pull the large attachment'))
+  say.say(`${video.name} streamed from alice's node to carol's: ${carolsPull.figure(Date.now() - tb)}`)
 }
 
 export async function holderOffline (ctx: DemoContext): Promise<MessageClaim | undefined> {
@@ -191,12 +221,12 @@ export async function holderOffline (ctx: DemoContext): Promise<MessageClaim | u
   }, WAIT_MS, 'carol\'s pull to wait for alice')
   claim.recipients[0]!.received = true
   say.say(`...and the slides wait: "${waiting.reason ?? `waiting for ${waiting.waitingForName ?? 'alice'}`}"`)
+  const pull = await TransferWatch.open(ctx, 'carol', slides.claim.size, `${slides.name} from alice`)
   const t = Date.now()
   await world.online('alice')
   say.say('alice is back online')
-  const done = world.until('carol', async () => largeHere(ctx, 'carol', sent.messageId), WAIT_MS, 'carol to finish the slides')
-  await showProgress(ctx, 'carol', `${slides.name} from alice`, slides.claim.size, done)
-  say.say(`carol's node noticed alice and finished ${slides.name} ${((Date.now() - t) / 1000).toFixed(1)} s after alice returned, checked against its sha256`)
+  await pull.until(world.until('carol', async () => largeHere(ctx, 'carol', sent.messageId), WAIT_MS, 'carol to finish the slides'))
+  say.say(`carol's node noticed alice and finished ${slides.name} ${((Date.now() - t) / 1000).toFixed(1)} s after alice returned (the transfer: ${pull.figure(Date.now() - t)}), checked against its sha256`)
   return claim
 }
 
