@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
+import { MAX_STAMP_BITS } from '../node/crypto/stamp.js'
 import { ConfigError } from '../node/config.js'
 import type { NoticeLimits, ParkingLimits } from '../storage/holding-types.js'
 
@@ -89,7 +90,9 @@ export const CacheConfigSchema = z.object({
     perDepositor: quota(DEFAULT_PER_DEPOSITOR),
     total: quota(DEFAULT_TOTAL),
     expirySweepIntervalMs: ms.default(DEFAULT_EXPIRY_SWEEP_INTERVAL_MS),
-    expiryBatch: count.default(DEFAULT_EXPIRY_BATCH)
+    expiryBatch: count.default(DEFAULT_EXPIRY_BATCH),
+    stampBits: z.number().int().min(0).max(MAX_STAMP_BITS).default(0)
+      .describe('proof of work (bits) every deposit must carry; 0 (the default) does not ask; senders mint DEFAULT_STAMP_BITS')
   }).strict().prefault({}),
   notices: z.object({
     maxPerRecipient: count.default(DEFAULT_NOTICES_PER_RECIPIENT),

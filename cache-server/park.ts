@@ -1,4 +1,5 @@
-import { inspectEnvelope, sha256, signReceipt, toHex } from '../node/crypto/index.js'
+import { envelopeStampBits, inspectEnvelope, sha256, signReceipt, toHex } from '../node/crypto/index.js'
+import { MessageRefusedError } from '../node/protocol/errors.js'
 import type { CacheMetrics } from './metrics.js'
 import type { InFlight } from './in-flight.js'
 import type { Identity } from '../node/identity/index.js'
@@ -23,6 +24,7 @@ export function rejectionReason (err: unknown): string {
     case 'EnvelopeTooLargeError': return 'too_large'
     case 'MalformedEnvelopeError': return 'malformed'
     case 'InvalidIdError': return 'malformed'
+    case 'MessageRefusedError': return 'refused'
     default: return 'internal'
   }
 }
@@ -33,11 +35,15 @@ export function rejectionReason (err: unknown): string {
  * peer as depositor, and only once that is on disk (synced) sign the receipt. A duplicate
  * deposit gets a receipt too: the envelope is held, which is what the receipt says.
  */
-export function parkHandler (c: ParkComponents, limits: { maxEnvelopeBytes: number }): EnvelopeHandler {
+export function parkHandler (c: ParkComponents, limits: { maxEnvelopeBytes: number, stampBits?: number }): EnvelopeHandler {
   return async (bytes, depositor) => {
     try {
       const { recipient, envelopeId } = inspectEnvelope(bytes, { maxBytes: limits.maxEnvelopeBytes })
       const id = toHex(envelopeId)
+      // The server cannot tell a contact from a stranger (the sender is sealed), so when it
+      // asks for proof of work it asks it of every deposit, before storing anything.
+      const required = limits.stampBits ?? 0
+      if (required > 0 && envelopeStampBits(bytes) < required) throw new MessageRefusedError(`this server takes deposits with a proof of work of ${required} bits (stamp)`)
       // Tracked so shutdown waits for the synced commit instead of closing the db under it.
       const { duplicate } = await c.inFlight.track(c.parking.deposit({ envelopeId: id, recipient, depositor, bytes, now: c.now() }))
       if (duplicate) c.metrics.duplicateDeposits++

@@ -149,7 +149,7 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     const park = new DeliverProtocol({
       libp2p,
       log: logger.forComponent('peerpost:cache:park'),
-      handler: parkHandler({ identity, parking, metrics, inFlight, log: logger.forComponent('peerpost:cache:park'), now }, { maxEnvelopeBytes: config.parking.maxEnvelopeBytes }),
+      handler: parkHandler({ identity, parking, metrics, inFlight, log: logger.forComponent('peerpost:cache:park'), now }, { maxEnvelopeBytes: config.parking.maxEnvelopeBytes, stampBits: config.parking.stampBits }),
       // The server only receives on this protocol; receipts it would check never arrive.
       verifyReceipt: (receipt, expectedSigner, envelopeId, envelopeBytes) => { verifyReceipt(receipt, { expectedSigner, envelopeId, envelopeSha256: sha256(envelopeBytes) }) }
     }, { protocol: PARK_PROTOCOL, maxEnvelopeBytes: config.parking.maxEnvelopeBytes })

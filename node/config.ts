@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
+import { DEFAULT_STAMP_BITS, MAX_STAMP_BITS } from './crypto/stamp.js'
 
 /**
  * The node's configuration: one zod schema validates the file, supplies every default and
@@ -84,6 +85,10 @@ export const NodeConfigSchema = z.object({
   }).prefault({}),
   presence: z.object({
     status: z.enum(PRESENCE_STATUSES).default('available')
+  }).prefault({}),
+  requests: z.object({
+    stampBits: z.number().int().min(0).max(MAX_STAMP_BITS).default(DEFAULT_STAMP_BITS)
+      .describe('proof of work (bits) a stranger\'s mail must carry; senders mint DEFAULT_STAMP_BITS, so more refuses strangers until senders raise it too; 0 turns it off')
   }).prefault({}),
   holding: z.object({
     enabled: z.boolean().default(true)

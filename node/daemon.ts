@@ -125,7 +125,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
       log: logger.forComponent('peerpost:inbox'),
       now,
       registerBlobs: async (refs, messageId, sender) => { await transfers.register(refs, messageId, sender) }
-    }, { maxMimeBytes: config.limits.maxMimeBytes })
+    }, { maxMimeBytes: config.limits.maxMimeBytes, strangerStampBits: config.requests.stampBits })
     const deliver = new DeliverProtocol({
       libp2p,
       log: logger.forComponent('peerpost:deliver'),

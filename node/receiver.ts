@@ -1,4 +1,5 @@
-import { openEnvelope, sha256, signReceipt } from './crypto/index.js'
+import { DEFAULT_STAMP_BITS, envelopeStampBits, openEnvelope, sha256, signReceipt } from './crypto/index.js'
+import { MessageRefusedError } from './protocol/errors.js'
 import { parseMessage, peerIdFromAddress } from './mime/index.js'
 import { blobSummaryOf } from './attachments.js'
 import type { NodeEvents } from './events.js'
@@ -26,6 +27,8 @@ export interface ReceiverComponents {
 
 export interface ReceiverInit {
   maxMimeBytes: number
+  /** Proof of work required on mail from strangers, in bits (default DEFAULT_STAMP_BITS; 0 turns it off). */
+  strangerStampBits?: number
 }
 
 export interface Placement {
@@ -47,6 +50,7 @@ export class Receiver {
   async receive (envelopeBytes: Uint8Array): Promise<Receipt> {
     const { identity, mailbox, events, now } = this.components
     const opened = openEnvelope(envelopeBytes, identity, { maxMimeBytes: this.init.maxMimeBytes })
+    await this.checkStamp(envelopeBytes, opened.sender.peerId)
     const parsed = await parseMessage(opened.mime, { maxBytes: this.init.maxMimeBytes })
     const sender = opened.sender
     // The dedupe key includes the verified sender, so nobody can suppress another
@@ -68,6 +72,18 @@ export class Receiver {
       events.emit('mail:received', { id: added.id, folder: added.folder, fromPeer: sender.peerId })
     }
     return signReceipt(identity, { envelopeId: opened.envelopeId, envelopeSha256: sha256(envelopeBytes), now: now() })
+  }
+
+  /**
+   * Mail from a stranger must carry proof of work (a stamp, node/crypto/stamp.ts) of at
+   * least `strangerStampBits`, checked before anything is parsed or stored; pinned
+   * contacts are exempt. Throws MessageRefusedError (REFUSED on the wire).
+   */
+  private async checkStamp (envelopeBytes: Uint8Array, senderPeerId: string): Promise<void> {
+    const required = this.init.strangerStampBits ?? DEFAULT_STAMP_BITS
+    if (required === 0 || envelopeStampBits(envelopeBytes) >= required) return
+    if (await this.components.contacts.getByPeerId(senderPeerId) != null) return
+    throw new MessageRefusedError(`a first message from a stranger needs a proof of work of ${required} bits (stamp); this one has ${envelopeStampBits(envelopeBytes)}`)
   }
 
   /**

@@ -7,6 +7,7 @@ import { verifyEd25519, withDomain } from './ed25519.js'
 import { BoundedCache } from './key-cache.js'
 import { BadSignatureError, InvalidCardError, MalformedEnvelopeError, WrongRecipientError } from './errors.js'
 import { equalBytes, own, randomBytes, sha256, toHex } from './hash.js'
+import { DEFAULT_STAMP_BITS, mintStamp, STAMP_BYTES } from './stamp.js'
 import type { VerifiedCard } from '../identity/card.js'
 import type { Identity } from '../identity/identity.js'
 import type { BlobRef } from '../protocol/peerpost.js'
@@ -55,6 +56,8 @@ export interface SealInput {
   timestamp: number
   /** 16 bytes; random unless given (e.g. when re-sealing the same message). */
   envelopeId?: Uint8Array
+  /** Proof of work to mint on the envelope (stamp.ts); default DEFAULT_STAMP_BITS, 0 for none. */
+  stampBits?: number
 }
 
 export interface SealedResult {
@@ -101,7 +104,9 @@ export function sealEnvelope (input: SealInput): SealedResult {
   const signature = input.sender.signer.sign(signedContentBytes(recipient, timestamp, mime, blobRefs, envelopeId))
   const inner = InnerRecord.encode({ senderCard: input.senderCard, timestamp, mime, blobRefs, signature })
   const box = boxSeal(inner, input.recipient.boxPublicKey)
-  const envelope: SealedEnvelope = { recipient, envelopeId, ...box }
+  const envelope: SealedEnvelope = { recipient, envelopeId, ...box, stamp: new Uint8Array(0) }
+  const bits = input.stampBits ?? DEFAULT_STAMP_BITS
+  if (bits > 0) envelope.stamp = mintStamp(envelope, bits)
   return { envelope, bytes: SealedEnvelope.encode(envelope), envelopeId }
 }
 
@@ -125,6 +130,7 @@ function checkOuter (envelope: SealedEnvelope): void {
   if (!isBytes(envelope.ephemeralPublicKey, BOX_PUBLIC_KEY_BYTES)) throw new MalformedEnvelopeError(`the envelope's ephemeral key must be ${BOX_PUBLIC_KEY_BYTES} bytes`)
   if (!isBytes(envelope.nonce, BOX_NONCE_BYTES)) throw new MalformedEnvelopeError(`the envelope's nonce must be ${BOX_NONCE_BYTES} bytes`)
   if (!isBytes(envelope.ciphertext) || envelope.ciphertext.byteLength < BOX_OVERHEAD_BYTES) throw new MalformedEnvelopeError('the envelope\'s ciphertext is missing or too short')
+  if (envelope.stamp != null && !(isBytes(envelope.stamp) && (envelope.stamp.byteLength === 0 || envelope.stamp.byteLength === STAMP_BYTES))) throw new MalformedEnvelopeError(`the envelope's stamp must be ${STAMP_BYTES} bytes`)
 }
 
 /**

@@ -271,6 +271,7 @@ export interface SealedEnvelope {
   ephemeralPublicKey: Uint8Array<ArrayBuffer>
   nonce: Uint8Array<ArrayBuffer>
   ciphertext: Uint8Array<ArrayBuffer>
+  stamp: Uint8Array<ArrayBuffer>
 }
 
 export namespace SealedEnvelope {
@@ -308,6 +309,11 @@ export namespace SealedEnvelope {
           w.bytes(obj.ciphertext)
         }
 
+        if ((obj.stamp != null && obj.stamp.byteLength > 0)) {
+          w.uint32(50)
+          w.bytes(obj.stamp)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -317,7 +323,8 @@ export namespace SealedEnvelope {
           envelopeId: uint8ArrayAlloc(0),
           ephemeralPublicKey: uint8ArrayAlloc(0),
           nonce: uint8ArrayAlloc(0),
-          ciphertext: uint8ArrayAlloc(0)
+          ciphertext: uint8ArrayAlloc(0),
+          stamp: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -344,6 +351,10 @@ export namespace SealedEnvelope {
             }
             case 5: {
               obj.ciphertext = reader.bytes()
+              break
+            }
+            case 6: {
+              obj.stamp = reader.bytes()
               break
             }
             default: {
@@ -396,6 +407,13 @@ export namespace SealedEnvelope {
               }
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.stamp`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -433,6 +451,11 @@ export namespace SealedEnvelope {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface SealedEnvelopeStampFieldEvent {
+    field: '$.stamp'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<SealedEnvelope>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SealedEnvelope.codec())
   }
@@ -441,7 +464,7 @@ export namespace SealedEnvelope {
     return decodeMessage(buf, SealedEnvelope.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SealedEnvelope>): Generator<SealedEnvelopeRecipientFieldEvent | SealedEnvelopeEnvelopeIdFieldEvent | SealedEnvelopeEphemeralPublicKeyFieldEvent | SealedEnvelopeNonceFieldEvent | SealedEnvelopeCiphertextFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SealedEnvelope>): Generator<SealedEnvelopeRecipientFieldEvent | SealedEnvelopeEnvelopeIdFieldEvent | SealedEnvelopeEphemeralPublicKeyFieldEvent | SealedEnvelopeNonceFieldEvent | SealedEnvelopeCiphertextFieldEvent | SealedEnvelopeStampFieldEvent> {
     return streamMessage(buf, SealedEnvelope.codec(), opts)
   }
 }
