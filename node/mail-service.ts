@@ -9,7 +9,7 @@ import { registerName, resolveName } from './protocol/directory.js'
 import { IdentityCard } from './protocol/peerpost.js'
 import { sealEnvelope } from './crypto/index.js'
 import { cardFromText, cardToText, makeCard, MAX_CARD_ADDRS } from './identity/index.js'
-import { composeMessage, formatAddress, parseMessage, readEmlForSend, saveAttachmentFiles, saveAttachments } from './mime/index.js'
+import { composeMessage, formatAddress, parseMessage, peerIdFromAddress, readEmlForSend, saveAttachmentFiles, saveAttachments } from './mime/index.js'
 import { toNewMessage } from './receiver.js'
 import { prepareAttachments } from './attachments.js'
 import type { PreparedAttachments } from './attachments.js'
@@ -148,6 +148,9 @@ export interface FolderView { folder: Folder, total: number, unread: number }
 /** Folders a conversation is looked for in, and how many of each folder's newest messages are read. */
 export const THREAD_FOLDERS: readonly Folder[] = ['inbox', 'sent', 'archive', 'requests']
 export const THREAD_SCAN_LIMIT = 2_000
+/** Bounds on the exact lookups of referenced messages (References lists can be long). */
+export const THREAD_MAX_REFERENCES = 50
+export const THREAD_MAX_PEERS = 20
 
 /** A resolved recipient of a message being sent. */
 interface Recipient { address: string, name: string, peerId: string, boxPublicKey: Uint8Array }
@@ -618,22 +621,36 @@ export class MailService {
 
   /**
    * The conversation of message `id`: it and the messages linked to it by Message-ID,
-   * In-Reply-To and References, oldest first. There is no thread index yet, so this reads
-   * at most `scanLimit` of the newest messages of each mail folder (bounded work).
+   * In-Reply-To and References, oldest first. There is no thread index yet: the messages it
+   * refers to are found exactly, by their dedupe keys (sender + Message-ID, for each peer of
+   * the conversation); replies to it and to them are found by reading each mail folder
+   * newest first, down to the oldest message found, at most `scanLimit` per folder.
    */
   async thread (id: string, scanLimit = THREAD_SCAN_LIMIT): Promise<MessageSummary[]> {
+    const { mailbox } = this.c
     const root = await this.requireMessage(id)
     const ids = new Set([root.messageId, ...root.references, ...(root.inReplyTo != null ? [root.inReplyTo] : [])])
-    const linked = (m: MessageSummary): boolean => ids.has(m.messageId) || (m.inReplyTo != null && ids.has(m.inReplyTo)) || m.references.some(r => ids.has(r))
     const found = new Map<string, MessageSummary>([[root.id, root]])
+    const peers = new Set([root.fromPeer, this.peerId, ...[...root.to, ...root.cc].map(a => peerIdFromAddress(a)).filter((p): p is string => p != null)])
+    for (const messageId of [...ids].slice(0, THREAD_MAX_REFERENCES)) {
+      for (const peer of [...peers].slice(0, THREAD_MAX_PEERS)) {
+        const localId = await mailbox.hasDedupeKey(`${peer}\n${messageId}`)
+        const m = localId == null ? undefined : await mailbox.get(localId)
+        if (m != null && THREAD_FOLDERS.includes(m.folder)) found.set(m.id, m)
+      }
+    }
+    const floor = Math.min(...[...found.values()].map(m => m.receivedAt))
+    const linked = (m: MessageSummary): boolean => ids.has(m.messageId) || (m.inReplyTo != null && ids.has(m.inReplyTo)) || m.references.some(r => ids.has(r))
     for (const folder of THREAD_FOLDERS) {
       let cursor: string | undefined
       let read = 0
       while (read < scanLimit) {
-        const page = await this.c.mailbox.list(folder, { limit: Math.min(500, scanLimit - read), cursor })
+        const page = await mailbox.list(folder, { limit: Math.min(500, scanLimit - read), cursor })
         read += page.items.length
         for (const m of page.items) if (linked(m)) found.set(m.id, m)
-        if (page.next == null || page.items.length === 0) break
+        // Newest first: past the oldest message of the conversation nothing can reply to it.
+        const last = page.items[page.items.length - 1]
+        if (page.next == null || last == null || last.receivedAt < floor) break
         cursor = page.next
       }
     }
