@@ -57,6 +57,8 @@ export interface FirstRunDeps {
 export class FirstRunFlow {
   readonly store: StateStore<FirstRunState, FirstRunAction>
   private passphrase: Uint8Array | undefined
+  /** The keystore exists: a retry after a failed daemon start must not create it again. */
+  private created = false
   private connected: { api: HomeApi, started: boolean } | undefined
 
   constructor (private readonly d: FirstRunDeps, unlock = false) {
@@ -85,10 +87,14 @@ export class FirstRunFlow {
           store.dispatch({ type: 'step', step: 'passphrase' })
           return
         case 'passphrase': {
-          this.passphrase = text === '' ? undefined : new TextEncoder().encode(text)
+          // Once the keystore is made, a retry (the daemon did not start) keeps its passphrase.
+          if (!this.created) this.passphrase = text === '' ? undefined : new TextEncoder().encode(text)
           store.dispatch({ type: 'step', step: 'working', note: 'creating your identity and starting the daemon…' })
           await mkdir(this.d.home, { recursive: true, mode: 0o700 })
-          await this.d.createIdentity(store.getState().name, this.passphrase)
+          if (!this.created) {
+            await this.d.createIdentity(store.getState().name, this.passphrase)
+            this.created = true
+          }
           await this.connectAndShowCard()
           return
         }

@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs'
+import { createWriteStream, renameSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { format } from 'node:util'
 
@@ -10,9 +10,16 @@ export interface UiLog {
 }
 
 export const UI_LOG_NAME = 'ui.log'
+/** A log past this size at start is moved to `ui.log.1` (one old file kept), so it stays bounded. */
+export const UI_LOG_MAX_BYTES = 1024 * 1024
 
-export function fileLog (home: string): UiLog {
+export function fileLog (home: string, maxBytes = UI_LOG_MAX_BYTES): UiLog {
   const path = join(home, UI_LOG_NAME)
+  try {
+    if (statSync(path).size > maxBytes) renameSync(path, `${path}.1`)
+  } catch {
+    // No log yet.
+  }
   const stream = createWriteStream(path, { flags: 'a', mode: 0o600 })
   stream.on('error', () => { /* a log that cannot be written must not take the UI down */ })
   const log = ((message: string, ...args: unknown[]) => {

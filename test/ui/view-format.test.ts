@@ -31,3 +31,23 @@ describe('ui text helpers', () => {
     assert.equal(senderName('x@peerpost'), 'x@peerpost')
   })
 })
+
+describe('ui log', () => {
+  it('goes to ui.log in the home; past its size bound the old one is kept as ui.log.1', async () => {
+    const { mkdtemp, readFile, rm, writeFile } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const { fileLog } = await import('../../cli/ui/log.js')
+    const home = await mkdtemp(join(tmpdir(), 'peerpost-uilog-'))
+    try {
+      await writeFile(join(home, 'ui.log'), 'x'.repeat(200))
+      const log = fileLog(home, 100)
+      log('opened %s', 'inbox')
+      await log.close()
+      assert.match(await readFile(join(home, 'ui.log'), 'utf8'), /^\S+ opened inbox\n$/)
+      assert.equal((await readFile(join(home, 'ui.log.1'), 'utf8')).length, 200)
+    } finally {
+      await rm(home, { recursive: true, force: true })
+    }
+  })
+})
