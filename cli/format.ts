@@ -80,7 +80,8 @@ export function formatContact (c: ContactView, now = Date.now()): string {
       ? `  online, ${p.status}${p.since != null ? ` since ${when(p.since, now)}` : ''}`
       : `  offline${p.lastSeen != null ? `, last seen ${when(p.lastSeen, now)}` : ''}`
   }
-  return `${c.name.padEnd(20)} ${c.peerId}  ${c.addrs.length} addr(s)${presence}`
+  const changed = c.keyChanged === true ? `  KEY CHANGED: check with them, then \`peerpost contacts accept-key ${c.name}\`` : ''
+  return `${c.name.padEnd(20)} ${c.peerId}  ${c.addrs.length} addr(s)${presence}${changed}`
 }
 
 /** @param daemonRunning without a daemon nothing is connected, and that is all there is to say. */

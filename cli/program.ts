@@ -165,6 +165,16 @@ Examples:
         else out(list.length === 0 ? '(no contacts)' : list.map(c => formatContact(c, Date.now())).join('\n'))
       })
     })
+  contacts.command('accept-key')
+    .description('after checking with them, accept the new encryption key a contact\'s mail carried (sending to them is refused until then)')
+    .argument('<name>', 'the contact name')
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      await withApi(cmd, true, async (api, g) => {
+        const r = await api.call<ContactView>('contacts.acceptKey', { name })
+        if (g.json === true) printJson(r)
+        else out(`accepted the new key of ${name}`)
+      })
+    })
   contacts.command('remove')
     .description('forget a contact (e.g. to pin name@server again after a key change you checked)')
     .argument('<name>', 'the contact name')

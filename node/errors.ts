@@ -111,6 +111,25 @@ export class NameKeyChangedError extends Error {
   }
 }
 
+/**
+ * A contact's card changed its encryption key (seen in their mail). Nothing is sent to
+ * them until the person checks and accepts the new key.
+ */
+export class ContactKeyChangedError extends Error {
+  static readonly NAME = 'ContactKeyChangedError'
+  override name = ContactKeyChangedError.NAME
+  constructor (name: string) {
+    super(`KEY CHANGED: ${name}'s card now has another encryption key. Nothing is sent to ${name} until you compare fingerprints with them and run \`peerpost contacts accept-key ${name}\``)
+  }
+}
+
+/** `contacts accept-key` for a contact with no changed key waiting. */
+export class NoPendingKeyError extends Error {
+  static readonly NAME = 'NoPendingKeyError'
+  override name = NoPendingKeyError.NAME
+  constructor (name: string) { super(`${name} has no changed key waiting to be accepted`) }
+}
+
 /** The directory refused my registration: the name belongs to another key (first come). */
 export class NameUnavailableError extends Error {
   static readonly NAME = 'NameUnavailableError'

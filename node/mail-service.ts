@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { AttachmentTooLargeError, dialFailureReason, errorName, NameKeyChangedError, NameUnavailableError, NoRecipientsError, ServerUnreachableError, UnknownRecipientError } from './errors.js'
+import { AttachmentTooLargeError, ContactKeyChangedError, NoPendingKeyError, dialFailureReason, errorName, NameKeyChangedError, NameUnavailableError, NoRecipientsError, ServerUnreachableError, UnknownRecipientError } from './errors.js'
 import { ConfigError, configValue, PRESENCE_STATUSES, updateNodeConfig, withConfigValue } from './config.js'
 import { serverRef } from './home-servers.js'
 import { connectDirectory, directoryServer, parseNameAddress } from './name-resolver.js'
@@ -8,7 +8,7 @@ import { createNetwork } from './network.js'
 import { registerName, resolveName } from './protocol/directory.js'
 import { IdentityCard } from './protocol/peerpost.js'
 import { sealEnvelope } from './crypto/index.js'
-import { cardFromText, cardToText, makeCard, MAX_CARD_ADDRS } from './identity/index.js'
+import { cardFromText, cardToText, makeCard, MAX_CARD_ADDRS, verifyCardBytes } from './identity/index.js'
 import { composeMessage, formatAddress, parseMessage, peerIdFromAddress, readEmlForSend, saveAttachmentFiles, saveAttachments } from './mime/index.js'
 import { toNewMessage } from './receiver.js'
 import { prepareAttachments } from './attachments.js'
@@ -99,6 +99,8 @@ export interface ContactView {
   addrs: string[]
   homeServers: string[]
   pinnedAt: number
+  /** Their mail carried a card with another encryption key; sending waits for `contacts accept-key`. */
+  keyChanged?: boolean
   /** From the contact's home servers (absent: it has none, or the daemon is not running). */
   presence?: PresenceView
 }
@@ -349,6 +351,21 @@ export class MailService {
       updatedAt: now
     }
     await this.c.contacts.add(record)
+    return contactView(record)
+  }
+
+  /**
+   * Pin the changed card a contact's mail carried (after the person checked it): its box
+   * key replaces the old one and sending to the contact works again.
+   */
+  async acceptContactKey (name: string): Promise<ContactView> {
+    const contact = await this.c.contacts.get(name)
+    if (contact == null) throw new UnknownRecipientError(name)
+    if (contact.pendingCard == null) throw new NoPendingKeyError(name)
+    const card = verifyCardBytes(contact.pendingCard)
+    const { pendingCard: _accepted, ...rest } = contact
+    const record: ContactRecord = { ...rest, card: card.encoded, cardCreated: card.created, boxPublicKey: hex(card.boxPublicKey), addrs: card.addrs, homeServers: card.homeServers, updatedAt: this.c.now() }
+    await this.c.contacts.update(record)
     return contactView(record)
   }
 
@@ -683,6 +700,7 @@ export class MailService {
         }
       }
       if (contact == null) throw new UnknownRecipientError(address)
+      if (contact.pendingCard != null) throw new ContactKeyChangedError(contact.name)
       if (seen.has(contact.peerId)) continue
       seen.add(contact.peerId)
       out.push({ address, name: contact.name, peerId: contact.peerId, boxPublicKey: new Uint8Array(Buffer.from(contact.boxPublicKey, 'hex')) })
@@ -693,6 +711,7 @@ export class MailService {
 
 function contactView (c: ContactRecord): ContactView {
   const view: ContactView = { name: c.name, peerId: c.peerId, addrs: c.addrs, homeServers: c.homeServers, pinnedAt: c.pinnedAt }
+  if (c.pendingCard != null) view.keyChanged = true
   return view
 }
 

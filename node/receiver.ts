@@ -104,6 +104,10 @@ export class Receiver {
     const contact = await contacts.getByPeerId(sender.peerId)
     if (contact == null) return { folder: 'requests' }
     if (contact.boxPublicKey !== hex(sender.boxPublicKey)) {
+      // Kept for `contacts accept-key`; until then sending to this contact is refused.
+      if (contact.pendingCard == null || !Buffer.from(contact.pendingCard).equals(sender.encoded)) {
+        await contacts.update({ ...contact, pendingCard: sender.encoded, updatedAt: now() })
+      }
       return { folder: 'quarantine', warning: `KEY CHANGED: ${contact.name}'s card now has a different encryption key than the one you pinned; compare fingerprints before trusting it` }
     }
     if (sender.created > contact.cardCreated && (!sameList(sender.addrs, contact.addrs) || !sameList(sender.homeServers, contact.homeServers))) {

@@ -11,19 +11,24 @@ export interface ContactsInit {
 }
 
 /** ContactRecord as stored: the card as base64, since records are JSON. */
-type StoredContact = Omit<ContactRecord, 'card'> & { card: string }
+type StoredContact = Omit<ContactRecord, 'card' | 'pendingCard'> & { card: string, pendingCard?: string }
 
 function isStoredContact (value: unknown): value is StoredContact {
   return isObject(value) && typeof value.name === 'string' && typeof value.peerId === 'string' && typeof value.card === 'string'
 }
 
 function encode (contact: ContactRecord): string {
-  const stored: StoredContact = { ...contact, card: Buffer.from(contact.card).toString('base64') }
+  const { pendingCard, ...rest } = contact
+  const stored: StoredContact = { ...rest, card: Buffer.from(contact.card).toString('base64') }
+  if (pendingCard != null) stored.pendingCard = Buffer.from(pendingCard).toString('base64')
   return JSON.stringify(stored)
 }
 
 function toRecord (stored: StoredContact): ContactRecord {
-  return { ...stored, card: new Uint8Array(Buffer.from(stored.card, 'base64')) }
+  const { pendingCard, ...rest } = stored
+  const record: ContactRecord = { ...rest, card: new Uint8Array(Buffer.from(stored.card, 'base64')) }
+  if (typeof pendingCard === 'string') record.pendingCard = new Uint8Array(Buffer.from(pendingCard, 'base64'))
+  return record
 }
 
 /** All contact writes take this one lock: they are rare, and name and PeerId checks span both indexes. */

@@ -111,6 +111,11 @@ export interface ContactRecord {
   homeServers: string[]
   pinnedAt: number
   updatedAt: number
+  /**
+   * A card from this PeerId with another box key, seen in its mail and not yet accepted
+   * (`peerpost contacts accept-key NAME`); sending to the contact is refused until then.
+   */
+  pendingCard?: Uint8Array
 }
 
 export interface Contacts {

@@ -13,6 +13,7 @@ export function controlMethods (service: MailService): Record<string, ControlMet
     card: async () => ({ card: service.cardText(), peerId: service.peerId, addrs: service.addrs() }),
     'contacts.add': async (p: { card: string, as?: string }) => service.addContact(String(p.card ?? ''), p.as),
     'contacts.list': async () => service.listContacts(),
+    'contacts.acceptKey': async (p: { name: string }) => service.acceptContactKey(String(p.name ?? '')),
     'contacts.remove': async (p: { name: string }) => { await service.removeContact(String(p.name ?? '')); return { removed: p.name } },
     'servers.list': async () => service.listServers(),
     'servers.add': async (p: { addr: string, register?: string }) => service.addServer(String(p.addr ?? ''), p.register == null ? undefined : String(p.register)),
