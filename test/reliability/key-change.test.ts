@@ -8,14 +8,13 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { defaultLogger } from '@libp2p/logger'
-import { generateBoxKeyPair, sealEnvelope, sha256, verifyReceipt } from '../../node/crypto/index.js'
+import { generateBoxKeyPair, sealEnvelope } from '../../node/crypto/index.js'
 import { homePaths } from '../../node/home.js'
 import { cardFromText, generateKeyMaterial, identityFromKeyMaterial, makeCard } from '../../node/identity/index.js'
-import { DeliverProtocol } from '../../node/protocol/deliver.js'
 import { createKeystore } from '../../storage/keystore.js'
 import { rawClient } from '../helpers/cache-server.js'
 import { cleanup, introduce, makeUser, online, run, runJson } from '../helpers/cli.js'
+import { deliverer, outcomeCode } from './deliverer.js'
 import type { RawClient } from '../helpers/cache-server.js'
 import type { User } from '../helpers/cli.js'
 import type { Identity } from '../../node/identity/index.js'
@@ -46,13 +45,8 @@ describe('a contact\'s key changes', () => {
     const sealed = sealEnvelope({ sender: signer, senderCard: card, recipient: { peerId: alice.peerId, boxPublicKey: aliceBox }, mime, timestamp: Date.now() })
     const c = await rawClient()
     clients.push(c)
-    const deliver = new DeliverProtocol({
-      libp2p: c.libp2p,
-      log: defaultLogger().forComponent('test:deliver'),
-      verifyReceipt: (receipt, s, id, bytes) => { verifyReceipt(receipt, { expectedSigner: s, envelopeId: id, envelopeSha256: sha256(bytes) }) }
-    }, { maxEnvelopeBytes: 1024 * 1024 })
-    const [o] = await deliver.deliver({ peerId: alice.peerId, addrs: alice.daemon!.addrs }, [{ envelopeId: sealed.envelopeId, bytes: sealed.bytes }])
-    return o?.ok === true ? 'receipt' : String((o?.error as { code?: string })?.code ?? o?.error.message)
+    const [o] = await deliverer(c)({ peerId: alice.peerId, addrs: alice.daemon!.addrs }, [{ envelopeId: sealed.envelopeId, bytes: sealed.bytes }])
+    return outcomeCode(o)
   }
 
   const bobContact = async (): Promise<any> => (await runJson<any[]>(alice.home, ['contacts', 'list'])).find(c => c.name === bob.name)

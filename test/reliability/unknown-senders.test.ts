@@ -8,19 +8,18 @@
 import assert from 'node:assert/strict'
 import { rm } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
-import { defaultLogger } from '@libp2p/logger'
-import { DEFAULT_STAMP_BITS, mintStamp, sealEnvelope, sha256, verifyReceipt } from '../../node/crypto/index.js'
+import { DEFAULT_STAMP_BITS, mintStamp, sealEnvelope } from '../../node/crypto/index.js'
 import { cardFromText, cardToText, generateKeyMaterial, identityFromKeyMaterial, makeCard, peerIdBytesFromString } from '../../node/identity/index.js'
-import { DeliverProtocol } from '../../node/protocol/deliver.js'
 import { SealedEnvelope } from '../../node/protocol/peerpost.js'
 import { opaqueEnvelope, park, rawClient, scrape, startCacheServer } from '../helpers/cache-server.js'
 import { cleanup, makeUser, online, runJson, tempDir } from '../helpers/cli.js'
+import { deliverer, outcomeCode } from './deliverer.js'
 import type { CacheServerProcess, RawClient } from '../helpers/cache-server.js'
 import type { User } from '../helpers/cli.js'
 import type { Identity } from '../../node/identity/index.js'
 import type { DeliverOutcome } from '../../node/protocol/deliver.js'
 
-const refusal = (o: DeliverOutcome | undefined): string => o == null || o.ok ? 'receipt' : String((o.error as { code?: string }).code)
+const refusal = outcomeCode
 
 describe('unknown senders', () => {
   let bob: User
@@ -48,14 +47,9 @@ describe('unknown senders', () => {
   async function send (from: Identity, subject: string, stampBits?: number): Promise<DeliverOutcome | undefined> {
     const c = await rawClient()
     clients.push(c)
-    const deliver = new DeliverProtocol({
-      libp2p: c.libp2p,
-      log: defaultLogger().forComponent('test:deliver'),
-      verifyReceipt: (receipt, signer, id, bytes) => { verifyReceipt(receipt, { expectedSigner: signer, envelopeId: id, envelopeSha256: sha256(bytes) }) }
-    }, { maxEnvelopeBytes: 1024 * 1024 })
     const mime = new TextEncoder().encode(`From: ${from.peerIdString}@peerpost\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@test>\r\n\r\nhello\r\n`)
     const sealed = sealEnvelope({ sender: from, senderCard: makeCard(from, { now: Date.now() }), recipient: { peerId: bob.peerId, boxPublicKey: bobBox }, mime, timestamp: Date.now(), ...(stampBits == null ? {} : { stampBits }) })
-    const [o] = await deliver.deliver({ peerId: bob.peerId, addrs: bob.daemon!.addrs }, [{ envelopeId: sealed.envelopeId, bytes: sealed.bytes }])
+    const [o] = await deliverer(c)({ peerId: bob.peerId, addrs: bob.daemon!.addrs }, [{ envelopeId: sealed.envelopeId, bytes: sealed.bytes }])
     return o
   }
   const where = async (subject: string): Promise<string[]> => {
