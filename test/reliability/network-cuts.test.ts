@@ -7,12 +7,13 @@
  * reported, not a hang), and in the end bob has every message exactly once.
  */
 import assert from 'node:assert/strict'
-import { writeFile } from 'node:fs/promises'
+import { createHash, randomBytes } from 'node:crypto'
+import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { ControlClient } from '../../node/control/client.js'
 import { cardFromText } from '../../node/identity/index.js'
-import { cleanup, deadline, introduce, makeUser, online, runJson, waitUntil } from '../helpers/cli.js'
+import { cleanup, deadline, introduce, makeUser, online, runJson, tempDir, waitUntil } from '../helpers/cli.js'
 import { size } from './size.js'
 import { startTcpProxy } from './tcp-proxy.js'
 import type { User } from '../helpers/cli.js'
@@ -21,6 +22,8 @@ import type { TcpProxy } from './tcp-proxy.js'
 
 const PER_CUT = size(8, 60)
 const BODY = 'x'.repeat(256 * 1024)
+/** Over maxParkedAttachmentBytes (1 MiB): it stays on alice and bob pulls it (the blob protocol). */
+const ATTACHMENT_BYTES = size(24, 256) * 1024 * 1024
 const DELIVER_TIMEOUT_MS = 3_000
 const DIAL_TIMEOUT_MS = 2_000
 /** A failed attempt must be reported within this of the cut (deadlines plus slack for a loaded machine), or it is a hang. */
@@ -120,13 +123,34 @@ describe('network cuts between two daemons, mid-message', () => {
     await allDelivered()
   })
 
+  it('reset mid-attachment: bob\'s pull of a large attachment resumes and completes with the sender\'s sha256', async () => {
+    const files = await tempDir('net-files')
+    const big = randomBytes(ATTACHMENT_BYTES)
+    await writeFile(join(files, 'big.bin'), big)
+    const before = proxy.forwarded
+    const r = await client.call<{ messageId: string }>('send', { request: { to: [bob.name], subject: 'attachment', text: 'big one', attachmentPaths: [join(files, 'big.bin')] } })
+    sent.push(r.messageId)
+    // The message is small; the attachment stays on alice and bob pulls it over the same connection.
+    await proxy.afterBytes(ATTACHMENT_BYTES / 4, 60_000)
+    proxy.closeAll()
+    const id = await waitUntil(bob.home, async () => (await runJson<any[]>(bob.home, ['list', '--limit', '1000'])).find(m => m.messageId === r.messageId)?.id, 30_000, 'bob to have the message')
+    const large = await waitUntil(bob.home, async () => {
+      const read = await runJson(bob.home, ['read', id])
+      return read.largeAttachments?.find((a: any) => a.name === 'big.bin' && a.state === 'here')
+    }, 120_000, 'bob to finish pulling big.bin after the cut')
+    assert.equal(large.sha256, createHash('sha256').update(big).digest('hex'))
+    figures.attachmentBytes = ATTACHMENT_BYTES
+    figures.attachmentBytesThroughProxy = proxy.forwarded - before
+    await rm(files, { recursive: true, force: true })
+  })
+
   it('bob has every message exactly once', async () => {
     const inbox = await runJson<any[]>(bob.home, ['list', '--limit', '1000'])
     const counts = new Map<string, number>()
     for (const m of inbox) counts.set(m.messageId, (counts.get(m.messageId) ?? 0) + 1)
     for (const id of sent) assert.equal(counts.get(id), 1, `${id} exactly once`)
     assert.equal(inbox.length, sent.length)
-    for (const m of inbox) assert.equal(m.size > BODY.length, true, 'whole messages only')
+    for (const m of inbox) assert.equal(m.size > (m.subject === 'attachment' ? 0 : BODY.length), true, 'whole messages only')
     figures.messages = sent.length
     figures.proxyConnections = proxy.accepted
     figures.failedAttemptsReported = failures.length
