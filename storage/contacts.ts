@@ -33,6 +33,8 @@ function toRecord (stored: StoredContact): ContactRecord {
 
 /** All contact writes take this one lock: they are rare, and name and PeerId checks span both indexes. */
 const WRITE_LOCK = 'contacts'
+/** Cached lookups (contacts and strangers' PeerIds) kept at most; past it the cache starts over. */
+const MAX_CACHED = 10_000
 
 /**
  * Contacts over `db`: records by name plus a PeerId -> name index, both changed in one
@@ -47,11 +49,44 @@ export function createContacts (db: Database, init: ContactsInit = {}): Contacts
   const { byName, byPeer } = db.sublevels.contacts
   const locks = createKeyedLock()
 
-  async function get (name: string): Promise<ContactRecord | undefined> {
+  // Lookups are read-through cached: every send resolves its recipients and every received
+  // message looks up its sender (two level reads each, ~50 µs of main thread apiece), while
+  // writes are rare. This object is the database's only writer of contacts, so a write
+  // simply empties the cache; `generation` keeps a read that started before a write from
+  // caching what it read.
+  const byNameCache = new Map<string, ContactRecord | undefined>()
+  const byPeerCache = new Map<string, string | undefined>()
+  let generation = 0
+  const cacheSet = <V>(cache: Map<string, V>, key: string, value: V, startedAt: number): void => {
+    if (startedAt !== generation) return
+    if (cache.size >= MAX_CACHED) cache.clear()
+    cache.set(key, value)
+  }
+  const written = (): void => { generation++; byNameCache.clear(); byPeerCache.clear() }
+  // Callers get their own copy: a cached record must not change under another caller.
+  const copy = (c: ContactRecord | undefined): ContactRecord | undefined => c === undefined ? undefined : { ...c }
+
+  async function read (name: string): Promise<ContactRecord | undefined> {
     const text = await byName.get(name)
     if (text === undefined) return undefined
     const stored = decodeRecord(`contacts/name/${name}`, text, isStoredContact, init.onCorrupt)
     return stored === undefined ? undefined : toRecord(stored)
+  }
+
+  async function get (name: string): Promise<ContactRecord | undefined> {
+    if (byNameCache.has(name)) return copy(byNameCache.get(name))
+    const startedAt = generation
+    const contact = await read(name)
+    cacheSet(byNameCache, name, contact, startedAt)
+    return copy(contact)
+  }
+
+  async function nameOf (peerId: string): Promise<string | undefined> {
+    if (byPeerCache.has(peerId)) return byPeerCache.get(peerId)
+    const startedAt = generation
+    const name = await byPeer.get(peerId)
+    cacheSet(byPeerCache, peerId, name, startedAt)
+    return name
   }
 
   return {
@@ -62,23 +97,31 @@ export function createContacts (db: Database, init: ContactsInit = {}): Contacts
         if (await byName.get(contact.name) !== undefined) throw new ContactExistsError(contact.name, 'name', contact.name)
         const pinnedAs = await byPeer.get(contact.peerId)
         if (pinnedAs !== undefined) throw new ContactExistsError(contact.name, 'peerId', pinnedAs)
-        await db.commit([
-          { type: 'put', sublevel: byName, key: contact.name, value: encode(contact) },
-          { type: 'put', sublevel: byPeer, key: contact.peerId, value: contact.name }
-        ])
+        try {
+          await db.commit([
+            { type: 'put', sublevel: byName, key: contact.name, value: encode(contact) },
+            { type: 'put', sublevel: byPeer, key: contact.peerId, value: contact.name }
+          ])
+        } finally {
+          written()
+        }
       })
     },
 
     async update (contact) {
       await locks.run(WRITE_LOCK, async () => {
-        const existing = await get(contact.name)
+        const existing = await read(contact.name)
         if (existing === undefined || existing.peerId !== contact.peerId) throw new ContactNotFoundError(contact.name)
-        await db.commit([{ type: 'put', sublevel: byName, key: contact.name, value: encode(contact) }])
+        try {
+          await db.commit([{ type: 'put', sublevel: byName, key: contact.name, value: encode(contact) }])
+        } finally {
+          written()
+        }
       })
     },
 
     async getByPeerId (peerId) {
-      const name = await byPeer.get(peerId)
+      const name = await nameOf(peerId)
       if (name === undefined) return undefined
       const contact = await get(name)
       // An index entry that disagrees with the record is stale: trust the record.
@@ -102,7 +145,11 @@ export function createContacts (db: Database, init: ContactsInit = {}): Contacts
         const ops: Parameters<Database['commit']>[0] = [{ type: 'del', sublevel: byName, key: name }]
         // A damaged record still goes; its PeerId index entry can only be dropped if we can read it.
         if (stored !== undefined && await byPeer.get(stored.peerId) === name) ops.push({ type: 'del', sublevel: byPeer, key: stored.peerId })
-        await db.commit(ops)
+        try {
+          await db.commit(ops)
+        } finally {
+          written()
+        }
       })
     }
   }

@@ -60,4 +60,25 @@ describe('contacts', () => {
     await assert.rejects(store.contacts.remove('bob'), { name: 'ContactNotFoundError' })
     await store.contacts.add(contact('robert', '12D3KooWBob'))
   })
+
+  it('lookups are cached, but every write shows at once and a caller\'s copy is its own', async () => {
+    // Looked up (and cached) as absent, then added: found.
+    assert.equal(await store.contacts.getByPeerId('12D3KooWBob'), undefined)
+    assert.equal(await store.contacts.get('bob'), undefined)
+    await store.contacts.add(contact('bob', '12D3KooWBob'))
+    const seen = await store.contacts.getByPeerId('12D3KooWBob')
+    assert.equal(seen?.name, 'bob')
+    // Changing my copy changes nothing for the next caller.
+    seen!.addrs = ['/ip4/10.9.9.9/tcp/1']
+    assert.deepEqual((await store.contacts.get('bob'))?.addrs, contact('bob', '12D3KooWBob').addrs)
+    // Lookups concurrent with an update see the old or the new record, and afterwards only the new.
+    const during = Promise.all([store.contacts.getByPeerId('12D3KooWBob'), store.contacts.get('bob')])
+    await store.contacts.update({ ...contact('bob', '12D3KooWBob'), addrs: ['/ip4/10.0.0.2/tcp/4001'] })
+    await during
+    assert.deepEqual((await store.contacts.getByPeerId('12D3KooWBob'))?.addrs, ['/ip4/10.0.0.2/tcp/4001'])
+    assert.deepEqual((await store.contacts.get('bob'))?.addrs, ['/ip4/10.0.0.2/tcp/4001'])
+    await store.contacts.remove('bob')
+    assert.equal(await store.contacts.getByPeerId('12D3KooWBob'), undefined)
+    assert.equal(await store.contacts.get('bob'), undefined)
+  })
 })
