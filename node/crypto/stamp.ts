@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, hash } from 'node:crypto'
 import { SealedEnvelope } from '../protocol/peerpost.js'
 
 /**
@@ -22,13 +22,19 @@ export const STAMP_BYTES = 8
 
 type Stamped = Pick<SealedEnvelope, 'recipient' | 'envelopeId' | 'ciphertext'>
 
-function prefix (envelope: Stamped): ReturnType<typeof createHash> {
-  const h = createHash('sha256')
+/**
+ * The bytes hashed before the nonce, followed by room for it: sha256(prefix || nonce) is
+ * the stamp's hash. Minting hashes this one buffer with the nonce written in place (a
+ * one-shot hash per try is ~4x faster than copying an incremental hash state).
+ */
+function prefixWithNonce (envelope: Stamped): Buffer {
+  const parts: Uint8Array[] = []
   for (const part of [STAMP_DOMAIN, envelope.recipient, envelope.envelopeId, createHash('sha256').update(envelope.ciphertext).digest()]) {
     // Length-prefixed, so no two field splits hash alike.
-    h.update(Uint8Array.of(part.byteLength >>> 8, part.byteLength & 0xff)).update(part)
+    parts.push(Uint8Array.of(part.byteLength >>> 8, part.byteLength & 0xff), part)
   }
-  return h
+  parts.push(new Uint8Array(STAMP_BYTES))
+  return Buffer.concat(parts)
 }
 
 function leadingZeroBits (digest: Uint8Array): number {
@@ -43,7 +49,9 @@ function leadingZeroBits (digest: Uint8Array): number {
 /** The work a stamp proves, in bits (0 for a missing or malformed stamp). */
 export function stampBits (envelope: Stamped & { stamp?: Uint8Array }): number {
   if (envelope.stamp == null || envelope.stamp.byteLength !== STAMP_BYTES) return 0
-  return leadingZeroBits(prefix(envelope).update(envelope.stamp).digest())
+  const buf = prefixWithNonce(envelope)
+  buf.set(envelope.stamp, buf.byteLength - STAMP_BYTES)
+  return leadingZeroBits(hash('sha256', buf, 'buffer'))
 }
 
 /**
@@ -54,12 +62,13 @@ export function stampBits (envelope: Stamped & { stamp?: Uint8Array }): number {
  */
 export function mintStamp (envelope: Stamped, bits: number): Uint8Array<ArrayBuffer> {
   if (!Number.isInteger(bits) || bits < 0 || bits > MAX_STAMP_BITS) throw new RangeError(`stamp bits must be 0..${MAX_STAMP_BITS}, got ${bits}`)
-  const base = prefix(envelope)
-  const nonce = Buffer.alloc(STAMP_BYTES)
+  const buf = prefixWithNonce(envelope)
+  const at = buf.byteLength - STAMP_BYTES
   const tries = 2 ** (bits + 8)
   for (let i = 0; i < tries; i++) {
-    nonce.writeUIntBE(i, 2, 6)
-    if (leadingZeroBits(base.copy().update(nonce).digest()) >= bits) return new Uint8Array(nonce)
+    // The nonce's first two bytes stay zero; the counter fills the last six.
+    buf.writeUIntBE(i, at + 2, 6)
+    if (leadingZeroBits(hash('sha256', buf, 'buffer')) >= bits) return new Uint8Array(buf.subarray(at))
   }
   throw new RangeError(`no stamp of ${bits} bits found in ${tries} tries`)
 }
