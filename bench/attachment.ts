@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { randomFile } from '../test/helpers/attachments.js'
 import { tempDir } from '../test/helpers/cli.js'
 import { condition, onEvents, startPair } from './lib/peerpost.js'
-import { deadline, mustRun, onInterrupt, spawnWithReadyLine } from './lib/proc.js'
+import { cpuMs, deadline, mustRun, onInterrupt, spawnWithReadyLine } from './lib/proc.js'
 import { median, round } from './lib/stats.js'
 import { row } from './types.js'
 import type { BenchContext, Benchmark, ResultRow } from './types.js'
@@ -27,7 +27,8 @@ const SEND_TIMEOUT_MS = 600_000
 const PULL_TIMEOUT_MS = 900_000
 const BULK_PEER = fileURLToPath(new URL('./lib/bulk-peer.js', import.meta.url))
 
-interface Side { ms: number, peakRssMiB: { sender: number, receiver: number } }
+/** One transfer: wall time, CPU time of both sides during it (the machine's load moves it much less than wall time), peak RSS. */
+interface Side { ms: number, cpuMs: { sender: number, receiver: number }, peakRssMiB: { sender: number, receiver: number } }
 
 async function vmHwmMiB (pid: number | undefined): Promise<number> {
   const status = await readFile(`/proc/${pid ?? 0}/status`, 'utf8')
@@ -41,11 +42,18 @@ async function peerpostRun (ctx: BenchContext, file: string, size: number): Prom
     let pullingAt: number | undefined
     let completeAt: number | undefined
     let failed: string | undefined
+    const pids = { sender: pair.alice.daemon.proc.pid ?? 0, receiver: pair.bob.daemon.proc.pid ?? 0 }
+    const cpu = { start: { sender: 0, receiver: 0 }, end: { sender: 0, receiver: 0 } }
+    const cpuNow = async (): Promise<{ sender: number, receiver: number }> => ({ sender: await cpuMs(pids.sender), receiver: await cpuMs(pids.receiver) })
+    let startCpu: Promise<void> | undefined
     const done = condition(() => completeAt != null || failed != null)
     await onEvents(pair.bob.events, (e: NodeEvent) => {
       if (e.type !== 'transfer:state') return
       const data = e.data as NodeEventData
-      if (data.state === 'pulling') pullingAt ??= e.at
+      if (data.state === 'pulling' && pullingAt == null) {
+        pullingAt = e.at
+        startCpu = cpuNow().then(c => { cpu.start = c })
+      }
       if (data.state === 'complete') completeAt = e.at
       if (data.state === 'failed') failed = data.reason ?? 'failed'
       done.poke()
@@ -55,8 +63,14 @@ async function peerpostRun (ctx: BenchContext, file: string, size: number): Prom
     ctx.log(`  attachment: alice stored and sent ${size / MiB} MiB in ${Math.round(performance.now() - sendStart)} ms`)
     await done.wait(PULL_TIMEOUT_MS, 'bob to pull the attachment')
     if (failed != null) throw new Error(`the pull failed: ${failed}`)
+    cpu.end = await cpuNow()
+    await startCpu
     const ms = completeAt! - (pullingAt ?? completeAt!)
-    return { ms, peakRssMiB: { sender: await vmHwmMiB(pair.alice.daemon.proc.pid), receiver: await vmHwmMiB(pair.bob.daemon.proc.pid) } }
+    return {
+      ms,
+      cpuMs: { sender: cpu.end.sender - cpu.start.sender, receiver: cpu.end.receiver - cpu.start.receiver },
+      peakRssMiB: { sender: await vmHwmMiB(pids.sender), receiver: await vmHwmMiB(pids.receiver) }
+    }
   } finally {
     await pair.close()
   }
@@ -70,8 +84,9 @@ async function baselineRun (kind: 'libp2p' | 'tcp', size: number): Promise<Side>
   try {
     const ready = JSON.parse(server.first) as { addr?: string, port?: number }
     const target = kind === 'libp2p' ? String(ready.addr) : String(ready.port)
-    const out = JSON.parse(await mustRun(process.execPath, [BULK_PEER, `${kind}-client`, target, String(size)], { timeoutMs: PULL_TIMEOUT_MS })) as { ms: number, peakRssMiB: number }
-    return { ms: out.ms, peakRssMiB: { sender: await vmHwmMiB(server.proc.pid), receiver: out.peakRssMiB } }
+    const serverCpu = await cpuMs(server.proc.pid ?? 0)
+    const out = JSON.parse(await mustRun(process.execPath, [BULK_PEER, `${kind}-client`, target, String(size)], { timeoutMs: PULL_TIMEOUT_MS })) as { ms: number, cpuMs: number, peakRssMiB: number }
+    return { ms: out.ms, cpuMs: { sender: await cpuMs(server.proc.pid ?? 0) - serverCpu, receiver: out.cpuMs }, peakRssMiB: { sender: await vmHwmMiB(server.proc.pid), receiver: out.peakRssMiB } }
   } finally {
     await server.stop()
   }
@@ -104,14 +119,18 @@ export const attachment: Benchmark = {
     }
     const rate = (k: keyof typeof runs): number => round(median(runs[k].map(s => mibps(size, s.ms))), 1)
     const peak = (k: keyof typeof runs, side: 'sender' | 'receiver'): number => Math.round(Math.max(...runs[k].map(s => s.peakRssMiB[side])))
+    // CPU ms per MiB moved, both sides together: what the work costs, whatever the load.
+    const cpuPerMiB = (k: keyof typeof runs): number => round(median(runs[k].map(s => (s.cpuMs.sender + s.cpuMs.receiver) / (size / MiB))), 2)
     const detail = (k: keyof typeof runs): Record<string, unknown> => ({
       bytes: size,
       mibPerSecond: runs[k].map(s => round(mibps(size, s.ms), 1)),
+      cpuMs: runs[k].map(s => ({ sender: Math.round(s.cpuMs.sender), receiver: Math.round(s.cpuMs.receiver) })),
       peakRssMiB: runs[k].map(s => ({ sender: Math.round(s.peakRssMiB.sender), receiver: Math.round(s.peakRssMiB.receiver) }))
     })
     const label = `${size / MiB} MiB pull`
     return [
       row({ benchmark: 'attachment', label: `${label} vs raw libp2p stream`, figure: rate('peerpost'), unit: 'MiB/s', baseline: { value: rate('libp2p'), unit: 'MiB/s', name: 'raw libp2p stream' }, target: { op: '>=', value: ATTACHMENT_TARGET }, detail: { peerpost: detail('peerpost'), libp2p: detail('libp2p') } }),
+      row({ benchmark: 'attachment', label: 'CPU per MiB pulled, both sides', figure: cpuPerMiB('peerpost'), unit: 'ms/MiB', baseline: { value: cpuPerMiB('libp2p'), unit: 'ms/MiB', name: 'raw libp2p stream' } }),
       row({ benchmark: 'attachment', label: `${label} vs raw TCP`, figure: rate('peerpost'), unit: 'MiB/s', baseline: { value: rate('tcp'), unit: 'MiB/s', name: 'raw TCP (node:net)' }, detail: { tcp: detail('tcp') } }),
       row({ benchmark: 'attachment', label: 'peak RSS, sender daemon (alice)', figure: peak('peerpost', 'sender'), unit: 'MiB', baseline: { value: peak('libp2p', 'sender'), unit: 'MiB', name: 'raw libp2p server' } }),
       row({ benchmark: 'attachment', label: 'peak RSS, receiver daemon (bob)', figure: peak('peerpost', 'receiver'), unit: 'MiB', baseline: { value: peak('libp2p', 'receiver'), unit: 'MiB', name: 'raw libp2p client' } })

@@ -4,7 +4,7 @@
  * default heap settings that garbage piled up: a daemon pulling 20 MiB peaked at 216 MiB
  * RSS. Two flags keep it flat: 1 MiB semi-spaces (frequent cheap scavenges free the small
  * wrappers of those buffers early) and `--expose-gc`, so node/gc-nudge.ts can start an
- * incremental collection every 16 MiB moved (buffers promoted while in flight are only
+ * incremental collection every 32 MiB moved (buffers promoted while in flight are only
  * freed by a major collection). Measured: 300 MiB pulled with peaks of 148 MiB (sender) and
  * 162 MiB (receiver). The flags only take effect at start, so the daemon re-executes itself
  * with them, in place: `process.execve` keeps the pid, the open stdio and the environment.

@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { assertBlobGeometry, BLOB_ID_BYTES, BLOB_KEY_BYTES, BLOB_TAG_BYTES, DEFAULT_CHUNK_SIZE, MAX_CHUNK_COUNT, plainChunkSize, sealChunk } from './blob-crypto.js'
@@ -24,6 +23,8 @@ const FILE_MODE = 0o600
 /** Largest blob a put accepts (chunk indexes are uint32; 64 GiB is far beyond any mail). */
 export const MAX_BLOB_BYTES = 64 * 1024 * 1024 * 1024
 const BLOB_ID_PATTERN = /^[0-9a-f]{32}$/
+/** Decoded records kept for serving. */
+const RECORD_CACHE_SIZE = 64
 /** Expired blobs removed per listExpired page. */
 export const DEFAULT_EXPIRE_LIMIT = 1000
 
@@ -66,9 +67,27 @@ export async function syncDir (dir: string): Promise<void> {
   try { await handle.sync() } finally { await handle.close() }
 }
 
-/** The bytes of `source` as an async iterable: a path is read in `chunkSize` pieces. */
+/**
+ * The bytes of `source` as an async iterable. A path is read in `chunkSize` pieces into
+ * one reused buffer (each piece is valid until the next is asked for): a stream would
+ * allocate a fresh buffer per read, garbage that piles up when storing a large file.
+ */
 function bytesOf (source: BlobSource, chunkSize: number): AsyncIterable<Uint8Array> {
-  return typeof source === 'string' ? createReadStream(source, { highWaterMark: chunkSize }) : source
+  return typeof source === 'string' ? readReusing(source, chunkSize) : source
+}
+
+async function * readReusing (path: string, chunkSize: number): AsyncGenerator<Uint8Array> {
+  const handle = await open(path, 'r')
+  try {
+    const piece = Buffer.allocUnsafe(chunkSize)
+    while (true) {
+      const { bytesRead } = await handle.read(piece, 0, chunkSize, null)
+      if (bytesRead === 0) return
+      yield piece.subarray(0, bytesRead)
+    }
+  } finally {
+    await handle.close()
+  }
 }
 
 /**
@@ -83,13 +102,26 @@ export function createBlobStore (db: Database, init: BlobStoreInit): BlobStore {
   const storeDir = join(init.dir, STORE_DIR)
   const now = init.now ?? Date.now
   const locks = createKeyedLock()
+  // Serving reads the record for every chunk: keep the recent ones decoded. Every write of a
+  // record goes through this store (one process owns a home), which keeps the cache right.
+  const cache = new Map<string, BlobRecord>()
+  const remember = (record: BlobRecord): void => {
+    cache.delete(record.blobId)
+    cache.set(record.blobId, record)
+    if (cache.size > RECORD_CACHE_SIZE) cache.delete(cache.keys().next().value!)
+  }
   const fileOf = (blobId: string): string => join(storeDir, blobId + SEALED_SUFFIX)
   const recordKey = (blobId: string): string => `blobs/record/${blobId}`
 
   async function get (blobId: string): Promise<BlobRecord | undefined> {
     if (!isBlobId(blobId)) return undefined
+    const cached = cache.get(blobId)
+    if (cached !== undefined) return cached
     const text = await subs.records.get(blobId)
-    return text === undefined ? undefined : decodeBlobRecord(recordKey(blobId), text)
+    if (text === undefined) return undefined
+    const record = decodeBlobRecord(recordKey(blobId), text)
+    remember(record)
+    return record
   }
 
   async function mustGet (blobId: string): Promise<BlobRecord> {
@@ -104,6 +136,7 @@ export function createBlobStore (db: Database, init: BlobStoreInit): BlobStore {
       if (record === undefined) return false
       // Record first, file second: a crash in between leaves an orphan file that
       // removeOrphans sweeps, never a record whose file is gone.
+      cache.delete(blobId)
       await db.commit([
         { type: 'del', sublevel: subs.records, key: blobId },
         { type: 'del', sublevel: subs.byExpiry, key: expiryKey(record) }
@@ -229,7 +262,9 @@ export function createBlobStore (db: Database, init: BlobStoreInit): BlobStore {
         const record = await mustGet(blobId)
         if (!record.recipients.includes(peerId) || record.completed.includes(peerId)) return record
         const updated: BlobRecord = { ...record, completed: [...record.completed, peerId] }
+        cache.delete(blobId)
         await db.commit([{ type: 'put', sublevel: subs.records, key: blobId, value: encodeRecord(updated) }])
+        remember(updated)
         return updated
       })
     },

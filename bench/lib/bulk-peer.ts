@@ -26,6 +26,12 @@ const OP_TIMEOUT_MS = 600_000
 /** Distinct random pieces reused round robin: the bytes are incompressible, the source costs nothing. */
 const pieces = Array.from({ length: 4 }, () => randomBytes(PIECE))
 
+/** CPU time (user + system) used since `from`, in ms. */
+function cpuSince (from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from)
+  return (d.user + d.system) / 1000
+}
+
 async function waitForSignal (): Promise<void> {
   await new Promise<void>(resolve => { process.once('SIGTERM', resolve); process.once('SIGINT', resolve) })
 }
@@ -52,13 +58,14 @@ async function libp2pClient (addr: string, size: number): Promise<void> {
   const node = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: [] })
   await node.start()
   const start = performance.now()
+  const cpu = process.cpuUsage()
   const stream = await node.dialProtocol(multiaddr(addr), BULK_PROTOCOL, { signal: AbortSignal.timeout(OP_TIMEOUT_MS) })
   let bytes = 0
   for await (const chunk of stream) bytes += chunk.byteLength
   const ms = performance.now() - start
   await stream.close().catch(() => {})
   if (bytes !== size) throw new Error(`got ${bytes} of ${size} bytes`)
-  process.stdout.write(JSON.stringify({ ms, bytes, peakRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n')
+  process.stdout.write(JSON.stringify({ ms, bytes, cpuMs: cpuSince(cpu), peakRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n')
   await node.stop()
 }
 
@@ -81,12 +88,13 @@ async function tcpServer (size: number): Promise<void> {
 
 async function tcpClient (port: number, size: number): Promise<void> {
   const start = performance.now()
+  const cpu = process.cpuUsage()
   const socket = connect(port, '127.0.0.1')
   let bytes = 0
   for await (const chunk of socket) bytes += (chunk as Buffer).byteLength
   const ms = performance.now() - start
   if (bytes !== size) throw new Error(`got ${bytes} of ${size} bytes`)
-  process.stdout.write(JSON.stringify({ ms, bytes, peakRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n')
+  process.stdout.write(JSON.stringify({ ms, bytes, cpuMs: cpuSince(cpu), peakRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n')
 }
 
 const [mode, a, b] = process.argv.slice(2)

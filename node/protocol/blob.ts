@@ -121,10 +121,18 @@ export function blobHandler (store: HeldBlobs, init: BlobHandlerInit) {
           await refuse(request.blobId, ErrorCode.MALFORMED, `the blob has ${record.chunkCount} chunks`)
           continue
         }
+        // Read one chunk ahead: the disk works while the previous chunk goes out.
+        const read = (index: number): Promise<Uint8Array> => {
+          const p = store.readChunk(blobId, index)
+          p.catch(() => {}) // awaited below, or dropped when the loop stops early
+          return p
+        }
+        let ahead = read(firstChunk)
         for (let index = firstChunk; index < firstChunk + count; index++) {
           let data: Uint8Array
           try {
-            data = await store.readChunk(blobId, index)
+            data = await ahead
+            if (index + 1 < firstChunk + count) ahead = read(index + 1)
           } catch (err) {
             log.error('blob %s chunk %d unreadable - %e', blobId, index, err)
             const gone = err instanceof BlobNotFoundError
