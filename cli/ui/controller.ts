@@ -5,6 +5,7 @@ import { commandFor, keyName, printable, splitPresses } from './keys.js'
 import { forwardDraft, newDraft, replyDraft, splitAddresses } from './drafts.js'
 import { activeConversation, listRows, selectedAttachment, selectedMessage, visibleItems } from './state.js'
 import { describeUiError } from './ui-errors.js'
+import { errorName } from '../../node/errors.js'
 import { attachmentState } from './view-format.js'
 import type { Command } from './keys.js'
 import type { Action } from './reducer.js'
@@ -307,9 +308,17 @@ export class Controller {
       }
       case 'add-contact':
         if (text === '') return
+        this.dispatch({ type: 'contacts/keyAlert' })
         await this.attempt('adding the contact', async () => {
-          const c = await api.addContact(text)
-          this.dispatch({ type: 'status/info', text: `pinned ${c.name} = ${c.peerId}` })
+          try {
+            const c = await api.addContact(text)
+            this.dispatch({ type: 'status/info', text: `pinned ${c.name} = ${c.peerId}` })
+          } catch (err) {
+            // A name that now resolves to another key: refused by the daemon, and shown loudly here.
+            const m = errorName(err) === 'NameKeyChangedError' ? /^KEY CHANGED: (\S+) was pinned to (\S+) but the directory now names (\S+?)\./.exec((err as Error).message) : null
+            if (m != null) this.dispatch({ type: 'contacts/keyAlert', alert: { address: m[1]!, pinned: m[2]!, now: m[3]! } })
+            throw err
+          }
           await this.loadContacts()
         })
         return

@@ -1,7 +1,7 @@
 import { DRAFT_FIELDS, MAX_SENDING_SHOWN, listRows, visibleItems } from './state.js'
 import { helpLines } from './keys.js'
 import type { Screen } from './keys.js'
-import type { AppState, Conversation, Draft, Prompt } from './state.js'
+import type { AppState, Conversation, Draft, KeyAlert, Prompt } from './state.js'
 import type { MessageView, TransferView } from './ui-api.js'
 import type { ContactView, FolderView, ServerView } from '../../node/mail-service.js'
 import type { Folder, MessageSummary, OutboxEntry } from '../../storage/types.js'
@@ -42,6 +42,7 @@ export type Action =
   | { type: 'draft/cancel' }
   | { type: 'sending/entry', entry: OutboxEntry }
   | { type: 'contacts/loaded', items: ContactView[], keyChanged: Record<string, string> }
+  | { type: 'contacts/keyAlert', alert?: KeyAlert }
   | { type: 'outbox/loaded', items: OutboxEntry[], transfers?: TransferView[] }
   | { type: 'prompt/open', prompt: Prompt }
   | { type: 'prompt/type', text: string }
@@ -316,7 +317,11 @@ export function reducer (state: AppState, action: Action): AppState {
       return { ...state, sending: state.sending.map(s => s.id === action.entry.id ? { ...s, entry: action.entry } : s) }
     case 'contacts/loaded': {
       const c = clampCursor(state.contacts.selected, state.contacts.top, action.items.length, listRows(state))
-      return { ...state, contacts: { items: action.items, keyChanged: action.keyChanged, ...c } }
+      return { ...state, contacts: { ...state.contacts, items: action.items, keyChanged: action.keyChanged, ...c } }
+    }
+    case 'contacts/keyAlert': {
+      const { keyAlert: _old, ...contacts } = state.contacts
+      return { ...state, contacts: action.alert == null ? contacts : { ...contacts, keyAlert: action.alert } }
     }
     case 'outbox/loaded': {
       const c = clampCursor(state.outbox.selected, state.outbox.top, action.items.length, listRows(state))

@@ -71,6 +71,9 @@ export interface Prompt {
   attachment?: string
 }
 
+/** A name whose directory entry now names another key than the one pinned (refused, shown loudly). */
+export interface KeyAlert { address: string, pinned: string, now: string }
+
 export interface StatusLine {
   info?: string
   error?: string
@@ -94,7 +97,7 @@ export interface AppState {
   draft?: Draft
   /** Recent sends, newest first (a few). */
   sending: Sending[]
-  contacts: { items: ContactView[], selected: number, top: number, keyChanged: Record<string, string> }
+  contacts: { items: ContactView[], selected: number, top: number, keyChanged: Record<string, string>, keyAlert?: KeyAlert }
   outbox: { items: OutboxEntry[], transfers?: TransferView[], selected: number, top: number }
   help: { scroll: number }
   prompt?: Prompt

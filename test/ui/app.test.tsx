@@ -13,6 +13,7 @@ import { UiApi } from '../../cli/ui/ui-api.js'
 import { openLocalService } from '../../cli/local-service.js'
 import { deadline } from '../helpers/cli.js'
 import { openTestHome, seedMessages, storedMessage, stranger, uiHome } from '../helpers/ui.js'
+import { RemoteError } from '../../node/control/protocol.js'
 import type { HomeApi } from '../../cli/api.js'
 
 const NOW = Date.parse('2026-03-10T12:00:00Z')
@@ -242,6 +243,29 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     await type(r, 'sleepy')
     await press(r, KEYS.enter)
     await frameWith(r, contains('setting the status: unknown status "sleepy"'), 'a bad status refused in words')
+  })
+
+  it('name@server that now names another key: refused, and both fingerprints shown loudly', async () => {
+    const { r, api } = await start({ columns: 140 })
+    // The daemon's answer when the directory names another key than the pinned one.
+    const pinned = '12D3KooWPinnedPinnedPinnedPinnedPinnedPinned'
+    const now = '12D3KooWNewNewNewNewNewNewNewNewNewNewNewNewNe'
+    const original = api.call
+    api.call = async <T, >(method: string, params?: unknown): Promise<T> => {
+      if (method === 'contacts.add') throw new RemoteError('NameKeyChangedError', `KEY CHANGED: dave@203.0.113.7 was pinned to ${pinned} but the directory now names ${now}. Refused: check with them, then \`peerpost contacts remove dave@203.0.113.7\` and add it again if the change is real`)
+      return await original<T>(method, params)
+    }
+    try {
+      await press(r, 'C', 'a')
+      await type(r, 'dave@203.0.113.7')
+      await press(r, KEYS.enter)
+      const frame = await frameWith(r, contains('!! KEY CHANGED: dave@203.0.113.7 now names another key'), 'the loud warning')
+      assert.match(frame, new RegExp(`pinned +([0-9A-F]{4} ){7}[0-9A-F]{4} +${pinned}`))
+      assert.match(frame, new RegExp(`now +([0-9A-F]{4} ){7}[0-9A-F]{4} +${now}`))
+      assert.match(frame, /adding the contact: KEY CHANGED/)
+    } finally {
+      api.call = original
+    }
   })
 
   it('the outbox pane shows each recipient and the transfers (none here)', async () => {

@@ -6,13 +6,21 @@ import type { AppState } from '../state.js'
 /** A buddy list: presence per contact, a loud warning for a changed key, the fingerprint of the selected one. */
 export function ContactsScreen ({ state, now }: { state: AppState, now: number }) {
   const width = state.size.columns
-  const { items, selected, top, keyChanged } = state.contacts
+  const { items, selected, top, keyChanged, keyAlert } = state.contacts
   const changed = items.filter(c => keyChanged[c.peerId] != null)
-  const rows = Math.max(1, listRows(state) - 4 - changed.length * 2)
+  const rows = Math.max(1, listRows(state) - 4 - changed.length * 2 - (keyAlert != null ? 4 : 0))
   const current = items[selected]
   return (
     <Box flexDirection='column'>
       <Text bold>{fit(`Contacts (${items.length}) · me: ${state.status.presence ?? '?'} · a add · s status · H home server · Enter write`, width)}</Text>
+      {keyAlert != null && (
+        <Box flexDirection='column'>
+          <Text color='red' bold inverse>{fit(` !! KEY CHANGED: ${keyAlert.address} now names another key than the one you pinned. Not accepted.`, width)}</Text>
+          <Text color='red'>{fit(`    pinned   ${fingerprint(keyAlert.pinned)}  ${keyAlert.pinned}`, width)}</Text>
+          <Text color='red'>{fit(`    now      ${fingerprint(keyAlert.now)}  ${keyAlert.now}`, width)}</Text>
+          <Text color='red'>{fit('    Compare with them by another channel; if the change is real, remove the contact and add it again.', width)}</Text>
+        </Box>
+      )}
       {changed.map(c => (
         <Box key={c.peerId} flexDirection='column'>
           <Text color='red' bold inverse>{fit(` !! KEY CHANGED: ${c.name} — mail signed with a different key is in quarantine. Compare fingerprints before trusting it.`, width)}</Text>
