@@ -129,7 +129,7 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
   })
 
   it('composing: completion from contacts, attach a file, Ctrl-S queues it and the outcome shows per recipient', async () => {
-    const { r, home, api } = await start({ rows: 30 })
+    const { r, home, api, controller } = await start({ rows: 30 })
     const file = join(home.home, 'notes.txt')
     await writeFile(file, 'notes\n')
     await press(r, 'c')
@@ -154,6 +154,8 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     assert.match(sent, /Hello/)
     const page = await api.call<{ items: Array<{ subject: string, attachments: unknown[] }> }>('list', { folder: 'sent' })
     assert.equal(page.items[0]?.subject, 'Hello')
+    await controller.selectFolder('sent')
+    await frameWith(r, f => /→ bob +Hello/.test(f), 'the sent folder lists the recipient, not me')
     assert.equal(page.items[0]?.attachments.length, 1)
   })
 

@@ -39,7 +39,7 @@ export function MailScreen ({ state, now }: { state: AppState, now: number }) {
               const index = state.list.top + i
               const selected = index === state.list.selected && state.focus === 'messages'
               const flags = `${m.unread ? 'N' : ' '}${m.attachments.length > 0 || ((m as { blobs?: unknown[] }).blobs?.length ?? 0) > 0 ? '@' : ' '}${m.warning != null ? '!' : ' '}`
-              const line = `${flags} ${fit(shortDate(m.date, now), dateW)} ${fit(senderName(m.from), fromW)} ${fit(m.subject === '' ? '(no subject)' : m.subject, subjectW)}`
+              const line = `${flags} ${fit(shortDate(m.date, now), dateW)} ${fit(state.list.folder === 'sent' ? `→ ${m.to.map(senderName).join(', ')}` : senderName(m.from), fromW)} ${fit(m.subject === '' ? '(no subject)' : m.subject, subjectW)}`
               return <Text key={m.id} inverse={selected} bold={m.unread} color={m.warning != null ? 'red' : undefined}>{line}</Text>
             })}
         </Box>
