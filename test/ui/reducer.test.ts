@@ -86,6 +86,13 @@ describe('ui reducer: conversations', () => {
     assert.deepEqual([s.conversations.length, s.screen], [0, 'mail'])
   })
 
+  it('an HTML-only body scrolls by its rendered lines', () => {
+    const html = `<p>${Array.from({ length: 30 }, (_v, i) => `line ${i}`).join('<br>')}</p>`
+    let s = run(initialState({ columns: 80, rows: 12 }), { type: 'conversation/open', id: 'h' }, { type: 'conversation/loaded', id: 'h', message: { ...message('h'), text: '', html }, thread: [] })
+    s = run(s, { type: 'move', to: 'bottom' })
+    assert.equal(s.conversations[0]?.scroll, 29)
+  })
+
   it('selects attachments within bounds', () => {
     let s = run(initialState(), { type: 'conversation/open', id: 'a' }, { type: 'conversation/loaded', id: 'a', message: message('a'), thread: [] })
     s = run(s, { type: 'attachment/select', delta: 1 }, { type: 'attachment/select', delta: 1 })

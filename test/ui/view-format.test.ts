@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { fit, peerNames, recipientLine, senderName, shortDate } from '../../cli/ui/view-format.js'
+import { bodyText, fit, peerNames, recipientLine, senderName, shortDate } from '../../cli/ui/view-format.js'
 import type { RecipientState } from '../../storage/types.js'
 
 describe('ui text helpers', () => {
@@ -13,6 +13,15 @@ describe('ui text helpers', () => {
     assert.equal(recipientLine(r, 0, names), 'bob: parked at server 203.0.113.7:4455, carol, 12D3KooW…ownXYZ (waiting for them to fetch it)')
     assert.equal(recipientLine({ ...r, state: 'delivered' }, 0, names), 'bob: delivered')
     assert.match(recipientLine({ ...r, state: 'pending', nextAttemptAt: 5000, lastError: 'offline' }, 0, names), /bob: waiting, attempt 2 in 5s \(offline\)/)
+  })
+
+  it('an HTML-only body is rendered as text; a text part is shown as it is', () => {
+    const m = { id: 'x', folder: 'inbox' as const, messageId: '<x@y>', from: 'a', fromPeer: 'p', to: [], cc: [], subject: 's', date: '', references: [], attachments: [] }
+    const text = bodyText({ ...m, text: '', html: '<h1>Hello</h1><p>See <a href="https://example.org">the site</a>.</p><script>x()</script>' }, 80)
+    assert.match(text, /HELLO/)
+    assert.match(text, /See the site \[https:\/\/example\.org\]\./)
+    assert.doesNotMatch(text, /<|x\(\)/)
+    assert.equal(bodyText({ ...m, text: 'plain', html: '<p>other</p>' }, 80), 'plain')
   })
 
   it('dates: time today, month and day this year, the full date before', () => {
