@@ -1,4 +1,5 @@
 import { lpStream } from '@libp2p/utils'
+import { Uint8ArrayList } from 'uint8arraylist'
 import { BAD_BLOB_DATA_ERRORS, BlobNotFoundError, BlobSizeMismatchError, BlobTransferInterruptedError, ChunkOutOfOrderError, ChunkSizeError, ExtraChunkError } from '../../storage/blob-errors.js'
 import { BLOB_TAG_BYTES, MAX_CHUNK_SIZE, openChunk, plainChunkSize } from '../../storage/blob-crypto.js'
 import { isBlobId } from '../../storage/blob-store.js'
@@ -75,8 +76,8 @@ export function blobHandler (store: HeldBlobs, init: BlobHandlerInit) {
   return async (stream: Stream, connection: Connection): Promise<void> => {
     const peer = connection.remotePeer.toString()
     const lp = lpStream(stream, { maxDataLength: BLOB_MAX_REQUEST_BYTES, maxBufferSize: BLOB_MAX_PENDING_REQUEST_BYTES })
-    const send = async (message: Partial<BlobChunk>): Promise<void> => {
-      await lp.write(BlobChunk.encode(message), { signal: AbortSignal.timeout(writeTimeoutMs) })
+    const send = async (message: Partial<BlobChunk> | Uint8ArrayList): Promise<void> => {
+      await lp.write(message instanceof Uint8ArrayList ? message : BlobChunk.encode(message), { signal: AbortSignal.timeout(writeTimeoutMs) })
     }
     const refuse = async (blobId: Uint8Array<ArrayBuffer>, code: ErrorCode, message: string): Promise<void> => {
       await send({ blobId, error: errorReply(code, message) })
@@ -139,7 +140,7 @@ export function blobHandler (store: HeldBlobs, init: BlobHandlerInit) {
             await refuse(request.blobId, gone ? ErrorCode.NOT_FOUND : ErrorCode.INTERNAL, gone ? NOT_FOUND_MESSAGE : 'the holder could not read the blob')
             break
           }
-          await send({ blobId: request.blobId, index, data: data as Uint8Array<ArrayBuffer>, last: index === record.chunkCount - 1 })
+          await send(chunkFrame(request.blobId, index, data, index === record.chunkCount - 1))
           init.onChunkServed?.(blobId, index, peer)
         }
       }
@@ -149,6 +150,27 @@ export function blobHandler (store: HeldBlobs, init: BlobHandlerInit) {
       stream.abort(asError(err))
     }
   }
+}
+
+/** Protobuf key of BlobChunk.data: field 3, length-delimited. */
+const DATA_FIELD_KEY = (3 << 3) | 2
+
+/**
+ * A BlobChunk frame that does not copy the chunk: the other fields encoded by the codec,
+ * then field 3 (`data`) appended as key, length and the chunk itself. Protobuf readers
+ * accept fields in any order, and a 1 MiB copy per chunk is garbage the holder need not make.
+ */
+export function chunkFrame (blobId: Uint8Array<ArrayBuffer>, index: number, data: Uint8Array, last: boolean): Uint8ArrayList {
+  const head = BlobChunk.encode({ blobId, index, last })
+  return new Uint8ArrayList(head, varint(DATA_FIELD_KEY), varint(data.byteLength), data)
+}
+
+/** A non-negative integer as a protobuf varint: 7 bits a byte, low first, high bit set on all but the last. */
+function varint (n: number): Uint8Array {
+  const out: number[] = []
+  for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n % 0x80) | 0x80)
+  out.push(n)
+  return Uint8Array.from(out)
 }
 
 /**
