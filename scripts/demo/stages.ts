@@ -65,6 +65,19 @@ async function largeHere (ctx: DemoContext, name: Name, messageId: string): Prom
   return read != null && large.length > 0 && large.every(a => a.state === 'here')
 }
 
+/**
+ * The recipients of `sender`'s outbox entry once `address` is in `state` (re-read on the
+ * sender's events): the story waits for what it is about to tell, so a first attempt that
+ * the outbox retries a moment later does not change the narration.
+ */
+async function onceState (ctx: DemoContext, sender: Name, outboxId: string, address: string, state: string): Promise<any[]> {
+  const home = ctx.world.user(sender).home
+  return ctx.world.until(sender, async () => {
+    const entry = (await runJson<any[]>(home, ['list', '--folder', 'outbox', '--limit', '200'])).find(e => e.id === outboxId)
+    return entry?.recipients.find((r: any) => r.address === address)?.state === state ? entry.recipients : undefined
+  }, WAIT_MS, `${sender}'s outbox to say ${address}: ${state}`)
+}
+
 function describeRoute (ctx: DemoContext, r: any): { route: Route, holder?: string, text: string } {
   if (r.state === 'delivered') return { route: 'direct', text: 'delivered directly (signed receipt from their node)' }
   if (r.state === 'parked') {
@@ -155,7 +168,10 @@ export async function directAndParked (ctx: DemoContext): Promise<MessageClaim> 
   const sent = await send(ctx, 'alice', ['--to', 'bob', '--cc', 'carol', '--subject', 'Holiday photos', '--body', 'Hi both, the packing list and the video from the lake.', '--attach', small.path, '--attach', video.path])
   const claim: MessageClaim = { key: 'photos', subject: 'Holiday photos', messageId: sent.messageId, from: 'alice', outboxId: sent.id, recipients: [], attachments: [small.claim, video.claim] }
   say.say(`alice sends "Holiday photos" with ${small.name} (${mib(SMALL_BYTES)}) and ${video.name} (${mib(large)}), sealed separately for each recipient:`)
-  for (const r of sent.entry.recipients) {
+  let recipients: any[] = sent.entry.recipients
+  if (recipients.find(r => r.address === 'bob')?.state !== 'delivered') recipients = await onceState(ctx, 'alice', sent.id, 'bob', 'delivered')
+  if (recipients.find(r => r.address === 'carol')?.state !== 'parked') recipients = await onceState(ctx, 'alice', sent.id, 'carol', 'parked')
+  for (const r of recipients) {
     const how = describeRoute(ctx, r)
     claim.recipients.push({ name: r.address, route: how.route, holder: how.holder, received: false })
     say.detail(`-> ${r.address}: ${how.text}`)
@@ -208,7 +224,8 @@ export async function holderOffline (ctx: DemoContext): Promise<MessageClaim | u
   say.say('carol goes offline again')
   const slides = await makeFile(ctx, 'slides.pdf', SECOND_LARGE_BYTES, true)
   const sent = await send(ctx, 'alice', ['--to', 'carol', '--subject', 'Slides for Monday', '--body', 'The deck, when you have a minute.', '--attach', slides.path])
-  const how = describeRoute(ctx, sent.entry.recipients[0])
+  const carolState = sent.entry.recipients[0].state === 'parked' ? sent.entry.recipients[0] : (await onceState(ctx, 'alice', sent.id, 'carol', 'parked'))[0]
+  const how = describeRoute(ctx, carolState)
   const claim: MessageClaim = { key: 'slides', subject: 'Slides for Monday', messageId: sent.messageId, from: 'alice', outboxId: sent.id, recipients: [{ name: 'carol', route: how.route, holder: how.holder, received: false }], attachments: [slides.claim] }
   say.say(`alice sends carol "Slides for Monday" with ${slides.name} (${mib(slides.claim.size)}): ${how.text}`)
   await world.offline('alice')
@@ -246,10 +263,7 @@ export async function throughCoRecipient (ctx: DemoContext): Promise<MessageClai
   if (world.features.holding && recipients.find(r => r.address === 'carol')?.state !== 'parked') {
     // A co-recipient holds only once it has the message itself: the first attempt delivers
     // to alice, the next one (a second later) parks carol's copy with her.
-    recipients = await world.until('bob', async () => {
-      const entry = (await runJson<any[]>(world.user('bob').home, ['list', '--folder', 'outbox', '--limit', '200'])).find(e => e.id === sent.id)
-      return entry?.recipients.find((r: any) => r.address === 'carol')?.state === 'parked' ? entry.recipients : undefined
-    }, WAIT_MS, 'bob to park carol\'s copy on a co-recipient')
+    recipients = await onceState(ctx, 'bob', sent.id, 'carol', 'parked')
     say.detail(`-> carol, next attempt: ${describeRoute(ctx, recipients.find(r => r.address === 'carol')).text}, a co-recipient who has the message already`)
   }
   for (const r of recipients) {
