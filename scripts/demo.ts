@@ -28,7 +28,13 @@ function option (name: string): string | undefined {
 const keep = process.argv.includes('--keep')
 const summaryFile = option('--summary')
 const say = new Narrator()
-const world = await World.create(option('--dir'))
+let world: World
+try {
+  world = await World.create(option('--dir'))
+} catch (err) {
+  process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exit(2)
+}
 const summary: DemoSummary = { ok: false, seconds: 0, root: world.root, features: world.features, server: { peerId: '' }, users: [], stages: [], messages: [], counts: {} }
 const ctx: DemoContext = { world, say, summary, files: join(world.root, 'files') }
 
@@ -87,7 +93,9 @@ async function main (): Promise<void> {
     say.detail(' person\'s node in the background if none runs: `peerpost --home DIR stop` stops it)')
     say.detail(`remove it all afterwards: rm -rf ${world.root}`)
   } else {
-    say.say('the homes are removed now; `npm run demo -- --keep` keeps them, to open each inbox with `peerpost --home DIR`')
+    say.say('the homes are removed now. To keep them and open each inbox in the terminal UI afterwards:')
+    say.detail('npm run demo -- --keep --dir /tmp/peerpost-demo')
+    for (const name of world.users.keys()) say.detail(`peerpost --home /tmp/peerpost-demo/${name}`)
   }
   say.say(`done in ${summary.seconds.toFixed(1)} s`)
 }

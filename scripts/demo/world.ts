@@ -3,7 +3,7 @@
  * alice, bob and carol, their real processes on 127.0.0.1, and the one place that stops
  * them all (at the end, on error and on Ctrl-C).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startCacheServer } from '../../test/helpers/cache-server.js'
@@ -26,6 +26,14 @@ export interface Features {
   holding: boolean
 }
 
+export class DemoDirNotEmptyError extends Error {
+  static readonly NAME = 'DemoDirNotEmptyError'
+  override name = DemoDirNotEmptyError.NAME
+  constructor (dir: string) {
+    super(`${dir} is not empty (a kept earlier run?): remove it (rm -rf ${dir}) or give another --dir`)
+  }
+}
+
 export class World {
   readonly users = new Map<Name, User>()
   server?: CacheServerProcess
@@ -35,10 +43,17 @@ export class World {
 
   private constructor (readonly root: string) {}
 
+  /**
+   * A new temporary directory, or `root` when it is new or empty. A directory with
+   * anything in it is refused (a kept earlier run, or someone's files): the demo removes its
+   * directory at the end, and must never remove what it did not make.
+   */
   static async create (root?: string): Promise<World> {
-    const dir = root ?? await mkdtemp(join(tmpdir(), 'peerpost-demo-'))
-    await mkdir(dir, { recursive: true })
-    return new World(dir)
+    if (root == null) return new World(await mkdtemp(join(tmpdir(), 'peerpost-demo-')))
+    const existing = await readdir(root).catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return []; throw err })
+    if (existing.length > 0) throw new DemoDirNotEmptyError(root)
+    await mkdir(root, { recursive: true })
+    return new World(root)
   }
 
   user (name: Name): User {
