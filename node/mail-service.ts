@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { AttachmentTooLargeError, ContactKeyChangedError, NoPendingKeyError, dialFailureReason, errorName, NameKeyChangedError, NameUnavailableError, NoRecipientsError, ServerUnreachableError, UnknownRecipientError } from './errors.js'
+import { OfflineError, AttachmentTooLargeError, ContactKeyChangedError, NoPendingKeyError, dialFailureReason, errorName, NameKeyChangedError, NameUnavailableError, NoRecipientsError, ServerUnreachableError, UnknownRecipientError } from './errors.js'
 import { ConfigError, configValue, PRESENCE_STATUSES, updateNodeConfig, withConfigValue } from './config.js'
 import { serverRef } from './home-servers.js'
 import { connectDirectory, directoryServer, parseNameAddress } from './name-resolver.js'
@@ -609,6 +609,13 @@ export class MailService {
       }
     }))
     return { entry, attachments }
+  }
+
+  /** Pull a failed large attachment again (needs the daemon). */
+  async retryTransfer (blobId: string): Promise<TransferView> {
+    const transfers = this.c.network?.transfers
+    if (transfers == null) throw new OfflineError('retrying a transfer')
+    return await transfers.retry(blobId)
   }
 
   /** Large attachments being pulled (or waiting, done, failed) and the ones served to recipients. */

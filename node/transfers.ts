@@ -156,6 +156,25 @@ export class Transfers {
     for (const blobId of started) this.attempt(blobId)
   }
 
+  /**
+   * Pull a failed download again, from nothing (a lie is never retried by itself: the
+   * person decides, e.g. after the sender says the file is fixed). Resolves to its view.
+   * Throws DownloadNotFoundError for an unknown blob; a download that did not fail is left as it is.
+   */
+  async retry (blobId: string): Promise<TransferView> {
+    const record = await this.c.downloads.get(blobId)
+    if (record?.info == null) throw new DownloadNotFoundError(blobId)
+    if (record.state === 'failed') {
+      // Opening a failed download starts it again from nothing, keeping where it comes from.
+      const download = await this.c.downloads.open(refOf(record))
+      await download.close()
+      this.liveOf(blobId).failures = 0
+      this.setState(blobId, record.info.messageId, { state: 'waiting', bytesDone: 0, reason: 'retrying' })
+    }
+    this.attempt(blobId)
+    return this.view((await this.c.downloads.get(blobId)) ?? record)
+  }
+
   /** A peer came online or connected: what waits for it starts now. */
   kick (peerId: string): void {
     for (const [blobId, l] of this.live) {
@@ -335,6 +354,15 @@ export class Transfers {
     if (bytesDone < total && l.updatedAt - l.lastProgressAt < this.progressIntervalMs) return
     l.lastProgressAt = l.updatedAt
     this.c.events.emit('transfer:progress', { blobId, messageId, bytesDone, total })
+  }
+}
+
+/** No download of that blob is recorded here. */
+export class DownloadNotFoundError extends Error {
+  static readonly NAME = 'DownloadNotFoundError'
+  override readonly name = DownloadNotFoundError.NAME
+  constructor (readonly blobId: string) {
+    super(`no large attachment ${blobId} is being pulled here (see \`peerpost transfers\`)`)
   }
 }
 

@@ -77,8 +77,14 @@ export function registerTransfersCommand (program: Command, withApi: WithApi): v
   program.command('transfers')
     .description('large attachments: those being pulled (progress), waiting for their sender, here or failed, and those recipients pull from me')
     .option('--watch', 'keep showing progress until no pull is running (needs the daemon)')
-    .action(async (opts: { watch?: boolean }, cmd: Command) => {
-      await withApi(cmd, opts.watch !== true, async (api, g) => {
+    .option('--retry <blobId>', 'pull a failed attachment again, from nothing (the blob id `transfers --json` shows; needs the daemon)')
+    .action(async (opts: { watch?: boolean, retry?: string }, cmd: Command) => {
+      await withApi(cmd, opts.watch !== true && opts.retry == null, async (api, g) => {
+        if (opts.retry != null) {
+          const view = await api.call<TransferView>('transfers.retry', { blobId: opts.retry })
+          process.stdout.write(g.json === true ? JSON.stringify(view, null, 2) + '\n' : `${formatTransfer(view, false)}\n`)
+          return
+        }
         const tty = process.stdout.isTTY === true && g.json !== true
         const show = async (): Promise<TransfersView> => {
           const view = await api.call<TransfersView>('transfers.list')

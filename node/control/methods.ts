@@ -10,6 +10,7 @@ export function controlMethods (service: MailService): Record<string, ControlMet
   return {
     status: async (p: { id?: string }) => p?.id == null ? service.status() : service.messageStatus(String(p.id)),
     'transfers.list': async () => service.transfers(),
+    'transfers.retry': async (p: { blobId: string }) => service.retryTransfer(String(p.blobId ?? '')),
     card: async () => ({ card: service.cardText(), peerId: service.peerId, addrs: service.addrs() }),
     'contacts.add': async (p: { card: string, as?: string }) => service.addContact(String(p.card ?? ''), p.as),
     'contacts.list': async () => service.listContacts(),

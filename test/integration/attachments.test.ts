@@ -205,25 +205,28 @@ describe('pulls that break', () => {
     assert.ok(upload.chunksRepeated <= SYNC_CHUNKS + IN_FLIGHT + 1, `${upload.chunksRepeated} chunks served twice`)
   })
 
-  it('a holder that serves a tampered chunk: bob refuses it and the attachment is failed, with the reason, and never saved', async () => {
+  it('a holder that serves a tampered chunk: bob refuses it and the attachment is failed, with the reason, and never saved; a retry once it is mended completes', async () => {
     await bob.daemon!.stop()
     const big = join(files, 'tampered.bin')
-    await randomFile(big, 4 * MiB)
+    const bigHash = await randomFile(big, 4 * MiB)
     const sent = await runJson(alice.home, ['send', '--to', 'bob', '--subject', 'tampered', '--body', 'x', '--attach', big, '--wait', '--timeout', '20000'])
     assert.equal(sent.entry.recipients[0].state, 'parked')
     // Alice's disk (or alice) changes one byte of chunk 2 of the sealed blob.
     const { blobIds } = (await runJson(alice.home, ['list', '--folder', 'outbox'])).find((e: any) => e.id === sent.id)
     const file = join(alice.home, 'blobs', 'store', `${blobIds[0] as string}.sealed`)
-    const handle = await open(file, 'r+')
-    try {
-      const at = 2 * (MiB + 16) + 1000
-      const byte = Buffer.alloc(1)
-      await handle.read(byte, 0, 1, at)
-      byte[0] = byte[0]! ^ 0xff
-      await handle.write(byte, 0, 1, at)
-    } finally {
-      await handle.close()
+    const flipByte = async (): Promise<void> => {
+      const handle = await open(file, 'r+')
+      try {
+        const at = 2 * (MiB + 16) + 1000
+        const byte = Buffer.alloc(1)
+        await handle.read(byte, 0, 1, at)
+        byte[0] = byte[0]! ^ 0xff
+        await handle.write(byte, 0, 1, at)
+      } finally {
+        await handle.close()
+      }
     }
+    await flipByte()
 
     await startNode(bob)
     const read = await waitUntil(bob.home, async () => {
@@ -235,6 +238,14 @@ describe('pulls that break', () => {
     assert.deepEqual(saved.saved, [])
     const incoming = join(bob.home, 'blobs', 'incoming', `${blobIds[0] as string}.partial`)
     await assert.rejects(stat(incoming), 'the partial data is thrown away')
+
+    // Alice's file is mended; bob asks for it again, and this time it is the file.
+    await flipByte()
+    const retried = await runJson(bob.home, ['transfers', '--retry', blobIds[0]])
+    assert.notEqual(retried.state, 'failed')
+    await waitUntil(bob.home, async () => (await downloads(bob)).find(d => d.blobId === blobIds[0])?.state === 'complete', PULL_MS, 'the retried pull to complete')
+    const again = await runJson(bob.home, ['read', read.id, '--save-attachments', join(files, 'out-mended')])
+    assert.equal(await sha256File(again.saved[0]), bigHash)
   })
 })
 
