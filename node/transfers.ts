@@ -82,6 +82,8 @@ export interface TransfersInit {
 }
 
 export const DEFAULT_MAX_CONCURRENT_PULLS = 2
+/** Uploads (blob, puller) remembered for `transfers`. */
+const MAX_UPLOADS_SHOWN = 256
 /** A waiting download is tried again at least this often even if no presence push comes. */
 const DEFAULT_RETRY_MAX_MS = 5 * 60_000
 
@@ -204,6 +206,8 @@ export class Transfers {
     if (u == null) {
       u = { blobId, peer, chunksServed: 0, chunksRepeated: 0, completed: false, updatedAt: 0, served: new Set() }
       this.uploads.set(key, u)
+      // Bounded: the oldest entries go first (they are for `transfers` only).
+      if (this.uploads.size > MAX_UPLOADS_SHOWN) this.uploads.delete(this.uploads.keys().next().value!)
     }
     if (u.served.has(index)) u.chunksRepeated++
     else { u.served.add(index); u.chunksServed++ }
