@@ -31,7 +31,7 @@ export interface PrepareOptions {
   self: string
   retentionMs: number
   signal?: AbortSignal
-  /** Told the bytes of each chunk stored (node/gc-nudge.ts). */
+  /** Told the bytes of each chunk stored. */
   onChunk?: (bytes: number) => void
 }
 

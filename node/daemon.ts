@@ -19,8 +19,6 @@ import { Retrieval } from './retrieval.js'
 import { Router } from './routing.js'
 import { startHolding } from './holding-wiring.js'
 import { Transfers } from './transfers.js'
-import { gcNudge } from './gc-nudge.js'
-import { DEFAULT_CHUNK_SIZE } from '../storage/blob-crypto.js'
 import { serveBlobs } from './protocol/blob.js'
 import type { ComponentLogger } from '@libp2p/interface'
 
@@ -86,8 +84,6 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     // Large attachments, the holder's side: serve what I keep for my recipients, drop a blob
     // once every recipient has it, and sweep expired ones (and files a crash left behind).
     await blobs.removeOrphans()
-    // Storing, pulling and serving blobs churn through buffers V8 collects late: nudge it (node/gc-nudge.ts).
-    const nudge = gcNudge()
     const transfers = new Transfers({
       libp2p,
       downloads,
@@ -97,12 +93,12 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
       log: logger.forComponent('peerpost:transfers'),
       now,
       random: Math.random
-    }, { inFlight: config.blobs.inFlight, onBytes: nudge, progressIntervalMs: config.blobs.progressIntervalMs, retryBaseMs: config.outbox.retryBaseMs, retryMaxMs: config.outbox.retryMaxMs, dialTimeoutMs: config.outbox.dialTimeoutMs })
+    }, { inFlight: config.blobs.inFlight, progressIntervalMs: config.blobs.progressIntervalMs, retryBaseMs: config.outbox.retryBaseMs, retryMaxMs: config.outbox.retryMaxMs, dialTimeoutMs: config.outbox.dialTimeoutMs })
     cleanup.push(async () => { await transfers.stop() })
     const stopServingBlobs = await serveBlobs(libp2p, blobs, {
       log: logger.forComponent('peerpost:blob'),
       now,
-      onChunkServed: (blobId, index, peer) => { transfers.served(blobId, index, peer); nudge(DEFAULT_CHUNK_SIZE) },
+      onChunkServed: (blobId, index, peer) => { transfers.served(blobId, index, peer) },
       onCompleted: (record, peer) => {
         transfers.uploadCompleted(record.blobId, peer)
         const released = record.recipients.every(r => record.completed.includes(r))
@@ -211,7 +207,6 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
       outbox: store.outbox,
       blobs,
       downloads,
-      onBlobBytes: nudge,
       events,
       config,
       configPath: paths.config,

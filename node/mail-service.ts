@@ -138,7 +138,7 @@ export interface MailServiceComponents {
   now: () => number
   /** Present when the daemon runs; absent when a command works on the home directly. */
   network?: { libp2p: PeerpostLibp2p, engine: OutboxEngine, servers?: HomeServers, presence?: PresenceWatch, holding?: Holding, transfers?: Transfers }
-  /** Told the bytes of each chunk of a large attachment stored while sending (node/gc-nudge.ts). */
+  /** Told the bytes of each chunk of a large attachment stored while sending. */
   onBlobBytes?: (bytes: number) => void
   /** Told after the config file changed (the daemon follows new home servers and status). */
   onConfigChange?: (config: NodeConfig) => void

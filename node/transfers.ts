@@ -77,7 +77,7 @@ export interface TransfersInit {
   dialTimeoutMs?: number
   /** Least time between two progress events of one transfer. */
   progressIntervalMs?: number
-  /** Told the bytes of each chunk written (node/gc-nudge.ts). */
+  /** Told the bytes of each chunk written. */
   onBytes?: (bytes: number) => void
 }
 
