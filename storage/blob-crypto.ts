@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto'
 import { ChunkVerificationError, InvalidBlobRefError } from './blob-errors.js'
+import type { Uint8ArrayList } from 'uint8arraylist'
 
 /**
  * Sealing of blob chunks. Native ChaCha20-Poly1305 (node:crypto, about 1,750 MB/s here
@@ -51,6 +52,30 @@ export function openChunk (key: Uint8Array, blobId: Uint8Array, index: number, s
     const body = bodyLength === 0 ? Buffer.alloc(0) : decipher.update(sealed.subarray(0, bodyLength))
     decipher.final()
     return body
+  } catch (err) {
+    throw new ChunkVerificationError(index, { cause: err })
+  }
+}
+
+/**
+ * openChunk for a sealed chunk still in the pieces it arrived in (Noise frames of up to
+ * 64 KiB): each piece is opened as it is, so the receiver never copies the chunk into one
+ * buffer first (a 1 MiB allocation and copy per chunk). Returns the plaintext in pieces,
+ * for writev; throws ChunkVerificationError if it does not authenticate.
+ */
+export function openChunkParts (key: Uint8Array, blobId: Uint8Array, index: number, sealed: Uint8ArrayList): Buffer[] {
+  if (sealed.byteLength < BLOB_TAG_BYTES) throw new ChunkVerificationError(index)
+  const bodyLength = sealed.byteLength - BLOB_TAG_BYTES
+  const decipher = createDecipheriv(BLOB_CIPHER, key, chunkNonce(index), { authTagLength: BLOB_TAG_BYTES })
+  decipher.setAAD(blobId, { plaintextLength: bodyLength })
+  decipher.setAuthTag(sealed.subarray(bodyLength))
+  try {
+    const out: Buffer[] = []
+    for (const part of sealed.sublist(0, bodyLength)) {
+      if (part.byteLength > 0) out.push(decipher.update(part))
+    }
+    decipher.final()
+    return out
   } catch (err) {
     throw new ChunkVerificationError(index, { cause: err })
   }

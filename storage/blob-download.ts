@@ -87,11 +87,23 @@ async function hashPrefix (path: string, length: number): Promise<Hash> {
   return hash
 }
 
-async function writeAll (handle: FileHandle, data: Uint8Array, position: number): Promise<void> {
-  let done = 0
-  while (done < data.byteLength) {
-    const { bytesWritten } = await handle.write(data, done, data.byteLength - done, position + done)
-    done += bytesWritten
+/** Write the pieces of one chunk at `position`, in one writev when the kernel takes it all (it does for regular files). */
+async function writeAll (handle: FileHandle, parts: readonly Uint8Array[], position: number): Promise<void> {
+  const { bytesWritten } = await handle.writev(parts as Uint8Array[], position)
+  let skip = bytesWritten
+  let at = position + bytesWritten
+  for (const part of parts) {
+    if (skip >= part.byteLength) {
+      skip -= part.byteLength
+      continue
+    }
+    let done = skip
+    skip = 0
+    while (done < part.byteLength) {
+      const { bytesWritten: n } = await handle.write(part, done, part.byteLength - done, at)
+      done += n
+      at += n
+    }
   }
 }
 
@@ -264,11 +276,13 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
           if (index >= chunkCount) throw new ExtraChunkError(`chunk ${index} is beyond the blob's ${chunkCount} chunks`)
           if (index !== record.nextChunk) throw new ChunkOutOfOrderError(record.nextChunk, index)
           const expected = plainChunkSize(size, chunkSize, index)
-          if (plaintext.byteLength !== expected) throw new ChunkSizeError(index, expected, plaintext.byteLength)
-          await writeAll(file, plaintext, index * chunkSize)
-          hash.update(plaintext)
-          record = { ...record, nextChunk: index + 1, bytesDone: record.bytesDone + plaintext.byteLength, updatedAt: now() }
-          unsynced += plaintext.byteLength
+          const parts = plaintext instanceof Uint8Array ? [plaintext] : plaintext
+          const byteLength = parts.reduce((n, part) => n + part.byteLength, 0)
+          if (byteLength !== expected) throw new ChunkSizeError(index, expected, byteLength)
+          await writeAll(file, parts, index * chunkSize)
+          for (const part of parts) hash.update(part)
+          record = { ...record, nextChunk: index + 1, bytesDone: record.bytesDone + byteLength, updatedAt: now() }
+          unsynced += byteLength
           // The durable nextChunk moves only after the data before it is fsynced; between two
           // syncs a crash loses the chunks since the last one, which are pulled again.
           if (unsynced >= syncEveryBytes || record.nextChunk === chunkCount) await sync(file)

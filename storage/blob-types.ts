@@ -146,11 +146,12 @@ export interface BlobDownload {
   readonly blobId: string
   readonly record: DownloadRecord
   /**
-   * Write chunk `index` (already authenticated by the caller) and advance `record`. Every
+   * Write chunk `index` (already authenticated by the caller; one buffer or its pieces in
+   * order, written with one writev) and advance `record`. Every
    * few MiB (and at the last chunk) the file is fsynced and then the record saved, so the
    * durable `nextChunk` never runs ahead of durable data. Throws ChunkOutOfOrderError, ChunkSizeError.
    */
-  appendVerifiedChunk(index: number, plaintext: Uint8Array): Promise<void>
+  appendVerifiedChunk(index: number, plaintext: Uint8Array | readonly Uint8Array[]): Promise<void>
   /** Throws BlobSizeMismatchError or BlobHashMismatchError unless every chunk is in and the sha256 matches; changes nothing. */
   verify(): void
   /** verify(), then move the file into place and mark the download complete. Throws (after failing the download) on a mismatch. */

@@ -1,7 +1,7 @@
 import { lpStream } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { BAD_BLOB_DATA_ERRORS, BlobNotFoundError, BlobSizeMismatchError, BlobTransferInterruptedError, ChunkOutOfOrderError, ChunkSizeError, ExtraChunkError } from '../../storage/blob-errors.js'
-import { BLOB_TAG_BYTES, MAX_CHUNK_SIZE, openChunk, plainChunkSize } from '../../storage/blob-crypto.js'
+import { BLOB_TAG_BYTES, MAX_CHUNK_SIZE, openChunkParts, plainChunkSize } from '../../storage/blob-crypto.js'
 import { isBlobId } from '../../storage/blob-store.js'
 import { asError, errorName, PeerRefusedError, ProtocolViolationError } from '../errors.js'
 import { errorReply } from './errors.js'
@@ -173,6 +173,59 @@ function varint (n: number): Uint8Array {
   return Uint8Array.from(out)
 }
 
+/** A BlobChunk whose `data` stays in the received frame's pieces. */
+export interface ChunkFrame { chunk: BlobChunk, data: Uint8ArrayList }
+
+/**
+ * Decode a BlobChunk frame without joining it into one buffer: lpStream hands a 1 MiB chunk
+ * over as the ~16 Noise frames it arrived in, and `subarray()` would copy them all into a
+ * fresh 1 MiB buffer. This walks the top-level protobuf fields, keeps field 3 (`data`) as a
+ * no-copy sublist and decodes the other (small) fields with the codec. A `data` field that
+ * appears twice counts once, the last (as protobuf readers do). Throws on a malformed frame.
+ */
+export function decodeChunkFrame (frame: Uint8ArrayList): ChunkFrame {
+  const length = frame.byteLength
+  let at = 0
+  const readVarint = (): number => {
+    let value = 0
+    for (let shift = 1; ; shift *= 0x80) {
+      if (at >= length || shift > 2 ** 49) throw new RangeError('truncated or overlong varint')
+      const byte = frame.get(at++)
+      value += (byte & 0x7f) * shift
+      if (byte < 0x80) return value
+    }
+  }
+  const rest = new Uint8ArrayList()
+  let data: Uint8ArrayList | undefined
+  while (at < length) {
+    const start = at
+    const key = readVarint()
+    const wireType = key % 8
+    let end: number
+    let dataStart = -1
+    if (wireType === 0) {
+      readVarint()
+      end = at
+    } else if (wireType === 2) {
+      const size = readVarint()
+      dataStart = at
+      end = at + size
+    } else if (wireType === 1) {
+      end = at + 8
+    } else if (wireType === 5) {
+      end = at + 4
+    } else {
+      throw new RangeError(`wire type ${wireType} is not used by BlobChunk`)
+    }
+    if (end > length) throw new RangeError('field runs past the end of the frame')
+    if (key === DATA_FIELD_KEY) data = frame.sublist(dataStart, end)
+    else rest.append(frame.sublist(start, end))
+    at = end
+  }
+  const chunk = BlobChunk.decode(rest.subarray())
+  return { chunk, data: data ?? new Uint8ArrayList() }
+}
+
 /**
  * Serve `/peerpost/blob/1.0.0` from `store` on `libp2p` (also over relayed, limited
  * connections: the puller's own byte accounting catches a relay cutting it off).
@@ -237,7 +290,7 @@ async function transfer (libp2p: Libp2p, holder: DialTarget, download: BlobDownl
   const lp = lpStream(stream, { maxDataLength: maxFrame, maxBufferSize: (inFlight + 1) * (maxFrame + 8) })
   const signalFor = (): AbortSignal => options.signal == null ? AbortSignal.timeout(chunkTimeoutMs) : AbortSignal.any([options.signal, AbortSignal.timeout(chunkTimeoutMs)])
 
-  const readChunk = async (): Promise<BlobChunk | undefined> => {
+  const readChunk = async (): Promise<ChunkFrame | undefined> => {
     let frame
     try {
       frame = await lp.read({ signal: signalFor() })
@@ -251,7 +304,7 @@ async function transfer (libp2p: Libp2p, holder: DialTarget, download: BlobDownl
       throw new BlobTransferInterruptedError(`the stream from ${holder.peerId} broke: ${asError(err).message}`, { cause: err })
     }
     try {
-      return BlobChunk.decode(frame.subarray())
+      return decodeChunkFrame(frame)
     } catch (err) {
       throw new ProtocolViolationError(`${holder.peerId} sent a frame that is not a blob chunk`, { cause: err })
     }
@@ -274,17 +327,18 @@ async function transfer (libp2p: Libp2p, holder: DialTarget, download: BlobDownl
     while (expected < chunkCount) {
       // lpStream hands out buffered frames without looking at the signal: look ourselves.
       options.signal?.throwIfAborted()
-      const chunk = await readChunk()
-      if (chunk === undefined) throw new BlobTransferInterruptedError(`${holder.peerId} ended the transfer at chunk ${expected} of ${chunkCount}`)
+      const received = await readChunk()
+      if (received === undefined) throw new BlobTransferInterruptedError(`${holder.peerId} ended the transfer at chunk ${expected} of ${chunkCount}`)
+      const { chunk, data } = received
       const refused = refusal(chunk)
       if (refused !== undefined) throw refused
       if (chunk.done || !Buffer.from(chunk.blobId).equals(blobIdBytes)) throw new ChunkOutOfOrderError(expected, chunk.index)
       if (chunk.index >= chunkCount) throw new ExtraChunkError(`${holder.peerId} sent chunk ${chunk.index} of a blob with ${chunkCount} chunks`)
       if (chunk.index !== expected) throw new ChunkOutOfOrderError(expected, chunk.index)
       const due = plainChunkSize(size, chunkSize, expected) + BLOB_TAG_BYTES
-      if (chunk.data.byteLength !== due) throw new ChunkSizeError(expected, due, chunk.data.byteLength)
+      if (data.byteLength !== due) throw new ChunkSizeError(expected, due, data.byteLength)
       if (chunk.last !== (expected === chunkCount - 1)) throw new BlobSizeMismatchError(`${holder.peerId} says the blob ends at chunk ${expected}, the ref says it has ${chunkCount} chunks`)
-      const plaintext = openChunk(key, blobIdBytes, expected, chunk.data)
+      const plaintext = openChunkParts(key, blobIdBytes, expected, data)
       expected++
       // Ask for the next before writing this one, so the pipe stays full while we fsync.
       await requestMore()
@@ -297,7 +351,7 @@ async function transfer (libp2p: Libp2p, holder: DialTarget, download: BlobDownl
     // Tell the holder we have it all, and use its answer as a barrier: anything but that
     // answer arriving first is a chunk nobody asked for.
     await lp.write(BlobRequest.encode({ blobId: blobIdBytes, done: true }), { signal: signalFor() })
-    const answer = await readChunk()
+    const answer = (await readChunk())?.chunk
     if (answer !== undefined && answer.error == null && !answer.done) throw new ExtraChunkError(`${holder.peerId} sent chunk ${answer.index} after the blob's last chunk`)
     // An error or no answer to `done` (the holder dropped the blob meanwhile, or went away)
     // changes nothing here: every byte is already verified.

@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { chunkFrame } from '../../node/protocol/blob.js'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { chunkFrame, decodeChunkFrame } from '../../node/protocol/blob.js'
+import { openChunkParts, sealChunk } from '../../storage/blob-crypto.js'
 import { BlobChunk } from '../../node/protocol/peerpost.js'
 
 describe('blob chunk frames', () => {
@@ -16,4 +18,40 @@ describe('blob chunk frames', () => {
       }
     })
   }
+})
+
+describe('chunk frames decoded in the pieces they arrived in', () => {
+  const split = (bytes: Uint8Array, piece: number): Uint8ArrayList => {
+    const list = new Uint8ArrayList()
+    for (let at = 0; at < bytes.byteLength; at += piece) list.append(bytes.subarray(at, at + piece))
+    return list
+  }
+
+  for (const piece of [1, 7, 65_536]) {
+    it(`decodes like the codec, and opens, with the frame cut into ${piece}-byte pieces`, () => {
+      const blobId = new Uint8Array(randomBytes(16))
+      const key = new Uint8Array(randomBytes(32))
+      const plain = new Uint8Array(randomBytes(piece === 1 ? 300 : 200_000))
+      const sealed = Buffer.concat(sealChunk(key, blobId, 9, plain))
+      const frame = chunkFrame(blobId, 9, sealed, true).subarray()
+      const { chunk, data } = decodeChunkFrame(split(frame, piece))
+      const whole = BlobChunk.decode(frame)
+      assert.deepEqual({ ...chunk, data: whole.data }, whole)
+      assert.deepEqual(Buffer.from(data.subarray()), sealed)
+      assert.deepEqual(Buffer.concat(openChunkParts(key, blobId, 9, data)), Buffer.from(plain))
+      // A flipped bit anywhere in the pieces fails authentication.
+      const bad = Buffer.from(frame)
+      bad.writeUInt8(bad.readUInt8(bad.byteLength - 20) ^ 1, bad.byteLength - 20)
+      assert.throws(() => openChunkParts(key, blobId, 9, decodeChunkFrame(split(bad, piece)).data), { name: 'ChunkVerificationError' })
+    })
+  }
+
+  it('decodes frames without data (refusals, the answer to done) and rejects truncated ones', () => {
+    const blobId = new Uint8Array(randomBytes(16))
+    const done = BlobChunk.encode({ blobId, done: true })
+    assert.deepEqual(decodeChunkFrame(split(done, 3)).chunk, BlobChunk.decode(done))
+    assert.equal(decodeChunkFrame(split(done, 3)).data.byteLength, 0)
+    const frame = chunkFrame(blobId, 1, new Uint8Array(100), false).subarray()
+    assert.throws(() => decodeChunkFrame(split(frame.subarray(0, frame.byteLength - 1), 10)), RangeError)
+  })
 })
