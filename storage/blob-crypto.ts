@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto'
+import type { DecipherChaCha20Poly1305, KeyObject } from 'node:crypto'
 import { ChunkVerificationError, InvalidBlobRefError } from './blob-errors.js'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -41,13 +42,19 @@ export function sealChunk (key: Uint8Array, blobId: Uint8Array, index: number, p
   return [body, cipher.getAuthTag()]
 }
 
-/** Open one sealed chunk (ciphertext || tag); throws ChunkVerificationError if it does not authenticate. */
-export function openChunk (key: Uint8Array, blobId: Uint8Array, index: number, sealed: Uint8Array): Buffer {
-  if (sealed.byteLength < BLOB_TAG_BYTES) throw new ChunkVerificationError(index)
-  const bodyLength = sealed.byteLength - BLOB_TAG_BYTES
+/** A decipher for chunk `index` whose body is `bodyLength` bytes, checking `tag` at final(). */
+function chunkDecipher (key: Uint8Array | KeyObject, blobId: Uint8Array, index: number, bodyLength: number, tag: Uint8Array): DecipherChaCha20Poly1305 {
   const decipher = createDecipheriv(BLOB_CIPHER, key, chunkNonce(index), { authTagLength: BLOB_TAG_BYTES })
   decipher.setAAD(blobId, { plaintextLength: bodyLength })
-  decipher.setAuthTag(sealed.subarray(bodyLength))
+  decipher.setAuthTag(tag)
+  return decipher
+}
+
+/** Open one sealed chunk (ciphertext || tag); throws ChunkVerificationError if it does not authenticate. */
+export function openChunk (key: Uint8Array | KeyObject, blobId: Uint8Array, index: number, sealed: Uint8Array): Buffer {
+  if (sealed.byteLength < BLOB_TAG_BYTES) throw new ChunkVerificationError(index)
+  const bodyLength = sealed.byteLength - BLOB_TAG_BYTES
+  const decipher = chunkDecipher(key, blobId, index, bodyLength, sealed.subarray(bodyLength))
   try {
     const body = bodyLength === 0 ? Buffer.alloc(0) : decipher.update(sealed.subarray(0, bodyLength))
     decipher.final()
@@ -61,14 +68,13 @@ export function openChunk (key: Uint8Array, blobId: Uint8Array, index: number, s
  * openChunk for a sealed chunk still in the pieces it arrived in (Noise frames of up to
  * 64 KiB): each piece is opened as it is, so the receiver never copies the chunk into one
  * buffer first (a 1 MiB allocation and copy per chunk). Returns the plaintext in pieces,
- * for writev; throws ChunkVerificationError if it does not authenticate.
+ * for writev; throws ChunkVerificationError if it does not authenticate. Pass the key as a
+ * KeyObject (createSecretKey) when opening many chunks: a raw key is imported on every call.
  */
-export function openChunkParts (key: Uint8Array, blobId: Uint8Array, index: number, sealed: Uint8ArrayList): Buffer[] {
+export function openChunkParts (key: Uint8Array | KeyObject, blobId: Uint8Array, index: number, sealed: Uint8ArrayList): Buffer[] {
   if (sealed.byteLength < BLOB_TAG_BYTES) throw new ChunkVerificationError(index)
   const bodyLength = sealed.byteLength - BLOB_TAG_BYTES
-  const decipher = createDecipheriv(BLOB_CIPHER, key, chunkNonce(index), { authTagLength: BLOB_TAG_BYTES })
-  decipher.setAAD(blobId, { plaintextLength: bodyLength })
-  decipher.setAuthTag(sealed.subarray(bodyLength))
+  const decipher = chunkDecipher(key, blobId, index, bodyLength, sealed.subarray(bodyLength))
   try {
     const out: Buffer[] = []
     for (const part of sealed.sublist(0, bodyLength)) {

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { assertBlobGeometry, BLOB_ID_BYTES, BLOB_KEY_BYTES, BLOB_TAG_BYTES, DEFAULT_CHUNK_SIZE, MAX_CHUNK_COUNT, plainChunkSize, sealChunk } from './blob-crypto.js'
 import { BlobDataMissingError, BlobNotFoundError, BlobTooLargeError, ChunkIndexError, InvalidBlobRefError } from './blob-errors.js'
@@ -237,24 +238,34 @@ export function createBlobStore (db: Database, init: BlobStoreInit): BlobStore {
     },
 
     async readChunk (blobId, index) {
+      const reader = await this.openReader(blobId)
+      try {
+        return await reader.read(index)
+      } finally {
+        await reader.close()
+      }
+    },
+
+    async openReader (blobId) {
       const record = await mustGet(blobId)
-      if (!Number.isSafeInteger(index) || index < 0 || index >= record.chunkCount) throw new ChunkIndexError(blobId, index, record.chunkCount)
-      const length = plainChunkSize(record.size, record.chunkSize, index) + BLOB_TAG_BYTES
-      const out = Buffer.allocUnsafe(length)
-      let handle
+      let handle: FileHandle
       try {
         handle = await open(fileOf(blobId), 'r')
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BlobDataMissingError(blobId, index)
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BlobDataMissingError(blobId, 0)
         throw err
       }
-      try {
-        const { bytesRead } = await handle.read(out, 0, length, index * (record.chunkSize + BLOB_TAG_BYTES))
-        if (bytesRead !== length) throw new BlobDataMissingError(blobId, index)
-      } finally {
-        await handle.close()
+      return {
+        async read (index) {
+          if (!Number.isSafeInteger(index) || index < 0 || index >= record.chunkCount) throw new ChunkIndexError(blobId, index, record.chunkCount)
+          const length = plainChunkSize(record.size, record.chunkSize, index) + BLOB_TAG_BYTES
+          const out = Buffer.allocUnsafe(length)
+          const { bytesRead } = await handle.read(out, 0, length, index * (record.chunkSize + BLOB_TAG_BYTES))
+          if (bytesRead !== length) throw new BlobDataMissingError(blobId, index)
+          return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
+        },
+        async close () { await handle.close() }
       }
-      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
     },
 
     async markCompleted (blobId, peerId) {

@@ -51,6 +51,12 @@ export interface BlobStore {
   get(blobId: string): Promise<BlobRecord | undefined>
   /** Chunk `index` as stored: ciphertext followed by its tag. Throws BlobNotFoundError, ChunkIndexError. */
   readChunk(blobId: string, index: number): Promise<Uint8Array>
+  /**
+   * readChunk for many chunks of one blob through one open file (a holder serving a pull
+   * reads a chunk per request: an open and a close each cost about as much as the read).
+   * Throws BlobNotFoundError; the reader's `read` throws ChunkIndexError, BlobDataMissingError.
+   */
+  openReader(blobId: string): Promise<ChunkReader>
   /** Record that `peerId` holds the whole blob; a peer that is not a recipient changes nothing. Throws BlobNotFoundError. */
   markCompleted(blobId: string, peerId: string): Promise<BlobRecord>
   /** Blobs whose retention ended at or before `now`, soonest first. */
@@ -139,6 +145,12 @@ export interface BlobDownloads {
   receivedPath(blobId: string): string
   /** Forget a download: its record, partial and received files. */
   remove(blobId: string): Promise<void>
+}
+
+/** Reads chunks of one blob as stored (ciphertext followed by its tag); close it when done. */
+export interface ChunkReader {
+  read(index: number): Promise<Uint8Array>
+  close(): Promise<void>
 }
 
 /** One open download. Chunks go in strictly in order; close it when done with it. */

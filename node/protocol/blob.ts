@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto'
 import { lpStream } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { BAD_BLOB_DATA_ERRORS, BlobNotFoundError, BlobSizeMismatchError, BlobTransferInterruptedError, ChunkOutOfOrderError, ChunkSizeError, ExtraChunkError } from '../../storage/blob-errors.js'
@@ -9,7 +10,7 @@ import { StreamTimeoutError } from './framed.js'
 import { BlobChunk, BlobRequest, ErrorCode } from './peerpost.js'
 import { openStream } from './rpc.js'
 import type { DialTarget } from './rpc.js'
-import type { BlobDownload, BlobRecord, BlobStore, DownloadRecord } from '../../storage/blob-types.js'
+import type { BlobDownload, BlobRecord, BlobStore, ChunkReader, DownloadRecord } from '../../storage/blob-types.js'
 import type { Connection, Libp2p, Logger, Stream } from '@libp2p/interface'
 
 export const BLOB_PROTOCOL = '/peerpost/blob/1.0.0'
@@ -38,7 +39,7 @@ export const BLOB_DIAL_TIMEOUT_MS = 10_000
 export const BLOB_MAX_INBOUND_STREAMS = 8
 
 /** The parts of a BlobStore the holder side reads. */
-export type HeldBlobs = Pick<BlobStore, 'get' | 'readChunk' | 'markCompleted'>
+export type HeldBlobs = Pick<BlobStore, 'get' | 'openReader' | 'markCompleted'>
 
 export interface BlobHandlerInit {
   log: Logger
@@ -82,6 +83,20 @@ export function blobHandler (store: HeldBlobs, init: BlobHandlerInit) {
     const refuse = async (blobId: Uint8Array<ArrayBuffer>, code: ErrorCode, message: string): Promise<void> => {
       await send({ blobId, error: errorReply(code, message) })
     }
+    // The blob this stream reads, open across requests: a puller asks for a chunk or two at a time.
+    let reader: { blobId: string, chunks: Promise<ChunkReader> } | undefined
+    const readerFor = (blobId: string): Promise<ChunkReader> => {
+      if (reader?.blobId !== blobId) {
+        const previous = reader?.chunks
+        const chunks = (async () => {
+          await previous?.then(async r => { await r.close() }, () => {})
+          return await store.openReader(blobId)
+        })()
+        chunks.catch(() => {}) // awaited where chunks are read
+        reader = { blobId, chunks }
+      }
+      return reader.chunks
+    }
     try {
       while (true) {
         let frame
@@ -124,7 +139,7 @@ export function blobHandler (store: HeldBlobs, init: BlobHandlerInit) {
         }
         // Read one chunk ahead: the disk works while the previous chunk goes out.
         const read = (index: number): Promise<Uint8Array> => {
-          const p = store.readChunk(blobId, index)
+          const p = readerFor(blobId).then(async r => await r.read(index))
           p.catch(() => {}) // awaited below, or dropped when the loop stops early
           return p
         }
@@ -148,6 +163,8 @@ export function blobHandler (store: HeldBlobs, init: BlobHandlerInit) {
     } catch (err) {
       log('blob stream from %s ended - %e', peer, err)
       stream.abort(asError(err))
+    } finally {
+      await reader?.chunks.then(async r => { await r.close() }, () => {})
     }
   }
 }
@@ -280,6 +297,7 @@ async function transfer (libp2p: Libp2p, holder: DialTarget, download: BlobDownl
   const { ref } = download.record
   const { chunkCount, chunkSize, size, key } = ref
   const blobIdBytes = unhex(download.blobId)
+  const secret = createSecretKey(key) // imported once, not once per chunk
   const inFlight = Math.min(Math.max(1, Math.floor(options.inFlight ?? DEFAULT_BLOB_IN_FLIGHT)), BLOB_MAX_CHUNKS_PER_REQUEST)
   const chunkTimeoutMs = options.chunkTimeoutMs ?? BLOB_CHUNK_TIMEOUT_MS
   const maxFrame = Math.min(chunkSize, MAX_CHUNK_SIZE) + BLOB_TAG_BYTES + CHUNK_FRAME_OVERHEAD_BYTES
@@ -338,7 +356,7 @@ async function transfer (libp2p: Libp2p, holder: DialTarget, download: BlobDownl
       const due = plainChunkSize(size, chunkSize, expected) + BLOB_TAG_BYTES
       if (data.byteLength !== due) throw new ChunkSizeError(expected, due, data.byteLength)
       if (chunk.last !== (expected === chunkCount - 1)) throw new BlobSizeMismatchError(`${holder.peerId} says the blob ends at chunk ${expected}, the ref says it has ${chunkCount} chunks`)
-      const plaintext = openChunkParts(key, blobIdBytes, expected, data)
+      const plaintext = openChunkParts(secret, blobIdBytes, expected, data)
       expected++
       // Ask for the next before writing this one, so the pipe stays full while we fsync.
       await requestMore()

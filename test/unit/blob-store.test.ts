@@ -65,6 +65,12 @@ describe('blob store', () => {
       parts.push(openChunk(record.key, blobId, i, sealed))
     }
     assert.deepEqual(Buffer.concat(parts), data)
+    // One reader serves many chunks, in any order, as readChunk does.
+    const reader = await blobs.openReader(record.blobId)
+    for (const i of [5, 0, 3, 3]) assert.deepEqual(openChunk(record.key, blobId, i, await reader.read(i)), parts[i])
+    await assert.rejects(reader.read(6), { name: 'ChunkIndexError' })
+    await reader.close()
+    await assert.rejects(blobs.openReader('00'.repeat(16)), { name: 'BlobNotFoundError' })
     // Stored sealed: the plaintext is nowhere in the file.
     const stored = await readFile(join(dir, 'blobs', 'store', `${record.blobId}.sealed`))
     assert.equal(stored.indexOf(data.subarray(0, 64)), -1)
