@@ -378,20 +378,7 @@ export class MailService {
       return await this.addNamedContact(cardText)
     }
     const card = cardFromText(cardText)
-    const now = this.c.now()
-    const record: ContactRecord = {
-      name: name ?? card.displayName ?? card.peerId,
-      peerId: card.peerId,
-      card: card.encoded,
-      cardCreated: card.created,
-      boxPublicKey: hex(card.boxPublicKey),
-      addrs: card.addrs,
-      homeServers: card.homeServers,
-      pinnedAt: now,
-      updatedAt: now
-    }
-    await this.c.contacts.add(record)
-    return contactView(record)
+    return await this.pinCard(card, name ?? card.displayName ?? card.peerId)
   }
 
   /** Contacts, each with its presence from its home servers while the daemon runs. */

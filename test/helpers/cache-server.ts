@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -8,7 +7,8 @@ import { generateKeyMaterial, identityFromKeyMaterial, peerIdBytesFromString } f
 import { createNetwork } from '../../node/network.js'
 import { DeliverProtocol, PARK_PROTOCOL } from '../../node/protocol/deliver.js'
 import { SealedEnvelope } from '../../node/protocol/peerpost.js'
-import { BIN, deadline, run } from './cli.js'
+import { BIN, run } from './cli.js'
+import { spawnReady } from './ready-process.js'
 import type { RunResult } from './cli.js'
 import type { Identity } from '../../node/identity/index.js'
 import type { PeerpostLibp2p } from '../../node/network.js'
@@ -43,39 +43,8 @@ export async function startCacheServer (home: string, options: { port?: number, 
   const configFile = join(home, 'cache.json')
   await writeFile(configFile, JSON.stringify(config))
   const listen = `/ip4/127.0.0.1/tcp/${options.port ?? 0}`
-  const proc = spawn(process.execPath, [BIN, '--home', home, '--json', 'cache-server', '--listen', listen, '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stderr = ''
-  proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
-  const exited = new Promise<number | null>(resolve => { proc.once('exit', code => { resolve(code) }) })
-  const ready = new Promise<{ peerId: string, addrs: string[], metrics: string }>((resolve, reject) => {
-    let buf = ''
-    proc.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString()
-      const nl = buf.indexOf('\n')
-      if (nl !== -1) {
-        try { resolve(JSON.parse(buf.slice(0, nl))) } catch (err) { reject(err) }
-      }
-    })
-    void exited.then(code => { reject(new Error(`cache server exited (${code}) before ready: ${stderr.trim()}`)) })
-  })
-  const info = await deadline(ready, options.timeoutMs ?? 20_000, `cache server in ${home}`)
-  const gone = (): boolean => proc.exitCode != null || proc.signalCode != null
-  return {
-    home,
-    ...info,
-    proc,
-    stderr: () => stderr,
-    stop: async () => {
-      if (gone()) return proc.exitCode
-      proc.kill('SIGTERM')
-      return deadline(exited, 15_000, 'cache server to stop')
-    },
-    kill: async () => {
-      if (gone()) return
-      proc.kill('SIGKILL')
-      await deadline(exited, 10_000, 'cache server to die')
-    }
-  }
+  const p = await spawnReady<{ peerId: string, addrs: string[], metrics: string }>(process.execPath, [BIN, '--home', home, '--json', 'cache-server', '--listen', listen, '--config', configFile], { what: `cache server in ${home}`, timeoutMs: options.timeoutMs })
+  return { home, ...p.info, proc: p.proc, stderr: p.stderr, stop: p.stop, kill: p.kill }
 }
 
 /** `peerpost cache-server --audit` on a stopped server's home. */

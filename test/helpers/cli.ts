@@ -1,4 +1,5 @@
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
+import { deadline, spawnReady } from './ready-process.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -55,15 +56,7 @@ export async function tempDir (prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `peerpost-${prefix}-`))
 }
 
-/** Resolve when `promise` does, or reject after `ms` with `what` in the message. */
-export async function deadline<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`timed out after ${ms} ms waiting for ${what}`)) }, ms) })])
-  } finally {
-    clearTimeout(timer)
-  }
-}
+export { deadline }
 
 export interface DaemonProcess {
   peerId: string
@@ -79,36 +72,8 @@ export interface DaemonProcess {
 export async function startDaemon (home: string, options: { port?: number, timeoutMs?: number, command?: CommandLine } = {}): Promise<DaemonProcess> {
   const listen = `/ip4/127.0.0.1/tcp/${options.port ?? 0}`
   const command = options.command ?? BUILT
-  const proc = spawn(command.file, [...command.args, '--home', home, '--json', 'daemon', '--listen', listen], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...command.env } })
-  let stderr = ''
-  proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
-  const exited = new Promise<number | null>(resolve => { proc.once('exit', code => { resolve(code) }) })
-  const ready = new Promise<{ peerId: string, addrs: string[] }>((resolve, reject) => {
-    let buf = ''
-    proc.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString()
-      const nl = buf.indexOf('\n')
-      if (nl !== -1) {
-        try { resolve(JSON.parse(buf.slice(0, nl))) } catch (err) { reject(err) }
-      }
-    })
-    void exited.then(code => { reject(new Error(`daemon exited (${code}) before ready: ${stderr.trim()}`)) })
-  })
-  const info = await deadline(ready, options.timeoutMs ?? 20_000, `daemon of ${home}`)
-  return {
-    ...info,
-    proc,
-    stop: async () => {
-      if (proc.exitCode != null || proc.signalCode != null) return proc.exitCode
-      proc.kill('SIGTERM')
-      return deadline(exited, 15_000, 'daemon to stop')
-    },
-    kill: async () => {
-      if (proc.exitCode != null || proc.signalCode != null) return
-      proc.kill('SIGKILL')
-      await deadline(exited, 10_000, 'daemon to die')
-    }
-  }
+  const p = await spawnReady<{ peerId: string, addrs: string[] }>(command.file, [...command.args, '--home', home, '--json', 'daemon', '--listen', listen], { what: `daemon of ${home}`, timeoutMs: options.timeoutMs, env: command.env })
+  return { ...p.info, proc: p.proc, stop: p.stop, kill: p.kill }
 }
 
 export interface User {

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process'
-import { BIN, deadline, runJson } from './cli.js'
+import { BIN, runJson } from './cli.js'
+import { spawnReady } from './ready-process.js'
 import type { DaemonProcess, User } from './cli.js'
 import type { CacheServerProcess } from './cache-server.js'
 
@@ -29,37 +29,8 @@ export async function useServers (user: User, servers: CacheServerProcess[]): Pr
  */
 export async function startNode (user: User, options: { listen?: string[], timeoutMs?: number } = {}): Promise<DaemonProcess> {
   const listen = options.listen ?? [`/ip4/127.0.0.1/tcp/${user.port}`]
-  const proc = spawn(process.execPath, [BIN, '--home', user.home, '--json', 'daemon', ...listen.flatMap(l => ['--listen', l])], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stderr = ''
-  proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
-  const exited = new Promise<number | null>(resolve => { proc.once('exit', code => { resolve(code) }) })
-  const ready = new Promise<{ peerId: string, addrs: string[] }>((resolve, reject) => {
-    let buf = ''
-    proc.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString()
-      const nl = buf.indexOf('\n')
-      if (nl !== -1) {
-        try { resolve(JSON.parse(buf.slice(0, nl))) } catch (err) { reject(err) }
-      }
-    })
-    void exited.then(code => { reject(new Error(`daemon exited (${code}) before ready: ${stderr.trim()}`)) })
-  })
-  const info = await deadline(ready, options.timeoutMs ?? 20_000, `daemon of ${user.name}`)
-  const gone = (): boolean => proc.exitCode != null || proc.signalCode != null
-  const daemon: DaemonProcess = {
-    ...info,
-    proc,
-    stop: async () => {
-      if (gone()) return proc.exitCode
-      proc.kill('SIGTERM')
-      return deadline(exited, 15_000, 'daemon to stop')
-    },
-    kill: async () => {
-      if (gone()) return
-      proc.kill('SIGKILL')
-      await deadline(exited, 10_000, 'daemon to die')
-    }
-  }
+  const p = await spawnReady<{ peerId: string, addrs: string[] }>(process.execPath, [BIN, '--home', user.home, '--json', 'daemon', ...listen.flatMap(l => ['--listen', l])], { what: `daemon of ${user.name}`, timeoutMs: options.timeoutMs })
+  const daemon: DaemonProcess = { ...p.info, proc: p.proc, stop: p.stop, kill: p.kill }
   user.daemon = daemon
   return daemon
 }

@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+
+/** A process that printed its ready line, with the two ways to end it. */
+export interface ReadyProcess<T> {
+  info: T
+  proc: ChildProcess
+  /** What it wrote on stderr so far. */
+  stderr(): string
+  /** SIGTERM and wait for the exit code. */
+  stop(): Promise<number | null>
+  /** SIGKILL (crash) and wait until the process is gone. */
+  kill(): Promise<void>
+}
+
+/** Reject with a message naming `what` unless `promise` settles within `ms`. */
+export async function deadline<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`timed out after ${ms} ms waiting for ${what}`)) }, ms) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * Spawn a `peerpost` process that prints one JSON line on stdout when it is ready (the
+ * daemon and the cache server do), and wait for that line with a deadline; an exit before
+ * it rejects with what the process wrote on stderr.
+ */
+export async function spawnReady<T> (file: string, args: string[], options: { what: string, timeoutMs?: number, env?: NodeJS.ProcessEnv }): Promise<ReadyProcess<T>> {
+  const proc = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } })
+  let stderr = ''
+  proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
+  const exited = new Promise<number | null>(resolve => { proc.once('exit', code => { resolve(code) }) })
+  const ready = new Promise<T>((resolve, reject) => {
+    let buf = ''
+    proc.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString()
+      const nl = buf.indexOf('\n')
+      if (nl !== -1) {
+        try { resolve(JSON.parse(buf.slice(0, nl))) } catch (err) { reject(err) }
+      }
+    })
+    void exited.then(code => { reject(new Error(`${options.what} exited (${code}) before ready: ${stderr.trim()}`)) })
+  })
+  const info = await deadline(ready, options.timeoutMs ?? 20_000, options.what)
+  const gone = (): boolean => proc.exitCode != null || proc.signalCode != null
+  return {
+    info,
+    proc,
+    stderr: () => stderr,
+    stop: async () => {
+      if (gone()) return proc.exitCode
+      proc.kill('SIGTERM')
+      return await deadline(exited, 15_000, `${options.what} to stop`)
+    },
+    kill: async () => {
+      if (gone()) return
+      proc.kill('SIGKILL')
+      await deadline(exited, 10_000, `${options.what} to die`)
+    }
+  }
+}
