@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { chunkFrame, decodeChunkFrame } from '../../node/protocol/blob.js'
+import type { ChunkFrame } from '../../node/protocol/blob.js'
 import { openChunkParts, sealChunk } from '../../storage/blob-crypto.js'
 import { BlobChunk } from '../../node/protocol/peerpost.js'
 
@@ -54,4 +55,28 @@ describe('chunk frames decoded in the pieces they arrived in', () => {
     const frame = chunkFrame(blobId, 1, new Uint8Array(100), false).subarray()
     assert.throws(() => decodeChunkFrame(split(frame.subarray(0, frame.byteLength - 1), 10)), RangeError)
   })
+
+  it('on mutated frames it accepts only what the codec reads the same way (it may refuse more: groups)', () => {
+    const blobId = new Uint8Array(randomBytes(16))
+    const frame = chunkFrame(blobId, 5, new Uint8Array(randomBytes(40)), false).subarray()
+    let accepted = 0
+    for (let i = 0; i < 2000; i++) {
+      const bad = Buffer.from(frame)
+      const at = i % bad.byteLength
+      bad.writeUInt8((bad.readUInt8(at) + 1 + (i % 255)) % 256, at)
+      let expected: BlobChunk | undefined
+      try { expected = BlobChunk.decode(new Uint8Array(bad)) } catch { expected = undefined }
+      let got: ChunkFrame | undefined
+      try { got = decodeChunkFrame(split(bad, 5)) } catch { got = undefined }
+      if (got === undefined) continue
+      accepted++
+      assert.ok(expected !== undefined, `mutation ${i}: accepted what the codec refuses`)
+      {
+        assert.deepEqual({ ...got.chunk, data: expected.data }, expected)
+        assert.deepEqual(Buffer.from(got.data.subarray()), Buffer.from(expected.data))
+      }
+    }
+    assert.ok(accepted > 100 && accepted < 2000, `${accepted} accepted`)
+  })
 })
+
