@@ -6,24 +6,13 @@ import { boxOpen, boxSeal, openEnvelope, sealEnvelope } from '../../node/crypto/
 import { generateKeyMaterial, identityFromKeyMaterial, makeCard } from '../../node/identity/index.js'
 import type { Identity } from '../../node/identity/index.js'
 import type { BlobRef, IdentityCard } from '../../node/protocol/peerpost.js'
+import { mulberry32 } from '../helpers/random.js'
 
 const NOW = 1_760_000_000_000
 const mime = new TextEncoder().encode('From: alice\r\nTo: bob\r\nMessage-ID: <1@x>\r\nSubject: hi\r\n\r\nhello bob\r\n')
 
 /** Every error openEnvelope may throw; anything else is a bug. */
 const OPEN_ERRORS = new Set(['MalformedEnvelopeError', 'WrongRecipientError', 'DecryptionFailedError', 'InvalidCardError', 'CardSignatureError', 'BadSignatureError'])
-
-/** mulberry32: a tiny seeded PRNG so fuzz failures reproduce. */
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function randomBytesFrom (next: () => number, n: number): Uint8Array {
   const out = new Uint8Array(n)
@@ -190,7 +179,7 @@ describe('sealed envelopes', () => {
   })
 
   it('random garbage x1000 (seeded) throws only the typed errors', () => {
-    const next = prng(0x5eed)
+    const next = mulberry32(0x5eed)
     for (let i = 0; i < 1000; i++) {
       const bytes = randomBytesFrom(next, Math.floor(next() * 600))
       assert.notEqual(expectOnlyTypedErrors(() => openEnvelope(bytes, bob), `garbage #${i}`), 'ok')
@@ -198,7 +187,7 @@ describe('sealed envelopes', () => {
   })
 
   it('random byte flips of a real envelope x1000 (seeded) throw only the typed errors', () => {
-    const next = prng(0xf11b)
+    const next = mulberry32(0xf11b)
     const { bytes } = sealToBob({ blobRefs })
     for (let i = 0; i < 1000; i++) {
       const mutated = new Uint8Array(bytes)
@@ -213,7 +202,7 @@ describe('sealed envelopes', () => {
   })
 
   it('random inner records sealed to bob x300 (seeded) throw only the typed errors', () => {
-    const next = prng(7)
+    const next = mulberry32(7)
     const { envelope } = sealToBob()
     const good = InnerRecord.encode({ senderCard: aliceCard, timestamp: BigInt(NOW), mime, blobRefs, signature: new Uint8Array(64) })
     for (let i = 0; i < 300; i++) {
