@@ -9,6 +9,7 @@ import { resolveHome } from './home-dir.js'
 import { ensureDaemonHeapFlags } from './daemon-heap.js'
 import { registerCacheServerCommand } from './commands/cache-server.js'
 import { formatLargeAttachment, formatMessageAttachments, registerTransfersCommand } from './commands/transfers.js'
+import { letInkDraw } from './ui/ci-env.js'
 import type { HomeApi } from './api.js'
 import type { ContactView, MessageStatusView, ReadResult, SendRequest, SendResult, ServerView, StatusView } from '../node/mail-service.js'
 import type { Folder, MessageSummary, OutboxEntry, Page } from '../storage/types.js'
@@ -405,7 +406,8 @@ Examples:
     .option('--save-dir <dir>', 'where attachments are offered to be saved (default ~/Downloads)')
     .action(async (opts: { saveDir?: string }, cmd: Command) => {
       const g = globals(cmd)
-      // Imported here so other commands do not load React and ink.
+      letInkDraw(process.env)
+      // Imported here so other commands do not load React and ink (and after letInkDraw, which ink reads on import).
       const { runUi } = await import('./ui/run.js')
       await runUi({ home: g.homeDir, passphrase: await readPassphrase(g.passphraseFile), saveDir: opts.saveDir == null ? undefined : resolve(opts.saveDir) })
     })
