@@ -137,6 +137,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     // Parking is the same hand-off to a holder; the receipt must be the holder's own.
     const park = new DeliverProtocol({ libp2p, log: logger.forComponent('peerpost:park'), verifyReceipt: checkReceipt },
       { protocol: PARK_PROTOCOL, maxEnvelopeBytes: config.limits.maxEnvelopeBytes, dialTimeoutMs: config.outbox.dialTimeoutMs, responseTimeoutMs: config.outbox.deliverTimeoutMs })
+    cleanup.push(async () => { park.closeSessions() })
 
     // The config as `servers add` and `presence --status` change it while the daemon runs.
     const live = { config }

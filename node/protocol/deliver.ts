@@ -1,9 +1,11 @@
+import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
-import { asError, PeerRefusedError, DeliveryTimeoutError, errorName, ProtocolViolationError } from '../errors.js'
+import { asError, DeliveryTimeoutError, errorName } from '../errors.js'
 import { errorReply, errorReplyFor } from './errors.js'
 import { ErrorCode, DeliverRequest, DeliverResponse } from './peerpost.js'
-import { decodeFrame } from './framed.js'
 import { openStream } from './rpc.js'
+import { DeliverSession } from './deliver-session.js'
+import type { SessionOutcome } from './deliver-session.js'
 import type { Connection, Logger, Stream } from '@libp2p/interface'
 import type { PeerpostLibp2p } from '../network.js'
 import type { Receipt } from './peerpost.js'
@@ -17,30 +19,17 @@ export const DELIVER_MAX_INBOUND_STREAMS = 32
 export const DELIVER_WINDOW = 32
 /** A stream that sends nothing for this long is closed. */
 export const DELIVER_IDLE_TIMEOUT_MS = 60_000
+/**
+ * A sender closes its stream to a peer after this long with nothing to send: below the
+ * receiver's idle timeout, so the receiver seldom cuts a stream the sender is about to use.
+ */
+export const DELIVER_SESSION_IDLE_MS = 20_000
 /** A response must arrive within this long after the request is written. */
 export const DELIVER_RESPONSE_TIMEOUT_MS = 30_000
 /** Responses are small: a receipt or an error. */
 export const DELIVER_MAX_RESPONSE_BYTES = 16 * 1024
 /** What lpStream throws for a frame over its bounds. */
 const OVERSIZE_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'StreamBufferError'])
-/**
- * How long to wait for the writer once the stream is aborted. A libp2p `close()` waiting
- * for window space was seen to stay pending after `abort()`; the writer catches its own
- * errors, so leaving it behind is safe.
- */
-const WRITER_GRACE_MS = 1_000
-
-/** Whether `promise` settled within `ms`. */
-async function settledWithin (promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<boolean>(resolve => { timer = setTimeout(() => { resolve(false) }, ms) })
-  try {
-    return await Promise.race([promise.then(() => true, () => true), late])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
 /** Read buffer beyond one frame: at most one muxer message (yamux sends up to its 256 KiB window). */
 const READ_SLACK_BYTES = 256 * 1024
 /** Framing and protobuf overhead around one envelope. */
@@ -78,6 +67,8 @@ export interface DeliverInit {
   responseTimeoutMs?: number
   dialTimeoutMs?: number
   window?: number
+  /** Close a sender's stream after this long without envelopes to send. */
+  sessionIdleMs?: number
 }
 
 export interface DeliverComponents {
@@ -99,6 +90,10 @@ export class DeliverProtocol {
   private readonly responseTimeoutMs: number
   private readonly dialTimeoutMs: number
   private readonly window: number
+  private readonly sessionIdleMs: number
+  /** The open stream to each peer, and the ones being opened. */
+  private readonly sessions = new Map<string, DeliverSession>()
+  private readonly opening = new Map<string, Promise<DeliverSession>>()
   readonly protocol: string
 
   constructor (private readonly components: DeliverComponents, init: DeliverInit) {
@@ -107,6 +102,7 @@ export class DeliverProtocol {
     this.responseTimeoutMs = init.responseTimeoutMs ?? DELIVER_RESPONSE_TIMEOUT_MS
     this.dialTimeoutMs = init.dialTimeoutMs ?? 5_000
     this.window = init.window ?? DELIVER_WINDOW
+    this.sessionIdleMs = init.sessionIdleMs ?? DELIVER_SESSION_IDLE_MS
     this.protocol = init.protocol ?? DELIVER_PROTOCOL
   }
 
@@ -121,6 +117,7 @@ export class DeliverProtocol {
   }
 
   async stop (): Promise<void> {
+    this.closeSessions()
     if (this.components.handler == null) return
     await this.components.libp2p.unhandle(this.protocol)
   }
@@ -211,85 +208,78 @@ export class DeliverProtocol {
   }
 
   /**
-   * Deliver envelopes to one peer over one stream, pipelined. Resolves to one outcome per
-   * envelope, in order; never rejects for a per-envelope failure.
+   * Deliver envelopes to one peer, pipelined on its long-lived stream (opened on first
+   * use, shared by concurrent callers, closed when idle). Resolves to one outcome per
+   * envelope, in order; never rejects for a per-envelope failure. When a stream that was
+   * already open fails (the peer may have closed it as idle just as we wrote), what it did
+   * not answer is tried once more on a fresh stream: receivers answer a repeated envelope
+   * with its receipt and store it once.
    */
   async deliver (target: DeliverTarget, envelopes: OutgoingEnvelope[], options: { signal?: AbortSignal } = {}): Promise<DeliverOutcome[]> {
-    const outcomes: DeliverOutcome[] = []
-    const failRest = (err: Error): DeliverOutcome[] => {
-      for (let i = outcomes.length; i < envelopes.length; i++) outcomes.push({ ok: false, envelopeId: envelopes[i]!.envelopeId, error: err })
-      return outcomes
-    }
-    let stream: Stream
+    if (envelopes.length === 0) return []
+    const { signal } = options
+    const reused = this.sessions.get(target.peerId)?.usable === true
+    let outcomes = await this.submitAll(target, false, envelopes, signal)
+    // An open stream that broke before answering any of these, on a connection that is still
+    // up, was most likely closed by the peer as idle just as we wrote: one more try on a
+    // fresh stream. Anything else (a lost connection, a stream that answered some, a
+    // timeout, a refused dial) is the caller's to retry, with its backoff.
+    const untouched = outcomes.every(o => !o.ok && o.streamFailed && !(o.error instanceof DeliveryTimeoutError))
+    if (reused && untouched && signal?.aborted !== true && this.connected(target.peerId)) outcomes = await this.submitAll(target, true, envelopes, signal)
+    return outcomes.map(o => o.ok ? o : { ok: false, envelopeId: o.envelopeId, error: o.error })
+  }
+
+  /** Hand every envelope to the peer's session (a fresh one when `fresh`); one outcome each, in order. */
+  private async submitAll (target: DeliverTarget, fresh: boolean, envelopes: OutgoingEnvelope[], signal?: AbortSignal): Promise<SessionOutcome[]> {
+    let session: DeliverSession
     try {
-      stream = await openStream(this.components.libp2p, target, this.protocol, this.dialTimeoutMs, options.signal)
+      session = await this.sessionFor(target, fresh, signal)
     } catch (err) {
-      return failRest(asError(err))
+      const error = asError(err)
+      return envelopes.map(e => ({ ok: false, envelopeId: e.envelopeId, error, streamFailed: true }))
     }
-    const lp = lpStream(stream, { maxDataLength: DELIVER_MAX_RESPONSE_BYTES, maxBufferSize: DELIVER_MAX_RESPONSE_BYTES * this.window })
-    let written = 0
-    let writeError: Error | undefined
-    let wake: (() => void) | undefined
-    // Set when the reader gives up: a writer waiting for window space must stop, not wait
-    // for responses that will never come (it used to hang deliver() when the peer died).
-    let readerFailed = false
-    const writer = (async () => {
-      try {
-        for (const envelope of envelopes) {
-          while (written - outcomes.length >= this.window) {
-            if (readerFailed) return
-            await new Promise<void>(resolve => { wake = resolve })
-            wake = undefined
-          }
-          if (readerFailed) return
-          await lp.write(DeliverRequest.encode({ envelope: envelope.bytes as Uint8Array<ArrayBuffer> }), { signal: options.signal })
-          written++
-        }
-        await stream.close({ signal: options.signal })
-      } catch (err) {
-        writeError = asError(err)
-      }
-    })()
+    const stop = (): void => { session.abort(new DeliveryTimeoutError('delivery was stopped')) }
+    signal?.addEventListener('abort', stop, { once: true })
     try {
-      while (outcomes.length < envelopes.length) {
-        const envelope = envelopes[outcomes.length]!
-        const signal = options.signal == null ? AbortSignal.timeout(this.responseTimeoutMs) : AbortSignal.any([options.signal, AbortSignal.timeout(this.responseTimeoutMs)])
-        let frame: Uint8Array
-        try {
-          frame = (await lp.read({ signal })).subarray()
-        } catch (err) {
-          if (errorName(err) === 'TimeoutError' || errorName(err) === 'AbortError') throw new DeliveryTimeoutError(`no answer from ${target.peerId} within ${this.responseTimeoutMs} ms`)
-          throw writeError ?? err
-        }
-        const response = decodeFrame(DeliverResponse, frame, 'deliver response')
-        if (response.error != null) {
-          const { code, message, retryable } = response.error
-          outcomes.push({ ok: false, envelopeId: envelope.envelopeId, error: new PeerRefusedError(code, message, retryable) })
-          // The receiver closes the stream after an error reply: the rest go on a new stream.
-          if (outcomes.length < envelopes.length) throw new ProtocolViolationError('stream closed after an error reply')
-          break
-        }
-        if (response.receipt == null) throw new ProtocolViolationError(`${target.peerId} answered with neither a receipt nor an error`)
-        this.components.verifyReceipt(response.receipt, target.peerId, envelope.envelopeId, envelope.bytes)
-        outcomes.push({ ok: true, envelopeId: envelope.envelopeId, receipt: response.receipt })
-        wake?.()
-      }
-    } catch (err) {
-      readerFailed = true
-      stream.abort(asError(err))
-      wake?.()
-      await settledWithin(writer, WRITER_GRACE_MS)
-      return failRest(asError(err))
+      if (signal?.aborted === true) stop()
+      return await Promise.all(envelopes.map(async e => await session.submit(e)))
+    } finally {
+      signal?.removeEventListener('abort', stop)
     }
-    // Every envelope has its answer. After a refusal the peer may have stopped reading (an
-    // oversized frame it refused), so a write or half-close still under way would wait for
-    // window space forever: drop the stream. Otherwise let the close finish, in bounded time.
-    if (written < envelopes.length || outcomes.some(o => !o.ok)) {
-      stream.abort(new ProtocolViolationError('the peer answered every request; the rest of the stream is not needed'))
-      await settledWithin(writer, WRITER_GRACE_MS)
-    } else if (!await settledWithin(writer, this.responseTimeoutMs)) {
-      stream.abort(new DeliveryTimeoutError(`closing the stream to ${target.peerId} timed out`))
-    }
-    return outcomes
+  }
+
+  private connected (peerId: string): boolean {
+    return this.components.libp2p.getConnections(peerIdFromString(peerId)).some(c => c.status === 'open')
+  }
+
+  /** Close every open stream (the node is stopping). */
+  closeSessions (): void {
+    for (const session of this.sessions.values()) session.abort(new DeliveryTimeoutError('the node is stopping'))
+    this.sessions.clear()
+  }
+
+  /** The peer's open session, or a new one (a new one when `fresh`, unless one is being opened). */
+  private async sessionFor (target: DeliverTarget, fresh: boolean, signal?: AbortSignal): Promise<DeliverSession> {
+    const peerId = target.peerId
+    const open = this.sessions.get(peerId)
+    if (!fresh && open?.usable === true) return open
+    // Concurrent callers that find no usable session share one opening.
+    const inProgress = this.opening.get(peerId)
+    if (inProgress != null) return await inProgress
+    const opening = openStream(this.components.libp2p, target, this.protocol, this.dialTimeoutMs, signal).then(stream => {
+      const session = new DeliverSession(stream, {
+        peerId,
+        window: this.window,
+        responseTimeoutMs: this.responseTimeoutMs,
+        idleCloseMs: this.sessionIdleMs,
+        maxResponseBytes: DELIVER_MAX_RESPONSE_BYTES,
+        verifyReceipt: (receipt, envelope) => { this.components.verifyReceipt(receipt, peerId, envelope.envelopeId, envelope.bytes) },
+        onClosed: closed => { if (this.sessions.get(peerId) === closed) this.sessions.delete(peerId) }
+      })
+      this.sessions.set(peerId, session)
+      return session
+    }).finally(() => { this.opening.delete(peerId) })
+    this.opening.set(peerId, opening)
+    return await opening
   }
 }
