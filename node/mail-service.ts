@@ -454,15 +454,24 @@ export class MailService {
     })
     const id = newOutboxId(date)
     const entry: OutboxEntry = { id, messageId, subject: request.subject ?? '', createdAt: date, expiresAt: date + config.outbox.lifetimeMs, recipients: states }
-    const parsed = await parseMessage(raw, { maxBytes: config.limits.maxMimeBytes })
-    const sentCopy = { ...toNewMessage(parsed, raw.byteLength, identity.peerIdString, { folder: 'sent' }, date), unread: false }
-    if (prepared.blobs.length > 0) {
-      entry.blobIds = prepared.blobs.map(b => b.blobId)
-      sentCopy.blobs = prepared.blobs
+    if (prepared.blobs.length > 0) entry.blobIds = prepared.blobs.map(b => b.blobId)
+    // Delivery starts now, while the Sent copy is parsed and the outbox write syncs: the
+    // engine records nothing about the entry until that write is durable (issue 8, latency).
+    const queued = Promise.withResolvers<void>()
+    queued.promise.catch(() => {}) // the failure is thrown to the caller below
+    this.c.network?.engine.add(entry, { envelopes, durable: queued.promise })
+    try {
+      const parsed = await parseMessage(raw, { maxBytes: config.limits.maxMimeBytes })
+      const sentCopy = { ...toNewMessage(parsed, raw.byteLength, identity.peerIdString, { folder: 'sent' }, date), unread: false }
+      if (prepared.blobs.length > 0) sentCopy.blobs = prepared.blobs
+      await this.c.outbox.enqueue(entry, envelopes, { message: sentCopy, raw, dedupeKey: `${identity.peerIdString}\n${messageId}` })
+    } catch (err) {
+      queued.reject(err)
+      throw err
     }
-    await this.c.outbox.enqueue(entry, envelopes, { message: sentCopy, raw, dedupeKey: `${identity.peerIdString}\n${messageId}` })
+    queued.resolve()
+    // Before the engine hears that the write is done, so `queued` comes before any outcome.
     this.c.events.emit('outbox:queued', { id })
-    this.c.network?.engine.add(entry)
     return { id, messageId, recipients: recipients.map(r => ({ address: r.address, peerId: r.peerId })) }
   }
 

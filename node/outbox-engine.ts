@@ -73,6 +73,12 @@ export class OutboxEngine {
   private readonly batchSize: number
   private readonly abort = new AbortController()
   private readonly inFlight = new Set<Promise<void>>()
+  /**
+   * Entries handed over before their outbox write is durable (add's `early`): their
+   * envelopes, and whether the write succeeded. Delivery may start at once; nothing about
+   * them is written (settled, rescheduled) until the entry itself is.
+   */
+  private readonly fresh = new Map<string, { entry: OutboxEntry, envelopes: Map<string, Uint8Array>, written: Promise<boolean> }>()
 
   constructor (private readonly components: OutboxEngineComponents, private readonly init: OutboxEngineInit) {
     this.batchSize = init.batchSize ?? DEFAULT_BATCH_SIZE
@@ -91,8 +97,22 @@ export class OutboxEngine {
     await Promise.allSettled([...this.inFlight])
   }
 
-  /** Add a newly queued entry and try it now. */
-  add (entry: OutboxEntry): void {
+  /**
+   * Add a newly queued entry and try it now. With `early`, the entry's outbox write is still
+   * under way (`durable` settles when it is synced): delivery starts from the envelopes
+   * given, so the recipient's copy does not wait for the sender's fsync; if the write
+   * fails, the entry is dropped again (a recipient may then hold a message its sender was
+   * told failed: at least once, never lost).
+   */
+  add (entry: OutboxEntry, early?: { envelopes: Map<string, Uint8Array>, durable: Promise<unknown> }): void {
+    if (early != null) {
+      const written = early.durable.then(() => true, () => false)
+      this.fresh.set(entry.id, { entry, envelopes: early.envelopes, written })
+      void written.then(ok => {
+        this.fresh.delete(entry.id)
+        if (!ok) for (const r of entry.recipients) this.due.get(r.peerId)?.delete(entry.id)
+      })
+    }
     this.track(entry)
     // A new message to a peer that has been unreachable for long is tried within the base
     // delay, not after the long backoff; a burst of them still makes one round per base delay.
@@ -172,9 +192,10 @@ export class OutboxEngine {
 
       const batch: Array<{ entry: OutboxEntry, recipient: RecipientState, envelope: OutgoingEnvelope }> = []
       for (const id of dueIds) {
-        const entry = await outbox.get(id)
+        const early = this.fresh.get(id)
+        const entry = early?.entry ?? await outbox.get(id)
         const recipient = entry?.recipients.find(r => r.peerId === peerId)
-        const bytes = entry == null ? undefined : await outbox.envelope(id, peerId)
+        const bytes = early != null ? early.envelopes.get(peerId) : entry == null ? undefined : await outbox.envelope(id, peerId)
         if (entry == null || recipient == null || recipient.state !== 'pending' || bytes == null) {
           entries.delete(id)
           continue
@@ -212,6 +233,7 @@ export class OutboxEngine {
         }
         const message = outcome.error.message
         const next = now() + backoffDelay(attempts, this.init.retryBaseMs, this.init.retryMaxMs, this.components.random)
+        if (!await this.written(entry.id)) return
         await outbox.updateRecipient(entry.id, peerId, { attempts, nextAttemptAt: next, lastError: message })
         entries.set(entry.id, next)
         this.components.events.emit('outbox:recipient', { id: entry.id, peerId, state: 'pending', error: message })
@@ -272,7 +294,16 @@ export class OutboxEngine {
     }
   }
 
+  /** Whether the entry is in the outbox: at once, or when its early write has synced (false if it failed). */
+  private async written (id: string): Promise<boolean> {
+    return await (this.fresh.get(id)?.written ?? true)
+  }
+
   private async settle (id: string, peerId: string, change: Partial<RecipientState>): Promise<void> {
+    if (!await this.written(id)) {
+      this.due.get(peerId)?.delete(id)
+      return
+    }
     await this.components.outbox.updateRecipient(id, peerId, change)
     this.due.get(peerId)?.delete(id)
     const event: { id: string, peerId: string, state: RecipientState['state'], error?: string } = { id, peerId, state: change.state ?? 'pending' }
