@@ -69,7 +69,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     if (errorName(err) !== 'DaemonNotRunningError') throw err
   }
 
-  const opened = await openHome(home, options.passphrase)
+  const opened = await openHome(home, options.passphrase, logger)
   const { identity, config, store, paths, blobs, downloads } = opened
   const events = new NodeEvents(now)
   const cleanup: Array<() => Promise<void>> = [async () => { await opened.close() }]

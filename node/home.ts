@@ -6,6 +6,7 @@ import { createBlobDownloads, createBlobStore, createKeystore, openHomeStore } f
 import type { NodeConfig } from './config.js'
 import type { Identity } from './identity/index.js'
 import type { BlobDownloads, BlobStore, HomeStore } from '../storage/index.js'
+import type { ComponentLogger } from '@libp2p/interface'
 
 /** Where things live in a home directory (design section 6). */
 export interface HomePaths {
@@ -46,7 +47,7 @@ export interface OpenHome {
  * Open a home for use by this process: the keystore (with its passphrase when sealed),
  * the config and the database. Only one process may have it open (the database is locked).
  */
-export async function openHome (home: string, passphrase?: Uint8Array): Promise<OpenHome> {
+export async function openHome (home: string, passphrase?: Uint8Array, logger?: ComponentLogger): Promise<OpenHome> {
   const paths = homePaths(home)
   const keystore = createKeystore(paths.keystore)
   if (!(await keystore.exists())) throw new IdentityMissingError(home)
@@ -55,6 +56,11 @@ export async function openHome (home: string, passphrase?: Uint8Array): Promise<
   const config = await loadNodeConfig(paths.config)
   const store = await openHomeStore(paths.db)
   const blobs = createBlobStore(store.db, { dir: paths.blobs })
-  const downloads = createBlobDownloads(store.db, { dir: paths.blobs })
+  const blobLog = logger?.forComponent('peerpost:blob')
+  const downloads = createBlobDownloads(store.db, {
+    dir: paths.blobs,
+    // Once per file: the download goes on through the page cache, only slower to write.
+    onDirectIoRefused: (path, err) => { blobLog?.('%s: the file system refused O_DIRECT (%s), writing it through the page cache', path, err.message) }
+  })
   return { paths, identity, config, store, blobs, downloads, close: async () => { await store.close() } }
 }

@@ -5,17 +5,18 @@ import { join } from 'node:path'
 import { assertBlobGeometry, BLOB_ID_BYTES, BLOB_KEY_BYTES, BLOB_SHA256_BYTES, chunkCountFor, plainChunkSize } from './blob-crypto.js'
 import { BlobHashMismatchError, BlobSizeMismatchError, ChunkOutOfOrderError, ChunkSizeError, DownloadBusyError, DownloadClosedError, ExtraChunkError, InvalidBlobRefError } from './blob-errors.js'
 import { isBlobId, syncDir } from './blob-store.js'
+import { openFileAppender } from './file-appender.js'
 import { decodeRecord, decodeRecordOrThrow, isObject } from './records.js'
 import type { BlobDownload, BlobDownloadRef, BlobDownloads, DownloadRecord } from './blob-types.js'
 import type { Database } from './database.js'
 import type { CorruptHandler } from './records.js'
-import type { FileHandle } from 'node:fs/promises'
+import type { FileAppender } from './file-appender.js'
 import type { Hash } from 'node:crypto'
 
 /**
- * Pulled blobs on disk: `<blobs>/incoming/<blobId>.partial` while chunks arrive (written in
- * place, chunk i at offset i * chunkSize), then `<blobs>/received/<blobId>` once the whole
- * file's sha256 matched. The record's `nextChunk` only moves after the chunk is fsynced,
+ * Pulled blobs on disk: `<blobs>/incoming/<blobId>.partial` while chunks arrive (appended in
+ * order, chunk i at offset i * chunkSize, with O_DIRECT where the file system takes it: see
+ * file-appender.ts), then `<blobs>/received/<blobId>` once the whole file's sha256 matched. The record's `nextChunk` only moves after the chunk is fsynced,
  * so after a crash the download resumes from the last verified chunk; bytes written past
  * it but not recorded are cut off and fetched again.
  */
@@ -38,6 +39,10 @@ export interface BlobDownloadsInit {
   syncEveryBytes?: number
   now?: () => number
   onCorrupt?: CorruptHandler
+  /** Write partial files with O_DIRECT where the file system takes it (default true). */
+  directIo?: boolean
+  /** Told once per partial file whose file system refused O_DIRECT (it is then written through the page cache). */
+  onDirectIoRefused?(path: string, err: Error): void
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
@@ -87,26 +92,6 @@ async function hashPrefix (path: string, length: number): Promise<Hash> {
   return hash
 }
 
-/** Write the pieces of one chunk at `position`, in one writev when the kernel takes it all (it does for regular files). */
-async function writeAll (handle: FileHandle, parts: readonly Uint8Array[], position: number): Promise<void> {
-  const { bytesWritten } = await handle.writev(parts as Uint8Array[], position)
-  let skip = bytesWritten
-  let at = position + bytesWritten
-  for (const part of parts) {
-    if (skip >= part.byteLength) {
-      skip -= part.byteLength
-      continue
-    }
-    let done = skip
-    skip = 0
-    while (done < part.byteLength) {
-      const { bytesWritten: n } = await handle.write(part, done, part.byteLength - done, at)
-      done += n
-      at += n
-    }
-  }
-}
-
 /**
  * Downloads of large attachments over `db` and `init.dir`.
  *
@@ -138,7 +123,7 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
   }
 
   /** Bring the record and the files into a state a download can continue from. */
-  async function prepare (blobId: string, ref: BlobDownloadRef): Promise<{ record: DownloadRecord, handle?: FileHandle, hash: Hash }> {
+  async function prepare (blobId: string, ref: BlobDownloadRef): Promise<{ record: DownloadRecord, file?: FileAppender, hash: Hash }> {
     const blank = (): DownloadRecord => ({
       blobId,
       ref: { size: ref.size, chunkSize: ref.chunkSize, chunkCount: chunkCountFor(ref.size, ref.chunkSize), sha256: new Uint8Array(ref.sha256), key: new Uint8Array(ref.key) },
@@ -180,13 +165,13 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
       }
       await handle.truncate(record.bytesDone)
       await handle.datasync()
-      const hash = await hashPrefix(partial, record.bytesDone)
-      await save(record)
-      return { record, handle, hash }
-    } catch (err) {
+    } finally {
       await handle.close()
-      throw err
     }
+    const hash = await hashPrefix(partial, record.bytesDone)
+    await save(record)
+    const file = await openFileAppender(partial, { position: record.bytesDone, mode: FILE_MODE, directIo: init.directIo, onDirectIoRefused: init.onDirectIoRefused })
+    return { record, file, hash }
   }
 
   return {
@@ -242,26 +227,27 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
         busy.delete(blobId)
         throw err
       }
-      let { record, handle } = prepared
+      let { record, file } = prepared
       const { hash } = prepared
-      let open = handle !== undefined
+      let open = file !== undefined
 
       const release = async (): Promise<void> => {
         if (!open) return
         open = false
         busy.delete(blobId)
-        await handle?.close()
-        handle = undefined
+        // Waits for the writes still queued: the file is closed (or deleted) after them, never under them.
+        await file?.close()
+        file = undefined
       }
-      const assertWritable = (): FileHandle => {
-        if (!open || handle === undefined || record.state !== 'pending') throw new DownloadClosedError(blobId)
-        return handle
+      const assertWritable = (): FileAppender => {
+        if (!open || file === undefined || record.state !== 'pending') throw new DownloadClosedError(blobId)
+        return file
       }
-      // A complete download needs no file handle; it is released at once.
+      // A complete download needs no file; it is released at once.
       if (!open) busy.delete(blobId)
       let unsynced = 0
-      const sync = async (file: FileHandle): Promise<void> => {
-        await file.datasync()
+      const sync = async (appender: FileAppender): Promise<void> => {
+        await appender.sync()
         await save(record)
         unsynced = 0
       }
@@ -271,7 +257,7 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
         get record () { return record },
 
         async appendVerifiedChunk (index, plaintext) {
-          const file = assertWritable()
+          const appender = assertWritable()
           const { size, chunkSize, chunkCount } = record.ref
           if (index >= chunkCount) throw new ExtraChunkError(`chunk ${index} is beyond the blob's ${chunkCount} chunks`)
           if (index !== record.nextChunk) throw new ChunkOutOfOrderError(record.nextChunk, index)
@@ -279,13 +265,15 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
           const parts = plaintext instanceof Uint8Array ? [plaintext] : plaintext
           const byteLength = parts.reduce((n, part) => n + part.byteLength, 0)
           if (byteLength !== expected) throw new ChunkSizeError(index, expected, byteLength)
-          await writeAll(file, parts, index * chunkSize)
+          // Chunks come in order, so chunk i lands at i * chunkSize. The appender copies the
+          // plaintext and writes it in the background; sync() below waits for it.
+          await appender.append(parts)
           for (const part of parts) hash.update(part)
           record = { ...record, nextChunk: index + 1, bytesDone: record.bytesDone + byteLength, updatedAt: now() }
           unsynced += byteLength
           // The durable nextChunk moves only after the data before it is fsynced; between two
           // syncs a crash loses the chunks since the last one, which are pulled again.
-          if (unsynced >= syncEveryBytes || record.nextChunk === chunkCount) await sync(file)
+          if (unsynced >= syncEveryBytes || record.nextChunk === chunkCount) await sync(appender)
         },
 
         verify () {
@@ -306,7 +294,7 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
             await download.fail((err as Error).message)
             throw err
           }
-          if (unsynced > 0 && handle !== undefined) await sync(handle)
+          if (unsynced > 0 && file !== undefined) await sync(file)
           await release()
           await mkdir(receivedDir, { recursive: true, mode: 0o700 })
           await rename(partialPath(blobId), receivedPath(blobId))
@@ -329,7 +317,7 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
         async close () {
           // A pull that stops (lost connection, abort) keeps everything it wrote: only a
           // crash loses the chunks since the last sync.
-          if (open && unsynced > 0 && handle !== undefined && record.state === 'pending') await sync(handle).catch(() => {})
+          if (open && unsynced > 0 && file !== undefined && record.state === 'pending') await sync(file).catch(() => {})
           await release()
         }
       }

@@ -159,9 +159,11 @@ export interface BlobDownload {
   readonly record: DownloadRecord
   /**
    * Write chunk `index` (already authenticated by the caller; one buffer or its pieces in
-   * order, written with one writev) and advance `record`. Every
-   * few MiB (and at the last chunk) the file is fsynced and then the record saved, so the
-   * durable `nextChunk` never runs ahead of durable data. Throws ChunkOutOfOrderError, ChunkSizeError.
+   * order) and advance `record`. The plaintext is copied before this resolves (the caller
+   * may drop it) and written in the background, with O_DIRECT where the file system takes
+   * it; a failed write rejects this or a later call. Every few MiB (and at the last chunk)
+   * the writes are waited for, the file fsynced and then the record saved, so the durable
+   * `nextChunk` never runs ahead of durable data. Throws ChunkOutOfOrderError, ChunkSizeError.
    */
   appendVerifiedChunk(index: number, plaintext: Uint8Array | readonly Uint8Array[]): Promise<void>
   /** Throws BlobSizeMismatchError or BlobHashMismatchError unless every chunk is in and the sha256 matches; changes nothing. */

@@ -166,3 +166,27 @@ export class InvalidIdError extends Error {
     super(`"${id}" is not a valid id: ids are 1-64 letters, digits, '-' or '_'`)
   }
 }
+
+/** A file appender used after close(), or after a write of it failed (the error it failed with is the cause). */
+export class AppenderClosedError extends Error {
+  override readonly name = 'AppenderClosedError'
+  constructor (readonly path: string, options?: ErrorOptions) {
+    super(`the file ${path} is no longer open for appending`, options)
+  }
+}
+
+/** An appender was asked to continue a file at a position past its end. */
+export class AppendPositionError extends Error {
+  override readonly name = 'AppendPositionError'
+  constructor (readonly path: string, readonly position: number, readonly size: number) {
+    super(`cannot continue ${path} at byte ${position}: it holds only ${size} bytes`)
+  }
+}
+
+/** The file system took none of a write's bytes (regular files either write some or fail, so this is a broken file system). */
+export class ShortWriteError extends Error {
+  override readonly name = 'ShortWriteError'
+  constructor (readonly path: string, readonly length: number, readonly offset: number) {
+    super(`writing ${length} bytes at offset ${offset} of ${path} wrote nothing`)
+  }
+}

@@ -257,7 +257,7 @@ export interface PullOptions {
   /** Chunks requested ahead of the one being written; default DEFAULT_BLOB_IN_FLIGHT, at most BLOB_MAX_CHUNKS_PER_REQUEST. */
   inFlight?: number
   signal?: AbortSignal
-  /** Told after each chunk is durably written (bytes of plaintext done, of the total). */
+  /** Told after each chunk is verified and handed to the disk (bytes of plaintext done, of the total; durable at the next sync, every few MiB). */
   onProgress?(bytesDone: number, total: number): void
   dialTimeoutMs?: number
   chunkTimeoutMs?: number

@@ -224,6 +224,34 @@ describe('blob store', () => {
       assert.deepEqual(await readFile(batched.receivedPath(record.blobId)), source)
     })
 
+    it('chunks of a size no block divides are synced and resumed whole, with O_DIRECT or through the page cache', async () => {
+      const odd = 12_289 // 3 blocks + 1 byte: every chunk boundary and sync point is unaligned
+      const data = randomBytes(7 * odd + 4095)
+      const put = await blobs.put(pieces(data), { recipients: [BOB], retentionMs: HOUR, chunkSize: odd })
+      const chunk = (i: number): Uint8Array => data.subarray(i * odd, (i + 1) * odd)
+      const partial = join(dir, 'blobs', 'incoming', `${put.blobId}.partial`)
+      for (const directIo of [true, false]) {
+        const refused: string[] = []
+        const init = { dir: join(dir, 'blobs'), syncEveryBytes: 2 * odd, directIo, onDirectIoRefused: (path: string) => { refused.push(path) } }
+        let writer = createBlobDownloads(db, init)
+        let download = await writer.open(refOf(put))
+        for (let i = 0; i < 3; i++) await download.appendVerifiedChunk(i, chunk(i))
+        // Chunks 0-1 are synced and recorded; chunk 2 is not yet.
+        assert.equal((await writer.get(put.blobId))?.nextChunk, 2)
+        assert.deepEqual((await readFile(partial)).subarray(0, 2 * odd), data.subarray(0, 2 * odd))
+        await download.close()
+        // A clean close synced chunk 2: a new writer (as in a restarted daemon) resumes at chunk 3, from the unaligned byte 3 * odd.
+        writer = createBlobDownloads(db, init)
+        download = await writer.open(refOf(put))
+        assert.equal(download.record.nextChunk, 3)
+        for (let i = 3; i < put.chunkCount; i++) await download.appendVerifiedChunk(i, chunk(i))
+        assert.equal((await download.finish()).state, 'complete')
+        assert.deepEqual(await readFile(writer.receivedPath(put.blobId)), data, `directIo ${String(directIo)}`)
+        assert.deepEqual(refused, [], 'the test disk takes O_DIRECT or it is off')
+        await writer.remove(put.blobId)
+      }
+    })
+
     it('register records a download with where it comes from, idempotently; the information survives a failure and a retry', async () => {
       const info = { messageId: 'm1', name: 'film.mkv', type: 'video/x-matroska', from: 'alice', locations: [{ peerId: 'alice', addrs: [] }], homeServers: [] }
       const registered = await downloads.register(refOf(record), info)
