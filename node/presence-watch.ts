@@ -81,13 +81,21 @@ export class PresenceWatch {
     return mergeViews([...(this.views.get(peerId)?.values() ?? [])])
   }
 
+  /** Subscribe requests sent to servers (a lookup answered from a live subscription sends none). */
+  subscribeRequests = 0
+
   /**
-   * Ask `servers` (home-server multiaddrs of `peerId`) about it and subscribe to its changes.
-   * Resolves to the merged answer, or undefined when no server answered within the deadline.
+   * The presence of `peerId` on `servers` (its home servers' multiaddrs). A server whose
+   * stream already carries a subscription for the peer answers from memory: it pushes every
+   * change, so the view is current, and the outbox asks before every delivery. Other servers
+   * are asked, and subscribed to for later changes. Resolves to the merged answer, or
+   * undefined when no server answered within the deadline.
    */
   async lookup (peerId: string, servers: string[]): Promise<PresenceView | undefined> {
     const refs = servers.flatMap(s => { try { return [serverRef(s)] } catch { return [] } })
     const answers = await Promise.all(refs.map(async ref => {
+      const live = this.subscribed(ref.peerId, peerId)
+      if (live != null) return live
       try {
         return await this.withDeadline(this.subscribeOn(ref, peerId))
       } catch (err) {
@@ -97,6 +105,13 @@ export class PresenceWatch {
     }))
     const views = answers.filter((v): v is PresenceView => v != null)
     return mergeViews(views)
+  }
+
+  /** The view of `peerId` that server `server` keeps current by pushes, if it does. */
+  private subscribed (server: string, peerId: string): PresenceView | undefined {
+    const entry = this.servers.get(server)
+    if (entry?.session == null || !entry.watched.has(peerId)) return undefined
+    return this.views.get(peerId)?.get(server)
   }
 
   async stop (): Promise<void> {
@@ -132,6 +147,7 @@ export class PresenceWatch {
       this.scheduleRetry(entry)
       throw err
     }
+    this.subscribeRequests++
     const [info] = await session.subscribe([peerId])
     if (info == null) return undefined
     return this.record(info, ref.peerId, false)
