@@ -26,7 +26,10 @@ import type { FileHandle } from 'node:fs/promises'
  * FUSE and network file systems, memory the kernel finds misaligned) the appender says so once
  * through `onDirectIoRefused` and writes the same blocks through the buffered descriptor from
  * then on. Writes run in libuv's thread pool, one after another in file order, while the
- * caller goes on filling the next staging buffer: at most `stagingBuffers` are in use.
+ * caller goes on filling the next staging buffer: at most `stagingBuffers` are in use. The
+ * staging memory (4 MiB by default) is allocated on the first append and freed with the
+ * appender; V8 reserves a few GiB of address space (not memory) for each WebAssembly
+ * memory, so appenders are for a few large files at a time, as the blob pulls are.
  */
 
 /** Offsets, lengths and addresses of direct writes are multiples of this (covers 512-byte and 4 KiB-sector disks). */
@@ -77,7 +80,8 @@ export interface FileAppenderInit {
   /**
    * Where staging memory comes from (default: a page-aligned WebAssembly.Memory). Memory
    * the kernel finds misaligned makes the first direct write fail with EINVAL, which is
-   * handled as a refusal: tests use that to reach the fallback on any file system.
+   * handled as a refusal: tests use that to reach the fallback on any file system. An
+   * allocation that throws is a refusal too (ordinary memory, buffered writes).
    */
   allocateStaging?(bytes: number): Uint8Array
   /** Told once per file when O_DIRECT is refused or unavailable, before falling back to buffered writes. */
@@ -140,7 +144,9 @@ export async function openFileAppender (path: string, init: FileAppenderInit = {
   let failure: Error | undefined
   let closed = false
 
+  /** Stop writing directly, and say why (once: a file already written through the page cache has nothing more to say). */
   const refuse = async (err: Error): Promise<void> => {
+    if (directOff) return
     const handle = direct
     direct = undefined
     directOff = true
@@ -157,7 +163,15 @@ export async function openFileAppender (path: string, init: FileAppenderInit = {
   }
   const take = async (): Promise<Uint8Array> => {
     if (free === undefined) {
-      const memory = allocate(stagingBytes * stagingBuffers)
+      let memory: Uint8Array
+      try {
+        memory = allocate(stagingBytes * stagingBuffers)
+      } catch (err) {
+        // No aligned memory to be had (V8 reserves address space for each WebAssembly
+        // memory, and bounds it): write through the page cache from ordinary memory.
+        await refuse(err as Error)
+        memory = new Uint8Array(stagingBytes * stagingBuffers)
+      }
       free = Array.from({ length: stagingBuffers }, (_, i) => memory.subarray(i * stagingBytes, (i + 1) * stagingBytes))
     }
     // Bounded: every buffer not free is in a queued write, which gives it back when it ends.

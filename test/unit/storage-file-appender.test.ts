@@ -107,6 +107,14 @@ describe('file appender', () => {
     assert.deepEqual(refusals, wroteBlocks.filter(Boolean).map(() => 'EINVAL'))
   })
 
+  it('falls back when no aligned memory can be had (the allocation throws)', async () => {
+    const { direct, refusals } = await roundTrips(dir, { allocateStaging: () => { throw new RangeError('WebAssembly.Memory(): could not allocate memory') } })
+    // Only files that append anything allocate staging memory.
+    const appends = SIZES.flatMap(size => [size, size]).map(size => size > 0)
+    assert.deepEqual(direct, appends.map(a => !a))
+    assert.deepEqual(refusals, appends.filter(Boolean).map(() => 'WebAssembly.Memory(): could not allocate memory'))
+  })
+
   it('falls back when the file system refuses O_DIRECT at open (ramfs)', async t => {
     const mountPoint = join(dir, 'ramfs')
     await mkdir(mountPoint)
