@@ -1,5 +1,5 @@
 import { envelopeStampBits, inspectEnvelope, sha256, signReceipt, toHex } from '../node/crypto/index.js'
-import { MessageRefusedError } from '../node/protocol/errors.js'
+import { StampRequiredError } from '../node/protocol/errors.js'
 import type { CacheMetrics } from './metrics.js'
 import type { InFlight } from './in-flight.js'
 import type { Identity } from '../node/identity/index.js'
@@ -25,6 +25,7 @@ export function rejectionReason (err: unknown): string {
     case 'MalformedEnvelopeError': return 'malformed'
     case 'InvalidIdError': return 'malformed'
     case 'MessageRefusedError': return 'refused'
+    case 'StampRequiredError': return 'stamp_required'
     default: return 'internal'
   }
 }
@@ -41,9 +42,10 @@ export function parkHandler (c: ParkComponents, limits: { maxEnvelopeBytes: numb
       const { recipient, envelopeId } = inspectEnvelope(bytes, { maxBytes: limits.maxEnvelopeBytes })
       const id = toHex(envelopeId)
       // The server cannot tell a contact from a stranger (the sender is sealed), so when it
-      // asks for proof of work it asks it of every deposit, before storing anything.
+      // asks for proof of work it asks it of every deposit, before storing anything. The
+      // depositor mints one on the same envelope and deposits again at once.
       const required = limits.stampBits ?? 0
-      if (required > 0 && envelopeStampBits(bytes) < required) throw new MessageRefusedError(`this server takes deposits with a proof of work of ${required} bits (stamp)`)
+      if (required > 0 && envelopeStampBits(bytes) < required) throw new StampRequiredError(`this server takes deposits with a proof of work of ${required} bits (stamp)`)
       // Tracked so shutdown waits for the synced commit instead of closing the db under it.
       const { duplicate } = await c.inFlight.track(c.parking.deposit({ envelopeId: id, recipient, depositor, bytes, now: c.now() }))
       if (duplicate) c.metrics.duplicateDeposits++

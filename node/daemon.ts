@@ -126,7 +126,9 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
       libp2p,
       log: logger.forComponent('peerpost:deliver'),
       handler: async bytes => receiver.receive(bytes),
-      verifyReceipt: (receipt, expectedSigner, envelopeId, envelopeBytes) => { verifyReceipt(receipt, { expectedSigner, envelopeId, envelopeSha256: sha256(envelopeBytes) }) }
+      verifyReceipt: (receipt, expectedSigner, envelopeId, envelopeBytes) => { verifyReceipt(receipt, { expectedSigner, envelopeId, envelopeSha256: sha256(envelopeBytes) }) },
+      // Told next to each receipt, so a contact stops minting stamps for me (node/restamp.ts).
+      stampExempt: async peer => config.requests.stampBits === 0 || await store.contacts.getByPeerId(peer) != null
     }, { maxEnvelopeBytes: config.limits.maxEnvelopeBytes, dialTimeoutMs: config.outbox.dialTimeoutMs, responseTimeoutMs: config.outbox.deliverTimeoutMs })
     await deliver.start()
     cleanup.push(async () => { await deliver.stop() })
@@ -173,7 +175,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
 
     const retrieval = new Retrieval({
       libp2p,
-      receive: async bytes => receiver.receive(bytes),
+      receive: async bytes => receiver.receive(bytes, 'holder'),
       onExpired: async (envelopeId, holder) => { await outboxEngine.expired(envelopeId, holder, serverName(liveConfig().homeServers, holder)) },
       log: logger.forComponent('peerpost:retrieval'),
       now,

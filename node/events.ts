@@ -5,7 +5,8 @@ import type { Folder, RecipientStateName } from '../storage/types.js'
  * (style: "events carry ids, consumer re-reads").
  */
 export interface NodeEventMap {
-  'mail:received': { id: string, folder: Folder, fromPeer: string }
+  /** `stamped`: the envelope carried a proof-of-work stamp (contacts who know they are exempt send none). */
+  'mail:received': { id: string, folder: Folder, fromPeer: string, stamped?: boolean }
   'outbox:queued': { id: string }
   'outbox:recipient': { id: string, peerId: string, state: RecipientStateName, error?: string }
   'node:started': { peerId: string, addrs: string[] }

@@ -1,3 +1,4 @@
+import { withStamp } from './restamp.js'
 import type { NodeEvents } from './events.js'
 import type { DeliverOutcome, DeliverTarget, OutgoingEnvelope } from './protocol/deliver.js'
 import type { RouteOutcome, RouteTarget } from './routing.js'
@@ -215,10 +216,13 @@ export class OutboxEngine {
       const outcomes = await router.route({ peerId, contact, coRecipients }, batch.map(b => b.envelope), this.abort.signal)
       if (!this.running) return
 
-      await Promise.all(batch.map(async ({ entry, recipient }, i) => {
+      // Before the outcomes are settled (and announced): whoever sees "delivered" sees the mark too.
+      await this.learnStampExemption(peerId, contact?.stampExempt === true, outcomes)
+      await Promise.all(batch.map(async ({ entry, recipient, envelope }, i) => {
         const outcome = outcomes[i]
         if (outcome == null) return
         const attempts = recipient.attempts + 1
+        if (outcome.kind === 'stamp' && await this.stampAndRetry(entry.id, peerId, envelope.bytes, attempts, outcome.error)) return
         switch (outcome.kind) {
           case 'delivered':
             await this.settle(entry.id, peerId, { state: 'delivered', deliveredAt: now(), attempts, lastError: undefined })
@@ -230,6 +234,12 @@ export class OutboxEngine {
           case 'failed':
             await this.settle(entry.id, peerId, { state: 'failed', attempts, lastError: outcome.error.message })
             return
+          case 'stamp':
+            // It carries all the stamp I mint: the recipient asks more (for good); a holder, park elsewhere later.
+            if (outcome.by === 'recipient') {
+              await this.settle(entry.id, peerId, { state: 'failed', attempts, lastError: outcome.error.message })
+              return
+            }
         }
         const message = outcome.error.message
         const next = now() + backoffDelay(attempts, this.init.retryBaseMs, this.init.retryMaxMs, this.components.random)
@@ -248,6 +258,41 @@ export class OutboxEngine {
       // Anything that failed is now scheduled in the future; loop picks up only what is due.
       if (outcomes.some(o => o.kind === 'retry')) return
     }
+  }
+
+  /**
+   * The envelope was refused for want of a stamp: mint one on the stored envelope (durably,
+   * so a restart sends the stamped one) and retry it at once rather than after a backoff.
+   * False when it already carries all the stamp I mint (the caller then treats the refusal
+   * as final, or as a holder's, for the backoff). Bounded: a restamped envelope is never
+   * restamped again, so each envelope retries this way at most once.
+   */
+  private async stampAndRetry (id: string, peerId: string, bytes: Uint8Array, attempts: number, error: Error): Promise<boolean> {
+    const stamped = withStamp(bytes)
+    if (stamped == null) return false
+    const due = this.due.get(peerId)
+    // An early entry whose outbox write failed is gone: nothing to stamp or retry.
+    if (!await this.written(id)) { due?.delete(id); return true }
+    await this.components.outbox.replaceEnvelope(id, peerId, stamped)
+    const now = this.components.now()
+    await this.components.outbox.updateRecipient(id, peerId, { attempts, nextAttemptAt: now, lastError: error.message })
+    due?.set(id, now)
+    this.components.events.emit('outbox:recipient', { id, peerId, state: 'pending', error: error.message })
+    return true
+  }
+
+  /**
+   * Remember (in the contact record) whether the recipient said, next to its receipts, that I
+   * am its contact: later envelopes to it are sealed without a stamp (mail-service.ts). Its
+   * refusal for want of a stamp clears the mark. Written only when it changes.
+   */
+  private async learnStampExemption (peerId: string, marked: boolean, outcomes: RouteOutcome[]): Promise<void> {
+    let exempt = marked
+    for (const o of outcomes) {
+      if (o.kind === 'delivered') exempt = o.stampExempt
+      else if (o.kind === 'stamp' && o.by === 'recipient') exempt = false
+    }
+    if (exempt !== marked) await this.components.contacts.setStampExempt(peerId, exempt)
   }
 
   /**

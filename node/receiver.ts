@@ -1,5 +1,5 @@
 import { DEFAULT_STAMP_BITS, envelopeStampBits, openEnvelope, sha256, signReceipt } from './crypto/index.js'
-import { MessageRefusedError } from './protocol/errors.js'
+import { MessageRefusedError, StampRequiredError } from './protocol/errors.js'
 import { parseMessage, peerIdFromAddress } from './mime/index.js'
 import { blobSummaryOf } from './attachments.js'
 import type { NodeEvents } from './events.js'
@@ -36,6 +36,13 @@ export interface Placement {
   warning?: string
 }
 
+/**
+ * How an envelope reached me: handed over by its sender on the deliver stream, who can mint
+ * a stamp and retry when asked; or pulled from a holder (cache server, co-recipient), where
+ * nobody can be asked for one any more.
+ */
+export type Arrival = 'direct' | 'holder'
+
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 
 /**
@@ -47,10 +54,10 @@ export class Receiver {
   constructor (private readonly components: ReceiverComponents, private readonly init: ReceiverInit) {}
 
   /** Store one sealed envelope; resolves to the receipt only once the message is durable. */
-  async receive (envelopeBytes: Uint8Array): Promise<Receipt> {
+  async receive (envelopeBytes: Uint8Array, arrival: Arrival = 'direct'): Promise<Receipt> {
     const { identity, mailbox, events, now } = this.components
     const opened = openEnvelope(envelopeBytes, identity, { maxMimeBytes: this.init.maxMimeBytes })
-    await this.checkStamp(envelopeBytes, opened.sender.peerId)
+    await this.checkStamp(envelopeBytes, opened.sender.peerId, arrival)
     const parsed = await parseMessage(opened.mime, { maxBytes: this.init.maxMimeBytes })
     const sender = opened.sender
     // The dedupe key includes the verified sender, so nobody can suppress another
@@ -69,7 +76,7 @@ export class Receiver {
     if (opened.blobRefs.length > 0) await this.components.registerBlobs?.(opened.blobRefs, stored, sender)
     if (added != null) {
       this.components.log('stored %s from %s in %s', parsed.messageId, sender.peerId, added.folder)
-      events.emit('mail:received', { id: added.id, folder: added.folder, fromPeer: sender.peerId })
+      events.emit('mail:received', { id: added.id, folder: added.folder, fromPeer: sender.peerId, stamped: opened.stamp.byteLength > 0 })
     }
     return signReceipt(identity, { envelopeId: opened.envelopeId, envelopeSha256: sha256(envelopeBytes), now: now() })
   }
@@ -77,13 +84,25 @@ export class Receiver {
   /**
    * Mail from a stranger must carry proof of work (a stamp, node/crypto/stamp.ts) of at
    * least `strangerStampBits`, checked before anything is parsed or stored; pinned
-   * contacts are exempt. Throws MessageRefusedError (REFUSED on the wire).
+   * contacts are exempt (and are told so on the deliver stream, so they stop minting).
+   * Handed over directly without it: StampRequiredError (STAMP_REQUIRED, the sender mints
+   * one and retries at once). Pulled from a holder without it: a former contact's mail is
+   * taken (it lands in requests; it was sealed stampless because I had told that sender it
+   * needed none, and it cannot be asked again), anyone else's is refused for good
+   * (MessageRefusedError: the holder is told to drop it), or parking would bypass the stamp.
    */
-  private async checkStamp (envelopeBytes: Uint8Array, senderPeerId: string): Promise<void> {
+  private async checkStamp (envelopeBytes: Uint8Array, senderPeerId: string, arrival: Arrival): Promise<void> {
     const required = this.init.strangerStampBits ?? DEFAULT_STAMP_BITS
-    if (required === 0 || envelopeStampBits(envelopeBytes) >= required) return
-    if (await this.components.contacts.getByPeerId(senderPeerId) != null) return
-    throw new MessageRefusedError(`a first message from a stranger needs a proof of work of ${required} bits (stamp); this one has ${envelopeStampBits(envelopeBytes)}`)
+    if (required === 0) return
+    const { contacts } = this.components
+    // Contacts first: a cached lookup, where checking the stamp hashes the whole ciphertext.
+    if (await contacts.getByPeerId(senderPeerId) != null) return
+    const bits = envelopeStampBits(envelopeBytes)
+    if (bits >= required) return
+    const why = `a message from someone not in the recipient's contacts needs a proof of work of ${required} bits (stamp); this one has ${bits}`
+    if (arrival === 'direct') throw new StampRequiredError(why)
+    if (await contacts.wasContact(senderPeerId)) return
+    throw new MessageRefusedError(why)
   }
 
   /**

@@ -2,6 +2,7 @@ import { asError, isRetryable, NoAddressesError } from './errors.js'
 import { serverRef } from './home-servers.js'
 import { newNotice, NoticeKind, postNotice } from './protocol/notice.js'
 import { peerIdBytesFromString } from './identity/index.js'
+import { isStampRequired } from './restamp.js'
 import type { Deliverer } from './outbox-engine.js'
 import type { PresenceView } from './presence-watch.js'
 import type { PeerpostLibp2p } from './network.js'
@@ -11,12 +12,18 @@ import type { Logger } from '@libp2p/interface'
 
 /** What became of one envelope on one attempt. */
 export type RouteOutcome =
-  | { kind: 'delivered' }
+  /** `stampExempt`: the recipient said I am its contact (my envelopes to it need no stamp). */
+  | { kind: 'delivered', stampExempt: boolean }
   | { kind: 'parked', holders: string[] }
   /** Try again later (temporary failure everywhere). */
   | { kind: 'retry', error: Error }
   /** The recipient refused it for good. */
   | { kind: 'failed', error: Error }
+  /**
+   * Refused for want of a proof-of-work stamp (STAMP_REQUIRED) by the recipient itself, or
+   * by every holder that answered while none took it: mint one and try again at once.
+   */
+  | { kind: 'stamp', by: 'recipient' | 'holder', error: Error }
 
 export interface RouterComponents {
   libp2p: PeerpostLibp2p
@@ -93,7 +100,9 @@ export class Router {
     if (!offline && (addrs.length > 0 || this.c.libp2p.getConnections().some(c => c.remotePeer.toString() === peerId))) {
       const results = await this.c.direct.deliver({ peerId, addrs }, envelopes, { signal })
       results.forEach((r, i) => {
-        if (r.ok) outcomes[i] = { kind: 'delivered' }
+        if (r.ok) outcomes[i] = { kind: 'delivered', stampExempt: r.stampExempt === true }
+        // Not parked: the recipient is online and takes it once stamped.
+        else if (isStampRequired(r.error)) outcomes[i] = { kind: 'stamp', by: 'recipient', error: r.error }
         else if (!isRetryable(r.error)) outcomes[i] = { kind: 'failed', error: r.error }
         else directError = r.error
       })
@@ -108,6 +117,7 @@ export class Router {
 
     const parkedAt = new Map<number, string[]>()
     const parkErrors: string[] = []
+    const stampRefusals = new Map<number, Error>()
     const locationOf = new Map<string, string[]>()
     const parkOn = async (holder: Holder, items: typeof rest): Promise<void> => {
       const results = await this.c.park.deliver({ peerId: holder.peerId, addrs: holder.dialAddrs }, items.map(x => x.e), { signal })
@@ -118,6 +128,7 @@ export class Router {
           locationOf.set(holder.peerId, holder.dialAddrs)
         } else {
           parkErrors.push(`${holder.peerId.slice(-8)}: ${r.error.message}`)
+          if (isStampRequired(r.error)) stampRefusals.set(i, r.error)
         }
       })
     }
@@ -135,6 +146,11 @@ export class Router {
     const noticeServers = servers
     for (const { e, i } of rest) {
       const at = parkedAt.get(i)
+      const stampRefusal = stampRefusals.get(i)
+      if (at == null && stampRefusal != null) {
+        outcomes[i] = { kind: 'stamp', by: 'holder', error: stampRefusal }
+        continue
+      }
       if (at == null) {
         const why = [directError.message, ...new Set(parkErrors)].join('; ')
         outcomes[i] = { kind: 'retry', error: new ParkingFailedError(`not delivered directly and no holder took it: ${why}`) }

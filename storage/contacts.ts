@@ -46,7 +46,7 @@ const MAX_CACHED = 10_000
  * const bob = await contacts.getByPeerId(peerId)
  */
 export function createContacts (db: Database, init: ContactsInit = {}): Contacts {
-  const { byName, byPeer } = db.sublevels.contacts
+  const { byName, byPeer, former } = db.sublevels.contacts
   const locks = createKeyedLock()
 
   // Lookups are read-through cached: every send resolves its recipients and every received
@@ -100,7 +100,8 @@ export function createContacts (db: Database, init: ContactsInit = {}): Contacts
         try {
           await db.commit([
             { type: 'put', sublevel: byName, key: contact.name, value: encode(contact) },
-            { type: 'put', sublevel: byPeer, key: contact.peerId, value: contact.name }
+            { type: 'put', sublevel: byPeer, key: contact.peerId, value: contact.name },
+            { type: 'del', sublevel: former, key: contact.peerId }
           ])
         } finally {
           written()
@@ -128,6 +129,25 @@ export function createContacts (db: Database, init: ContactsInit = {}): Contacts
       return contact?.peerId === peerId ? contact : undefined
     },
 
+    async wasContact (peerId) {
+      return await former.get(peerId) !== undefined
+    },
+
+    async setStampExempt (peerId, exempt) {
+      return await locks.run(WRITE_LOCK, async () => {
+        const name = await byPeer.get(peerId)
+        const contact = name === undefined ? undefined : await read(name)
+        if (contact === undefined || contact.peerId !== peerId || (contact.stampExempt === true) === exempt) return false
+        const { stampExempt: _, ...rest } = contact
+        try {
+          await db.commit([{ type: 'put', sublevel: byName, key: contact.name, value: encode(exempt ? { ...rest, stampExempt: true } : rest) }])
+        } finally {
+          written()
+        }
+        return true
+      })
+    },
+
     async list () {
       const contacts: ContactRecord[] = []
       for await (const [name, text] of byName.iterator()) {
@@ -144,7 +164,10 @@ export function createContacts (db: Database, init: ContactsInit = {}): Contacts
         const stored = decodeRecord(`contacts/name/${name}`, text, isStoredContact, init.onCorrupt)
         const ops: Parameters<Database['commit']>[0] = [{ type: 'del', sublevel: byName, key: name }]
         // A damaged record still goes; its PeerId index entry can only be dropped if we can read it.
-        if (stored !== undefined && await byPeer.get(stored.peerId) === name) ops.push({ type: 'del', sublevel: byPeer, key: stored.peerId })
+        if (stored !== undefined && await byPeer.get(stored.peerId) === name) {
+          ops.push({ type: 'del', sublevel: byPeer, key: stored.peerId })
+          ops.push({ type: 'put', sublevel: former, key: stored.peerId, value: '' })
+        }
         try {
           await db.commit(ops)
         } finally {

@@ -42,6 +42,8 @@ export interface Sublevels {
     byName: Sublevel<string>
     /** peerId -> name */
     byPeer: Sublevel<string>
+    /** peerId -> '': former contacts, removed and not pinned again (mail they sealed without a stamp may still come through a holder) */
+    former: Sublevel<string>
   }
   outbox: {
     /** id -> OutboxEntry JSON */
@@ -155,7 +157,8 @@ export async function openDatabase (dir: string, options: OpenDatabaseOptions = 
     },
     contacts: {
       byName: text(['contacts', 'name']),
-      byPeer: text(['contacts', 'peer'])
+      byPeer: text(['contacts', 'peer']),
+      former: text(['contacts', 'former'])
     },
     outbox: {
       entries: text(['outbox', 'entry']),

@@ -20,8 +20,8 @@ export const MIGRATIONS: readonly Migration[] = [
     // Nothing to convert: v1 is the first layout, written by the stores as they go.
     up: async () => []
   }
-  // The parking, notices and names sublevels (a holder's stores) need no migration: they
-  // start empty and absent keys read as empty, so a v1 database simply gains them.
+  // The parking, notices and names sublevels (a holder's stores) and contacts/former need no
+  // migration: they start empty and absent keys read as empty, so a v1 database simply gains them.
 ]
 
 /** The schema version this code writes. */

@@ -106,6 +106,16 @@ export function createOutbox (components: OutboxComponents, init: OutboxInit = {
       return plainBytes(await subs.envelopes.get(envelopeKey(id, peerId)))
     },
 
+    async replaceEnvelope (id, peerId, bytes) {
+      await writer.locks.run(`outbox:${id}`, async () => {
+        const text = await subs.entries.get(id)
+        if (text === undefined) throw new OutboxEntryNotFoundError(id)
+        const entry = decodeRecordOrThrow(entryKey(id), text, isEntry)
+        if (!entry.recipients.some(r => r.peerId === peerId)) throw new RecipientNotFoundError(id, peerId)
+        await db.commit([{ type: 'put', sublevel: subs.envelopes, key: envelopeKey(id, peerId), value: bytes }])
+      })
+    },
+
     async pending () {
       const ids = await subs.pending.keys().all()
       // The index is kept in the same batch as the entry, but filter anyway: it is cheap.

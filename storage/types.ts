@@ -116,6 +116,12 @@ export interface ContactRecord {
    * (`peerpost contacts accept-key NAME`); sending to the contact is refused until then.
    */
   pendingCard?: Uint8Array
+  /**
+   * They told us (in their answer on the deliver stream) that we are in their contacts, so
+   * our envelopes to them carry no proof-of-work stamp. Cleared when they answer otherwise
+   * or refuse an envelope with STAMP_REQUIRED; absent means mint, as for anyone.
+   */
+  stampExempt?: boolean
 }
 
 export interface Contacts {
@@ -126,7 +132,15 @@ export interface Contacts {
   get(name: string): Promise<ContactRecord | undefined>
   getByPeerId(peerId: string): Promise<ContactRecord | undefined>
   list(): Promise<ContactRecord[]>
+  /** Unpin; the PeerId is remembered as a former contact (wasContact). */
   remove(name: string): Promise<void>
+  /**
+   * Whether `peerId` was a contact once and was removed (and is not one again). Mail it
+   * sealed without a stamp while it still was one may arrive later through a holder.
+   */
+  wasContact(peerId: string): Promise<boolean>
+  /** Set the contact's `stampExempt` mark under the write lock; resolves to whether it changed (false also when `peerId` is no contact). */
+  setStampExempt(peerId: string, exempt: boolean): Promise<boolean>
 }
 
 /**
@@ -172,6 +186,11 @@ export interface Outbox {
   enqueue(entry: OutboxEntry, envelopes: Map<string, Uint8Array>, sentCopy: { message: NewMessage, raw: Uint8Array, dedupeKey: string }): Promise<void>
   get(id: string): Promise<OutboxEntry | undefined>
   envelope(id: string, peerId: string): Promise<Uint8Array | undefined>
+  /**
+   * Replace the stored envelope of one recipient (synced), e.g. the same envelope with a
+   * stamp minted on it. Throws OutboxEntryNotFoundError / RecipientNotFoundError.
+   */
+  replaceEnvelope(id: string, peerId: string, bytes: Uint8Array): Promise<void>
   /** Every entry that still has a pending recipient. */
   pending(): Promise<OutboxEntry[]>
   /** Entries newest first (paged). */

@@ -74,6 +74,8 @@ export interface OpenedEnvelope {
   timestamp: number
   mime: Uint8Array<ArrayBuffer>
   blobRefs: BlobRef[]
+  /** The stamp outside the seal, as it came (empty when the sender minted none); stamp.ts checks what it proves. */
+  stamp: Uint8Array
 }
 
 export interface OpenLimits {
@@ -169,7 +171,7 @@ export function openEnvelope (input: Uint8Array | SealedEnvelope, me: Identity, 
   if (!verifyEd25519(sender.publicKey, signed, inner.signature)) {
     throw new BadSignatureError(`the message signature does not match its sender ${sender.peerId}`)
   }
-  return { envelopeId, sender, timestamp: Number(inner.timestamp), mime: own(inner.mime), blobRefs: inner.blobRefs }
+  return { envelopeId, sender, timestamp: Number(inner.timestamp), mime: own(inner.mime), blobRefs: inner.blobRefs, stamp: envelope.stamp ?? new Uint8Array(0) }
 }
 
 /** What a holder may see of a sealed envelope without opening it. */

@@ -81,3 +81,17 @@ export function envelopeStampBits (bytes: Uint8Array): number {
     return 0
   }
 }
+
+/**
+ * The same envelope with a stamp of `bits` minted on it, re-encoded. The stamp sits outside
+ * the seal, so nothing else changes: same id, same ciphertext, same signature inside. Used
+ * when a recipient or holder answers STAMP_REQUIRED to an envelope sealed without one.
+ * Bytes that do not decode throw the codec's error (the caller's record is damaged).
+ *
+ * @example const stamped = restampEnvelope(bytes, DEFAULT_STAMP_BITS)
+ */
+export function restampEnvelope (bytes: Uint8Array, bits: number): Uint8Array<ArrayBuffer> {
+  const envelope = SealedEnvelope.decode(bytes)
+  envelope.stamp = mintStamp(envelope, bits)
+  return SealedEnvelope.encode(envelope)
+}

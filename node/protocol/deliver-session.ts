@@ -17,7 +17,8 @@ export interface SessionEnvelope {
  * this envelope: only those may be tried again on a fresh stream.
  */
 export type SessionOutcome =
-  | { ok: true, envelopeId: Uint8Array, receipt: Receipt }
+  /** `stampExempt`: the answer said so (DeliverResponse.stampExempt); the caller decides whether to trust it. */
+  | { ok: true, envelopeId: Uint8Array, receipt: Receipt, stampExempt?: boolean }
   | { ok: false, envelopeId: Uint8Array, error: Error, streamFailed: boolean }
 
 export interface DeliverSessionInit {
@@ -139,6 +140,7 @@ export class DeliverSession {
           } else {
             this.init.verifyReceipt(response.receipt, envelope)
             outcome = { ok: true, envelopeId: envelope.envelopeId, receipt: response.receipt }
+            if (response.stampExempt === true) outcome.stampExempt = true
           }
           this.waiting.shift()
           this.written--

@@ -56,7 +56,8 @@ export interface OutgoingEnvelope {
 }
 
 export type DeliverOutcome =
-  | { ok: true, envelopeId: Uint8Array, receipt: Receipt }
+  /** `stampExempt`: the recipient says I am its contact (DeliverResponse.stampExempt; never from a holder). */
+  | { ok: true, envelopeId: Uint8Array, receipt: Receipt, stampExempt?: boolean }
   | { ok: false, envelopeId: Uint8Array, error: Error }
 
 export interface DeliverInit {
@@ -77,6 +78,11 @@ export interface DeliverComponents {
   /** Receiving side; absent on a node that only sends. */
   handler?: EnvelopeHandler
   verifyReceipt: ReceiptVerifier
+  /**
+   * Receiving side: whether the peer on this stream is my contact, told next to each receipt
+   * so it stops minting stamps for me (DeliverResponse.stampExempt). Absent: never said.
+   */
+  stampExempt?: (remotePeer: string) => Promise<boolean>
 }
 
 /**
@@ -190,8 +196,12 @@ export class DeliverProtocol {
           break
         }
         const envelopeBytes = request.envelope
+        const exempt = this.components.stampExempt
         push(handler(envelopeBytes, remote).then(
-          receipt => ({ envelopeId: receipt.envelopeId, receipt }),
+          // A failed lookup only means the hint is not given: the sender keeps minting.
+          async receipt => exempt != null && await exempt(remote).catch(() => false)
+            ? { envelopeId: receipt.envelopeId, receipt, stampExempt: true }
+            : { envelopeId: receipt.envelopeId, receipt },
           (err: unknown) => {
             const error = errorReplyFor(err)
             if (error.code === ErrorCode.INTERNAL) log.error('deliver from %s failed - %e', remote, err)
@@ -226,7 +236,11 @@ export class DeliverProtocol {
     // timeout, a refused dial) is the caller's to retry, with its backoff.
     const untouched = outcomes.every(o => !o.ok && o.streamFailed && !(o.error instanceof DeliveryTimeoutError))
     if (reused && untouched && signal?.aborted !== true && this.connected(target.peerId)) outcomes = await this.submitAll(target, true, envelopes, signal)
-    return outcomes.map(o => o.ok ? o : { ok: false, envelopeId: o.envelopeId, error: o.error })
+    // The stream is the target's (Noise), so only the target can say it exempts me; a holder's word is ignored.
+    const trustExempt = this.protocol === DELIVER_PROTOCOL
+    return outcomes.map(o => o.ok
+      ? { ok: true, envelopeId: o.envelopeId, receipt: o.receipt, stampExempt: trustExempt && o.stampExempt === true }
+      : { ok: false, envelopeId: o.envelopeId, error: o.error })
   }
 
   /** Hand every envelope to the peer's session (a fresh one when `fresh`); one outcome each, in order. */

@@ -19,6 +19,7 @@ const CODE_BY_ERROR_NAME: Record<string, ErrorCode> = {
   MissingMessageIdError: ErrorCode.BAD_CONTENT,
   MimeNestingTooDeepError: ErrorCode.BAD_CONTENT,
   MessageRefusedError: ErrorCode.REFUSED,
+  StampRequiredError: ErrorCode.STAMP_REQUIRED,
   HoldingDisabledError: ErrorCode.REFUSED,
   QuotaExceededError: ErrorCode.QUOTA_EXCEEDED,
   EnvelopeTooLargeError: ErrorCode.TOO_LARGE,
@@ -34,12 +35,24 @@ const CODE_BY_ERROR_NAME: Record<string, ErrorCode> = {
   InvalidCursorError: ErrorCode.MALFORMED
 }
 
-const RETRYABLE = new Set<ErrorCode>([ErrorCode.INTERNAL, ErrorCode.UNSPECIFIED, ErrorCode.RATE_LIMITED])
+// STAMP_REQUIRED is retryable in its own way: the sender mints a stamp on the same
+// envelope and tries again at once (node/restamp.ts), not after a backoff.
+const RETRYABLE = new Set<ErrorCode>([ErrorCode.INTERNAL, ErrorCode.UNSPECIFIED, ErrorCode.RATE_LIMITED, ErrorCode.STAMP_REQUIRED])
 
 /** A refusal decided by the receiver's policy. */
 export class MessageRefusedError extends Error {
   static readonly NAME = 'MessageRefusedError'
   override name = MessageRefusedError.NAME
+}
+
+/**
+ * The envelope lacks the proof of work (stamp, node/crypto/stamp.ts) this receiver asks of
+ * it: a recipient of a stranger's (or a former contact's) mail, or a holder that asks it of
+ * every deposit. Nothing was stored; the sender mints a stamp and retries.
+ */
+export class StampRequiredError extends Error {
+  static readonly NAME = 'StampRequiredError'
+  override name = StampRequiredError.NAME
 }
 
 export function errorReplyFor (err: unknown): ErrorReply {

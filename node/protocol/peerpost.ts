@@ -1548,7 +1548,8 @@ export enum ErrorCode {
   QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
   NOT_FOUND = 'NOT_FOUND',
   NAME_TAKEN = 'NAME_TAKEN',
-  RATE_LIMITED = 'RATE_LIMITED'
+  RATE_LIMITED = 'RATE_LIMITED',
+  STAMP_REQUIRED = 'STAMP_REQUIRED'
 }
 
 enum __ErrorCodeValues {
@@ -1564,7 +1565,8 @@ enum __ErrorCodeValues {
   QUOTA_EXCEEDED = 9,
   NOT_FOUND = 10,
   NAME_TAKEN = 11,
-  RATE_LIMITED = 12
+  RATE_LIMITED = 12,
+  STAMP_REQUIRED = 13
 }
 
 export namespace ErrorCode {
@@ -1712,6 +1714,7 @@ export interface DeliverResponse {
   envelopeId: Uint8Array<ArrayBuffer>
   receipt?: Receipt
   error?: ErrorReply
+  stampExempt?: boolean
 }
 
 export namespace DeliverResponse {
@@ -1737,6 +1740,11 @@ export namespace DeliverResponse {
         if (obj.error != null) {
           w.uint32(26)
           ErrorReply.codec().encode(obj.error, w)
+        }
+
+        if (obj.stampExempt != null) {
+          w.uint32(32)
+          w.bool(obj.stampExempt)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1767,6 +1775,10 @@ export namespace DeliverResponse {
               obj.error = ErrorReply.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.error
               })
+              break
+            }
+            case 4: {
+              obj.stampExempt = reader.bool()
               break
             }
             default: {
@@ -1803,6 +1815,13 @@ export namespace DeliverResponse {
                 limits: opts.limits?.error
               })
 
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.stampExempt`,
+                value: reader.bool()
+              }
               break
             }
             default: {
@@ -1862,6 +1881,11 @@ export namespace DeliverResponse {
     value: boolean
   }
 
+  export interface DeliverResponseStampExemptFieldEvent {
+    field: '$.stampExempt'
+    value: boolean
+  }
+
   export function encode (obj: Partial<DeliverResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, DeliverResponse.codec())
   }
@@ -1870,7 +1894,7 @@ export namespace DeliverResponse {
     return decodeMessage(buf, DeliverResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DeliverResponse>): Generator<DeliverResponseEnvelopeIdFieldEvent | DeliverResponseReceiptEnvelopeIdFieldEvent | DeliverResponseReceiptEnvelopeSha256FieldEvent | DeliverResponseReceiptSignerFieldEvent | DeliverResponseReceiptTimestampFieldEvent | DeliverResponseReceiptSignatureFieldEvent | DeliverResponseErrorCodeFieldEvent | DeliverResponseErrorMessageFieldEvent | DeliverResponseErrorRetryableFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DeliverResponse>): Generator<DeliverResponseEnvelopeIdFieldEvent | DeliverResponseReceiptEnvelopeIdFieldEvent | DeliverResponseReceiptEnvelopeSha256FieldEvent | DeliverResponseReceiptSignerFieldEvent | DeliverResponseReceiptTimestampFieldEvent | DeliverResponseReceiptSignatureFieldEvent | DeliverResponseErrorCodeFieldEvent | DeliverResponseErrorMessageFieldEvent | DeliverResponseErrorRetryableFieldEvent | DeliverResponseStampExemptFieldEvent> {
     return streamMessage(buf, DeliverResponse.codec(), opts)
   }
 }

@@ -1,4 +1,6 @@
-import { BIN, runJson } from './cli.js'
+import { rm } from 'node:fs/promises'
+import { BIN, cleanup, introduce, makeUser, runJson, tempDir } from './cli.js'
+import { startCacheServer } from './cache-server.js'
 import { spawnReady } from './ready-process.js'
 import type { DaemonProcess, User } from './cli.js'
 import type { CacheServerProcess } from './cache-server.js'
@@ -45,4 +47,29 @@ export async function recipientState (user: User, entryId: string, address: stri
 export async function inboxCopies (user: User, messageId: string): Promise<number> {
   const inbox = await runJson<any[]>(user.home, ['list', '--limit', '1000'])
   return inbox.filter(m => m.messageId === messageId).length
+}
+
+/**
+ * A cache server (FAST_SERVER plus `server`) and alice and bob, both using it as their home
+ * server, online and each other's contacts. `stop` kills and removes all three.
+ */
+export async function pairOnServer (options: { server?: Record<string, any>, alice?: unknown, bob?: unknown } = {}): Promise<{ server: CacheServerProcess, alice: User, bob: User, stop: () => Promise<void> }> {
+  const server = await startCacheServer(await tempDir('cache'), { config: { ...FAST_SERVER, ...options.server } })
+  const alice = await makeUser('alice', { config: options.alice ?? FAST_NODE })
+  const bob = await makeUser('bob', { config: options.bob ?? FAST_NODE })
+  for (const user of [alice, bob]) {
+    await useServers(user, [server])
+    await startNode(user)
+  }
+  await introduce([alice, bob])
+  return {
+    server,
+    alice,
+    bob,
+    stop: async () => {
+      await cleanup([alice, bob])
+      await server.kill()
+      await rm(server.home, { recursive: true, force: true })
+    }
+  }
 }

@@ -2,7 +2,7 @@
  * Unknown senders. Mail from a key that is not a pinned contact goes to requests, never
  * the inbox, and must carry proof of work (a stamp, node/crypto/stamp.ts) of the bits the
  * recipient asks (config `requests.stampBits`), checked before anything is stored;
- * contacts are exempt. A cache server configured with `parking.stampBits` asks it of every
+ * contacts are exempt (and told so: test/integration/stamps.test.ts). A cache server configured with `parking.stampBits` asks it of every
  * deposit (it cannot tell contacts from strangers).
  */
 import assert from 'node:assert/strict'
@@ -72,9 +72,9 @@ describe('unknown senders', () => {
     assert.deepEqual(await where('stamped-stranger'), ['requests'])
   })
 
-  it('a stranger\'s mail without enough proof of work is refused REFUSED and nothing is stored', async () => {
-    assert.equal(refusal(await send(mallory, 'unstamped-stranger', 0)), 'REFUSED')
-    assert.equal(refusal(await send(mallory, 'weak-stranger', DEFAULT_STAMP_BITS - 3)), 'REFUSED')
+  it('a stranger\'s mail without enough proof of work is refused STAMP_REQUIRED and nothing is stored', async () => {
+    assert.equal(refusal(await send(mallory, 'unstamped-stranger', 0)), 'STAMP_REQUIRED')
+    assert.equal(refusal(await send(mallory, 'weak-stranger', DEFAULT_STAMP_BITS - 3)), 'STAMP_REQUIRED')
     assert.deepEqual(await where('unstamped-stranger'), [])
     assert.deepEqual(await where('weak-stranger'), [])
   })
@@ -90,13 +90,13 @@ describe('unknown senders', () => {
     clients.push(depositor)
     const bare = opaqueEnvelope(bob.peerId, 512)
     const [refused] = await park(depositor, server, [bare])
-    assert.equal(refusal(refused), 'REFUSED')
+    assert.equal(refusal(refused), 'STAMP_REQUIRED')
     const outer = SealedEnvelope.decode(opaqueEnvelope(bob.peerId, 512).bytes)
     outer.stamp = mintStamp({ ...outer, recipient: peerIdBytesFromString(bob.peerId) }, 12)
     const [taken] = await park(depositor, server, [{ envelopeId: outer.envelopeId, bytes: SealedEnvelope.encode(outer) }])
     assert.equal(refusal(taken), 'receipt')
     const metrics = await scrape(server)
     assert.equal(metrics.get('peerpost_parked_envelopes'), 1)
-    assert.equal(metrics.get('peerpost_rejections_total{reason="refused"}'), 1)
+    assert.equal(metrics.get('peerpost_rejections_total{reason="stamp_required"}'), 1)
   })
 })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { DEFAULT_STAMP_BITS, envelopeStampBits, mintStamp, stampBits } from '../../node/crypto/index.js'
+import { DEFAULT_STAMP_BITS, envelopeStampBits, mintStamp, restampEnvelope, stampBits } from '../../node/crypto/index.js'
 import { SealedEnvelope } from '../../node/protocol/peerpost.js'
 
 const envelope = (): SealedEnvelope => ({
@@ -36,5 +36,14 @@ describe('proof-of-work stamps', () => {
     assert.throws(() => mintStamp(envelope(), 99), RangeError)
     assert.throws(() => mintStamp(envelope(), -1), RangeError)
     assert.ok(DEFAULT_STAMP_BITS > 0)
+  })
+
+  it('restamps an encoded envelope: the same fields with a stamp outside them', () => {
+    const e = envelope()
+    const bytes = SealedEnvelope.encode(e)
+    assert.equal(envelopeStampBits(bytes), 0)
+    const stamped = restampEnvelope(bytes, DEFAULT_STAMP_BITS)
+    assert.ok(envelopeStampBits(stamped) >= DEFAULT_STAMP_BITS)
+    assert.deepEqual({ ...SealedEnvelope.decode(stamped), stamp: new Uint8Array(0) }, e)
   })
 })

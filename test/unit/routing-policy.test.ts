@@ -12,7 +12,7 @@ import type { RouteOutcome } from '../../node/routing.js'
 import type { ContactRecord } from '../../storage/types.js'
 
 /** How each holder answers a deposit. */
-type Answer = 'takes' | 'full' | 'refuses' | 'down'
+type Answer = 'takes' | 'full' | 'refuses' | 'stamp' | 'down'
 
 /** A park deliverer that answers per holder and records who was asked for what. */
 function fakePark (answers: Map<string, Answer>): { deliver: (t: DeliverTarget, e: OutgoingEnvelope[]) => Promise<DeliverOutcome[]>, asked: Array<{ holder: string, count: number }> } {
@@ -27,6 +27,7 @@ function fakePark (answers: Map<string, Answer>): { deliver: (t: DeliverTarget, 
           case 'takes': return { ok: true, envelopeId: e.envelopeId, receipt: {} as Receipt }
           case 'full': return { ok: false, envelopeId: e.envelopeId, error: new PeerRefusedError('QUOTA_EXCEEDED', 'quota total-bytes is full', false) }
           case 'refuses': return { ok: false, envelopeId: e.envelopeId, error: new PeerRefusedError('REFUSED', 'holding is turned off', false) }
+          case 'stamp': return { ok: false, envelopeId: e.envelopeId, error: new PeerRefusedError('STAMP_REQUIRED', 'this server takes deposits with a proof of work of 12 bits (stamp)', true) }
           default: return { ok: false, envelopeId: e.envelopeId, error: new Error('connection refused') }
         }
       })
@@ -104,5 +105,36 @@ describe('routing policy: cache servers first, then co-recipients', () => {
     const alone = await route({}, { coRecipients: [[]] })
     assert.equal(alone.outcomes[0]?.kind, 'retry')
     assert.deepEqual(alone.asked, [])
+  })
+
+  it('a server asking for a stamp: mint and retry at once, unless another holder took it', async () => {
+    const alone = await route({ [server]: 'stamp' }, { servers: [server], coRecipients: [[]] })
+    assert.equal(alone.outcomes[0]?.kind, 'stamp')
+    assert.equal((alone.outcomes[0] as { by: string }).by, 'holder')
+    const taken = await route({ [server]: 'stamp', [bob]: 'takes' }, { servers: [server], coRecipients: [[bob]] })
+    assert.deepEqual(taken.outcomes, [{ kind: 'parked', holders: [bob] }])
+  })
+
+  it('the recipient asks for a stamp: not parked anywhere; its receipts\' exemption is passed on', async () => {
+    const answers = [
+      { ok: true as const, envelopeId: new Uint8Array(16), receipt: {} as Receipt, stampExempt: true },
+      { ok: false as const, envelopeId: new Uint8Array(16), error: new PeerRefusedError('STAMP_REQUIRED', 'a stamp, please', true) }
+    ]
+    const park = fakePark(new Map([[server, 'takes']]))
+    const router = new Router({
+      libp2p: noNetwork,
+      direct: { deliver: async () => answers },
+      park,
+      presence: async () => undefined,
+      myServers: () => [],
+      log: defaultLogger().forComponent('test:routing'),
+      now: Date.now
+    }, { noticeTimeoutMs: 100 })
+    const contact = { peerId: carol, addrs: ['/ip4/127.0.0.1/tcp/1'], homeServers: [`/ip4/127.0.0.1/tcp/1/p2p/${server}`] } as unknown as ContactRecord
+    const outcomes = await router.route({ peerId: carol, contact }, [envelope(), envelope()])
+    assert.deepEqual(outcomes.map(o => o.kind), ['delivered', 'stamp'])
+    assert.equal((outcomes[0] as { stampExempt: boolean }).stampExempt, true)
+    assert.equal((outcomes[1] as { by: string }).by, 'recipient')
+    assert.deepEqual(park.asked, [])
   })
 })

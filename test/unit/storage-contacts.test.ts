@@ -81,4 +81,31 @@ describe('contacts', () => {
     assert.equal(await store.contacts.getByPeerId('12D3KooWBob'), undefined)
     assert.equal(await store.contacts.get('bob'), undefined)
   })
+
+  it('remembers a removed contact as a former one until it is pinned again', async () => {
+    assert.equal(await store.contacts.wasContact('12D3KooWBob'), false)
+    await store.contacts.add(contact('bob', '12D3KooWBob'))
+    assert.equal(await store.contacts.wasContact('12D3KooWBob'), false)
+    await store.contacts.remove('bob')
+    assert.equal(await store.contacts.wasContact('12D3KooWBob'), true)
+    await store.contacts.add(contact('robert', '12D3KooWBob'))
+    assert.equal(await store.contacts.wasContact('12D3KooWBob'), false)
+  })
+
+  it('sets the stamp-exempt mark only on a contact, writing only a change, and other updates keep it', async () => {
+    assert.equal(await store.contacts.setStampExempt('12D3KooWBob', true), false)
+    await store.contacts.add(contact('bob', '12D3KooWBob'))
+    assert.equal(await store.contacts.setStampExempt('12D3KooWBob', true), true)
+    const before = store.db.syncedBatches
+    assert.equal(await store.contacts.setStampExempt('12D3KooWBob', true), false)
+    assert.equal(store.db.syncedBatches, before)
+    const marked = await store.contacts.getByPeerId('12D3KooWBob')
+    assert.equal(marked?.stampExempt, true)
+    await store.contacts.update({ ...marked!, addrs: ['/ip4/10.0.0.2/tcp/4001'] })
+    await store.close()
+    store = await openHomeStore(join(dir, 'db'))
+    assert.equal((await store.contacts.get('bob'))?.stampExempt, true)
+    assert.equal(await store.contacts.setStampExempt('12D3KooWBob', false), true)
+    assert.equal((await store.contacts.get('bob'))?.stampExempt, undefined)
+  })
 })

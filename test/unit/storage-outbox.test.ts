@@ -109,4 +109,19 @@ describe('outbox', () => {
     assert.equal(after.recipients[0]?.attempts, 1)
     assert.equal(after.recipients[0]?.state, 'delivered')
   })
+
+  it('replaces one recipient\'s envelope durably (a stamp minted on it), and only a known one', async () => {
+    const e = entry(1)
+    await store.outbox.enqueue(e, envelopes(e), sentCopy(1))
+    const before = store.db.syncedBatches
+    await store.outbox.replaceEnvelope(e.id, CAROL, new TextEncoder().encode('stamped'))
+    assert.equal(store.db.syncedBatches - before, 1)
+    await store.close()
+    store = await openHomeStore(join(dir, 'db'))
+    assert.equal(new TextDecoder().decode(await store.outbox.envelope(e.id, CAROL)), 'stamped')
+    assert.equal(new TextDecoder().decode(await store.outbox.envelope(e.id, BOB)), `sealed for ${BOB}`)
+    await assert.rejects(store.outbox.replaceEnvelope(e.id, '12D3KooWNobody', new Uint8Array(1)), { name: 'RecipientNotFoundError' })
+    await assert.rejects(store.outbox.replaceEnvelope('ffff', BOB, new Uint8Array(1)), { name: 'OutboxEntryNotFoundError' })
+    assert.equal(await store.outbox.envelope(e.id, '12D3KooWNobody'), undefined)
+  })
 })
