@@ -190,3 +190,11 @@ export class ShortWriteError extends Error {
     super(`writing ${length} bytes at offset ${offset} of ${path} wrote nothing`)
   }
 }
+
+/** This platform has no O_DIRECT (only Linux and a few others do): files are written through the page cache. */
+export class DirectIoUnavailableError extends Error {
+  override readonly name = 'DirectIoUnavailableError'
+  constructor () {
+    super('O_DIRECT is not available on this platform')
+  }
+}

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs'
 import { open } from 'node:fs/promises'
-import { AppenderClosedError, AppendPositionError, ShortWriteError } from './errors.js'
+import { AppenderClosedError, AppendPositionError, DirectIoUnavailableError, ShortWriteError } from './errors.js'
 import type { FileHandle } from 'node:fs/promises'
 
 /**
@@ -225,7 +225,7 @@ export async function openFileAppender (path: string, init: FileAppenderInit = {
     if (size < startAt) throw new AppendPositionError(path, startAt, size)
     if (init.directIo !== false) {
       if (constants.O_DIRECT === undefined) {
-        await refuse(new Error('O_DIRECT is not available on this platform'))
+        await refuse(new DirectIoUnavailableError())
       } else {
         try {
           direct = await open(path, constants.O_WRONLY | constants.O_DIRECT)
