@@ -13,7 +13,7 @@ import { sealEnvelope } from '../../node/crypto/index.js'
 import { ControlClient } from '../../node/control/client.js'
 import { cardFromText, generateKeyMaterial, identityFromKeyMaterial, makeCard } from '../../node/identity/index.js'
 import { eventually, park, rawClient, scrape } from '../helpers/cache-server.js'
-import { runJson, waitUntil } from '../helpers/cli.js'
+import { cleanup, introduce, makeUser, runJson, waitUntil } from '../helpers/cli.js'
 import { FAST_NODE, pairOnServer, recipientState, startNode } from '../helpers/offline.js'
 import type { CacheServerProcess, RawClient } from '../helpers/cache-server.js'
 import type { User } from '../helpers/cli.js'
@@ -178,5 +178,37 @@ describe('mail sealed without a stamp that comes through a holder', () => {
       assert.ok(!(await runJson<any[]>(bob.home, ['list', '--folder', folder, '--limit', '1000'])).some(m => m.subject === 'spam'), `no spam in ${folder}`)
     }
     assert.deepEqual(await localId(bob, 'inbox', sent.messageId), [])
+  })
+})
+
+describe('mail sealed without a stamp that a co-recipient held', () => {
+  let alice: User, bob: User, carol: User
+
+  before(async () => {
+    // No cache server: what bob cannot take directly is parked on carol, who got it too.
+    alice = await makeUser('alice', { config: FAST_NODE })
+    bob = await makeUser('bob', { config: FAST_NODE })
+    carol = await makeUser('carol', { config: FAST_NODE })
+    for (const u of [alice, bob, carol]) await startNode(u)
+    await introduce([alice, bob, carol])
+  })
+  after(async () => { await cleanup([alice, bob, carol]) })
+
+  it('reaches bob after he removed alice, in requests', async () => {
+    await runJson(alice.home, ['send', '--to', 'bob', '--subject', 'hello', '--body', 'hi', '--wait'])
+    assert.equal((await contactOf(alice, 'bob')).stampExempt, true)
+    await bob.daemon!.stop()
+
+    const sent = await runJson(alice.home, ['send', '--to', 'bob', '--to', 'carol', '--subject', 'for you both', '--body', 'bob is away'])
+    const parked = await waitUntil(alice.home, async () => {
+      const r = await recipientState(alice, sent.id, 'bob')
+      return r?.state === 'parked' ? r : undefined
+    }, DEADLINE_MS, 'bob\'s stampless envelope to be parked on carol')
+    assert.deepEqual(parked.parkedAt, [carol.peerId])
+
+    await runJson(bob.home, ['contacts', 'remove', 'alice'])
+    await startNode(bob)
+    await waitUntil(bob.home, async () => (await localId(bob, 'requests', sent.messageId)).length === 1, DEADLINE_MS, 'the held message in bob\'s requests')
+    await waitUntil(carol.home, async () => (await runJson(carol.home, ['status'])).holding.envelopes === 0, DEADLINE_MS, 'carol to drop her copy after bob\'s ack')
   })
 })
