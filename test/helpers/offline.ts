@@ -50,18 +50,29 @@ export async function inboxCopies (user: User, messageId: string): Promise<numbe
 }
 
 /**
+ * Users with fresh homes (FAST_NODE unless `configs` names one), using `servers` as home
+ * servers, online and each other's contacts.
+ *
+ * @example const [alice, bob, carol] = await onlineContacts(['alice', 'bob', 'carol'])
+ */
+export async function onlineContacts (names: string[], options: { configs?: Record<string, unknown>, servers?: CacheServerProcess[] } = {}): Promise<User[]> {
+  const users: User[] = []
+  for (const name of names) users.push(await makeUser(name, { config: options.configs?.[name] ?? FAST_NODE }))
+  for (const user of users) {
+    await useServers(user, options.servers ?? [])
+    await startNode(user)
+  }
+  await introduce(users)
+  return users
+}
+
+/**
  * A cache server (FAST_SERVER plus `server`) and alice and bob, both using it as their home
  * server, online and each other's contacts. `stop` kills and removes all three.
  */
 export async function pairOnServer (options: { server?: Record<string, any>, alice?: unknown, bob?: unknown } = {}): Promise<{ server: CacheServerProcess, alice: User, bob: User, stop: () => Promise<void> }> {
   const server = await startCacheServer(await tempDir('cache'), { config: { ...FAST_SERVER, ...options.server } })
-  const alice = await makeUser('alice', { config: options.alice ?? FAST_NODE })
-  const bob = await makeUser('bob', { config: options.bob ?? FAST_NODE })
-  for (const user of [alice, bob]) {
-    await useServers(user, [server])
-    await startNode(user)
-  }
-  await introduce([alice, bob])
+  const [alice, bob] = await onlineContacts(['alice', 'bob'], { configs: { alice: options.alice, bob: options.bob }, servers: [server] }) as [User, User]
   return {
     server,
     alice,

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test'
 import { FetchSession } from '../../node/protocol/fetch.js'
 import { rawClient, startCacheServer } from '../helpers/cache-server.js'
 import { cleanup, introduce, makeUser, run, runJson, tempDir, waitUntil } from '../helpers/cli.js'
-import { FAST_NODE, FAST_SERVER, inboxCopies, recipientState, startNode, useServers } from '../helpers/offline.js'
+import { FAST_NODE, FAST_SERVER, inboxCopies, onlineContacts, recipientState, startNode, useServers } from '../helpers/offline.js'
 import type { CacheServerProcess, RawClient } from '../helpers/cache-server.js'
 import type { User } from '../helpers/cli.js'
 
@@ -20,12 +20,7 @@ describe('carol is offline and no cache server is reachable: bob, who got the me
     // Everyone uses one home server, which then goes away: parking there fails, so the
     // routing policy falls back to the co-recipient.
     const server = await startCacheServer(await tempDir('cache'), { config: FAST_SERVER })
-    alice = await makeUser('alice', { config: FAST_NODE })
-    bob = await makeUser('bob', { config: FAST_NODE })
-    carol = await makeUser('carol', { config: FAST_NODE })
-    for (const u of [alice, bob, carol]) await useServers(u, [server])
-    for (const u of [alice, bob, carol]) await startNode(u)
-    await introduce([alice, bob, carol])
+    ;[alice, bob, carol] = await onlineContacts(['alice', 'bob', 'carol'], { servers: [server] }) as [User, User, User]
     await carol.daemon!.stop()
     await server.kill()
     await rm(server.home, { recursive: true, force: true })
@@ -154,11 +149,7 @@ describe('bob decides what he holds: holding off, a full quota', () => {
   let alice: User, bob: User, carol: User
 
   before(async () => {
-    alice = await makeUser('alice', { config: FAST_NODE })
-    bob = await makeUser('bob', { config: FAST_NODE })
-    carol = await makeUser('carol', { config: FAST_NODE })
-    for (const u of [alice, bob, carol]) await startNode(u)
-    await introduce([alice, bob, carol])
+    ;[alice, bob, carol] = await onlineContacts(['alice', 'bob', 'carol']) as [User, User, User]
     await carol.daemon!.stop()
   })
   after(async () => { await cleanup([alice, bob, carol]) })
@@ -213,11 +204,8 @@ describe('bob holds carol\'s copy only for his retention time', () => {
   let alice: User, bob: User, carol: User
 
   before(async () => {
-    alice = await makeUser('alice', { config: FAST_NODE })
-    bob = await makeUser('bob', { config: { ...FAST_NODE, holding: { retentionMs: 1_500, sweepIntervalMs: 200 } } })
-    carol = await makeUser('carol', { config: FAST_NODE })
-    for (const u of [alice, bob, carol]) await startNode(u)
-    await introduce([alice, bob, carol])
+    const configs = { bob: { ...FAST_NODE, holding: { retentionMs: 1_500, sweepIntervalMs: 200 } } }
+    ;[alice, bob, carol] = await onlineContacts(['alice', 'bob', 'carol'], { configs }) as [User, User, User]
     await carol.daemon!.stop()
   })
   after(async () => { await cleanup([alice, bob, carol]) })

@@ -13,8 +13,8 @@ import { sealEnvelope } from '../../node/crypto/index.js'
 import { ControlClient } from '../../node/control/client.js'
 import { cardFromText, generateKeyMaterial, identityFromKeyMaterial, makeCard } from '../../node/identity/index.js'
 import { eventually, park, rawClient, scrape } from '../helpers/cache-server.js'
-import { cleanup, introduce, makeUser, runJson, waitUntil } from '../helpers/cli.js'
-import { FAST_NODE, pairOnServer, recipientState, startNode } from '../helpers/offline.js'
+import { cleanup, runJson, waitUntil } from '../helpers/cli.js'
+import { FAST_NODE, onlineContacts, pairOnServer, recipientState, startNode } from '../helpers/offline.js'
 import type { CacheServerProcess, RawClient } from '../helpers/cache-server.js'
 import type { User } from '../helpers/cli.js'
 import type { NodeEvent } from '../../node/events.js'
@@ -186,11 +186,7 @@ describe('mail sealed without a stamp that a co-recipient held', () => {
 
   before(async () => {
     // No cache server: what bob cannot take directly is parked on carol, who got it too.
-    alice = await makeUser('alice', { config: FAST_NODE })
-    bob = await makeUser('bob', { config: FAST_NODE })
-    carol = await makeUser('carol', { config: FAST_NODE })
-    for (const u of [alice, bob, carol]) await startNode(u)
-    await introduce([alice, bob, carol])
+    ;[alice, bob, carol] = await onlineContacts(['alice', 'bob', 'carol']) as [User, User, User]
   })
   after(async () => { await cleanup([alice, bob, carol]) })
 
