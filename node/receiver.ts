@@ -63,16 +63,14 @@ export class Receiver {
     // The dedupe key includes the verified sender, so nobody can suppress another
     // sender's mail by reusing its Message-ID (design section 3).
     const dedupeKey = `${sender.peerId}\n${parsed.messageId !== '' ? parsed.messageId : hex(sha256(opened.mime))}`
-    let stored = await mailbox.hasDedupeKey(dedupeKey)
-    let added: { id: string, folder: Folder } | undefined
-    if (stored == null) {
-      const placement = await this.place(sender, parsed)
-      const message = toNewMessage(parsed, opened.mime.byteLength, sender.peerId, placement, now())
-      if (opened.blobRefs.length > 0) message.blobs = opened.blobRefs.map(blobSummaryOf)
-      const { id, duplicate } = await mailbox.add(message, opened.mime, dedupeKey)
-      stored = id
-      if (!duplicate) added = { id, folder: placement.folder }
-    }
+    // No separate "seen it?" read first: add() checks the dedupe key under its lock and
+    // answers a repeat with the stored id (a read less per message, issue 8), and what
+    // place() may write for a repeat (a newer card, a changed key) it writes once.
+    const placement = await this.place(sender, parsed)
+    const message = toNewMessage(parsed, opened.mime.byteLength, sender.peerId, placement, now())
+    if (opened.blobRefs.length > 0) message.blobs = opened.blobRefs.map(blobSummaryOf)
+    const { id: stored, duplicate } = await mailbox.add(message, opened.mime, dedupeKey)
+    const added = duplicate ? undefined : { id: stored, folder: placement.folder }
     if (opened.blobRefs.length > 0) await this.components.registerBlobs?.(opened.blobRefs, stored, sender)
     if (added != null) {
       this.components.log('stored %s from %s in %s', parsed.messageId, sender.peerId, added.folder)
