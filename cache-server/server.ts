@@ -3,7 +3,6 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { identify } from '@libp2p/identify'
 import { defaultLogger } from '@libp2p/logger'
-import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { sha256, verifyReceipt } from '../node/crypto/index.js'
@@ -21,6 +20,7 @@ import { InFlight } from './in-flight.js'
 import { jsonLinesLog } from './lifecycle-log.js'
 import { CacheMetrics, renderMetrics, startMetricsServer } from './metrics.js'
 import { parkHandler } from './park.js'
+import { quietLogger } from './quiet-logger.js'
 import type { CacheConfig } from './config.js'
 import type { LifecycleLog } from './lifecycle-log.js'
 import type { MetricsServer } from './metrics.js'
@@ -28,14 +28,13 @@ import type { Location } from '../node/protocol/notice.js'
 import type { Identify } from '@libp2p/identify'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { ComponentLogger, Libp2p } from '@libp2p/interface'
-import type { Ping } from '@libp2p/ping'
 
 /** How long shutdown waits for deposits and acks whose synced write is under way. */
 export const SHUTDOWN_DRAIN_MS = 10_000
 /** Streams one peer may hold open per request/response protocol. */
 export const MAX_INBOUND_STREAMS = 32
 
-export type CacheLibp2p = Libp2p<{ identify: Identify, ping: Ping, relay?: CircuitRelayService }>
+export type CacheLibp2p = Libp2p<{ identify: Identify, relay?: CircuitRelayService }>
 
 export interface CacheServerOptions {
   home: string
@@ -110,22 +109,31 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     const metrics = new CacheMetrics()
 
     const relay = config.relay
+    // What a server holding many mostly idle connections does not run (bench presence,
+    // docs/benchmarks.md): it sends nothing on a connection of its own accord. No
+    // connection monitor (a ping stream to every peer every 10 s, the largest share of
+    // the per-node memory), no yamux keep-alive (a timer and a ping per connection every
+    // 30 s, which never aborts a dead one anyway), no ping service (nodes' own monitors
+    // ping the server every 10 s; an unsupported protocol still tells them it is alive,
+    // and @libp2p/ping keeps each finished stream for its 10 s timeout). Dead connections
+    // are closed by the TCP transport after 2 min without a byte either way; live nodes
+    // keep theirs busy with their monitor's pings and presence heartbeats.
     const libp2p: CacheLibp2p = await createLibp2p({
       privateKey: identity.privateKey,
       addresses: { listen: options.listen ?? config.listen, announce: options.announce ?? config.announce },
       transports: [tcp()],
       connectionEncrypters: [noise()],
-      streamMuxers: [yamux({ maxEarlyStreams: config.connections.maxEarlyStreams })],
+      streamMuxers: [yamux({ maxEarlyStreams: config.connections.maxEarlyStreams, enableKeepAlive: false })],
       connectionManager: {
         maxConnections: config.connections.maxConnections,
         inboundConnectionThreshold: config.connections.inboundConnectionThreshold,
         maxIncomingPendingConnections: config.connections.maxIncomingPendingConnections
       },
-      logger,
+      connectionMonitor: { enabled: false },
+      logger: quietLogger(logger),
       start: false,
       services: {
         identify: identify(),
-        ping: ping(),
         ...(relay.enabled
           ? {
               relay: circuitRelayServer({

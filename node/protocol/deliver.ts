@@ -6,8 +6,7 @@ import { ErrorCode, DeliverRequest, DeliverResponse } from './peerpost.js'
 import { openStream } from './rpc.js'
 import { DeliverSession } from './deliver-session.js'
 import type { SessionOutcome } from './deliver-session.js'
-import type { Connection, Logger, Stream } from '@libp2p/interface'
-import type { PeerpostLibp2p } from '../network.js'
+import type { Connection, Libp2p, Logger, Stream } from '@libp2p/interface'
 import type { Receipt } from './peerpost.js'
 
 export const DELIVER_PROTOCOL = '/peerpost/deliver/1.0.0'
@@ -73,7 +72,7 @@ export interface DeliverInit {
 }
 
 export interface DeliverComponents {
-  libp2p: PeerpostLibp2p
+  libp2p: Libp2p
   log: Logger
   /** Receiving side; absent on a node that only sends. */
   handler?: EnvelopeHandler

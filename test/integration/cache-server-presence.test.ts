@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict'
 import { rm } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
-import { makeCard, peerIdStringFromBytes } from '../../node/identity/index.js'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { generateKeyMaterial, identityFromKeyMaterial, makeCard, peerIdStringFromBytes } from '../../node/identity/index.js'
 import { registerName, resolveName } from '../../node/protocol/directory.js'
 import { IdentityCard } from '../../node/protocol/peerpost.js'
 import { PresenceSession, PresenceStatus } from '../../node/protocol/presence.js'
-import { rawClient, scrape, startCacheServer } from '../helpers/cache-server.js'
+import { eventually, rawClient, scrape, startCacheServer } from '../helpers/cache-server.js'
 import { deadline, tempDir } from '../helpers/cli.js'
 import type { CacheServerProcess, RawClient } from '../helpers/cache-server.js'
 import type { PresenceInfo } from '../../node/protocol/presence.js'
@@ -118,5 +124,35 @@ describe('cache server: presence and names', () => {
     )
     assert.equal((await resolveName(dave.libp2p, target(), 'bob')).peerId, bob.peerId, 'still bob\'s')
     await assert.rejects(resolveName(dave.libp2p, target(), 'nobody'), (err: Error & { code?: string }) => err.code === 'NOT_FOUND')
+  })
+
+  it('a node whose connection monitor pings the server keeps its connection: the server serves no ping, which the monitor takes as alive', async () => {
+    // The server runs no ping service and no monitor of its own (memory per connection:
+    // cache-server/server.ts). A node's monitor must not drop its server for that.
+    const identity = identityFromKeyMaterial(await generateKeyMaterial({ now: Date.now() }))
+    const node = await createLibp2p({
+      privateKey: identity.privateKey,
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionMonitor: { pingInterval: 100 },
+      services: { identify: identify() }
+    })
+    try {
+      const conn = await node.dial(multiaddr(`${server.addrs[0]}`))
+      // rtt is set only by a round that found the peer alive; a failed one aborts the connection.
+      await eventually(async () => conn.rtt != null || conn.status !== 'open', 10_000, 'a round of the connection monitor')
+      assert.equal(conn.status, 'open', 'the monitor kept the connection')
+      const protocols = (await node.peerStore.get(conn.remotePeer)).protocols
+      assert.ok(protocols.includes('/peerpost/presence/1.0.0'), 'identify ran')
+      assert.ok(!protocols.includes('/ipfs/ping/1.0.0'), 'the server does not serve ping')
+      const session = await PresenceSession.open(node, target(), () => {})
+      sessions.push(session)
+      await session.heartbeat(identity, [], PresenceStatus.AVAILABLE, Date.now())
+      assert.equal(conn.status, 'open', 'the same connection carried the monitor rounds and the heartbeat')
+      assert.deepEqual(node.getConnections(conn.remotePeer).map(c => c.id), [conn.id])
+    } finally {
+      await node.stop()
+    }
   })
 })
