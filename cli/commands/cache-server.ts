@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { rename, unlink, writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { ensureDaemonHeapFlags } from '../daemon-heap.js'
+import { ensureCacheServerHeapFlags } from '../daemon-heap.js'
 import type { Command } from 'commander'
 
 interface CacheServerOptions {
@@ -42,10 +42,11 @@ Examples:
   peerpost cache-server --print-config                  every key with its effective value
   (a systemd unit and an example config are in deploy/; the README's VPS section has the rest)`)
     .action(async (opts: CacheServerOptions, cmd: Command) => {
-      // The daemon's small young generation: a server holding 500 heartbeating nodes sat at
-      // 450 KiB of RSS per node with V8's default, 300 KiB with it (bench presence), while
-      // the live heap was ~66 KiB per node: the rest was garbage waiting for a collection.
-      if (opts.printConfig !== true && opts.audit !== true) ensureDaemonHeapFlags()
+      // The daemon's small young generation and V8's memory saver mode (cli/daemon-heap.ts):
+      // a server holding 500 heartbeating nodes sat at 450 KiB of RSS per node with V8's
+      // defaults, 300 KiB with the small young generation, while the live heap was ~66 KiB
+      // per node: the rest was garbage waiting for a collection, and pages kept after it.
+      if (opts.printConfig !== true && opts.audit !== true) ensureCacheServerHeapFlags()
       const g = cmd.optsWithGlobals<{ home?: string, json?: boolean }>()
       const { resolveCacheHome, cacheHomePaths } = await import('../../cache-server/home.js')
       const { loadCacheConfig } = await import('../../cache-server/config.js')
