@@ -11,6 +11,7 @@ import { DeliverProtocol, PARK_PROTOCOL } from '../node/protocol/deliver.js'
 import { directoryHandler, DIRECTORY_PROTOCOL } from '../node/protocol/directory.js'
 import { fetchHandler, FETCH_PROTOCOL } from '../node/protocol/fetch.js'
 import { NoticeHub, noticeHandler, NOTICE_PROTOCOL } from '../node/protocol/notice.js'
+import { IdleStreams } from '../node/protocol/idle-streams.js'
 import { PresenceDirectory, presenceHandler, PRESENCE_PROTOCOL } from '../node/protocol/presence.js'
 import { createNameStore, createNoticeStore, createParkingStore, openDatabase } from '../storage/index.js'
 import { noticeLimits, parkingLimits } from './config.js'
@@ -174,10 +175,11 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     })
 
     const directory = new PresenceDirectory({ timeoutMs: config.presence.timeoutMs, maxEntries: config.presence.maxEntries, now })
+    const idlePresence = new IdleStreams({ idleMs: config.presence.idleTimeoutMs, now })
     const servePresence = presenceHandler(directory, {
       log: logger.forComponent('peerpost:cache:presence'),
       now,
-      idleTimeoutMs: config.presence.idleTimeoutMs,
+      idle: idlePresence,
       onHeartbeat: () => { metrics.heartbeats++ }
     })
 
@@ -222,7 +224,7 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
       }
     })
 
-    const sweep = setInterval(() => { directory.sweep() }, config.presence.sweepIntervalMs)
+    const sweep = setInterval(() => { directory.sweep(); idlePresence.sweep() }, config.presence.sweepIntervalMs)
     sweep.unref()
     cleanup.push({ what: 'stop the presence sweep', run: async () => { clearInterval(sweep) } })
 

@@ -65,12 +65,24 @@ export class FramedStream {
    */
   async read (timeoutMs: number, signal?: AbortSignal): Promise<Uint8Array | undefined> {
     const deadline = AbortSignal.timeout(timeoutMs)
+    return this.readFrame(signal == null ? deadline : AbortSignal.any([signal, deadline]), { signal: deadline, ms: timeoutMs })
+  }
+
+  /**
+   * The next frame with no deadline of its own, for a long-lived stream whose idleness the
+   * caller bounds otherwise (IdleStreams); same results and errors as `read` otherwise.
+   */
+  async readUntimed (): Promise<Uint8Array | undefined> {
+    return this.readFrame()
+  }
+
+  private async readFrame (signal?: AbortSignal, deadline?: { signal: AbortSignal, ms: number }): Promise<Uint8Array | undefined> {
     try {
-      return (await this.lp.read({ signal: signal == null ? deadline : AbortSignal.any([signal, deadline]) })).subarray()
+      return (await this.lp.read(signal == null ? undefined : { signal })).subarray()
     } catch (err) {
       const name = errorName(err)
       if (OVERSIZE_ERRORS.has(name)) throw new FrameTooLargeError(`frame larger than ${this.maxFrameBytes} bytes`)
-      if (deadline.aborted) throw new StreamTimeoutError(`nothing arrived within ${timeoutMs} ms`)
+      if (deadline?.signal.aborted === true) throw new StreamTimeoutError(`nothing arrived within ${deadline.ms} ms`)
       if (name === 'UnexpectedEOFError') return undefined
       throw err
     }

@@ -4,6 +4,7 @@ import { asError, ProtocolViolationError } from '../errors.js'
 import { ed25519KeyFromPeerIdBytes, peerIdBytesFromString, peerIdStringFromBytes } from '../identity/index.js'
 import { errorReply } from './errors.js'
 import { FramedStream } from './framed.js'
+import type { IdleStreams } from './idle-streams.js'
 import { ErrorCode, Heartbeat, PresenceMessage, PresenceRequest, PresenceStatus } from './peerpost.js'
 import { openStream } from './rpc.js'
 import type { Identity } from '../identity/index.js'
@@ -170,7 +171,8 @@ export class PresenceDirectory {
  * connection's own peer, fresh), queries and subscriptions; answers carry the request's
  * id, pushed changes carry id 0.
  */
-export function presenceHandler (directory: PresenceDirectory, options: { log: Logger, now: () => number, idleTimeoutMs: number, onHeartbeat?: (peerId: string) => void }) {
+export function presenceHandler (directory: PresenceDirectory, options: { log: Logger, now: () => number, idle: IdleStreams, onHeartbeat?: (peerId: string) => void }) {
+  const { idle } = options
   return async (stream: Stream, connection: Connection): Promise<void> => {
     const remote = connection.remotePeer.toString()
     const framed = new FramedStream(stream, PRESENCE_MAX_FRAME_BYTES)
@@ -186,10 +188,13 @@ export function presenceHandler (directory: PresenceDirectory, options: { log: L
     const reply = (requestId: number, infos: PresenceInfo[], code?: ErrorCode, message?: string): void => {
       send(code == null ? { requestId, infos } : { requestId, infos, error: errorReply(code, message ?? '') })
     }
+    // Silence is bounded by the idle sweep, not a deadline per read (IdleStreams says why).
+    idle.touch(stream)
     try {
       while (true) {
-        const frame = await framed.read(options.idleTimeoutMs)
+        const frame = await framed.readUntimed()
         if (frame == null) break
+        idle.touch(stream)
         let req: PresenceRequest
         try {
           req = PresenceRequest.decode(frame, { limits: PRESENCE_REQUEST_LIMITS })
@@ -228,6 +233,7 @@ export function presenceHandler (directory: PresenceDirectory, options: { log: L
     } catch (err) {
       framed.abort(asError(err))
     } finally {
+      idle.forget(stream)
       for (const off of unwatch.values()) off()
     }
   }

@@ -155,4 +155,33 @@ describe('cache server: presence and names', () => {
       await node.stop()
     }
   })
+
+  it('closes a presence stream that sends nothing for presence.idleTimeoutMs, and only that one', async () => {
+    const quietServer = await startCacheServer(await tempDir('cache-presence-idle'), {
+      config: { presence: { idleTimeoutMs: 1_500, sweepIntervalMs: 100 } }
+    })
+    try {
+      const quietTarget = { peerId: quietServer.peerId, addrs: quietServer.addrs }
+      const [silent, talker] = [await client(), await client()]
+      const silentSession = await PresenceSession.open(silent.libp2p, quietTarget, () => {})
+      const talkerSession = await PresenceSession.open(talker.libp2p, quietTarget, () => {})
+      sessions.push(silentSession, talkerSession)
+      await silentSession.heartbeat(silent.identity, [], PresenceStatus.AVAILABLE, Date.now())
+      let silentEnded = false
+      void silentSession.ended.then(() => { silentEnded = true })
+      // The talker keeps sending (one heartbeat per answer, well inside the idle time) until the silent one is cut.
+      const giveUp = Date.now() + 10_000
+      while (!silentEnded) {
+        assert.ok(Date.now() < giveUp, 'the silent stream was not closed within 10 s')
+        await talkerSession.heartbeat(talker.identity, [], PresenceStatus.AVAILABLE, Date.now())
+        await Promise.race([silentSession.ended, new Promise(resolve => setTimeout(resolve, 200))])
+      }
+      await talkerSession.heartbeat(talker.identity, [], PresenceStatus.AVAILABLE, Date.now())
+      const [info] = await talkerSession.query([silent.peerId])
+      assert.equal(info?.online, true, 'closing an idle stream does not turn its node offline (only missing heartbeats do)')
+    } finally {
+      await quietServer.stop()
+      await rm(quietServer.home, { recursive: true, force: true })
+    }
+  })
 })
