@@ -184,4 +184,31 @@ describe('cache server: presence and names', () => {
       await rm(quietServer.home, { recursive: true, force: true })
     }
   })
+
+  it('peerpost_connected_peers and /health count peers, not connections, and drop when they leave', async () => {
+    const fresh = await startCacheServer(await tempDir('cache-peers'))
+    const addr = multiaddr(`${fresh.addrs[0]}`)
+    const gauge = async (): Promise<number> => (await scrape(fresh)).get('peerpost_connected_peers') ?? Number.NaN
+    const health = async (): Promise<number> => ((await (await fetch(`${fresh.metrics}/health`)).json()) as { connectedPeers: number }).connectedPeers
+    const [a, b] = [await rawClient(), await rawClient()]
+    try {
+      assert.equal(await gauge(), 0)
+      await a.libp2p.dial(addr)
+      await b.libp2p.dial(addr)
+      await a.libp2p.dial(addr, { force: true })
+      assert.equal(a.libp2p.getConnections().length, 2, 'a holds two connections to the server')
+      await eventually(async () => (await gauge()) === 2, 10_000, 'two peers counted')
+      assert.equal(await health(), 2)
+      await a.stop()
+      await eventually(async () => (await gauge()) === 1, 10_000, 'a peer that left no longer counted')
+      await b.stop()
+      await eventually(async () => (await gauge()) === 0, 10_000, 'no peers left')
+      assert.equal(await health(), 0)
+    } finally {
+      await a.stop()
+      await b.stop()
+      await fresh.stop()
+      await rm(fresh.home, { recursive: true, force: true })
+    }
+  })
 })
