@@ -234,7 +234,9 @@ export async function holderOffline (ctx: DemoContext): Promise<MessageClaim | u
   say.say('carol comes online and pulls the message from the cache server...')
   const waiting = await world.until('carol', async () => {
     const view = await runJson(world.user('carol').home, ['transfers'])
-    return (view.downloads as any[]).find(d => d.name === slides.name && d.state === 'waiting')
+    // Waiting once carol's daemon has tried alice (waitingForName is set then), not merely
+    // registered and "not tried yet".
+    return (view.downloads as any[]).find(d => d.name === slides.name && d.state === 'waiting' && d.waitingForName != null)
   }, WAIT_MS, 'carol\'s pull to wait for alice')
   claim.recipients[0]!.received = true
   say.say(`...and the slides wait: "${waiting.reason ?? `waiting for ${waiting.waitingForName ?? 'alice'}`}"`)
