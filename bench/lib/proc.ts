@@ -1,5 +1,9 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess, SpawnOptions } from 'node:child_process'
+import { deadline } from '../../test/helpers/ready-process.js'
+
+/** Resolve when `promise` does, or reject after `ms` with `what` in the message (the tests' helper). */
+export { deadline }
 
 /**
  * What must be undone if the runner is interrupted (SIGINT/SIGTERM): child processes and
@@ -22,15 +26,6 @@ export async function runInterruptCleanups (ms = 30_000): Promise<void> {
   }
 }
 
-/** Resolve when `promise` does, or reject after `ms` with `what` in the message. */
-export async function deadline<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`timed out after ${ms} ms waiting for ${what}`)) }, ms) })])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 export interface RunResult { code: number | null, stdout: string, stderr: string }
 

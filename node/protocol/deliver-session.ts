@@ -58,8 +58,6 @@ export class DeliverSession {
   private reading = false
   private failure: Error | undefined
   private idleTimer: NodeJS.Timeout | undefined
-  /** Answers read on this stream so far. */
-  answered = 0
 
   constructor (readonly stream: Stream, private readonly init: DeliverSessionInit) {
     this.lp = lpStream(stream, { maxDataLength: init.maxResponseBytes, maxBufferSize: init.maxResponseBytes * init.window })
@@ -144,7 +142,6 @@ export class DeliverSession {
           }
           this.waiting.shift()
           this.written--
-          this.answered++
           head.settle(outcome)
           this.pump()
         }

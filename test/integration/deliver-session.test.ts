@@ -14,7 +14,7 @@ import { generateKeyMaterial, identityFromKeyMaterial } from '../../node/identit
 import { createNetwork } from '../../node/network.js'
 import { DELIVER_PROTOCOL, DeliverProtocol, PARK_PROTOCOL } from '../../node/protocol/deliver.js'
 import { MessageRefusedError } from '../../node/protocol/errors.js'
-import { deadline } from '../helpers/cli.js'
+import { eventually } from '../helpers/cache-server.js'
 import type { PeerpostLibp2p } from '../../node/network.js'
 import type { DeliverTarget, OutgoingEnvelope } from '../../node/protocol/deliver.js'
 import type { Receipt } from '../../node/protocol/peerpost.js'
@@ -38,17 +38,6 @@ function envelope (treat = 0): OutgoingEnvelope {
   const bytes = randomBytes(4096)
   bytes[16] = treat
   return { envelopeId: bytes.subarray(0, 16), bytes }
-}
-
-/** Wait (bounded) until `check` holds, re-checking every 20 ms. */
-async function until (check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  await deadline((async () => {
-    for (let i = 0; i < ms / 20; i++) {
-      if (check()) return
-      await new Promise(resolve => setTimeout(resolve, 20))
-    }
-    throw new Error(`never: ${what}`)
-  })(), ms + 1_000, what)
 }
 
 describe('deliver sessions: one long-lived stream per peer', () => {
@@ -118,7 +107,7 @@ describe('deliver sessions: one long-lived stream per peer', () => {
 
   it('closes its stream when idle, and the next delivery opens a new one', async () => {
     await sender.deliver(target, [envelope()])
-    await until(() => streamsTo(DELIVER_PROTOCOL).length === 0, 'the idle stream to close')
+    await eventually(async () => streamsTo(DELIVER_PROTOCOL).length === 0, 10_000, 'the idle stream to close')
     const again = await sender.deliver(target, [envelope()])
     assert.ok(again[0]?.ok)
     assert.equal(streamsTo(DELIVER_PROTOCOL).length, 1)
@@ -127,7 +116,7 @@ describe('deliver sessions: one long-lived stream per peer', () => {
   it('a stream the receiver closed as idle is not used again: the next envelope goes on a new one, without an error', async () => {
     const first = await parker.deliver(target, [envelope()])
     assert.ok(first[0]?.ok)
-    await until(() => streamsTo(PARK_PROTOCOL).length === 0, 'bob to close the idle stream')
+    await eventually(async () => streamsTo(PARK_PROTOCOL).length === 0, 10_000, 'bob to close the idle stream')
     const again = await parker.deliver(target, [envelope(), envelope()])
     assert.ok(again.every(o => o.ok), again.map(o => o.ok ? 'ok' : o.error.message).join(', '))
   })
