@@ -25,6 +25,10 @@ export const KEY_CHANGE_SCAN = 200
 /** `G` loads at most this many pages before it stops at what is loaded (bounded work). */
 export const MAX_PAGES_FOR_BOTTOM = 20
 export const OUTBOX_SHOWN = 100
+/** Reconnecting to a daemon that went away: first try after this, then doubling up to the max, for at most RECONNECT_FOR_MS. */
+const RECONNECT_FIRST_DELAY_MS = 250
+const RECONNECT_MAX_DELAY_MS = 2_000
+const RECONNECT_FOR_MS = 60 * 60_000
 /** Blobs whose last transfer events are kept for replay. */
 const MAX_BLOB_EVENTS = 256
 /** Transfers whose last byte count is kept for the speed figure. */
@@ -63,13 +67,29 @@ export class Controller {
 
   /** Load the first screen and follow the daemon's events. */
   async start (): Promise<void> {
+    this.dispatch({ type: 'status/network', online: this.d.api.remote })
+    await this.follow()
+  }
+
+  stop (): void { this.closed = true }
+
+  /**
+   * Load what the screen shows and subscribe to the daemon's events; when its connection
+   * closes, say so and (where the UI can) reconnect once the daemon runs again, then load
+   * everything again: what happened meanwhile came with no events.
+   */
+  private async follow (): Promise<void> {
     const { api } = this.d
-    this.dispatch({ type: 'status/network', online: api.remote })
     api.onClose(err => {
       if (this.closed) return
       this.d.log('the daemon connection closed: %s', err.message)
       this.dispatch({ type: 'status/network', online: false, servers: [] })
-      this.dispatch({ type: 'status/error', text: 'the daemon stopped: nothing is sent or received now; quit (q) and start peerpost again' })
+      if (!api.canReconnect) {
+        this.dispatch({ type: 'status/error', text: 'the daemon stopped: nothing is sent or received now; quit (q) and start peerpost again' })
+        return
+      }
+      this.dispatch({ type: 'status/error', text: 'the daemon stopped: reconnecting when it runs again' })
+      void this.reconnect()
     })
     await Promise.all([
       this.loadList(false),
@@ -85,7 +105,30 @@ export class Controller {
     ])
   }
 
-  stop (): void { this.closed = true }
+  /** Try to reach the daemon again, backing off to one try every RECONNECT_MAX_DELAY_MS, for at most RECONNECT_FOR_MS. */
+  private async reconnect (): Promise<void> {
+    const { api } = this.d
+    const until = Date.now() + RECONNECT_FOR_MS
+    let delay = RECONNECT_FIRST_DELAY_MS
+    while (!this.closed && Date.now() < until) {
+      await pause(delay)
+      if (this.closed) return
+      try {
+        await api.reconnect()
+      } catch (err) {
+        if (errorName(err) !== 'DaemonNotRunningError') this.d.log('reconnecting to the daemon: %s', (err as Error).message)
+        delay = Math.min(delay * 2, RECONNECT_MAX_DELAY_MS)
+        continue
+      }
+      if (this.closed) { await api.close(); return }
+      this.d.log('reconnected to the daemon')
+      this.dispatch({ type: 'status/network', online: api.remote })
+      this.dispatch({ type: 'status/info', text: 'reconnected to the daemon' })
+      await this.follow()
+      return
+    }
+    if (!this.closed) this.dispatch({ type: 'status/error', text: 'the daemon did not come back within an hour: quit (q) and start peerpost again' })
+  }
 
   /** A key press, as ink reports it. */
   key (input: string, key: Key = EMPTY_KEY): void {
@@ -592,4 +635,9 @@ export class Controller {
 /** Printable input (typed or pasted), not a control key. */
 function isText (input: string, key: Key): boolean {
   return input !== '' && !key.ctrl && !key.meta && !key.escape && !key.tab && !key.upArrow && !key.downArrow && !key.leftArrow && !key.rightArrow
+}
+
+/** Wait `ms` without keeping the process alive (the UI quitting ends a reconnect loop). */
+async function pause (ms: number): Promise<void> {
+  await new Promise<void>(resolve => { setTimeout(resolve, ms).unref() })
 }

@@ -99,7 +99,7 @@ async function connectOrWelcome (options: RunUiOptions, log: UiLog): Promise<{ a
 async function mainScreen (connected: { api: HomeApi, started: boolean }, options: RunUiOptions, log: UiLog): Promise<void> {
   const store = createStore(initialState({ columns: process.stdout.columns ?? 80, rows: process.stdout.rows ?? 24 }))
   if (connected.started) store.dispatch({ type: 'status/info', text: `started the daemon in the background (its log: ${homePaths(options.home).log})` })
-  const api = new UiApi(connected.api)
+  const api = new UiApi(connected.api, async () => await connectApi({ home: options.home, allowOffline: false }))
   let unmount = (): void => {}
   const controller = new Controller({
     api,

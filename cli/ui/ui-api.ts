@@ -106,7 +106,25 @@ export function transfersOf (wire: TransfersWire): TransferView[] {
 
 /** The daemon methods the UI uses, typed; nothing here decides anything about mail. */
 export class UiApi {
-  constructor (private readonly home: HomeApi) {}
+  /**
+   * `connect`: how to reach the home's daemon again once it went away (connect only, never
+   * start one: a daemon someone stopped on purpose stays stopped). Absent: no reconnecting.
+   */
+  constructor (private home: HomeApi, private readonly connect?: () => Promise<HomeApi>) {}
+
+  get canReconnect (): boolean { return this.connect != null }
+
+  /**
+   * Connect again to the home's daemon; from then on every call goes to the new
+   * connection. Throws the connection's error (DaemonNotRunningError while none runs).
+   */
+  async reconnect (): Promise<void> {
+    if (this.connect == null) throw new Error('this UI was not given a way to reconnect')
+    const next = await this.connect()
+    const previous = this.home
+    this.home = next
+    await previous.close().catch(() => {})
+  }
 
   get remote (): boolean { return this.home.remote }
 

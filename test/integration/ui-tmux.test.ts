@@ -159,6 +159,20 @@ describe('mail UI in tmux with two daemons', { skip: SKIP }, () => {
     await t.waitFor('[exited 0]', 'the UI to quit')
   })
 
+  it('the daemon restarting under an open UI: said at once, reconnected when it is back, and new mail shows live again', async () => {
+    const t = await tmux.open('alice-restart', peerpost(alice.home, 'ui'))
+    await t.waitFor(/Folders[\s\S]*online · servers/, 'alice\'s list')
+    await alice.daemon!.stop()
+    await t.waitFor(s => s.includes('the daemon stopped: reconnecting when it runs again') && s.includes('offline (no daemon)'), 'the lost daemon on screen')
+    await online(alice)
+    await t.waitFor(s => s.includes('reconnected to the daemon') && /online · servers/.test(s), 'reconnected, without a key press')
+    // Sent after the reconnect: it shows live, so the UI follows the new daemon's events.
+    await runJson(bob.home, ['send', '--to', 'alice', '--subject', 'After the restart', '--body', 'hello again', '--wait', '--timeout', '20000'])
+    await t.waitFor('After the restart', 'bob\'s message in alice\'s list, without a key press')
+    await t.press('q')
+    await t.waitFor('[exited 0]', 'the UI to quit')
+  })
+
   it('a sealed home with no daemon asks for the passphrase, then starts the daemon', async () => {
     const home = join(work, 'dan-home')
     const passFile = join(work, 'dan-pass')
