@@ -29,6 +29,9 @@ export const DEFAULT_RECONNECT_MAX_MS = 30_000
 /** What my node holds for offline co-recipients of mail I received (node/holding.ts). */
 export const DEFAULT_HOLDING_MAX_BYTES = 256 * 1024 * 1024
 export const DEFAULT_HOLDING_MAX_COUNT = 1_000
+/** One depositor may take a quarter of the quota, so one sender cannot fill it for everyone else. */
+export const DEFAULT_HOLDING_MAX_BYTES_PER_DEPOSITOR = DEFAULT_HOLDING_MAX_BYTES / 4
+export const DEFAULT_HOLDING_MAX_COUNT_PER_DEPOSITOR = DEFAULT_HOLDING_MAX_COUNT / 4
 /** A held envelope nobody fetched is deleted after this long (the sender is told if online). */
 export const DEFAULT_HOLDING_RETENTION_MS = 7 * 24 * 60 * 60_000
 export const DEFAULT_HOLDING_SWEEP_MS = 60_000
@@ -95,6 +98,10 @@ export const NodeConfigSchema = z.object({
       .describe('hold sealed mail for an offline co-recipient of mail I got (`peerpost config set holding.enabled false` turns it off)'),
     maxBytes: z.number().int().nonnegative().default(DEFAULT_HOLDING_MAX_BYTES),
     maxCount: z.number().int().nonnegative().default(DEFAULT_HOLDING_MAX_COUNT),
+    maxBytesPerDepositor: z.number().int().nonnegative().default(DEFAULT_HOLDING_MAX_BYTES_PER_DEPOSITOR)
+      .describe('bytes one sender may have held here at once (the peer that deposited them)'),
+    maxCountPerDepositor: z.number().int().nonnegative().default(DEFAULT_HOLDING_MAX_COUNT_PER_DEPOSITOR)
+      .describe('envelopes one sender may have held here at once'),
     retentionMs: z.number().int().positive().default(DEFAULT_HOLDING_RETENTION_MS),
     sweepIntervalMs: z.number().int().positive().default(DEFAULT_HOLDING_SWEEP_MS)
   }).prefault({})

@@ -22,17 +22,20 @@ export const HOLDING_EXPIRY_BATCH = 100
 /**
  * The parking limits of a node holding for co-recipients, read from the live config at
  * every deposit, so `peerpost config set holding.maxBytes …` applies at once. The node has
- * one quota (`holding.maxBytes` / `maxCount`) that bounds everything held, whoever deposits.
+ * a quota for everything held (`holding.maxBytes` / `maxCount`) and a smaller one per
+ * depositor (`holding.maxBytesPerDepositor` / `maxCountPerDepositor`), so one sender
+ * cannot fill it for everyone else.
  */
 export function holdingLimits (config: () => NodeConfig): ParkingLimits {
-  // Per recipient and per depositor nothing tighter than the whole: one quota, one message.
+  // Per recipient nothing tighter than the whole: a co-recipient holds for the few people
+  // who share mail with it, and the depositor quota already bounds each sender.
   const unbounded = { maxBytes: Number.MAX_SAFE_INTEGER, maxCount: Number.MAX_SAFE_INTEGER }
-  const total = (): { maxBytes: number, maxCount: number } => ({ maxBytes: config().holding.maxBytes, maxCount: config().holding.maxCount })
+  const holding = (): NodeConfig['holding'] => config().holding
   return {
     get maxEnvelopeBytes () { return config().limits.maxEnvelopeBytes },
     perRecipient: unbounded,
-    perDepositor: unbounded,
-    get total () { return total() },
+    get perDepositor () { return { maxBytes: holding().maxBytesPerDepositor, maxCount: holding().maxCountPerDepositor } },
+    get total () { return { maxBytes: holding().maxBytes, maxCount: holding().maxCount } },
     get retentionMs () { return config().holding.retentionMs }
   }
 }

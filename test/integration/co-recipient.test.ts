@@ -197,6 +197,19 @@ describe('bob decides what he holds: holding off, a full quota', () => {
     }, 30_000, 'carol\'s envelope to be parked once bob has room')
     assert.deepEqual(parked.parkedAt, [bob.peerId])
     assert.equal((await holding(bob)).envelopes, 1)
+
+    // One sender cannot fill bob's quota for everyone: alice already has one envelope held.
+    await runJson(bob.home, ['config', 'set', 'holding.maxCountPerDepositor', '1'])
+    const second = await runJson(alice.home, ['send', '--to', 'bob', '--to', 'carol', '--subject', 'And this?', '--body', 'y'])
+    const depositorFull = await waitUntil(alice.home, async () => {
+      const r = await recipientState(alice, second.id, 'carol')
+      return r?.state === 'pending' && /QUOTA_EXCEEDED/.test(r.lastError ?? '') ? r : undefined
+    }, 30_000, 'bob to refuse a second envelope from alice')
+    assert.match(depositorFull.lastError, /quota depositor-count is full \(at most 1 envelopes deposited by this sender\)/)
+    assert.equal((await holding(bob)).envelopes, 1)
+    await runJson(bob.home, ['config', 'set', 'holding.maxCountPerDepositor', '2'])
+    await waitUntil(alice.home, async () => (await recipientState(alice, second.id, 'carol'))?.state === 'parked', 30_000, 'parked once alice has room at bob')
+    assert.equal((await holding(bob)).envelopes, 2)
   })
 })
 
