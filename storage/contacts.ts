@@ -8,7 +8,17 @@ import type { ContactRecord, Contacts } from './types.js'
 export interface ContactsInit {
   /** Told about records that do not decode (they are skipped). */
   onCorrupt?: CorruptHandler
+  /** Clock for when a contact was removed; default Date.now. */
+  now?: () => number
 }
+
+/**
+ * How long a removed contact's stampless mail is still taken from a holder. Such mail was
+ * sealed while it was a contact (told it needed no stamp), then waited at most its
+ * outbox's lifetime and a holder's retention (7 days each by default): 30 days covers both
+ * with room. After that the PeerId is a stranger's again and its record is dropped.
+ */
+export const FORMER_CONTACT_MS = 30 * 24 * 60 * 60_000
 
 /** ContactRecord as stored: the card as base64, since records are JSON. */
 type StoredContact = Omit<ContactRecord, 'card' | 'pendingCard'> & { card: string, pendingCard?: string }
@@ -48,6 +58,7 @@ const MAX_CACHED = 10_000
 export function createContacts (db: Database, init: ContactsInit = {}): Contacts {
   const { byName, byPeer, former } = db.sublevels.contacts
   const locks = createKeyedLock()
+  const now = init.now ?? Date.now
 
   // Lookups are read-through cached: every send resolves its recipients and every received
   // message looks up its sender (two level reads each, ~50 µs of main thread apiece), while
@@ -130,7 +141,10 @@ export function createContacts (db: Database, init: ContactsInit = {}): Contacts
     },
 
     async wasContact (peerId) {
-      return await former.get(peerId) !== undefined
+      const removedAt = await former.get(peerId)
+      if (removedAt === undefined) return false
+      // '' was written before removal times were kept: a former contact of unknown age.
+      return removedAt === '' || now() - Number(removedAt) <= FORMER_CONTACT_MS
     },
 
     async setStampExempt (peerId, exempt) {
@@ -162,11 +176,17 @@ export function createContacts (db: Database, init: ContactsInit = {}): Contacts
         const text = await byName.get(name)
         if (text === undefined) throw new ContactNotFoundError(name)
         const stored = decodeRecord(`contacts/name/${name}`, text, isStoredContact, init.onCorrupt)
+        const at = now()
         const ops: Parameters<Database['commit']>[0] = [{ type: 'del', sublevel: byName, key: name }]
         // A damaged record still goes; its PeerId index entry can only be dropped if we can read it.
         if (stored !== undefined && await byPeer.get(stored.peerId) === name) {
           ops.push({ type: 'del', sublevel: byPeer, key: stored.peerId })
-          ops.push({ type: 'put', sublevel: former, key: stored.peerId, value: '' })
+          ops.push({ type: 'put', sublevel: former, key: stored.peerId, value: String(at) })
+        }
+        // Former contacts past their window go with this write (removals are rare and
+        // few, so the list stays short; mail from them is now a stranger's).
+        for await (const [peerId, removedAt] of former.iterator()) {
+          if (removedAt !== '' && at - Number(removedAt) > FORMER_CONTACT_MS && peerId !== stored?.peerId) ops.push({ type: 'del', sublevel: former, key: peerId })
         }
         try {
           await db.commit(ops)

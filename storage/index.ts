@@ -25,7 +25,7 @@ export { createMailbox } from './mailbox.js'
 export type { MailboxInit, MailboxStore } from './mailbox.js'
 export { createMailboxWriter } from './mailbox-writer.js'
 export type { MailboxWriter } from './mailbox-writer.js'
-export { createContacts } from './contacts.js'
+export { createContacts, FORMER_CONTACT_MS } from './contacts.js'
 export type { ContactsInit } from './contacts.js'
 export { createOutbox } from './outbox.js'
 export type { OutboxComponents, OutboxInit } from './outbox.js'
@@ -73,7 +73,7 @@ export async function openHomeStore (dir: string, init: HomeStoreInit = {}): Pro
   return {
     db,
     mailbox,
-    contacts: createContacts(db, { onCorrupt: init.onCorrupt }),
+    contacts: createContacts(db, { onCorrupt: init.onCorrupt, now: init.now }),
     outbox: createOutbox({ db, mailbox }, { onCorrupt: init.onCorrupt }),
     close: async () => { await db.close() }
   }

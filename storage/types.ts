@@ -135,8 +135,9 @@ export interface Contacts {
   /** Unpin; the PeerId is remembered as a former contact (wasContact). */
   remove(name: string): Promise<void>
   /**
-   * Whether `peerId` was a contact once and was removed (and is not one again). Mail it
-   * sealed without a stamp while it still was one may arrive later through a holder.
+   * Whether `peerId` was a contact until at most FORMER_CONTACT_MS (30 days) ago and is not
+   * one again. Mail it sealed without a stamp while it still was one may arrive later
+   * through a holder; after that window it is a stranger again.
    */
   wasContact(peerId: string): Promise<boolean>
   /** Set the contact's `stampExempt` mark under the write lock; resolves to whether it changed (false also when `peerId` is no contact). */

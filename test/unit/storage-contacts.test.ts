@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
-import { openHomeStore } from '../../storage/index.js'
+import { FORMER_CONTACT_MS, openHomeStore } from '../../storage/index.js'
 import type { ContactRecord, HomeStore } from '../../storage/index.js'
 
 function contact (name: string, peerId: string): ContactRecord {
@@ -90,6 +90,26 @@ describe('contacts', () => {
     assert.equal(await store.contacts.wasContact('12D3KooWBob'), true)
     await store.contacts.add(contact('robert', '12D3KooWBob'))
     assert.equal(await store.contacts.wasContact('12D3KooWBob'), false)
+  })
+
+  it('forgets a former contact FORMER_CONTACT_MS after its removal, and drops its record at the next removal', async () => {
+    let clock = Date.UTC(2026, 0, 1)
+    const timed = await openHomeStore(join(dir, 'db-timed'), { now: () => clock })
+    try {
+      await timed.contacts.add(contact('bob', '12D3KooWBob'))
+      await timed.contacts.add(contact('carol', '12D3KooWCarol'))
+      await timed.contacts.remove('bob')
+      clock += FORMER_CONTACT_MS
+      assert.equal(await timed.contacts.wasContact('12D3KooWBob'), true, 'still within the window at its last millisecond')
+      clock += 1
+      assert.equal(await timed.contacts.wasContact('12D3KooWBob'), false, 'a stranger again')
+      assert.equal(await timed.db.sublevels.contacts.former.get('12D3KooWBob'), String(Date.UTC(2026, 0, 1)), 'kept until the next removal')
+      await timed.contacts.remove('carol')
+      assert.equal(await timed.db.sublevels.contacts.former.get('12D3KooWBob'), undefined, 'dropped with the next removal')
+      assert.equal(await timed.contacts.wasContact('12D3KooWCarol'), true)
+    } finally {
+      await timed.close()
+    }
   })
 
   it('sets the stamp-exempt mark only on a contact, writing only a change, and other updates keep it', async () => {
