@@ -124,8 +124,12 @@ export function createContacts (db: Database, init: ContactsInit = {}): Contacts
       await locks.run(WRITE_LOCK, async () => {
         const existing = await read(contact.name)
         if (existing === undefined || existing.peerId !== contact.peerId) throw new ContactNotFoundError(contact.name)
+        // The stamp-exempt mark is setStampExempt's alone: a caller that read the record
+        // before the mark changed (the receiver updating a card) must not undo it.
+        const { stampExempt: _, ...rest } = contact
+        const record: ContactRecord = existing.stampExempt === true ? { ...rest, stampExempt: true } : rest
         try {
-          await db.commit([{ type: 'put', sublevel: byName, key: contact.name, value: encode(contact) }])
+          await db.commit([{ type: 'put', sublevel: byName, key: contact.name, value: encode(record) }])
         } finally {
           written()
         }

@@ -127,7 +127,7 @@ export interface ContactRecord {
 export interface Contacts {
   /** Pin a card under a name. Throws ContactExistsError if the name or PeerId is pinned to something else. */
   add(contact: ContactRecord): Promise<void>
-  /** Replace the stored record for the same name and PeerId (newer card: addresses, home servers). */
+  /** Replace the stored record for the same name and PeerId (newer card: addresses, home servers); the stored `stampExempt` mark stays (setStampExempt changes it). */
   update(contact: ContactRecord): Promise<void>
   get(name: string): Promise<ContactRecord | undefined>
   getByPeerId(peerId: string): Promise<ContactRecord | undefined>

@@ -115,7 +115,11 @@ describe('contacts', () => {
   it('sets the stamp-exempt mark only on a contact, writing only a change, and other updates keep it', async () => {
     assert.equal(await store.contacts.setStampExempt('12D3KooWBob', true), false)
     await store.contacts.add(contact('bob', '12D3KooWBob'))
+    const readBefore = await store.contacts.getByPeerId('12D3KooWBob')
     assert.equal(await store.contacts.setStampExempt('12D3KooWBob', true), true)
+    // An update from a copy read before the mark was set (the receiver placing a newer card) keeps it.
+    await store.contacts.update({ ...readBefore!, addrs: ['/ip4/10.0.0.3/tcp/4001'] })
+    assert.equal((await store.contacts.getByPeerId('12D3KooWBob'))?.stampExempt, true)
     const before = store.db.syncedBatches
     assert.equal(await store.contacts.setStampExempt('12D3KooWBob', true), false)
     assert.equal(store.db.syncedBatches, before)
