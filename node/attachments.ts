@@ -64,7 +64,8 @@ export async function prepareAttachments (paths: string[], options: PrepareOptio
         chunkSize: record.chunkSize,
         sha256: own(record.sha256),
         key: own(record.key),
-        locations: [peerIdBytesFromString(options.self)]
+        locations: [peerIdBytesFromString(options.self)],
+        cipher: record.cipher
       })
     }
   } catch (err) {
@@ -77,7 +78,7 @@ export async function prepareAttachments (paths: string[], options: PrepareOptio
 /** A received reference as the downloads store takes it; undefined when its size is not a safe integer. */
 export function downloadRefOf (ref: BlobRef): BlobDownloadRef | undefined {
   if (ref.size > BigInt(Number.MAX_SAFE_INTEGER)) return undefined
-  return { blobId: ref.blobId, size: Number(ref.size), chunkSize: ref.chunkSize, sha256: ref.sha256, key: ref.key }
+  return { blobId: ref.blobId, size: Number(ref.size), chunkSize: ref.chunkSize, sha256: ref.sha256, key: ref.key, cipher: ref.cipher }
 }
 
 /** A received reference as the message's summary shows it. */

@@ -1,3 +1,4 @@
+import { blobCipherName } from '../storage/blob-crypto.js'
 import { BAD_BLOB_DATA_ERRORS } from '../storage/blob-errors.js'
 import { blobSummaryOf, downloadRefOf, locationsOf } from './attachments.js'
 import { asError, errorName } from './errors.js'
@@ -99,7 +100,7 @@ interface Live {
   updatedAt: number
 }
 
-const refOf = (record: DownloadRecord): BlobDownloadRef => ({ blobId: record.blobId, size: record.ref.size, chunkSize: record.ref.chunkSize, sha256: record.ref.sha256, key: record.ref.key })
+const refOf = (record: DownloadRecord): BlobDownloadRef => ({ blobId: record.blobId, size: record.ref.size, chunkSize: record.ref.chunkSize, sha256: record.ref.sha256, key: record.ref.key, cipher: record.ref.cipher })
 
 /** Pulls of large attachments: registered durably, run at most a few at a time, resumed after restarts. */
 export class Transfers {
@@ -291,6 +292,14 @@ export class Transfers {
     l.bytesDone = record.bytesDone
     let lastWait: { peerId: string, name: string, why: string } | undefined
     let retryable = true
+    try {
+      blobCipherName(record.ref.cipher)
+    } catch (err) {
+      // A newer sender's cipher: no holder can help, so fail it now (the message itself is kept).
+      this.c.log.error('message %s: attachment %s - %s', info.messageId, blobId, asError(err).message)
+      await this.giveUp(record, info.messageId, asError(err).message)
+      return
+    }
 
     for (const location of info.locations) {
       if (signal.aborted) return
@@ -337,9 +346,7 @@ export class Transfers {
     const current = await this.c.downloads.get(blobId)
     if (!retryable && lastWait != null) {
       // No holder has it any more: nothing will ever complete it.
-      const download = await this.c.downloads.open(refOf(current ?? record))
-      await download.fail(lastWait.why)
-      this.setState(blobId, info.messageId, { state: 'failed', bytesDone: 0, reason: lastWait.why })
+      await this.giveUp(current ?? record, info.messageId, lastWait.why)
       return
     }
     l.failures++
@@ -348,6 +355,13 @@ export class Transfers {
     // Presence or a new connection usually wakes it first (kick); this is the fallback.
     l.timer = setTimeout(() => { l.timer = undefined; this.attempt(blobId) }, delay)
     l.timer.unref()
+  }
+
+  /** Fail a download that nothing will complete, saying why: its partial data is deleted. */
+  private async giveUp (record: DownloadRecord, messageId: string, reason: string): Promise<void> {
+    const download = await this.c.downloads.open(refOf(record))
+    await download.fail(reason)
+    this.setState(record.blobId, messageId, { state: 'failed', bytesDone: 0, reason })
   }
 
   private progress (blobId: string, messageId: string, bytesDone: number, total: number): void {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { constants, createReadStream } from 'node:fs'
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { assertBlobGeometry, BLOB_ID_BYTES, BLOB_KEY_BYTES, BLOB_SHA256_BYTES, chunkCountFor, plainChunkSize } from './blob-crypto.js'
+import { assertBlobGeometry, BLOB_CIPHER_CHACHA20_POLY1305, BLOB_ID_BYTES, BLOB_KEY_BYTES, BLOB_SHA256_BYTES, chunkCountFor, plainChunkSize } from './blob-crypto.js'
 import { BlobHashMismatchError, BlobSizeMismatchError, ChunkOutOfOrderError, ChunkSizeError, DownloadBusyError, DownloadClosedError, ExtraChunkError, InvalidBlobRefError } from './blob-errors.js'
 import { isBlobId, syncDir } from './blob-store.js'
 import { openFileAppender } from './file-appender.js'
@@ -49,8 +49,9 @@ const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byt
 const unhex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'))
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)
 
+/** As stored: bytes as hex; records made before BlobRefs named their cipher have none (ChaCha20-Poly1305). */
 interface StoredDownload extends Omit<DownloadRecord, 'ref'> {
-  ref: { size: number, chunkSize: number, chunkCount: number, sha256: string, key: string }
+  ref: { size: number, chunkSize: number, chunkCount: number, sha256: string, key: string, cipher?: number }
 }
 
 function isStoredDownload (value: unknown): value is StoredDownload {
@@ -59,12 +60,12 @@ function isStoredDownload (value: unknown): value is StoredDownload {
   return typeof value.blobId === 'string' && typeof value.nextChunk === 'number' && typeof value.bytesDone === 'number' &&
     (value.state === 'pending' || value.state === 'complete' || value.state === 'failed') &&
     typeof ref.size === 'number' && typeof ref.chunkSize === 'number' && typeof ref.chunkCount === 'number' &&
-    typeof ref.sha256 === 'string' && typeof ref.key === 'string'
+    typeof ref.sha256 === 'string' && typeof ref.key === 'string' && (ref.cipher === undefined || typeof ref.cipher === 'number')
 }
 
 const encodeDownload = (r: DownloadRecord): string => JSON.stringify({ ...r, ref: { ...r.ref, sha256: hex(r.ref.sha256), key: hex(r.ref.key) } })
 function parseDownload (r: StoredDownload): DownloadRecord {
-  return { ...r, ref: { ...r.ref, sha256: unhex(r.ref.sha256), key: unhex(r.ref.key) } }
+  return { ...r, ref: { ...r.ref, sha256: unhex(r.ref.sha256), key: unhex(r.ref.key), cipher: r.ref.cipher ?? BLOB_CIPHER_CHACHA20_POLY1305 } }
 }
 
 /** Check a ref and give its blob id as hex; throws InvalidBlobRefError. */
@@ -77,8 +78,19 @@ function checkRef (ref: BlobDownloadRef): string {
   return blobId
 }
 
+/** The record's ref as a new download of `ref` starts it (an unknown cipher is kept: pulling it fails with the reason). */
+const recordRefOf = (ref: BlobDownloadRef): DownloadRecord['ref'] => ({
+  size: ref.size,
+  chunkSize: ref.chunkSize,
+  chunkCount: chunkCountFor(ref.size, ref.chunkSize),
+  sha256: new Uint8Array(ref.sha256),
+  key: new Uint8Array(ref.key),
+  cipher: ref.cipher ?? BLOB_CIPHER_CHACHA20_POLY1305
+})
+
 const sameRef = (r: DownloadRecord['ref'], ref: BlobDownloadRef): boolean =>
-  r.size === ref.size && r.chunkSize === ref.chunkSize && sameBytes(r.sha256, ref.sha256) && sameBytes(r.key, ref.key)
+  r.size === ref.size && r.chunkSize === ref.chunkSize && sameBytes(r.sha256, ref.sha256) && sameBytes(r.key, ref.key) &&
+  r.cipher === (ref.cipher ?? BLOB_CIPHER_CHACHA20_POLY1305)
 
 async function exists (path: string): Promise<boolean> {
   return await stat(path).then(() => true, () => false)
@@ -126,7 +138,7 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
   async function prepare (blobId: string, ref: BlobDownloadRef): Promise<{ record: DownloadRecord, file?: FileAppender, hash: Hash }> {
     const blank = (): DownloadRecord => ({
       blobId,
-      ref: { size: ref.size, chunkSize: ref.chunkSize, chunkCount: chunkCountFor(ref.size, ref.chunkSize), sha256: new Uint8Array(ref.sha256), key: new Uint8Array(ref.key) },
+      ref: recordRefOf(ref),
       nextChunk: 0,
       bytesDone: 0,
       state: 'pending',
@@ -188,7 +200,7 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
         ? { ...record, info }
         : {
             blobId,
-            ref: { size: ref.size, chunkSize: ref.chunkSize, chunkCount: chunkCountFor(ref.size, ref.chunkSize), sha256: new Uint8Array(ref.sha256), key: new Uint8Array(ref.key) },
+            ref: recordRefOf(ref),
             nextChunk: 0,
             bytesDone: 0,
             state: 'pending',

@@ -33,6 +33,20 @@ export class BlobTooLargeError extends Error {
   }
 }
 
+/**
+ * A BlobRef names a cipher this version does not know (a newer sender's). Only that
+ * attachment fails, with this reason; the message it came with is kept, and nothing is
+ * pulled (the chunks could not be opened).
+ */
+export class UnknownBlobCipherError extends Error {
+  static readonly NAME = 'UnknownBlobCipherError'
+  override readonly name = UnknownBlobCipherError.NAME
+  readonly retryable = false
+  constructor (readonly cipher: number) {
+    super(`the attachment is sealed with cipher number ${cipher}, which this version of peerpost does not know: it cannot be opened (a newer version may open it)`)
+  }
+}
+
 /** A chunk index outside the blob. */
 export class ChunkIndexError extends Error {
   static readonly NAME = 'ChunkIndexError'

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { assertBlobGeometry, BLOB_ID_BYTES, BLOB_KEY_BYTES, BLOB_TAG_BYTES, DEFAULT_CHUNK_SIZE, MAX_CHUNK_COUNT, plainChunkSize, sealChunk } from './blob-crypto.js'
+import { assertBlobGeometry, BLOB_CIPHER_CHACHA20_POLY1305, BLOB_ID_BYTES, BLOB_KEY_BYTES, BLOB_TAG_BYTES, blobCipherName, DEFAULT_BLOB_CIPHER, DEFAULT_CHUNK_SIZE, MAX_CHUNK_COUNT, plainChunkSize, sealChunk } from './blob-crypto.js'
 import { BlobDataMissingError, BlobNotFoundError, BlobTooLargeError, ChunkIndexError, InvalidBlobRefError } from './blob-errors.js'
 import { createKeyedLock } from './keyed-lock.js'
 import { SEPARATOR, sortableTime } from './keys.js'
@@ -39,13 +39,14 @@ export interface BlobStoreInit {
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 const unhex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'))
 
-/** The record as stored: bytes as hex. */
-type StoredBlobRecord = Omit<BlobRecord, 'sha256' | 'key'> & { sha256: string, key: string }
+/** The record as stored: bytes as hex; records made before blobs named their cipher have none. */
+type StoredBlobRecord = Omit<BlobRecord, 'sha256' | 'key' | 'cipher'> & { sha256: string, key: string, cipher?: number }
 
 function isStoredRecord (value: unknown): value is StoredBlobRecord {
   return isObject(value) && typeof value.blobId === 'string' && typeof value.size === 'number' &&
     typeof value.chunkSize === 'number' && typeof value.chunkCount === 'number' &&
     typeof value.sha256 === 'string' && typeof value.key === 'string' &&
+    (value.cipher === undefined || typeof value.cipher === 'number') &&
     Array.isArray(value.recipients) && Array.isArray(value.completed) &&
     typeof value.createdAt === 'number' && typeof value.expiresAt === 'number'
 }
@@ -53,7 +54,7 @@ function isStoredRecord (value: unknown): value is StoredBlobRecord {
 const encodeRecord = (r: BlobRecord): string => JSON.stringify({ ...r, sha256: hex(r.sha256), key: hex(r.key) })
 const decodeBlobRecord = (key: string, text: string): BlobRecord => {
   const r = decodeRecordOrThrow(key, text, isStoredRecord)
-  return { ...r, sha256: unhex(r.sha256), key: unhex(r.key) }
+  return { ...r, sha256: unhex(r.sha256), key: unhex(r.key), cipher: r.cipher ?? BLOB_CIPHER_CHACHA20_POLY1305 }
 }
 const expiryKey = (r: BlobRecord): string => sortableTime(r.expiresAt) + SEPARATOR + r.blobId
 
@@ -172,6 +173,8 @@ export function createBlobStore (db: Database, init: BlobStoreInit): BlobStore {
       const blobIdBytes = randomBytes(BLOB_ID_BYTES)
       const blobId = hex(blobIdBytes)
       const key = randomBytes(BLOB_KEY_BYTES)
+      const cipher = options.cipher ?? DEFAULT_BLOB_CIPHER
+      blobCipherName(cipher) // throws UnknownBlobCipherError before anything is written
       await mkdir(storeDir, { recursive: true, mode: 0o700 })
       const final = fileOf(blobId)
       const temp = final + TEMP_SUFFIX
@@ -188,7 +191,7 @@ export function createBlobStore (db: Database, init: BlobStoreInit): BlobStore {
         const flush = async (): Promise<void> => {
           const plain = buffer.subarray(0, fill)
           hash.update(plain)
-          await handle.writev(sealChunk(key, blobIdBytes, index, plain))
+          await handle.writev(sealChunk(cipher, key, blobIdBytes, index, plain))
           options.onChunk?.(plain.byteLength)
           index++
           fill = 0
@@ -225,6 +228,7 @@ export function createBlobStore (db: Database, init: BlobStoreInit): BlobStore {
         chunkCount: index,
         sha256: new Uint8Array(hash.digest()),
         key: new Uint8Array(key),
+        cipher,
         recipients: [...new Set(options.recipients)],
         completed: [],
         createdAt,

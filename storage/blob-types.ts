@@ -17,6 +17,8 @@ export interface BlobPutOptions {
   signal?: AbortSignal
   /** Told the plaintext bytes of each chunk written. */
   onChunk?: (bytes: number) => void
+  /** The AEAD as a BlobRef cipher number; default DEFAULT_BLOB_CIPHER (tests make old-format blobs with 0). */
+  cipher?: number
 }
 
 /** A blob this node holds: what a BlobRef carries, plus who may pull it and who has. */
@@ -29,8 +31,10 @@ export interface BlobRecord {
   chunkCount: number
   /** sha256 of the plaintext, 32 bytes. */
   sha256: Uint8Array
-  /** The ChaCha20-Poly1305 key the chunks are sealed under, 32 random bytes. */
+  /** The key the chunks are sealed under, 32 random bytes. */
   key: Uint8Array
+  /** The AEAD, as the BlobRef's cipher number (blob-crypto.ts; a record without one is 0, ChaCha20-Poly1305). */
+  cipher: number
   /** PeerIds allowed to pull it. */
   recipients: string[]
   /** Recipients that said they hold the whole blob, verified. */
@@ -106,12 +110,14 @@ export interface BlobDownloadRef {
   chunkSize: number
   sha256: Uint8Array
   key: Uint8Array
+  /** The BlobRef's cipher number as received (absent: 0, ChaCha20-Poly1305). Kept even when unknown, so the download can say why it failed. */
+  cipher?: number
 }
 
 /** A blob being pulled, pulled, or given up on. */
 export interface DownloadRecord {
   blobId: string
-  ref: { size: number, chunkSize: number, chunkCount: number, sha256: Uint8Array, key: Uint8Array }
+  ref: { size: number, chunkSize: number, chunkCount: number, sha256: Uint8Array, key: Uint8Array, cipher: number }
   /** The first chunk not yet verified and written (as stored: not yet fsynced). */
   nextChunk: number
   bytesDone: number

@@ -1,8 +1,8 @@
 import { createSecretKey } from 'node:crypto'
 import { lpStream } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { BAD_BLOB_DATA_ERRORS, BlobNotFoundError, BlobSizeMismatchError, BlobTransferInterruptedError, ChunkOutOfOrderError, ChunkSizeError, ExtraChunkError } from '../../storage/blob-errors.js'
-import { BLOB_TAG_BYTES, MAX_CHUNK_SIZE, openChunkParts, plainChunkSize } from '../../storage/blob-crypto.js'
+import { BAD_BLOB_DATA_ERRORS, BlobNotFoundError, UnknownBlobCipherError, BlobSizeMismatchError, BlobTransferInterruptedError, ChunkOutOfOrderError, ChunkSizeError, ExtraChunkError } from '../../storage/blob-errors.js'
+import { BLOB_TAG_BYTES, blobCipherName, MAX_CHUNK_SIZE, openChunkParts, plainChunkSize } from '../../storage/blob-crypto.js'
 import { isBlobId } from '../../storage/blob-store.js'
 import { asError, errorName, PeerRefusedError, ProtocolViolationError } from '../errors.js'
 import { errorReply } from './errors.js'
@@ -286,7 +286,10 @@ export async function pullBlob (libp2p: Libp2p, holder: DialTarget, download: Bl
     if (download.record.state === 'complete') return download.record
     return await transfer(libp2p, holder, download, options)
   } catch (err) {
-    if (BAD_BLOB_DATA_ERRORS.has(errorName(err)) && download.record.state === 'pending') await download.fail(`${options.holderName ?? holder.peerId} served bad data: ${asError(err).message}`)
+    if (download.record.state === 'pending') {
+      if (BAD_BLOB_DATA_ERRORS.has(errorName(err))) await download.fail(`${options.holderName ?? holder.peerId} served bad data: ${asError(err).message}`)
+      else if (errorName(err) === UnknownBlobCipherError.NAME) await download.fail(asError(err).message)
+    }
     throw err
   } finally {
     await download.close()
@@ -295,7 +298,8 @@ export async function pullBlob (libp2p: Libp2p, holder: DialTarget, download: Bl
 
 async function transfer (libp2p: Libp2p, holder: DialTarget, download: BlobDownload, options: PullOptions): Promise<DownloadRecord> {
   const { ref } = download.record
-  const { chunkCount, chunkSize, size, key } = ref
+  const { chunkCount, chunkSize, size, key, cipher } = ref
+  blobCipherName(cipher) // throws UnknownBlobCipherError before anything is dialled
   const blobIdBytes = unhex(download.blobId)
   const secret = createSecretKey(key) // imported once, not once per chunk
   const inFlight = Math.min(Math.max(1, Math.floor(options.inFlight ?? DEFAULT_BLOB_IN_FLIGHT)), BLOB_MAX_CHUNKS_PER_REQUEST)
@@ -356,7 +360,7 @@ async function transfer (libp2p: Libp2p, holder: DialTarget, download: BlobDownl
       const due = plainChunkSize(size, chunkSize, expected) + BLOB_TAG_BYTES
       if (data.byteLength !== due) throw new ChunkSizeError(expected, due, data.byteLength)
       if (chunk.last !== (expected === chunkCount - 1)) throw new BlobSizeMismatchError(`${holder.peerId} says the blob ends at chunk ${expected}, the ref says it has ${chunkCount} chunks`)
-      const plaintext = openChunkParts(secret, blobIdBytes, expected, data)
+      const plaintext = openChunkParts(cipher, secret, blobIdBytes, expected, data)
       expected++
       // Ask for the next before writing this one, so the pipe stays full while we fsync.
       await requestMore()

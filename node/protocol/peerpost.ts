@@ -478,6 +478,7 @@ export interface BlobRef {
   sha256: Uint8Array<ArrayBuffer>
   key: Uint8Array<ArrayBuffer>
   locations: Uint8Array<ArrayBuffer>[]
+  cipher: number
 }
 
 export namespace BlobRef {
@@ -532,6 +533,11 @@ export namespace BlobRef {
           }
         }
 
+        if ((obj.cipher != null && obj.cipher !== 0)) {
+          w.uint32(72)
+          w.uint32(obj.cipher)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -544,7 +550,8 @@ export namespace BlobRef {
           chunkSize: 0,
           sha256: uint8ArrayAlloc(0),
           key: uint8ArrayAlloc(0),
-          locations: []
+          locations: [],
+          cipher: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -587,6 +594,10 @@ export namespace BlobRef {
               }
 
               obj.locations.push(reader.bytes())
+              break
+            }
+            case 9: {
+              obj.cipher = reader.uint32()
               break
             }
             default: {
@@ -672,6 +683,13 @@ export namespace BlobRef {
 
               break
             }
+            case 9: {
+              yield {
+                field: `${prefix}.cipher`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -725,6 +743,11 @@ export namespace BlobRef {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface BlobRefCipherFieldEvent {
+    field: '$.cipher'
+    value: number
+  }
+
   export function encode (obj: Partial<BlobRef>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, BlobRef.codec())
   }
@@ -733,7 +756,7 @@ export namespace BlobRef {
     return decodeMessage(buf, BlobRef.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BlobRef>): Generator<BlobRefBlobIdFieldEvent | BlobRefNameFieldEvent | BlobRefTypeFieldEvent | BlobRefSizeFieldEvent | BlobRefChunkSizeFieldEvent | BlobRefSha256FieldEvent | BlobRefKeyFieldEvent | BlobRefLocationsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BlobRef>): Generator<BlobRefBlobIdFieldEvent | BlobRefNameFieldEvent | BlobRefTypeFieldEvent | BlobRefSizeFieldEvent | BlobRefChunkSizeFieldEvent | BlobRefSha256FieldEvent | BlobRefKeyFieldEvent | BlobRefLocationsFieldEvent | BlobRefCipherFieldEvent> {
     return streamMessage(buf, BlobRef.codec(), opts)
   }
 }
@@ -1000,6 +1023,12 @@ export namespace InnerRecord {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface InnerRecordBlobRefsCipherFieldEvent {
+    field: '$.blobRefs[].cipher'
+    value: number
+    index: number
+  }
+
   export interface InnerRecordSignatureFieldEvent {
     field: '$.signature'
     value: Uint8Array<ArrayBuffer>
@@ -1013,7 +1042,7 @@ export namespace InnerRecord {
     return decodeMessage(buf, InnerRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InnerRecord>): Generator<InnerRecordSenderCardPeerIdFieldEvent | InnerRecordSenderCardBoxPublicKeyFieldEvent | InnerRecordSenderCardDisplayNameFieldEvent | InnerRecordSenderCardHomeServersFieldEvent | InnerRecordSenderCardCreatedFieldEvent | InnerRecordSenderCardAddrsFieldEvent | InnerRecordSenderCardSignatureFieldEvent | InnerRecordTimestampFieldEvent | InnerRecordMimeFieldEvent | InnerRecordBlobRefsBlobIdFieldEvent | InnerRecordBlobRefsNameFieldEvent | InnerRecordBlobRefsTypeFieldEvent | InnerRecordBlobRefsSizeFieldEvent | InnerRecordBlobRefsChunkSizeFieldEvent | InnerRecordBlobRefsSha256FieldEvent | InnerRecordBlobRefsKeyFieldEvent | InnerRecordBlobRefsLocationsFieldEvent | InnerRecordSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InnerRecord>): Generator<InnerRecordSenderCardPeerIdFieldEvent | InnerRecordSenderCardBoxPublicKeyFieldEvent | InnerRecordSenderCardDisplayNameFieldEvent | InnerRecordSenderCardHomeServersFieldEvent | InnerRecordSenderCardCreatedFieldEvent | InnerRecordSenderCardAddrsFieldEvent | InnerRecordSenderCardSignatureFieldEvent | InnerRecordTimestampFieldEvent | InnerRecordMimeFieldEvent | InnerRecordBlobRefsBlobIdFieldEvent | InnerRecordBlobRefsNameFieldEvent | InnerRecordBlobRefsTypeFieldEvent | InnerRecordBlobRefsSizeFieldEvent | InnerRecordBlobRefsChunkSizeFieldEvent | InnerRecordBlobRefsSha256FieldEvent | InnerRecordBlobRefsKeyFieldEvent | InnerRecordBlobRefsLocationsFieldEvent | InnerRecordBlobRefsCipherFieldEvent | InnerRecordSignatureFieldEvent> {
     return streamMessage(buf, InnerRecord.codec(), opts)
   }
 }
@@ -1247,6 +1276,12 @@ export namespace SignedContent {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface SignedContentBlobRefsCipherFieldEvent {
+    field: '$.blobRefs[].cipher'
+    value: number
+    index: number
+  }
+
   export interface SignedContentEnvelopeIdFieldEvent {
     field: '$.envelopeId'
     value: Uint8Array<ArrayBuffer>
@@ -1260,7 +1295,7 @@ export namespace SignedContent {
     return decodeMessage(buf, SignedContent.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignedContent>): Generator<SignedContentRecipientFieldEvent | SignedContentTimestampFieldEvent | SignedContentMimeSha256FieldEvent | SignedContentBlobRefsBlobIdFieldEvent | SignedContentBlobRefsNameFieldEvent | SignedContentBlobRefsTypeFieldEvent | SignedContentBlobRefsSizeFieldEvent | SignedContentBlobRefsChunkSizeFieldEvent | SignedContentBlobRefsSha256FieldEvent | SignedContentBlobRefsKeyFieldEvent | SignedContentBlobRefsLocationsFieldEvent | SignedContentEnvelopeIdFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignedContent>): Generator<SignedContentRecipientFieldEvent | SignedContentTimestampFieldEvent | SignedContentMimeSha256FieldEvent | SignedContentBlobRefsBlobIdFieldEvent | SignedContentBlobRefsNameFieldEvent | SignedContentBlobRefsTypeFieldEvent | SignedContentBlobRefsSizeFieldEvent | SignedContentBlobRefsChunkSizeFieldEvent | SignedContentBlobRefsSha256FieldEvent | SignedContentBlobRefsKeyFieldEvent | SignedContentBlobRefsLocationsFieldEvent | SignedContentBlobRefsCipherFieldEvent | SignedContentEnvelopeIdFieldEvent> {
     return streamMessage(buf, SignedContent.codec(), opts)
   }
 }

@@ -5,8 +5,8 @@
  * runs the sizes of issue 4 (300 MiB online, 50 MiB offline, 200 MiB kill -9).
  */
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
-import { open, rm, stat } from 'node:fs/promises'
+import { createHash, randomBytes } from 'node:crypto'
+import { open, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { ControlClient } from '../../node/control/client.js'
@@ -17,16 +17,17 @@ import { sealEnvelope } from '../../node/crypto/index.js'
 import { cardFromText, generateKeyMaterial, identityFromKeyMaterial, makeCard, peerIdBytesFromString } from '../../node/identity/index.js'
 import { composeMessage } from '../../node/mime/index.js'
 import { createNetwork } from '../../node/network.js'
-import { BLOB_PROTOCOL } from '../../node/protocol/blob.js'
+import { BLOB_PROTOCOL, serveBlobs } from '../../node/protocol/blob.js'
 import { DeliverProtocol } from '../../node/protocol/deliver.js'
-import { BlobChunk, BlobRequest } from '../../node/protocol/peerpost.js'
+import { BlobChunk, BlobRef, BlobRequest } from '../../node/protocol/peerpost.js'
 import { cleanup, deadline, makeUser, runJson, tempDir, waitUntil } from '../helpers/cli.js'
 import { downloads, KiB, MiB, peakRssMiB, randomFile, readByMessageId, sha256File, startPair } from '../helpers/attachments.js'
 import { FAST_NODE, startNode } from '../helpers/offline.js'
-import { DEFAULT_SYNC_EVERY_BYTES } from '../../storage/index.js'
+import { BLOB_CIPHER_AES_256_GCM, BLOB_CIPHER_CHACHA20_POLY1305, createBlobStore, DEFAULT_SYNC_EVERY_BYTES, openDatabase } from '../../storage/index.js'
 import type { Pair } from '../helpers/attachments.js'
 import type { PeerpostLibp2p } from '../../node/network.js'
-import type { BlobRef } from '../../node/protocol/peerpost.js'
+import type { Identity } from '../../node/identity/index.js'
+import type { Database } from '../../storage/index.js'
 import type { Stream } from '@libp2p/interface'
 import type { CacheServerProcess } from '../helpers/cache-server.js'
 import type { User } from '../helpers/cli.js'
@@ -276,32 +277,104 @@ describe('mallory sends bob a message whose attachment she holds, and lies about
       })().catch(() => { stream.abort(new Error('mallory gave up')) })
     })
     await mallory.start()
-    const addrs = mallory.getMultiaddrs().map(String)
-    const ref: BlobRef = {
-      blobId: new Uint8Array(randomBytes(16)),
-      name: 'not-what-it-says.bin',
-      type: 'application/octet-stream',
-      size: BigInt(2 * MiB),
-      chunkSize: MiB,
-      sha256: new Uint8Array(randomBytes(32)),
-      key: new Uint8Array(randomBytes(32)),
-      locations: [peerIdBytesFromString(identity.peerIdString)]
-    }
-    const { raw: mime } = await composeMessage({ from: { peerId: identity.peerIdString }, to: [{ peerId: bob.peerId }], subject: 'lies', date: new Date(), text: 'a file for you' })
-    const bobBoxKey = cardFromText((await runJson(bob.home, ['card'])).card).boxPublicKey
-    const sealed = sealEnvelope({ sender: identity, senderCard: makeCard(identity, { addrs, homeServers: [], now: Date.now() }), recipient: { peerId: bob.peerId, boxPublicKey: bobBoxKey }, mime, blobRefs: [ref], timestamp: Date.now() })
-    const deliver = new DeliverProtocol({ libp2p: mallory, log: logger('peerpost:test:mallory'), verifyReceipt: () => {} }, { maxEnvelopeBytes: 1024 * 1024, dialTimeoutMs: 5_000, responseTimeoutMs: 10_000 })
-    const [outcome] = await deliver.deliver({ peerId: bob.peerId, addrs: bob.daemon!.addrs }, [{ envelopeId: sealed.envelopeId, bytes: sealed.bytes }])
-    assert.equal(outcome?.ok, true, 'bob takes the message itself')
-
-    const failed = await waitUntil(bob.home, async () => {
-      const list = await runJson<any[]>(bob.home, ['list', '--folder', 'requests'])
-      const r = list[0] == null ? undefined : await runJson(bob.home, ['read', list[0].id])
-      return r != null && largeOf(r).state === 'failed' ? r : undefined
-    }, 30_000, 'bob to refuse mallory\'s chunk')
+    const ref = madeUpRef(identity, 'not-what-it-says.bin', BLOB_CIPHER_AES_256_GCM)
+    await deliverOwnEnvelope(identity, mallory, bob, ref)
+    const failed = await waitForLarge(bob, 'failed', 'bob to refuse mallory\'s chunk')
     assert.match(largeOf(failed).reason, /served bad data: chunk 0 has/)
     assert.equal(failed.text.trim(), 'a file for you')
     const saved = await runJson(bob.home, ['read', failed.id, '--save-attachments', join(files, 'out')])
     assert.deepEqual(saved.saved, [])
+  })
+})
+
+/** A 2 MiB blob reference naming `holder` with a random key and hash (no such blob exists anywhere). */
+function madeUpRef (holder: Identity, name: string, cipher: number): BlobRef {
+  return {
+    blobId: new Uint8Array(randomBytes(16)),
+    name,
+    type: 'application/octet-stream',
+    size: BigInt(2 * MiB),
+    chunkSize: MiB,
+    sha256: new Uint8Array(randomBytes(32)),
+    key: new Uint8Array(randomBytes(32)),
+    locations: [peerIdBytesFromString(holder.peerIdString)],
+    cipher
+  }
+}
+
+/** Seal a message carrying `ref` from `sender` to bob and deliver it from `node` (a sender built by hand); asserts bob took it. */
+async function deliverOwnEnvelope (sender: Identity, node: PeerpostLibp2p, bob: User, ref: BlobRef): Promise<void> {
+  const addrs = node.getMultiaddrs().map(String)
+  const { raw: mime } = await composeMessage({ from: { peerId: sender.peerIdString }, to: [{ peerId: bob.peerId }], subject: 'a file', date: new Date(), text: 'a file for you' })
+  const bobBoxKey = cardFromText((await runJson(bob.home, ['card'])).card).boxPublicKey
+  const sealed = sealEnvelope({ sender, senderCard: makeCard(sender, { addrs, homeServers: [], now: Date.now() }), recipient: { peerId: bob.peerId, boxPublicKey: bobBoxKey }, mime, blobRefs: [ref], timestamp: Date.now() })
+  const deliver = new DeliverProtocol({ libp2p: node, log: logger('peerpost:test:sender'), verifyReceipt: () => {} }, { maxEnvelopeBytes: 1024 * 1024, dialTimeoutMs: 5_000, responseTimeoutMs: 10_000 })
+  const [outcome] = await deliver.deliver({ peerId: bob.peerId, addrs: bob.daemon!.addrs }, [{ envelopeId: sealed.envelopeId, bytes: sealed.bytes }])
+  assert.equal(outcome?.ok, true, 'bob takes the message itself')
+}
+
+/** The first message in bob's requests folder, read, once its large attachment is in `state`. */
+async function waitForLarge (bob: User, state: string, what: string): Promise<any> {
+  return await waitUntil(bob.home, async () => {
+    const list = await runJson<any[]>(bob.home, ['list', '--folder', 'requests'])
+    const r = list[0] == null ? undefined : await runJson(bob.home, ['read', list[0].id])
+    return r != null && largeOf(r).state === state ? r : undefined
+  }, 30_000, what)
+}
+
+describe('senders from before and after the blob cipher change', () => {
+  let bob: User, sender: PeerpostLibp2p, identity: Identity, db: Database, files: string
+  /** Blob requests the sender's holder was asked, by blob id. */
+  const asked: string[] = []
+  before(async () => {
+    files = await tempDir('files')
+    bob = await makeUser('bob', { config: NODE })
+    await startNode(bob)
+    identity = identityFromKeyMaterial(await generateKeyMaterial({ displayName: 'olga', now: Date.now() }))
+    sender = await createNetwork({ privateKey: identity.privateKey, listen: ['/ip4/127.0.0.1/tcp/0'] })
+    db = await openDatabase(join(files, 'db'))
+  })
+  after(async () => {
+    await sender?.stop()
+    await db?.close()
+    await cleanup([bob])
+    await rm(files, { recursive: true, force: true })
+  })
+
+  it('a BlobRef without a cipher (a blob sealed with ChaCha20-Poly1305 before the field existed) still pulls and verifies', async () => {
+    const blobs = createBlobStore(db, { dir: join(files, 'blobs') })
+    await serveBlobs(sender, { ...blobs, get: async id => { asked.push(id); return await blobs.get(id) } }, { log: logger('peerpost:test:olga') })
+    await sender.start()
+    const size = 3 * MiB + 5
+    const plain = randomBytes(size)
+    const record = await blobs.put((async function * () { yield plain })(), { recipients: [bob.peerId], retentionMs: 3_600_000, cipher: BLOB_CIPHER_CHACHA20_POLY1305 })
+    // Built as an old sender built it: no cipher field at all; its bytes are those of cipher 0.
+    const old = { blobId: new Uint8Array(Buffer.from(record.blobId, 'hex')), name: 'old.bin', type: 'application/octet-stream', size: BigInt(size), chunkSize: record.chunkSize, sha256: new Uint8Array(record.sha256), key: new Uint8Array(record.key), locations: [peerIdBytesFromString(identity.peerIdString)] }
+    const ref = BlobRef.decode(BlobRef.encode(old as BlobRef))
+    assert.equal(ref.cipher, BLOB_CIPHER_CHACHA20_POLY1305)
+    assert.deepEqual(BlobRef.encode(ref), BlobRef.encode(old as BlobRef))
+    await deliverOwnEnvelope(identity, sender, bob, ref)
+    const read = await waitForLarge(bob, 'here', 'bob to pull the old-format blob')
+    assert.equal(largeOf(read).sha256, createHash('sha256').update(plain).digest('hex'))
+    const saved = await runJson(bob.home, ['read', read.id, '--save-attachments', join(files, 'out')])
+    assert.deepEqual(await readFile(saved.saved[0]), plain)
+  })
+
+  it('a BlobRef naming a cipher bob does not know: the message lands, that attachment is failed with UnknownBlobCipherError\'s reason, and nothing is pulled', async () => {
+    const ref = madeUpRef(identity, 'from-the-future.bin', 7)
+    asked.length = 0
+    await deliverOwnEnvelope(identity, sender, bob, ref)
+    const failed = await waitUntil(bob.home, async () => {
+      const list = await runJson<any[]>(bob.home, ['list', '--folder', 'requests'])
+      for (const item of list) {
+        const r = await runJson(bob.home, ['read', item.id])
+        if (largeOf(r)?.name === 'from-the-future.bin' && largeOf(r).state === 'failed') return r
+      }
+      return undefined
+    }, 30_000, 'bob to fail the attachment with the unknown cipher')
+    assert.equal(failed.text.trim(), 'a file for you')
+    assert.match(largeOf(failed).reason, /cipher number 7, which this version of peerpost does not know/)
+    assert.equal((await downloads(bob)).find((t: any) => t.name === 'from-the-future.bin')?.state, 'failed')
+    assert.deepEqual(asked, [], 'bob never asked the holder for a blob he cannot open')
   })
 })

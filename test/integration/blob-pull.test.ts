@@ -61,7 +61,7 @@ async function * randomStream (size: number, piece = 256 * 1024): AsyncGenerator
   for (let done = 0; done < size; done += piece) yield randomBytes(Math.min(piece, size - done))
 }
 
-const refOf = (r: BlobRecord) => ({ blobId: r.blobId, size: r.size, chunkSize: r.chunkSize, sha256: r.sha256, key: r.key })
+const refOf = (r: BlobRecord) => ({ blobId: r.blobId, size: r.size, chunkSize: r.chunkSize, sha256: r.sha256, key: r.key, cipher: r.cipher })
 const sha256File = async (path: string): Promise<string> => createHash('sha256').update(await readFile(path)).digest('hex')
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 

@@ -60,7 +60,7 @@ async function holder (): Promise<void> {
   await node.handle(BLOB_PROTOCOL, blobHandler(blobs, { log: logger('peerpost:soak:holder'), onChunkServed }), { maxInboundStreams: BLOB_MAX_INBOUND_STREAMS })
   say({
     target: { peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map(String) },
-    ref: { blobId: record.blobId, size: record.size, chunkSize: record.chunkSize, sha256: Buffer.from(record.sha256).toString('hex'), key: Buffer.from(record.key).toString('hex') },
+    ref: { blobId: record.blobId, size: record.size, chunkSize: record.chunkSize, sha256: Buffer.from(record.sha256).toString('hex'), key: Buffer.from(record.key).toString('hex'), cipher: record.cipher },
     putMs
   })
   for await (const _line of createInterface({ input: process.stdin })) { /* wait for the parent to close stdin */ }

@@ -28,22 +28,22 @@ describe('chunk frames decoded in the pieces they arrived in', () => {
     return list
   }
 
-  for (const piece of [1, 7, 65_536]) {
-    it(`decodes like the codec, and opens, with the frame cut into ${piece}-byte pieces`, () => {
+  for (const [piece, cipher] of [[1, 0], [7, 1], [65_536, 0], [65_536, 1]] as const) {
+    it(`decodes like the codec, and opens (cipher ${cipher}), with the frame cut into ${piece}-byte pieces`, () => {
       const blobId = new Uint8Array(randomBytes(16))
       const key = new Uint8Array(randomBytes(32))
       const plain = new Uint8Array(randomBytes(piece === 1 ? 300 : 200_000))
-      const sealed = Buffer.concat(sealChunk(key, blobId, 9, plain))
+      const sealed = Buffer.concat(sealChunk(cipher, key, blobId, 9, plain))
       const frame = chunkFrame(blobId, 9, sealed, true).subarray()
       const { chunk, data } = decodeChunkFrame(split(frame, piece))
       const whole = BlobChunk.decode(frame)
       assert.deepEqual({ ...chunk, data: whole.data }, whole)
       assert.deepEqual(Buffer.from(data.subarray()), sealed)
-      assert.deepEqual(Buffer.concat(openChunkParts(key, blobId, 9, data)), Buffer.from(plain))
+      assert.deepEqual(Buffer.concat(openChunkParts(cipher, key, blobId, 9, data)), Buffer.from(plain))
       // A flipped bit anywhere in the pieces fails authentication.
       const bad = Buffer.from(frame)
       bad.writeUInt8(bad.readUInt8(bad.byteLength - 20) ^ 1, bad.byteLength - 20)
-      assert.throws(() => openChunkParts(key, blobId, 9, decodeChunkFrame(split(bad, piece)).data), { name: 'ChunkVerificationError' })
+      assert.throws(() => openChunkParts(cipher, key, blobId, 9, decodeChunkFrame(split(bad, piece)).data), { name: 'ChunkVerificationError' })
     })
   }
 

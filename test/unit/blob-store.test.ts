@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import {
-  BLOB_TAG_BYTES, chunkCountFor, createBlobDownloads, createBlobStore, openChunk, openDatabase, sealChunk
+  BLOB_CIPHER_AES_256_GCM, BLOB_CIPHER_CHACHA20_POLY1305, BLOB_TAG_BYTES, chunkCountFor, createBlobDownloads, DEFAULT_BLOB_CIPHER, createBlobStore, openChunk, openDatabase, sealChunk
 } from '../../storage/index.js'
 import type { BlobDownloads, BlobRecord, BlobStore, Database } from '../../storage/index.js'
 
@@ -44,7 +44,7 @@ describe('blob store', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
-  const refOf = (r: BlobRecord) => ({ blobId: r.blobId, size: r.size, chunkSize: r.chunkSize, sha256: r.sha256, key: r.key })
+  const refOf = (r: BlobRecord) => ({ blobId: r.blobId, size: r.size, chunkSize: r.chunkSize, sha256: r.sha256, key: r.key, cipher: r.cipher })
 
   it('streams a file into sealed chunks that open to the original', async () => {
     const data = randomBytes(5 * CHUNK + 123)
@@ -62,12 +62,12 @@ describe('blob store', () => {
     for (let i = 0; i < record.chunkCount; i++) {
       const sealed = await blobs.readChunk(record.blobId, i)
       assert.equal(sealed.byteLength, Math.min(CHUNK, data.byteLength - i * CHUNK) + BLOB_TAG_BYTES)
-      parts.push(openChunk(record.key, blobId, i, sealed))
+      parts.push(openChunk(record.cipher, record.key, blobId, i, sealed))
     }
     assert.deepEqual(Buffer.concat(parts), data)
     // One reader serves many chunks, in any order, as readChunk does.
     const reader = await blobs.openReader(record.blobId)
-    for (const i of [5, 0, 3, 3]) assert.deepEqual(openChunk(record.key, blobId, i, await reader.read(i)), parts[i])
+    for (const i of [5, 0, 3, 3]) assert.deepEqual(openChunk(record.cipher, record.key, blobId, i, await reader.read(i)), parts[i])
     await assert.rejects(reader.read(6), { name: 'ChunkIndexError' })
     await reader.close()
     await assert.rejects(blobs.openReader('00'.repeat(16)), { name: 'BlobNotFoundError' })
@@ -94,15 +94,29 @@ describe('blob store', () => {
     await assert.rejects(blobs.readChunk('../../etc/passwd', 0), { name: 'BlobNotFoundError' })
   })
 
-  it('a chunk sealed for one index or blob does not open as another', () => {
-    const key = randomBytes(32)
-    const id = randomBytes(16)
-    const [body, tag] = sealChunk(key, id, 3, randomBytes(100))
-    const sealed = Buffer.concat([body, tag])
-    assert.throws(() => openChunk(key, id, 4, sealed), { name: 'ChunkVerificationError' })
-    assert.throws(() => openChunk(key, randomBytes(16), 3, sealed), { name: 'ChunkVerificationError' })
-    sealed[5] = sealed[5]! ^ 1
-    assert.throws(() => openChunk(key, id, 3, sealed), { name: 'ChunkVerificationError' })
+  for (const cipher of [BLOB_CIPHER_CHACHA20_POLY1305, BLOB_CIPHER_AES_256_GCM]) {
+    it(`a chunk sealed (cipher ${cipher}) for one index, blob or cipher does not open as another`, () => {
+      const key = randomBytes(32)
+      const id = randomBytes(16)
+      const plain = randomBytes(100)
+      const [body, tag] = sealChunk(cipher, key, id, 3, plain)
+      const sealed = Buffer.concat([body, tag])
+      assert.deepEqual(openChunk(cipher, key, id, 3, sealed), plain)
+      assert.throws(() => openChunk(cipher, key, id, 4, sealed), { name: 'ChunkVerificationError' })
+      assert.throws(() => openChunk(cipher, key, randomBytes(16), 3, sealed), { name: 'ChunkVerificationError' })
+      assert.throws(() => openChunk(1 - cipher, key, id, 3, sealed), { name: 'ChunkVerificationError' })
+      sealed[5] = sealed[5]! ^ 1
+      assert.throws(() => openChunk(cipher, key, id, 3, sealed), { name: 'ChunkVerificationError' })
+    })
+  }
+
+  it('new blobs are sealed with AES-256-GCM; a cipher number nobody knows is UnknownBlobCipherError and writes nothing', async () => {
+    const record = await blobs.put(pieces(randomBytes(CHUNK + 5)), { recipients: [BOB], retentionMs: HOUR, chunkSize: CHUNK })
+    assert.equal(record.cipher, BLOB_CIPHER_AES_256_GCM)
+    assert.equal(DEFAULT_BLOB_CIPHER, BLOB_CIPHER_AES_256_GCM)
+    assert.throws(() => openChunk(7, randomBytes(32), randomBytes(16), 0, randomBytes(40)), { name: 'UnknownBlobCipherError', cipher: 7 })
+    await assert.rejects(blobs.put(pieces(randomBytes(10)), { recipients: [BOB], retentionMs: HOUR, chunkSize: CHUNK, cipher: 7 }), { name: 'UnknownBlobCipherError' })
+    assert.deepEqual(await readdir(join(dir, 'blobs', 'store')), [`${record.blobId}.sealed`])
   })
 
   it('records who completed, once, and only recipients', async () => {

@@ -39,7 +39,7 @@ describe('sealed envelopes', () => {
   let aliceCard: IdentityCard
   const blobRefs: BlobRef[] = [{
     blobId: new Uint8Array(16).fill(3), name: 'video.mp4', type: 'video/mp4', size: 50_000_000n, chunkSize: 1 << 20,
-    sha256: new Uint8Array(32).fill(9), key: new Uint8Array(32).fill(4), locations: [new Uint8Array(38).fill(1)]
+    sha256: new Uint8Array(32).fill(9), key: new Uint8Array(32).fill(4), locations: [new Uint8Array(38).fill(1)], cipher: 1
   }]
 
   before(async () => {
@@ -107,14 +107,16 @@ describe('sealed envelopes', () => {
     assert.throws(() => openEnvelope(relabelled, carol), { name: 'DecryptionFailedError' })
   })
 
-  it('BadSignatureError for a tampered inner signature, MIME, time or blob refs', () => {
+  it('BadSignatureError for a tampered inner signature, MIME, time or blob refs (the cipher a ref names included)', () => {
     const sealed = sealToBob({ blobRefs })
     const edits: Array<(inner: InnerRecord) => InnerRecord> = [
       inner => { const signature = new Uint8Array(inner.signature); signature[0] = (signature[0] ?? 0) ^ 1; return { ...inner, signature } },
       inner => ({ ...inner, signature: new Uint8Array(64) }),
       inner => ({ ...inner, mime: new TextEncoder().encode('From: alice\r\n\r\nsend money\r\n') }),
       inner => ({ ...inner, timestamp: inner.timestamp + 1n }),
-      inner => ({ ...inner, blobRefs: [] })
+      inner => ({ ...inner, blobRefs: [] }),
+      // Relabelled to the old cipher: the signature covers which cipher the chunks use.
+      inner => ({ ...inner, blobRefs: inner.blobRefs.map(ref => ({ ...ref, cipher: 0 })) })
     ]
     for (const edit of edits) {
       assert.throws(() => openEnvelope(resealInner(sealed, edit), bob), { name: 'BadSignatureError' })
