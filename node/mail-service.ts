@@ -149,9 +149,10 @@ export interface MailServiceComponents {
 /** A folder with its counters. */
 export interface FolderView { folder: Folder, total: number, unread: number }
 
-/** Folders a conversation is looked for in, and how many of each folder's newest messages are read. */
+/** Folders a conversation is looked for in. */
 export const THREAD_FOLDERS: readonly Folder[] = ['inbox', 'sent', 'archive', 'requests']
-export const THREAD_SCAN_LIMIT = 2_000
+/** A conversation shows at most this many messages (the bound on the thread index walk). */
+export const THREAD_MAX_MESSAGES = 500
 /** Bounds on the exact lookups of referenced messages (References lists can be long). */
 export const THREAD_MAX_REFERENCES = 50
 export const THREAD_MAX_PEERS = 20
@@ -645,12 +646,12 @@ export class MailService {
 
   /**
    * The conversation of message `id`: it and the messages linked to it by Message-ID,
-   * In-Reply-To and References, oldest first. There is no thread index yet: the messages it
-   * refers to are found exactly, by their dedupe keys (sender + Message-ID, for each peer of
-   * the conversation); replies to it and to them are found by reading each mail folder
-   * newest first, down to the oldest message found, at most `scanLimit` per folder.
+   * In-Reply-To and References, oldest first, at most THREAD_MAX_MESSAGES. The messages it
+   * refers to are found by their dedupe keys (sender + Message-ID, for each peer of the
+   * conversation); replies to any message of the conversation, and replies to those, from
+   * the mailbox's thread index, however deep in a folder they are.
    */
-  async thread (id: string, scanLimit = THREAD_SCAN_LIMIT): Promise<MessageSummary[]> {
+  async thread (id: string): Promise<MessageSummary[]> {
     const { mailbox } = this.c
     const root = await this.requireMessage(id)
     const ids = new Set([root.messageId, ...root.references, ...(root.inReplyTo != null ? [root.inReplyTo] : [])])
@@ -663,19 +664,20 @@ export class MailService {
         if (m != null && THREAD_FOLDERS.includes(m.folder)) found.set(m.id, m)
       }
     }
-    const floor = Math.min(...[...found.values()].map(m => m.receivedAt))
-    const linked = (m: MessageSummary): boolean => ids.has(m.messageId) || (m.inReplyTo != null && ids.has(m.inReplyTo)) || m.references.some(r => ids.has(r))
-    for (const folder of THREAD_FOLDERS) {
-      let cursor: string | undefined
-      let read = 0
-      while (read < scanLimit) {
-        const page = await mailbox.list(folder, { limit: Math.min(500, scanLimit - read), cursor })
-        read += page.items.length
-        for (const m of page.items) if (linked(m)) found.set(m.id, m)
-        // Newest first: past the oldest message of the conversation nothing can reply to it.
-        const last = page.items[page.items.length - 1]
-        if (page.next == null || last == null || last.receivedAt < floor) break
-        cursor = page.next
+    // Replies, breadth first: each Message-ID of the conversation is looked up once.
+    const queue = [...ids, ...[...found.values()].map(m => m.messageId)]
+    const asked = new Set<string>()
+    while (queue.length > 0 && found.size < THREAD_MAX_MESSAGES) {
+      const messageId = queue.shift()!
+      if (asked.has(messageId)) continue
+      asked.add(messageId)
+      for (const localId of await mailbox.repliesTo(messageId, THREAD_MAX_MESSAGES)) {
+        if (found.has(localId) || found.size >= THREAD_MAX_MESSAGES) continue
+        const m = await mailbox.get(localId)
+        if (m == null || !THREAD_FOLDERS.includes(m.folder)) continue
+        if (m.inReplyTo !== messageId && !m.references.includes(messageId)) continue
+        found.set(m.id, m)
+        queue.push(m.messageId)
       }
     }
     return [...found.values()].sort((a, b) => a.date - b.date || a.receivedAt - b.receivedAt)

@@ -36,6 +36,8 @@ export interface Sublevels {
     dedupe: Sublevel<string>
     /** folder -> FolderCounts JSON */
     counts: Sublevel<string>
+    /** `${referencedMessageId}\0${id}` -> '': the thread index (replyKey), one entry per Message-ID a message's In-Reply-To and References name */
+    replies: Sublevel<string>
   }
   contacts: {
     /** name -> ContactRecord JSON (card as base64) */
@@ -153,7 +155,8 @@ export async function openDatabase (dir: string, options: OpenDatabaseOptions = 
       raw: bytes(['mailbox', 'raw']),
       index: text(['mailbox', 'index']),
       dedupe: text(['mailbox', 'dedupe']),
-      counts: text(['mailbox', 'counts'])
+      counts: text(['mailbox', 'counts']),
+      replies: text(['mailbox', 'replies'])
     },
     contacts: {
       byName: text(['contacts', 'name']),

@@ -10,6 +10,31 @@ export const SEPARATOR = '!'
 /** The character right after SEPARATOR: `prefix + '!'` .. `prefix + '"'` spans one prefix. */
 const AFTER_SEPARATOR = '"'
 
+/**
+ * The thread index's key: the Message-ID a message refers to, NUL, the message's local id.
+ * NUL, not SEPARATOR: a Message-ID may contain `!`, never NUL (header text), so the range
+ * of one Message-ID never catches another that starts with it.
+ */
+export function replyKey (referencedMessageId: string, id: string): string {
+  return `${referencedMessageId}\0${id}`
+}
+
+/** The range of replyKey entries for one referenced Message-ID. */
+export function replyRange (referencedMessageId: string): { gte: string, lt: string } {
+  return { gte: `${referencedMessageId}\0`, lt: `${referencedMessageId}\x01` }
+}
+
+/** At most this many Message-IDs of one message are indexed (References can be long; the nearest ones matter). */
+export const MAX_INDEXED_REFERENCES = 100
+
+/** The Message-IDs a message refers to, for the thread index: In-Reply-To and the last References, distinct. */
+export function referencedIds (m: { inReplyTo?: string, references: readonly string[] }): string[] {
+  const ids = new Set<string>()
+  if (m.inReplyTo != null && m.inReplyTo !== '') ids.add(m.inReplyTo)
+  for (const r of m.references.slice(-MAX_INDEXED_REFERENCES)) if (r !== '') ids.add(r)
+  return [...ids].slice(0, MAX_INDEXED_REFERENCES)
+}
+
 /** 12 hex digits of ms cover dates up to the year 10889. */
 const TIME_HEX_DIGITS = 12
 const MAX_TIME = 0xffffffffffff

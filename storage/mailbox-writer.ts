@@ -2,7 +2,7 @@ import { FOLDERS } from './types.js'
 import { UnknownFolderError } from './errors.js'
 import { createKeyedLock } from './keyed-lock.js'
 import { decodeRecord, isObject } from './records.js'
-import { SEPARATOR, invertedTime, prefixRange } from './keys.js'
+import { SEPARATOR, invertedTime, prefixRange, referencedIds, replyKey } from './keys.js'
 import type { BatchOp, Database } from './database.js'
 import type { KeyedLock } from './keyed-lock.js'
 import type { CorruptHandler } from './records.js'
@@ -31,7 +31,7 @@ export interface MailboxWriter {
   /** Serialises work per dedupe key and per message id. */
   readonly locks: KeyedLock
   readonly onCorrupt: CorruptHandler | undefined
-  /** Store a new message: summary, raw, index, dedupe entry. */
+  /** Store a new message: summary, raw, index, dedupe entry, thread index entries. */
   addChange(summary: MessageSummary, raw: Uint8Array, dedupeKey: string): MailboxChange
   /** Rewrite a summary whose folder or unread flag changed. */
   updateChange(before: MessageSummary, after: MessageSummary): MailboxChange
@@ -109,7 +109,8 @@ export function createMailboxWriter (db: Database, init: MailboxWriterInit = {})
           { type: 'put', sublevel: subs.summaries, key: summary.id, value: JSON.stringify(summary) },
           { type: 'put', sublevel: subs.raw, key: summary.id, value: raw },
           { type: 'put', sublevel: subs.index, key: indexKey(summary), value: String(unread) },
-          { type: 'put', sublevel: subs.dedupe, key: dedupeKey, value: summary.id }
+          { type: 'put', sublevel: subs.dedupe, key: dedupeKey, value: summary.id },
+          ...referencedIds(summary).map((ref): BatchOp => ({ type: 'put', sublevel: subs.replies, key: replyKey(ref, summary.id), value: '' }))
         ],
         deltas: [{ folder: summary.folder, total: 1, unread }]
       }

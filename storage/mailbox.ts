@@ -1,6 +1,6 @@
 import { MessageNotFoundError } from './errors.js'
 import { assertFolder, createMailboxWriter } from './mailbox-writer.js'
-import { decodeCursor, encodeCursor, newId, pageSize, prefixRange } from './keys.js'
+import { decodeCursor, encodeCursor, newId, pageSize, prefixRange, replyRange } from './keys.js'
 import { decodeRecord, decodeRecordOrThrow, isObject, plainBytes } from './records.js'
 import { FOLDERS } from './types.js'
 import type { Database } from './database.js'
@@ -121,6 +121,11 @@ export function createMailbox (db: Database, init: MailboxInit = {}): MailboxSto
 
     async hasDedupeKey (dedupeKey) {
       return await subs.dedupe.get(dedupeKey)
+    },
+
+    async repliesTo (messageId, limit) {
+      const keys = await subs.replies.keys({ ...replyRange(messageId), limit }).all()
+      return keys.map(key => key.slice(key.lastIndexOf('\0') + 1))
     }
   }
 }

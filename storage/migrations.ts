@@ -1,3 +1,5 @@
+import { referencedIds, replyKey } from './keys.js'
+import { isObject } from './records.js'
 import type { BatchOp, Database } from './database.js'
 
 /**
@@ -19,6 +21,24 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'initial layout: mailbox, contacts, outbox sublevels',
     // Nothing to convert: v1 is the first layout, written by the stores as they go.
     up: async () => []
+  },
+  {
+    version: 2,
+    description: 'thread index: mailbox/replies entries for the messages already stored',
+    up: async (db) => {
+      const { summaries, replies } = db.sublevels.mailbox
+      const ops: BatchOp[] = []
+      for await (const [id, text] of summaries.iterator()) {
+        // A damaged summary gets no entry (the mailbox skips it when listing anyway).
+        let summary: unknown
+        try { summary = JSON.parse(text) } catch { continue }
+        if (!isObject(summary) || !Array.isArray(summary.references)) continue
+        const references = summary.references.filter((r): r is string => typeof r === 'string')
+        const inReplyTo = typeof summary.inReplyTo === 'string' ? summary.inReplyTo : undefined
+        for (const ref of referencedIds({ inReplyTo, references })) ops.push({ type: 'put', sublevel: replies, key: replyKey(ref, id), value: '' })
+      }
+      return ops
+    }
   }
   // The parking, notices and names sublevels (a holder's stores) and contacts/former need no
   // migration: they start empty and absent keys read as empty, so a v1 database simply gains them.

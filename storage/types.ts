@@ -95,6 +95,8 @@ export interface Mailbox {
   /** Mark read/unread or move to another folder; indexes and counters move in one batch. */
   update(id: string, change: { unread?: boolean, folder?: Folder }): Promise<MessageSummary>
   hasDedupeKey(dedupeKey: string): Promise<string | undefined>
+  /** Local ids of the messages whose In-Reply-To or References name `messageId` (the thread index), at most `limit`. */
+  repliesTo(messageId: string, limit: number): Promise<string[]>
 }
 
 export interface ContactRecord {

@@ -2,7 +2,7 @@ import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { openTestHome, seedMessages, stranger, uiHome } from '../helpers/ui.js'
+import { openTestHome, seedMessages, storedMessage, stranger, uiHome } from '../helpers/ui.js'
 import type { FolderView } from '../../node/mail-service.js'
 import type { MessageSummary } from '../../storage/types.js'
 
@@ -53,6 +53,18 @@ describe('control methods the UI uses: folders, messages.update, thread, outbox.
     }
     const alone = await api.call<MessageSummary[]>('thread', { id: ids[1] })
     assert.deepEqual(alone.map(m => m.subject), ['other'])
+  })
+
+  it('thread finds a reply however many messages came after it (the thread index, not a scan of the newest)', async () => {
+    const { api, ids, mailbox, home, bob } = await setup()
+    // 2,100 later messages: more than any scan of a folder's newest would read.
+    const filler = await storedMessage(home.peerId, { fromName: 'Bob', fromPeer: bob.peerId, subject: 'noise', text: 'n', date: NOW + 1 })
+    for (let i = 0; i < 2_100; i++) {
+      const messageId = `<noise${i}@x>`
+      await mailbox.add({ ...filler.message, messageId, receivedAt: NOW + 1 + i }, filler.raw, `${bob.peerId}\n${messageId}`)
+    }
+    const thread = await api.call<MessageSummary[]>('thread', { id: ids[0] })
+    assert.deepEqual(thread.map(m => m.subject), ['root', 'Re: root', 'Re: Re: root'])
   })
 
   it('attachments.save with names saves only those', async () => {

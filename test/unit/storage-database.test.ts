@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { Level } from 'level'
-import { openDatabase, SCHEMA_VERSION } from '../../storage/index.js'
+import { openDatabase, openHomeStore, SCHEMA_VERSION } from '../../storage/index.js'
 import type { BatchOp, Database } from '../../storage/index.js'
 
 describe('database', () => {
@@ -37,6 +37,35 @@ describe('database', () => {
     const again = new Level(dir)
     await again.open()
     await again.close()
+  })
+
+  it('migration 2 builds the thread index for messages stored before it, and skips a damaged summary', async () => {
+    const store = await openHomeStore(dir)
+    const base = { from: 'Bob', fromPeer: 'p', to: [], cc: [], subject: 's', date: 1, receivedAt: 1, unread: true, folder: 'inbox' as const, size: 1, attachments: [] }
+    const root = await store.mailbox.add({ ...base, messageId: '<root@x>', references: [] }, new Uint8Array([1]), 'p\n<root@x>')
+    const reply = await store.mailbox.add({ ...base, messageId: '<reply@x>', inReplyTo: '<root@x>', references: ['<root@x>'] }, new Uint8Array([1]), 'p\n<reply@x>')
+    const deeper = await store.mailbox.add({ ...base, messageId: '<deeper@x>', inReplyTo: '<reply@x>', references: ['<root@x>', '<reply@x>'] }, new Uint8Array([1]), 'p\n<deeper@x>')
+    assert.deepEqual(await store.mailbox.repliesTo('<root@x>', 10), [reply.id, deeper.id].sort())
+    // As a version-1 database left it: no index, and one summary that no longer parses.
+    const { replies, summaries } = store.db.sublevels.mailbox
+    await store.db.commit([
+      ...(await replies.keys().all()).map((key): BatchOp => ({ type: 'del', sublevel: replies, key })),
+      { type: 'put', sublevel: summaries, key: 'damaged', value: '{not json' },
+      { type: 'put', sublevel: store.db.sublevels.meta, key: 'schemaVersion', value: '1' }
+    ])
+    assert.deepEqual(await store.mailbox.repliesTo('<root@x>', 10), [])
+    await store.close()
+
+    const migrated = await openHomeStore(dir)
+    try {
+      assert.equal(await migrated.db.schemaVersion(), SCHEMA_VERSION)
+      assert.deepEqual(await migrated.mailbox.repliesTo('<root@x>', 10), [reply.id, deeper.id].sort())
+      assert.deepEqual(await migrated.mailbox.repliesTo('<reply@x>', 10), [deeper.id])
+      assert.deepEqual(await migrated.mailbox.repliesTo('<deeper@x>', 10), [])
+      assert.ok(root.id !== '')
+    } finally {
+      await migrated.close()
+    }
   })
 
   it('refuses a second open of the same home with HomeLockedError', async () => {
