@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
@@ -79,9 +80,6 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
   const paths = cacheHomePaths(options.home)
   const log = logger.forComponent('peerpost:cache')
 
-  const { identity, created } = await loadOrCreateServerIdentity(paths, now())
-  if (created) lifecycle('keystore-created', { peerId: identity.peerIdString, keystore: paths.keystore, sealed: false })
-
   const cleanup: Array<{ what: string, run: () => Promise<void> }> = []
   const stopAll = async (): Promise<void> => {
     for (const step of cleanup.reverse()) {
@@ -93,7 +91,10 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
   }
 
   try {
-    const db = await openDatabase(paths.db)
+    // The database first: it refuses a user's node home (HomeKindError) before the server
+    // would take the keystore there for its own identity.
+    await mkdir(paths.home, { recursive: true, mode: 0o700 })
+    const db = await openDatabase(paths.db, { kind: 'cache-server' })
     const inFlight = new InFlight()
     // Last to run at shutdown: whatever synced write is under way finishes first.
     cleanup.push({
@@ -103,6 +104,8 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
         await db.close()
       }
     })
+    const { identity, created } = await loadOrCreateServerIdentity(paths, now())
+    if (created) lifecycle('keystore-created', { peerId: identity.peerIdString, keystore: paths.keystore, sealed: false })
     const onCorrupt = (key: string, err: Error): void => { log.error('skipped damaged record %s - %e', key, err) }
     const parking = await createParkingStore(db, parkingLimits(config), { onCorrupt })
     const notices = createNoticeStore(db, noticeLimits(config), { onCorrupt })
@@ -292,7 +295,7 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
 
 /** Open the server's database (the server must not be running), check the parking counters against the records. */
 export async function auditCacheHome (home: string, config: CacheConfig): Promise<{ consistent: boolean, counted: { count: number, bytes: number }, counters: { count: number, bytes: number }, problems: string[] }> {
-  const db = await openDatabase(cacheHomePaths(home).db)
+  const db = await openDatabase(cacheHomePaths(home).db, { kind: 'cache-server' })
   try {
     const parking = await createParkingStore(db, parkingLimits(config))
     return await parking.audit()

@@ -121,12 +121,15 @@ Run \`peerpost COMMAND --help\` for a command's options. Exit codes: 0 ok, 1 fai
     .action(async (opts: { name?: string }, cmd: Command) => {
       const g = globals(cmd)
       const { generateKeyMaterial } = await import('../node/identity/index.js')
-      const { createKeystore } = await import('../storage/index.js')
+      const { createKeystore, openDatabase } = await import('../storage/index.js')
       const { homePaths } = await import('../node/home.js')
       await mkdir(g.homeDir, { recursive: true, mode: 0o700 })
       const keys = await generateKeyMaterial({ displayName: opts.name, now: Date.now() })
       const passphrase = await readPassphrase(g.passphraseFile)
-      await createKeystore(homePaths(g.homeDir).keystore).create(keys, passphrase)
+      const paths = homePaths(g.homeDir)
+      await createKeystore(paths.keystore).create(keys, passphrase)
+      // Mark the home as a node's at once: a cache server pointed at it refuses it from now on.
+      await (await openDatabase(paths.db, { kind: 'node' })).close()
       if (g.json === true) printJson({ peerId: keys.peerId, home: g.homeDir, sealed: passphrase != null })
       else out(keys.peerId)
     })

@@ -54,7 +54,7 @@ export async function openHome (home: string, passphrase?: Uint8Array, logger?: 
   const keys = await keystore.load(passphrase)
   const identity = identityFromKeyMaterial(keys)
   const config = await loadNodeConfig(paths.config)
-  const store = await openHomeStore(paths.db)
+  const store = await openHomeStore(paths.db, { kind: 'node' })
   const blobs = createBlobStore(store.db, { dir: paths.blobs })
   const blobLog = logger?.forComponent('peerpost:blob')
   const downloads = createBlobDownloads(store.db, {

@@ -1,5 +1,6 @@
 import { Level } from 'level'
-import { DatabaseClosedError, HomeLockedError, SchemaVersionError } from './errors.js'
+import { DatabaseClosedError, HomeKindError, HomeLockedError, SchemaVersionError } from './errors.js'
+import type { HomeKind } from './errors.js'
 import { createGroupCommitter } from './group-commit.js'
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js'
 import type { Migration } from './migrations.js'
@@ -123,9 +124,15 @@ export interface Database {
 export interface OpenDatabaseOptions {
   /** Migrations to run; the default is this code's MIGRATIONS. */
   migrations?: readonly Migration[]
+  /**
+   * Who opens it: a database is marked with the first kind that opens it, and refused
+   * (HomeKindError, before anything is written) to the other. Absent: not checked.
+   */
+  kind?: HomeKind
 }
 
 const SCHEMA_VERSION_KEY = 'schemaVersion'
+const HOME_KIND_KEY = 'homeKind'
 
 /**
  * Open (creating if needed) the level database in `dir`, bring its schema up to date and
@@ -226,7 +233,11 @@ export async function openDatabase (dir: string, options: OpenDatabaseOptions = 
   }
 
   try {
+    const kind = options.kind
+    const stored = kind === undefined ? undefined : await sublevels.meta.get(HOME_KIND_KEY)
+    if (kind !== undefined && stored !== undefined && stored !== kind) throw new HomeKindError(dir, stored === 'node' ? 'node' : 'cache-server', kind)
     await migrate(db, await readVersion(), migrations)
+    if (kind !== undefined && stored === undefined) await db.commit([{ type: 'put', sublevel: sublevels.meta, key: HOME_KIND_KEY, value: kind }])
   } catch (err) {
     await root.close()
     throw err

@@ -61,6 +61,17 @@ export class HomeLockedError extends Error {
   }
 }
 
+/** Who a home's database belongs to: a user's node or a cache server (they never share one). */
+export type HomeKind = 'node' | 'cache-server'
+
+/** The database belongs to the other kind of home: a node pointed at a cache server's home, or the reverse. */
+export class HomeKindError extends Error {
+  override readonly name = 'HomeKindError'
+  constructor (readonly location: string, readonly found: HomeKind, readonly wanted: HomeKind) {
+    super(`the database ${location} belongs to a ${found === 'node' ? 'node (a user\'s home)' : 'cache server'}, not a ${wanted === 'node' ? 'node' : 'cache server'}: nothing was changed; give this command another --home`)
+  }
+}
+
 /** The database was written by a newer peerpost (or its version key is unreadable). */
 export class SchemaVersionError extends Error {
   override readonly name = 'SchemaVersionError'

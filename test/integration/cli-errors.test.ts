@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { rm, writeFile } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { cleanup, freePort, makeUser, online, run, runJson, tempDir } from '../helpers/cli.js'
+import { startCacheServer } from '../helpers/cache-server.js'
 import type { RunResult, User } from '../helpers/cli.js'
 import type { Server } from 'node:net'
 
@@ -101,6 +102,24 @@ describe('common mistakes give one line that says what to do', () => {
     const config = join(scratch, 'cache-metrics.json')
     await writeFile(config, JSON.stringify({ metrics: { address: `127.0.0.1:${held.port}` } }))
     oneLine(await run(cacheHome, ['cache-server', '--listen', '/ip4/127.0.0.1/tcp/0', '--config', config]), 1, new RegExp(`cannot serve metrics on 127.0.0.1:${held.port}: the port is in use .*"metrics": \\{"address"`))
+  })
+
+  it('a node and a cache server never share a home: each refuses the other\'s, and changes nothing there', async () => {
+    const cacheHome = join(scratch, 'cache-kind')
+    const server = await startCacheServer(cacheHome)
+    await server.stop()
+    const serverKeystore = await readFile(join(cacheHome, 'keystore.json'))
+    oneLine(await run(cacheHome, ['daemon', '--listen', '/ip4/127.0.0.1/tcp/0']), 2, /belongs to a cache server, not a node: nothing was changed; give this command another --home/)
+    oneLine(await run(cacheHome, ['list']), 2, /belongs to a cache server, not a node/)
+    // alice's home was marked by `init`, before any daemon ran in it.
+    const aliceKeystore = await readFile(join(alice.home, 'keystore.json'))
+    oneLine(await run(alice.home, ['cache-server', '--listen', '/ip4/127.0.0.1/tcp/0']), 2, /belongs to a node \(a user's home\), not a cache server/)
+    assert.deepEqual(await readFile(join(alice.home, 'keystore.json')), aliceKeystore)
+    assert.deepEqual(await readFile(join(cacheHome, 'keystore.json')), serverKeystore)
+    // Each still works in its own home.
+    const again = await startCacheServer(cacheHome)
+    assert.equal(again.peerId, server.peerId)
+    await again.stop()
   })
 
   it('a second daemon on the same home says the first owns it', async () => {

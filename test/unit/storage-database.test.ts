@@ -68,6 +68,20 @@ describe('database', () => {
     }
   })
 
+  it('is marked with the kind of home that opens it first, and refuses the other kind before writing anything', async () => {
+    const db = await openDatabase(dir, { kind: 'cache-server' })
+    assert.equal(await db.sublevels.meta.get('homeKind'), 'cache-server')
+    await db.close()
+    await assert.rejects(openDatabase(dir, { kind: 'node' }), (err: Error & { found?: string, wanted?: string }) =>
+      err.name === 'HomeKindError' && err.found === 'cache-server' && err.wanted === 'node' && /belongs to a cache server, not a node/.test(err.message))
+    // The refused open released the database and changed nothing; the right kind opens it.
+    const again = await openTracked()
+    assert.equal(await again.sublevels.meta.get('homeKind'), 'cache-server')
+    const ok = await openDatabase(join(dir, '..', 'other'), { kind: 'node' })
+    assert.equal(await ok.sublevels.meta.get('homeKind'), 'node')
+    await ok.close()
+  })
+
   it('refuses a second open of the same home with HomeLockedError', async () => {
     await openTracked()
     await assert.rejects(openDatabase(dir), { name: 'HomeLockedError' })
