@@ -58,7 +58,7 @@ export function createMailbox (db: Database, init: MailboxInit = {}): MailboxSto
       assertFolder(message.folder)
       // Same dedupe key twice at once: the second waits, then finds the first's id.
       return await writer.locks.run(`dedupe:${dedupeKey}`, async () => {
-        const existing = await subs.dedupe.get(dedupeKey)
+        const existing = subs.dedupe.getSync(dedupeKey)
         if (existing !== undefined) return { id: existing, duplicate: true }
         // The stored size is the bytes stored, whatever the caller computed.
         const summary: MessageSummary = { ...message, id: newId(now()), size: raw.byteLength }

@@ -48,7 +48,7 @@ export function createOutbox (components: OutboxComponents, init: OutboxInit = {
   const entryKey = (id: string): string => `outbox/entry/${id}`
 
   async function get (id: string): Promise<OutboxEntry | undefined> {
-    const text = await subs.entries.get(id)
+    const text = subs.entries.getSync(id)
     return text === undefined ? undefined : decodeRecord(entryKey(id), text, isEntry, onCorrupt)
   }
 
@@ -82,8 +82,8 @@ export function createOutbox (components: OutboxComponents, init: OutboxInit = {
       await writer.locks.run(`dedupe:${sentCopy.dedupeKey}`, async () => {
         await writer.locks.run(`outbox:${entry.id}`, async () => {
           // Enqueue again after a crash before the caller heard back: already done.
-          if (await subs.entries.get(entry.id) !== undefined) return
-          const existing = await db.sublevels.mailbox.dedupe.get(sentCopy.dedupeKey)
+          if (subs.entries.getSync(entry.id) !== undefined) return
+          const existing = db.sublevels.mailbox.dedupe.getSync(sentCopy.dedupeKey)
           if (existing !== undefined) throw new DuplicateMessageError(sentCopy.dedupeKey, existing)
 
           const ops: BatchOp[] = [
@@ -103,12 +103,12 @@ export function createOutbox (components: OutboxComponents, init: OutboxInit = {
     },
 
     async envelope (id, peerId) {
-      return plainBytes(await subs.envelopes.get(envelopeKey(id, peerId)))
+      return plainBytes(subs.envelopes.getSync(envelopeKey(id, peerId)))
     },
 
     async replaceEnvelope (id, peerId, bytes) {
       await writer.locks.run(`outbox:${id}`, async () => {
-        const text = await subs.entries.get(id)
+        const text = subs.entries.getSync(id)
         if (text === undefined) throw new OutboxEntryNotFoundError(id)
         const entry = decodeRecordOrThrow(entryKey(id), text, isEntry)
         if (!entry.recipients.some(r => r.peerId === peerId)) throw new RecipientNotFoundError(id, peerId)
@@ -136,7 +136,7 @@ export function createOutbox (components: OutboxComponents, init: OutboxInit = {
       // Concurrent updates of two recipients of one entry each rewrite the whole entry:
       // run them one after the other so neither is lost.
       return await writer.locks.run(`outbox:${id}`, async () => {
-        const text = await subs.entries.get(id)
+        const text = subs.entries.getSync(id)
         if (text === undefined) throw new OutboxEntryNotFoundError(id)
         const entry = decodeRecordOrThrow(entryKey(id), text, isEntry)
         const index = entry.recipients.findIndex(r => r.peerId === peerId)
