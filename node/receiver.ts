@@ -5,7 +5,7 @@ import { blobSummaryOf } from './attachments.js'
 import type { NodeEvents } from './events.js'
 import type { VerifiedCard } from './identity/index.js'
 import type { Identity } from './identity/index.js'
-import type { ParsedMessage } from './mime/index.js'
+import type { MessageSummary, ParsedMessage } from './mime/index.js'
 import type { BlobRef, Receipt } from './protocol/peerpost.js'
 import type { Contacts, Folder, Mailbox, NewMessage } from '../storage/types.js'
 import type { Logger } from '@libp2p/interface'
@@ -140,7 +140,8 @@ export class Receiver {
 const sameList = (a: readonly string[], b: readonly string[] | undefined): boolean =>
   b != null && a.length === b.length && a.every((x, i) => x === b[i])
 
-export function toNewMessage (parsed: ParsedMessage, size: number, fromPeer: string, placement: Placement, receivedAt: number): NewMessage {
+/** The stored summary of a message from its parsed (or, for my own, composed) headers. */
+export function toNewMessage (parsed: ParsedMessage | MessageSummary, size: number, fromPeer: string, placement: Placement, receivedAt: number): NewMessage {
   const message: NewMessage = {
     folder: placement.folder,
     messageId: parsed.messageId,

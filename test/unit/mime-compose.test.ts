@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
+import fc from 'fast-check'
 import {
   composeMessage,
   InvalidAddressError,
   InvalidMessageIdError,
   MimeTooLargeError,
   parseMessage,
-  peerIdFromAddress
+  peerIdFromAddress,
+  summarize
 } from '../../node/mime/index.js'
 
 const ALICE = '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'
@@ -101,5 +103,75 @@ describe('compose -> parse round trip', () => {
       text: 't',
       attachments: [{ filename: 'big.bin', content: new Uint8Array(600 * 1024) }]
     }, { maxBytes: 512 * 1024 }), MimeTooLargeError)
+  })
+})
+
+describe('the summary a composed message carries (its Sent copy is indexed from it)', () => {
+  // Printable ASCII with spaces, and the characters that make a composer quote, encode or fold.
+  const tricky = fc.constantFrom(' ', '  ', '"', '\\', ',', ';', ':', '<', '>', '@', '(', ')', '.', '=?', '?=', '=?utf-8?q?x?=', 'é', 'ü', '✓', '\t', '\r\n', 'x'.repeat(80))
+  const text = fc.array(fc.oneof(fc.string({ maxLength: 12 }), tricky), { maxLength: 6 }).map(parts => parts.join(''))
+  const name = fc.option(text, { nil: undefined })
+  const address = fc.oneof(
+    fc.constantFrom(BOB, CAROL).map(peerId => ({ peerId })),
+    fc.constantFrom('dave@cache.example.org', 'Eve.Smith+x@Example.ORG').map(a => ({ address: a }))
+  )
+  const recipient = fc.tuple(address, name).map(([a, n]) => n === undefined ? a : { ...a, name: n })
+
+  it('is what parsing the message gives, whenever it is there; and it is there for plain headers', async () => {
+    let withSummary = 0
+    await fc.assert(fc.asyncProperty(
+      fc.record({
+        fromName: name,
+        to: fc.array(recipient, { minLength: 1, maxLength: 3 }),
+        cc: fc.array(recipient, { maxLength: 2 }),
+        subject: text,
+        inReplyTo: fc.option(fc.constant('<parent-1@peerpost>'), { nil: undefined }),
+        references: fc.array(fc.constantFrom('<a@peerpost>', 'b@peerpost', '<c.d-e@example.org>'), { maxLength: 4 }),
+        html: fc.option(fc.constant('<p>hi</p>'), { nil: undefined }),
+        ms: fc.integer({ min: 0, max: 999 })
+      }),
+      async input => {
+        let composed
+        try {
+          composed = await composeMessage({
+            from: input.fromName === undefined ? { peerId: ALICE } : { name: input.fromName, peerId: ALICE },
+            to: input.to,
+            cc: input.cc,
+            subject: input.subject,
+            date: DATE + input.ms,
+            inReplyTo: input.inReplyTo,
+            references: input.references,
+            text: 'hello',
+            html: input.html
+          })
+        } catch (err) {
+          if (err instanceof InvalidAddressError) return
+          throw err
+        }
+        if (composed.summary === undefined) return
+        withSummary++
+        assert.deepEqual(composed.summary, summarize(await parseMessage(composed.raw)))
+      }
+    ), { numRuns: 300 })
+    assert.ok(withSummary > 0, 'some generated messages were plain')
+
+    const plain = await composeMessage({ from: { name: 'alice', peerId: ALICE }, to: [{ name: 'Bob B', peerId: BOB }], cc: ['dave@cache.example.org'], subject: 'bench 17: 4 KiB [x]', date: DATE + 500, text: 'x'.repeat(4096) })
+    assert.deepEqual(plain.summary, summarize(await parseMessage(plain.raw)))
+    assert.equal(plain.summary?.date, DATE)
+  })
+
+  it('is left out where the composer encodes, quotes or folds, and with attachments', async () => {
+    const base = { from: { peerId: ALICE }, to: [{ peerId: BOB }], subject: 's', date: DATE, text: 't' }
+    for (const input of [
+      { ...base, subject: 'Re: plans — ünïcode ✓' },
+      { ...base, subject: 'a'.repeat(61) },
+      { ...base, subject: 'two  spaces' },
+      { ...base, subject: '=?utf-8?q?x?=' },
+      { ...base, to: [{ name: 'Zoë, the cat', peerId: BOB }] },
+      { ...base, to: [{ name: 'Bob "B"', peerId: BOB }] },
+      { ...base, attachments: [{ filename: 'a.txt', content: new Uint8Array([1]) }] }
+    ]) {
+      assert.equal((await composeMessage(input)).summary, undefined, JSON.stringify(input.subject))
+    }
   })
 })
