@@ -4,6 +4,8 @@ import { asError, ProtocolViolationError } from '../errors.js'
 import { ed25519KeyFromPeerIdBytes, peerIdBytesFromString, peerIdStringFromBytes } from '../identity/index.js'
 import { errorReply } from './errors.js'
 import { FramedStream } from './framed.js'
+import { FrameEvents } from './frame-events.js'
+import type { FrameEventsOwner } from './frame-events.js'
 import type { IdleStreams } from './idle-streams.js'
 import { ErrorCode, Heartbeat, PresenceMessage, PresenceRequest, PresenceStatus } from './peerpost.js'
 import { openStream } from './rpc.js'
@@ -182,73 +184,89 @@ export class PresenceDirectory {
 /**
  * Serve `/peerpost/presence/1.0.0` on one long-lived stream: heartbeats (signed, from the
  * connection's own peer, fresh), queries and subscriptions; answers carry the request's
- * id, pushed changes carry id 0.
+ * id, pushed changes carry id 0. Each stream is served by the stream's events
+ * (`FrameEvents`), not an async loop: between heartbeats a presence stream holds no
+ * pending read or promise (bench presence, docs/benchmarks.md).
  */
-export function presenceHandler (directory: PresenceDirectory, options: { log: Logger, now: () => number, idle: IdleStreams, onHeartbeat?: (peerId: string) => void }) {
-  const { idle } = options
+export function presenceHandler (directory: PresenceDirectory, options: PresenceServeOptions) {
   return async (stream: Stream, connection: Connection): Promise<void> => {
-    const remote = connection.remotePeer.toString()
-    const remoteBytes = connection.remotePeer.toMultihash().bytes
-    const framed = new FramedStream(stream, PRESENCE_MAX_FRAME_BYTES)
-    const unwatch = new Map<string, () => void>()
-    let pending = 0
-    let writes: Promise<void> = Promise.resolve()
-    const send = (message: PresenceMessage): void => {
-      if (pending >= PRESENCE_MAX_PENDING_PUSHES) { framed.abort(new Error('subscriber too slow')); return }
-      pending++
-      writes = writes.then(async () => { await framed.write(PresenceMessage.encode(message), PRESENCE_WRITE_TIMEOUT_MS) }).finally(() => { pending-- })
-      writes.catch(err => { framed.abort(asError(err)) })
-    }
-    const reply = (requestId: number, infos: PresenceInfo[], code?: ErrorCode, message?: string): void => {
-      send(code == null ? { requestId, infos } : { requestId, infos, error: errorReply(code, message ?? '') })
-    }
     // Silence is bounded by the idle sweep, not a deadline per read (IdleStreams says why).
-    idle.touch(stream)
+    options.idle.touch(stream)
+    PresenceServerStream.serve(directory, options, stream, connection)
+  }
+}
+
+export interface PresenceServeOptions { log: Logger, now: () => number, idle: IdleStreams, onHeartbeat?: (peerId: string) => void }
+
+/** One node's presence stream on the server. */
+class PresenceServerStream implements FrameEventsOwner {
+  private readonly framed: FrameEvents
+  private readonly remote: string
+  private readonly remoteBytes: Uint8Array
+  /** Subscriptions (made on the first one: most streams only heartbeat). */
+  private unwatch?: Map<string, () => void>
+
+  static serve (directory: PresenceDirectory, options: PresenceServeOptions, stream: Stream, connection: Connection): void {
+    void new PresenceServerStream(directory, options, stream, connection)
+  }
+
+  private constructor (private readonly directory: PresenceDirectory, private readonly options: PresenceServeOptions, stream: Stream, connection: Connection) {
+    this.remote = connection.remotePeer.toString()
+    this.remoteBytes = connection.remotePeer.toMultihash().bytes
+    this.framed = new FrameEvents(stream, this, { maxFrameBytes: PRESENCE_MAX_FRAME_BYTES, maxQueuedFrames: PRESENCE_MAX_PENDING_PUSHES, writeTimeoutMs: PRESENCE_WRITE_TIMEOUT_MS })
+  }
+
+  onFrame (frame: Uint8Array): void {
+    const { directory, options } = this
+    options.idle.touch(this.framed.stream)
+    let req: PresenceRequest
     try {
-      while (true) {
-        const frame = await framed.readUntimed()
-        if (frame == null) break
-        idle.touch(stream)
-        let req: PresenceRequest
-        try {
-          req = PresenceRequest.decode(frame, { limits: PRESENCE_REQUEST_LIMITS })
-        } catch {
-          reply(0, [], ErrorCode.MALFORMED, 'request did not decode')
-          break
-        }
-        if (req.heartbeat != null) {
-          const hb = req.heartbeat
-          if (!heartbeatSignedBy(hb, remoteBytes)) { reply(req.requestId, [], ErrorCode.BAD_SIGNATURE, 'heartbeat is not signed by this connection\'s peer'); continue }
-          if (Math.abs(Number(hb.timestamp) - options.now()) > PRESENCE_MAX_CLOCK_SKEW_MS) { reply(req.requestId, [], ErrorCode.REFUSED, 'heartbeat timestamp too far from the server clock'); continue }
-          if (hb.addrs.length > 32 || hb.addrs.some(a => a.length > 512)) { reply(req.requestId, [], ErrorCode.TOO_LARGE, 'too many or too long addresses'); continue }
-          directory.heartbeat(remote, hb.addrs, hb.status)
-          options.onHeartbeat?.(remote)
-        }
-        const ids: string[] = []
-        for (const raw of [...req.query, ...req.subscribe, ...req.unsubscribe]) {
-          const id = b58(raw)
-          if (id == null) { ids.length = 0; break }
-          ids.push(id)
-        }
-        if (ids.length !== req.query.length + req.subscribe.length + req.unsubscribe.length) { reply(req.requestId, [], ErrorCode.MALFORMED, 'not a PeerId'); continue }
-        const queried = ids.slice(0, req.query.length)
-        const subscribed = ids.slice(req.query.length, req.query.length + req.subscribe.length)
-        const unsubscribed = ids.slice(req.query.length + req.subscribe.length)
-        for (const id of unsubscribed) { unwatch.get(id)?.(); unwatch.delete(id) }
-        if (unwatch.size + subscribed.length > PRESENCE_MAX_SUBSCRIPTIONS) { reply(req.requestId, [], ErrorCode.TOO_LARGE, `at most ${PRESENCE_MAX_SUBSCRIPTIONS} subscriptions per stream`); continue }
-        for (const id of subscribed) {
-          if (!unwatch.has(id)) unwatch.set(id, directory.watch(id, info => { send({ requestId: 0, infos: [info] }) }))
-        }
-        reply(req.requestId, [...queried, ...subscribed].map(id => directory.info(id)))
-      }
-      await writes
-      await framed.close()
-    } catch (err) {
-      framed.abort(asError(err))
-    } finally {
-      idle.forget(stream)
-      for (const off of unwatch.values()) off()
+      req = PresenceRequest.decode(frame, { limits: PRESENCE_REQUEST_LIMITS })
+    } catch {
+      this.reply(0, [], ErrorCode.MALFORMED, 'request did not decode')
+      this.framed.end()
+      return
     }
+    if (req.heartbeat != null) {
+      const hb = req.heartbeat
+      if (!heartbeatSignedBy(hb, this.remoteBytes)) { this.reply(req.requestId, [], ErrorCode.BAD_SIGNATURE, 'heartbeat is not signed by this connection\'s peer'); return }
+      if (Math.abs(Number(hb.timestamp) - options.now()) > PRESENCE_MAX_CLOCK_SKEW_MS) { this.reply(req.requestId, [], ErrorCode.REFUSED, 'heartbeat timestamp too far from the server clock'); return }
+      if (hb.addrs.length > 32 || hb.addrs.some(a => a.length > 512)) { this.reply(req.requestId, [], ErrorCode.TOO_LARGE, 'too many or too long addresses'); return }
+      directory.heartbeat(this.remote, hb.addrs, hb.status)
+      options.onHeartbeat?.(this.remote)
+    }
+    if (req.query.length + req.subscribe.length + req.unsubscribe.length === 0) { this.reply(req.requestId, []); return }
+    const ids: string[] = []
+    for (const raw of [...req.query, ...req.subscribe, ...req.unsubscribe]) {
+      const id = b58(raw)
+      if (id == null) { ids.length = 0; break }
+      ids.push(id)
+    }
+    if (ids.length !== req.query.length + req.subscribe.length + req.unsubscribe.length) { this.reply(req.requestId, [], ErrorCode.MALFORMED, 'not a PeerId'); return }
+    const queried = ids.slice(0, req.query.length)
+    const subscribed = ids.slice(req.query.length, req.query.length + req.subscribe.length)
+    const unsubscribed = ids.slice(req.query.length + req.subscribe.length)
+    const unwatch = this.unwatch ??= new Map()
+    for (const id of unsubscribed) { unwatch.get(id)?.(); unwatch.delete(id) }
+    if (unwatch.size + subscribed.length > PRESENCE_MAX_SUBSCRIPTIONS) { this.reply(req.requestId, [], ErrorCode.TOO_LARGE, `at most ${PRESENCE_MAX_SUBSCRIPTIONS} subscriptions per stream`); return }
+    for (const id of subscribed) {
+      if (!unwatch.has(id)) unwatch.set(id, directory.watch(id, info => { this.send({ requestId: 0, infos: [info] }) }))
+    }
+    this.reply(req.requestId, [...queried, ...subscribed].map(id => directory.info(id)))
+  }
+
+  onClose (): void {
+    this.options.idle.forget(this.framed.stream)
+    if (this.unwatch != null) for (const off of this.unwatch.values()) off()
+    this.unwatch = undefined
+  }
+
+  private send (message: PresenceMessage): void {
+    this.framed.send(PresenceMessage.encode(message))
+  }
+
+  private reply (requestId: number, infos: PresenceInfo[], code?: ErrorCode, message?: string): void {
+    this.send(code == null ? { requestId, infos } : { requestId, infos, error: errorReply(code, message ?? '') })
   }
 }
 
