@@ -117,8 +117,17 @@ export async function spawnWithReadyLine (cmd: string, args: string[], options: 
 
 /** CPU time (user + system) a live process has used so far, in ms, from /proc (Linux; clock ticks of 10 ms). */
 export async function cpuMs (pid: number): Promise<number> {
+  return await statCpuMs(`/proc/${pid}/stat`)
+}
+
+/** CPU time of a process's main thread alone (its JavaScript; not libuv's pool or worker threads), in ms. */
+export async function mainThreadCpuMs (pid: number): Promise<number> {
+  return await statCpuMs(`/proc/${pid}/task/${pid}/stat`)
+}
+
+async function statCpuMs (path: string): Promise<number> {
   const { readFile } = await import('node:fs/promises')
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  const stat = await readFile(path, 'utf8')
   // Fields after the command name (which may hold spaces) in parentheses: state is field 3, utime 14, stime 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) * 10
