@@ -1,17 +1,17 @@
-import { createHash } from 'node:crypto'
-import { constants, createReadStream } from 'node:fs'
+import { constants } from 'node:fs'
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { assertBlobGeometry, BLOB_CIPHER_CHACHA20_POLY1305, BLOB_ID_BYTES, BLOB_KEY_BYTES, BLOB_SHA256_BYTES, chunkCountFor, plainChunkSize } from './blob-crypto.js'
 import { BlobHashMismatchError, BlobSizeMismatchError, ChunkOutOfOrderError, ChunkSizeError, DownloadBusyError, DownloadClosedError, ExtraChunkError, InvalidBlobRefError } from './blob-errors.js'
 import { isBlobId, syncDir } from './blob-store.js'
 import { openFileAppender } from './file-appender.js'
+import { mainThreadHash, workerHash } from './running-hash.js'
 import { decodeRecord, decodeRecordOrThrow, isObject } from './records.js'
 import type { BlobDownload, BlobDownloadRef, BlobDownloads, DownloadRecord } from './blob-types.js'
 import type { Database } from './database.js'
 import type { CorruptHandler } from './records.js'
 import type { FileAppender } from './file-appender.js'
-import type { Hash } from 'node:crypto'
+import type { RunningHash } from './running-hash.js'
 
 /**
  * Pulled blobs on disk: `<blobs>/incoming/<blobId>.partial` while chunks arrive (appended in
@@ -43,6 +43,8 @@ export interface BlobDownloadsInit {
   directIo?: boolean
   /** Told once per partial file whose file system refused O_DIRECT (it is then written through the page cache). */
   onDirectIoRefused?(path: string, err: Error): void
+  /** Keep the whole-file sha256 in a worker thread (default true; false hashes on the caller's thread). See running-hash.ts. */
+  hashOffThread?: boolean
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
@@ -96,13 +98,6 @@ async function exists (path: string): Promise<boolean> {
   return await stat(path).then(() => true, () => false)
 }
 
-/** sha256 of the first `length` bytes of `path`, streamed (a resume re-hashes what it already has). */
-async function hashPrefix (path: string, length: number): Promise<Hash> {
-  const hash = createHash('sha256')
-  if (length === 0) return hash
-  for await (const piece of createReadStream(path, { start: 0, end: length - 1, highWaterMark: 1024 * 1024 })) hash.update(piece as Buffer)
-  return hash
-}
 
 /**
  * Downloads of large attachments over `db` and `init.dir`.
@@ -116,6 +111,7 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
   const subs = db.sublevels.blobs
   const now = init.now ?? Date.now
   const syncEveryBytes = init.syncEveryBytes ?? DEFAULT_SYNC_EVERY_BYTES
+  const hashOffThread = init.hashOffThread ?? true
   const incomingDir = join(init.dir, INCOMING_DIR)
   const receivedDir = join(init.dir, RECEIVED_DIR)
   const partialPath = (blobId: string): string => join(incomingDir, blobId + PARTIAL_SUFFIX)
@@ -135,7 +131,7 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
   }
 
   /** Bring the record and the files into a state a download can continue from. */
-  async function prepare (blobId: string, ref: BlobDownloadRef): Promise<{ record: DownloadRecord, file?: FileAppender, hash: Hash }> {
+  async function prepare (blobId: string, ref: BlobDownloadRef): Promise<{ record: DownloadRecord, file?: FileAppender, hash?: RunningHash }> {
     const blank = (): DownloadRecord => ({
       blobId,
       ref: recordRefOf(ref),
@@ -152,15 +148,15 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
     const info = record?.info
     const fresh = (): DownloadRecord => info === undefined ? blank() : { ...blank(), info }
 
-    if (record?.state === 'complete' && await exists(receivedPath(blobId))) return { record, hash: createHash('sha256') }
+    if (record?.state === 'complete' && await exists(receivedPath(blobId))) return { record }
     const partial = partialPath(blobId)
     if (record?.state === 'pending' && record.nextChunk === record.ref.chunkCount && !await exists(partial) && await exists(receivedPath(blobId))) {
       // A crash between moving the file into place and recording it: check it and record it.
-      const hash = await hashPrefix(receivedPath(blobId), record.ref.size)
-      if (sameBytes(hash.digest(), record.ref.sha256)) {
+      const hash = await mainThreadHash(receivedPath(blobId), record.ref.size)
+      if (sameBytes(await hash.digest(), record.ref.sha256)) {
         record = { ...record, state: 'complete', updatedAt: now() }
         await save(record)
-        return { record, hash: createHash('sha256') }
+        return { record }
       }
       await rm(receivedPath(blobId), { force: true })
     }
@@ -180,9 +176,10 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
     } finally {
       await handle.close()
     }
-    const hash = await hashPrefix(partial, record.bytesDone)
     await save(record)
     const file = await openFileAppender(partial, { position: record.bytesDone, mode: FILE_MODE, directIo: init.directIo, onDirectIoRefused: init.onDirectIoRefused })
+    // The running hash starts with what the file already holds (a resume's verified chunks).
+    const hash = hashOffThread ? workerHash(partial, record.bytesDone) : await mainThreadHash(partial, record.bytesDone).catch(async (err: unknown) => { await file.close(); throw err })
     return { record, file, hash }
   }
 
@@ -250,6 +247,7 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
         // Waits for the writes still queued: the file is closed (or deleted) after them, never under them.
         await file?.close()
         file = undefined
+        await hash?.close()
       }
       const assertWritable = (): FileAppender => {
         if (!open || file === undefined || record.state !== 'pending') throw new DownloadClosedError(blobId)
@@ -268,7 +266,7 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
         blobId,
         get record () { return record },
 
-        async appendVerifiedChunk (index, plaintext) {
+        async appendVerifiedChunk (index, plaintext, handOver = false) {
           const appender = assertWritable()
           const { size, chunkSize, chunkCount } = record.ref
           if (index >= chunkCount) throw new ExtraChunkError(`chunk ${index} is beyond the blob's ${chunkCount} chunks`)
@@ -280,7 +278,8 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
           // Chunks come in order, so chunk i lands at i * chunkSize. The appender copies the
           // plaintext and writes it in the background; sync() below waits for it.
           await appender.append(parts)
-          for (const part of parts) hash.update(part)
+          // After the copy into staging: handed over, the pieces may be moved to the hashing thread.
+          await hash!.update(parts, handOver)
           record = { ...record, nextChunk: index + 1, bytesDone: record.bytesDone + byteLength, updatedAt: now() }
           unsynced += byteLength
           // The durable nextChunk moves only after the data before it is fsynced; between two
@@ -288,20 +287,21 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
           if (unsynced >= syncEveryBytes || record.nextChunk === chunkCount) await sync(appender)
         },
 
-        verify () {
+        async verify () {
           const { size, chunkCount, sha256 } = record.ref
           if (record.state === 'complete') return
           if (record.nextChunk !== chunkCount || record.bytesDone !== size) {
             throw new BlobSizeMismatchError(`blob ${blobId} has ${record.bytesDone} of its ${size} bytes`)
           }
-          if (!sameBytes(hash.copy().digest(), sha256)) throw new BlobHashMismatchError(blobId)
+          if (hash === undefined || !open) throw new DownloadClosedError(blobId)
+          if (!sameBytes(await hash.digest(), sha256)) throw new BlobHashMismatchError(blobId)
         },
 
         async finish () {
           if (record.state === 'complete') return record
           assertWritable()
           try {
-            download.verify()
+            await download.verify()
           } catch (err) {
             await download.fail((err as Error).message)
             throw err

@@ -364,11 +364,12 @@ async function transfer (libp2p: Libp2p, holder: DialTarget, download: BlobDownl
       expected++
       // Ask for the next before writing this one, so the pipe stays full while we fsync.
       await requestMore()
-      await download.appendVerifiedChunk(chunk.index, plaintext)
+      // The pieces are fresh from the decipher and ours: handed over, not copied, to the hashing thread.
+      await download.appendVerifiedChunk(chunk.index, plaintext, true)
       options.onProgress?.(download.record.bytesDone, size)
     }
     options.signal?.throwIfAborted()
-    download.verify()
+    await download.verify()
 
     // Tell the holder we have it all, and use its answer as a barrier: anything but that
     // answer arriving first is a chunk nobody asked for.

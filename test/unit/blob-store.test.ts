@@ -189,7 +189,7 @@ describe('blob store', () => {
       download = await downloads.open(refOf(record))
       assert.equal(download.record.nextChunk, 2)
       assert.equal(download.record.bytesDone, 2 * CHUNK)
-      assert.throws(() => download.verify(), { name: 'BlobSizeMismatchError' })
+      await assert.rejects(download.verify(), { name: 'BlobSizeMismatchError' })
       for (let i = 2; i < chunkCountFor(source.byteLength, CHUNK); i++) await download.appendVerifiedChunk(i, plain(i))
       await assert.rejects(download.appendVerifiedChunk(5, new Uint8Array(1)), { name: 'ExtraChunkError' })
       const done = await download.finish()
