@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { mkdir, readFile, realpath } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { Command, Option } from 'commander'
+import { Argument, Command, Option } from 'commander'
 import { connectApi } from './api.js'
 import { PassphraseFileMissingError, UsageError } from './errors.js'
 import { formatContact, formatMessage, formatOutboxEntry, formatServers, formatStatus, formatSummaryLine } from './format.js'
@@ -16,6 +16,8 @@ import type { Folder, MessageSummary, OutboxEntry, Page } from '../storage/types
 
 interface GlobalOptions { home?: string, json?: boolean, passphraseFile?: string }
 
+/** The mail folders (storage's FOLDERS; spelled here so the CLI does not load storage to print --help). */
+const MESSAGE_FOLDERS: Folder[] = ['inbox', 'requests', 'sent', 'quarantine', 'archive', 'trash']
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 const out = (text: string): void => { process.stdout.write(text.endsWith('\n') ? text : `${text}\n`) }
 const printJson = (value: unknown): void => { out(JSON.stringify(value, null, 2)) }
@@ -324,7 +326,7 @@ Examples:
 
   program.command('list')
     .description('list messages in a folder, newest first')
-    .addOption(new Option('--folder <folder>', 'folder').choices(['inbox', 'requests', 'sent', 'outbox', 'quarantine', 'archive', 'trash']).default('inbox'))
+    .addOption(new Option('--folder <folder>', 'folder').choices([...MESSAGE_FOLDERS, 'outbox']).default('inbox'))
     .addOption(new Option('--limit <n>', 'at most this many').default(50).argParser(v => Number(v)))
     .option('--cursor <cursor>', 'continue from a previous page')
     .action(async (opts: { folder: Folder | 'outbox', limit: number, cursor?: string }, cmd: Command) => {
@@ -359,6 +361,18 @@ Examples:
         out(formatMessage(message))
         if ((message.largeAttachments ?? []).length > 0) out(`\nLarge attachments (kept by the sender, pulled by this node):\n${(message.largeAttachments ?? []).map(a => `  ${formatLargeAttachment(a)}`).join('\n')}`)
         if (saved != null) out(saved.length === 0 ? 'no attachments to save' : `saved:\n${saved.map(p => `  ${p}`).join('\n')}`)
+      })
+    })
+
+  program.command('move')
+    .description('move a message to another folder (inbox accepts a request: a large attachment waiting for that starts)')
+    .argument('<id>', 'message id')
+    .addArgument(new Argument('<folder>', 'where to').choices(MESSAGE_FOLDERS))
+    .action(async (id: string, folder: Folder, _opts: unknown, cmd: Command) => {
+      await withApi(cmd, true, async (api, g) => {
+        const moved = await api.call<{ id: string, folder: string }>('messages.update', { id, folder })
+        if (g.json === true) printJson(moved)
+        else out(`moved ${moved.id} to ${moved.folder}`)
       })
     })
 

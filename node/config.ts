@@ -41,6 +41,8 @@ export const DEFAULT_BLOB_RETENTION_MS = 30 * 24 * 60 * 60_000
 export const DEFAULT_BLOB_IN_FLIGHT = 4
 /** Least time between two `transfer:progress` events of one pull. */
 export const DEFAULT_PROGRESS_INTERVAL_MS = 250
+/** A stranger's large attachment up to this size is pulled by itself; a larger one waits until accepted. */
+export const DEFAULT_MAX_STRANGER_BLOB_BYTES = 25 * 1024 * 1024
 /** How often expired blobs are removed from the store. */
 export const DEFAULT_BLOB_SWEEP_MS = 60_000
 /** The port of a cache server named as `name@host` without a port. */
@@ -77,7 +79,9 @@ export const NodeConfigSchema = z.object({
     inFlight: z.number().int().min(1).max(16).default(DEFAULT_BLOB_IN_FLIGHT),
     sweepIntervalMs: z.number().int().positive().default(DEFAULT_BLOB_SWEEP_MS),
     /** Least time between two progress events of one pull (0: one per chunk). */
-    progressIntervalMs: z.number().int().min(0).default(DEFAULT_PROGRESS_INTERVAL_MS)
+    progressIntervalMs: z.number().int().min(0).default(DEFAULT_PROGRESS_INTERVAL_MS),
+    maxStrangerBytes: z.number().int().nonnegative().default(DEFAULT_MAX_STRANGER_BLOB_BYTES)
+      .describe('a large attachment on mail in requests or quarantine (not from a contact) is pulled by itself only up to this size; a larger one waits until the message is moved to the inbox or `transfers --retry BLOBID`')
   }).prefault({}),
   homeServers: z.array(HomeServerAddr).max(16).default([])
     .describe('cache servers that hold mail for me while I am offline, relay for me and publish my presence (`peerpost servers add`)'),

@@ -90,10 +90,11 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
       contacts: store.contacts,
       events,
       presence: async (peerId, servers) => presence.lookup(peerId, servers),
+      folderOf: async messageId => (await store.mailbox.get(messageId))?.folder,
       log: logger.forComponent('peerpost:transfers'),
       now,
       random: Math.random
-    }, { inFlight: config.blobs.inFlight, progressIntervalMs: config.blobs.progressIntervalMs, retryBaseMs: config.outbox.retryBaseMs, retryMaxMs: config.outbox.retryMaxMs, dialTimeoutMs: config.outbox.dialTimeoutMs })
+    }, { inFlight: config.blobs.inFlight, progressIntervalMs: config.blobs.progressIntervalMs, maxStrangerBytes: config.blobs.maxStrangerBytes, retryBaseMs: config.outbox.retryBaseMs, retryMaxMs: config.outbox.retryMaxMs, dialTimeoutMs: config.outbox.dialTimeoutMs })
     cleanup.push(async () => { await transfers.stop() })
     const stopServingBlobs = await serveBlobs(libp2p, blobs, {
       log: logger.forComponent('peerpost:blob'),

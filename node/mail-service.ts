@@ -641,7 +641,10 @@ export class MailService {
     const update: { unread?: boolean, folder?: Folder } = {}
     if (typeof change.unread === 'boolean') update.unread = change.unread
     if (change.folder != null) update.folder = change.folder
-    return await this.c.mailbox.update(id, update)
+    const after = await this.c.mailbox.update(id, update)
+    // Moved out of requests: a large attachment waiting to be accepted starts now.
+    if (change.folder != null && after.blobs != null) this.c.network?.transfers?.messageMoved(id)
+    return after
   }
 
   async outboxEntry (id: string): Promise<OutboxEntry | undefined> {

@@ -11,7 +11,7 @@ import type { PeerpostLibp2p } from './network.js'
 import type { PresenceView } from './presence-watch.js'
 import type { BlobRef } from './protocol/peerpost.js'
 import type { BlobDownloadRef, BlobDownloads, BlobLocation, DownloadRecord } from '../storage/blob-types.js'
-import type { BlobAttachmentSummary, Contacts } from '../storage/types.js'
+import type { BlobAttachmentSummary, Contacts, Folder } from '../storage/types.js'
 import type { Logger } from '@libp2p/interface'
 
 /**
@@ -63,6 +63,8 @@ export interface TransfersComponents {
   events: NodeEvents
   /** Ask a peer's home servers whether it is online (and subscribe to its changes). */
   presence?: (peerId: string, servers: string[]) => Promise<PresenceView | undefined>
+  /** The folder of a stored message (local id); a stranger's mail is in requests or quarantine. */
+  folderOf?: (messageId: string) => Promise<Folder | undefined>
   log: Logger
   now: () => number
   random: () => number
@@ -80,7 +82,15 @@ export interface TransfersInit {
   progressIntervalMs?: number
   /** Told the bytes of each chunk written. */
   onBytes?: (bytes: number) => void
+  /**
+   * A large attachment on mail that is not a contact's (in requests or quarantine) is pulled
+   * by itself only up to this size; a larger one waits until the person accepts it. Default: no limit.
+   */
+  maxStrangerBytes?: number
 }
+
+/** Folders of mail from people who are not (or no longer look like) my contacts. */
+const UNACCEPTED_FOLDERS: readonly Folder[] = ['requests', 'quarantine']
 
 export const DEFAULT_MAX_CONCURRENT_PULLS = 2
 /** Uploads (blob, puller) remembered for `transfers`. */
@@ -91,6 +101,8 @@ const DEFAULT_RETRY_MAX_MS = 5 * 60_000
 interface Live {
   state: TransferState
   bytesDone: number
+  /** Set while it waits for the person to accept a stranger's large attachment: the message's local id. */
+  awaitingAcceptance?: string
   waitingFor?: string
   waitingForName?: string
   reason?: string
@@ -108,6 +120,8 @@ export class Transfers {
   private readonly running = new Map<string, AbortController>()
   private readonly queued = new Set<string>()
   private readonly uploads = new Map<string, UploadView & { served: Set<number> }>()
+  /** Stranger's downloads over maxStrangerBytes the person accepted (`retry`) while this daemon runs. */
+  private readonly accepted = new Set<string>()
   private stopped = false
   private readonly maxConcurrent: number
   private readonly progressIntervalMs: number
@@ -167,6 +181,7 @@ export class Transfers {
   async retry (blobId: string): Promise<TransferView> {
     const record = await this.c.downloads.get(blobId)
     if (record?.info == null) throw new DownloadNotFoundError(blobId)
+    this.accepted.add(blobId)
     if (record.state === 'failed') {
       // Opening a failed download starts it again from nothing, keeping where it comes from.
       const download = await this.c.downloads.open(refOf(record))
@@ -176,6 +191,13 @@ export class Transfers {
     }
     this.attempt(blobId)
     return this.view((await this.c.downloads.get(blobId)) ?? record)
+  }
+
+  /** The message `messageId` (local id) moved to another folder: a stranger's attachment waiting to be accepted may start now. */
+  messageMoved (messageId: string): void {
+    for (const [blobId, l] of this.live) {
+      if (l.state === 'waiting' && l.awaitingAcceptance === messageId) this.attempt(blobId)
+    }
   }
 
   /** A peer came online or connected: what waits for it starts now. */
@@ -300,6 +322,14 @@ export class Transfers {
       await this.giveUp(record, info.messageId, asError(err).message)
       return
     }
+    l.awaitingAcceptance = undefined
+    if (await this.needsAcceptance(record)) {
+      // No timer: moving the message (messageMoved) or `transfers --retry` starts it.
+      l.awaitingAcceptance = info.messageId
+      const limit = this.init.maxStrangerBytes ?? Number.MAX_SAFE_INTEGER
+      this.setState(blobId, info.messageId, { state: 'waiting', bytesDone: record.bytesDone, reason: `not from a contact and over ${formatMiB(limit)} (blobs.maxStrangerBytes): move the message to your inbox or run \`peerpost transfers --retry ${blobId}\` to get it` })
+      return
+    }
 
     for (const location of info.locations) {
       if (signal.aborted) return
@@ -355,6 +385,14 @@ export class Transfers {
     // Presence or a new connection usually wakes it first (kick); this is the fallback.
     l.timer = setTimeout(() => { l.timer = undefined; this.attempt(blobId) }, delay)
     l.timer.unref()
+  }
+
+  /** A stranger's attachment over maxStrangerBytes that the person has not accepted (retry, or the message moved out of requests/quarantine). */
+  private async needsAcceptance (record: DownloadRecord): Promise<boolean> {
+    const limit = this.init.maxStrangerBytes
+    if (limit == null || record.ref.size <= limit || this.accepted.has(record.blobId) || record.info == null || this.c.folderOf == null) return false
+    const folder = await this.c.folderOf(record.info.messageId)
+    return folder != null && UNACCEPTED_FOLDERS.includes(folder)
   }
 
   /** Fail a download that nothing will complete, saying why: its partial data is deleted. */
@@ -422,4 +460,9 @@ export interface LargeAttachmentView extends BlobAttachmentSummary {
   /** held: recipients (PeerIds) that have it and that still wait for it. */
   have?: string[]
   waiting?: string[]
+}
+
+function formatMiB (bytes: number): string {
+  const mib = bytes / (1024 * 1024)
+  return `${Number.isInteger(mib) ? mib : mib.toFixed(1)} MiB`
 }

@@ -173,6 +173,8 @@ export class Controller {
         void this.moveMessage('trash'); return
       case 'archive':
         void this.moveMessage('archive'); return
+      case 'toInbox':
+        void this.moveMessage('inbox'); return
       case 'toggleUnread': {
         const m = selectedMessage(s)
         if (m != null) void this.attempt('mark', async () => { this.dispatch({ type: 'message/changed', summary: await this.d.api.update(m.id, { unread: !m.unread }) }); await this.refreshFolders() })

@@ -12,7 +12,7 @@ export type Screen = 'mail' | 'reader' | 'compose' | 'contacts' | 'outbox' | 'he
 export type Command =
   | 'down' | 'up' | 'top' | 'bottom' | 'pageDown' | 'pageUp'
   | 'open' | 'back' | 'quit' | 'help' | 'focus'
-  | 'compose' | 'reply' | 'replyAll' | 'forward' | 'delete' | 'archive' | 'toggleUnread' | 'search'
+  | 'compose' | 'reply' | 'replyAll' | 'forward' | 'delete' | 'archive' | 'toInbox' | 'toggleUnread' | 'search'
   | 'contacts' | 'outbox' | 'refresh'
   | 'nextConversation' | 'prevConversation' | 'closeConversation' | 'nextInThread' | 'prevInThread'
   | 'nextAttachment' | 'prevAttachment' | 'saveOne' | 'saveAll'
@@ -46,6 +46,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'forward', keys: ['f'], screens: ['mail', 'reader'], help: 'forward' },
   { command: 'delete', keys: ['d'], screens: ['mail', 'reader'], help: 'move to trash' },
   { command: 'archive', keys: ['a'], screens: ['mail', 'reader'], help: 'move to archive' },
+  { command: 'toInbox', keys: ['i'], screens: ['mail', 'reader'], help: 'move to the inbox (accept a request)' },
   { command: 'toggleUnread', keys: ['u'], screens: ['mail'], help: 'mark read / unread' },
   { command: 'search', keys: ['/'], screens: ['mail'], help: 'filter the loaded messages by sender or subject' },
   { command: 'nextInThread', keys: ['n'], screens: ['reader'], help: 'next message of the conversation' },
