@@ -1,6 +1,6 @@
 import { DEFAULT_STAMP_BITS, envelopeStampBits, openEnvelope, sha256, signReceipt } from './crypto/index.js'
 import { MessageRefusedError, StampRequiredError } from './protocol/errors.js'
-import { parseMessage, peerIdFromAddress } from './mime/index.js'
+import { parseSummary, peerIdFromAddress } from './mime/index.js'
 import { blobSummaryOf } from './attachments.js'
 import type { NodeEvents } from './events.js'
 import type { VerifiedCard } from './identity/index.js'
@@ -58,7 +58,9 @@ export class Receiver {
     const { identity, mailbox, events, now } = this.components
     const opened = openEnvelope(envelopeBytes, identity, { maxMimeBytes: this.init.maxMimeBytes })
     await this.checkStamp(envelopeBytes, opened.sender.peerId, arrival)
-    const parsed = await parseMessage(opened.mime, { maxBytes: this.init.maxMimeBytes })
+    // The summary only: a one-part text message is indexed from its header block (the body
+    // is parsed when it is read): less work per message (issue 8).
+    const parsed = await parseSummary(opened.mime, { maxBytes: this.init.maxMimeBytes })
     const sender = opened.sender
     // The dedupe key includes the verified sender, so nobody can suppress another
     // sender's mail by reusing its Message-ID (design section 3).
@@ -108,7 +110,7 @@ export class Receiver {
    * mail that claims a contact's address but is signed by another key, or a contact's
    * card with a different encryption key than the pinned one, to quarantine with a warning.
    */
-  async place (sender: VerifiedCard, parsed: ParsedMessage): Promise<Placement> {
+  async place (sender: VerifiedCard, parsed: Pick<MessageSummary, 'from'>): Promise<Placement> {
     const { contacts, now } = this.components
     const claimed = peerIdFromAddress(parsed.from)
     if (claimed != null && claimed !== sender.peerId) {

@@ -87,8 +87,35 @@ export async function parseMessage (raw: Uint8Array, limits?: Partial<MimeLimits
   checkHeaderBlock(buf, bounds.maxHeaderBytes)
   checkStructure(buf, bounds)
   options.signal?.throwIfAborted()
-  return await runParser(buf, bounds, options.signal)
+  return (await runParser(buf, bounds, options.signal)).parsed
 }
+
+/**
+ * What `summarize(await parseMessage(raw))` gives, with the same checks and errors, for
+ * less: a message that is one text part (the usual case) has no attachments and all of its
+ * summary is in the header block, so only that is parsed; anything else is parsed whole.
+ * What a receiver indexes a message by (the body is parsed when it is read).
+ *
+ * @throws as parseMessage
+ */
+export async function parseSummary (raw: Uint8Array, limits?: Partial<MimeLimits>, options: ParseOptions = {}): Promise<MessageSummary> {
+  const bounds = resolveLimits(limits)
+  if (raw.byteLength > bounds.maxBytes) throw new MimeTooLargeError(raw.byteLength, bounds.maxBytes)
+  if (raw.byteLength === 0) throw new MalformedMimeError('the message is empty')
+  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
+  const bodyStart = checkHeaderBlock(buf, bounds.maxHeaderBytes)
+  checkStructure(buf, bounds)
+  options.signal?.throwIfAborted()
+  const head = await runParser(buf.subarray(0, bodyStart), bounds, options.signal)
+  // One Content-Type line (so the parser cannot pick another one than read here), a text
+  // type, and nothing the parser took for an attachment (a disposition, a name): one
+  // inline text part, whose body adds nothing to the summary.
+  if (head.contentTypes.length <= 1 && TEXT_TYPES.has(head.rootType) && head.parsed.attachments.length === 0) return summarize(head.parsed)
+  return summarize((await runParser(buf, bounds, options.signal)).parsed)
+}
+
+// mailparser's text types: a part of one of these without an attachment disposition is the message's text.
+const TEXT_TYPES = new Set(['text/plain', 'text/html'])
 
 /** Drops bodies and attachment content. */
 export function summarize (parsed: ParsedMessage): MessageSummary {
@@ -106,8 +133,15 @@ export function summarize (parsed: ParsedMessage): MessageSummary {
   return summary
 }
 
-function runParser (buf: Buffer, limits: MimeLimits, signal: AbortSignal | undefined): Promise<ParsedMessage> {
-  return new Promise<ParsedMessage>((resolve, reject) => {
+/** A parse, with the root's media type (text/plain when it has none) and its Content-Type lines. */
+interface ParserResult {
+  parsed: ParsedMessage
+  rootType: string
+  contentTypes: string[]
+}
+
+function runParser (buf: Buffer, limits: MimeLimits, signal: AbortSignal | undefined): Promise<ParserResult> {
+  return new Promise<ParserResult>((resolve, reject) => {
     const parser = new MailParser({
       maxHeadSize: limits.maxHeaderBytes,
       // mailsplit counts every node, containers included, as checkStructure does.
@@ -185,7 +219,10 @@ function runParser (buf: Buffer, limits: MimeLimits, signal: AbortSignal | undef
     parser.on('end', () => {
       if (settled) return
       try {
-        const result = toParsedMessage(parser, text, attachments)
+        const parsed = toParsedMessage(parser, text, attachments)
+        const lines = parser.headerLines === false ? [] : parser.headerLines.filter(l => l.key === 'content-type').map(l => l.line)
+        const type = (parser.headers === false ? undefined : parser.headers.get('content-type')) as { value?: unknown } | undefined
+        const result = { parsed, rootType: typeof type?.value === 'string' ? type.value.trim().toLowerCase() : 'text/plain', contentTypes: lines }
         settled = true
         signal?.removeEventListener('abort', onAbort)
         resolve(result)

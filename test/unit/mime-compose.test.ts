@@ -8,6 +8,7 @@ import {
   InvalidMessageIdError,
   MimeTooLargeError,
   parseMessage,
+  parseSummary,
   peerIdFromAddress,
   summarize
 } from '../../node/mime/index.js'
@@ -106,7 +107,7 @@ describe('compose -> parse round trip', () => {
   })
 })
 
-describe('the summary a composed message carries (its Sent copy is indexed from it)', () => {
+describe('the summary a composed message carries (its Sent copy is indexed from it), and parseSummary', () => {
   // Printable ASCII with spaces, and the characters that make a composer quote, encode or fold.
   const tricky = fc.constantFrom(' ', '  ', '"', '\\', ',', ';', ':', '<', '>', '@', '(', ')', '.', '=?', '?=', '=?utf-8?q?x?=', 'é', 'ü', '✓', '\t', '\r\n', 'x'.repeat(80))
   const text = fc.array(fc.oneof(fc.string({ maxLength: 12 }), tricky), { maxLength: 6 }).map(parts => parts.join(''))
@@ -118,7 +119,6 @@ describe('the summary a composed message carries (its Sent copy is indexed from 
   const recipient = fc.tuple(address, name).map(([a, n]) => n === undefined ? a : { ...a, name: n })
 
   it('is what parsing the message gives, whenever it is there; and it is there for plain headers', async () => {
-    let withSummary = 0
     await fc.assert(fc.asyncProperty(
       fc.record({
         fromName: name,
@@ -128,6 +128,7 @@ describe('the summary a composed message carries (its Sent copy is indexed from 
         inReplyTo: fc.option(fc.constant('<parent-1@peerpost>'), { nil: undefined }),
         references: fc.array(fc.constantFrom('<a@peerpost>', 'b@peerpost', '<c.d-e@example.org>'), { maxLength: 4 }),
         html: fc.option(fc.constant('<p>hi</p>'), { nil: undefined }),
+        attachments: fc.array(fc.record({ filename: fc.constantFrom('a.txt', 'b.pdf', 'ü n.bin'), content: fc.uint8Array({ maxLength: 64 }) }), { maxLength: 2 }),
         ms: fc.integer({ min: 0, max: 999 })
       }),
       async input => {
@@ -142,20 +143,22 @@ describe('the summary a composed message carries (its Sent copy is indexed from 
             inReplyTo: input.inReplyTo,
             references: input.references,
             text: 'hello',
-            html: input.html
+            html: input.html,
+            attachments: input.attachments
           })
         } catch (err) {
           if (err instanceof InvalidAddressError) return
           throw err
         }
-        if (composed.summary === undefined) return
-        withSummary++
-        assert.deepEqual(composed.summary, summarize(await parseMessage(composed.raw)))
+        const parsed = summarize(await parseMessage(composed.raw))
+        // What a receiver indexes by (parseSummary) is the same too.
+        assert.deepEqual(await parseSummary(composed.raw), parsed)
+        if (composed.summary !== undefined) assert.deepEqual(composed.summary, parsed)
       }
     ), { numRuns: 300 })
-    assert.ok(withSummary > 0, 'some generated messages were plain')
 
     const plain = await composeMessage({ from: { name: 'alice', peerId: ALICE }, to: [{ name: 'Bob B', peerId: BOB }], cc: ['dave@cache.example.org'], subject: 'bench 17: 4 KiB [x]', date: DATE + 500, text: 'x'.repeat(4096) })
+    assert.ok(plain.summary !== undefined, 'plain headers give a summary')
     assert.deepEqual(plain.summary, summarize(await parseMessage(plain.raw)))
     assert.equal(plain.summary?.date, DATE)
   })

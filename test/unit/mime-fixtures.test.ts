@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { describe, it } from 'node:test'
 import {
   MalformedMimeError,
   MissingMessageIdError,
   parseMessage,
+  parseSummary,
   peerIdFromAddress,
   readEmlForSend,
   summarize
@@ -130,5 +131,38 @@ describe('parsing real .eml fixtures', () => {
     assert.deepEqual(Object.keys(summary.attachments[0] ?? {}).sort(), ['name', 'sha256', 'size', 'type'])
     assert.equal(summary.subject, 'Files')
     assert.equal(summary.attachments.length, 3)
+  })
+})
+
+describe('parseSummary: the summary from the header block alone when that is all of it', () => {
+  const crlf = (lines: string[]): Uint8Array => new TextEncoder().encode(lines.join('\r\n'))
+  const head = ['From: Alice <' + ALICE + '@peerpost>', 'To: Bob <' + BOB + '@peerpost>', 'Subject: s', 'Message-ID: <x-1@peerpost>', 'Date: Fri, 14 Mar 2025 09:30:00 +0000', 'MIME-Version: 1.0']
+  // Each is a case the header block alone could get wrong: the body holds attachments.
+  const tricky: Record<string, Uint8Array> = {
+    'one text part marked as an attachment': crlf([...head, 'Content-Type: text/plain', 'Content-Disposition: attachment; filename="a.txt"', '', 'hello', '']),
+    'one non-text part': crlf([...head, 'Content-Type: application/pdf', '', '%PDF', '']),
+    'no Content-Type at all': crlf([...head, '', 'plain by default', '']),
+    'an empty Content-Type': crlf([...head, 'Content-Type:', '', 'body', '']),
+    'two Content-Type lines, text first': crlf([...head, 'Content-Type: text/plain', 'Content-Type: multipart/mixed; boundary="b"', '', '--b', 'Content-Type: text/plain', '', 'hi', '--b', 'Content-Type: application/octet-stream', 'Content-Disposition: attachment; filename="x.bin"', '', 'AAAA', '--b--', '']),
+    'multipart with an attachment': crlf([...head, 'Content-Type: multipart/mixed; boundary="b"', '', '--b', 'Content-Type: text/plain', '', 'hi', '--b', 'Content-Type: text/plain; name="n.txt"', 'Content-Disposition: attachment', '', 'file', '--b--', '']),
+    'an embedded message': crlf([...head, 'Content-Type: message/rfc822', '', 'Subject: inner', 'Message-ID: <in@x>', '', 'inner body', '']),
+    'html only': crlf([...head, 'Content-Type: TEXT/HTML; charset=utf-8', '', '<p>hi</p>', ''])
+  }
+
+  it('equals summarize(parseMessage(raw)) for every fixture and tricky case, or fails the same way', async () => {
+    const files = (await readdir(FIXTURES)).filter(f => f.endsWith('.eml'))
+    const cases: Array<[string, Uint8Array]> = [...await Promise.all(files.map(async f => [f, await fixture(f)] as [string, Uint8Array])), ...Object.entries(tricky)]
+    for (const [name, raw] of cases) {
+      const whole = await parseMessage(raw).then(m => summarize(m), (err: Error) => err)
+      const quick = await parseSummary(raw).catch((err: Error) => err)
+      if (whole instanceof Error) {
+        assert.ok(quick instanceof Error, `${name}: parseSummary should fail as parseMessage does (${whole.name})`)
+        assert.equal(quick.name, whole.name, name)
+      } else {
+        assert.deepEqual(quick, whole, name)
+      }
+    }
+    assert.equal((await parseSummary(tricky['one text part marked as an attachment']!)).attachments.length, 1)
+    assert.equal((await parseSummary(tricky['two Content-Type lines, text first']!)).attachments.length, summarize(await parseMessage(tricky['two Content-Type lines, text first']!)).attachments.length)
   })
 })
