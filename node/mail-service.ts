@@ -161,6 +161,9 @@ export const THREAD_MAX_PEERS = 20
 /** A resolved recipient of a message being sent; `stampExempt`: it said I am its contact, so no stamp. */
 interface Recipient { address: string, name: string, peerId: string, boxPublicKey: Uint8Array, stampExempt: boolean }
 
+/** A card's addresses are read from libp2p at most this often (they are dialing hints). */
+export const CARD_ADDRS_TTL_MS = 1_000
+
 /** How long a directory lookup or registration may take. */
 export const DIRECTORY_TIMEOUT_MS = 10_000
 
@@ -177,6 +180,13 @@ export class MailService {
    * made every recipient rewrite my contact record, with an fsync, on every message.
    */
   private cardCache: { key: string, card: IdentityCard } | undefined
+  /**
+   * My addresses as the last card read them, and when (performance.now()). Reading them
+   * from libp2p (address manager, multiaddr strings) and keying the card by them was ~3%
+   * of a sender's CPU per message; a card's addresses are dialing hints, so reading them at
+   * most every CARD_ADDRS_TTL_MS is enough (issue 8).
+   */
+  private cardAddrs: { at: number, addrs: string[], homeServers: string[], key: string } | undefined
 
   constructor (private readonly c: MailServiceComponents) {}
 
@@ -192,10 +202,16 @@ export class MailService {
   /** My current signed card, with the addresses I can be dialed at right now. */
   card (): IdentityCard {
     // A card carries at most MAX_CARD_ADDRS addresses; the first ones are the ones libp2p prefers.
-    const addrs = this.addrs().slice(0, MAX_CARD_ADDRS)
     const homeServers = this.c.config.homeServers
+    const t = performance.now()
+    let seen = this.cardAddrs
+    if (seen == null || seen.homeServers !== homeServers || t - seen.at > CARD_ADDRS_TTL_MS) {
+      const addrs = this.addrs().slice(0, MAX_CARD_ADDRS)
+      // No addresses yet (not listening): read them again next time.
+      seen = this.cardAddrs = { at: addrs.length > 0 ? t : -Infinity, addrs, homeServers, key: JSON.stringify([addrs, homeServers]) }
+    }
+    const { addrs, key } = seen
     // Re-signed only when what it says changes (created = when it last changed).
-    const key = JSON.stringify([addrs, homeServers])
     if (this.cardCache?.key !== key) this.cardCache = { key, card: makeCard(this.c.identity, { addrs, homeServers, now: this.c.now() }) }
     return this.cardCache.card
   }
