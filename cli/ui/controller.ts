@@ -1,8 +1,8 @@
-import { readdir } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { homedir } from 'node:os'
+import { homedir, tmpdir } from 'node:os'
 import { commandFor, keyName, printable, splitPresses } from './keys.js'
-import { forwardDraft, newDraft, replyDraft, splitAddresses } from './drafts.js'
+import { forwardable, forwardDraft, newDraft, replyDraft, splitAddresses } from './drafts.js'
 import { activeConversation, listRows, selectedAttachment, selectedMessage, visibleItems } from './state.js'
 import { describeUiError } from './ui-errors.js'
 import { errorName } from '../../node/errors.js'
@@ -71,7 +71,10 @@ export class Controller {
     await this.follow()
   }
 
-  stop (): void { this.closed = true }
+  stop (): void {
+    this.closed = true
+    void removeDir(this.state.draft?.tempDir)
+  }
 
   /**
    * Load what the screen shows and subscribe to the daemon's events; when its connection
@@ -306,9 +309,22 @@ export class Controller {
       const m = await this.currentMessage()
       if (m == null) return
       const contacts = this.state.contacts.items
-      const draft = kind === 'forward' ? forwardDraft(m) : replyDraft(m, kind === 'replyAll', this.me.peerId, contacts)
+      const draft = kind === 'forward' ? forwardDraft(m, await this.saveForForward(m)) : replyDraft(m, kind === 'replyAll', this.me.peerId, contacts)
       this.dispatch({ type: 'draft/start', draft })
     })
+  }
+
+  /** Save what a forward of `m` carries into a new temp folder (the daemon reads the files when it sends). */
+  private async saveForForward (m: MessageView): Promise<{ paths: string[], tempDir?: string }> {
+    const names = forwardable(m)
+    if (names.length === 0) return { paths: [] }
+    const tempDir = await mkdtemp(join(tmpdir(), 'peerpost-forward-'))
+    try {
+      return { paths: await this.d.api.saveAttachments(m.id, tempDir, names), tempDir }
+    } catch (err) {
+      await removeDir(tempDir)
+      throw err
+    }
   }
 
   private async moveMessage (folder: Folder): Promise<void> {
@@ -390,7 +406,7 @@ export class Controller {
     if (d == null || d.sending) return
     const command = commandFor('compose', name)
     if (command === 'send') { void this.send(d); return }
-    if (command === 'cancel') { this.dispatch({ type: 'draft/cancel' }); this.dispatch({ type: 'status/info', text: 'draft discarded' }); return }
+    if (command === 'cancel') { this.dispatch({ type: 'draft/cancel' }); this.dispatch({ type: 'status/info', text: 'draft discarded' }); void removeDir(d.tempDir); return }
     if (command === 'editor') { void this.editBody(d); return }
     if (command === 'nextField') {
       if (d.completions.length > 0) this.dispatch({ type: 'draft/complete' })
@@ -444,6 +460,8 @@ export class Controller {
     this.dispatch({ type: 'draft/sending' })
     try {
       const sent = await this.d.api.send(request)
+      // The daemon has read the files (send answers once the message is queued durably).
+      void removeDir(d.tempDir)
       this.dispatch({ type: 'draft/sent', id: sent.id, subject: d.subject })
       this.dispatch({ type: 'status/info', text: `queued for ${sent.recipients.map(r => r.address).join(', ')}: each outcome shows under Sending` })
       await this.followSending(sent.id)
@@ -642,4 +660,9 @@ function isText (input: string, key: Key): boolean {
 /** Wait `ms` without keeping the process alive (the UI quitting ends a reconnect loop). */
 async function pause (ms: number): Promise<void> {
   await new Promise<void>(resolve => { setTimeout(resolve, ms).unref() })
+}
+
+/** Remove a folder the UI made (best effort: a leftover in the temp dir is harmless). */
+async function removeDir (dir: string | undefined): Promise<void> {
+  if (dir != null) await rm(dir, { recursive: true, force: true }).catch(() => {})
 }

@@ -41,11 +41,23 @@ export function replyDraft (m: MessageView, all: boolean, me: string, contacts: 
   }
 }
 
-/** Forward: the body quoted under a header block; attachments are not carried (say so). */
-export function forwardDraft (m: MessageView): Draft {
+/** The attachments of `m` a forward can carry: those inside it, and large ones already here. */
+export function forwardable (m: MessageView): string[] {
+  return m.attachments.filter(a => a.blobId == null || a.state === 'here').map(a => a.name)
+}
+
+/**
+ * Forward: the body quoted under a header block, carrying the attachments saved from the
+ * message (`saved`: their paths, in `tempDir`); large ones not here yet are named as left out.
+ */
+export function forwardDraft (m: MessageView, saved: { paths: string[], tempDir?: string } = { paths: [] }): Draft {
   const header = ['', '', '---------- Forwarded message ----------', `From: ${m.from}`, `Date: ${m.date}`, `Subject: ${m.subject}`, `To: ${m.to.join(', ')}`, '']
-  const note = m.attachments.length > 0 ? [`[${m.attachments.length} attachment(s) not forwarded: save them and attach]`, ''] : []
-  return { ...newDraft(), kind: 'forward', subject: prefixed('Fwd:', m.subject), body: [...header, m.text, ...note].join('\n'), field: 'to' }
+  const carried = new Set(forwardable(m))
+  const left = m.attachments.filter(a => !carried.has(a.name)).map(a => a.name)
+  const note = left.length > 0 ? [`[not here yet, so not forwarded: ${left.join(', ')}]`, ''] : []
+  const draft: Draft = { ...newDraft(), kind: 'forward', subject: prefixed('Fwd:', m.subject), body: [...header, m.text, ...note].join('\n'), attachments: saved.paths, field: 'to' }
+  if (saved.tempDir != null) draft.tempDir = saved.tempDir
+  return draft
 }
 
 /** Comma-separated addresses as the send request wants them. */

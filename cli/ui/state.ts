@@ -53,6 +53,8 @@ export interface Draft {
   /** Completion candidates for the field being typed (contacts, or file names). */
   completions: string[]
   sending: boolean
+  /** A folder the UI made for this draft (a forward's attachments, saved from the message): removed once the draft is sent or discarded. */
+  tempDir?: string
 }
 
 /** A message just sent, followed recipient by recipient until each has an outcome. */

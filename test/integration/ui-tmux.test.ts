@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BIN, cleanup, introduce, makeUser, online, run, runJson, tempDir } from '../helpers/cli.js'
+import { BIN, cleanup, introduce, makeUser, online, run, runJson, tempDir, waitUntil } from '../helpers/cli.js'
 import { MiB, randomFile, sha256File, startPair } from '../helpers/attachments.js'
 import { FAST_NODE, startNode } from '../helpers/offline.js'
 import { TmuxServer, tmuxVersion } from '../helpers/tmux.js'
@@ -135,6 +135,37 @@ describe('mail UI in tmux with two daemons', { skip: SKIP }, () => {
     await a.snapshot(CAPTURES, 'help')
     await a.press('q', 'q', 'q')
     await a.waitFor('[exited 0]', 'the UI to quit cleanly')
+  })
+
+  it('bob forwards alice\'s message to her with both attachments (the small one inside, the large one pulled again)', async () => {
+    const b = await tmux.open('bob-forward', peerpost(bob.home, 'ui'))
+    await b.waitFor(/inbox[\s\S]*Quarterly report/, 'alice\'s message in bob\'s inbox')
+    await b.press('Enter')
+    await b.waitFor(/video\.bin +3\.0 MiB +application\/octet-stream +here/, 'the reader, the large attachment here')
+    await b.press('f')
+    await b.waitFor(/Subject +Fwd: Quarterly report/, 'the forward draft')
+    await b.waitFor(s => /@ .*report\.bin/.test(s) && /@ .*video\.bin/.test(s), 'both attachments carried')
+    await b.type('alice')
+    await b.press('C-s')
+    await b.waitFor('alice: delivered', 'the forward delivered')
+    const forwarded = await waitUntil(alice.home, async () => {
+      const inbox = await runJson<any[]>(alice.home, ['list'])
+      const m = inbox.find(x => x.subject === 'Fwd: Quarterly report')
+      if (m == null) return undefined
+      const read = await runJson(alice.home, ['read', m.id])
+      return read.largeAttachments?.[0]?.state === 'here' ? read : undefined
+    }, 60_000, 'the forward in alice\'s inbox with its large attachment here')
+    assert.deepEqual(forwarded.attachments.map((x: any) => x.name), ['report.bin'])
+    assert.equal(forwarded.largeAttachments[0].name, 'video.bin')
+    assert.match(forwarded.text, /Forwarded message[\s\S]*Here it is\./)
+    const saved = await runJson(alice.home, ['read', forwarded.id, '--save-attachments', join(work, 'alice-forwarded')])
+    const sha = async (path: string): Promise<string> => createHash('sha256').update(await readFile(path)).digest('hex')
+    const originals = join(work, 'bob-downloads')
+    for (const name of ['report.bin', 'video.bin']) {
+      assert.equal(await sha(saved.saved.find((p: string) => p.endsWith(name))), await sha(join(originals, name)), name)
+    }
+    await b.press('q', 'q')
+    await b.waitFor('[exited 0]', 'bob\'s UI to quit')
   })
 
   it('Ctrl-E writes the body in $EDITOR and comes back; a resize lays the screen out again', async () => {

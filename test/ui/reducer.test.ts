@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { reducer } from '../../cli/ui/reducer.js'
 import { initialState, listRows, visibleItems } from '../../cli/ui/state.js'
 import { KEY_BINDINGS, PLAIN_KEY, commandFor, helpLines, keyLabel, keyName, printable, splitPresses } from '../../cli/ui/keys.js'
-import { forwardDraft, newDraft, replyDraft } from '../../cli/ui/drafts.js'
+import { forwardable, forwardDraft, newDraft, replyDraft } from '../../cli/ui/drafts.js'
 import type { Action } from '../../cli/ui/reducer.js'
 import type { AppState } from '../../cli/ui/state.js'
 import type { MessageView } from '../../cli/ui/ui-api.js'
@@ -155,6 +155,23 @@ describe('ui reducer: composing', () => {
     assert.equal(d.subject, 'Fwd: Plans')
     assert.equal(d.to, '')
     assert.match(d.body, /Forwarded message[\s\S]*Subject: Plans[\s\S]*see you/)
+  })
+
+  it('forward carries the attachments that are here (saved paths, their temp folder) and names the large ones not here yet', () => {
+    const m: MessageView = {
+      ...original,
+      attachments: [
+        { name: 'a.txt', type: 'text/plain', size: 3 },
+        { name: 'film.mkv', type: 'video/x-matroska', size: 5e6, blobId: 'b1', state: 'here' },
+        { name: 'big.iso', type: 'application/octet-stream', size: 9e8, blobId: 'b2', state: 'pulling', received: 10 }
+      ]
+    }
+    assert.deepEqual(forwardable(m), ['a.txt', 'film.mkv'])
+    const d = forwardDraft(m, { paths: ['/tmp/f/a.txt', '/tmp/f/film.mkv'], tempDir: '/tmp/f' })
+    assert.deepEqual(d.attachments, ['/tmp/f/a.txt', '/tmp/f/film.mkv'])
+    assert.equal(d.tempDir, '/tmp/f')
+    assert.match(d.body, /\[not here yet, so not forwarded: big\.iso\]/)
+    assert.doesNotMatch(forwardDraft(original).body, /not forwarded/)
   })
 })
 
