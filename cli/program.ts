@@ -18,6 +18,8 @@ interface GlobalOptions { home?: string, json?: boolean, passphraseFile?: string
 
 /** The mail folders (storage's FOLDERS; spelled here so the CLI does not load storage to print --help). */
 const MESSAGE_FOLDERS: Folder[] = ['inbox', 'requests', 'sent', 'quarantine', 'archive', 'trash']
+/** A summary as `list --json` prints it: the same shape as `read --json` without bodies, dates as ISO strings. */
+const isoDates = (m: MessageSummary): unknown => ({ ...m, date: new Date(m.date).toISOString(), receivedAt: new Date(m.receivedAt).toISOString() })
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 const out = (text: string): void => { process.stdout.write(text.endsWith('\n') ? text : `${text}\n`) }
 const printJson = (value: unknown): void => { out(JSON.stringify(value, null, 2)) }
@@ -329,8 +331,17 @@ Examples:
     .addOption(new Option('--folder <folder>', 'folder').choices([...MESSAGE_FOLDERS, 'outbox']).default('inbox'))
     .addOption(new Option('--limit <n>', 'at most this many').default(50).argParser(v => Number(v)))
     .option('--cursor <cursor>', 'continue from a previous page')
-    .action(async (opts: { folder: Folder | 'outbox', limit: number, cursor?: string }, cmd: Command) => {
+    .option('--search <text>', 'only messages whose sender, recipients or subject contain this (any case); reads the whole folder, 20,000 messages per call')
+    .action(async (opts: { folder: Folder | 'outbox', limit: number, cursor?: string, search?: string }, cmd: Command) => {
       await withApi(cmd, true, async (api, g) => {
+        if (opts.search != null) {
+          if (opts.folder === 'outbox') throw new UsageError('--search looks in a mail folder, not the outbox')
+          const found = await api.call<Page<MessageSummary>>('search', { folder: opts.folder, text: opts.search, limit: opts.limit, cursor: opts.cursor })
+          if (g.json === true) { printJson({ items: found.items.map(isoDates), next: found.next }); return }
+          out(found.items.length === 0 ? `(nothing in ${opts.folder} matches "${opts.search}")` : found.items.map(formatSummaryLine).join('\n'))
+          if (found.next != null) out(`(more may match further back: add --cursor ${found.next})`)
+          return
+        }
         if (opts.folder === 'outbox') {
           const page = await api.call<Page<OutboxEntry>>('outbox.list', { limit: opts.limit, cursor: opts.cursor })
           if (g.json === true) printJson(page.items)
@@ -338,8 +349,7 @@ Examples:
           return
         }
         const page = await api.call<Page<MessageSummary>>('list', { folder: opts.folder, limit: opts.limit, cursor: opts.cursor })
-        // The same shape as `read --json` without bodies: dates as ISO strings.
-        if (g.json === true) printJson(page.items.map(m => ({ ...m, date: new Date(m.date).toISOString(), receivedAt: new Date(m.receivedAt).toISOString() })))
+        if (g.json === true) printJson(page.items.map(isoDates))
         else out(page.items.length === 0 ? `(${opts.folder} is empty)` : page.items.map(formatSummaryLine).join('\n'))
       })
     })

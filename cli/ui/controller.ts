@@ -184,7 +184,7 @@ export class Controller {
         return
       }
       case 'search':
-        this.openPrompt('search', 'Filter (sender or subject): ', s.list.filter); return
+        this.openPrompt('search', 'Search (sender, recipient, subject; Enter: whole folder): ', s.list.filter); return
       case 'contacts':
         this.dispatch({ type: 'screen', screen: 'contacts' }); void this.loadContacts(); return
       case 'outbox':
@@ -260,13 +260,28 @@ export class Controller {
     const list = this.state.list
     if (list.loading || (more && list.next == null)) return
     const folder = list.folder
+    const search = more ? list.search : undefined
     this.dispatch({ type: 'list/loading', folder })
     try {
-      const page = await this.d.api.list(folder, this.pageSize(), more ? list.next : undefined)
-      this.dispatch({ type: 'list/page', folder, items: page.items, next: page.next, append: more })
+      const cursor = more ? list.next : undefined
+      const page = search != null ? await this.d.api.search(folder, search, this.pageSize(), cursor) : await this.d.api.list(folder, this.pageSize(), cursor)
+      this.dispatch({ type: 'list/page', folder, items: page.items, next: page.next, append: more, search })
     } catch (err) {
       this.dispatch({ type: 'list/failed', folder })
       this.fail(`loading ${folder}`, err)
+    }
+  }
+
+  /** The daemon's search of the whole current folder replaces the list (paging on as the list does). */
+  private async searchFolder (text: string): Promise<void> {
+    const folder = this.state.list.folder
+    this.dispatch({ type: 'list/loading', folder })
+    try {
+      const page = await this.d.api.search(folder, text, this.pageSize())
+      this.dispatch({ type: 'list/page', folder, items: page.items, next: page.next, append: false, search: text })
+    } catch (err) {
+      this.dispatch({ type: 'list/failed', folder })
+      this.fail(`searching ${folder}`, err)
     }
   }
 
@@ -344,7 +359,14 @@ export class Controller {
 
   private promptKey (name: string, input: string, key: Key): void {
     const p = this.state.prompt!
-    if (name === 'escape') { this.dispatch({ type: 'prompt/close' }); if (p.kind === 'search') this.dispatch({ type: 'filter', text: '' }); return }
+    if (name === 'escape') {
+      this.dispatch({ type: 'prompt/close' })
+      if (p.kind === 'search') {
+        this.dispatch({ type: 'filter', text: '' })
+        if (this.state.list.search != null) void this.loadList(false)
+      }
+      return
+    }
     if (name === 'enter') { this.dispatch({ type: 'prompt/close' }); void this.submitPrompt(p.kind, p.text.trim(), p.attachment); return }
     if (name === 'backspace') this.dispatch({ type: 'prompt/backspace' })
     else if (commandFor('compose', name) === 'clearField') this.dispatch({ type: 'prompt/clear' })
@@ -357,7 +379,11 @@ export class Controller {
     const { api } = this.d
     switch (kind) {
       case 'search':
-        this.dispatch({ type: 'filter', text }); return
+        this.dispatch({ type: 'filter', text })
+        // Submitted: search the whole folder when what is loaded is not all of it.
+        if (text !== '' && (this.state.list.next != null || this.state.list.search != null)) await this.searchFolder(text)
+        else if (text === '' && this.state.list.search != null) await this.loadList(false)
+        return
       case 'save': {
         const id = activeConversation(this.state)?.id
         if (id == null || text === '') return

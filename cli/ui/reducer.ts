@@ -15,7 +15,7 @@ export type Action =
   | { type: 'folders/loaded', folders: FolderView[] }
   | { type: 'folder/select', folder: Folder }
   | { type: 'list/loading', folder: Folder }
-  | { type: 'list/page', folder: Folder, items: MessageSummary[], next?: string, append: boolean }
+  | { type: 'list/page', folder: Folder, items: MessageSummary[], next?: string, append: boolean, search?: string }
   | { type: 'list/failed', folder: Folder }
   | { type: 'move', to: number | 'top' | 'bottom' | 'pageDown' | 'pageUp' }
   | { type: 'filter', text: string }
@@ -168,8 +168,10 @@ export function reducer (state: AppState, action: Action): AppState {
       return { ...state, list: { ...state.list, loading: false } }
     case 'list/page': {
       if (action.folder !== state.list.folder) return state
+      if (action.append && action.search !== state.list.search) return state
       const items = action.append ? [...state.list.items, ...action.items] : action.items
-      const list = { ...state.list, items, next: action.next, loading: false, loaded: true }
+      const { search: _previous, ...rest } = state.list
+      const list = { ...rest, items, next: action.next, loading: false, loaded: true, ...(action.search != null ? { search: action.search } : {}) }
       const { selected, top } = clampCursor(list.selected, list.top, visibleItems(list).length, listRows(state))
       return { ...state, list: { ...list, selected, top } }
     }

@@ -2,6 +2,7 @@ import type { Screen } from './keys.js'
 import type { AttachmentView, MessageView, TransferView } from './ui-api.js'
 import type { ContactView, FolderView, ServerView } from '../../node/mail-service.js'
 import type { Folder, MessageSummary, OutboxEntry } from '../../storage/types.js'
+import { matchesSearch } from '../../node/message-search.js'
 
 /** The state of the terminal UI: everything on screen comes from here. */
 
@@ -22,6 +23,8 @@ export interface ListState {
   top: number
   /** Case-insensitive filter on sender and subject (`/`). */
   filter: string
+  /** Set once the filter was submitted: `items` and `next` are the daemon's search of the whole folder for it. */
+  search?: string
 }
 
 export interface Conversation {
@@ -139,11 +142,10 @@ export function sendingBoxLines (state: AppState): number {
   return 1 + state.sending.reduce((n, s) => n + 1 + (s.entry?.recipients.length ?? 0), 0)
 }
 
-/** The loaded messages that pass the filter. */
+/** The loaded messages that pass the filter (the daemon's search results match already). */
 export function visibleItems (list: ListState): MessageSummary[] {
-  if (list.filter === '') return list.items
-  const f = list.filter.toLowerCase()
-  return list.items.filter(m => m.subject.toLowerCase().includes(f) || m.from.toLowerCase().includes(f))
+  if (list.filter === '' || list.search === list.filter) return list.items
+  return list.items.filter(m => matchesSearch(m, list.filter))
 }
 
 export function selectedMessage (state: AppState): MessageSummary | undefined {

@@ -132,6 +132,10 @@ export class UiApi {
   async list (folder: Folder, limit: number, cursor?: string): Promise<Page<MessageSummary>> {
     return await this.home.call('list', { folder, limit, cursor })
   }
+  /** The whole folder searched (senders, recipients, subjects), a page at a time. */
+  async search (folder: Folder, text: string, limit: number, cursor?: string): Promise<Page<MessageSummary>> {
+    return await this.home.call('search', { folder, text, limit, cursor })
+  }
 
   async read (id: string): Promise<MessageView> {
     const r = await this.home.call<MessageView & { largeAttachments?: LargeAttachmentWire[] }>('read', { id })

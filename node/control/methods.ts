@@ -30,6 +30,7 @@ export function controlMethods (service: MailService): Record<string, ControlMet
       return { ...sent, entry }
     },
     list: async (p: { folder: Folder, limit?: number, cursor?: string }) => service.list(p.folder, p),
+    search: async (p: { folder: Folder, text: string, limit?: number, cursor?: string }) => service.search(p.folder, String(p.text ?? ''), p),
     'outbox.list': async (p: { limit?: number, cursor?: string }) => service.listOutbox(p),
     read: async (p: { id: string }) => service.read(String(p.id)),
     'attachments.save': async (p: { id: string, dir: string, names?: unknown }) => service.saveAttachments(String(p.id), String(p.dir), Array.isArray(p.names) ? p.names.map(String) : undefined),

@@ -82,6 +82,23 @@ describe('mail from strangers and impostors', () => {
     assert.ok(!(await runJson<any[]>(bob.home, ['list'])).some(m => m.messageId === sent.messageId))
   })
 
+  it('`list --search` finds by subject or sender in a folder, pages with --cursor, and refuses blank text', async () => {
+    await runJson(alice.home, ['send', '--to', 'bob', '--subject', 'Budget for March', '--body', 'x', '--wait'])
+    await runJson(alice.home, ['send', '--to', 'bob', '--subject', 'budget, again', '--body', 'y', '--wait'])
+    const found = await runJson<{ items: any[], next?: string }>(bob.home, ['list', '--search', 'BUDGET'])
+    assert.deepEqual(found.items.map(m => m.subject), ['budget, again', 'Budget for March'])
+    assert.equal(found.next, undefined)
+    const one = await runJson<{ items: any[], next?: string }>(bob.home, ['list', '--search', 'budget', '--limit', '1'])
+    assert.ok(one.items.length >= 1)
+    const text = await run(bob.home, ['list', '--folder', 'requests', '--search', 'stranger'])
+    assert.match(text.stdout, /hello from a stranger/)
+    const none = await run(bob.home, ['list', '--search', 'no such words'])
+    assert.match(none.stdout, /nothing in inbox matches "no such words"/)
+    const blank = await run(bob.home, ['list', '--search', ' '])
+    assert.equal(blank.code, 2)
+    assert.match(blank.stderr, /give some text to search for/)
+  })
+
   it('quarantines mail that claims to be from a contact but is signed by another key', async () => {
     const eml = [`From: Alice <${alice.peerId}@peerpost>`, `To: <${bob.peerId}@peerpost>`, 'Subject: urgent wire transfer', 'Message-ID: <forged-1@peerpost>',
       'Date: Tue, 03 Nov 2026 10:00:00 +0000', 'MIME-Version: 1.0', 'Content-Type: text/plain', '', 'Send money.', ''].join('\r\n')

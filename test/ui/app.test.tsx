@@ -327,17 +327,23 @@ describe('first-run screen', () => {
   })
 })
 
+/** A home whose inbox holds `count` messages from bob, a minute apart, the newest last; `subject(i)` names each. */
+async function largeInbox (name: string, count: number, subject: (i: number) => string = i => `Message ${i + 1}`) {
+  const home = await uiHome(name)
+  const bob = await stranger('bob')
+  const t = await openTestHome(home.home)
+  const base = await storedMessage(home.peerId, { fromName: 'Bob', fromPeer: bob.peerId, subject: 'x', text: 'x', date: NOW })
+  await Promise.all(Array.from({ length: count }, async (_v, i) => {
+    const at = NOW - (count - i) * 60_000
+    await t.mailbox.add({ ...base.message, subject: subject(i), messageId: `<p${i}@x>`, date: at, receivedAt: at }, base.raw, `${bob.peerId}\n<p${i}@x>`)
+  }))
+  return { home, t }
+}
+
 describe('a large folder is paged, never read whole', () => {
   it('asks for one page at start, more as the cursor nears the end, and G walks page by page to the oldest', async () => {
-    const home = await uiHome('paging')
-    const bob = await stranger('bob')
-    const t = await openTestHome(home.home)
     const COUNT = 1_000
-    const base = await storedMessage(home.peerId, { fromName: 'Bob', fromPeer: bob.peerId, subject: 'x', text: 'x', date: NOW })
-    await Promise.all(Array.from({ length: COUNT }, async (_v, i) => {
-      const at = NOW - (COUNT - i) * 60_000
-      await t.mailbox.add({ ...base.message, subject: `Message ${i + 1}`, messageId: `<p${i}@x>`, date: at, receivedAt: at }, base.raw, `${bob.peerId}\n<p${i}@x>`)
-    }))
+    const { home, t } = await largeInbox('paging', COUNT)
     const limits: number[] = []
     const counting: HomeApi = {
       ...t.api,
@@ -360,6 +366,33 @@ describe('a large folder is paged, never read whole', () => {
       await frameWith(r, f => /Message 1$/m.test(f), 'the oldest message after G', 20_000)
       assert.ok(limits.every(l => l <= 50), 'every request is one page')
       assert.equal(store.getState().list.items.length, COUNT)
+    } finally {
+      controller.stop()
+      r.unmount()
+      await t.close()
+      await home.remove()
+    }
+  })
+
+  it('/ filters what is loaded as you type; Enter searches the whole folder through the daemon, Esc goes back', async () => {
+    // Only the oldest few (far past the first page) say "invoice".
+    const { home, t } = await largeInbox('search', 600, i => i < 3 ? `Invoice ${i + 1}` : `Message ${i + 1}`)
+    const store = createStore(initialState({ columns: 100, rows: 20 }))
+    const controller = new Controller({ api: new UiApi(t.api), store, log: memoryLog() })
+    const r = render(<App store={store} controller={controller} now={() => NOW} followResize={false} />)
+    try {
+      await controller.start()
+      await frameWith(r, contains('Message 600'), 'the newest message')
+      await press(r, '/')
+      await type(r, 'invoice')
+      await frameWith(r, f => f.includes('"invoice": 0 loaded') && f.includes('(no loaded message matches: Enter searches the whole folder)'), 'the live filter of the loaded page')
+      await press(r, KEYS.enter)
+      const found = await frameWith(r, contains('"invoice": 3 found'), 'the whole folder searched')
+      for (const n of [1, 2, 3]) assert.match(found, new RegExp(`Invoice ${n}`))
+      assert.doesNotMatch(found, /Message 600/)
+      await press(r, '/', KEYS.escape)
+      await frameWith(r, f => f.includes('Message 600') && !f.includes('"invoice"'), 'the folder again')
+      assert.equal(store.getState().list.search, undefined)
     } finally {
       controller.stop()
       r.unmount()

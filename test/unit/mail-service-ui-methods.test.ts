@@ -67,6 +67,26 @@ describe('control methods the UI uses: folders, messages.update, thread, outbox.
     assert.deepEqual(thread.map(m => m.subject), ['root', 'Re: root', 'Re: Re: root'])
   })
 
+  it('search reads the whole folder a page at a time: sender, recipients, subject; next continues; blank text is refused', async () => {
+    const { api, mailbox, home, bob } = await setup()
+    const filler = await storedMessage(home.peerId, { fromName: 'Bob', fromPeer: bob.peerId, subject: 'noise', text: 'n', date: NOW + 1 })
+    for (let i = 0; i < 1_200; i++) {
+      const messageId = `<s${i}@x>`
+      await mailbox.add({ ...filler.message, subject: i % 400 === 0 ? `Budget ${i}` : 'noise', messageId, receivedAt: NOW + 1 + i }, filler.raw, `${bob.peerId}\n${messageId}`)
+    }
+    const first = await api.call<{ items: MessageSummary[], next?: string, scanned: number }>('search', { folder: 'inbox', text: 'BUDGET', limit: 2 })
+    assert.deepEqual(first.items.map(m => m.subject), ['Budget 800', 'Budget 400'], 'case does not matter; newest first')
+    assert.ok(first.next != null, 'more may follow')
+    const rest = await api.call<{ items: MessageSummary[], next?: string }>('search', { folder: 'inbox', text: 'budget', limit: 2, cursor: first.next })
+    assert.deepEqual(rest.items.map(m => m.subject), ['Budget 0'])
+    assert.equal(rest.next, undefined, 'the whole folder was read')
+    // The seeded root is from Bob: his name matches every message of his.
+    const byRecipient = await api.call<{ items: MessageSummary[] }>('search', { folder: 'archive', text: home.peerId.slice(0, 12) })
+    assert.deepEqual(byRecipient.items.map(m => m.subject), ['Re: Re: root'], 'matched on To')
+    await assert.rejects(api.call('search', { folder: 'inbox', text: '  ' }), { name: 'EmptySearchError' })
+    await assert.rejects(api.call('search', { folder: 'nowhere', text: 'x' }), { name: 'UnknownFolderError' })
+  })
+
   it('attachments.save with names saves only those', async () => {
     const { api, ids, home } = await setup()
     const dir = join(home.home, 'out')

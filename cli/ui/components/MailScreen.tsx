@@ -32,9 +32,9 @@ export function MailScreen ({ state, now }: { state: AppState, now: number }) {
           <Text dimColor>{fit(`  outbox: O${pending > 0 ? ` (${pending} waiting)` : ''}`, FOLDER_WIDTH - 1)}</Text>
         </Box>
         <Box flexDirection='column' width={listWidth}>
-          <Text bold underline>{fit(`${state.list.folder}: ${folderTotal(state)}${state.list.filter !== '' ? `  filter "${state.list.filter}": ${items.length} loaded match` : ''}`, listWidth)}</Text>
+          <Text bold underline>{fit(`${state.list.folder}: ${folderTotal(state)}${listHeading(state.list, items.length)}`, listWidth)}</Text>
           {shown.length === 0
-            ? <Text dimColor>{state.list.loaded ? `(${state.list.folder} is empty)` : 'loading…'}</Text>
+            ? <Text dimColor>{!state.list.loaded ? 'loading…' : emptyText(state.list)}</Text>
             : shown.map((m, i) => {
               const index = state.list.top + i
               const selected = index === state.list.selected && state.focus === 'messages'
@@ -52,4 +52,17 @@ function folderTotal (state: AppState): string {
   const f = state.folders.find(x => x.folder === state.list.folder)
   if (f == null) return ''
   return `${f.total} message${f.total === 1 ? '' : 's'}${f.unread > 0 ? `, ${f.unread} unread` : ''}`
+}
+
+/** After the folder's name: what the list shows when it is filtered or searched. */
+function listHeading (list: AppState['list'], shown: number): string {
+  if (list.search != null) return `  "${list.search}": ${shown} found${list.next != null ? ', more below' : ''}`
+  return list.filter !== '' ? `  "${list.filter}": ${shown} loaded` : ''
+}
+
+/** What an empty list says: an empty folder, or no match (and how to look further). */
+function emptyText (list: AppState['list']): string {
+  if (list.search != null) return `(nothing in ${list.folder} matches "${list.search}")`
+  if (list.filter !== '') return list.next != null ? '(no loaded message matches: Enter searches the whole folder)' : '(no message matches)'
+  return `(${list.folder} is empty)`
 }
