@@ -5,6 +5,7 @@ import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { identify } from '@libp2p/identify'
 import { defaultLogger } from '@libp2p/logger'
 import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import { sha256, verifyReceipt } from '../node/crypto/index.js'
 import { peerIdBytesFromString } from '../node/identity/index.js'
@@ -125,7 +126,8 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     const libp2p: CacheLibp2p = await createLibp2p({
       privateKey: identity.privateKey,
       addresses: { listen: options.listen ?? config.listen, announce: options.announce ?? config.announce },
-      transports: [tcp()],
+      // WebSockets for `/ws` listen addresses (behind an HTTPS proxy: see deploy/); TCP otherwise.
+      transports: [tcp(), webSockets()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux({ maxEarlyStreams: config.connections.maxEarlyStreams, enableKeepAlive: false })],
       connectionManager: {

@@ -4,6 +4,7 @@ import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
@@ -25,7 +26,9 @@ export const MAX_INCOMING_PENDING_CONNECTIONS = 100
 
 /**
  * The libp2p node a peerpost daemon runs: TCP + Noise + Yamux, identify and ping, and the
- * circuit relay v2 client, so it can dial peers through their cache server's relay and,
+ * circuit relay v2 client, WebSockets to dial (and, if `listen` names one, listen on)
+ * `/ws` and `/tls/ws` addresses: a cache server behind an HTTPS proxy on port 443 stays
+ * reachable from networks that let nothing else out, so it can dial peers through their cache server's relay and,
  * listening on plain `/p2p-circuit`, be reached through its own home servers
  * (node/home-servers.ts keeps the connection to them, and with it the reservation).
  * Protocols are registered on it by their own modules.
@@ -34,7 +37,7 @@ export async function createNetwork (init: NetworkInit): Promise<PeerpostLibp2p>
   return createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: init.listen, announce: init.announce ?? [] },
-    transports: [tcp(), circuitRelayTransport()],
+    transports: [tcp(), webSockets(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: {

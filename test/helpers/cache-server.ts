@@ -36,14 +36,14 @@ export interface CacheServerProcess {
  * loopback port unless the config says otherwise) and wait, with a deadline, for its ready
  * line. `config` is written to `home/cache.json`.
  */
-export async function startCacheServer (home: string, options: { port?: number, config?: Record<string, any>, timeoutMs?: number } = {}): Promise<CacheServerProcess> {
+export async function startCacheServer (home: string, options: { port?: number, listen?: string[], config?: Record<string, any>, timeoutMs?: number } = {}): Promise<CacheServerProcess> {
   await mkdir(home, { recursive: true })
   const config = { ...(options.config ?? {}) }
   config.metrics = { address: '127.0.0.1:0', ...(config.metrics ?? {}) }
   const configFile = join(home, 'cache.json')
   await writeFile(configFile, JSON.stringify(config))
-  const listen = `/ip4/127.0.0.1/tcp/${options.port ?? 0}`
-  const p = await spawnReady<{ peerId: string, addrs: string[], metrics: string }>(process.execPath, [BIN, '--home', home, '--json', 'cache-server', '--listen', listen, '--config', configFile], { what: `cache server in ${home}`, timeoutMs: options.timeoutMs })
+  const listen = options.listen ?? [`/ip4/127.0.0.1/tcp/${options.port ?? 0}`]
+  const p = await spawnReady<{ peerId: string, addrs: string[], metrics: string }>(process.execPath, [BIN, '--home', home, '--json', 'cache-server', ...listen.flatMap(l => ['--listen', l]), '--config', configFile], { what: `cache server in ${home}`, timeoutMs: options.timeoutMs })
   return { home, ...p.info, proc: p.proc, stderr: p.stderr, stop: p.stop, kill: p.kill }
 }
 
