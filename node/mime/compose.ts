@@ -103,27 +103,12 @@ export async function composeMessage (input: ComposeInput, limits?: Partial<Mime
   const from = toMailbox(input.from)
   const to = input.to.map(toMailbox)
   const cc = (input.cc ?? []).map(toMailbox)
-  const composer = new MailComposer({
-    from: nodemailerAddress(from),
-    to: to.map(nodemailerAddress),
-    cc: cc.map(nodemailerAddress),
-    subject: input.subject,
-    date,
-    messageId,
-    inReplyTo,
-    references: references.length > 0 ? references : undefined,
-    text: input.text,
-    html: input.html,
-    attachments: attachments.map(toComposerAttachment),
-    // Peers never fetch content on a message's behalf: no file paths, no URLs.
-    disableFileAccess: true,
-    disableUrlAccess: true,
-    newline: 'windows'
-  })
-  const raw = new Uint8Array(await composer.compile().build())
+  const headers = { from, to, cc, subject: input.subject, date, messageId, inReplyTo, references }
+  const plain = attachments.length === 0 && (input.subject === '' || isPlain(input.subject, PLAIN_TEXT)) && [from, ...to, ...cc].every(plainMailbox)
+  const written = plain && input.html === undefined ? composePlainText(headers, input.text) : undefined
+  const raw = written ?? await composeWithNodemailer(headers, input.text, input.html, attachments)
   if (raw.byteLength > bounds.maxBytes) throw new MimeTooLargeError(raw.byteLength, bounds.maxBytes)
   const composed: ComposedMessage = { raw, messageId }
-  const plain = attachments.length === 0 && (input.subject === '' || isPlain(input.subject, PLAIN_TEXT)) && [from, ...to, ...cc].every(plainMailbox)
   if (plain) {
     composed.summary = {
       messageId,
@@ -139,6 +124,71 @@ export async function composeMessage (input: ComposeInput, limits?: Partial<Mime
     if (inReplyTo !== undefined) composed.summary.inReplyTo = inReplyTo
   }
   return composed
+}
+
+/** The headers as composeMessage checked and normalized them. */
+export interface ComposeHeaders {
+  from: Mailbox
+  to: Mailbox[]
+  cc: Mailbox[]
+  subject: string
+  date: Date
+  messageId: string
+  inReplyTo: string | undefined
+  references: string[]
+}
+
+/** Builds the message with nodemailer's MailComposer: any content, encoded and folded as needed. */
+export async function composeWithNodemailer (h: ComposeHeaders, text: string, html: string | undefined, attachments: ComposeAttachment[]): Promise<Uint8Array> {
+  const composer = new MailComposer({
+    from: nodemailerAddress(h.from),
+    to: h.to.map(nodemailerAddress),
+    cc: h.cc.map(nodemailerAddress),
+    subject: h.subject,
+    date: h.date,
+    messageId: h.messageId,
+    inReplyTo: h.inReplyTo,
+    references: h.references.length > 0 ? h.references : undefined,
+    text,
+    html,
+    attachments: attachments.map(toComposerAttachment),
+    // Peers never fetch content on a message's behalf: no file paths, no URLs.
+    disableFileAccess: true,
+    disableUrlAccess: true,
+    newline: 'windows'
+  })
+  return new Uint8Array(await composer.compile().build())
+}
+
+// nodemailer's 7bit test: no control characters but TAB, LF, CR; no 8-bit; no line over 76.
+// eslint-disable-next-line no-control-regex
+const NOT_7BIT = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\uffff]|\r(?!\n)/
+const LONG_LINE = /^.{77,}/m
+const MAX_HEADER_LINE = 75
+// A display name nodemailer writes without quotes.
+const UNQUOTED_NAME = /^\w+(?: \w+)*$/
+
+/**
+ * The same bytes MailComposer writes for a one-part 7bit text message whose headers need no
+ * encoding or folding (plain headers, each header line at most 75 characters, nodemailer folds from 76), written directly:
+ * nodemailer's stream pipeline cost ~0.2 ms per 4 KiB message here, a string join ~0.01
+ * (issue 8). Anything else (undefined) goes through nodemailer. A test checks byte equality.
+ */
+export function composePlainText (h: ComposeHeaders, text: string): Uint8Array | undefined {
+  if (text === '' || text.length > 128 * 1024 || NOT_7BIT.test(text) || LONG_LINE.test(text)) return undefined
+  if (![h.from, ...h.to, ...h.cc].every(m => m.name === undefined || UNQUOTED_NAME.test(m.name))) return undefined
+  // nodemailer encodes a subject with a quote in it.
+  if (h.subject.includes('"')) return undefined
+  const lines = [`From: ${formatMailbox(h.from)}`, `To: ${h.to.map(formatMailbox).join(', ')}`]
+  if (h.cc.length > 0) lines.push(`Cc: ${h.cc.map(formatMailbox).join(', ')}`)
+  if (h.inReplyTo !== undefined) lines.push(`In-Reply-To: ${h.inReplyTo}`)
+  if (h.references.length > 0) lines.push(`References: ${h.references.join(' ')}`)
+  if (h.subject !== '') lines.push(`Subject: ${h.subject}`)
+  lines.push(`Message-ID: ${h.messageId}`, `Date: ${h.date.toUTCString().replace(/GMT/, '+0000')}`)
+  if (lines.some(l => l.length > MAX_HEADER_LINE)) return undefined
+  lines.push('Content-Transfer-Encoding: 7bit', 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '')
+  const body = text.replace(/\r?\n/g, '\r\n')
+  return new Uint8Array(Buffer.from(lines.join('\r\n') + '\r\n' + body + (body.endsWith('\r\n') ? '' : '\r\n'), 'latin1'))
 }
 
 /** A fresh `<32 hex digits@peerpost>`: 128 random bits, so collisions are not a concern. */

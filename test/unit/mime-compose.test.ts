@@ -10,8 +10,10 @@ import {
   parseMessage,
   parseSummary,
   peerIdFromAddress,
-  summarize
+  summarize,
+  toMailbox
 } from '../../node/mime/index.js'
+import { composePlainText, composeWithNodemailer } from '../../node/mime/compose.js'
 
 const ALICE = '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'
 const BOB = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
@@ -176,5 +178,53 @@ describe('the summary a composed message carries (its Sent copy is indexed from 
     ]) {
       assert.equal((await composeMessage(input)).summary, undefined, JSON.stringify(input.subject))
     }
+  })
+})
+
+describe('plain text messages written without nodemailer', () => {
+  const line = fc.array(fc.constantFrom('a', 'Z', '0', ' ', '\t', '.', '-', 'From ', '=', '?', ':', '>', 'x'.repeat(20)), { maxLength: 4 }).map(p => p.join(''))
+  const body = fc.array(fc.tuple(line, fc.constantFrom('\n', '\r\n')), { minLength: 1, maxLength: 6 }).chain(ls =>
+    fc.boolean().map(trailing => ls.map(([l, nl], i) => l + (i < ls.length - 1 || trailing ? nl : '')).join('')))
+  const word = fc.constantFrom('bob', 'Bob', 'x-y', "o'neil", 'a.b', 'Q', 'bench 17', 're: x')
+  const mailbox = fc.tuple(fc.option(word, { nil: undefined }), fc.constantFrom(`${BOB}@peerpost`, `${CAROL}@peerpost`, 'dave@cache.example.org'))
+    .map(([name, address]) => toMailbox(name === undefined ? { address } : { name, address }))
+
+  it('are byte for byte what nodemailer writes, whenever they are written', async () => {
+    let written = 0
+    await fc.assert(fc.asyncProperty(
+      fc.record({
+        from: mailbox,
+        // Mostly one recipient: two peer addresses make a header line long enough to fold.
+        to: fc.oneof({ weight: 4, arbitrary: mailbox.map(m => [m]) }, { weight: 1, arbitrary: fc.array(mailbox, { minLength: 2, maxLength: 3 }) }),
+        cc: fc.oneof({ weight: 4, arbitrary: fc.constant<Array<ReturnType<typeof toMailbox>>>([]) }, { weight: 1, arbitrary: fc.array(mailbox, { minLength: 1, maxLength: 2 }) }),
+        subject: fc.oneof(fc.constant(''), word, fc.constantFrom('bench 4095', 'a: <b> "c" (d) [e]', 'x'.repeat(60))),
+        inReplyTo: fc.option(fc.constant('<parent-1@peerpost>'), { nil: undefined }),
+        references: fc.array(fc.constantFrom('<a@peerpost>', '<c.d-e@example.org>'), { maxLength: 3 }),
+        text: fc.oneof(body, fc.constantFrom('x', 'ü', 'a\rb', 'y'.repeat(77), 'y'.repeat(76) + '\n' + 'z'.repeat(76))),
+        ms: fc.integer({ min: 0, max: 999 })
+      }),
+      async input => {
+        const headers = { from: input.from, to: input.to, cc: input.cc, subject: input.subject, date: new Date(DATE + input.ms), messageId: '<m-1@peerpost>', inReplyTo: input.inReplyTo, references: input.references }
+        const fast = composePlainText(headers, input.text)
+        if (fast === undefined) return
+        written++
+        assert.equal(Buffer.from(fast).toString('latin1'), Buffer.from(await composeWithNodemailer(headers, input.text, undefined, [])).toString('latin1'))
+      }
+    ), { numRuns: 300 })
+    assert.ok(written > 20, `many generated messages are plain (${written})`)
+  })
+
+  it('composeMessage writes the bench\'s 4 KiB message itself, and leaves html, 8-bit text and long lines to nodemailer', async () => {
+    const base = { from: { name: 'alice', peerId: ALICE }, to: [{ name: 'bob', peerId: BOB }], subject: 'bench 1', date: DATE, messageId: '<m-2@peerpost>' }
+    const text = 'The quick brown fox jumps over the lazy dog; peerpost bench payload text\n'.repeat(56)
+    const h = { from: toMailbox(base.from), to: base.to.map(toMailbox), cc: [], subject: base.subject, date: new Date(DATE), messageId: base.messageId, inReplyTo: undefined, references: [] }
+    assert.ok(composePlainText(h, text) !== undefined)
+    assert.deepEqual((await composeMessage({ ...base, text })).raw, await composeWithNodemailer(h, text, undefined, []))
+    assert.equal(composePlainText(h, 'caf\u00e9'), undefined)
+    assert.equal(composePlainText(h, 'x'.repeat(77)), undefined)
+    assert.equal(composePlainText(h, 'bare\rCR'), undefined)
+    assert.equal(composePlainText(h, ''), undefined)
+    const html = await composeMessage({ ...base, text: 'hi', html: '<p>hi</p>' })
+    assert.match(Buffer.from(html.raw).toString(), /multipart\/alternative/)
   })
 })
