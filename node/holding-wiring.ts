@@ -73,6 +73,7 @@ export async function startHolding (w: HoldingWiring): Promise<RunningHolding> {
     self,
     onHeld: recipient => { notifier.track(recipient) },
     onAcked: (recipient, left) => { notifier.acked(recipient, left) },
+    homeServersOf: async peerId => (await w.contacts.getByPeerId(peerId))?.homeServers ?? [],
     verifyReceipt: (receipt, expectedSigner, envelopeId, envelopeBytes) => { verifyReceipt(receipt, { expectedSigner, envelopeId, envelopeSha256: sha256(envelopeBytes) }) },
     log,
     now

@@ -4,6 +4,7 @@ import { DeliverProtocol, PARK_PROTOCOL } from './protocol/deliver.js'
 import { MessageRefusedError } from './protocol/errors.js'
 import { fetchHandler, FETCH_PROTOCOL } from './protocol/fetch.js'
 import { newNotice, NoticeKind, postNotice } from './protocol/notice.js'
+import { serverRef } from './home-servers.js'
 import { peerIdBytesFromString } from './identity/index.js'
 import type { NodeConfig } from './config.js'
 import type { NodeEvents } from './events.js'
@@ -16,6 +17,8 @@ import type { Logger } from '@libp2p/interface'
 
 /** Streams one peer may hold open on the fetch protocol. */
 export const HOLDING_MAX_INBOUND_STREAMS = 32
+/** Home servers of a depositor tried, in order, for an expiry notice it cannot take itself. */
+const MAX_NOTICE_SERVERS = 4
 /** Envelopes removed per expiry batch (a sweep repeats batches until none is left). */
 export const HOLDING_EXPIRY_BATCH = 100
 
@@ -63,6 +66,8 @@ export interface HoldingComponents {
   onHeld: (recipient: string) => void
   /** The recipient acked what it fetched (`left` is what is still held for it). */
   onAcked: (recipient: string, left: number) => void
+  /** A peer's home servers as I know them (its card, if it is my contact): where a notice waits for it while it is offline. */
+  homeServersOf?: (peerId: string) => Promise<string[]>
   verifyReceipt: ReceiptVerifier
   log: Logger
   now: () => number
@@ -149,7 +154,7 @@ export class Holding {
     this.sweepTimer.unref()
   }
 
-  /** Delete what reached the end of its retention; tell each depositor (best effort: it may be offline). */
+  /** Delete what reached the end of its retention; tell each depositor (directly, else through its home servers). */
   async sweep (): Promise<number> {
     let total = 0
     for (let round = 0; round < 1_000 && !this.stopped; round++) {
@@ -176,8 +181,22 @@ export class Holding {
     })
     try {
       await postNotice(this.c.libp2p, { peerId: e.depositor }, notice, { timeoutMs: this.init.noticeTimeoutMs })
+      return
     } catch (err) {
-      this.c.log('could not tell %s that %s expired - %s', e.depositor, e.envelopeId, asError(err).message)
+      this.c.log('could not tell %s directly that %s expired - %s', e.depositor, e.envelopeId, asError(err).message)
+    }
+    // Offline: its home servers keep the notice until it connects (as they keep theirs).
+    const servers = (await this.c.homeServersOf?.(e.depositor).catch(() => []) ?? []).slice(0, MAX_NOTICE_SERVERS)
+    for (const addr of servers) {
+      try {
+        const server = serverRef(addr)
+        await postNotice(this.c.libp2p, { peerId: server.peerId, addrs: server.dialAddrs }, notice, { timeoutMs: this.init.noticeTimeoutMs })
+        this.c.log('left the expiry of %s for %s on its home server %s', e.envelopeId, e.depositor, server.peerId)
+        return
+      } catch (err) {
+        this.c.log('could not leave the expiry of %s on %s - %s', e.envelopeId, addr, asError(err).message)
+      }
     }
   }
 }
+

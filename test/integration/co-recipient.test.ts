@@ -268,3 +268,42 @@ describe('bob comes back while carol is still away', () => {
     assert.deepEqual((await recipientState(alice, sent.id, 'carol')).parkedAt, [bob.peerId])
   })
 })
+
+describe('alice is offline when bob\'s copy for carol expires: the notice waits on her home server', () => {
+  let server: CacheServerProcess
+  let alice: User, bob: User, carol: User
+
+  before(async () => {
+    // alice's home server takes notices but no envelope (every one is over its 100-byte
+    // limit), so carol's copy goes to bob, the co-recipient.
+    server = await startCacheServer(await tempDir('cache'), { config: { ...FAST_SERVER, parking: { maxEnvelopeBytes: 100 } } })
+    alice = await makeUser('alice', { config: FAST_NODE })
+    bob = await makeUser('bob', { config: { ...FAST_NODE, holding: { retentionMs: 8_000, sweepIntervalMs: 200 } } })
+    carol = await makeUser('carol', { config: FAST_NODE })
+    await useServers(alice, [server])
+    for (const u of [alice, bob, carol]) await startNode(u)
+    await introduce([alice, bob, carol])
+    await carol.daemon!.stop()
+  })
+  after(async () => {
+    await cleanup([alice, bob, carol])
+    await server?.kill()
+    if (server != null) await rm(server.home, { recursive: true, force: true })
+  })
+
+  it('bob leaves the expiry on alice\'s home server; alice learns carol\'s copy failed when she is back', async () => {
+    const sent = await runJson(alice.home, ['send', '--to', 'bob', '--to', 'carol', '--subject', 'Expires while I am away', '--body', 'x'])
+    await waitUntil(alice.home, async () => (await recipientState(alice, sent.id, 'carol'))?.state === 'parked', 30_000, 'carol\'s copy held by bob')
+    assert.deepEqual((await recipientState(alice, sent.id, 'carol')).parkedAt, [bob.peerId])
+    await alice.daemon!.stop()
+    assert.equal((await holding(bob)).envelopes, 1, 'alice was offline before the copy expired (else this test shows nothing: raise bob\'s retention)')
+    await waitUntil(bob.home, async () => (await holding(bob)).envelopes === 0, 30_000, 'the copy to expire on bob')
+
+    await startNode(alice)
+    const failed = await waitUntil(alice.home, async () => {
+      const r = await recipientState(alice, sent.id, 'carol')
+      return r?.state === 'failed' ? r : undefined
+    }, 30_000, 'alice to learn of the expiry from her home server')
+    assert.match(failed.lastError, new RegExp(`expired unfetched on ${bob.peerId}`))
+  })
+})
