@@ -200,7 +200,7 @@ describe('plain text messages written without nodemailer', () => {
         subject: fc.oneof(fc.constant(''), word, fc.constantFrom('bench 4095', 'a: <b> "c" (d) [e]', 'x'.repeat(60))),
         inReplyTo: fc.option(fc.constant('<parent-1@peerpost>'), { nil: undefined }),
         references: fc.array(fc.constantFrom('<a@peerpost>', '<c.d-e@example.org>'), { maxLength: 3 }),
-        text: fc.oneof(body, fc.constantFrom('x', 'ü', 'a\rb', 'y'.repeat(77), 'y'.repeat(76) + '\n' + 'z'.repeat(76))),
+        text: fc.oneof(body, fc.constantFrom('x', 'ü', 'a\rb', 'y'.repeat(77), 'y'.repeat(76) + '\n' + 'z'.repeat(76), 'y'.repeat(76) + '\r\n' + 'z'.repeat(77) + '\r\n', 'w'.repeat(76) + '\r\n')),
         ms: fc.integer({ min: 0, max: 999 })
       }),
       async input => {
@@ -222,6 +222,7 @@ describe('plain text messages written without nodemailer', () => {
     assert.deepEqual((await composeMessage({ ...base, text })).raw, await composeWithNodemailer(h, text, undefined, []))
     assert.equal(composePlainText(h, 'caf\u00e9'), undefined)
     assert.equal(composePlainText(h, 'x'.repeat(77)), undefined)
+    assert.ok(composePlainText(h, 'w'.repeat(76) + '\r\n') !== undefined, 'a CR before the LF is not counted in the line')
     assert.equal(composePlainText(h, 'bare\rCR'), undefined)
     assert.equal(composePlainText(h, ''), undefined)
     const html = await composeMessage({ ...base, text: 'hi', html: '<p>hi</p>' })
