@@ -266,7 +266,7 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
         blobId,
         get record () { return record },
 
-        async appendVerifiedChunk (index, plaintext, handOver = false) {
+        async appendVerifiedChunk (index, plaintext) {
           const appender = assertWritable()
           const { size, chunkSize, chunkCount } = record.ref
           if (index >= chunkCount) throw new ExtraChunkError(`chunk ${index} is beyond the blob's ${chunkCount} chunks`)
@@ -278,8 +278,7 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
           // Chunks come in order, so chunk i lands at i * chunkSize. The appender copies the
           // plaintext and writes it in the background; sync() below waits for it.
           await appender.append(parts)
-          // After the copy into staging: handed over, the pieces may be moved to the hashing thread.
-          await hash!.update(parts, handOver)
+          await hash!.update(parts)
           record = { ...record, nextChunk: index + 1, bytesDone: record.bytesDone + byteLength, updatedAt: now() }
           unsynced += byteLength
           // The durable nextChunk moves only after the data before it is fsynced; between two

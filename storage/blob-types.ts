@@ -169,12 +169,11 @@ export interface BlobDownload {
    * may drop it) and written in the background, with O_DIRECT where the file system takes
    * it; a failed write rejects this or a later call. Every few MiB (and at the last chunk)
    * the writes are waited for, the file fsynced and then the record saved, so the durable
-   * `nextChunk` never runs ahead of durable data. With `handOver` the pieces become the
-   * download's: those that are whole ArrayBuffers are moved (detached) to the thread that
-   * keeps the whole-file sha256 instead of copied, so the caller must not use them again.
-   * Throws ChunkOutOfOrderError, ChunkSizeError; HashWorkerError if that thread failed.
+   * `nextChunk` never runs ahead of durable data. The whole-file sha256 is kept in a worker
+   * thread (running-hash.ts). Throws ChunkOutOfOrderError, ChunkSizeError; HashWorkerError
+   * if that thread failed.
    */
-  appendVerifiedChunk(index: number, plaintext: Uint8Array | readonly Uint8Array[], handOver?: boolean): Promise<void>
+  appendVerifiedChunk(index: number, plaintext: Uint8Array | readonly Uint8Array[]): Promise<void>
   /** Rejects with BlobSizeMismatchError or BlobHashMismatchError unless every chunk is in and the sha256 matches; changes nothing. */
   verify(): Promise<void>
   /** verify(), then move the file into place and mark the download complete. Throws (after failing the download) on a mismatch. */

@@ -5,15 +5,14 @@ import type { HashReply, HashRequest, HashWorkerData } from './running-hash.js'
 
 /**
  * The thread behind running-hash.ts: one running sha256 per worker. It first hashes the
- * file's existing prefix (a resumed download's verified chunks), then each request in the
- * order it was posted. Pieces arrive transferred, so this thread owns them: each is
- * detached once hashed, which frees its memory at once (this thread makes almost no garbage
- * of its own, so a GC that would free them could be far off while they pile up).
+ * file's existing prefix (a resumed download's verified chunks), then each stretch of the
+ * shared ring it is told of, in the order told, answering each so that room is freed.
  */
 
 const port = parentPort
 if (port === null) throw new Error('hash-worker.js runs as a worker thread')
-const { path, prefixLength } = workerData as HashWorkerData
+const { path, prefixLength, ring } = workerData as HashWorkerData
+const view = new Uint8Array(ring)
 const hash = createHash('sha256')
 let failure: string | undefined
 const reply = (message: HashReply): void => { port.postMessage(message) }
@@ -27,12 +26,11 @@ let chain: Promise<void> = hashPrefix().catch((err: unknown) => { failure = `has
 port.on('message', (request: HashRequest) => {
   chain = chain.then(() => {
     if (request.type === 'update') {
-      let bytes = 0
-      for (const piece of request.pieces) {
-        if (failure === undefined) hash.update(piece)
-        bytes += piece.byteLength
-        // Transferred pieces are whole ArrayBuffers of their own (running-hash.ts sends nothing else).
-        if (piece.buffer instanceof ArrayBuffer) piece.buffer.transfer(0)
+      const { at, bytes } = request
+      const first = Math.min(bytes, view.byteLength - at)
+      if (failure === undefined) {
+        hash.update(view.subarray(at, at + first))
+        if (first < bytes) hash.update(view.subarray(0, bytes - first))
       }
       reply({ type: 'hashed', bytes })
     } else {

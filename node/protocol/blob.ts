@@ -364,8 +364,7 @@ async function transfer (libp2p: Libp2p, holder: DialTarget, download: BlobDownl
       expected++
       // Ask for the next before writing this one, so the pipe stays full while we fsync.
       await requestMore()
-      // The pieces are fresh from the decipher and ours: handed over, not copied, to the hashing thread.
-      await download.appendVerifiedChunk(chunk.index, plaintext, true)
+      await download.appendVerifiedChunk(chunk.index, plaintext)
       options.onProgress?.(download.record.bytesDone, size)
     }
     options.signal?.throwIfAborted()

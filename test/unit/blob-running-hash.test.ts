@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { MAX_UNHASHED_BYTES, mainThreadHash, workerHash } from '../../storage/running-hash.js'
+import { HASH_RING_BYTES, mainThreadHash, workerHash } from '../../storage/running-hash.js'
 
 const MiB = 1024 * 1024
 const sha = (...parts: Uint8Array[]): string => { const h = createHash('sha256'); for (const p of parts) h.update(p); return h.digest('hex') }
@@ -25,9 +25,9 @@ describe('the running whole-file sha256 of a download', () => {
         const a = randomBytes(MiB)
         const b = [randomBytes(65_536), randomBytes(5)]
         const expectA = sha(prefix, a)
-        await hash.update([a], false)
+        await hash.update([a])
         assert.equal(hex(await hash.digest()), expectA)
-        await hash.update(b, false)
+        await hash.update(b)
         assert.equal(hex(await hash.digest()), sha(prefix, a, ...b))
       } finally {
         await hash.close()
@@ -35,33 +35,35 @@ describe('the running whole-file sha256 of a download', () => {
     })
   }
 
-  it('handed-over pieces that are whole buffers are moved (detached here), anything else is copied and left as it was', async () => {
-    const hash = workerHash(join(dir, 'none'), 0)
+  it('through a ring smaller than the pieces, wrapping at odd offsets: the same hash, and the caller keeps its pieces', async () => {
+    const ring = 64 * 1024
+    const hash = workerHash(join(dir, 'none'), 0, ring)
+    const h = createHash('sha256')
     try {
-      const whole = new Uint8Array(randomBytes(MiB))
-      const copyOfWhole = new Uint8Array(whole)
-      const big = randomBytes(2 * MiB)
-      const slice = big.subarray(MiB)
-      await hash.update([whole, slice], true)
-      assert.equal(whole.byteLength, 0, 'a whole buffer handed over is moved to the worker')
-      assert.equal(big.byteLength, 2 * MiB, 'a view into a larger buffer is copied')
-      const kept = new Uint8Array(randomBytes(1000))
-      await hash.update([kept], false)
-      assert.equal(kept.byteLength, 1000, 'not handed over: copied')
-      assert.equal(hex(await hash.digest()), sha(copyOfWhole, slice, kept))
+      // Odd sizes walk the ring's wrap point around; one piece is larger than the whole ring.
+      for (const size of [1, 4095, ring - 7, 3 * ring + 11, 65_537, 12_345, ring, 0, 99]) {
+        const piece = new Uint8Array(randomBytes(size))
+        const copy = new Uint8Array(piece)
+        h.update(piece)
+        await hash.update([piece, piece.subarray(0, 3)])
+        h.update(piece.subarray(0, 3))
+        assert.deepEqual(piece, copy, 'the caller keeps its piece as it was')
+      }
+      assert.equal(hex(await hash.digest()), h.digest('hex'))
     } finally {
       await hash.close()
     }
   })
 
-  it('many MiB faster than they are hashed stay bounded: update waits for room', async () => {
+  it(`${2 * HASH_RING_BYTES / MiB} MiB handed over faster than hashed: update waits for room, nothing is lost`, async () => {
     const hash = workerHash(join(dir, 'none'), 0)
     const h = createHash('sha256')
     try {
-      for (let i = 0; i < (2 * MAX_UNHASHED_BYTES) / MiB; i++) {
-        const piece = new Uint8Array(randomBytes(MiB))
+      const piece = new Uint8Array(randomBytes(MiB))
+      for (let i = 0; i < (2 * HASH_RING_BYTES) / MiB; i++) {
+        piece[0] = i
         h.update(piece)
-        await hash.update([piece], true)
+        await hash.update([piece])
       }
       assert.equal(hex(await hash.digest()), h.digest('hex'))
     } finally {
@@ -73,7 +75,7 @@ describe('the running whole-file sha256 of a download', () => {
     const missing = workerHash(join(dir, 'no-such-file'), 100)
     await assert.rejects(missing.digest(), { name: 'HashWorkerError' })
     await missing.close()
-    await assert.rejects(missing.update([new Uint8Array(1)], false), { name: 'HashWorkerError' })
+    await assert.rejects(missing.update([new Uint8Array(1)]), { name: 'HashWorkerError' })
     await assert.rejects(missing.digest(), { name: 'HashWorkerError' })
   })
 })
