@@ -11,6 +11,7 @@ import {
   readEmlForSend,
   summarize
 } from '../../node/mime/index.js'
+import { plainHeaderSummary } from '../../node/mime/parse.js'
 
 // Compiled to dist/test/unit/, the fixtures stay in the source tree.
 const FIXTURES = new URL('../../../test/fixtures/eml/', import.meta.url)
@@ -146,7 +147,20 @@ describe('parseSummary: the summary from the header block alone when that is all
     'two Content-Type lines, text first': crlf([...head, 'Content-Type: text/plain', 'Content-Type: multipart/mixed; boundary="b"', '', '--b', 'Content-Type: text/plain', '', 'hi', '--b', 'Content-Type: application/octet-stream', 'Content-Disposition: attachment; filename="x.bin"', '', 'AAAA', '--b--', '']),
     'multipart with an attachment': crlf([...head, 'Content-Type: multipart/mixed; boundary="b"', '', '--b', 'Content-Type: text/plain', '', 'hi', '--b', 'Content-Type: text/plain; name="n.txt"', 'Content-Disposition: attachment', '', 'file', '--b--', '']),
     'an embedded message': crlf([...head, 'Content-Type: message/rfc822', '', 'Subject: inner', 'Message-ID: <in@x>', '', 'inner body', '']),
-    'html only': crlf([...head, 'Content-Type: TEXT/HTML; charset=utf-8', '', '<p>hi</p>', ''])
+    'html only': crlf([...head, 'Content-Type: TEXT/HTML; charset=utf-8', '', '<p>hi</p>', '']),
+    // Header blocks the direct reading takes, or must hand to mailparser.
+    'LF line ends': new TextEncoder().encode([...head, 'Content-Type: text/plain', '', 'hi', ''].join('\n')),
+    'folded To and References': crlf(['From: alice <' + ALICE + '@peerpost>', 'To: Bob B <' + BOB + '@peerpost>,', ' ' + CAROL + '@peerpost', 'References: <a@x>', '\t<b@peerpost>  <c@y>', 'Message-ID: <x-2@peerpost>', 'Content-Type: text/plain', '', 'hi', '']),
+    'two Subject lines': crlf([...head, 'Subject: again', 'Content-Type: text/plain', '', 'hi', '']),
+    'punycode domain': crlf(['From: a@xn--bcher-kva.example', 'To: b@example.org', 'Message-ID: <x-3@peerpost>', '', 'hi', '']),
+    'uppercase domain': crlf(['From: a@Example.ORG', 'To: b@example.org', 'Message-ID: <x-4@peerpost>', '', 'hi', '']),
+    'Message-ID without brackets': crlf(['From: a@example.org', 'Message-ID: x-5@peerpost', '', 'hi', '']),
+    'a name with a dot': crlf(['From: a.b <a@example.org>', 'Message-ID: <x-6@peerpost>', '', 'hi', '']),
+    'no Date, no To, no Subject': crlf(['From: a@example.org', 'Message-ID: <x-7@peerpost>', '', 'hi', '']),
+    'a folded Date': crlf(['From: a@example.org', 'Message-ID: <x-8@peerpost>', 'Date: Fri, 14 Mar', ' 2025 09:30:00 +0000', '', 'hi', '']),
+    'an unreadable Date': crlf(['From: a@example.org', 'Message-ID: <x-9@peerpost>', 'Date: someday', '', 'hi', '']),
+    'a group': crlf(['From: a@example.org', 'To: friends: b@example.org, c@example.org;', 'Message-ID: <x-10@peerpost>', '', 'hi', '']),
+    'no Message-ID': crlf(['From: a@example.org', 'Subject: s', '', 'hi', ''])
   }
 
   it('equals summarize(parseMessage(raw)) for every fixture and tricky case, or fails the same way', async () => {
@@ -162,6 +176,14 @@ describe('parseSummary: the summary from the header block alone when that is all
         assert.deepEqual(quick, whole, name)
       }
     }
+    // Both ways through parseSummary are taken by these cases.
+    const direct = (name: string): boolean => {
+      const raw = Buffer.from(tricky[name]!)
+      const end = raw.indexOf('\r\n\r\n') >= 0 ? raw.indexOf('\r\n\r\n') + 4 : raw.indexOf('\n\n') + 2
+      return plainHeaderSummary(raw.subarray(0, end)) !== undefined
+    }
+    for (const name of ['LF line ends', 'folded To and References', 'no Date, no To, no Subject', 'a folded Date', 'an unreadable Date', 'html only', 'no Content-Type at all']) assert.ok(direct(name), `${name}: read directly`)
+    for (const name of ['two Subject lines', 'punycode domain', 'uppercase domain', 'Message-ID without brackets', 'a name with a dot', 'a group', 'no Message-ID', 'one text part marked as an attachment', 'one non-text part', 'two Content-Type lines, text first', 'an empty Content-Type']) assert.ok(!direct(name), `${name}: left to mailparser`)
     assert.equal((await parseSummary(tricky['one text part marked as an attachment']!)).attachments.length, 1)
     assert.equal((await parseSummary(tricky['two Content-Type lines, text first']!)).attachments.length, summarize(await parseMessage(tricky['two Content-Type lines, text first']!)).attachments.length)
   })
