@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { rename, unlink, writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { ensureCacheServerHeapFlags } from '../daemon-heap.js'
+import { ensureCacheServerMemorySettings } from '../daemon-heap.js'
 import type { Command } from 'commander'
 
 interface CacheServerOptions {
@@ -46,7 +46,8 @@ Examples:
       // a server holding 500 heartbeating nodes sat at 450 KiB of RSS per node with V8's
       // defaults, 300 KiB with the small young generation, while the live heap was ~66 KiB
       // per node: the rest was garbage waiting for a collection, and pages kept after it.
-      if (opts.printConfig !== true && opts.audit !== true) ensureCacheServerHeapFlags()
+      // Also no Buffer pool: libp2p's long-lived slices kept whole 64 KiB pools alive.
+      if (opts.printConfig !== true && opts.audit !== true) ensureCacheServerMemorySettings()
       const g = cmd.optsWithGlobals<{ home?: string, json?: boolean }>()
       const { resolveCacheHome, cacheHomePaths } = await import('../../cache-server/home.js')
       const { loadCacheConfig } = await import('../../cache-server/config.js')
