@@ -108,7 +108,9 @@ export const delivery: Benchmark = {
     const postfixMs: number[] = []
     const bareMs: number[] = []
     const postfix = await startPostfix(ctx.log)
-    const bare = await startBareServer()
+    // A bare server that fails to start must not leave the Postfix instance running (it
+    // did once: a run under the wrong Node left its master, user and dir behind).
+    const bare = await startBareServer().catch(async (err: unknown) => { await postfix.stop(); throw err })
     try {
       for (let r = 0; r < ctx.repeats; r++) {
         // Interleaved, so drifting load on the machine hits every side alike.
