@@ -6,6 +6,7 @@
  */
 
 import { createHash } from 'node:crypto'
+import { MimeNode as SplitNode } from '@zone-eu/mailsplit'
 import { MailParser } from 'mailparser'
 import type { AddressObject, AttachmentStream, HeaderLines, MessageText } from 'mailparser'
 import { detectExtension } from 'nodemailer/lib/mime-funcs'
@@ -106,7 +107,7 @@ export async function parseSummary (raw: Uint8Array, limits?: Partial<MimeLimits
   const bodyStart = checkHeaderBlock(buf, bounds.maxHeaderBytes)
   checkStructure(buf, bounds)
   options.signal?.throwIfAborted()
-  const quick = plainHeaderSummary(buf.subarray(0, bodyStart))
+  const quick = headerBlockSummary(buf.subarray(0, bodyStart))
   if (quick !== undefined) return quick
   const head = await runParser(buf.subarray(0, bodyStart), bounds, options.signal)
   // One Content-Type line (so the parser cannot pick another one than read here), a text
@@ -119,84 +120,46 @@ export async function parseSummary (raw: Uint8Array, limits?: Partial<MimeLimits
 // mailparser's text types: a part of one of these without an attachment disposition is the message's text.
 const TEXT_TYPES = new Set(['text/plain', 'text/html'])
 
-// What plainHeaderSummary leaves to mailparser: 8-bit or control bytes, encoded words,
-// quoted strings, comments, escapes.
-const UNPLAIN_HEADER = /[^\x20-\x7e\r\n\t]|=\?|["(\\]/
-const MSG_ID = /^<[^<>\s]+>$/
-const PLAIN_SUBJECT = /^[\x21-\x7e]+(?: [\x21-\x7e]+)*$/
-const NAMED_MAILBOX = /^(\w+(?: \w+)*) <([^<>\s]+)>$/
-const BARE_MAILBOX = /^[^<>\s]+$/
-// Lowercase domains without punycode: the parser lowercases domains and decodes xn-- labels.
-const PLAIN_ADDR = /^[A-Za-z0-9._+-]+@[a-z0-9.-]+$/
-
-/** "Name <addr>, addr" in the plain form, as formatMailbox writes each; undefined for anything else. */
-function plainMailboxes (value: string): string[] | undefined {
-  const out: string[] = []
-  for (const item of value.split(',')) {
-    const text = item.trim()
-    const named = NAMED_MAILBOX.exec(text)
-    const address = named?.[2] ?? (BARE_MAILBOX.test(text) ? text : undefined)
-    if (address === undefined || !PLAIN_ADDR.test(address) || address.includes('xn--')) return undefined
-    out.push(formatMailbox({ name: named?.[1], address }))
-  }
-  return out
+/**
+ * The summary of a message whose root is one inline text part, from its header block
+ * alone, read by mailparser's own pieces without its streams: mailsplit's MimeNode splits
+ * the block and reads the structure headers (as mailparser's splitter does for the root),
+ * and mailparser's processHeaders decodes every field (encoded words, addresses,
+ * msg-ids) as a full parse does. undefined for anything that may hold more than text (a
+ * disposition, a file name, a non-text or multipart type, two Content-Type lines): those
+ * are parsed whole. Even on the header block alone a MailParser stream cost ~0.1 ms per
+ * message, most of a receiver's MIME work (issue 8); this ~0.03.
+ */
+export function headerBlockSummary (head: Buffer): MessageSummary | undefined {
+  const root = new SplitNode(false, {})
+  root.addHeaderChunk(head)
+  root.parseHeaders()
+  const headers = root.headers
+  if (headers === false || headers.get('Content-Type').length > 1) return undefined
+  if (root.multipart !== false || root.disposition !== false || root.filename !== false || !TEXT_TYPES.has(root.contentType === false ? 'text/plain' : root.contentType)) return undefined
+  const lines = headers.getList()
+  const fields = headerProcessor().processHeaders(lines)
+  // The decoded values, as a MailParser sets them on itself for the root.
+  const field = <T>(key: string): T | undefined => fields.get(key) as T | undefined
+  return summarize(toParsedMessage({
+    messageId: field<string>('message-id'),
+    from: field<AddressObject>('from'),
+    to: field<AddressObject | AddressObject[]>('to'),
+    cc: field<AddressObject | AddressObject[]>('cc'),
+    subject: field<string>('subject'),
+    references: field<string | string[]>('references'),
+    inReplyTo: field<string>('in-reply-to'),
+    headerLines: lines
+  }, undefined, []))
 }
 
-/**
- * The summary of a one-part text message whose header block is plain (what composePlainText
- * writes, and much ordinary mail): ASCII, no encoded words, quotes or comments, each field
- * once, simple mailbox lists and msg-ids, no Content-Disposition. Read directly, it is what
- * mailparser gives for it (tests compare the two on fixtures, hand-made cases and random
- * composed messages); undefined hands anything else to mailparser. Even on the header block
- * alone mailparser cost ~0.1 ms per message, most of a receiver's MIME work (issue 8).
- */
-export function plainHeaderSummary (head: Buffer): MessageSummary | undefined {
-  const text = head.toString('latin1')
-  if (UNPLAIN_HEADER.test(text)) return undefined
-  const fields = new Map<string, { value: string, folded: boolean }>()
-  let last: { value: string, folded: boolean } | undefined
-  for (const line of text.split(/\r?\n/)) {
-    if (line === '') continue
-    if (line.startsWith(' ') || line.startsWith('\t')) {
-      if (last === undefined) return undefined
-      last.value = `${last.value} ${line.trim()}`
-      last.folded = true
-      continue
-    }
-    const colon = line.indexOf(':')
-    const key = line.slice(0, colon).toLowerCase()
-    if (colon <= 0 || !/^[a-z0-9-]+$/.test(key) || fields.has(key)) return undefined
-    last = { value: line.slice(colon + 1).trim(), folded: false }
-    fields.set(key, last)
-  }
-  const type = fields.get('content-type')
-  if (type !== undefined && !TEXT_TYPES.has((type.value.split(';')[0] ?? '').trim().toLowerCase())) return undefined
-  if (fields.has('content-disposition')) return undefined
-  const messageId = fields.get('message-id')
-  const inReplyTo = fields.get('in-reply-to')
-  const subject = fields.get('subject')
-  if (messageId === undefined || messageId.folded || !MSG_ID.test(messageId.value)) return undefined
-  if (inReplyTo !== undefined && (inReplyTo.folded || !MSG_ID.test(inReplyTo.value))) return undefined
-  if (subject !== undefined && (subject.folded || !PLAIN_SUBJECT.test(subject.value))) return undefined
-  const references = (fields.get('references')?.value ?? '').split(/\s+/).filter(r => r !== '')
-  if (!references.every(r => MSG_ID.test(r))) return undefined
-  const lists = ['from', 'to', 'cc'].map(k => { const f = fields.get(k); return f === undefined ? [] : plainMailboxes(f.value) })
-  const [from, to, cc] = lists
-  if (from === undefined || to === undefined || cc === undefined) return undefined
-  const dateField = fields.get('date')
-  const date = dateField === undefined ? 0 : new Date(dateField.value).getTime()
-  const summary: MessageSummary = {
-    messageId: messageId.value,
-    from: from[0] ?? '',
-    to,
-    cc,
-    subject: subject?.value ?? '',
-    date: Number.isNaN(date) ? 0 : date,
-    references,
-    attachments: []
-  }
-  if (inReplyTo !== undefined) summary.inReplyTo = inReplyTo.value
-  return summary
+/** mailparser's header decoding, one parser kept for it (processHeaders keeps no state between calls). */
+let processor: { processHeaders: (lines: unknown) => Map<string, unknown> } | undefined
+function headerProcessor (): { processHeaders: (lines: unknown) => Map<string, unknown> } {
+  // processHeaders is mailparser's own step from header lines to decoded values (its types
+  // mark it internal); never written to, this parser reads nothing.
+  processor ??= new MailParser({ skipTextToHtml: true, skipImageLinks: true }) as unknown as { processHeaders: (lines: unknown) => Map<string, unknown> }
+  return processor
 }
 
 /** Drops bodies and attachment content. */
@@ -335,7 +298,19 @@ function typedParserError (err: unknown, limits: MimeLimits): Error {
   return new MalformedMimeError(`the parser failed: ${detail}`, { cause: err })
 }
 
-function toParsedMessage (parser: MailParser, text: MessageText | undefined, attachments: ParsedAttachment[]): ParsedMessage {
+/** The root's decoded header fields, as a MailParser has them after a parse. */
+interface RootFields {
+  messageId?: string
+  from?: AddressObject | AddressObject[]
+  to?: AddressObject | AddressObject[]
+  cc?: AddressObject | AddressObject[]
+  subject?: string
+  references?: string | string[]
+  inReplyTo?: string
+  headerLines: HeaderLines | false
+}
+
+function toParsedMessage (parser: RootFields, text: MessageText | undefined, attachments: ParsedAttachment[]): ParsedMessage {
   const messageId = parser.messageId?.trim()
   if (messageId === undefined || messageId === '') throw new MissingMessageIdError()
   const references = parser.references === undefined ? [] : [parser.references].flat().flatMap(r => r.split(/\s+/)).filter(r => r !== '')

@@ -11,7 +11,7 @@ import {
   readEmlForSend,
   summarize
 } from '../../node/mime/index.js'
-import { plainHeaderSummary } from '../../node/mime/parse.js'
+import { headerBlockSummary } from '../../node/mime/parse.js'
 
 // Compiled to dist/test/unit/, the fixtures stay in the source tree.
 const FIXTURES = new URL('../../../test/fixtures/eml/', import.meta.url)
@@ -180,10 +180,15 @@ describe('parseSummary: the summary from the header block alone when that is all
     const direct = (name: string): boolean => {
       const raw = Buffer.from(tricky[name]!)
       const end = raw.indexOf('\r\n\r\n') >= 0 ? raw.indexOf('\r\n\r\n') + 4 : raw.indexOf('\n\n') + 2
-      return plainHeaderSummary(raw.subarray(0, end)) !== undefined
+      try {
+        return headerBlockSummary(raw.subarray(0, end)) !== undefined
+      } catch {
+        return true // refused right there, with the error a whole parse gives (checked above)
+      }
     }
-    for (const name of ['LF line ends', 'folded To and References', 'no Date, no To, no Subject', 'a folded Date', 'an unreadable Date', 'html only', 'no Content-Type at all']) assert.ok(direct(name), `${name}: read directly`)
-    for (const name of ['two Subject lines', 'punycode domain', 'uppercase domain', 'Message-ID without brackets', 'a name with a dot', 'a group', 'no Message-ID', 'one text part marked as an attachment', 'one non-text part', 'two Content-Type lines, text first', 'an empty Content-Type']) assert.ok(!direct(name), `${name}: left to mailparser`)
+    // Only a root that may hold more than text is parsed whole; every header oddity is mailparser's own decoding either way.
+    const whole = ['one text part marked as an attachment', 'one non-text part', 'two Content-Type lines, text first', 'multipart with an attachment', 'an embedded message']
+    for (const name of Object.keys(tricky)) assert.equal(direct(name), !whole.includes(name), `${name}: ${whole.includes(name) ? 'parsed whole' : 'from the header block'}`)
     assert.equal((await parseSummary(tricky['one text part marked as an attachment']!)).attachments.length, 1)
     assert.equal((await parseSummary(tricky['two Content-Type lines, text first']!)).attachments.length, summarize(await parseMessage(tricky['two Content-Type lines, text first']!)).attachments.length)
   })
