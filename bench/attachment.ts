@@ -64,7 +64,8 @@ async function peerpostRun (ctx: BenchContext, file: string, size: number): Prom
     })
     const sendStart = performance.now()
     await deadline(pair.alice.control[0]!.call('send', { request: { to: ['bob'], subject: 'bench attachment', text: 'attached', attachmentPaths: [file] } }), SEND_TIMEOUT_MS, 'alice to send')
-    ctx.log(`  attachment: alice stored and sent ${size / MiB} MiB in ${Math.round(performance.now() - sendStart)} ms`)
+    // Her peak so far is the store phase's (the pull has barely begun): tells which phase sets her peak.
+    ctx.log(`  attachment: alice stored and sent ${size / MiB} MiB in ${Math.round(performance.now() - sendStart)} ms (her peak RSS so far ${Math.round(await vmHwmMiB(pids.sender))} MiB)`)
     await done.wait(PULL_TIMEOUT_MS, 'bob to pull the attachment')
     if (failed != null) throw new Error(`the pull failed: ${failed}`)
     cpu.end = await cpuNow()

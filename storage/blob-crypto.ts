@@ -60,17 +60,29 @@ export function chunkNonce (index: number): Buffer {
   return nonce
 }
 
-/** Seal one chunk with BlobRef cipher number `cipher`: the ciphertext followed by the tag, as two buffers ready for writev. */
-export function sealChunk (cipherId: number, key: Uint8Array, blobId: Uint8Array, index: number, plaintext: Uint8Array): [Buffer, Buffer] {
+/**
+ * Plaintext bytes sealed per cipher update(): each update returns a fresh buffer, and at
+ * 64 KiB those come from malloc's heap and are reused once released (buffer-release.ts),
+ * where 1 MiB ones are mmap'd and fault in fresh pages every time.
+ */
+export const SEAL_PIECE_BYTES = 64 * 1024
+
+/**
+ * Seal one chunk with BlobRef cipher number `cipher`: the ciphertext in pieces of
+ * SEAL_PIECE_BYTES, then the tag, ready for writev (and for releaseBuffers after it).
+ */
+export function sealChunk (cipherId: number, key: Uint8Array, blobId: Uint8Array, index: number, plaintext: Uint8Array): Buffer[] {
   const options = { authTagLength: BLOB_TAG_BYTES }
   // One call per literal name: node's typings give the AEAD methods only to those overloads.
   const cipher = blobCipherName(cipherId) === 'aes-256-gcm'
     ? createCipheriv('aes-256-gcm', key, chunkNonce(index), options)
     : createCipheriv('chacha20-poly1305', key, chunkNonce(index), options)
   cipher.setAAD(blobId, { plaintextLength: plaintext.byteLength })
-  const body = plaintext.byteLength === 0 ? Buffer.alloc(0) : cipher.update(plaintext)
+  const out: Buffer[] = []
+  for (let at = 0; at < plaintext.byteLength; at += SEAL_PIECE_BYTES) out.push(cipher.update(plaintext.subarray(at, at + SEAL_PIECE_BYTES)))
   cipher.final()
-  return [body, cipher.getAuthTag()]
+  out.push(cipher.getAuthTag())
+  return out
 }
 
 /** A decipher for chunk `index` whose body is `bodyLength` bytes, checking `tag` at final(). */

@@ -4,6 +4,7 @@ import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { assertBlobGeometry, BLOB_CIPHER_CHACHA20_POLY1305, BLOB_ID_BYTES, BLOB_KEY_BYTES, BLOB_TAG_BYTES, blobCipherName, DEFAULT_BLOB_CIPHER, DEFAULT_CHUNK_SIZE, MAX_CHUNK_COUNT, plainChunkSize, sealChunk } from './blob-crypto.js'
 import { BlobDataMissingError, BlobNotFoundError, BlobTooLargeError, ChunkIndexError, InvalidBlobRefError } from './blob-errors.js'
+import { releaseBuffers } from './buffer-release.js'
 import { createKeyedLock } from './keyed-lock.js'
 import { SEPARATOR, sortableTime } from './keys.js'
 import { decodeRecordOrThrow, isObject } from './records.js'
@@ -191,7 +192,9 @@ export function createBlobStore (db: Database, init: BlobStoreInit): BlobStore {
         const flush = async (): Promise<void> => {
           const plain = buffer.subarray(0, fill)
           hash.update(plain)
-          await handle.writev(sealChunk(cipher, key, blobIdBytes, index, plain))
+          const sealed = sealChunk(cipher, key, blobIdBytes, index, plain)
+          await handle.writev(sealed)
+          releaseBuffers(sealed)
           options.onChunk?.(plain.byteLength)
           index++
           fill = 0

@@ -4,6 +4,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { BAD_BLOB_DATA_ERRORS, BlobNotFoundError, UnknownBlobCipherError, BlobSizeMismatchError, BlobTransferInterruptedError, ChunkOutOfOrderError, ChunkSizeError, ExtraChunkError } from '../../storage/blob-errors.js'
 import { BLOB_TAG_BYTES, blobCipherName, MAX_CHUNK_SIZE, openChunkParts, plainChunkSize } from '../../storage/blob-crypto.js'
 import { isBlobId } from '../../storage/blob-store.js'
+import { releaseBuffers } from '../../storage/buffer-release.js'
 import { asError, errorName, PeerRefusedError, ProtocolViolationError } from '../errors.js'
 import { errorReply } from './errors.js'
 import { StreamTimeoutError } from './framed.js'
@@ -365,6 +366,8 @@ async function transfer (libp2p: Libp2p, holder: DialTarget, download: BlobDownl
       // Ask for the next before writing this one, so the pipe stays full while we fsync.
       await requestMore()
       await download.appendVerifiedChunk(chunk.index, plaintext)
+      // Copied into staging and the hash ring by now: free the decipher's pieces at once.
+      releaseBuffers(plaintext)
       options.onProgress?.(download.record.bytesDone, size)
     }
     options.signal?.throwIfAborted()
