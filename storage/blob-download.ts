@@ -32,6 +32,17 @@ const FILE_MODE = 0o600
  */
 export const DEFAULT_SYNC_EVERY_BYTES = 8 * 1024 * 1024
 
+/**
+ * Whether downloads keep their whole-file sha256 in a worker thread: off. It takes ~0.4 ms
+ * per MiB off the puller's main thread but costs ~0.13 ms/MiB more in all (the copy into
+ * the ring, the worker's wake-ups) and ~20 MiB of RSS for the worker's isolate, which took
+ * a bare puller of 100 MiB (blob-soak test) from 170-197 to 216-233 MiB, over issue 8's
+ * 200 MiB bound; and on a two-core machine that a pull nearly fills, moving work between
+ * threads was not shown to lift the rate (docs/benchmarks.md). Kept, tested, for a
+ * machine where the main thread is what binds.
+ */
+export const DEFAULT_HASH_OFF_THREAD = false
+
 export interface BlobDownloadsInit {
   /** `<home>/blobs`. */
   dir: string
@@ -43,7 +54,7 @@ export interface BlobDownloadsInit {
   directIo?: boolean
   /** Told once per partial file whose file system refused O_DIRECT (it is then written through the page cache). */
   onDirectIoRefused?(path: string, err: Error): void
-  /** Keep the whole-file sha256 in a worker thread (default true; false hashes on the caller's thread). See running-hash.ts. */
+  /** Keep the whole-file sha256 in a worker thread (default DEFAULT_HASH_OFF_THREAD). See running-hash.ts. */
   hashOffThread?: boolean
 }
 
@@ -111,7 +122,7 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
   const subs = db.sublevels.blobs
   const now = init.now ?? Date.now
   const syncEveryBytes = init.syncEveryBytes ?? DEFAULT_SYNC_EVERY_BYTES
-  const hashOffThread = init.hashOffThread ?? true
+  const hashOffThread = init.hashOffThread ?? DEFAULT_HASH_OFF_THREAD
   const incomingDir = join(init.dir, INCOMING_DIR)
   const receivedDir = join(init.dir, RECEIVED_DIR)
   const partialPath = (blobId: string): string => join(incomingDir, blobId + PARTIAL_SUFFIX)
