@@ -159,7 +159,9 @@ describe('/peerpost/blob/1.0.0 between real nodes', () => {
     assert.equal(code(await ask({ blobId: id, firstChunk: 0, count: 17 })), 'TOO_LARGE')
     assert.equal(code(await ask({ blobId: id, firstChunk: 1, count: 2 })), 'MALFORMED')
     assert.equal(code(await ask({ blobId: id, firstChunk: 0, count: 0 })), 'TOO_LARGE')
-    assert.equal(code(await ask(randomBytes(100))), 'MALFORMED')
+    // Not random bytes: those decode as a valid request now and then (then NOT_FOUND). A run
+    // of 0xff is a tag varint that never ends, which no protobuf decoder accepts.
+    assert.equal(code(await ask(new Uint8Array(100).fill(0xff))), 'MALFORMED')
     assert.equal(code(await ask({ blobId: randomBytes(5), firstChunk: 0, count: 1 })), 'NOT_FOUND')
     const ok = await ask({ blobId: id, firstChunk: 1, count: 1 })
     assert.ok(typeof ok !== 'string' && ok.index === 1 && ok.last && ok.data.byteLength === MiB + 16)
