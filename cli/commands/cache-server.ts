@@ -46,7 +46,8 @@ Examples:
       // a server holding 500 heartbeating nodes sat at 450 KiB of RSS per node with V8's
       // defaults, 300 KiB with the small young generation, while the live heap was ~66 KiB
       // per node: the rest was garbage waiting for a collection, and pages kept after it.
-      // Also no Buffer pool: libp2p's long-lived slices kept whole 64 KiB pools alive.
+      // Also no Buffer pool (libp2p's long-lived slices kept whole 64 KiB pools alive) and
+      // glibc's mmap threshold at 16 KiB (worker threads' arenas grew by megabytes).
       if (opts.printConfig !== true && opts.audit !== true) ensureCacheServerMemorySettings()
       const g = cmd.optsWithGlobals<{ home?: string, json?: boolean }>()
       const { resolveCacheHome, cacheHomePaths } = await import('../../cache-server/home.js')

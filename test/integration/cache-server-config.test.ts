@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
-import { rm, writeFile } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { startCacheServer } from '../helpers/cache-server.js'
 import { run, tempDir } from '../helpers/cli.js'
 
 describe('cache server: configuration', () => {
@@ -47,5 +48,20 @@ describe('cache server: configuration', () => {
     }
     const missing = await run(home, ['cache-server', '--config', join(home, 'nope.json')])
     assert.equal(missing.code, 2, missing.stderr)
+  })
+
+  it('the running server has its memory settings: V8 flags on its command line, glibc\'s mmap threshold in its environment', async () => {
+    const server = await startCacheServer(join(home, 'running'))
+    try {
+      const pid = server.proc.pid as number
+      const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0')
+      assert.ok(args.includes('--memory-saver-mode'), args.join(' '))
+      assert.ok(args.includes('--max-semi-space-size=1'), args.join(' '))
+      const env = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0')
+      const tunables = env.find(e => e.startsWith('GLIBC_TUNABLES='))
+      assert.match(tunables ?? '', /glibc\.malloc\.mmap_threshold=16384/)
+    } finally {
+      await server.stop()
+    }
   })
 })
