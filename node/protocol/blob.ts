@@ -304,7 +304,6 @@ async function transfer (libp2p: Libp2p, holder: DialTarget, download: BlobDownl
   const blobIdBytes = unhex(download.blobId)
   const secret = createSecretKey(key) // imported once, not once per chunk
   const inFlight = Math.min(Math.max(1, Math.floor(options.inFlight ?? DEFAULT_BLOB_IN_FLIGHT)), BLOB_MAX_CHUNKS_PER_REQUEST)
-  const requestBatch = Math.max(1, Math.floor(inFlight / 2))
   const chunkTimeoutMs = options.chunkTimeoutMs ?? BLOB_CHUNK_TIMEOUT_MS
   const maxFrame = Math.min(chunkSize, MAX_CHUNK_SIZE) + BLOB_TAG_BYTES + CHUNK_FRAME_OVERHEAD_BYTES
 
@@ -342,11 +341,7 @@ async function transfer (libp2p: Libp2p, holder: DialTarget, download: BlobDownl
     let requested = expected
     const requestMore = async (): Promise<void> => {
       const count = Math.min(inFlight - (requested - expected), chunkCount - requested)
-      // Ask for chunks in batches of `requestBatch` (the rest of the blob excepted): each
-      // request is a write on bob's side and a read on the holder's, and on loopback the
-      // write also runs the receiving side's TCP work. Between batches the window holds
-      // inFlight - requestBatch to inFlight chunks.
-      if (count <= 0 || (count < requestBatch && requested + count < chunkCount)) return
+      if (count <= 0) return
       await lp.write(BlobRequest.encode({ blobId: blobIdBytes, firstChunk: requested, count }), { signal: signalFor() })
       requested += count
     }
