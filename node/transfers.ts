@@ -84,7 +84,8 @@ export interface TransfersInit {
   onBytes?: (bytes: number) => void
   /**
    * A large attachment on mail that is not a contact's (in requests or quarantine) is pulled
-   * by itself only up to this size; a larger one waits until the person accepts it. Default: no limit.
+   * by itself only up to this size; a larger one waits until the person accepts it (moves the
+   * message out, or `retry`, recorded in the download). Default: no limit.
    */
   maxStrangerBytes?: number
 }
@@ -120,8 +121,6 @@ export class Transfers {
   private readonly running = new Map<string, AbortController>()
   private readonly queued = new Set<string>()
   private readonly uploads = new Map<string, UploadView & { served: Set<number> }>()
-  /** Stranger's downloads over maxStrangerBytes the person accepted (`retry`) while this daemon runs. */
-  private readonly accepted = new Set<string>()
   private stopped = false
   private readonly maxConcurrent: number
   private readonly progressIntervalMs: number
@@ -181,7 +180,8 @@ export class Transfers {
   async retry (blobId: string): Promise<TransferView> {
     const record = await this.c.downloads.get(blobId)
     if (record?.info == null) throw new DownloadNotFoundError(blobId)
-    this.accepted.add(blobId)
+    // Asking for it is accepting it (a stranger's file over maxStrangerBytes), durably.
+    if (record.state === 'pending' && record.info.accepted !== true) await this.c.downloads.register(refOf(record), { ...record.info, accepted: true })
     if (record.state === 'failed') {
       // Opening a failed download starts it again from nothing, keeping where it comes from.
       const download = await this.c.downloads.open(refOf(record))
@@ -390,7 +390,7 @@ export class Transfers {
   /** A stranger's attachment over maxStrangerBytes that the person has not accepted (retry, or the message moved out of requests/quarantine). */
   private async needsAcceptance (record: DownloadRecord): Promise<boolean> {
     const limit = this.init.maxStrangerBytes
-    if (limit == null || record.ref.size <= limit || this.accepted.has(record.blobId) || record.info == null || this.c.folderOf == null) return false
+    if (limit == null || record.ref.size <= limit || record.info == null || record.info.accepted === true || this.c.folderOf == null) return false
     const folder = await this.c.folderOf(record.info.messageId)
     return folder != null && UNACCEPTED_FOLDERS.includes(folder)
   }

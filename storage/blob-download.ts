@@ -204,8 +204,10 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
       const record = await get(blobId)
       // A pull under way writes the record itself; a redelivered message changes nothing it needs.
       if (busy.has(blobId) && record?.info !== undefined && sameRef(record.ref, ref)) return record
+      // An acceptance stays: a message delivered again does not take it back.
+      const kept = record?.info?.accepted === true && info.accepted !== true ? { ...info, accepted: true } : info
       const next: DownloadRecord = record !== undefined && sameRef(record.ref, ref)
-        ? { ...record, info }
+        ? { ...record, info: kept }
         : {
             blobId,
             ref: recordRefOf(ref),

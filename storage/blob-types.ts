@@ -100,6 +100,8 @@ export interface DownloadInfo {
   locations: BlobLocation[]
   /** The sender's home servers (from its card): where to ask whether a holder is online. */
   homeServers: string[]
+  /** The person accepted it (a stranger's large attachment, `transfers --retry`): pulled whatever its size. Kept by register. */
+  accepted?: boolean
 }
 
 /** What a receiver needs from a BlobRef to pull and check a blob. */

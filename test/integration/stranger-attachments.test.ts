@@ -68,12 +68,22 @@ describe('a stranger\'s large attachment over blobs.maxStrangerBytes waits until
     assert.equal(read.largeAttachments[0].sha256, big.sha256)
   })
 
-  it('`transfers --retry` accepts one left in requests; `move` refuses an unknown folder', async () => {
+  it('`transfers --retry` accepts one left in requests, and the acceptance outlives a restart; `move` refuses an unknown folder', async () => {
     const big = await sendFile('retry.bin', LIMIT + MiB)
     await waitUntil(bob.home, async () => /not from a contact/.test((await transfer(big.blobId))?.reason ?? ''), 20_000, 'the file to wait for acceptance')
+    // Accepted while alice is away, then bob's daemon restarts before she is back.
+    await alice.daemon!.stop()
     const retried = await run(bob.home, ['transfers', '--retry', big.blobId])
     assert.equal(retried.code, 0, retried.stderr)
-    await waitUntil(bob.home, async () => (await transfer(big.blobId))?.state === 'complete', 30_000, 'the accepted file to be pulled')
+    // Accepted: it now waits for alice (a stranger to bob: named by her PeerId), not for bob.
+    await waitUntil(bob.home, async () => {
+      const d = await transfer(big.blobId)
+      return d?.state === 'waiting' && d.waitingFor === alice.peerId && !/not from a contact/.test(d.reason ?? '')
+    }, 20_000, 'the accepted file to wait for alice')
+    await bob.daemon!.stop()
+    await online(bob)
+    await online(alice)
+    await waitUntil(bob.home, async () => (await transfer(big.blobId))?.state === 'complete', 30_000, 'the accepted file pulled after the restart, without accepting it again')
     const bad = await run(bob.home, ['move', big.id, 'elsewhere'])
     assert.equal(bad.code, 2)
     assert.match(bad.stderr, /elsewhere/)
