@@ -9,8 +9,7 @@ import { registerName, resolveName } from './protocol/directory.js'
 import { IdentityCard } from './protocol/peerpost.js'
 import { sealEnvelope } from './crypto/index.js'
 import { cardFromText, cardToText, makeCard, MAX_CARD_ADDRS, verifyCardBytes } from './identity/index.js'
-import { composeMessage, formatAddress, parseMessage, peerIdFromAddress, readEmlForSend, saveAttachmentFiles, saveAttachments } from './mime/index.js'
-import type { MessageSummary as HeaderSummary } from './mime/index.js'
+import { composeMessage, formatAddress, parseMessage, parseSummary, peerIdFromAddress, readEmlForSend, saveAttachmentFiles, saveAttachments } from './mime/index.js'
 import { toNewMessage } from './receiver.js'
 import { prepareAttachments } from './attachments.js'
 import type { PreparedAttachments } from './attachments.js'
@@ -453,7 +452,6 @@ export class MailService {
     const date = now()
     let raw: Uint8Array
     let messageId: string
-    let summary: HeaderSummary | undefined
     if (request.emlPath != null) {
       raw = new Uint8Array(await readFile(request.emlPath))
       messageId = (await readEmlForSend(raw, { maxBytes: config.limits.maxMimeBytes })).messageId
@@ -477,7 +475,6 @@ export class MailService {
       })
       raw = composed.raw
       messageId = composed.messageId
-      summary = composed.summary
     }
     if (raw.byteLength > config.limits.maxMimeBytes) throw new AttachmentTooLargeError(`the message is ${raw.byteLength} bytes; the limit is ${config.limits.maxMimeBytes}`)
 
@@ -499,8 +496,8 @@ export class MailService {
     queued.promise.catch(() => {}) // the failure is thrown to the caller below
     this.c.network?.engine.add(entry, { envelopes, durable: queued.promise })
     try {
-      // Parsed only when the composer could not say what a parse would give (mime/compose.ts).
-      const parsed = summary ?? await parseMessage(raw, { maxBytes: config.limits.maxMimeBytes })
+      // The Sent copy is indexed as a receiver indexes mail: from the header block when that is all of it.
+      const parsed = await parseSummary(raw, { maxBytes: config.limits.maxMimeBytes })
       const sentCopy = { ...toNewMessage(parsed, raw.byteLength, identity.peerIdString, { folder: 'sent' }, date), unread: false }
       if (prepared.blobs.length > 0) sentCopy.blobs = prepared.blobs
       await this.c.outbox.enqueue(entry, envelopes, { message: sentCopy, raw, dedupeKey: `${identity.peerIdString}\n${messageId}` })

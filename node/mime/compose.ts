@@ -8,12 +8,11 @@ import { randomBytes } from 'node:crypto'
 import MailComposer from 'nodemailer/lib/mail-composer'
 import type { MailComposerAttachment } from 'nodemailer/lib/mail-composer'
 import type MimeNode from 'nodemailer/lib/mime-node'
-import { formatMailbox, toMailbox } from './address.js'
+import { toMailbox } from './address.js'
 import type { AddressInput, Mailbox } from './address.js'
 import { InvalidMessageIdError, MimeTooLargeError, MimeTooManyPartsError } from './errors.js'
 import { resolveLimits } from './limits.js'
 import type { MimeLimits } from './limits.js'
-import type { MessageSummary } from './parse.js'
 
 /** One attachment riding inside the MIME. */
 export interface ComposeAttachment {
@@ -46,28 +45,7 @@ export interface ComposedMessage {
   raw: Uint8Array
   /** With angle brackets, exactly as written in the header. */
   messageId: string
-  /**
-   * What `summarize(await parseMessage(raw))` gives, known without parsing: present only
-   * when every header is written as given (plain ASCII subject and names, no attachments),
-   * so nothing the composer encodes or folds could read back differently. The sender's
-   * Sent copy is indexed from it: parsing the message just composed was ~10% of a
-   * sender's CPU per message (issue 8).
-   */
-  summary?: MessageSummary
 }
-
-// Written as is by the composer and read back as is by the parser: printable ASCII words
-// separated by single spaces, nothing that looks like an encoded word, short enough not to
-// be folded. Anything else is summarized by parsing.
-const PLAIN_TEXT = /^[\x21-\x7e]+(?: [\x21-\x7e]+)*$/
-const MAX_PLAIN_CHARS = 60
-// A display name of RFC 5322 atext only: never quoted or encoded. The parser lowercases
-// domains, so only lowercase ones.
-const PLAIN_NAME = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(?: [A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*$/
-const PLAIN_ADDRESS = /^[A-Za-z0-9._+-]{1,128}@[a-z0-9.-]{1,253}$/
-
-const isPlain = (text: string, pattern: RegExp): boolean => text.length <= MAX_PLAIN_CHARS && pattern.test(text) && !text.includes('=?')
-const plainMailbox = (m: Mailbox): boolean => PLAIN_ADDRESS.test(m.address) && (m.name === undefined || isPlain(m.name, PLAIN_NAME))
 
 // msg-id = "<" id-left "@" id-right ">": printable ASCII without spaces or brackets, so the
 // header cannot be folded, injected into, or read differently by another parser.
@@ -105,25 +83,9 @@ export async function composeMessage (input: ComposeInput, limits?: Partial<Mime
   const to = input.to.map(toMailbox)
   const cc = (input.cc ?? []).map(toMailbox)
   const headers = { from, to, cc, subject: input.subject, date, messageId, inReplyTo, references }
-  const plain = attachments.length === 0 && (input.subject === '' || isPlain(input.subject, PLAIN_TEXT)) && [from, ...to, ...cc].every(plainMailbox)
   const raw = await composeWithNodemailer(headers, input.text, input.html, attachments)
   if (raw.byteLength > bounds.maxBytes) throw new MimeTooLargeError(raw.byteLength, bounds.maxBytes)
-  const composed: ComposedMessage = { raw, messageId }
-  if (plain) {
-    composed.summary = {
-      messageId,
-      from: formatMailbox(from),
-      to: to.map(formatMailbox),
-      cc: cc.map(formatMailbox),
-      subject: input.subject,
-      // The Date header has whole seconds.
-      date: Math.floor(date.getTime() / 1000) * 1000,
-      references,
-      attachments: []
-    }
-    if (inReplyTo !== undefined) composed.summary.inReplyTo = inReplyTo
-  }
-  return composed
+  return { raw, messageId }
 }
 
 /** The headers as composeMessage checked and normalized them. */
