@@ -256,11 +256,15 @@ export class Controller {
   private pageSize (): number { return Math.max(MIN_PAGE, listRows(this.state) * 2) }
 
   /** Load the first page of the list's folder, or the next one (`more`). */
-  async loadList (more: boolean): Promise<void> {
+  /**
+   * The first page of the folder (or, with `search`, of the daemon's search of the whole
+   * folder), or with `more` the next page of whichever the list shows.
+   */
+  async loadList (more: boolean, search: string | undefined = more ? this.state.list.search : undefined): Promise<void> {
     const list = this.state.list
-    if (list.loading || (more && list.next == null)) return
+    // A new search goes ahead even while a page loads: its answer replaces the list.
+    if ((list.loading && (more || search === undefined)) || (more && list.next == null)) return
     const folder = list.folder
-    const search = more ? list.search : undefined
     this.dispatch({ type: 'list/loading', folder })
     try {
       const cursor = more ? list.next : undefined
@@ -268,20 +272,7 @@ export class Controller {
       this.dispatch({ type: 'list/page', folder, items: page.items, next: page.next, append: more, search })
     } catch (err) {
       this.dispatch({ type: 'list/failed', folder })
-      this.fail(`loading ${folder}`, err)
-    }
-  }
-
-  /** The daemon's search of the whole current folder replaces the list (paging on as the list does). */
-  private async searchFolder (text: string): Promise<void> {
-    const folder = this.state.list.folder
-    this.dispatch({ type: 'list/loading', folder })
-    try {
-      const page = await this.d.api.search(folder, text, this.pageSize())
-      this.dispatch({ type: 'list/page', folder, items: page.items, next: page.next, append: false, search: text })
-    } catch (err) {
-      this.dispatch({ type: 'list/failed', folder })
-      this.fail(`searching ${folder}`, err)
+      this.fail(`${search != null ? 'searching' : 'loading'} ${folder}`, err)
     }
   }
 
@@ -381,7 +372,7 @@ export class Controller {
       case 'search':
         this.dispatch({ type: 'filter', text })
         // Submitted: search the whole folder when what is loaded is not all of it.
-        if (text !== '' && (this.state.list.next != null || this.state.list.search != null)) await this.searchFolder(text)
+        if (text !== '' && (this.state.list.next != null || this.state.list.search != null)) await this.loadList(false, text)
         else if (text === '' && this.state.list.search != null) await this.loadList(false)
         return
       case 'save': {
