@@ -1,3 +1,4 @@
+import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { FrameTooLargeError, StreamTimeoutError } from './framed.js'
 import type { Stream, StreamMessageEvent } from '@libp2p/interface'
@@ -22,13 +23,6 @@ export class PeerTooSlowError extends Error {
   static readonly NAME = 'PeerTooSlowError'
   override name = PeerTooSlowError.NAME
   readonly retryable = true
-}
-
-/** Bytes of the unsigned varint that encodes `n`. */
-function varintLength (n: number): number {
-  let len = 1
-  while (n >= 0x80) { n = Math.floor(n / 128); len++ }
-  return len
 }
 
 /**
@@ -58,7 +52,7 @@ export class FrameEvents {
   private readonly maxLengthBytes: number
 
   constructor (readonly stream: Stream, private readonly owner: FrameEventsOwner, private readonly init: FrameEventsInit) {
-    this.maxLengthBytes = varintLength(init.maxFrameBytes)
+    this.maxLengthBytes = varint.encodingLength(init.maxFrameBytes)
     stream.addEventListener('message', this)
     stream.addEventListener('remoteCloseWrite', this)
     stream.addEventListener('close', this)
@@ -101,10 +95,9 @@ export class FrameEvents {
   }
 
   private write (frame: Uint8Array): void {
-    const lengthBytes = varintLength(frame.byteLength)
+    const lengthBytes = varint.encodingLength(frame.byteLength)
     const out = new Uint8Array(lengthBytes + frame.byteLength)
-    let n = frame.byteLength
-    for (let i = 0; i < lengthBytes; i++) { out[i] = (n & 0x7f) | (i < lengthBytes - 1 ? 0x80 : 0); n = Math.floor(n / 128) }
+    varint.encode(frame.byteLength, out)
     out.set(frame, lengthBytes)
     let accepted: boolean
     try {
@@ -142,25 +135,18 @@ export class FrameEvents {
     if (this.ending || this.closed) return
     let buf: Uint8Array | Uint8ArrayList = data
     if (this.partial != null) { this.partial.append(data); buf = this.partial }
-    const at = (i: number): number => buf instanceof Uint8Array ? buf[i] as number : buf.get(i)
     let offset = 0
     while (!this.ending && !this.closed) {
-      // The varint length: at most maxLengthBytes bytes.
-      let length = 0
-      let scale = 1
-      let header = 0
-      let complete = false
-      while (offset + header < buf.byteLength) {
-        const byte = at(offset + header)
-        header++
-        length += (byte & 0x7f) * scale
-        scale *= 128
-        if (byte < 0x80) { complete = true; break }
-        if (header >= this.maxLengthBytes) break
+      // The varint length (read as lpStream reads it); unfinished within maxLengthBytes, too large.
+      let length: number
+      try {
+        length = varint.decode(buf, offset)
+      } catch {
+        if (buf.byteLength - offset >= this.maxLengthBytes) { this.tooLarge(); return }
+        break
       }
-      if (!complete && header >= this.maxLengthBytes) { this.tooLarge(); return }
-      if (!complete) break
       if (length > this.init.maxFrameBytes) { this.tooLarge(); return }
+      const header = varint.encodingLength(length)
       if (buf.byteLength - offset - header < length) break
       const frame = buf.subarray(offset + header, offset + header + length)
       offset += header + length
