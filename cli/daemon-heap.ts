@@ -12,6 +12,8 @@
  */
 export const DAEMON_SEMI_SPACE_MIB = 1
 const SEMI_SPACE_FLAG = `--max-semi-space-size=${DAEMON_SEMI_SPACE_MIB}`
+/** The V8 flags the daemon runs with (tests that measure a daemon's parts in a process of their own run them too). */
+export const DAEMON_HEAP_FLAGS: readonly string[] = [SEMI_SPACE_FLAG]
 /**
  * The cache server also runs in V8's memory saver mode. Without it, V8 (13.6, Node 24)
  * keeps every heap page it ever used resident after the garbage on it is collected, so
@@ -74,7 +76,7 @@ function ensureHeapFlags (flags: string[], tunables: string[] = []): void {
 
 /** The daemon's heap flag (above). */
 export function ensureDaemonHeapFlags (): void {
-  ensureHeapFlags([SEMI_SPACE_FLAG])
+  ensureHeapFlags([...DAEMON_HEAP_FLAGS])
 }
 
 /** The cache server's heap flags, malloc tunables and Buffer pool size (above). */

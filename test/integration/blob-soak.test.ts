@@ -18,6 +18,7 @@ import { describe, it } from 'node:test'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { logger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { DAEMON_HEAP_FLAGS } from '../../cli/daemon-heap.js'
 import { createNetwork } from '../../node/network.js'
 import { BLOB_MAX_INBOUND_STREAMS, BLOB_PROTOCOL, blobHandler, pullBlob } from '../../node/protocol/blob.js'
 import { createBlobDownloads, createBlobStore, DEFAULT_SYNC_EVERY_BYTES, openDatabase } from '../../storage/index.js'
@@ -93,7 +94,8 @@ async function puller (): Promise<void> {
 }
 
 function child (role: 'holder' | 'puller', vars: Record<string, string>): { proc: ChildProcess, lines: AsyncIterator<string> } {
-  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
+  // The daemon's heap flags: its peak RSS is what is bounded, and it runs with them.
+  const proc = spawn(process.execPath, [...DAEMON_HEAP_FLAGS, fileURLToPath(import.meta.url)], {
     env: { ...process.env, ...vars, PEERPOST_BLOB_ROLE: role },
     stdio: ['pipe', 'pipe', 'inherit']
   })
