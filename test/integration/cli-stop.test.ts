@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
+import { DAEMON_HEAP_FLAGS } from '../../cli/daemon-heap.js'
 import { cleanup, makeUser, online, run, runJson } from '../helpers/cli.js'
 import type { User } from '../helpers/cli.js'
 
@@ -19,5 +21,12 @@ describe('peerpost stop', () => {
     // The database is closed: a new daemon opens the home at once.
     await online(alice)
     assert.equal((await runJson(alice.home, ['status'])).running, true)
+  })
+
+  it('the running daemon has its V8 heap flags on its command line (it re-executes itself with them)', async () => {
+    assert.equal((await run(alice.home, ['stop'])).code, 0)
+    const daemon = await online(alice)
+    const args = (await readFile(`/proc/${daemon.proc.pid}/cmdline`, 'utf8')).split('\0')
+    for (const flag of DAEMON_HEAP_FLAGS) assert.ok(args.includes(flag), `${flag} missing from: ${args.join(' ')}`)
   })
 })
