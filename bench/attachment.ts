@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { randomFile } from '../test/helpers/attachments.js'
 import { tempDir } from '../test/helpers/cli.js'
 import { condition, onEvents, startPair } from './lib/peerpost.js'
-import { cpuMs, deadline, mainThreadCpuMs, mustRun, onInterrupt, spawnWithReadyLine } from './lib/proc.js'
+import { BASELINE_NODE_ARGS, cpuMs, deadline, mainThreadCpuMs, mustRun, onInterrupt, spawnWithReadyLine } from './lib/proc.js'
 import { median, round } from './lib/stats.js'
 import { row } from './types.js'
 import type { BenchContext, Benchmark, ResultRow } from './types.js'
@@ -85,12 +85,12 @@ interface NodeEventData { state: string, reason?: string }
 
 /** One baseline run: a bulk-peer server process and a client process that reads everything. */
 async function baselineRun (kind: 'libp2p' | 'tcp', size: number): Promise<Side> {
-  const server = await spawnWithReadyLine(process.execPath, [BULK_PEER, `${kind}-server`, String(size)])
+  const server = await spawnWithReadyLine(process.execPath, [...BASELINE_NODE_ARGS, BULK_PEER, `${kind}-server`, String(size)])
   try {
     const ready = JSON.parse(server.first) as { addr?: string, port?: number }
     const target = kind === 'libp2p' ? String(ready.addr) : String(ready.port)
     const serverCpu = await cpuMs(server.proc.pid ?? 0)
-    const out = JSON.parse(await mustRun(process.execPath, [BULK_PEER, `${kind}-client`, target, String(size)], { timeoutMs: PULL_TIMEOUT_MS })) as { ms: number, cpuMs: number, peakRssMiB: number }
+    const out = JSON.parse(await mustRun(process.execPath, [...BASELINE_NODE_ARGS, BULK_PEER, `${kind}-client`, target, String(size)], { timeoutMs: PULL_TIMEOUT_MS })) as { ms: number, cpuMs: number, peakRssMiB: number }
     return { ms: out.ms, cpuMs: { sender: await cpuMs(server.proc.pid ?? 0) - serverCpu, receiver: out.cpuMs }, peakRssMiB: { sender: await vmHwmMiB(server.proc.pid), receiver: out.peakRssMiB } }
   } finally {
     await server.stop()

@@ -1,9 +1,18 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess, SpawnOptions } from 'node:child_process'
+import { DAEMON_HEAP_FLAGS } from '../../cli/daemon-heap.js'
 import { deadline } from '../../test/helpers/ready-process.js'
 
 /** Resolve when `promise` does, or reject after `ms` with `what` in the message (the tests' helper). */
 export { deadline }
+
+/**
+ * Node options of every baseline process (bare libp2p, raw streams, raw TCP): the daemon's
+ * own V8 heap flags, so a ratio compares what peerpost does on top of the transport, not
+ * two garbage collectors set up differently (the raw libp2p stream moves ~1.5x as many MiB/s
+ * with them as with V8's defaults).
+ */
+export const BASELINE_NODE_ARGS: readonly string[] = DAEMON_HEAP_FLAGS
 
 /**
  * What must be undone if the runner is interrupted (SIGINT/SIGTERM): child processes and
