@@ -20,7 +20,6 @@ export const BOX_NONCE_BYTES = 24
 export const BOX_OVERHEAD_BYTES = 16
 
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex')
-const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex')
 // "expand 32-byte k", the Salsa20 constant NaCl's beforenm uses.
 const SIGMA = new Uint8Array(Buffer.from('expand 32-byte k', 'latin1'))
 const ZERO16 = new Uint8Array(16)
@@ -51,22 +50,31 @@ function lastBytes (der: Buffer, n: number): Uint8Array<ArrayBuffer> {
 export function generateBoxKeyPair (): BoxKeyPair {
   const { publicKey, privateKey } = generateKeyPairSync('x25519')
   return {
-    publicKey: lastBytes(publicKey.export({ format: 'der', type: 'spki' }), BOX_PUBLIC_KEY_BYTES),
+    publicKey: rawPublicKey(publicKey),
     secretKey: lastBytes(privateKey.export({ format: 'der', type: 'pkcs8' }), BOX_SECRET_KEY_BYTES)
   }
 }
 
 /** The X25519 public key of a raw secret key (native); NaCl's `box.keyPair.fromSecretKey`. */
 export function boxPublicKeyFromSecret (secretKey: Uint8Array): Uint8Array<ArrayBuffer> {
-  return lastBytes(createPublicKey(boxPrivateKeyObject(secretKey)).export({ format: 'der', type: 'spki' }), BOX_PUBLIC_KEY_BYTES)
+  return rawPublicKey(createPublicKey(boxPrivateKeyObject(secretKey)))
 }
 
 function boxPrivateKeyObject (secretKey: Uint8Array): KeyObject {
   return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, secretKey]), format: 'der', type: 'pkcs8' })
 }
 
+// Raw X25519 keys go in and out of node:crypto as JWK: its `x` is the raw key in base64url,
+// read and written without OpenSSL's DER encoder (exporting an ephemeral public key as SPKI
+// DER took 17.7 of the 38.9 us of generating and exporting it; as JWK 0.2 us).
 function boxPublicKeyObject (publicKey: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })
+  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('base64url') }, format: 'jwk' })
+}
+
+function rawPublicKey (key: KeyObject): Uint8Array<ArrayBuffer> {
+  const x = key.export({ format: 'jwk' }).x
+  if (x === undefined) throw new TypeError('not an X25519 public key')
+  return new Uint8Array(Buffer.from(x, 'base64url'))
 }
 
 // Recipients' box keys repeat (one per contact); ephemeral keys never do, so only
@@ -141,7 +149,7 @@ export function boxSeal (plaintext: Uint8Array, recipientBoxPublicKey: Uint8Arra
   const ciphertext = nacl.secretbox(plaintext, nonce, key) as Uint8Array<ArrayBuffer>
   key.fill(0)
   return {
-    ephemeralPublicKey: lastBytes(ephemeral.publicKey.export({ format: 'der', type: 'spki' }), BOX_PUBLIC_KEY_BYTES),
+    ephemeralPublicKey: rawPublicKey(ephemeral.publicKey),
     nonce,
     ciphertext
   }
