@@ -1,5 +1,6 @@
 import { createSecretKey } from 'node:crypto'
 import { lpStream } from '@libp2p/utils'
+import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { BAD_BLOB_DATA_ERRORS, BlobNotFoundError, UnknownBlobCipherError, BlobSizeMismatchError, BlobTransferInterruptedError, ChunkOutOfOrderError, ChunkSizeError, ExtraChunkError } from '../../storage/blob-errors.js'
 import { BLOB_TAG_BYTES, blobCipherName, MAX_CHUNK_SIZE, openChunkParts, plainChunkSize } from '../../storage/blob-crypto.js'
@@ -180,15 +181,7 @@ const DATA_FIELD_KEY = (3 << 3) | 2
  */
 export function chunkFrame (blobId: Uint8Array<ArrayBuffer>, index: number, data: Uint8Array, last: boolean): Uint8ArrayList {
   const head = BlobChunk.encode({ blobId, index, last })
-  return new Uint8ArrayList(head, varint(DATA_FIELD_KEY), varint(data.byteLength), data)
-}
-
-/** A non-negative integer as a protobuf varint: 7 bits a byte, low first, high bit set on all but the last. */
-function varint (n: number): Uint8Array {
-  const out: number[] = []
-  for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n % 0x80) | 0x80)
-  out.push(n)
-  return Uint8Array.from(out)
+  return new Uint8ArrayList(head, varint.encode(DATA_FIELD_KEY), varint.encode(data.byteLength), data)
 }
 
 /** A BlobChunk whose `data` stays in the received frame's pieces. */
@@ -204,6 +197,8 @@ export interface ChunkFrame { chunk: BlobChunk, data: Uint8ArrayList }
 export function decodeChunkFrame (frame: Uint8ArrayList): ChunkFrame {
   const length = frame.byteLength
   let at = 0
+  // Read here rather than with uint8-varint's decode: the walk needs the bytes each varint
+  // took, and protobuf allows longer than minimal encodings, which re-encoding would miscount.
   const readVarint = (): number => {
     let value = 0
     for (let shift = 1; ; shift *= 0x80) {
