@@ -11,7 +11,7 @@ import { registerCacheServerCommand } from './commands/cache-server.js'
 import { formatLargeAttachment, formatMessageAttachments, registerTransfersCommand } from './commands/transfers.js'
 import { letInkDraw } from './ui/ci-env.js'
 import type { HomeApi } from './api.js'
-import type { ContactView, MessageStatusView, ReadResult, SendRequest, SendResult, ServerView, StatusView } from '../node/mail-service.js'
+import type { ContactView, MessageStatusView, ReadResult, SearchPage, SendRequest, SendResult, ServerView, StatusView } from '../node/mail-service.js'
 import type { Folder, MessageSummary, OutboxEntry, Page } from '../storage/types.js'
 
 interface GlobalOptions { home?: string, json?: boolean, passphraseFile?: string }
@@ -331,14 +331,15 @@ Examples:
     .addOption(new Option('--folder <folder>', 'folder').choices([...MESSAGE_FOLDERS, 'outbox']).default('inbox'))
     .addOption(new Option('--limit <n>', 'at most this many').default(50).argParser(v => Number(v)))
     .option('--cursor <cursor>', 'continue from a previous page')
-    .option('--search <text>', 'only messages whose sender, recipients or subject contain this (any case); reads the whole folder, 20,000 messages per call')
+    .option('--search <text>', 'only messages whose sender, recipients, subject or text contain this (any case); reads the whole folder, newest first, a part per call (20,000 messages, 1,000 bodies): --cursor goes on')
     .action(async (opts: { folder: Folder | 'outbox', limit: number, cursor?: string, search?: string }, cmd: Command) => {
       await withApi(cmd, true, async (api, g) => {
         if (opts.search != null) {
           if (opts.folder === 'outbox') throw new UsageError('--search looks in a mail folder, not the outbox')
-          const found = await api.call<Page<MessageSummary>>('search', { folder: opts.folder, text: opts.search, limit: opts.limit, cursor: opts.cursor })
-          if (g.json === true) { printJson({ items: found.items.map(isoDates), next: found.next }); return }
+          const found = await api.call<SearchPage>('search', { folder: opts.folder, text: opts.search, limit: opts.limit, cursor: opts.cursor })
+          if (g.json === true) { printJson({ items: found.items.map(isoDates), next: found.next, ...(found.skipped > 0 ? { skipped: found.skipped } : {}) }); return }
           out(found.items.length === 0 ? `(nothing in ${opts.folder} matches "${opts.search}")` : found.items.map(formatSummaryLine).join('\n'))
+          if (found.skipped > 0) out(`(${found.skipped} stored message${found.skipped === 1 ? '' : 's'} could not be read and ${found.skipped === 1 ? 'was' : 'were'} left out)`)
           if (found.next != null) out(`(more may match further back: add --cursor ${found.next})`)
           return
         }

@@ -45,6 +45,8 @@ export const DEFAULT_PROGRESS_INTERVAL_MS = 250
 export const DEFAULT_MAX_STRANGER_BLOB_BYTES = 25 * 1024 * 1024
 /** How often expired blobs are removed from the store. */
 export const DEFAULT_BLOB_SWEEP_MS = 60_000
+/** Bodies one search call parses at most (node/folder-search.ts says why the number). */
+export const DEFAULT_SEARCH_BODY_PARSE_LIMIT = 1_000
 /** The port of a cache server named as `name@host` without a port. */
 export const DEFAULT_CACHE_SERVER_PORT = 4455
 
@@ -89,6 +91,10 @@ export const NodeConfigSchema = z.object({
     heartbeatMs: z.number().int().positive().default(DEFAULT_HEARTBEAT_MS),
     reconnectBaseMs: z.number().int().positive().default(DEFAULT_RECONNECT_BASE_MS),
     reconnectMaxMs: z.number().int().positive().default(DEFAULT_RECONNECT_MAX_MS)
+  }).prefault({}),
+  search: z.object({
+    bodyParseLimit: z.number().int().min(1).max(100_000).default(DEFAULT_SEARCH_BODY_PARSE_LIMIT)
+      .describe('message bodies one search request parses at most before it answers with a cursor to page on (each takes ~0.1-1 ms of the daemon\'s time)')
   }).prefault({}),
   presence: z.object({
     status: z.enum(PRESENCE_STATUSES).default('available')

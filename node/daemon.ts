@@ -215,6 +215,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
       config,
       configPath: paths.config,
       now,
+      log: logger.forComponent('peerpost:search'),
       network: { libp2p, engine, servers, presence, holding: holding.holding, transfers },
       onConfigChange: next => {
         live.config = next

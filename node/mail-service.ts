@@ -15,7 +15,9 @@ import { prepareAttachments } from './attachments.js'
 import type { PreparedAttachments } from './attachments.js'
 import { MessageNotFoundError } from '../storage/errors.js'
 import { FOLDERS } from '../storage/types.js'
-import { matchesSearch } from './message-search.js'
+import { searchFolder } from './folder-search.js'
+import type { SearchPage } from './folder-search.js'
+import type { Logger } from '@libp2p/interface'
 import type { NodeConfig, PresenceStatusName } from './config.js'
 import type { HomeServers } from './home-servers.js'
 import type { Holding, HoldingView } from './holding.js'
@@ -139,6 +141,8 @@ export interface MailServiceComponents {
   /** The home's config.json: `servers add` and `presence --status` change it. */
   configPath: string
   now: () => number
+  /** Told what the service skips (a stored message whose body does not parse, in a search). */
+  log?: Logger
   /** Present when the daemon runs; absent when a command works on the home directly. */
   network?: { libp2p: PeerpostLibp2p, engine: OutboxEngine, servers?: HomeServers, presence?: PresenceWatch, holding?: Holding, transfers?: Transfers }
   /** Told the bytes of each chunk of a large attachment stored while sending. */
@@ -152,18 +156,9 @@ export interface FolderView { folder: Folder, total: number, unread: number }
 
 /** Folders a conversation is looked for in. */
 export const THREAD_FOLDERS: readonly Folder[] = ['inbox', 'sent', 'archive', 'requests']
-/** Search: matches per page by default and at most, messages read per call at most, and per read. */
-export const SEARCH_PAGE = 50
-export const SEARCH_PAGE_MAX = 500
-export const SEARCH_SCAN_LIMIT = 20_000
-const SEARCH_READ_BATCH = 500
-
-/** A search for nothing (an empty or blank text). */
-export class EmptySearchError extends Error {
-  static readonly NAME = 'EmptySearchError'
-  override readonly name = EmptySearchError.NAME
-  constructor () { super('give some text to search for (it is matched against senders, recipients and subjects)') }
-}
+// The search's bounds and its error live with it (folder-search.ts); exported here as before.
+export { EmptySearchError, SEARCH_BODY_PARSE_LIMIT, SEARCH_PAGE, SEARCH_PAGE_MAX, SEARCH_SCAN_LIMIT } from './folder-search.js'
+export type { SearchPage } from './folder-search.js'
 
 /** A conversation shows at most this many messages (the bound on the thread index walk). */
 export const THREAD_MAX_MESSAGES = 500
@@ -552,26 +547,12 @@ export class MailService {
   }
 
   /**
-   * The messages of `folder` whose sender, recipients or subject contain `text` (case
-   * does not matter), newest first: `limit` or more (the matches of whole read batches, so
-   * `next` never skips one), reading at most SEARCH_SCAN_LIMIT messages per call. `next`
-   * continues where this call stopped, with or without a full page; absent once the whole
-   * folder is read.
+   * The messages of `folder` whose sender, recipients, subject or text contain `text` (case
+   * does not matter), newest first, a bounded part of the folder per call (folder-search.ts).
    */
-  async search (folder: Folder, text: string, options: { limit?: number, cursor?: string } = {}): Promise<Page<MessageSummary> & { scanned: number }> {
-    if (text.trim() === '') throw new EmptySearchError()
-    const limit = Math.min(Math.max(1, Math.floor(options.limit ?? SEARCH_PAGE)), SEARCH_PAGE_MAX)
-    const items: MessageSummary[] = []
-    let cursor = options.cursor
-    let scanned = 0
-    while (scanned < SEARCH_SCAN_LIMIT) {
-      const page = await this.c.mailbox.list(folder, { limit: SEARCH_READ_BATCH, cursor })
-      scanned += page.items.length
-      for (const m of page.items) if (matchesSearch(m, text)) items.push(m)
-      cursor = page.next
-      if (cursor == null || items.length >= limit) break
-    }
-    return cursor == null ? { items, scanned } : { items, next: cursor, scanned }
+  async search (folder: Folder, text: string, options: { limit?: number, cursor?: string } = {}): Promise<SearchPage> {
+    const { mailbox, config, log } = this.c
+    return await searchFolder({ mailbox, log }, folder, text, { ...options, bodyParseLimit: config.search.bodyParseLimit, maxMimeBytes: config.limits.maxMimeBytes })
   }
 
   async listOutbox (options: { limit?: number, cursor?: string } = {}): Promise<Page<OutboxEntry>> {

@@ -25,6 +25,12 @@ export const KEY_CHANGE_SCAN = 200
 /** `G` loads at most this many pages before it stops at what is loaded (bounded work). */
 export const MAX_PAGES_FOR_BOTTOM = 20
 export const OUTBOX_SHOWN = 100
+/**
+ * Search pages fetched at most on one Enter while they do not fill the screen: one page is
+ * a bounded part of the folder (the daemon parses at most ~1,000 bodies per call), so a
+ * rare word may need several; scrolling on fetches more.
+ */
+export const SEARCH_FILL_PAGES = 10
 /** Reconnecting to a daemon that went away: first try after this, then doubling up to the max, for at most RECONNECT_FOR_MS. */
 const RECONNECT_FIRST_DELAY_MS = 250
 const RECONNECT_MAX_DELAY_MS = 2_000
@@ -184,7 +190,7 @@ export class Controller {
         return
       }
       case 'search':
-        this.openPrompt('search', 'Search (sender, recipient, subject; Enter: whole folder): ', s.list.filter); return
+        this.openPrompt('search', 'Search (from, to, subject; Enter: whole folder, text too): ', s.list.filter); return
       case 'contacts':
         this.dispatch({ type: 'screen', screen: 'contacts' }); void this.loadContacts(); return
       case 'outbox':
@@ -371,8 +377,16 @@ export class Controller {
     switch (kind) {
       case 'search':
         this.dispatch({ type: 'filter', text })
-        // Submitted: search the whole folder when what is loaded is not all of it.
-        if (text !== '' && (this.state.list.next != null || this.state.list.search != null)) await this.loadList(false, text)
+        // Submitted: the daemon searches the whole folder, message text too (the filter
+        // as you type sees only the loaded headers), even when all of it is loaded.
+        if (text !== '') {
+          await this.loadList(false, text)
+          for (let i = 0; i < SEARCH_FILL_PAGES; i++) {
+            const list = this.state.list
+            if (list.search !== text || list.next == null || list.items.length >= listRows(this.state)) break
+            await this.loadList(true)
+          }
+        }
         else if (text === '' && this.state.list.search != null) await this.loadList(false)
         return
       case 'save': {

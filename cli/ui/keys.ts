@@ -48,7 +48,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'archive', keys: ['a'], screens: ['mail', 'reader'], help: 'move to archive' },
   { command: 'toInbox', keys: ['i'], screens: ['mail', 'reader'], help: 'move to the inbox (accept a request)' },
   { command: 'toggleUnread', keys: ['u'], screens: ['mail'], help: 'mark read / unread' },
-  { command: 'search', keys: ['/'], screens: ['mail'], help: 'filter by sender, recipient or subject as you type; Enter searches the whole folder' },
+  { command: 'search', keys: ['/'], screens: ['mail'], help: 'filter by sender, recipient or subject as you type; Enter searches the whole folder, message text too' },
   { command: 'nextInThread', keys: ['n'], screens: ['reader'], help: 'next message of the conversation' },
   { command: 'prevInThread', keys: ['p'], screens: ['reader'], help: 'previous message of the conversation' },
   { command: 'nextConversation', keys: [']'], screens: ['reader'], help: 'next open conversation' },

@@ -132,7 +132,7 @@ export class UiApi {
   async list (folder: Folder, limit: number, cursor?: string): Promise<Page<MessageSummary>> {
     return await this.home.call('list', { folder, limit, cursor })
   }
-  /** The whole folder searched (senders, recipients, subjects), a page at a time. */
+  /** The whole folder searched (senders, recipients, subjects, message text), a page at a time. */
   async search (folder: Folder, text: string, limit: number, cursor?: string): Promise<Page<MessageSummary>> {
     return await this.home.call('search', { folder, text, limit, cursor })
   }

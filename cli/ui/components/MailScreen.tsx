@@ -63,6 +63,6 @@ function listHeading (list: AppState['list'], shown: number): string {
 /** What an empty list says: an empty folder, or no match (and how to look further). */
 function emptyText (list: AppState['list']): string {
   if (list.search != null) return `(nothing in ${list.folder} matches "${list.search}")`
-  if (list.filter !== '') return list.next != null ? '(no loaded message matches: Enter searches the whole folder)' : '(no message matches)'
+  if (list.filter !== '') return list.next != null ? '(no loaded message matches: Enter searches the whole folder)' : '(no sender, recipient or subject matches: Enter searches the text too)'
   return `(${list.folder} is empty)`
 }
