@@ -13,7 +13,7 @@ export const SEARCH_READ_BATCH = 500
  * Bodies parsed per search call at most. A body costs ~0.1-1 ms to parse (mailparser, on
  * the daemon's main thread), so 1,000 keep one call to about a second at worst: the
  * daemon goes on delivering and the UI gets an answer (or a `next` to page on) soon.
- * Messages whose headers match are not parsed and do not count.
+ * Messages whose headers match, or whose text is cached, are not parsed and do not count.
  */
 export const SEARCH_BODY_PARSE_LIMIT = DEFAULT_SEARCH_BODY_PARSE_LIMIT
 
@@ -27,14 +27,14 @@ export class EmptySearchError extends Error {
 export interface SearchPage extends Page<MessageSummary> {
   /** Summaries read by this call. */
   scanned: number
-  /** Bodies parsed by this call (messages whose headers did not match). */
+  /** Bodies parsed by this call (messages whose headers did not match and whose text was not cached). */
   bodies: number
   /** Messages whose stored body is missing or does not parse: left out of the results. */
   skipped: number
 }
 
 export interface FolderSearchComponents {
-  mailbox: Pick<Mailbox, 'list' | 'getRaw'>
+  mailbox: Pick<Mailbox, 'list' | 'getRaw' | 'cursorAfter' | 'searchTexts' | 'putSearchTexts'>
   /** Told about each message skipped because its stored body could not be read. */
   log?: Logger
 }
@@ -50,21 +50,23 @@ export interface FolderSearchOptions {
 
 /**
  * The messages of `folder` whose sender, recipients, subject or plain text contain `text`
- * (case does not matter), newest first: `limit` or more (the matches of whole read batches,
- * so `next` never skips one). One call reads at most SEARCH_SCAN_LIMIT summaries and parses
- * at most `bodyParseLimit` bodies; `next` continues where it stopped, with or without a full
- * page, and is absent once the whole folder is read.
+ * (case does not matter), newest first: `limit` or more (the matches of whole read batches),
+ * reading at most SEARCH_SCAN_LIMIT summaries and parsing at most `bodyParseLimit` bodies
+ * per call. `next` continues right after the last message looked at, with or without a
+ * full page, and is absent once the whole folder is read.
  *
  * Bodies are parsed here, at search time, from the stored raw MIME (the text mailparser
  * gives, derived from the HTML for HTML-only mail): delivery indexes a message by its
- * headers alone and must not pay for search (issue 8). A stored message whose body is
- * missing or does not parse is skipped and counted, never fails the search.
+ * headers alone and must not pay for search (issue 8). Each text found is cached,
+ * lower-cased and cut, in the mailbox, so searching again costs no parse. A stored message
+ * whose body is missing or does not parse is skipped and counted, never fails the search.
  *
  * @example const page = await searchFolder({ mailbox }, 'inbox', 'invoice', { maxMimeBytes })
  */
 export async function searchFolder (c: FolderSearchComponents, folder: Folder, text: string, options: FolderSearchOptions): Promise<SearchPage> {
   const needle = text.trim().toLowerCase()
   if (needle === '') throw new EmptySearchError()
+  const { mailbox } = c
   const limit = Math.min(Math.max(1, Math.floor(options.limit ?? SEARCH_PAGE)), SEARCH_PAGE_MAX)
   const bodyLimit = Math.max(1, Math.floor(options.bodyParseLimit ?? SEARCH_BODY_PARSE_LIMIT))
   const items: MessageSummary[] = []
@@ -72,17 +74,41 @@ export async function searchFolder (c: FolderSearchComponents, folder: Folder, t
   let scanned = 0
   let bodies = 0
   let skipped = 0
-  while (scanned < SEARCH_SCAN_LIMIT && bodies < bodyLimit) {
-    // A read never holds more messages than bodies may still be parsed, so the bound is
-    // met at a read's end and `next` (the mailbox's cursor after it) skips nothing.
-    const page = await c.mailbox.list(folder, { limit: Math.min(SEARCH_READ_BATCH, bodyLimit - bodies), cursor })
-    scanned += page.items.length
+  while (scanned < SEARCH_SCAN_LIMIT) {
+    const readFrom = cursor
+    const page = await mailbox.list(folder, { limit: SEARCH_READ_BATCH, cursor })
+    const unmatched = page.items.filter(m => !matchesSearch(m, needle))
+    const texts = await mailbox.searchTexts(unmatched.map(m => m.id))
+    // The messages whose headers do not match, with their cached text if any.
+    const byBody = new Map(unmatched.map((m, i) => [m.id, texts[i]]))
+    const fresh: Array<{ id: string, text: string }> = []
+    let looked = 0
     for (const m of page.items) {
-      if (matchesSearch(m, needle)) { items.push(m); continue }
-      bodies++
-      const body = await searchableText(c, m, options.maxMimeBytes)
-      if (body === undefined) skipped++
-      else if (body.includes(needle)) items.push(m)
+      const known = byBody.get(m.id)
+      if (!byBody.has(m.id)) items.push(m)
+      else if (known !== undefined && (known.whole || known.text.includes(needle))) {
+        if (known.text.includes(needle)) items.push(m)
+      } else {
+        // Not cached (or cached cut, without the word): parse, within the bound.
+        if (bodies >= bodyLimit) break
+        bodies++
+        const body = await searchableText(c, m, options.maxMimeBytes)
+        if (body === undefined) skipped++
+        else {
+          if (known === undefined) fresh.push({ id: m.id, text: body })
+          if (body.includes(needle)) items.push(m)
+        }
+      }
+      looked++
+    }
+    await mailbox.putSearchTexts(fresh)
+    scanned += looked
+    if (looked < page.items.length) {
+      // The bound fell inside this read: go on right after the last message looked at
+      // (the first read always looks at one at least: it may parse a body).
+      const last = page.items[looked - 1]
+      cursor = last === undefined ? readFrom : mailbox.cursorAfter(last)
+      break
     }
     cursor = page.next
     if (cursor == null || items.length >= limit) break

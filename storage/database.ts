@@ -47,6 +47,14 @@ export interface Sublevels {
     counts: Sublevel<string>
     /** `${referencedMessageId}\0${id}` -> '': the thread index (replyKey), one entry per Message-ID a message's In-Reply-To and References name */
     replies: Sublevel<string>
+    /**
+     * id -> the message's plain text, lower-cased, for search (mailbox.ts, SearchText): a
+     * cache written at search time, never when mail is stored (delivery stays as fast),
+     * without sync (a lost entry is parsed again). Absent entries read as "not cached", so a
+     * database without this sublevel needs no migration. Messages are never deleted today
+     * (trash is a folder); whatever deletes a message's raw must delete this entry with it.
+     */
+    text: Sublevel<string>
   }
   contacts: {
     /** name -> ContactRecord JSON (card as base64) */
@@ -171,7 +179,8 @@ export async function openDatabase (dir: string, options: OpenDatabaseOptions = 
       index: text(['mailbox', 'index']),
       dedupe: text(['mailbox', 'dedupe']),
       counts: text(['mailbox', 'counts']),
-      replies: text(['mailbox', 'replies'])
+      replies: text(['mailbox', 'replies']),
+      text: text(['mailbox', 'text'])
     },
     contacts: {
       byName: text(['contacts', 'name']),

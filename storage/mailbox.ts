@@ -1,12 +1,12 @@
 import { MessageNotFoundError } from './errors.js'
-import { assertFolder, createMailboxWriter } from './mailbox-writer.js'
+import { assertFolder, createMailboxWriter, indexKey } from './mailbox-writer.js'
 import { decodeCursor, encodeCursor, newId, pageSize, prefixRange, replyRange } from './keys.js'
 import { decodeRecord, decodeRecordOrThrow, isObject, plainBytes } from './records.js'
-import { FOLDERS } from './types.js'
+import { FOLDERS, MAX_SEARCH_TEXT_CHARS } from './types.js'
 import type { Database } from './database.js'
 import type { MailboxWriter } from './mailbox-writer.js'
 import type { CorruptHandler } from './records.js'
-import type { Folder, ListOptions, Mailbox, MessageSummary, NewMessage, Page } from './types.js'
+import type { Folder, ListOptions, Mailbox, MessageSummary, NewMessage, Page, SearchText } from './types.js'
 
 export interface MailboxInit {
   /** Clock for ids; default Date.now. */
@@ -126,6 +126,35 @@ export function createMailbox (db: Database, init: MailboxInit = {}): MailboxSto
     async repliesTo (messageId, limit) {
       const keys = await subs.replies.keys({ ...replyRange(messageId), limit }).all()
       return keys.map(key => key.slice(key.lastIndexOf('\0') + 1))
+    },
+
+    cursorAfter (message) {
+      // What `list` hands out after a page ending with this message.
+      return encodeCursor(indexKey(message))
+    },
+
+    async searchTexts (ids) {
+      if (ids.length === 0) return []
+      return (await subs.text.getMany(ids)).map(decodeSearchText)
+    },
+
+    async putSearchTexts (entries) {
+      if (entries.length === 0) return
+      await subs.text.batch(entries.map(({ id, text }) => ({ type: 'put' as const, key: id, value: encodeSearchText(text) })))
     }
   }
+}
+
+// A cached search text is one marker character then the text: all of it, or cut.
+const WHOLE = '='
+const CUT = '+'
+
+function encodeSearchText (text: string): string {
+  return text.length <= MAX_SEARCH_TEXT_CHARS ? WHOLE + text : CUT + text.slice(0, MAX_SEARCH_TEXT_CHARS)
+}
+
+/** undefined for an absent entry, or one that is not of this format (parsed again, then overwritten). */
+function decodeSearchText (value: string | undefined): SearchText | undefined {
+  if (value === undefined || (value[0] !== WHOLE && value[0] !== CUT)) return undefined
+  return { text: value.slice(1), whole: value[0] === WHOLE }
 }

@@ -97,7 +97,29 @@ export interface Mailbox {
   hasDedupeKey(dedupeKey: string): Promise<string | undefined>
   /** Local ids of the messages whose In-Reply-To or References name `messageId` (the thread index), at most `limit`. */
   repliesTo(messageId: string, limit: number): Promise<string[]>
+  /** The `list` cursor that continues right after `message` (as listed in its folder). */
+  cursorAfter(message: MessageSummary): string
+  /** The cached search texts of these messages, in order; undefined where none is cached. */
+  searchTexts(ids: string[]): Promise<Array<SearchText | undefined>>
+  /**
+   * Cache the plain texts (lower-cased) of these messages for search, each cut to
+   * MAX_SEARCH_TEXT_CHARS. Not synced: the cache is rebuilt from the raw message.
+   */
+  putSearchTexts(entries: Array<{ id: string, text: string }>): Promise<void>
 }
+
+/** A message's cached search text: all of it (`whole`), or its first MAX_SEARCH_TEXT_CHARS. */
+export interface SearchText {
+  text: string
+  whole: boolean
+}
+
+/**
+ * A cached search text holds at most this many characters (UTF-16 units): most mail text
+ * is a few KiB, and the cache must not grow to the size of the attachments. A longer text
+ * is kept cut (a search that does not find its word in the cut part parses the message).
+ */
+export const MAX_SEARCH_TEXT_CHARS = 32 * 1024
 
 export interface ContactRecord {
   /** Local name, unique in this home (e.g. "bob"). */

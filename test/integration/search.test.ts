@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { ControlClient } from '../../node/control/client.js'
 import { openHomeStore } from '../../storage/index.js'
 import { cleanup, introduce, makeUser, online, run, runJson, tempDir } from '../helpers/cli.js'
 import type { User } from '../helpers/cli.js'
@@ -18,7 +19,7 @@ interface Found { items: Array<{ id: string, subject: string }>, next?: string, 
 describe('search finds words in the text of messages, not only in headers', () => {
   let alice: User, bob: User
   let files: string
-  const matching = ['plain text', 'quoted-printable', 'base64', 'html only', 'alternative', 'subject Zanzibar']
+  const matching = ['plain text', 'quoted-printable', 'base64', 'html only', 'alternative', 'subject Zanzibar', 'long']
   const other = ['unrelated 1', 'unrelated 2', 'unrelated 3']
 
   /** An RFC 5322 message from alice to bob with this subject, content headers and body. */
@@ -65,10 +66,12 @@ describe('search finds words in the text of messages, not only in headers', () =
       await runJson(alice.home, ['send', '--to', 'bob', '--eml', path, '--wait'])
     }
     await runJson(alice.home, ['send', '--to', 'bob', '--subject', 'plain text', '--body', 'Pack for Zanzibar, it is warm.', '--wait'])
+    // Longer than a cached text is kept (MAX_SEARCH_TEXT_CHARS): the word is past the cut.
+    await runJson(alice.home, ['send', '--to', 'bob', '--subject', 'long', '--body', `${'lorem ipsum '.repeat(3_500)}Zanzibar at the end.`, '--wait'])
   })
   after(async () => { await cleanup([alice, bob]) })
 
-  it('finds a word that only the decoded text holds, any case, and nothing else', async () => {
+  it('finds a word that only the decoded text holds, any case, and nothing else (again from the cache)', async () => {
     const inbox = await runJson<Array<{ subject: string }>>(bob.home, ['list'])
     assert.deepEqual(inbox.map(m => m.subject).sort(), [...matching, ...other].sort(), 'every message arrived')
     for (const text of ['zanzibar', 'ZANZIBAR', ' Zanzibar ']) {
@@ -82,14 +85,27 @@ describe('search finds words in the text of messages, not only in headers', () =
     assert.match(none.stdout, /nothing in inbox matches "no such words anywhere"/)
   })
 
-  it('pages with next when the body-parse bound is met, each match exactly once', async () => {
+  it('pages with next when the body-parse bound is met, each match exactly once; a second search answers from the cached texts', async () => {
+    // New mail: the texts of the mail above are cached by the searches before this one.
+    const bodies = ['Climbing Kilimanjaro in May.', 'Nothing about mountains.', 'KILIMANJARO photos attached.', 'Lunch?', 'kilimanjaro, again']
+    for (const [i, body] of bodies.entries()) await runJson(alice.home, ['send', '--to', 'bob', '--subject', `trip ${i}`, '--body', body, '--wait'])
+    const expected = ['trip 0', 'trip 2', 'trip 4']
     await runJson(bob.home, ['config', 'set', 'search.bodyParseLimit', '2'])
     try {
-      const pages = await allPages('zanzibar', 20)
-      assert.ok(pages.length >= 4, `9 messages, 8 of them parsed 2 per call: ${pages.length} calls`)
+      const pages = await allPages('kilimanjaro', 20)
+      assert.ok(pages.length >= 3, `5 new messages parsed 2 per call: ${pages.length} calls`)
       const ids = pages.flatMap(p => p.items.map(m => m.id))
       assert.equal(new Set(ids).size, ids.length, 'no match twice')
-      assert.deepEqual(pages.flatMap(p => p.items.map(m => m.subject)).sort(), [...matching].sort())
+      assert.deepEqual(pages.flatMap(p => p.items.map(m => m.subject)).sort(), expected)
+      // Every text is cached now: one call, whatever the bound.
+      const client = await ControlClient.connect(bob.home)
+      try {
+        const again = await client.call<Found & { bodies: number, scanned: number }>('search', { folder: 'inbox', text: 'Kilimanjaro' })
+        assert.deepEqual(again.items.map(m => m.subject).sort(), expected)
+        assert.equal(again.next, undefined)
+        assert.equal(again.bodies, 1, 'only the text cached cut (without the word in its part) is parsed again')
+        assert.equal(again.scanned, matching.length + other.length + bodies.length)
+      } finally { client.close() }
       // --limit 1 with the bound: still every match once.
       const limited: string[] = []
       let cursor: string | undefined
@@ -107,6 +123,8 @@ describe('search finds words in the text of messages, not only in headers', () =
   })
 
   it('skips a stored message whose body is missing or does not parse, and says so', async () => {
+    // Two new messages, not searched yet (their texts are not cached), damaged below.
+    for (const subject of ['broken 1', 'broken 2']) await runJson(alice.home, ['send', '--to', 'bob', '--subject', subject, '--body', 'Zanzibar too.', '--wait'])
     const inbox = await runJson<Array<{ id: string, subject: string }>>(bob.home, ['list'])
     const id = (subject: string): string => inbox.find(m => m.subject === subject)!.id
     // The daemon holds the database: stop it, damage two stored bodies, start it again.
@@ -115,14 +133,14 @@ describe('search finds words in the text of messages, not only in headers', () =
     try {
       const raw = store.db.sublevels.mailbox.raw
       await store.db.commit([
-        { type: 'del', sublevel: raw, key: id('base64') },
+        { type: 'del', sublevel: raw, key: id('broken 1') },
         // No Message-ID: parsing refuses it (the word is there, but the message is damaged).
-        { type: 'put', sublevel: raw, key: id('html only'), value: new TextEncoder().encode('Subject: x\r\n\r\nzanzibar\r\n') }
+        { type: 'put', sublevel: raw, key: id('broken 2'), value: new TextEncoder().encode('Subject: x\r\n\r\nzanzibar\r\n') }
       ])
     } finally { await store.close() }
     await online(bob)
     const found = await search('ZANZIBAR')
-    assert.deepEqual(found.items.map(m => m.subject).sort(), matching.filter(s => s !== 'base64' && s !== 'html only').sort())
+    assert.deepEqual(found.items.map(m => m.subject).sort(), [...matching].sort())
     assert.equal(found.skipped, 2)
     const text = await run(bob.home, ['list', '--search', 'zanzibar'])
     assert.equal(text.code, 0)
