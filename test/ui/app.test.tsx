@@ -400,4 +400,30 @@ describe('a large folder is paged, never read whole', () => {
       await home.remove()
     }
   })
+
+  it('Enter searches the text of messages through the daemon, even when the whole folder is loaded', async () => {
+    const { home, t } = await largeInbox('search-text', 3)
+    const bob = await stranger('bob')
+    const report = await storedMessage(home.peerId, { fromName: 'Bob', fromPeer: bob.peerId, subject: 'Report', text: 'The Quarterly figures are attached.', date: NOW })
+    await t.mailbox.add(report.message, report.raw, report.dedupeKey)
+    const store = createStore(initialState({ columns: 100, rows: 20 }))
+    const controller = new Controller({ api: new UiApi(t.api), store, log: memoryLog() })
+    const r = render(<App store={store} controller={controller} now={() => NOW} followResize={false} />)
+    try {
+      await controller.start()
+      await frameWith(r, f => f.includes('Report') && f.includes('Message 1'), 'all four messages')
+      await press(r, '/')
+      await type(r, 'quarterly')
+      await frameWith(r, contains('(no sender, recipient or subject matches: Enter searches the text too)'), 'no header matches')
+      await press(r, KEYS.enter)
+      const found = await frameWith(r, contains('"quarterly": 1 found'), 'the text searched')
+      assert.match(found, /Report/)
+      assert.doesNotMatch(found, /Message 1/)
+    } finally {
+      controller.stop()
+      r.unmount()
+      await t.close()
+      await home.remove()
+    }
+  })
 })
