@@ -385,6 +385,8 @@ export class Controller {
             const list = this.state.list
             if (list.search !== text || list.next == null || list.items.length >= listRows(this.state)) break
             await this.loadList(true)
+            // A failed page (said in the status line) leaves `next` as it was: stop there.
+            if (this.state.list.next === list.next) break
           }
         }
         else if (text === '' && this.state.list.search != null) await this.loadList(false)
