@@ -552,7 +552,8 @@ export class MailService {
    */
   async search (folder: Folder, text: string, options: { limit?: number, cursor?: string } = {}): Promise<SearchPage> {
     const { mailbox, config, log } = this.c
-    return await searchFolder({ mailbox, log }, folder, text, { ...options, bodyParseLimit: config.search.bodyParseLimit, maxMimeBytes: config.limits.maxMimeBytes })
+    // Only the page's size and cursor come from the caller (the control method passes its params whole).
+    return await searchFolder({ mailbox, log }, folder, text, { limit: options.limit, cursor: options.cursor, bodyParseLimit: config.search.bodyParseLimit, maxMimeBytes: config.limits.maxMimeBytes })
   }
 
   async listOutbox (options: { limit?: number, cursor?: string } = {}): Promise<Page<OutboxEntry>> {
