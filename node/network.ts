@@ -1,6 +1,7 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { dcutr } from '@libp2p/dcutr'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -10,7 +11,7 @@ import type { Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 
-export type PeerpostLibp2p = Libp2p<{ identify: Identify, ping: Ping }>
+export type PeerpostLibp2p = Libp2p<{ identify: Identify, ping: Ping, dcutr: unknown }>
 
 export interface NetworkInit {
   privateKey: PrivateKey
@@ -31,6 +32,13 @@ export const MAX_INCOMING_PENDING_CONNECTIONS = 100
  * reachable from networks that let nothing else out, so it can dial peers through their cache server's relay and,
  * listening on plain `/p2p-circuit`, be reached through its own home servers
  * (node/home-servers.ts keeps the connection to them, and with it the reservation).
+ * DCUtR upgrades a relayed connection to a direct one when a direct path exists: the peer
+ * that was dialed through the relay dials the other back on a public address it announced
+ * (or both dial at once, hole punching, when both announce public addresses). js-libp2p
+ * only ever tries public addresses, so on loopback and private networks it does nothing
+ * and the relayed connection stays. design.md also names AutoNAT here: it is left out (see
+ * README, "Limits and known gaps"), so a public listen address is advertised only when
+ * `announce` names it (libp2p withholds unverified public addresses).
  * Protocols are registered on it by their own modules.
  */
 export async function createNetwork (init: NetworkInit): Promise<PeerpostLibp2p> {
@@ -44,6 +52,6 @@ export async function createNetwork (init: NetworkInit): Promise<PeerpostLibp2p>
       inboundConnectionThreshold: INBOUND_CONNECTION_THRESHOLD,
       maxIncomingPendingConnections: MAX_INCOMING_PENDING_CONNECTIONS
     },
-    services: { identify: identify(), ping: ping() }
+    services: { identify: identify(), ping: ping(), dcutr: dcutr() }
   })
 }

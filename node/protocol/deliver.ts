@@ -228,13 +228,18 @@ export class DeliverProtocol {
     if (envelopes.length === 0) return []
     const { signal } = options
     const reused = this.sessions.get(target.peerId)?.usable === true
-    let outcomes = await this.submitAll(target, false, envelopes, signal)
+    const first = await this.submitAll(target, false, envelopes, signal)
+    let outcomes = first.outcomes
     // An open stream that broke before answering any of these, on a connection that is still
     // up, was most likely closed by the peer as idle just as we wrote: one more try on a
-    // fresh stream. Anything else (a lost connection, a stream that answered some, a
-    // timeout, a refused dial) is the caller's to retry, with its backoff.
+    // fresh stream. So was a stream on a relayed connection when a direct one to the peer
+    // is now up: DCUtR replaced the relayed connection and closed it under the stream (the
+    // peer dialed through the relay dials back as soon as the relayed connection opens,
+    // while the first envelope is on the way). Anything else (a lost connection, a stream
+    // that answered some, a timeout, a refused dial) is the caller's to retry, with its backoff.
     const untouched = outcomes.every(o => !o.ok && o.streamFailed && !(o.error instanceof DeliveryTimeoutError))
-    if (reused && untouched && signal?.aborted !== true && this.connected(target.peerId)) outcomes = await this.submitAll(target, true, envelopes, signal)
+    const retry = (reused && this.connected(target.peerId)) || (first.relayed && this.directlyConnected(target.peerId))
+    if (retry && untouched && signal?.aborted !== true) outcomes = (await this.submitAll(target, true, envelopes, signal)).outcomes
     // The stream is the target's (Noise), so only the target can say it exempts me; a holder's word is ignored.
     const trustExempt = this.protocol === DELIVER_PROTOCOL
     return outcomes.map(o => o.ok
@@ -242,20 +247,25 @@ export class DeliverProtocol {
       : { ok: false, envelopeId: o.envelopeId, error: o.error })
   }
 
-  /** Hand every envelope to the peer's session (a fresh one when `fresh`); one outcome each, in order. */
-  private async submitAll (target: DeliverTarget, fresh: boolean, envelopes: OutgoingEnvelope[], signal?: AbortSignal): Promise<SessionOutcome[]> {
+  /**
+   * Hand every envelope to the peer's session (a fresh one when `fresh`); one outcome each,
+   * in order, and whether the session's stream ran over a relayed (limited) connection.
+   */
+  private async submitAll (target: DeliverTarget, fresh: boolean, envelopes: OutgoingEnvelope[], signal?: AbortSignal): Promise<{ outcomes: SessionOutcome[], relayed: boolean }> {
     let session: DeliverSession
     try {
       session = await this.sessionFor(target, fresh, signal)
     } catch (err) {
       const error = asError(err)
-      return envelopes.map(e => ({ ok: false, envelopeId: e.envelopeId, error, streamFailed: true }))
+      return { outcomes: envelopes.map(e => ({ ok: false, envelopeId: e.envelopeId, error, streamFailed: true })), relayed: false }
     }
+    // Asked before submitting: once DCUtR closed the relayed connection it is no longer listed.
+    const relayed = this.components.libp2p.getConnections(peerIdFromString(target.peerId)).some(c => c.limits != null && c.streams.includes(session.stream))
     const stop = (): void => { session.abort(new DeliveryTimeoutError('delivery was stopped')) }
     signal?.addEventListener('abort', stop, { once: true })
     try {
       if (signal?.aborted === true) stop()
-      return await Promise.all(envelopes.map(async e => await session.submit(e)))
+      return { outcomes: await Promise.all(envelopes.map(async e => await session.submit(e))), relayed }
     } finally {
       signal?.removeEventListener('abort', stop)
     }
@@ -263,6 +273,11 @@ export class DeliverProtocol {
 
   private connected (peerId: string): boolean {
     return this.components.libp2p.getConnections(peerIdFromString(peerId)).some(c => c.status === 'open')
+  }
+
+  /** An open connection to the peer without relay limits (a direct one). */
+  private directlyConnected (peerId: string): boolean {
+    return this.components.libp2p.getConnections(peerIdFromString(peerId)).some(c => c.status === 'open' && c.limits == null)
   }
 
   /** Close every open stream (the node is stopping). */

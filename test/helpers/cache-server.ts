@@ -7,9 +7,9 @@ import { generateKeyMaterial, identityFromKeyMaterial, peerIdBytesFromString } f
 import { createNetwork } from '../../node/network.js'
 import { DeliverProtocol, PARK_PROTOCOL } from '../../node/protocol/deliver.js'
 import { SealedEnvelope } from '../../node/protocol/peerpost.js'
-import { BIN, run } from './cli.js'
+import { BUILT, run } from './cli.js'
 import { spawnReady } from './ready-process.js'
-import type { RunResult } from './cli.js'
+import type { CommandLine, RunResult } from './cli.js'
 import type { Identity } from '../../node/identity/index.js'
 import type { PeerpostLibp2p } from '../../node/network.js'
 import type { DeliverOutcome, OutgoingEnvelope } from '../../node/protocol/deliver.js'
@@ -34,16 +34,18 @@ export interface CacheServerProcess {
 /**
  * Start the real `peerpost cache-server` for `home` on 127.0.0.1 (metrics on a free
  * loopback port unless the config says otherwise) and wait, with a deadline, for its ready
- * line. `config` is written to `home/cache.json`.
+ * line. `config` is written to `home/cache.json`. `command` runs another `peerpost` (or the
+ * built one inside a network namespace: `ip netns exec NS node main.js`).
  */
-export async function startCacheServer (home: string, options: { port?: number, listen?: string[], config?: Record<string, any>, timeoutMs?: number } = {}): Promise<CacheServerProcess> {
+export async function startCacheServer (home: string, options: { port?: number, listen?: string[], config?: Record<string, any>, timeoutMs?: number, command?: CommandLine } = {}): Promise<CacheServerProcess> {
   await mkdir(home, { recursive: true })
   const config = { ...(options.config ?? {}) }
   config.metrics = { address: '127.0.0.1:0', ...(config.metrics ?? {}) }
   const configFile = join(home, 'cache.json')
   await writeFile(configFile, JSON.stringify(config))
   const listen = options.listen ?? [`/ip4/127.0.0.1/tcp/${options.port ?? 0}`]
-  const p = await spawnReady<{ peerId: string, addrs: string[], metrics: string }>(process.execPath, [BIN, '--home', home, '--json', 'cache-server', ...listen.flatMap(l => ['--listen', l]), '--config', configFile], { what: `cache server in ${home}`, timeoutMs: options.timeoutMs })
+  const command = options.command ?? BUILT
+  const p = await spawnReady<{ peerId: string, addrs: string[], metrics: string }>(command.file, [...command.args, '--home', home, '--json', 'cache-server', ...listen.flatMap(l => ['--listen', l]), '--config', configFile], { what: `cache server in ${home}`, timeoutMs: options.timeoutMs })
   return { home, ...p.info, proc: p.proc, stderr: p.stderr, stop: p.stop, kill: p.kill }
 }
 

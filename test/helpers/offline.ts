@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises'
-import { BIN, cleanup, introduce, makeUser, runJson, tempDir } from './cli.js'
+import { BUILT, cleanup, introduce, makeUser, runJson, tempDir } from './cli.js'
 import { startCacheServer } from './cache-server.js'
 import { spawnReady } from './ready-process.js'
 import type { DaemonProcess, User } from './cli.js'
@@ -22,16 +22,18 @@ export function serverAddr (server: CacheServerProcess): string {
 
 /** `peerpost servers add` (no daemon needed). */
 export async function useServers (user: User, servers: CacheServerProcess[]): Promise<void> {
-  for (const s of servers) await runJson(user.home, ['servers', 'add', serverAddr(s)])
+  for (const s of servers) await runJson(user.home, ['servers', 'add', serverAddr(s)], user.command)
 }
 
 /**
- * Start `peerpost daemon` listening on `listen` (default: the user's reserved port on
- * 127.0.0.1; `['/p2p-circuit']` for a node reachable only through its server's relay).
+ * Start `peerpost daemon` (the user's `command`, default the built one) listening on
+ * `listen` (default: the user's reserved port on 127.0.0.1; `['/p2p-circuit']` for a node
+ * reachable only through its server's relay).
  */
 export async function startNode (user: User, options: { listen?: string[], timeoutMs?: number } = {}): Promise<DaemonProcess> {
   const listen = options.listen ?? [`/ip4/127.0.0.1/tcp/${user.port}`]
-  const p = await spawnReady<{ peerId: string, addrs: string[] }>(process.execPath, [BIN, '--home', user.home, '--json', 'daemon', ...listen.flatMap(l => ['--listen', l])], { what: `daemon of ${user.name}`, timeoutMs: options.timeoutMs })
+  const command = user.command ?? BUILT
+  const p = await spawnReady<{ peerId: string, addrs: string[] }>(command.file, [...command.args, '--home', user.home, '--json', 'daemon', ...listen.flatMap(l => ['--listen', l])], { what: `daemon of ${user.name}`, timeoutMs: options.timeoutMs })
   const daemon: DaemonProcess = { ...p.info, proc: p.proc, stop: p.stop, kill: p.kill }
   user.daemon = daemon
   return daemon

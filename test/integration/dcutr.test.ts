@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { after, before, describe, it } from 'node:test'
+import { eventually, startCacheServer } from '../helpers/cache-server.js'
+import { BIN, cleanup, deadline, introduce, makeUser, runJson, tempDir, waitUntil } from '../helpers/cli.js'
+import { FAST_NODE, FAST_SERVER, startNode, useServers } from '../helpers/offline.js'
+import type { CommandLine } from '../helpers/cli.js'
+
+const exec = promisify(execFile)
+
+/**
+ * js-libp2p's DCUtR only dials addresses it counts as public (@libp2p/utils isPrivate: not
+ * 127/8, 10/8, 192.168/16, the documentation ranges...), so on 127.0.0.1 it never upgrades.
+ * The test makes a network namespace of its own and puts two such addresses on that
+ * namespace's loopback interface only: nothing leaves the namespace (it has no other
+ * interface and no route), and the namespace is deleted afterwards.
+ */
+const PUBLIC_A = '11.11.0.1'
+const PUBLIC_B = '11.11.0.2'
+const SCENARIO = fileURLToPath(new URL('../helpers/dcutr-scenario.js', import.meta.url))
+
+async function ip (...args: string[]): Promise<void> {
+  await exec('ip', args, { timeout: 10_000 })
+}
+
+/** A namespace with loopback up and the two addresses on it, or why there is none. */
+async function makeNamespace (name: string): Promise<string | undefined> {
+  try {
+    await ip('netns', 'add', name)
+  } catch (err: any) {
+    return `cannot create a network namespace (needs root and iproute2's "ip netns"): ${String(err.stderr ?? err.message).trim()}`
+  }
+  await ip('-n', name, 'link', 'set', 'lo', 'up')
+  await ip('-n', name, 'addr', 'add', `${PUBLIC_A}/32`, 'dev', 'lo')
+  await ip('-n', name, 'addr', 'add', `${PUBLIC_B}/32`, 'dev', 'lo')
+}
+
+/** End whatever of ours still runs in the namespace (each by its pid), then delete it. */
+async function removeNamespace (name: string): Promise<void> {
+  const { stdout } = await exec('ip', ['netns', 'pids', name]).catch(() => ({ stdout: '' }))
+  for (const pid of stdout.split('\n').map(Number).filter(p => p > 0)) {
+    try { process.kill(pid, 'SIGKILL') } catch { /* already gone */ }
+  }
+  await ip('netns', 'delete', name)
+}
+
+describe('DCUtR: a relayed connection becomes direct', () => {
+  const ns = `peerpost-dcutr-${process.pid}`
+  /** Why the namespace could not be made (the tests skip), or undefined. */
+  let unavailable: string | undefined
+  /** `peerpost` run inside the namespace. */
+  const inNs: CommandLine = { file: 'ip', args: ['netns', 'exec', ns, process.execPath, BIN] }
+
+  before(async () => { unavailable = await makeNamespace(ns) })
+  after(async () => { if (unavailable == null) await removeNamespace(ns) })
+
+  it('A dials B through the cache server\'s relay; B (announcing only its relay address) dials A back directly and the relayed connection closes', async t => {
+    if (unavailable != null) {
+      t.skip(unavailable)
+      return
+    }
+    // The whole scenario runs inside the namespace: the cache server it starts too.
+    const run = exec('ip', ['netns', 'exec', ns, process.execPath, SCENARIO, PUBLIC_A, PUBLIC_B], { timeout: 60_000 })
+    const { stdout } = await deadline(run.catch((err: any) => { throw new Error(`scenario failed: ${err.stderr ?? err.message}`) }), 65_000, 'the DCUtR scenario')
+    const seen = JSON.parse(stdout.trim().split('\n').pop()!)
+    // B listens on PUBLIC_B too, but nothing verified that address (no AutoNAT), so libp2p
+    // announces only the relay address: A could not have dialed B directly.
+    assert.ok(seen.bAddrs.length > 0 && seen.bAddrs.every((a: string) => a.includes('/p2p-circuit')), `B announces only relayed addresses: ${seen.bAddrs.join(' ')}`)
+    assert.equal(seen.relayed.limited, true, 'the first connection is the relayed, limited one')
+    assert.match(seen.relayed.remoteAddr, /\/p2p-circuit\//)
+    assert.equal(seen.direct.limited, false)
+    assert.doesNotMatch(seen.direct.remoteAddr, /p2p-circuit/)
+    assert.match(seen.direct.remoteAddr, /^\/ip4\/11\.11\.0\.\d\/tcp\//)
+    // Unilateral upgrade: B, the peer dialed through the relay, dialed A's public address.
+    assert.equal(seen.direct.direction, 'inbound')
+    assert.equal(seen.pinged, true)
+    assert.deepEqual(seen.connectionsAfter.map((c: any) => c.limited), [false], 'only the direct connection is left')
+  })
+
+  it('daemons: mail to a node reachable only through the relay is delivered across the upgrade, and its large attachment is pulled', async t => {
+    if (unavailable != null) {
+      t.skip(unavailable)
+      return
+    }
+    const server = await startCacheServer(await tempDir('cache'), { config: FAST_SERVER, command: inNs })
+    const aliceAddr = `/ip4/${PUBLIC_A}/tcp/4001`
+    const alice = await makeUser('alice', { config: { ...FAST_NODE, announce: [aliceAddr] }, command: inNs })
+    const bob = await makeUser('bob', { config: FAST_NODE, command: inNs })
+    try {
+      await useServers(alice, [server])
+      await useServers(bob, [server])
+      await startNode(alice, { listen: [aliceAddr] })
+      await startNode(bob, { listen: [`/ip4/${PUBLIC_B}/tcp/0`, '/p2p-circuit'] })
+      const bobAddrs = await eventually(async () => {
+        const addrs: string[] = (await runJson(bob.home, ['status'], bob.command)).addrs
+        return addrs.some(a => a.includes('/p2p-circuit')) ? addrs : undefined
+      }, 10_000, 'bob\'s relay reservation')
+      assert.ok(bobAddrs.every(a => a.includes('/p2p-circuit')), `bob announces only relayed addresses: ${bobAddrs.join(' ')}`)
+      await introduce([alice, bob])
+
+      const files = await tempDir('files')
+      const big = randomBytes(2 * 1024 * 1024)
+      await writeFile(join(files, 'big.bin'), big)
+      const sent = await runJson(alice.home, ['send', '--to', 'bob', '--subject', 'across the upgrade', '--body', 'hi', '--attach', join(files, 'big.bin'), '--wait', '--timeout', '20000'], alice.command)
+      await rm(files, { recursive: true, force: true })
+      assert.equal(sent.entry.recipients[0].state, 'delivered')
+      const summary = (await runJson<any[]>(bob.home, ['list'], bob.command)).find(m => m.messageId === sent.messageId)
+      assert.ok(summary, 'bob has it')
+      const large = await waitUntil(bob.home, async () => {
+        const read = await runJson(bob.home, ['read', summary.id], bob.command)
+        return read.largeAttachments.find((a: any) => a.name === 'big.bin' && a.state === 'here')
+      }, 20_000, 'bob to pull big.bin')
+      assert.equal(large.sha256, createHash('sha256').update(big).digest('hex'))
+    } finally {
+      await cleanup([alice, bob])
+      await server.kill()
+      await rm(server.home, { recursive: true, force: true })
+    }
+  })
+})
