@@ -1,5 +1,6 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { autoNATv2 } from '@libp2p/autonat-v2'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
 import { identify } from '@libp2p/identify'
@@ -11,7 +12,7 @@ import type { Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 
-export type PeerpostLibp2p = Libp2p<{ identify: Identify, ping: Ping, dcutr: unknown }>
+export type PeerpostLibp2p = Libp2p<{ identify: Identify, ping: Ping, dcutr: unknown, autoNAT: unknown }>
 
 export interface NetworkInit {
   privateKey: PrivateKey
@@ -36,9 +37,16 @@ export const MAX_INCOMING_PENDING_CONNECTIONS = 100
  * that was dialed through the relay dials the other back on a public address it announced
  * (or both dial at once, hole punching, when both announce public addresses). js-libp2p
  * only ever tries public addresses, so on loopback and private networks it does nothing
- * and the relayed connection stays. design.md also names AutoNAT here: it is left out (see
- * README, "Limits and known gaps"), so a public listen address is advertised only when
- * `announce` names it (libp2p withholds unverified public addresses).
+ * and the relayed connection stays.
+ * AutoNAT: libp2p withholds a public listen address until something verified it; a node
+ * asks the peers it connects to directly to dial that address back on a new connection,
+ * and answers such requests itself, so a node on a public address starts advertising it
+ * (and, through 'self:peer:update', heartbeats it to its servers) once a peer reached it
+ * there. AutoNAT v2, not v1: @libp2p/autonat 3.0.28's server "dials back" by reusing the
+ * asker's own connection, reports failure (wrong remote address) and then closes that
+ * connection, cutting whatever else ran on it. Cache servers do not run it (departure from
+ * design.md: it would cost them a stream and a dial-back per connecting node; see README),
+ * so only other nodes verify: until one has, `announce` is how a public address is advertised.
  * Protocols are registered on it by their own modules.
  */
 export async function createNetwork (init: NetworkInit): Promise<PeerpostLibp2p> {
@@ -52,6 +60,6 @@ export async function createNetwork (init: NetworkInit): Promise<PeerpostLibp2p>
       inboundConnectionThreshold: INBOUND_CONNECTION_THRESHOLD,
       maxIncomingPendingConnections: MAX_INCOMING_PENDING_CONNECTIONS
     },
-    services: { identify: identify(), ping: ping(), dcutr: dcutr() }
+    services: { identify: identify(), ping: ping(), dcutr: dcutr(), autoNAT: autoNATv2() }
   })
 }

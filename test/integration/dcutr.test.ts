@@ -8,6 +8,7 @@ import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
 import { eventually, startCacheServer } from '../helpers/cache-server.js'
 import { BIN, cleanup, deadline, introduce, makeUser, runJson, tempDir, waitUntil } from '../helpers/cli.js'
+import { createNamespace, inNamespace, ip, removeNamespace } from '../helpers/netns.js'
 import { FAST_NODE, FAST_SERVER, startNode, useServers } from '../helpers/offline.js'
 import type { CommandLine } from '../helpers/cli.js'
 
@@ -17,36 +18,18 @@ const exec = promisify(execFile)
  * js-libp2p's DCUtR only dials addresses it counts as public (@libp2p/utils isPrivate: not
  * 127/8, 10/8, 192.168/16, the documentation ranges...), so on 127.0.0.1 it never upgrades.
  * The test makes a network namespace of its own and puts two such addresses on that
- * namespace's loopback interface only: nothing leaves the namespace (it has no other
- * interface and no route), and the namespace is deleted afterwards.
+ * namespace's loopback interface only (test/helpers/netns.ts).
  */
 const PUBLIC_A = '11.11.0.1'
 const PUBLIC_B = '11.11.0.2'
 const SCENARIO = fileURLToPath(new URL('../helpers/dcutr-scenario.js', import.meta.url))
 
-async function ip (...args: string[]): Promise<void> {
-  await exec('ip', args, { timeout: 10_000 })
-}
-
-/** A namespace with loopback up and the two addresses on it, or why there is none. */
+/** The namespace with both addresses on its loopback, or why there is none. */
 async function makeNamespace (name: string): Promise<string | undefined> {
-  try {
-    await ip('netns', 'add', name)
-  } catch (err: any) {
-    return `cannot create a network namespace (needs root and iproute2's "ip netns"): ${String(err.stderr ?? err.message).trim()}`
-  }
-  await ip('-n', name, 'link', 'set', 'lo', 'up')
+  const why = await createNamespace(name)
+  if (why != null) return why
   await ip('-n', name, 'addr', 'add', `${PUBLIC_A}/32`, 'dev', 'lo')
   await ip('-n', name, 'addr', 'add', `${PUBLIC_B}/32`, 'dev', 'lo')
-}
-
-/** End whatever of ours still runs in the namespace (each by its pid), then delete it. */
-async function removeNamespace (name: string): Promise<void> {
-  const { stdout } = await exec('ip', ['netns', 'pids', name]).catch(() => ({ stdout: '' }))
-  for (const pid of stdout.split('\n').map(Number).filter(p => p > 0)) {
-    try { process.kill(pid, 'SIGKILL') } catch { /* already gone */ }
-  }
-  await ip('netns', 'delete', name)
 }
 
 describe('DCUtR: a relayed connection becomes direct', () => {
@@ -54,7 +37,7 @@ describe('DCUtR: a relayed connection becomes direct', () => {
   /** Why the namespace could not be made (the tests skip), or undefined. */
   let unavailable: string | undefined
   /** `peerpost` run inside the namespace. */
-  const inNs: CommandLine = { file: 'ip', args: ['netns', 'exec', ns, process.execPath, BIN] }
+  const inNs: CommandLine = inNamespace(ns, process.execPath, BIN)
 
   before(async () => { unavailable = await makeNamespace(ns) })
   after(async () => { if (unavailable == null) await removeNamespace(ns) })
@@ -65,7 +48,8 @@ describe('DCUtR: a relayed connection becomes direct', () => {
       return
     }
     // The whole scenario runs inside the namespace: the cache server it starts too.
-    const run = exec('ip', ['netns', 'exec', ns, process.execPath, SCENARIO, PUBLIC_A, PUBLIC_B], { timeout: 60_000 })
+    const scenario = inNamespace(ns, process.execPath, SCENARIO, PUBLIC_A, PUBLIC_B)
+    const run = exec(scenario.file, scenario.args, { timeout: 60_000 })
     const { stdout } = await deadline(run.catch((err: any) => { throw new Error(`scenario failed: ${err.stderr ?? err.message}`) }), 65_000, 'the DCUtR scenario')
     const seen = JSON.parse(stdout.trim().split('\n').pop()!)
     // B listens on PUBLIC_B too, but nothing verified that address (no AutoNAT), so libp2p
