@@ -1,12 +1,20 @@
 /**
- * The relayed-then-direct scenario of test/integration/dcutr.test.ts, run as its own process
- * inside a network namespace (`ip netns exec`) where the loopback interface also carries
- * two addresses libp2p counts as public (given as arguments) (DCUtR never dials private or loopback ones):
- * a real cache server (its relay) on 127.0.0.1, node B on PUBLIC_B behind "NAT" (listens on
- * a direct port but, like a node whose public address nothing verified, announces only its
- * relay address), node A on PUBLIC_A announcing that address (as a reachable node does with
- * `announce`). A dials B through the relay; B's DCUtR dials A back. Prints one JSON line
- * with what it saw; exits 1 with the error on stderr if a step failed or timed out.
+ * The relayed-then-direct scenarios of test/integration/dcutr.test.ts, run as their own
+ * process inside a network namespace (`ip netns exec`) whose loopback interface also
+ * carries two addresses libp2p counts as public (DCUtR never dials private or loopback
+ * ones): `dcutr-scenario.js MODE PUBLIC_A PUBLIC_B`. A real cache server (its relay) on
+ * 127.0.0.1; A dials B through the relay, and then:
+ *
+ * - `unilateral`: B listens on a direct port on PUBLIC_B but, like a node whose public
+ *   address nothing verified, announces only its relay address; A announces its address
+ *   on PUBLIC_A (as a reachable node does with `announce`). B's DCUtR dials A back.
+ * - `holepunch`: B announces its direct address and its relay address; A announces an
+ *   address on PUBLIC_A where nothing listens (B cannot reach it, as if A's firewall
+ *   dropped it). B's dial-back fails, so the two run the CONNECT/SYNC exchange over the
+ *   relay and A dials B's address.
+ *
+ * Prints one JSON line with what it saw; exits 1 with the error on stderr if a step
+ * failed or timed out.
  */
 import { rm } from 'node:fs/promises'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -18,15 +26,18 @@ import { FAST_SERVER, serverAddr } from './offline.js'
 import type { PeerpostLibp2p } from '../../node/network.js'
 import type { Connection } from '@libp2p/interface'
 
-/** Both on the namespace's loopback interface, put there by the test: `node dcutr-scenario.js A B`. */
-const [PUBLIC_A, PUBLIC_B] = process.argv.slice(2)
+/** PUBLIC_A and PUBLIC_B are on the namespace's loopback interface, put there by the test. */
+const [MODE, PUBLIC_A, PUBLIC_B] = process.argv.slice(2)
 const A_PORT = 4001
+const B_PORT = 4002
+/** Nothing listens there. */
+const DEAD_PORT = 4009
 
 /**
  * Resolve with `check`'s first non-undefined answer: asked now, then on every `type` event of
  * `node`, with a deadline. (p-event's typings do not take libp2p's typed event target.)
  */
-async function until<T> (node: PeerpostLibp2p, type: 'connection:open' | 'connection:close' | 'self:peer:update', check: (evt?: CustomEvent<any>) => T | undefined, ms: number, what: string): Promise<T> {
+async function until<T> (node: PeerpostLibp2p, type: 'connection:open' | 'connection:close' | 'self:peer:update' | 'transport:listening', check: (evt?: CustomEvent<any>) => T | undefined, ms: number, what: string): Promise<T> {
   let listener: ((evt: CustomEvent<any>) => void) | undefined
   const seen = new Promise<T>(resolve => {
     listener = evt => { const v = check(evt); if (v !== undefined) resolve(v) }
@@ -42,18 +53,28 @@ async function until<T> (node: PeerpostLibp2p, type: 'connection:open' | 'connec
 }
 
 async function main (): Promise<void> {
-  if (PUBLIC_A == null || PUBLIC_B == null) throw new Error('usage: dcutr-scenario.js PUBLIC_A PUBLIC_B')
+  if ((MODE !== 'unilateral' && MODE !== 'holepunch') || PUBLIC_A == null || PUBLIC_B == null) throw new Error('usage: dcutr-scenario.js unilateral|holepunch PUBLIC_A PUBLIC_B')
+  const holepunch = MODE === 'holepunch'
   const home = await tempDir('dcutr-cache')
   const server = await startCacheServer(home, { config: FAST_SERVER })
   const nodes: PeerpostLibp2p[] = []
   try {
-    const b = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: [`/ip4/${PUBLIC_B}/tcp/0`, '/p2p-circuit'] })
+    const relay = `${serverAddr(server)}/p2p-circuit`
+    const b = await createNetwork({
+      privateKey: await generateKeyPair('Ed25519'),
+      listen: [`/ip4/${PUBLIC_B}/tcp/${B_PORT}`, '/p2p-circuit'],
+      announce: holepunch ? [`/ip4/${PUBLIC_B}/tcp/${B_PORT}`, relay] : []
+    })
     nodes.push(b)
+    // With announce set, getMultiaddrs() shows it from the start: wait for the relay listener itself.
+    const reserved = until(b, 'transport:listening', evt => evt?.detail.getAddrs().some((a: any) => a.toString().includes('/p2p-circuit')) === true ? true : undefined, 10_000, 'B\'s relay reservation')
     await b.dial(multiaddr(serverAddr(server)))
-    const relayAddr = await until(b, 'self:peer:update', () => b.getMultiaddrs().find(a => a.toString().includes('/p2p-circuit')), 10_000, 'B\'s relay reservation')
+    await reserved
     const bAddrs = b.getMultiaddrs().map(a => a.toString())
+    const relayAddr = multiaddr(`${relay}/p2p/${b.peerId.toString()}`)
 
-    const a = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: [`/ip4/${PUBLIC_A}/tcp/${A_PORT}`], announce: [`/ip4/${PUBLIC_A}/tcp/${A_PORT}`] })
+    const aAnnounced = `/ip4/${PUBLIC_A}/tcp/${holepunch ? DEAD_PORT : A_PORT}`
+    const a = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: [`/ip4/${PUBLIC_A}/tcp/${A_PORT}`], announce: [aAnnounced] })
     nodes.push(a)
     const relayed = await a.dial(relayAddr)
     const isDirect = (c: Connection): boolean => c.remotePeer.equals(b.peerId) && c.limits == null && !c.remoteAddr.toString().includes('/p2p-circuit')

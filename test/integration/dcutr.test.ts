@@ -40,6 +40,13 @@ describe('DCUtR: a relayed connection becomes direct', () => {
   const inNs: CommandLine = inNamespace(ns, process.execPath, BIN)
 
   before(async () => { unavailable = await makeNamespace(ns) })
+  /** Run test/helpers/dcutr-scenario.ts in `mode` inside the namespace (the cache server it starts too); what it saw. */
+  async function scenario (mode: 'unilateral' | 'holepunch'): Promise<any> {
+    const cmd = inNamespace(ns, process.execPath, SCENARIO, mode, PUBLIC_A, PUBLIC_B)
+    const run = exec(cmd.file, cmd.args, { timeout: 60_000 })
+    const { stdout } = await deadline(run.catch((err: any) => { throw new Error(`scenario ${mode} failed: ${err.stderr ?? err.message}`) }), 65_000, `the DCUtR ${mode} scenario`)
+    return JSON.parse(stdout.trim().split('\n').pop()!)
+  }
   after(async () => { if (unavailable == null) await removeNamespace(ns) })
 
   it('A dials B through the cache server\'s relay; B (announcing only its relay address) dials A back directly and the relayed connection closes', async t => {
@@ -47,11 +54,7 @@ describe('DCUtR: a relayed connection becomes direct', () => {
       t.skip(unavailable)
       return
     }
-    // The whole scenario runs inside the namespace: the cache server it starts too.
-    const scenario = inNamespace(ns, process.execPath, SCENARIO, PUBLIC_A, PUBLIC_B)
-    const run = exec(scenario.file, scenario.args, { timeout: 60_000 })
-    const { stdout } = await deadline(run.catch((err: any) => { throw new Error(`scenario failed: ${err.stderr ?? err.message}`) }), 65_000, 'the DCUtR scenario')
-    const seen = JSON.parse(stdout.trim().split('\n').pop()!)
+    const seen = await scenario('unilateral')
     // B listens on PUBLIC_B too, but nothing verified that address (no AutoNAT), so libp2p
     // announces only the relay address: A could not have dialed B directly.
     assert.ok(seen.bAddrs.length > 0 && seen.bAddrs.every((a: string) => a.includes('/p2p-circuit')), `B announces only relayed addresses: ${seen.bAddrs.join(' ')}`)
@@ -62,6 +65,22 @@ describe('DCUtR: a relayed connection becomes direct', () => {
     assert.match(seen.direct.remoteAddr, /^\/ip4\/11\.11\.0\.\d\/tcp\//)
     // Unilateral upgrade: B, the peer dialed through the relay, dialed A's public address.
     assert.equal(seen.direct.direction, 'inbound')
+    assert.equal(seen.pinged, true)
+    assert.deepEqual(seen.connectionsAfter.map((c: any) => c.limited), [false], 'only the direct connection is left')
+  })
+
+  it('hole punch: when B cannot reach A\'s announced address, the two sync over the relay and A dials B\'s', async t => {
+    if (unavailable != null) {
+      t.skip(unavailable)
+      return
+    }
+    const seen = await scenario('holepunch')
+    assert.ok(seen.bAddrs.some((a: string) => a.startsWith(`/ip4/${PUBLIC_B}/tcp/4002/`)), `B announces its direct address: ${seen.bAddrs.join(' ')}`)
+    assert.equal(seen.relayed.limited, true)
+    assert.equal(seen.direct.limited, false)
+    // A dialed (outbound): only the CONNECT/SYNC exchange gives A a reason to.
+    assert.equal(seen.direct.direction, 'outbound')
+    assert.match(seen.direct.remoteAddr, new RegExp(`^/ip4/${PUBLIC_B.replaceAll('.', '\\.')}/tcp/4002/`))
     assert.equal(seen.pinged, true)
     assert.deepEqual(seen.connectionsAfter.map((c: any) => c.limited), [false], 'only the direct connection is left')
   })
