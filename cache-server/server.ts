@@ -122,7 +122,10 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     // ping the server every 10 s; an unsupported protocol still tells them it is alive,
     // and @libp2p/ping keeps each finished stream for its 10 s timeout). Dead connections
     // are closed by the TCP transport after 2 min without a byte either way; live nodes
-    // keep theirs busy with their monitor's pings and presence heartbeats.
+    // keep theirs busy with their monitor's pings and presence heartbeats. No AutoNAT
+    // either (a departure from design.md, see README): answering it would take a stream
+    // and a dial-back connection per connecting node; nodes verify each other instead.
+    // DCUtR is the nodes' business (they upgrade what this server relays for them).
     const libp2p: CacheLibp2p = await createLibp2p({
       privateKey: identity.privateKey,
       addresses: { listen: options.listen ?? config.listen, announce: options.announce ?? config.announce },
