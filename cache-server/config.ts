@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
 import { MAX_STAMP_BITS } from '../node/crypto/stamp.js'
-import { ConfigError } from '../node/config.js'
+import { ConfigError, readConfigJson } from '../node/config.js'
 import type { NoticeLimits, ParkingLimits } from '../storage/holding-types.js'
 
 /**
@@ -147,20 +146,7 @@ export function parseCacheConfig (input: unknown, source = 'config'): CacheConfi
  * (`required`), and all defaults otherwise (the home's own `cache.json`).
  */
 export async function loadCacheConfig (path: string, options: { required: boolean }): Promise<CacheConfig> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !options.required) return parseCacheConfig({}, path)
-    throw new ConfigError(`cannot read ${path}: ${(err as Error).message}`)
-  }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (err) {
-    throw new ConfigError(`${path} is not valid JSON: ${(err as Error).message}`)
-  }
-  return parseCacheConfig(json, path)
+  return parseCacheConfig(await readConfigJson(path, options.required ? undefined : {}), path)
 }
 
 export function parkingLimits (config: CacheConfig): ParkingLimits {

@@ -135,41 +135,35 @@ export function parseNodeConfig (input: unknown, source = 'config'): NodeConfig 
   return result.data
 }
 
-/** Read a JSON config file; a missing file means all defaults. */
-export async function loadNodeConfig (path: string): Promise<NodeConfig> {
+/**
+ * The parsed JSON of a config file, or `missing` when the file does not exist and `missing`
+ * is given. A file that cannot be read, or is not JSON, is a ConfigError naming it.
+ */
+export async function readConfigJson (path: string, missing?: unknown): Promise<unknown> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return parseNodeConfig({}, path)
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && missing !== undefined) return missing
     throw new ConfigError(`cannot read ${path}: ${(err as Error).message}`)
   }
-  let json: unknown
   try {
-    json = JSON.parse(text)
+    return JSON.parse(text)
   } catch (err) {
     throw new ConfigError(`${path} is not valid JSON: ${(err as Error).message}`)
   }
-  return parseNodeConfig(json, path)
+}
+
+/** Read a JSON config file; a missing file means all defaults. */
+export async function loadNodeConfig (path: string): Promise<NodeConfig> {
+  return parseNodeConfig(await readConfigJson(path, {}), path)
 }
 
 /** The raw JSON of a config file ({} when it does not exist), for editing without filling in defaults. */
 async function readRawConfig (path: string): Promise<Record<string, unknown>> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
-    throw new ConfigError(`cannot read ${path}: ${(err as Error).message}`)
-  }
-  try {
-    const json: unknown = JSON.parse(text)
-    if (json == null || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`${path} is not a JSON object`)
-    return json as Record<string, unknown>
-  } catch (err) {
-    if (err instanceof ConfigError) throw err
-    throw new ConfigError(`${path} is not valid JSON: ${(err as Error).message}`)
-  }
+  const json = await readConfigJson(path, {})
+  if (json == null || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`${path} is not a JSON object`)
+  return json as Record<string, unknown>
 }
 
 /**
