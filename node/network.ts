@@ -19,8 +19,6 @@ export interface NetworkInit {
   privateKey: PrivateKey
   listen: string[]
   announce?: string[]
-  /** Yamux per-stream window; bounds what one stream can buffer in the receiver. */
-  maxStreamWindowSize?: number
 }
 
 /** New inbound connections per second per IP before libp2p refuses; the default of 5 is far too low for a mail node many peers deliver to. */
