@@ -5,7 +5,7 @@ import { assertBlobGeometry, BLOB_CIPHER_CHACHA20_POLY1305, BLOB_ID_BYTES, BLOB_
 import { BlobHashMismatchError, BlobSizeMismatchError, ChunkOutOfOrderError, ChunkSizeError, DownloadBusyError, DownloadClosedError, ExtraChunkError, InvalidBlobRefError } from './blob-errors.js'
 import { isBlobId, syncDir } from './blob-store.js'
 import { openFileAppender } from './file-appender.js'
-import { mainThreadHash, workerHash } from './running-hash.js'
+import { openRunningHash } from './running-hash.js'
 import { decodeRecord, decodeRecordOrThrow, isObject } from './records.js'
 import type { BlobDownload, BlobDownloadRef, BlobDownloads, DownloadRecord } from './blob-types.js'
 import type { Database } from './database.js'
@@ -32,17 +32,6 @@ const FILE_MODE = 0o600
  */
 export const DEFAULT_SYNC_EVERY_BYTES = 8 * 1024 * 1024
 
-/**
- * Whether downloads keep their whole-file sha256 in a worker thread: off. It takes ~0.4 ms
- * per MiB off the puller's main thread but costs ~0.13 ms/MiB more in all (the copy into
- * the ring, the worker's wake-ups) and ~20 MiB of RSS for the worker's isolate, which took
- * a bare puller of 100 MiB (blob-soak test) from 170-197 to 216-233 MiB, over issue 8's
- * 200 MiB bound; and on a two-core machine that a pull nearly fills, moving work between
- * threads was not shown to lift the rate (docs/benchmarks.md). Kept, tested, for a
- * machine where the main thread is what binds.
- */
-export const DEFAULT_HASH_OFF_THREAD = false
-
 export interface BlobDownloadsInit {
   /** `<home>/blobs`. */
   dir: string
@@ -54,8 +43,6 @@ export interface BlobDownloadsInit {
   directIo?: boolean
   /** Told once per partial file whose file system refused O_DIRECT (it is then written through the page cache). */
   onDirectIoRefused?(path: string, err: Error): void
-  /** Keep the whole-file sha256 in a worker thread (default DEFAULT_HASH_OFF_THREAD). See running-hash.ts. */
-  hashOffThread?: boolean
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
@@ -122,7 +109,6 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
   const subs = db.sublevels.blobs
   const now = init.now ?? Date.now
   const syncEveryBytes = init.syncEveryBytes ?? DEFAULT_SYNC_EVERY_BYTES
-  const hashOffThread = init.hashOffThread ?? DEFAULT_HASH_OFF_THREAD
   const incomingDir = join(init.dir, INCOMING_DIR)
   const receivedDir = join(init.dir, RECEIVED_DIR)
   const partialPath = (blobId: string): string => join(incomingDir, blobId + PARTIAL_SUFFIX)
@@ -163,7 +149,7 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
     const partial = partialPath(blobId)
     if (record?.state === 'pending' && record.nextChunk === record.ref.chunkCount && !await exists(partial) && await exists(receivedPath(blobId))) {
       // A crash between moving the file into place and recording it: check it and record it.
-      const hash = await mainThreadHash(receivedPath(blobId), record.ref.size)
+      const hash = await openRunningHash(receivedPath(blobId), record.ref.size)
       if (sameBytes(await hash.digest(), record.ref.sha256)) {
         record = { ...record, state: 'complete', updatedAt: now() }
         await save(record)
@@ -190,7 +176,7 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
     await save(record)
     const file = await openFileAppender(partial, { position: record.bytesDone, mode: FILE_MODE, directIo: init.directIo, onDirectIoRefused: init.onDirectIoRefused })
     // The running hash starts with what the file already holds (a resume's verified chunks).
-    const hash = hashOffThread ? workerHash(partial, record.bytesDone) : await mainThreadHash(partial, record.bytesDone).catch(async (err: unknown) => { await file.close(); throw err })
+    const hash = await openRunningHash(partial, record.bytesDone).catch(async (err: unknown) => { await file.close(); throw err })
     return { record, file, hash }
   }
 

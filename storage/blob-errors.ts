@@ -128,13 +128,6 @@ export class BlobTransferInterruptedError extends Error {
   readonly retryable = true
 }
 
-/** The thread that keeps a download's whole-file sha256 failed (or the hash was used after close): the download stays pending, to resume. */
-export class HashWorkerError extends Error {
-  static readonly NAME = 'HashWorkerError'
-  override readonly name = HashWorkerError.NAME
-  readonly retryable = true
-}
-
 /** Another pull of the same blob is running in this process. */
 export class DownloadBusyError extends Error {
   static readonly NAME = 'DownloadBusyError'

@@ -171,9 +171,8 @@ export interface BlobDownload {
    * may drop it) and written in the background, with O_DIRECT where the file system takes
    * it; a failed write rejects this or a later call. Every few MiB (and at the last chunk)
    * the writes are waited for, the file fsynced and then the record saved, so the durable
-   * `nextChunk` never runs ahead of durable data. The whole-file sha256 is kept in a worker
-   * thread (running-hash.ts). Throws ChunkOutOfOrderError, ChunkSizeError; HashWorkerError
-   * if that thread failed.
+   * `nextChunk` never runs ahead of durable data. The whole-file sha256 is kept as the chunks
+   * come (running-hash.ts). Throws ChunkOutOfOrderError, ChunkSizeError.
    */
   appendVerifiedChunk(index: number, plaintext: Uint8Array | readonly Uint8Array[]): Promise<void>
   /** Rejects with BlobSizeMismatchError or BlobHashMismatchError unless every chunk is in and the sha256 matches; changes nothing. */

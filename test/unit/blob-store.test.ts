@@ -29,17 +29,14 @@ describe('blob store', () => {
   let downloads: BlobDownloads
   let clock = T0
 
-  /** Where downloads keep their running sha256 (running-hash.ts); the resume test runs both ways. */
-  let hashOffThread = false
   const open = async (): Promise<void> => {
     db = await openDatabase(join(dir, 'db'))
     blobs = createBlobStore(db, { dir: join(dir, 'blobs'), now: () => clock })
-    downloads = createBlobDownloads(db, { dir: join(dir, 'blobs'), now: () => clock, hashOffThread })
+    downloads = createBlobDownloads(db, { dir: join(dir, 'blobs'), now: () => clock })
   }
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'peerpost-blob-'))
     clock = T0
-    hashOffThread = false
     await open()
   })
   afterEach(async () => {
@@ -175,8 +172,7 @@ describe('blob store', () => {
     })
     const plain = (i: number): Uint8Array => source.subarray(i * CHUNK, (i + 1) * CHUNK)
 
-    for (const offThread of [false, true]) it(`appends chunks in order, resumes after a restart (whole-file hash ${offThread ? 'in a worker' : 'inline'}), and moves the file into place`, async () => {
-      hashOffThread = offThread
+    it('appends chunks in order, resumes after a restart, and moves the file into place', async () => {
       await db.close()
       await open()
       let download = await downloads.open(refOf(record))
