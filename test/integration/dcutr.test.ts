@@ -32,6 +32,14 @@ async function makeNamespace (name: string): Promise<string | undefined> {
   await ip('-n', name, 'addr', 'add', `${PUBLIC_B}/32`, 'dev', 'lo')
 }
 
+/** What both upgrade paths end with: the relayed, limited connection first, then a direct one that answers a ping and is all that is left. */
+function assertUpgraded (seen: any): void {
+  assert.equal(seen.relayed.limited, true, 'the first connection is the relayed, limited one')
+  assert.equal(seen.direct.limited, false)
+  assert.equal(seen.pinged, true)
+  assert.deepEqual(seen.connectionsAfter.map((c: any) => c.limited), [false], 'only the direct connection is left')
+}
+
 describe('DCUtR: a relayed connection becomes direct', () => {
   const ns = `peerpost-dcutr-${process.pid}`
   /** Why the namespace could not be made (the tests skip), or undefined. */
@@ -58,15 +66,12 @@ describe('DCUtR: a relayed connection becomes direct', () => {
     // B listens on PUBLIC_B too, but nothing verified that address (no AutoNAT), so libp2p
     // announces only the relay address: A could not have dialed B directly.
     assert.ok(seen.bAddrs.length > 0 && seen.bAddrs.every((a: string) => a.includes('/p2p-circuit')), `B announces only relayed addresses: ${seen.bAddrs.join(' ')}`)
-    assert.equal(seen.relayed.limited, true, 'the first connection is the relayed, limited one')
+    assertUpgraded(seen)
     assert.match(seen.relayed.remoteAddr, /\/p2p-circuit\//)
-    assert.equal(seen.direct.limited, false)
     assert.doesNotMatch(seen.direct.remoteAddr, /p2p-circuit/)
     assert.match(seen.direct.remoteAddr, /^\/ip4\/11\.11\.0\.\d\/tcp\//)
     // Unilateral upgrade: B, the peer dialed through the relay, dialed A's public address.
     assert.equal(seen.direct.direction, 'inbound')
-    assert.equal(seen.pinged, true)
-    assert.deepEqual(seen.connectionsAfter.map((c: any) => c.limited), [false], 'only the direct connection is left')
   })
 
   it('hole punch: when B cannot reach A\'s announced address, the two sync over the relay and A dials B\'s', async t => {
@@ -76,13 +81,10 @@ describe('DCUtR: a relayed connection becomes direct', () => {
     }
     const seen = await scenario('holepunch')
     assert.ok(seen.bAddrs.some((a: string) => a.startsWith(`/ip4/${PUBLIC_B}/tcp/4002/`)), `B announces its direct address: ${seen.bAddrs.join(' ')}`)
-    assert.equal(seen.relayed.limited, true)
-    assert.equal(seen.direct.limited, false)
+    assertUpgraded(seen)
     // A dialed (outbound): only the CONNECT/SYNC exchange gives A a reason to.
     assert.equal(seen.direct.direction, 'outbound')
     assert.match(seen.direct.remoteAddr, new RegExp(`^/ip4/${PUBLIC_B.replaceAll('.', '\\.')}/tcp/4002/`))
-    assert.equal(seen.pinged, true)
-    assert.deepEqual(seen.connectionsAfter.map((c: any) => c.limited), [false], 'only the direct connection is left')
   })
 
   it('daemons: mail to a node reachable only through the relay is delivered across the upgrade, and its large attachment is pulled', async t => {

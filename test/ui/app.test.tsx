@@ -340,10 +340,31 @@ async function largeInbox (name: string, count: number, subject: (i: number) => 
   return { home, t }
 }
 
+/** The app in a 100x20 terminal on `api`, started; `close()` stops it and removes the home of `inbox`. */
+async function openInboxApp (inbox: Awaited<ReturnType<typeof largeInbox>>, api: HomeApi = inbox.t.api) {
+  const store = createStore(initialState({ columns: 100, rows: 20 }))
+  const controller = new Controller({ api: new UiApi(api), store, log: memoryLog() })
+  const r = render(<App store={store} controller={controller} now={() => NOW} followResize={false} />)
+  const close = async (): Promise<void> => {
+    controller.stop()
+    r.unmount()
+    await inbox.t.close()
+    await inbox.home.remove()
+  }
+  try {
+    await controller.start()
+  } catch (err) {
+    await close()
+    throw err
+  }
+  return { store, r, close }
+}
+
 describe('a large folder is paged, never read whole', () => {
   it('asks for one page at start, more as the cursor nears the end, and G walks page by page to the oldest', async () => {
     const COUNT = 1_000
-    const { home, t } = await largeInbox('paging', COUNT)
+    const inbox = await largeInbox('paging', COUNT)
+    const { t } = inbox
     const limits: number[] = []
     const counting: HomeApi = {
       ...t.api,
@@ -352,11 +373,8 @@ describe('a large folder is paged, never read whole', () => {
         return await t.api.call<T>(method, params)
       }
     }
-    const store = createStore(initialState({ columns: 100, rows: 20 }))
-    const controller = new Controller({ api: new UiApi(counting), store, log: memoryLog() })
-    const r = render(<App store={store} controller={controller} now={() => NOW} followResize={false} />)
+    const { store, r, close } = await openInboxApp(inbox, counting)
     try {
-      await controller.start()
       await frameWith(r, contains('Message 1000'), 'the newest message')
       assert.deepEqual(limits, [50], 'one page of 50 at start')
       assert.equal(store.getState().list.items.length, 50)
@@ -367,21 +385,15 @@ describe('a large folder is paged, never read whole', () => {
       assert.ok(limits.every(l => l <= 50), 'every request is one page')
       assert.equal(store.getState().list.items.length, COUNT)
     } finally {
-      controller.stop()
-      r.unmount()
-      await t.close()
-      await home.remove()
+      await close()
     }
   })
 
   it('/ filters what is loaded as you type; Enter searches the whole folder through the daemon, Esc goes back', async () => {
     // Only the oldest few (far past the first page) say "invoice".
-    const { home, t } = await largeInbox('search', 600, i => i < 3 ? `Invoice ${i + 1}` : `Message ${i + 1}`)
-    const store = createStore(initialState({ columns: 100, rows: 20 }))
-    const controller = new Controller({ api: new UiApi(t.api), store, log: memoryLog() })
-    const r = render(<App store={store} controller={controller} now={() => NOW} followResize={false} />)
+    const inbox = await largeInbox('search', 600, i => i < 3 ? `Invoice ${i + 1}` : `Message ${i + 1}`)
+    const { store, r, close } = await openInboxApp(inbox)
     try {
-      await controller.start()
       await frameWith(r, contains('Message 600'), 'the newest message')
       await press(r, '/')
       await type(r, 'invoice')
@@ -394,23 +406,18 @@ describe('a large folder is paged, never read whole', () => {
       await frameWith(r, f => f.includes('Message 600') && !f.includes('"invoice"'), 'the folder again')
       assert.equal(store.getState().list.search, undefined)
     } finally {
-      controller.stop()
-      r.unmount()
-      await t.close()
-      await home.remove()
+      await close()
     }
   })
 
   it('Enter searches the text of messages through the daemon, even when the whole folder is loaded', async () => {
-    const { home, t } = await largeInbox('search-text', 3)
+    const inbox = await largeInbox('search-text', 3)
+    const { home, t } = inbox
     const bob = await stranger('bob')
     const report = await storedMessage(home.peerId, { fromName: 'Bob', fromPeer: bob.peerId, subject: 'Report', text: 'The Quarterly figures are attached.', date: NOW })
     await t.mailbox.add(report.message, report.raw, report.dedupeKey)
-    const store = createStore(initialState({ columns: 100, rows: 20 }))
-    const controller = new Controller({ api: new UiApi(t.api), store, log: memoryLog() })
-    const r = render(<App store={store} controller={controller} now={() => NOW} followResize={false} />)
+    const { r, close } = await openInboxApp(inbox)
     try {
-      await controller.start()
       await frameWith(r, f => f.includes('Report') && f.includes('Message 1'), 'all four messages')
       await press(r, '/')
       await type(r, 'quarterly')
@@ -420,10 +427,7 @@ describe('a large folder is paged, never read whole', () => {
       assert.match(found, /Report/)
       assert.doesNotMatch(found, /Message 1/)
     } finally {
-      controller.stop()
-      r.unmount()
-      await t.close()
-      await home.remove()
+      await close()
     }
   })
 })
