@@ -46,7 +46,11 @@ export class ControlServer {
   }
 
   async close (): Promise<void> {
-    for (const socket of this.sockets) socket.destroy()
+    for (const socket of this.sockets) {
+      // What send() corked this turn (the reply to `stop`, say) goes out before the socket closes.
+      while (socket.writableCorked > 0) socket.uncork()
+      socket.destroy()
+    }
     const server = this.server
     if (server == null) return
     await new Promise<void>(resolve => { server.close(() => { resolve() }) })
@@ -57,8 +61,17 @@ export class ControlServer {
     let unsubscribe: (() => void) | undefined
     socket.on('close', () => { this.sockets.delete(socket); unsubscribe?.() })
     socket.on('error', () => { socket.destroy() })
+    // Replies and events written in one turn of the event loop leave in one write: a
+    // delivery batch emits an event per message, and a syscall each cost the sender ~5% of
+    // its CPU per message (delivery bench profile).
+    let corked = false
     const send = (reply: ControlReply): void => {
       if (socket.destroyed) return
+      if (!corked) {
+        corked = true
+        socket.cork()
+        setImmediate(() => { corked = false; socket.uncork() })
+      }
       socket.write(JSON.stringify(reply) + '\n')
     }
     onLines(socket, MAX_CONTROL_LINE_BYTES, line => {
