@@ -1,14 +1,12 @@
-import { envelopeStampBits, inspectEnvelope, sha256, signReceipt, toHex } from '../node/crypto/index.js'
+import { envelopeStampBits, inspectEnvelope, sha256, toHex } from '../node/crypto/index.js'
 import { StampRequiredError } from '../node/protocol/errors.js'
 import type { CacheMetrics } from './metrics.js'
 import type { InFlight } from './in-flight.js'
-import type { Identity } from '../node/identity/index.js'
 import type { EnvelopeHandler } from '../node/protocol/deliver.js'
 import type { ParkingStore } from '../storage/holding-types.js'
 import type { Logger } from '@libp2p/interface'
 
 export interface ParkComponents {
-  identity: Identity
   parking: ParkingStore
   metrics: CacheMetrics
   inFlight: InFlight
@@ -33,7 +31,8 @@ export function rejectionReason (err: unknown): string {
 /**
  * The park handler (`/peerpost/park/1.0.0`, served by DeliverProtocol): check the sealed
  * envelope's outside without opening it, keep it for its recipient with the connection's
- * peer as depositor, and only once that is on disk (synced) sign the receipt. A duplicate
+ * peer as depositor, and only once that is on disk (synced) say what the receipt covers (the
+ * protocol signs it, once per batch of answers). A duplicate
  * deposit gets a receipt too: the envelope is held, which is what the receipt says.
  */
 export function parkHandler (c: ParkComponents, limits: { maxEnvelopeBytes: number, stampBits?: number }): EnvelopeHandler {
@@ -51,7 +50,7 @@ export function parkHandler (c: ParkComponents, limits: { maxEnvelopeBytes: numb
       if (duplicate) c.metrics.duplicateDeposits++
       else c.metrics.deposits++
       c.log('parked %s for %s from %s (%d bytes%s)', id, recipient, depositor, bytes.byteLength, duplicate ? ', duplicate' : '')
-      return signReceipt(c.identity, { envelopeId, envelopeSha256: sha256(bytes), now: c.now() })
+      return { envelopeId, envelopeSha256: sha256(bytes) }
     } catch (err) {
       const reason = rejectionReason(err)
       c.metrics.reject(reason)

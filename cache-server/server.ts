@@ -7,7 +7,6 @@ import { defaultLogger } from '@libp2p/logger'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
-import { sha256, verifyReceipt } from '../node/crypto/index.js'
 import { peerIdBytesFromString } from '../node/identity/index.js'
 import { DeliverProtocol, PARK_PROTOCOL } from '../node/protocol/deliver.js'
 import { directoryHandler, DIRECTORY_PROTOCOL } from '../node/protocol/directory.js'
@@ -172,9 +171,8 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     const park = new DeliverProtocol({
       libp2p,
       log: logger.forComponent('peerpost:cache:park'),
-      handler: parkHandler({ identity, parking, metrics, inFlight, log: logger.forComponent('peerpost:cache:park'), now }, { maxEnvelopeBytes: config.parking.maxEnvelopeBytes, stampBits: config.parking.stampBits }),
-      // The server only receives on this protocol; receipts it would check never arrive.
-      verifyReceipt: (receipt, expectedSigner, envelopeId, envelopeBytes) => { verifyReceipt(receipt, { expectedSigner, envelopeId, envelopeSha256: sha256(envelopeBytes) }) }
+      handler: parkHandler({ parking, metrics, inFlight, log: logger.forComponent('peerpost:cache:park'), now }, { maxEnvelopeBytes: config.parking.maxEnvelopeBytes, stampBits: config.parking.stampBits }),
+      signer: { identity, now }
     }, { protocol: PARK_PROTOCOL, maxEnvelopeBytes: config.parking.maxEnvelopeBytes })
 
     const fetchLog = logger.forComponent('peerpost:cache:fetch')

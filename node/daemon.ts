@@ -4,7 +4,6 @@ import { defaultLogger } from '@libp2p/logger'
 import { ControlClient } from './control/client.js'
 import { controlMethods } from './control/methods.js'
 import { ControlServer } from './control/server.js'
-import { sha256, verifyReceipt } from './crypto/index.js'
 import { errorName } from './errors.js'
 import { NodeEvents } from './events.js'
 import { openHome } from './home.js'
@@ -127,18 +126,15 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
       libp2p,
       log: logger.forComponent('peerpost:deliver'),
       handler: async bytes => receiver.receive(bytes),
-      verifyReceipt: (receipt, expectedSigner, envelopeId, envelopeBytes) => { verifyReceipt(receipt, { expectedSigner, envelopeId, envelopeSha256: sha256(envelopeBytes) }) },
+      signer: { identity, now },
       // Told next to each receipt, so a contact stops minting stamps for me (node/restamp.ts).
       stampExempt: async peer => config.requests.stampBits === 0 || await store.contacts.getByPeerId(peer) != null
     }, { maxEnvelopeBytes: config.limits.maxEnvelopeBytes, dialTimeoutMs: config.outbox.dialTimeoutMs, responseTimeoutMs: config.outbox.deliverTimeoutMs })
     await deliver.start()
     cleanup.push(async () => { await deliver.stop() })
 
-    const checkReceipt = (receipt: Parameters<typeof verifyReceipt>[0], expectedSigner: string, envelopeId: Uint8Array, envelopeBytes: Uint8Array): void => {
-      verifyReceipt(receipt, { expectedSigner, envelopeId, envelopeSha256: sha256(envelopeBytes) })
-    }
     // Parking is the same hand-off to a holder; the receipt must be the holder's own.
-    const park = new DeliverProtocol({ libp2p, log: logger.forComponent('peerpost:park'), verifyReceipt: checkReceipt },
+    const park = new DeliverProtocol({ libp2p, log: logger.forComponent('peerpost:park') },
       { protocol: PARK_PROTOCOL, maxEnvelopeBytes: config.limits.maxEnvelopeBytes, dialTimeoutMs: config.outbox.dialTimeoutMs, responseTimeoutMs: config.outbox.deliverTimeoutMs })
     cleanup.push(async () => { park.closeSessions() })
 

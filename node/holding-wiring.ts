@@ -1,4 +1,3 @@
-import { sha256, verifyReceipt } from './crypto/index.js'
 import { asError } from './errors.js'
 import { directNoticeHandler } from './direct-notice.js'
 import { Holding, holdingLimits } from './holding.js'
@@ -74,7 +73,6 @@ export async function startHolding (w: HoldingWiring): Promise<RunningHolding> {
     onHeld: recipient => { notifier.track(recipient) },
     onAcked: (recipient, left) => { notifier.acked(recipient, left) },
     homeServersOf: async peerId => (await w.contacts.getByPeerId(peerId))?.homeServers ?? [],
-    verifyReceipt: (receipt, expectedSigner, envelopeId, envelopeBytes) => { verifyReceipt(receipt, { expectedSigner, envelopeId, envelopeSha256: sha256(envelopeBytes) }) },
     log,
     now
   }, { noticeTimeoutMs: outbox.dialTimeoutMs })

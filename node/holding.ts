@@ -1,4 +1,4 @@
-import { inspectEnvelope, sha256, signReceipt, toHex } from './crypto/index.js'
+import { inspectEnvelope, sha256, toHex } from './crypto/index.js'
 import { asError, HoldingDisabledError } from './errors.js'
 import { DeliverProtocol, PARK_PROTOCOL } from './protocol/deliver.js'
 import { MessageRefusedError } from './protocol/errors.js'
@@ -10,7 +10,7 @@ import type { NodeConfig } from './config.js'
 import type { NodeEvents } from './events.js'
 import type { Identity } from './identity/index.js'
 import type { PeerpostLibp2p } from './network.js'
-import type { EnvelopeHandler, ReceiptVerifier } from './protocol/deliver.js'
+import type { EnvelopeHandler } from './protocol/deliver.js'
 import type { Location } from './protocol/notice.js'
 import type { ParkedEnvelope, ParkingLimits, ParkingStore } from '../storage/holding-types.js'
 import type { Logger } from '@libp2p/interface'
@@ -68,7 +68,6 @@ export interface HoldingComponents {
   onAcked: (recipient: string, left: number) => void
   /** A peer's home servers as I know them (its card, if it is my contact): where a notice waits for it while it is offline. */
   homeServersOf?: (peerId: string) => Promise<string[]>
-  verifyReceipt: ReceiptVerifier
   log: Logger
   now: () => number
 }
@@ -93,7 +92,7 @@ export class Holding {
   private stopped = false
 
   constructor (private readonly c: HoldingComponents, private readonly init: HoldingInit) {
-    this.park = new DeliverProtocol({ libp2p: c.libp2p, log: c.log, handler: this.deposit, verifyReceipt: c.verifyReceipt }, {
+    this.park = new DeliverProtocol({ libp2p: c.libp2p, log: c.log, handler: this.deposit, signer: { identity: c.identity, now: c.now } }, {
       protocol: PARK_PROTOCOL,
       maxEnvelopeBytes: c.config().limits.maxEnvelopeBytes
     })
@@ -132,7 +131,7 @@ export class Holding {
     return { enabled: holding.enabled, envelopes: usage.count, bytes: usage.bytes, maxBytes: holding.maxBytes, maxCount: holding.maxCount }
   }
 
-  /** The park handler: refuse when holding is off, else store durably, then sign the receipt. */
+  /** The park handler: refuse when holding is off, else store durably (the protocol then signs the receipt). */
   private readonly deposit: EnvelopeHandler = async (bytes, depositor) => {
     const { config, parking, identity, now } = this.c
     if (!config().holding.enabled) throw new HoldingDisabledError()
@@ -142,7 +141,7 @@ export class Holding {
     this.c.log('holding %s for %s from %s (%d bytes%s)', toHex(envelopeId), recipient, depositor, bytes.byteLength, duplicate ? ', duplicate' : '')
     if (!duplicate) this.c.events.emit('holding:changed', { recipient })
     this.c.onHeld(recipient)
-    return signReceipt(identity, { envelopeId, envelopeSha256: sha256(bytes), now: now() })
+    return { envelopeId, envelopeSha256: sha256(bytes) }
   }
 
   private scheduleSweep (): void {

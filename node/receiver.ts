@@ -1,4 +1,4 @@
-import { DEFAULT_STAMP_BITS, envelopeStampBits, openEnvelope, sha256, signReceipt } from './crypto/index.js'
+import { DEFAULT_STAMP_BITS, envelopeStampBits, openEnvelope, sha256 } from './crypto/index.js'
 import { MessageRefusedError, StampRequiredError } from './protocol/errors.js'
 import { parseSummary, peerIdFromAddress } from './mime/index.js'
 import { blobSummaryOf } from './attachments.js'
@@ -6,7 +6,8 @@ import type { NodeEvents } from './events.js'
 import type { VerifiedCard } from './identity/index.js'
 import type { Identity } from './identity/index.js'
 import type { MessageSummary, ParsedMessage } from './mime/index.js'
-import type { BlobRef, Receipt } from './protocol/peerpost.js'
+import type { ReceiptSubject } from './crypto/index.js'
+import type { BlobRef } from './protocol/peerpost.js'
 import type { Contacts, Folder, Mailbox, NewMessage } from '../storage/types.js'
 import type { Logger } from '@libp2p/interface'
 
@@ -47,14 +48,14 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteO
 
 /**
  * The inbox side: opens a sealed envelope addressed to this node, decides its folder,
- * stores it once (durably) and signs the receipt. Whatever the envelope holds, it either
+ * stores it once (durably) and says what its receipt covers. Whatever the envelope holds, it either
  * lands whole or throws a typed error and nothing is stored.
  */
 export class Receiver {
   constructor (private readonly components: ReceiverComponents, private readonly init: ReceiverInit) {}
 
-  /** Store one sealed envelope; resolves to the receipt only once the message is durable. */
-  async receive (envelopeBytes: Uint8Array, arrival: Arrival = 'direct'): Promise<Receipt> {
+  /** Store one sealed envelope; resolves to what its receipt will say only once the message is durable. */
+  async receive (envelopeBytes: Uint8Array, arrival: Arrival = 'direct'): Promise<ReceiptSubject> {
     const { identity, mailbox, events, now } = this.components
     const opened = openEnvelope(envelopeBytes, identity, { maxMimeBytes: this.init.maxMimeBytes })
     await this.checkStamp(envelopeBytes, opened.sender.peerId, arrival)
@@ -78,7 +79,7 @@ export class Receiver {
       this.components.log('stored %s from %s in %s', parsed.messageId, sender.peerId, added.folder)
       events.emit('mail:received', { id: added.id, folder: added.folder, fromPeer: sender.peerId, stamped: opened.stamp.byteLength > 0 })
     }
-    return signReceipt(identity, { envelopeId: opened.envelopeId, envelopeSha256: sha256(envelopeBytes), now: now() })
+    return { envelopeId: opened.envelopeId, envelopeSha256: sha256(envelopeBytes) }
   }
 
   /**

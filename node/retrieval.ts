@@ -8,13 +8,12 @@ import { peerIdStringFromBytes } from './identity/index.js'
 import type { ServerRef } from './home-servers.js'
 import type { PeerpostLibp2p } from './network.js'
 import type { Notice } from './protocol/notice.js'
-import type { Receipt } from './protocol/peerpost.js'
 import type { Logger } from '@libp2p/interface'
 
 export interface RetrievalComponents {
   libp2p: PeerpostLibp2p
   /** The inbox side: stores the envelope once (durably) or throws a typed error. */
-  receive: (envelopeBytes: Uint8Array) => Promise<Receipt>
+  receive: (envelopeBytes: Uint8Array) => Promise<unknown>
   /** An envelope I parked expired unfetched on `holder` (PeerId); resolves once recorded. */
   onExpired: (envelopeIdHex: string, holder: string) => Promise<void>
   log: Logger

@@ -1,5 +1,6 @@
 import { lpStream } from '@libp2p/utils'
 import { asError, DeliveryTimeoutError, errorName, PeerRefusedError, ProtocolViolationError } from '../errors.js'
+import { equalBytes } from '../crypto/hash.js'
 import { decodeFrame } from './framed.js'
 import { DeliverRequest, DeliverResponse } from './peerpost.js'
 import type { Stream } from '@libp2p/interface'
@@ -30,8 +31,11 @@ export interface DeliverSessionInit {
   /** Close the stream after this long with nothing to send. */
   idleCloseMs: number
   maxResponseBytes: number
-  /** Checks a receipt for the envelope it answers; throws to reject it. */
-  verifyReceipt(receipt: Receipt, envelope: SessionEnvelope): void
+  /**
+   * Checks a receipt for the envelopes it covers (the one it answers last, those answered
+   * before it with `receiptFollows` first, in order); throws to reject it.
+   */
+  verifyReceipt(receipt: Receipt, covered: SessionEnvelope[]): void
   /** Called once when the session can take no more envelopes. */
   onClosed(session: DeliverSession): void
 }
@@ -54,7 +58,10 @@ export class DeliverSession {
   /** Not yet answered, in submission order; the first `written` of them are on the wire. */
   private readonly waiting: Waiting[] = []
   private written = 0
+  /** Answered `receiptFollows`: stored by the peer, settled once the receipt covering them verifies. */
+  private readonly stored: Waiting[] = []
   private writing = false
+  private pumpScheduled = false
   private reading = false
   private failure: Error | undefined
   private idleTimer: NodeJS.Timeout | undefined
@@ -88,16 +95,37 @@ export class DeliverSession {
     this.fail(err)
   }
 
-  /** Write what waits, within the window. One writer at a time keeps the order. */
+  /**
+   * Write what waits, within the window, in as few writes as it can: every envelope that
+   * is ready goes in one length-prefixed batch, so one muxer frame, one Noise frame and
+   * one socket write carry them all. Like Nagle's algorithm: with nothing unanswered on the
+   * wire the batch goes at once (latency); with requests in flight it waits for the end of
+   * this turn of the event loop, so envelopes sealed in the same turn go together (their
+   * answers are not due yet anyway). One writer at a time keeps the order.
+   */
   private pump (): void {
+    if (this.writing || this.failure != null) return
+    if (this.written > 0) {
+      if (this.pumpScheduled) return
+      this.pumpScheduled = true
+      setImmediate(() => {
+        this.pumpScheduled = false
+        this.writeReady()
+      })
+      return
+    }
+    this.writeReady()
+  }
+
+  private writeReady (): void {
     if (this.writing || this.failure != null) return
     this.writing = true
     void (async () => {
       try {
         while (this.failure == null && this.written < this.waiting.length && this.written < this.init.window) {
-          const next = this.waiting[this.written]!
-          await this.lp.write(DeliverRequest.encode({ envelope: next.envelope.bytes as Uint8Array<ArrayBuffer> }), { signal: AbortSignal.timeout(this.init.responseTimeoutMs) })
-          this.written++
+          const batch = this.waiting.slice(this.written, Math.min(this.waiting.length, this.init.window))
+          await this.lp.writeV(batch.map(w => DeliverRequest.encode({ envelope: w.envelope.bytes as Uint8Array<ArrayBuffer> })), { signal: AbortSignal.timeout(this.init.responseTimeoutMs) })
+          this.written += batch.length
           this.read()
         }
       } catch (err) {
@@ -127,24 +155,18 @@ export class DeliverSession {
           }
           const head = this.waiting[0]
           if (head == null) throw new ProtocolViolationError(`${this.init.peerId} answered a request that was not sent`)
-          const response = decodeFrame(DeliverResponse, frame, 'deliver response')
-          const { envelope } = head
-          let outcome: SessionOutcome
-          if (response.error != null) {
-            const { code, message, retryable } = response.error
-            outcome = { ok: false, envelopeId: envelope.envelopeId, error: new PeerRefusedError(code, message, retryable), streamFailed: false }
-          } else if (response.receipt == null) {
-            throw new ProtocolViolationError(`${this.init.peerId} answered with neither a receipt nor an error`)
-          } else {
-            this.init.verifyReceipt(response.receipt, envelope)
-            outcome = { ok: true, envelopeId: envelope.envelopeId, receipt: response.receipt }
-            if (response.stampExempt === true) outcome.stampExempt = true
-          }
+          const response = decodeFrame(DeliverResponse, frame, 'deliver response', { receipt: { earlier: this.init.window } })
           this.waiting.shift()
           this.written--
-          head.settle(outcome)
+          try {
+            this.answer(head, response)
+          } catch (err) {
+            head.settle({ ok: false, envelopeId: head.envelope.envelopeId, error: asError(err), streamFailed: true })
+            throw err
+          }
           this.pump()
         }
+        if (this.stored.length > 0) throw new ProtocolViolationError(`${this.init.peerId} owes the receipt for ${this.stored.length} stored envelopes and has nothing left to answer`)
       } catch (err) {
         this.fail(asError(err))
       } finally {
@@ -152,6 +174,42 @@ export class DeliverSession {
       }
       if (this.failure == null && this.waiting.length === 0) this.armIdle()
     })()
+  }
+
+  /**
+   * Settle what one answer decides: a refusal settles its envelope; `receiptFollows` holds
+   * it until the receipt that covers it; a receipt settles every envelope it covers once it
+   * verifies. Throws ProtocolViolationError (or the verifier's error) to fail the stream.
+   */
+  private answer (head: Waiting, response: DeliverResponse): void {
+    const { envelope } = head
+    const peer = this.init.peerId
+    if (response.error != null) {
+      if (this.stored.length > 0) throw new ProtocolViolationError(`${peer} refused an envelope while it owed a receipt`)
+      const { code, message, retryable } = response.error
+      head.settle({ ok: false, envelopeId: envelope.envelopeId, error: new PeerRefusedError(code, message, retryable), streamFailed: false })
+      return
+    }
+    if (response.receiptFollows === true && response.receipt == null) {
+      if (!equalBytes(response.envelopeId, envelope.envelopeId)) throw new ProtocolViolationError(`${peer} answered for another envelope than was sent`)
+      this.stored.push(head)
+      return
+    }
+    if (response.receipt == null) throw new ProtocolViolationError(`${peer} answered with neither a receipt nor an error`)
+    const covered = [...this.stored.splice(0), head]
+    try {
+      this.init.verifyReceipt(response.receipt, covered.map(w => w.envelope))
+    } catch (err) {
+      // Stored by the peer for all we know, but unproven: they go again on a fresh stream.
+      const error = asError(err)
+      for (const w of covered) w.settle({ ok: false, envelopeId: w.envelope.envelopeId, error, streamFailed: true })
+      throw err
+    }
+    for (const w of covered) {
+      const outcome: SessionOutcome = { ok: true, envelopeId: w.envelope.envelopeId, receipt: response.receipt }
+      if (response.stampExempt === true) outcome.stampExempt = true
+      w.settle(outcome)
+    }
   }
 
   private armIdle (): void {
@@ -167,18 +225,18 @@ export class DeliverSession {
 
   /** Nothing to send for a while: finish the stream politely. */
   private closeIdle (): void {
-    if (this.failure != null || this.waiting.length > 0) return
+    if (this.failure != null || this.waiting.length > 0 || this.stored.length > 0) return
     this.failure = new ProtocolViolationError('the idle stream was closed')
     this.init.onClosed(this)
     this.stream.close({ signal: AbortSignal.timeout(this.init.responseTimeoutMs) }).catch(() => { this.stream.abort(new Error('closing an idle deliver stream timed out')) })
   }
 
   private fail (err: Error): void {
-    if (this.failure != null && this.waiting.length === 0) return
+    if (this.failure != null && this.waiting.length === 0 && this.stored.length === 0) return
     const first = this.failure == null
     this.failure ??= err
     this.disarmIdle()
-    const left = this.waiting.splice(0)
+    const left = [...this.stored.splice(0), ...this.waiting.splice(0)]
     this.written = 0
     for (const w of left) w.settle({ ok: false, envelopeId: w.envelope.envelopeId, error: err, streamFailed: true })
     if (first) {

@@ -4,10 +4,14 @@ import { asError, DeliveryTimeoutError, errorName } from '../errors.js'
 import { errorReply, errorReplyFor } from './errors.js'
 import { ErrorCode, DeliverRequest, DeliverResponse } from './peerpost.js'
 import { openStream } from './rpc.js'
+import { sha256, signReceipt, verifyReceipt } from '../crypto/index.js'
+import { own } from '../crypto/hash.js'
 import { DeliverSession } from './deliver-session.js'
 import type { SessionOutcome } from './deliver-session.js'
 import type { Connection, Libp2p, Logger, Stream } from '@libp2p/interface'
-import type { Receipt } from './peerpost.js'
+import type { ErrorReply, Receipt } from './peerpost.js'
+import type { ReceiptSubject } from '../crypto/index.js'
+import type { Identity } from '../identity/identity.js'
 
 export const DELIVER_PROTOCOL = '/peerpost/deliver/1.0.0'
 /** Parking is the same hand-off to a holder (cache server or co-recipient), whose receipt says it keeps the envelope. */
@@ -34,12 +38,37 @@ const READ_SLACK_BYTES = 256 * 1024
 /** Framing and protobuf overhead around one envelope. */
 const REQUEST_OVERHEAD_BYTES = 64
 
-/** Stores one received envelope durably and returns its signed receipt; throws a typed error to refuse it. */
-export type EnvelopeHandler = (envelopeBytes: Uint8Array, remotePeer: string) => Promise<Receipt>
+/** A stored envelope's answer: its receipt's subject, and whether to say the peer needs no stamp. */
+interface StoredAnswer { stored: ReceiptSubject, stampExempt: boolean }
+/** What the receiver answers one request with, before it is encoded. */
+type Answer = StoredAnswer | { error: ErrorReply }
 
+/** An answer being worked on: `answer` is set once it is ready (`done` never rejects). */
+interface PendingAnswer {
+  done: Promise<void>
+  answer?: Answer
+}
 
-/** Checks a receipt for the envelope it answers; throws to reject it. */
-export type ReceiptVerifier = (receipt: Receipt, expectedSigner: string, envelopeId: Uint8Array, envelopeBytes: Uint8Array) => void
+/**
+ * Stores one received envelope durably (synced) and resolves to what its receipt will say
+ * (its id and sha256); throws a typed error to refuse it. The protocol signs the receipt,
+ * once for all the envelopes whose answers go out together.
+ */
+export type EnvelopeHandler = (envelopeBytes: Uint8Array, remotePeer: string) => Promise<ReceiptSubject>
+
+/**
+ * Checks a receipt for the envelopes it covers (the last is the one it answers; those
+ * before were answered `receiptFollows`); throws to reject it.
+ */
+export type ReceiptVerifier = (receipt: Receipt, expectedSigner: string, covered: OutgoingEnvelope[]) => void
+
+/** The check every sender makes: signed by the peer, for exactly these envelopes' ids and bytes. */
+export const verifyCoveringReceipt: ReceiptVerifier = (receipt, expectedSigner, covered) => {
+  const subjects = covered.map(e => ({ envelopeId: e.envelopeId, envelopeSha256: sha256(e.bytes) }))
+  const last = subjects.pop()
+  if (last == null) throw new TypeError('a receipt covers at least one envelope')
+  verifyReceipt(receipt, { expectedSigner, ...last, earlier: subjects })
+}
 
 export interface DeliverTarget {
   peerId: string
@@ -76,7 +105,10 @@ export interface DeliverComponents {
   log: Logger
   /** Receiving side; absent on a node that only sends. */
   handler?: EnvelopeHandler
-  verifyReceipt: ReceiptVerifier
+  /** Receiving side: who signs the receipts (this node's identity), and its clock. */
+  signer?: { identity: Identity, now: () => number }
+  /** How a sender checks receipts; verifyCoveringReceipt unless given. */
+  verifyReceipt?: ReceiptVerifier
   /**
    * Receiving side: whether the peer on this stream is my contact, told next to each receipt
    * so it stops minting stamps for me (DeliverResponse.stampExempt). Absent: never said.
@@ -127,9 +159,38 @@ export class DeliverProtocol {
     await this.components.libp2p.unhandle(this.protocol)
   }
 
+  /**
+   * The frames for answers ready in order: refusals as they are; each run of stored
+   * envelopes as `receiptFollows` answers and, for the run's last, one receipt signed over
+   * them all (Receipt.earlier), so a batch costs one signature instead of one each.
+   */
+  private encodeAnswers (ready: Answer[], signer: NonNullable<DeliverComponents['signer']>): Uint8Array[] {
+    const frames: Uint8Array[] = []
+    let run: StoredAnswer[] = []
+    const closeRun = (): void => {
+      const last = run.pop()
+      if (last == null) return
+      for (const a of run) frames.push(DeliverResponse.encode({ envelopeId: own(a.stored.envelopeId), receiptFollows: true }))
+      const receipt = signReceipt(signer.identity, { ...last.stored, now: signer.now(), earlier: run.map(a => a.stored) })
+      frames.push(DeliverResponse.encode({ envelopeId: receipt.envelopeId, receipt, ...(last.stampExempt ? { stampExempt: true } : {}) }))
+      run = []
+    }
+    for (const a of ready) {
+      if ('stored' in a) {
+        run.push(a)
+        continue
+      }
+      closeRun()
+      frames.push(DeliverResponse.encode({ envelopeId: new Uint8Array(0), error: a.error }))
+    }
+    closeRun()
+    return frames
+  }
+
   private async serve (stream: Stream, connection: Connection): Promise<void> {
-    const handler = this.components.handler
+    const { handler, signer } = this.components
     if (handler == null) return
+    if (signer == null) throw new TypeError('DeliverProtocol: a receiving side needs a signer for its receipts')
     const remote = connection.remotePeer.toString()
     const log = this.components.log
     // The read buffer may exceed one frame by what a single muxer message carries: with
@@ -138,32 +199,40 @@ export class DeliverProtocol {
     // (and retried) instead of TOO_LARGE.
     const lp = lpStream(stream, { maxDataLength: this.maxFrame, maxBufferSize: this.maxFrame + READ_SLACK_BYTES })
 
-    // Responses go out in request order; `inFlight` bounds how many requests are being
+    // Answers go out in request order; `inFlight` bounds how many requests are being
     // worked on so one peer cannot make us buffer without limit.
-    const responses: Array<Promise<DeliverResponse>> = []
+    const answers: PendingAnswer[] = []
     let inFlight = 0
     let wake: (() => void) | undefined
     let readerDone = false
 
+    // Once the oldest answer is ready, the writer lets this turn of the event loop finish
+    // (a group commit settles a whole batch of envelopes at once) and then writes every
+    // answer ready in order as one batch (one muxer frame, one Noise frame, one socket
+    // write), with one signed receipt for each run of stored envelopes in it.
     const writer = (async () => {
       while (true) {
-        const next = responses.shift()
-        if (next == null) {
+        const head = answers[0]
+        if (head == null) {
           if (readerDone) return
           await new Promise<void>(resolve => { wake = resolve })
           wake = undefined
           continue
         }
-        const response = await next
-        inFlight--
+        await head.done
+        await new Promise<void>(resolve => { setImmediate(resolve) })
+        const ready: Answer[] = []
+        while (answers[0]?.answer != null) ready.push(answers.shift()!.answer!)
+        inFlight -= ready.length
         wake?.()
-        await lp.write(DeliverResponse.encode(response), { signal: AbortSignal.timeout(this.responseTimeoutMs) })
+        await lp.writeV(this.encodeAnswers(ready, signer), { signal: AbortSignal.timeout(this.responseTimeoutMs) })
       }
     })()
 
-    const push = (response: Promise<DeliverResponse>): void => {
+    const push = (answer: Promise<Answer>): void => {
       inFlight++
-      responses.push(response)
+      const pending: PendingAnswer = { done: answer.then(a => { pending.answer = a }) }
+      answers.push(pending)
       wake?.()
     }
 
@@ -181,7 +250,7 @@ export class DeliverProtocol {
             // Take no more of the frame (the muxer's window then holds the sender back), so
             // the refusal goes out instead of a reset when the buffer would overflow.
             stream.pause()
-            push(Promise.resolve({ envelopeId: new Uint8Array(0), error: errorReply(ErrorCode.TOO_LARGE, `frame larger than ${this.maxFrame} bytes`) }))
+            push(Promise.resolve({ error: errorReply(ErrorCode.TOO_LARGE, `frame larger than ${this.maxFrame} bytes`) }))
             log('deliver from %p: oversized frame', connection.remotePeer)
           }
           // End of requests, a truncated frame, a stalled peer or a reset: stop reading.
@@ -191,20 +260,18 @@ export class DeliverProtocol {
         try {
           request = DeliverRequest.decode(frame)
         } catch {
-          push(Promise.resolve({ envelopeId: new Uint8Array(0), error: errorReply(ErrorCode.MALFORMED, 'request did not decode') }))
+          push(Promise.resolve({ error: errorReply(ErrorCode.MALFORMED, 'request did not decode') }))
           break
         }
         const envelopeBytes = request.envelope
         const exempt = this.components.stampExempt
         push(handler(envelopeBytes, remote).then(
           // A failed lookup only means the hint is not given: the sender keeps minting.
-          async receipt => exempt != null && await exempt(remote).catch(() => false)
-            ? { envelopeId: receipt.envelopeId, receipt, stampExempt: true }
-            : { envelopeId: receipt.envelopeId, receipt },
+          async stored => ({ stored, stampExempt: exempt != null && await exempt(remote).catch(() => false) }),
           (err: unknown) => {
             const error = errorReplyFor(err)
             if (error.code === ErrorCode.INTERNAL) log.error('deliver from %s failed - %e', remote, err)
-            return { envelopeId: new Uint8Array(0), error }
+            return { error }
           }
         ))
       }
@@ -301,7 +368,7 @@ export class DeliverProtocol {
         responseTimeoutMs: this.responseTimeoutMs,
         idleCloseMs: this.sessionIdleMs,
         maxResponseBytes: DELIVER_MAX_RESPONSE_BYTES,
-        verifyReceipt: (receipt, envelope) => { this.components.verifyReceipt(receipt, peerId, envelope.envelopeId, envelope.bytes) },
+        verifyReceipt: (receipt, covered) => { (this.components.verifyReceipt ?? verifyCoveringReceipt)(receipt, peerId, covered) },
         onClosed: closed => { if (this.sessions.get(peerId) === closed) this.sessions.delete(peerId) }
       })
       this.sessions.set(peerId, session)

@@ -1306,6 +1306,7 @@ export interface Receipt {
   signer: Uint8Array<ArrayBuffer>
   timestamp: bigint
   signature: Uint8Array<ArrayBuffer>
+  earlier: ReceiptEntry[]
 }
 
 export namespace Receipt {
@@ -1343,6 +1344,13 @@ export namespace Receipt {
           w.bytes(obj.signature)
         }
 
+        if (obj.earlier != null && obj.earlier.length > 0) {
+          for (const value of obj.earlier) {
+            w.uint32(50)
+            ReceiptEntry.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1352,7 +1360,8 @@ export namespace Receipt {
           envelopeSha256: uint8ArrayAlloc(0),
           signer: uint8ArrayAlloc(0),
           timestamp: 0n,
-          signature: uint8ArrayAlloc(0)
+          signature: uint8ArrayAlloc(0),
+          earlier: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1381,6 +1390,16 @@ export namespace Receipt {
               obj.signature = reader.bytes()
               break
             }
+            case 6: {
+              if (opts.limits?.earlier != null && obj.earlier.length === opts.limits.earlier) {
+                throw new MaxLengthError('Decode error - repeated field "earlier" had too many elements')
+              }
+
+              obj.earlier.push(ReceiptEntry.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.earlier$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1390,6 +1409,10 @@ export namespace Receipt {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          earlier: 0
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -1431,6 +1454,24 @@ export namespace Receipt {
               }
               break
             }
+            case 6: {
+              if (opts.limits?.earlier != null && obj.earlier === opts.limits.earlier) {
+                throw new MaxLengthError('Streaming decode error - repeated field "earlier" had too many elements')
+              }
+
+              for (const evt of ReceiptEntry.codec().stream(reader, reader.uint32(), `${prefix}.earlier[]`, {
+                limits: opts.limits?.earlier$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.earlier
+                }
+              }
+
+              obj.earlier++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1468,6 +1509,18 @@ export namespace Receipt {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ReceiptEarlierEnvelopeIdFieldEvent {
+    field: '$.earlier[].envelopeId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ReceiptEarlierEnvelopeSha256FieldEvent {
+    field: '$.earlier[].envelopeSha256'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export function encode (obj: Partial<Receipt>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Receipt.codec())
   }
@@ -1476,8 +1529,120 @@ export namespace Receipt {
     return decodeMessage(buf, Receipt.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Receipt>): Generator<ReceiptEnvelopeIdFieldEvent | ReceiptEnvelopeSha256FieldEvent | ReceiptSignerFieldEvent | ReceiptTimestampFieldEvent | ReceiptSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Receipt>): Generator<ReceiptEnvelopeIdFieldEvent | ReceiptEnvelopeSha256FieldEvent | ReceiptSignerFieldEvent | ReceiptTimestampFieldEvent | ReceiptSignatureFieldEvent | ReceiptEarlierEnvelopeIdFieldEvent | ReceiptEarlierEnvelopeSha256FieldEvent> {
     return streamMessage(buf, Receipt.codec(), opts)
+  }
+}
+
+export interface ReceiptEntry {
+  envelopeId: Uint8Array<ArrayBuffer>
+  envelopeSha256: Uint8Array<ArrayBuffer>
+}
+
+export namespace ReceiptEntry {
+  let _codec: Codec<ReceiptEntry>
+
+  export const codec = (): Codec<ReceiptEntry> => {
+    if (_codec == null) {
+      _codec = message<ReceiptEntry>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.envelopeId != null && obj.envelopeId.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.envelopeId)
+        }
+
+        if ((obj.envelopeSha256 != null && obj.envelopeSha256.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.envelopeSha256)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          envelopeId: uint8ArrayAlloc(0),
+          envelopeSha256: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.envelopeId = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.envelopeSha256 = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.envelopeId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.envelopeSha256`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ReceiptEntryEnvelopeIdFieldEvent {
+    field: '$.envelopeId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ReceiptEntryEnvelopeSha256FieldEvent {
+    field: '$.envelopeSha256'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<ReceiptEntry>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ReceiptEntry.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReceiptEntry>): ReceiptEntry {
+    return decodeMessage(buf, ReceiptEntry.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReceiptEntry>): Generator<ReceiptEntryEnvelopeIdFieldEvent | ReceiptEntryEnvelopeSha256FieldEvent> {
+    return streamMessage(buf, ReceiptEntry.codec(), opts)
   }
 }
 
@@ -1750,6 +1915,7 @@ export interface DeliverResponse {
   receipt?: Receipt
   error?: ErrorReply
   stampExempt?: boolean
+  receiptFollows?: boolean
 }
 
 export namespace DeliverResponse {
@@ -1780,6 +1946,11 @@ export namespace DeliverResponse {
         if (obj.stampExempt != null) {
           w.uint32(32)
           w.bool(obj.stampExempt)
+        }
+
+        if (obj.receiptFollows != null) {
+          w.uint32(40)
+          w.bool(obj.receiptFollows)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1814,6 +1985,10 @@ export namespace DeliverResponse {
             }
             case 4: {
               obj.stampExempt = reader.bool()
+              break
+            }
+            case 5: {
+              obj.receiptFollows = reader.bool()
               break
             }
             default: {
@@ -1855,6 +2030,13 @@ export namespace DeliverResponse {
             case 4: {
               yield {
                 field: `${prefix}.stampExempt`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.receiptFollows`,
                 value: reader.bool()
               }
               break
@@ -1901,6 +2083,18 @@ export namespace DeliverResponse {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface DeliverResponseReceiptEarlierEnvelopeIdFieldEvent {
+    field: '$.receipt.earlier[].envelopeId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface DeliverResponseReceiptEarlierEnvelopeSha256FieldEvent {
+    field: '$.receipt.earlier[].envelopeSha256'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export interface DeliverResponseErrorCodeFieldEvent {
     field: '$.error.code'
     value: ErrorCode
@@ -1921,6 +2115,11 @@ export namespace DeliverResponse {
     value: boolean
   }
 
+  export interface DeliverResponseReceiptFollowsFieldEvent {
+    field: '$.receiptFollows'
+    value: boolean
+  }
+
   export function encode (obj: Partial<DeliverResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, DeliverResponse.codec())
   }
@@ -1929,7 +2128,7 @@ export namespace DeliverResponse {
     return decodeMessage(buf, DeliverResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DeliverResponse>): Generator<DeliverResponseEnvelopeIdFieldEvent | DeliverResponseReceiptEnvelopeIdFieldEvent | DeliverResponseReceiptEnvelopeSha256FieldEvent | DeliverResponseReceiptSignerFieldEvent | DeliverResponseReceiptTimestampFieldEvent | DeliverResponseReceiptSignatureFieldEvent | DeliverResponseErrorCodeFieldEvent | DeliverResponseErrorMessageFieldEvent | DeliverResponseErrorRetryableFieldEvent | DeliverResponseStampExemptFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DeliverResponse>): Generator<DeliverResponseEnvelopeIdFieldEvent | DeliverResponseReceiptEnvelopeIdFieldEvent | DeliverResponseReceiptEnvelopeSha256FieldEvent | DeliverResponseReceiptSignerFieldEvent | DeliverResponseReceiptTimestampFieldEvent | DeliverResponseReceiptSignatureFieldEvent | DeliverResponseReceiptEarlierEnvelopeIdFieldEvent | DeliverResponseReceiptEarlierEnvelopeSha256FieldEvent | DeliverResponseErrorCodeFieldEvent | DeliverResponseErrorMessageFieldEvent | DeliverResponseErrorRetryableFieldEvent | DeliverResponseStampExemptFieldEvent | DeliverResponseReceiptFollowsFieldEvent> {
     return streamMessage(buf, DeliverResponse.codec(), opts)
   }
 }

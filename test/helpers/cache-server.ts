@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { defaultLogger } from '@libp2p/logger'
-import { sha256, verifyReceipt } from '../../node/crypto/index.js'
 import { generateKeyMaterial, identityFromKeyMaterial, peerIdBytesFromString } from '../../node/identity/index.js'
 import { createNetwork } from '../../node/network.js'
-import { DeliverProtocol, PARK_PROTOCOL } from '../../node/protocol/deliver.js'
+import { DeliverProtocol, PARK_PROTOCOL, verifyCoveringReceipt } from '../../node/protocol/deliver.js'
 import { SealedEnvelope } from '../../node/protocol/peerpost.js'
 import { BUILT, run } from './cli.js'
 import { spawnReady } from './ready-process.js'
@@ -92,9 +91,9 @@ export async function rawClient (options: { serverPeerId?: string, onReceipt?: (
   const park = new DeliverProtocol({
     libp2p,
     log: defaultLogger().forComponent('test:park'),
-    verifyReceipt: (receipt, expectedSigner, envelopeId, envelopeBytes) => {
-      verifyReceipt(receipt, { expectedSigner: options.serverPeerId ?? expectedSigner, envelopeId, envelopeSha256: sha256(envelopeBytes) })
-      options.onReceipt?.(envelopeId, receipt)
+    verifyReceipt: (receipt, expectedSigner, covered) => {
+      verifyCoveringReceipt(receipt, options.serverPeerId ?? expectedSigner, covered)
+      for (const e of covered) options.onReceipt?.(e.envelopeId, receipt)
     }
   }, { protocol: PARK_PROTOCOL, maxEnvelopeBytes: 64 * 1024 * 1024 })
   return { identity, peerId: identity.peerIdString, libp2p, park, stop: async () => { await libp2p.stop() } }

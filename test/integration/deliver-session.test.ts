@@ -9,15 +9,16 @@ import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { sha256, signReceipt, verifyReceipt } from '../../node/crypto/index.js'
+import { lpStream } from '@libp2p/utils'
+import { sha256, signReceipt } from '../../node/crypto/index.js'
 import { generateKeyMaterial, identityFromKeyMaterial } from '../../node/identity/index.js'
 import { createNetwork } from '../../node/network.js'
 import { DELIVER_PROTOCOL, DeliverProtocol, PARK_PROTOCOL } from '../../node/protocol/deliver.js'
 import { MessageRefusedError } from '../../node/protocol/errors.js'
+import { DeliverRequest, DeliverResponse, ErrorCode } from '../../node/protocol/peerpost.js'
 import { eventually } from '../helpers/cache-server.js'
 import type { PeerpostLibp2p } from '../../node/network.js'
 import type { DeliverTarget, OutgoingEnvelope } from '../../node/protocol/deliver.js'
-import type { Receipt } from '../../node/protocol/peerpost.js'
 
 const SENDER_IDLE_MS = 400
 /** Bob refuses envelopes whose 17th byte is REFUSE, and answers those with STALL after STALL_MS. */
@@ -26,6 +27,17 @@ const STALL = 0xdd
 const STALL_MS = 3_000
 const RESPONSE_TIMEOUT_MS = 1_000
 const RECEIVER_IDLE_MS = 300
+/** Bob holds envelopes whose 17th byte is GATHER until GATHERED of them are in, then stores them all at once, as one synced write does. */
+const GATHER = 0xcc
+const GATHERED = 4
+/**
+ * A receiver that breaks the receipt rules: it reads two requests and answers as the first
+ * envelope's 17th byte says (the first always with receiptFollows).
+ */
+const HOSTILE_PROTOCOL = '/peerpost-test/hostile-deliver/1.0.0'
+const RECEIPT_SKIPS_FIRST = 1
+const REFUSAL_OWING_RECEIPT = 2
+const NO_RECEIPT_AT_ALL = 3
 
 async function node (): Promise<{ libp2p: PeerpostLibp2p, identity: ReturnType<typeof identityFromKeyMaterial> }> {
   const identity = identityFromKeyMaterial(await generateKeyMaterial({ now: Date.now() }))
@@ -44,6 +56,8 @@ describe('deliver sessions: one long-lived stream per peer', () => {
   let alice: Awaited<ReturnType<typeof node>>
   let bob: Awaited<ReturnType<typeof node>>
   let target: DeliverTarget
+  /** Envelopes bob holds back until GATHERED of them are in. */
+  const gathering: Array<() => void> = []
   /** How many times bob stored each envelope id. */
   const stored = new Map<string, number>()
   /** Bob serves the deliver protocol with the default idle timeout, and the park protocol closing idle streams quickly. */
@@ -67,20 +81,42 @@ describe('deliver sessions: one long-lived stream per peer', () => {
         handler: async bytes => {
           if (bytes[16] === REFUSE) throw new MessageRefusedError('this one is refused')
           if (bytes[16] === STALL) await new Promise(resolve => setTimeout(resolve, STALL_MS))
+          if (bytes[16] === GATHER) {
+            await new Promise<void>(resolve => {
+              gathering.push(resolve)
+              if (gathering.length === GATHERED) for (const release of gathering.splice(0)) release()
+            })
+          }
           const id = bytes.subarray(0, 16)
           const key = Buffer.from(id).toString('hex')
           stored.set(key, (stored.get(key) ?? 0) + 1)
-          return signReceipt(bob.identity, { envelopeId: id, envelopeSha256: sha256(bytes), now: Date.now() })
+          return { envelopeId: id, envelopeSha256: sha256(bytes) }
         },
-        verifyReceipt: () => {}
+        signer: { identity: bob.identity, now: Date.now }
       }, { protocol, maxEnvelopeBytes: 64 * 1024, idleTimeoutMs })
       await receiver.start()
       receivers.push(receiver)
     }
-    const verify = (receipt: Receipt, signer: string, envelopeId: Uint8Array, bytes: Uint8Array): void => { verifyReceipt(receipt, { expectedSigner: signer, envelopeId, envelopeSha256: sha256(bytes) }) }
-    sender = new DeliverProtocol({ libp2p: alice.libp2p, log: defaultLogger().forComponent('test:alice'), verifyReceipt: verify }, { maxEnvelopeBytes: 64 * 1024, sessionIdleMs: SENDER_IDLE_MS })
-    parker = new DeliverProtocol({ libp2p: alice.libp2p, log: defaultLogger().forComponent('test:alice'), verifyReceipt: verify }, { protocol: PARK_PROTOCOL, maxEnvelopeBytes: 64 * 1024 })
-    impatient = new DeliverProtocol({ libp2p: alice.libp2p, log: defaultLogger().forComponent('test:alice'), verifyReceipt: verify }, { maxEnvelopeBytes: 64 * 1024, responseTimeoutMs: RESPONSE_TIMEOUT_MS })
+    // The senders check receipts as the daemon does (verifyCoveringReceipt, the default).
+    sender = new DeliverProtocol({ libp2p: alice.libp2p, log: defaultLogger().forComponent('test:alice') }, { maxEnvelopeBytes: 64 * 1024, sessionIdleMs: SENDER_IDLE_MS })
+    parker = new DeliverProtocol({ libp2p: alice.libp2p, log: defaultLogger().forComponent('test:alice') }, { protocol: PARK_PROTOCOL, maxEnvelopeBytes: 64 * 1024 })
+    impatient = new DeliverProtocol({ libp2p: alice.libp2p, log: defaultLogger().forComponent('test:alice') }, { maxEnvelopeBytes: 64 * 1024, responseTimeoutMs: RESPONSE_TIMEOUT_MS })
+    await bob.libp2p.handle(HOSTILE_PROTOCOL, async stream => {
+      const lp = lpStream(stream)
+      const subjects = []
+      for (let i = 0; i < 2; i++) {
+        const bytes = DeliverRequest.decode((await lp.read()).subarray()).envelope
+        subjects.push({ envelopeId: bytes.subarray(0, 16), envelopeSha256: sha256(bytes), treat: bytes[16] })
+      }
+      const [first, second] = subjects as [typeof subjects[0], typeof subjects[0]]
+      const follows = (s: typeof first): Uint8Array => DeliverResponse.encode({ envelopeId: new Uint8Array(s.envelopeId), receiptFollows: true })
+      const answers = first.treat === RECEIPT_SKIPS_FIRST
+        ? [follows(first), DeliverResponse.encode({ envelopeId: new Uint8Array(second.envelopeId), receipt: signReceipt(bob.identity, { ...second, now: Date.now() }) })]
+        : first.treat === REFUSAL_OWING_RECEIPT
+          ? [follows(first), DeliverResponse.encode({ envelopeId: new Uint8Array(0), error: { code: ErrorCode.REFUSED, message: 'no', retryable: false } })]
+          : [follows(first), follows(second)]
+      await lp.writeV(answers)
+    })
     target = { peerId: bob.identity.peerIdString, addrs: bob.libp2p.getMultiaddrs().map(a => a.toString()) }
   })
   after(async () => {
@@ -129,6 +165,35 @@ describe('deliver sessions: one long-lived stream per peer', () => {
     assert.deepEqual(outcomes.map(o => o.ok ? 'receipt' : (o.error as { code?: string }).code), ['receipt', 'REFUSED', 'receipt', 'REFUSED', 'receipt'])
     assert.deepEqual(streamsTo(DELIVER_PROTOCOL).map(s => s.id), before, 'the stream stayed open')
   })
+
+  it('envelopes stored together are answered with one receipt, signed once, that covers each of them', async () => {
+    const batch = Array.from({ length: GATHERED }, () => envelope(GATHER))
+    const outcomes = await sender.deliver(target, batch)
+    const receipts = outcomes.map(o => o.ok ? o.receipt : undefined)
+    assert.ok(receipts.every(r => r != null), outcomes.map(o => o.ok ? 'receipt' : o.error.message).join(', '))
+    const receipt = receipts[GATHERED - 1]!
+    assert.ok(receipts.every(r => r === receipt), 'every envelope of the batch is settled by the same receipt')
+    const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+    assert.equal(hex(receipt.envelopeId), hex(batch[GATHERED - 1]!.envelopeId), 'the receipt answers the last of them')
+    assert.deepEqual(receipt.earlier.map(e => hex(e.envelopeId)), batch.slice(0, -1).map(e => hex(e.envelopeId)), 'and lists the others, in order')
+    assert.deepEqual(receipt.earlier.map(e => hex(e.envelopeSha256)), batch.slice(0, -1).map(e => hex(sha256(e.bytes))))
+  })
+
+  for (const [treat, label, error] of [
+    [RECEIPT_SKIPS_FIRST, 'a receipt that leaves out an envelope answered receiptFollows', 'BadReceiptError'],
+    [REFUSAL_OWING_RECEIPT, 'a refusal while a receipt is owed', 'ProtocolViolationError'],
+    [NO_RECEIPT_AT_ALL, 'receiptFollows with no receipt after it', 'ProtocolViolationError']
+  ] as const) {
+    it(`${label}: neither envelope counts as delivered (${error})`, async () => {
+      const hostile = new DeliverProtocol({ libp2p: alice.libp2p, log: defaultLogger().forComponent('test:alice') }, { protocol: HOSTILE_PROTOCOL, maxEnvelopeBytes: 64 * 1024 })
+      try {
+        const outcomes = await hostile.deliver(target, [envelope(treat), envelope()])
+        assert.deepEqual(outcomes.map(o => o.ok ? 'receipt' : o.error.name), [error, error])
+      } finally {
+        await hostile.stop()
+      }
+    })
+  }
 
   it('an answer that does not come in time fails what waits with a timeout, and the next delivery goes on a new stream', async () => {
     const outcomes = await impatient.deliver(target, [envelope(STALL), envelope()])

@@ -1,11 +1,10 @@
 /**
  * A bare sender for the reliability tests: hands envelopes to a daemon over
  * /peerpost/deliver/1.0.0 from a raw libp2p client, checking each receipt is signed by
- * the target for exactly those bytes (and telling `onReceipt`, as it arrives).
+ * the target for exactly the bytes it covers (and telling `onReceipt`, as it arrives).
  */
 import { defaultLogger } from '@libp2p/logger'
-import { sha256, verifyReceipt } from '../../node/crypto/index.js'
-import { DeliverProtocol } from '../../node/protocol/deliver.js'
+import { DeliverProtocol, verifyCoveringReceipt } from '../../node/protocol/deliver.js'
 import type { RawClient } from '../helpers/cache-server.js'
 import type { DeliverOutcome, OutgoingEnvelope } from '../../node/protocol/deliver.js'
 
@@ -13,9 +12,9 @@ export function deliverer (client: RawClient, onReceipt?: (envelopeId: Uint8Arra
   const deliver = new DeliverProtocol({
     libp2p: client.libp2p,
     log: defaultLogger().forComponent('test:deliver'),
-    verifyReceipt: (receipt, signer, envelopeId, bytes) => {
-      verifyReceipt(receipt, { expectedSigner: signer, envelopeId, envelopeSha256: sha256(bytes) })
-      onReceipt?.(envelopeId)
+    verifyReceipt: (receipt, signer, covered) => {
+      verifyCoveringReceipt(receipt, signer, covered)
+      for (const e of covered) onReceipt?.(e.envelopeId)
     }
   }, { maxEnvelopeBytes: 64 * 1024 * 1024 })
   return async (target, envelopes) => deliver.deliver(target, envelopes)

@@ -34,6 +34,7 @@ const MIME = new TextEncoder().encode('From: alice@x\r\nSubject: hi\r\nMessage-I
 const sealed = sealEnvelope({ sender: alice, senderCard: aliceCard, recipient: { peerId: bob.peerIdString, boxPublicKey: bob.boxPublicKey }, mime: MIME, timestamp: now })
 const receipt = signReceipt(bob, { envelopeId: sealed.envelopeId, envelopeSha256: sha256(sealed.bytes), now })
 const id16 = (): Uint8Array<ArrayBuffer> => new Uint8Array(randomBytes(16))
+const batchReceipt = signReceipt(bob, { envelopeId: sealed.envelopeId, envelopeSha256: sha256(sealed.bytes), now, earlier: [{ envelopeId: id16(), envelopeSha256: sha256(id16()) }, { envelopeId: id16(), envelopeSha256: sha256(id16()) }] })
 const notice = newNotice({ kind: NoticeKind.MESSAGE_WAITING, recipient: peerIdBytesFromString(bob.peerIdString), envelopeId: id16(), locations: [{ peerId: peerIdBytesFromString(alice.peerIdString), addrs: ['/ip4/127.0.0.1/tcp/1'] }], blobLocations: [], created: now })
 const heartbeat = signHeartbeat(alice, ['/ip4/127.0.0.1/tcp/4001'], PresenceStatus.AWAY, now)
 const err = { code: ErrorCode.QUOTA_EXCEEDED, message: 'full', retryable: false }
@@ -41,7 +42,7 @@ const err = { code: ErrorCode.QUOTA_EXCEEDED, message: 'full', retryable: false 
 /** Each wire message with valid encodings to mutate and the limits its reader passes. */
 const WIRE: Array<{ name: string, codec: FrameCodec<any, any> & { encode(v: any): Uint8Array }, limits?: unknown, seeds: any[] }> = [
   { name: 'DeliverRequest', codec: DeliverRequest, seeds: [{ envelope: sealed.bytes }] },
-  { name: 'DeliverResponse', codec: DeliverResponse, seeds: [{ envelopeId: sealed.envelopeId, receipt }, { envelopeId: new Uint8Array(0), error: err }] },
+  { name: 'DeliverResponse', codec: DeliverResponse, limits: { receipt: { earlier: 32 } }, seeds: [{ envelopeId: sealed.envelopeId, receipt }, { envelopeId: new Uint8Array(0), error: err }, { envelopeId: id16(), receiptFollows: true }, { envelopeId: sealed.envelopeId, receipt: batchReceipt }] },
   { name: 'FetchRequest', codec: FetchRequest, seeds: [{ op: FetchOp.LIST, envelopeIds: [], cursor: new Uint8Array(Buffer.from('abc')), limit: 500 }, { op: FetchOp.ACK, envelopeIds: [id16(), id16()], cursor: new Uint8Array(0), limit: 0 }] },
   { name: 'FetchResponse', codec: FetchResponse, seeds: [{ held: [{ envelopeId: id16(), size: 10n, depositedAt: BigInt(now), expiresAt: BigInt(now + 1) }], next: new Uint8Array(3), envelopes: [sealed.bytes], acked: 2 }] },
   { name: 'DirectoryRequest', codec: DirectoryRequest, seeds: [{ name: 'alice', card: IdentityCard.encode(aliceCard) }] },

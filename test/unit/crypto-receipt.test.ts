@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { sha256, signReceipt, verifyReceipt } from '../../node/crypto/index.js'
 import { generateKeyMaterial, identityFromKeyMaterial } from '../../node/identity/index.js'
 import type { Identity } from '../../node/identity/index.js'
+import type { ReceiptEntry } from '../../node/protocol/peerpost.js'
 
 const NOW = 1_760_000_000_000
 
@@ -37,6 +38,25 @@ describe('receipts', () => {
       ['no signature', () => verifyReceipt({ ...receipt, signature: new Uint8Array(0) }, expected)],
       ['expected signer not a PeerId', () => verifyReceipt(receipt, { ...expected, expectedSigner: 'bob' })],
       ['not a receipt', () => verifyReceipt(undefined as never, expected)]
+    ]
+    for (const [label, fn] of cases) assert.throws(fn, { name: 'BadReceiptError' }, label)
+  })
+
+  it('one signature covers a batch: verifies for exactly the earlier envelopes, in order', () => {
+    const subject = (n: number): ReceiptEntry => ({ envelopeId: new Uint8Array(16).fill(n), envelopeSha256: sha256(new Uint8Array([n])) })
+    const earlier = [subject(1), subject(2), subject(3)]
+    const receipt = signReceipt(bob, { envelopeId, envelopeSha256, now: NOW, earlier })
+    const expected = { expectedSigner: bob.peerIdString, envelopeId, envelopeSha256, earlier }
+    verifyReceipt(receipt, expected)
+    const single = signReceipt(bob, { envelopeId, envelopeSha256, now: NOW })
+    const cases: Array<[string, () => void]> = [
+      ['one missing', () => verifyReceipt(receipt, { ...expected, earlier: earlier.slice(1) })],
+      ['one more expected', () => verifyReceipt(receipt, { ...expected, earlier: [...earlier, subject(4)] })],
+      ['another order', () => verifyReceipt(receipt, { ...expected, earlier: [earlier[1]!, earlier[0]!, earlier[2]!] })],
+      ['another hash for one', () => verifyReceipt(receipt, { ...expected, earlier: [earlier[0]!, { ...earlier[1]!, envelopeSha256: sha256(new Uint8Array(2)) }, earlier[2]!] })],
+      ['list changed after signing', () => verifyReceipt({ ...receipt, earlier: [...earlier.slice(0, 2), subject(9)] }, { ...expected, earlier: [...earlier.slice(0, 2), subject(9)] })],
+      ['a single receipt taken for a batch', () => verifyReceipt(single, expected)],
+      ['a batch receipt taken for one', () => verifyReceipt(receipt, { expectedSigner: bob.peerIdString, envelopeId, envelopeSha256 })]
     ]
     for (const [label, fn] of cases) assert.throws(fn, { name: 'BadReceiptError' }, label)
   })
