@@ -10,6 +10,7 @@ import { IdentityCard } from './protocol/peerpost.js'
 import { sealEnvelope } from './crypto/index.js'
 import { cardFromText, cardToText, makeCard, MAX_CARD_ADDRS, verifyCardBytes } from './identity/index.js'
 import { composeMessage, formatAddress, parseMessage, parseSummary, peerIdFromAddress, readEmlForSend, saveAttachmentFiles, saveAttachments } from './mime/index.js'
+import type { MessageSummary as ComposedSummary } from './mime/index.js'
 import { toNewMessage } from './receiver.js'
 import { prepareAttachments } from './attachments.js'
 import type { PreparedAttachments } from './attachments.js'
@@ -447,6 +448,7 @@ export class MailService {
     const date = now()
     let raw: Uint8Array
     let messageId: string
+    let summary: ComposedSummary | undefined
     if (request.emlPath != null) {
       raw = new Uint8Array(await readFile(request.emlPath))
       messageId = (await readEmlForSend(raw, { maxBytes: config.limits.maxMimeBytes })).messageId
@@ -470,6 +472,7 @@ export class MailService {
       })
       raw = composed.raw
       messageId = composed.messageId
+      summary = composed.summary
     }
     if (raw.byteLength > config.limits.maxMimeBytes) throw new AttachmentTooLargeError(`the message is ${raw.byteLength} bytes; the limit is ${config.limits.maxMimeBytes}`)
 
@@ -497,8 +500,9 @@ export class MailService {
     // (p50); delivery throughput unchanged or better (3 pairs: 972/946/961 -> 1065/950/996 msgs/s).
     if (this.c.network != null) await new Promise<void>(resolve => { setImmediate(resolve) })
     try {
-      // The Sent copy is indexed as a receiver indexes mail: from the header block when that is all of it.
-      const parsed = await parseSummary(raw, { maxBytes: config.limits.maxMimeBytes })
+      // The Sent copy is indexed as a receiver indexes mail: from what was composed when
+      // that is certain (node/mime/composed-summary.ts), else from a parse.
+      const parsed = summary ?? await parseSummary(raw, { maxBytes: config.limits.maxMimeBytes })
       const sentCopy = { ...toNewMessage(parsed, raw.byteLength, identity.peerIdString, { folder: 'sent' }, date), unread: false }
       if (prepared.blobs.length > 0) sentCopy.blobs = prepared.blobs
       await this.c.outbox.enqueue(entry, envelopes, { message: sentCopy, raw, dedupeKey: `${identity.peerIdString}\n${messageId}` })

@@ -9,10 +9,12 @@ import MailComposer from 'nodemailer/lib/mail-composer'
 import type { MailComposerAttachment } from 'nodemailer/lib/mail-composer'
 import type MimeNode from 'nodemailer/lib/mime-node'
 import { toMailbox } from './address.js'
+import { composedSummary } from './composed-summary.js'
 import type { AddressInput, Mailbox } from './address.js'
 import { InvalidMessageIdError, MimeTooLargeError, MimeTooManyPartsError } from './errors.js'
 import { resolveLimits } from './limits.js'
 import type { MimeLimits } from './limits.js'
+import type { MessageSummary } from './parse.js'
 
 /** One attachment riding inside the MIME. */
 export interface ComposeAttachment {
@@ -45,6 +47,8 @@ export interface ComposedMessage {
   raw: Uint8Array
   /** With angle brackets, exactly as written in the header. */
   messageId: string
+  /** What parseSummary(raw) gives, when that is certain without parsing (composed-summary.ts). */
+  summary?: MessageSummary
 }
 
 // msg-id = "<" id-left "@" id-right ">": printable ASCII without spaces or brackets, so the
@@ -85,7 +89,8 @@ export async function composeMessage (input: ComposeInput, limits?: Partial<Mime
   const headers = { from, to, cc, subject: input.subject, date, messageId, inReplyTo, references }
   const raw = await composeWithNodemailer(headers, input.text, input.html, attachments)
   if (raw.byteLength > bounds.maxBytes) throw new MimeTooLargeError(raw.byteLength, bounds.maxBytes)
-  return { raw, messageId }
+  const summary = composedSummary(headers, { html: input.html, attachments: attachments.length })
+  return summary === undefined ? { raw, messageId } : { raw, messageId, summary }
 }
 
 /** The headers as composeMessage checked and normalized them. */
