@@ -81,9 +81,12 @@ export function createOutbox (components: OutboxComponents, init: OutboxInit = {
       // message cannot both pass the check; the entry lock keeps recipient updates out.
       await writer.locks.run(`dedupe:${sentCopy.dedupeKey}`, async () => {
         await writer.locks.run(`outbox:${entry.id}`, async () => {
-          // Enqueue again after a crash before the caller heard back: already done.
-          if (subs.entries.getSync(entry.id) !== undefined) return
+          // The Sent copy's dedupe key names the entry (the same batch writes both), so one
+          // read tells both cases apart (a read less per message, issue 8): the same entry
+          // enqueued again after a crash before the caller heard back is already done;
+          // another message with this key is a duplicate.
           const existing = db.sublevels.mailbox.dedupe.getSync(sentCopy.dedupeKey)
+          if (existing === entry.id) return
           if (existing !== undefined) throw new DuplicateMessageError(sentCopy.dedupeKey, existing)
 
           const ops: BatchOp[] = [
