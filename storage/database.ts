@@ -148,6 +148,17 @@ export interface OpenDatabaseOptions {
 }
 
 const SCHEMA_VERSION_KEY = 'schemaVersion'
+/**
+ * LevelDB's memtable (and write-ahead log) size before it is written out as a table.
+ * With the default 4 MiB, a daemon receiving mail flushed a table every ~400 messages and
+ * spent its background thread compacting them (the delivery bench wrote ~300 MB to disk
+ * for 5,000 messages of 4 KiB), and each read of an absent key probed every young table.
+ * 16 MiB: delivery 1,149-1,153 -> 1,425-1,437 msgs/s over 20,000 messages (2 alternating
+ * pairs), the sender's CPU per message 0.90 -> 0.65 ms, the recipient's 0.57 -> 0.49 ms;
+ * 64 MiB gained little more (1,514). The cost is memory: up to this much of recent writes
+ * held in memory (twice while one is written out), and as much log replayed at start.
+ */
+export const WRITE_BUFFER_BYTES = 16 * 1024 * 1024
 const HOME_KIND_KEY = 'homeKind'
 
 /**
@@ -161,7 +172,7 @@ const HOME_KIND_KEY = 'homeKind'
  */
 export async function openDatabase (dir: string, options: OpenDatabaseOptions = {}): Promise<Database> {
   const migrations = options.migrations ?? MIGRATIONS
-  const root: Root = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+  const root: Root = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8', writeBufferSize: WRITE_BUFFER_BYTES })
   try {
     await root.open()
   } catch (err) {
