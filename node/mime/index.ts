@@ -9,7 +9,7 @@ export { formatAddress, formatMailbox, parseMailbox, peerIdFromAddress, toMailbo
 export type { AddressInput, Mailbox, PeerAddress } from './address.js'
 export { composeMessage, generateMessageId, normalizeMessageId } from './compose.js'
 export type { ComposeAttachment, ComposeInput, ComposedMessage } from './compose.js'
-export { parseMessage, parseSummary, summarize } from './parse.js'
+export { parseMessage, parseSummary, parseText, summarize } from './parse.js'
 export type { MessageSummary, ParseOptions, ParsedAttachment, ParsedMessage } from './parse.js'
 export { readEmlForSend } from './eml.js'
 export { sanitizeFilename, saveAttachments, saveAttachmentFiles, FALLBACK_FILENAME, MAX_FILENAME_BYTES, MAX_NAME_ATTEMPTS } from './save.js'

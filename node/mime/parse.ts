@@ -92,6 +92,25 @@ export async function parseMessage (raw: Uint8Array, limits?: Partial<MimeLimits
 }
 
 /**
+ * The message's text (and HTML) only, with the same checks and errors as parseMessage:
+ * attachments are decoded by the parser as it goes but neither kept nor hashed, so
+ * searching a folder of messages with attachments costs no copies of them (folder-search.ts).
+ *
+ * @throws as parseMessage
+ */
+export async function parseText (raw: Uint8Array, limits?: Partial<MimeLimits>, options: ParseOptions = {}): Promise<{ text: string, html?: string }> {
+  const bounds = resolveLimits(limits)
+  if (raw.byteLength > bounds.maxBytes) throw new MimeTooLargeError(raw.byteLength, bounds.maxBytes)
+  if (raw.byteLength === 0) throw new MalformedMimeError('the message is empty')
+  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
+  checkHeaderBlock(buf, bounds.maxHeaderBytes)
+  checkStructure(buf, bounds)
+  options.signal?.throwIfAborted()
+  const { text, html } = (await runParser(buf, bounds, options.signal, { keepAttachments: false })).parsed
+  return html === undefined ? { text } : { text, html }
+}
+
+/**
  * What `summarize(await parseMessage(raw))` gives, with the same checks and errors, for
  * less: a message that is one text part (the usual case) has no attachments and all of its
  * summary is in the header block, so only that is parsed; anything else is parsed whole.
@@ -185,7 +204,8 @@ interface ParserResult {
   contentTypes: string[]
 }
 
-function runParser (buf: Buffer, limits: MimeLimits, signal: AbortSignal | undefined): Promise<ParserResult> {
+/** `keepAttachments: false`: attachments are read through and dropped (parsed.attachments stays empty). */
+function runParser (buf: Buffer, limits: MimeLimits, signal: AbortSignal | undefined, options: { keepAttachments: boolean } = { keepAttachments: true }): Promise<ParserResult> {
   return new Promise<ParserResult>((resolve, reject) => {
     const parser = new MailParser({
       maxHeadSize: limits.maxHeaderBytes,
@@ -198,6 +218,7 @@ function runParser (buf: Buffer, limits: MimeLimits, signal: AbortSignal | undef
       skipImageLinks: true
     })
     const attachments: ParsedAttachment[] = []
+    let attachmentsSeen = 0
     let text: MessageText | undefined
     let settled = false
 
@@ -214,12 +235,18 @@ function runParser (buf: Buffer, limits: MimeLimits, signal: AbortSignal | undef
     parser.on('error', (err: unknown) => { fail(typedParserError(err, limits)) })
 
     const readAttachment = (att: AttachmentStream): void => {
-      const index = attachments.length + 1
+      const index = ++attachmentsSeen
       const name = att.filename !== undefined && att.filename.trim() !== ''
         ? att.filename
         : `attachment-${index}.${detectExtension(mediaType(att.contentType))}`
       if (index > limits.maxParts) {
         fail(new MimeTooManyPartsError(limits.maxParts))
+        return
+      }
+      if (!options.keepAttachments) {
+        att.content.once('error', (err: unknown) => { fail(new AttachmentReadError(name, { cause: err })) })
+        att.content.once('end', () => { att.release?.(); drain() })
+        att.content.resume()
         return
       }
       const chunks: Buffer[] = []

@@ -9,6 +9,7 @@ import {
   MimeTooLargeError,
   MimeTooManyPartsError,
   parseMessage,
+  parseText,
   resolveLimits
 } from '../../node/mime/index.js'
 
@@ -84,6 +85,18 @@ describe('MIME limits', () => {
     const ok = await parseMessage(bytes(manyParts(9)), { maxParts: 10 })
     assert.equal(ok.attachments.length, 9)
     await assert.rejects(parseMessage(bytes(manyParts(10)), { maxParts: 10 }), MimeTooManyPartsError)
+  })
+
+  it('parseText reads the text as parseMessage does, drops attachments, and keeps every limit', async () => {
+    const withText = manyParts(3).replace('\r\n\r\n--b\r\n', '\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nthe words to find\r\n--b\r\n')
+    const full = await parseMessage(bytes(withText))
+    assert.equal(full.attachments.length, 3)
+    assert.deepEqual(await parseText(bytes(withText)), { text: full.text })
+    assert.match(full.text, /the words to find/)
+    await assert.rejects(parseText(bytes(manyParts(10)), { maxParts: 10 }), MimeTooManyPartsError)
+    await assert.rejects(parseText(bytes(nested(6)), { maxNesting: 5 }), MimeNestingTooDeepError)
+    await assert.rejects(parseText(new Uint8Array(2 * MiB), { maxBytes: MiB }), MimeTooLargeError)
+    await assert.rejects(parseText(new Uint8Array(0)), MalformedMimeError)
   })
 
   it('refuses multiparts nested 1,000 deep without parsing them', async () => {
