@@ -16,6 +16,21 @@ import type { Identity } from '../identity/identity.js'
 export const DELIVER_PROTOCOL = '/peerpost/deliver/1.0.0'
 /** Parking is the same hand-off to a holder (cache server or co-recipient), whose receipt says it keeps the envelope. */
 export const PARK_PROTOCOL = '/peerpost/park/1.0.0'
+/**
+ * Version 1.1.0 of each: the receiver may answer a run of stored envelopes with one receipt
+ * (DeliverResponse.receiptFollows, Receipt.earlier). A 1.0.0 peer (an older node or cache
+ * server) neither sends nor understands that, so receivers serve both versions and senders
+ * ask for 1.1.0 first, then 1.0.0, where every stored envelope gets its own receipt.
+ */
+export const DELIVER_PROTOCOL_1_1 = '/peerpost/deliver/1.1.0'
+export const PARK_PROTOCOL_1_1 = '/peerpost/park/1.1.0'
+const BATCHED_VERSION: Readonly<Record<string, string>> = { [DELIVER_PROTOCOL]: DELIVER_PROTOCOL_1_1, [PARK_PROTOCOL]: PARK_PROTOCOL_1_1 }
+
+/** The protocol ids a deliver or park stream may run under, the batched version first. */
+export function protocolVersions (protocol: string): string[] {
+  const batched = BATCHED_VERSION[protocol]
+  return batched === undefined ? [protocol] : [batched, protocol]
+}
 /** Streams one peer may have open on this protocol at once. */
 export const DELIVER_MAX_INBOUND_STREAMS = 32
 /** Requests a sender may have in flight on one stream; the receiver works on them concurrently. */
@@ -145,8 +160,8 @@ export class DeliverProtocol {
 
   async start (): Promise<void> {
     if (this.components.handler == null) return
-    await this.components.libp2p.handle(this.protocol, (stream, connection) => {
-      this.serve(stream, connection).catch(err => {
+    await this.components.libp2p.handle(protocolVersions(this.protocol), (stream, connection) => {
+      this.serve(stream, connection, stream.protocol !== this.protocol).catch(err => {
         this.components.log.error('deliver stream from %p failed - %e', connection.remotePeer, err)
         stream.abort(err)
       })
@@ -156,7 +171,7 @@ export class DeliverProtocol {
   async stop (): Promise<void> {
     this.closeSessions()
     if (this.components.handler == null) return
-    await this.components.libp2p.unhandle(this.protocol)
+    for (const protocol of protocolVersions(this.protocol)) await this.components.libp2p.unhandle(protocol)
   }
 
   /**
@@ -164,7 +179,7 @@ export class DeliverProtocol {
    * envelopes as `receiptFollows` answers and, for the run's last, one receipt signed over
    * them all (Receipt.earlier), so a batch costs one signature instead of one each.
    */
-  private encodeAnswers (ready: Answer[], signer: NonNullable<DeliverComponents['signer']>): Uint8Array[] {
+  private encodeAnswers (ready: Answer[], signer: NonNullable<DeliverComponents['signer']>, batched: boolean): Uint8Array[] {
     const frames: Uint8Array[] = []
     let run: StoredAnswer[] = []
     const closeRun = (): void => {
@@ -178,6 +193,8 @@ export class DeliverProtocol {
     for (const a of ready) {
       if ('stored' in a) {
         run.push(a)
+        // A 1.0.0 sender needs a receipt of its own for each envelope.
+        if (!batched) closeRun()
         continue
       }
       closeRun()
@@ -187,7 +204,8 @@ export class DeliverProtocol {
     return frames
   }
 
-  private async serve (stream: Stream, connection: Connection): Promise<void> {
+  /** `batched`: the stream runs version 1.1.0, so a run of stored envelopes may share one receipt. */
+  private async serve (stream: Stream, connection: Connection, batched: boolean): Promise<void> {
     const { handler, signer } = this.components
     if (handler == null) return
     if (signer == null) throw new TypeError('DeliverProtocol: a receiving side needs a signer for its receipts')
@@ -225,7 +243,7 @@ export class DeliverProtocol {
         while (answers[0]?.answer != null) ready.push(answers.shift()!.answer!)
         inFlight -= ready.length
         wake?.()
-        await lp.writeV(this.encodeAnswers(ready, signer), { signal: AbortSignal.timeout(this.responseTimeoutMs) })
+        await lp.writeV(this.encodeAnswers(ready, signer, batched), { signal: AbortSignal.timeout(this.responseTimeoutMs) })
       }
     })()
 
@@ -361,7 +379,7 @@ export class DeliverProtocol {
     // Concurrent callers that find no usable session share one opening.
     const inProgress = this.opening.get(peerId)
     if (inProgress != null) return await inProgress
-    const opening = openStream(this.components.libp2p, target, this.protocol, this.dialTimeoutMs, signal).then(stream => {
+    const opening = openStream(this.components.libp2p, target, protocolVersions(this.protocol), this.dialTimeoutMs, signal).then(stream => {
       const session = new DeliverSession(stream, {
         peerId,
         window: this.window,

@@ -78,7 +78,7 @@ export interface DialTarget {
 }
 
 /** Open a stream to a peer, teaching the peer store its addresses first when there is no connection. */
-export async function openStream (libp2p: Libp2p, target: DialTarget, protocol: string, timeoutMs: number, signal?: AbortSignal): Promise<Stream> {
+export async function openStream (libp2p: Libp2p, target: DialTarget, protocol: string | string[], timeoutMs: number, signal?: AbortSignal): Promise<Stream> {
   const peerId = peerIdFromString(target.peerId)
   if (libp2p.getConnections(peerId).length === 0 && target.addrs != null && target.addrs.length > 0) {
     await libp2p.peerStore.merge(peerId, { multiaddrs: target.addrs.map(a => multiaddr(a)) })

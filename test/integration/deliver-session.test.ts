@@ -13,7 +13,7 @@ import { lpStream } from '@libp2p/utils'
 import { sha256, signReceipt } from '../../node/crypto/index.js'
 import { generateKeyMaterial, identityFromKeyMaterial } from '../../node/identity/index.js'
 import { createNetwork } from '../../node/network.js'
-import { DELIVER_PROTOCOL, DeliverProtocol, PARK_PROTOCOL } from '../../node/protocol/deliver.js'
+import { DELIVER_PROTOCOL, DELIVER_PROTOCOL_1_1, DeliverProtocol, PARK_PROTOCOL, protocolVersions } from '../../node/protocol/deliver.js'
 import { MessageRefusedError } from '../../node/protocol/errors.js'
 import { DeliverRequest, DeliverResponse, ErrorCode } from '../../node/protocol/peerpost.js'
 import { eventually } from '../helpers/cache-server.js'
@@ -68,7 +68,7 @@ describe('deliver sessions: one long-lived stream per peer', () => {
   let impatient: DeliverProtocol
 
   const streamsTo = (protocol: string): Array<{ id: string }> => alice.libp2p.getConnections(peerIdFromString(target.peerId))
-    .flatMap(c => c.streams).filter(s => s.protocol === protocol)
+    .flatMap(c => c.streams).filter(s => s.protocol != null && protocolVersions(protocol).includes(s.protocol))
 
   before(async () => {
     alice = await node()
@@ -177,6 +177,42 @@ describe('deliver sessions: one long-lived stream per peer', () => {
     assert.equal(hex(receipt.envelopeId), hex(batch[GATHERED - 1]!.envelopeId), 'the receipt answers the last of them')
     assert.deepEqual(receipt.earlier.map(e => hex(e.envelopeId)), batch.slice(0, -1).map(e => hex(e.envelopeId)), 'and lists the others, in order')
     assert.deepEqual(receipt.earlier.map(e => hex(e.envelopeSha256)), batch.slice(0, -1).map(e => hex(sha256(e.bytes))))
+  })
+
+  it('a 1.0.0 sender (an older node) gets a receipt of its own for each envelope, even when they are stored together', async () => {
+    const stream = await alice.libp2p.dialProtocol(peerIdFromString(target.peerId), DELIVER_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+    assert.equal(stream.protocol, DELIVER_PROTOCOL)
+    const lp = lpStream(stream)
+    const batch = Array.from({ length: GATHERED }, () => envelope(GATHER))
+    await lp.writeV(batch.map(e => DeliverRequest.encode({ envelope: new Uint8Array(e.bytes) })))
+    for (const e of batch) {
+      const answer = DeliverResponse.decode((await lp.read({ signal: AbortSignal.timeout(10_000) })).subarray())
+      assert.notEqual(answer.receiptFollows, true)
+      assert.equal(Buffer.from(answer.receipt?.envelopeId ?? []).toString('hex'), Buffer.from(e.envelopeId).toString('hex'))
+      assert.deepEqual(answer.receipt?.earlier, [])
+    }
+    await stream.close()
+  })
+
+  it('a sender asks for 1.1.0 first and delivers to a receiver that only speaks 1.0.0 (an older node), one receipt each', async () => {
+    const carol = await node()
+    try {
+      await carol.libp2p.handle(DELIVER_PROTOCOL, async stream => {
+        const lp = lpStream(stream)
+        for (let i = 0; i < 3; i++) {
+          const bytes = DeliverRequest.decode((await lp.read()).subarray()).envelope
+          const receipt = signReceipt(carol.identity, { envelopeId: bytes.subarray(0, 16), envelopeSha256: sha256(bytes), now: Date.now() })
+          await lp.write(DeliverResponse.encode({ envelopeId: receipt.envelopeId, receipt }))
+        }
+      })
+      const to = { peerId: carol.identity.peerIdString, addrs: carol.libp2p.getMultiaddrs().map(a => a.toString()) }
+      const outcomes = await sender.deliver(to, [envelope(), envelope(), envelope()])
+      assert.deepEqual(outcomes.map(o => o.ok ? o.receipt.earlier.length : o.error.message), [0, 0, 0])
+      const streams = alice.libp2p.getConnections(carol.libp2p.peerId).flatMap(c => c.streams).map(s => s.protocol)
+      assert.ok(streams.includes(DELIVER_PROTOCOL) && !streams.includes(DELIVER_PROTOCOL_1_1), streams.join(', '))
+    } finally {
+      await carol.libp2p.stop()
+    }
   })
 
   for (const [treat, label, error] of [
