@@ -74,6 +74,21 @@ export interface ParseOptions {
 const MAX_HTML_TO_TEXT_CHARS = 4 * 1024 * 1024
 
 /**
+ * The checks every parse makes before the parser sees a byte (size, header block, tree
+ * shape): the bytes as a Buffer, the limits, and where the body starts.
+ */
+function checkedMessage (raw: Uint8Array, limits: Partial<MimeLimits> | undefined, options: ParseOptions): { buf: Buffer, bounds: MimeLimits, bodyStart: number } {
+  const bounds = resolveLimits(limits)
+  if (raw.byteLength > bounds.maxBytes) throw new MimeTooLargeError(raw.byteLength, bounds.maxBytes)
+  if (raw.byteLength === 0) throw new MalformedMimeError('the message is empty')
+  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
+  const bodyStart = checkHeaderBlock(buf, bounds.maxHeaderBytes)
+  checkStructure(buf, bounds)
+  options.signal?.throwIfAborted()
+  return { buf, bounds, bodyStart }
+}
+
+/**
  * Parses a message within limits.
  *
  * @example const msg = await parseMessage(raw, { maxBytes: 8 * 1024 * 1024 })
@@ -81,13 +96,7 @@ const MAX_HTML_TO_TEXT_CHARS = 4 * 1024 * 1024
  *   MimeNestingTooDeepError, MalformedMimeError, MissingMessageIdError, AttachmentReadError
  */
 export async function parseMessage (raw: Uint8Array, limits?: Partial<MimeLimits>, options: ParseOptions = {}): Promise<ParsedMessage> {
-  const bounds = resolveLimits(limits)
-  if (raw.byteLength > bounds.maxBytes) throw new MimeTooLargeError(raw.byteLength, bounds.maxBytes)
-  if (raw.byteLength === 0) throw new MalformedMimeError('the message is empty')
-  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
-  checkHeaderBlock(buf, bounds.maxHeaderBytes)
-  checkStructure(buf, bounds)
-  options.signal?.throwIfAborted()
+  const { buf, bounds } = checkedMessage(raw, limits, options)
   return (await runParser(buf, bounds, options.signal)).parsed
 }
 
@@ -99,13 +108,7 @@ export async function parseMessage (raw: Uint8Array, limits?: Partial<MimeLimits
  * @throws as parseMessage
  */
 export async function parseText (raw: Uint8Array, limits?: Partial<MimeLimits>, options: ParseOptions = {}): Promise<{ text: string, html?: string }> {
-  const bounds = resolveLimits(limits)
-  if (raw.byteLength > bounds.maxBytes) throw new MimeTooLargeError(raw.byteLength, bounds.maxBytes)
-  if (raw.byteLength === 0) throw new MalformedMimeError('the message is empty')
-  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
-  checkHeaderBlock(buf, bounds.maxHeaderBytes)
-  checkStructure(buf, bounds)
-  options.signal?.throwIfAborted()
+  const { buf, bounds } = checkedMessage(raw, limits, options)
   const { text, html } = (await runParser(buf, bounds, options.signal, { keepAttachments: false })).parsed
   return html === undefined ? { text } : { text, html }
 }
@@ -119,13 +122,7 @@ export async function parseText (raw: Uint8Array, limits?: Partial<MimeLimits>, 
  * @throws as parseMessage
  */
 export async function parseSummary (raw: Uint8Array, limits?: Partial<MimeLimits>, options: ParseOptions = {}): Promise<MessageSummary> {
-  const bounds = resolveLimits(limits)
-  if (raw.byteLength > bounds.maxBytes) throw new MimeTooLargeError(raw.byteLength, bounds.maxBytes)
-  if (raw.byteLength === 0) throw new MalformedMimeError('the message is empty')
-  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
-  const bodyStart = checkHeaderBlock(buf, bounds.maxHeaderBytes)
-  checkStructure(buf, bounds)
-  options.signal?.throwIfAborted()
+  const { buf, bounds, bodyStart } = checkedMessage(raw, limits, options)
   const quick = headerBlockSummary(buf.subarray(0, bodyStart))
   if (quick !== undefined) return quick
   const head = await runParser(buf.subarray(0, bodyStart), bounds, options.signal)
