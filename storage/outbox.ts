@@ -5,7 +5,7 @@ import { decodeRecord, decodeRecordOrThrow, isObject, plainBytes } from './recor
 import type { BatchOp, Database } from './database.js'
 import type { MailboxWriter } from './mailbox-writer.js'
 import type { CorruptHandler } from './records.js'
-import type { ListOptions, Outbox, OutboxEntry, Page, RecipientState } from './types.js'
+import type { EnvelopeChange, ListOptions, Outbox, OutboxEntry, Page, RecipientState } from './types.js'
 
 export interface OutboxComponents {
   db: Database
@@ -18,8 +18,8 @@ export interface OutboxInit {
   onCorrupt?: CorruptHandler
 }
 
-/** The recipient fields updateRecipient may change. */
-const MUTABLE_FIELDS = ['state', 'attempts', 'nextAttemptAt', 'lastError', 'deliveredAt', 'parkedAt'] as const
+/** The recipient fields a change may set (envelopeId only with a replaced envelope). */
+const MUTABLE_FIELDS = ['state', 'attempts', 'nextAttemptAt', 'lastError', 'deliveredAt', 'parkedAt', 'envelopeId'] as const
 
 function isEntry (value: unknown): value is OutboxEntry {
   return isObject(value) && typeof value.id === 'string' && typeof value.createdAt === 'number' && Array.isArray(value.recipients)
@@ -68,6 +68,40 @@ export function createOutbox (components: OutboxComponents, init: OutboxInit = {
     return entries
   }
 
+  /**
+   * Change one recipient of entry `id` and write `ops` with it in one synced batch.
+   * Concurrent changes of two recipients of one entry each rewrite the whole entry: they
+   * run one after the other so neither is lost.
+   */
+  async function changeRecipient (id: string, peerId: string, change: EnvelopeChange, ops: BatchOp[]): Promise<OutboxEntry> {
+    return await writer.locks.run(`outbox:${id}`, async () => {
+      const text = subs.entries.getSync(id)
+      if (text === undefined) throw new OutboxEntryNotFoundError(id)
+      const entry = decodeRecordOrThrow(entryKey(id), text, isEntry)
+      const index = entry.recipients.findIndex(r => r.peerId === peerId)
+      const recipient = entry.recipients[index]
+      if (recipient === undefined) throw new RecipientNotFoundError(id, peerId)
+
+      const next: RecipientState = { ...recipient }
+      for (const field of MUTABLE_FIELDS) {
+        if (!(field in change)) continue
+        const value = change[field]
+        if (value !== undefined) Object.assign(next, { [field]: value })
+        // `lastError: undefined` clears an optional field; required ones keep their value.
+        else if (field === 'lastError' || field === 'deliveredAt' || field === 'parkedAt') delete next[field]
+      }
+      const updated: OutboxEntry = { ...entry, recipients: entry.recipients.map((r, i) => i === index ? next : r) }
+      await db.commit([
+        ...ops,
+        { type: 'put', sublevel: subs.entries, key: id, value: JSON.stringify(updated) },
+        hasPending(updated)
+          ? { type: 'put', sublevel: subs.pending, key: id, value: '' }
+          : { type: 'del', sublevel: subs.pending, key: id }
+      ])
+      return updated
+    })
+  }
+
   return {
     get,
 
@@ -109,14 +143,8 @@ export function createOutbox (components: OutboxComponents, init: OutboxInit = {
       return plainBytes(subs.envelopes.getSync(envelopeKey(id, peerId)))
     },
 
-    async replaceEnvelope (id, peerId, bytes) {
-      await writer.locks.run(`outbox:${id}`, async () => {
-        const text = subs.entries.getSync(id)
-        if (text === undefined) throw new OutboxEntryNotFoundError(id)
-        const entry = decodeRecordOrThrow(entryKey(id), text, isEntry)
-        if (!entry.recipients.some(r => r.peerId === peerId)) throw new RecipientNotFoundError(id, peerId)
-        await db.commit([{ type: 'put', sublevel: subs.envelopes, key: envelopeKey(id, peerId), value: bytes }])
-      })
+    async replaceEnvelope (id, peerId, bytes, change = {}) {
+      return await changeRecipient(id, peerId, change, [{ type: 'put', sublevel: subs.envelopes, key: envelopeKey(id, peerId), value: bytes }])
     },
 
     async pending () {
@@ -136,32 +164,7 @@ export function createOutbox (components: OutboxComponents, init: OutboxInit = {
     },
 
     async updateRecipient (id, peerId, change) {
-      // Concurrent updates of two recipients of one entry each rewrite the whole entry:
-      // run them one after the other so neither is lost.
-      return await writer.locks.run(`outbox:${id}`, async () => {
-        const text = subs.entries.getSync(id)
-        if (text === undefined) throw new OutboxEntryNotFoundError(id)
-        const entry = decodeRecordOrThrow(entryKey(id), text, isEntry)
-        const index = entry.recipients.findIndex(r => r.peerId === peerId)
-        const recipient = entry.recipients[index]
-        if (recipient === undefined) throw new RecipientNotFoundError(id, peerId)
-
-        const next: RecipientState = { ...recipient }
-        for (const field of MUTABLE_FIELDS) {
-          if (!(field in change)) continue
-          const value = change[field]
-          if (value !== undefined) Object.assign(next, { [field]: value })
-          // `lastError: undefined` clears an optional field; required ones keep their value.
-          else if (field === 'lastError' || field === 'deliveredAt' || field === 'parkedAt') delete next[field]
-        }
-        const updated: OutboxEntry = { ...entry, recipients: entry.recipients.map((r, i) => i === index ? next : r) }
-        const ops: BatchOp[] = [{ type: 'put', sublevel: subs.entries, key: id, value: JSON.stringify(updated) }]
-        ops.push(hasPending(updated)
-          ? { type: 'put', sublevel: subs.pending, key: id, value: '' }
-          : { type: 'del', sublevel: subs.pending, key: id })
-        await db.commit(ops)
-        return updated
-      })
+      return await changeRecipient(id, peerId, change, [])
     }
   }
 }

@@ -212,17 +212,25 @@ export interface Outbox {
   get(id: string): Promise<OutboxEntry | undefined>
   envelope(id: string, peerId: string): Promise<Uint8Array | undefined>
   /**
-   * Replace the stored envelope of one recipient (synced), e.g. the same envelope with a
-   * stamp minted on it. Throws OutboxEntryNotFoundError / RecipientNotFoundError.
+   * Replace the stored envelope of one recipient, and change its state in the same synced
+   * batch: the same envelope with a stamp minted on it, or the message sealed again to a
+   * contact's new key under a new envelope id. Throws OutboxEntryNotFoundError /
+   * RecipientNotFoundError. Resolves to the whole updated entry.
    */
-  replaceEnvelope(id: string, peerId: string, bytes: Uint8Array): Promise<void>
+  replaceEnvelope(id: string, peerId: string, bytes: Uint8Array, change?: EnvelopeChange): Promise<OutboxEntry>
   /** Every entry that still has a pending recipient. */
   pending(): Promise<OutboxEntry[]>
   /** Entries newest first (paged). */
   list(options?: ListOptions): Promise<Page<OutboxEntry>>
   /** Change one recipient's state (synced). Resolves to the whole updated entry. */
-  updateRecipient(id: string, peerId: string, change: Partial<Omit<RecipientState, 'peerId' | 'envelopeId' | 'address'>>): Promise<OutboxEntry>
+  updateRecipient(id: string, peerId: string, change: RecipientChange): Promise<OutboxEntry>
 }
+
+/** What updateRecipient may change of a recipient. */
+export type RecipientChange = Partial<Omit<RecipientState, 'peerId' | 'envelopeId' | 'address'>>
+
+/** What replaceEnvelope may change with the envelope: its id too, for an envelope sealed anew. */
+export type EnvelopeChange = RecipientChange & { envelopeId?: string }
 
 /** The keys of one identity, as stored in the keystore. */
 export interface KeyMaterial {

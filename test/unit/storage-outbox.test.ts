@@ -124,4 +124,22 @@ describe('outbox', () => {
     await assert.rejects(store.outbox.replaceEnvelope('ffff', BOB, new Uint8Array(1)), { name: 'OutboxEntryNotFoundError' })
     assert.equal(await store.outbox.envelope(e.id, '12D3KooWNobody'), undefined)
   })
+
+  it('replaces an envelope sealed anew with its new id and the recipient\'s new schedule in one synced batch', async () => {
+    const e = entry(1)
+    await store.outbox.enqueue(e, envelopes(e), sentCopy(1))
+    await store.outbox.updateRecipient(e.id, CAROL, { lastError: 'waiting: carol\'s key changed', attempts: 2 })
+    const before = store.db.syncedBatches
+    const updated = await store.outbox.replaceEnvelope(e.id, CAROL, new TextEncoder().encode('resealed'), { envelopeId: 'ab'.repeat(16), nextAttemptAt: 42, lastError: undefined })
+    assert.equal(store.db.syncedBatches - before, 1)
+    const carol = updated.recipients.find(r => r.peerId === CAROL)
+    assert.deepEqual({ envelopeId: carol?.envelopeId, nextAttemptAt: carol?.nextAttemptAt, lastError: carol?.lastError, attempts: carol?.attempts, state: carol?.state },
+      { envelopeId: 'ab'.repeat(16), nextAttemptAt: 42, lastError: undefined, attempts: 2, state: 'pending' })
+    await store.close()
+    store = await openHomeStore(join(dir, 'db'))
+    assert.equal(new TextDecoder().decode(await store.outbox.envelope(e.id, CAROL)), 'resealed')
+    assert.deepEqual(await store.outbox.get(e.id), updated)
+    // The other recipient's envelope and id are untouched.
+    assert.equal(updated.recipients.find(r => r.peerId === BOB)?.envelopeId, e.recipients.find(r => r.peerId === BOB)?.envelopeId)
+  })
 })
