@@ -4,7 +4,7 @@ import { detectMimeType } from 'nodemailer/lib/mime-funcs'
 import { peerIdBytesFromString, peerIdStringFromBytes } from './identity/index.js'
 import type { ComposeAttachment } from './mime/index.js'
 import type { BlobRef } from './protocol/peerpost.js'
-import type { BlobDownloadRef, BlobLocation, BlobStore } from '../storage/blob-types.js'
+import type { BlobDownloadRef, BlobLocation, BlobRecord, BlobStore } from '../storage/blob-types.js'
 import type { BlobAttachmentSummary } from '../storage/types.js'
 
 /**
@@ -56,23 +56,31 @@ export async function prepareAttachments (paths: string[], options: PrepareOptio
       const type = detectMimeType(filename)
       const record = await options.store.put(path, { recipients: options.recipients, retentionMs: options.retentionMs, signal: options.signal, onChunk: options.onChunk })
       out.blobs.push({ blobId: record.blobId, name: filename, type, size: record.size, sha256: hex(record.sha256) })
-      out.blobRefs.push({
-        blobId: own(Buffer.from(record.blobId, 'hex')),
-        name: filename,
-        type,
-        size: BigInt(record.size),
-        chunkSize: record.chunkSize,
-        sha256: own(record.sha256),
-        key: own(record.key),
-        locations: [peerIdBytesFromString(options.self)],
-        cipher: record.cipher
-      })
+      out.blobRefs.push(blobRefOf(record, { name: filename, type }, options.self))
     }
   } catch (err) {
     for (const blob of out.blobs) await options.store.remove(blob.blobId).catch(() => {})
     throw err
   }
   return out
+}
+
+/**
+ * The reference an envelope carries for a blob I hold: from its record (key, sizes, hash)
+ * and how the message names it. Also used to seal a queued message again (node/reseal.ts).
+ */
+export function blobRefOf (record: BlobRecord, named: { name: string, type: string }, self: string): BlobRef {
+  return {
+    blobId: own(Buffer.from(record.blobId, 'hex')),
+    name: named.name,
+    type: named.type,
+    size: BigInt(record.size),
+    chunkSize: record.chunkSize,
+    sha256: own(record.sha256),
+    key: own(record.key),
+    locations: [peerIdBytesFromString(self)],
+    cipher: record.cipher
+  }
 }
 
 /** A received reference as the downloads store takes it; undefined when its size is not a safe integer. */

@@ -7,7 +7,7 @@ import { connectDirectory, directoryServer, parseNameAddress } from './name-reso
 import { createNetwork } from './network.js'
 import { registerName, resolveName } from './protocol/directory.js'
 import { IdentityCard } from './protocol/peerpost.js'
-import { sealEnvelope } from './crypto/index.js'
+import { resealPending, sealMessageFor } from './reseal.js'
 import { cardFromText, cardToText, makeCard, MAX_CARD_ADDRS, verifyCardBytes } from './identity/index.js'
 import { composeMessage, formatAddress, parseMessage, parseSummary, peerIdFromAddress, readEmlForSend, saveAttachmentFiles, saveAttachments } from './mime/index.js'
 import type { MessageSummary as ComposedSummary } from './mime/index.js'
@@ -385,16 +385,25 @@ export class MailService {
 
   /**
    * Pin the changed card a contact's mail carried (after the person checked it): its box
-   * key replaces the old one and sending to the contact works again.
+   * key replaces the old one, the messages queued for the contact (held meanwhile) are
+   * sealed again to it, and sending to the contact works again.
    */
   async acceptContactKey (name: string): Promise<ContactView> {
     const contact = await this.c.contacts.get(name)
     if (contact == null) throw new UnknownRecipientError(name)
     if (contact.pendingCard == null) throw new NoPendingKeyError(name)
     const card = verifyCardBytes(contact.pendingCard)
+    // Re-seal before the new key is pinned: while the changed card is still pending the
+    // engine holds the contact's envelopes, so none of the old ones goes out in between, and
+    // a crash in between leaves the change pending, to be accepted (and re-sealed) again.
+    const { identity, outbox, mailbox, blobs, events, now } = this.c
+    await resealPending({ identity, card: () => this.card(), outbox, mailbox, blobs, events, now },
+      { peerId: contact.peerId, boxPublicKey: card.boxPublicKey, stampExempt: contact.stampExempt === true })
     const { pendingCard: _accepted, ...rest } = contact
-    const record: ContactRecord = { ...rest, card: card.encoded, cardCreated: card.created, boxPublicKey: hex(card.boxPublicKey), addrs: card.addrs, homeServers: card.homeServers, updatedAt: this.c.now() }
+    const record: ContactRecord = { ...rest, card: card.encoded, cardCreated: card.created, boxPublicKey: hex(card.boxPublicKey), addrs: card.addrs, homeServers: card.homeServers, updatedAt: now() }
     await this.c.contacts.update(record)
+    // The re-sealed envelopes are due now; a running engine tries them at once.
+    this.c.network?.engine.kick(contact.peerId)
     return contactView(record)
   }
 
@@ -479,9 +488,7 @@ export class MailService {
     const senderCard = this.card()
     const envelopes = new Map<string, Uint8Array>()
     const states = recipients.map(r => {
-      // A stamp only for recipients not known to have me as a contact (node/restamp.ts):
-      // minting it was ~18% of a sender's CPU per message.
-      const sealed = sealEnvelope({ sender: identity, senderCard, recipient: { peerId: r.peerId, boxPublicKey: r.boxPublicKey }, mime: raw, blobRefs: prepared.blobRefs, timestamp: date, ...(r.stampExempt ? { stampBits: 0 } : {}) })
+      const sealed = sealMessageFor(identity, senderCard, r, raw, prepared.blobRefs, date)
       envelopes.set(r.peerId, sealed.bytes)
       return { peerId: r.peerId, address: r.address, state: 'pending' as const, attempts: 0, nextAttemptAt: date, envelopeId: hex(sealed.envelopeId) }
     })

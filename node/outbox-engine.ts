@@ -1,4 +1,5 @@
 import { withStamp } from './restamp.js'
+import { isUnsealable, keyChangeWaitText, keyUnknownText } from './reseal.js'
 import type { NodeEvents } from './events.js'
 import type { DeliverOutcome, DeliverTarget, OutgoingEnvelope } from './protocol/deliver.js'
 import type { RouteOutcome, RouteTarget } from './routing.js'
@@ -191,6 +192,9 @@ export class OutboxEngine {
       const dueIds = [...entries].filter(([, at]) => at <= t).sort((a, b) => a[1] - b[1]).slice(0, this.batchSize).map(([id]) => id)
       if (dueIds.length === 0) return
 
+      // Read before the envelopes: accept-key seals them again before it pins the new key,
+      // so a contact read without a pending change means the envelopes read after it are sealed to its key.
+      const contact = await contacts.getByPeerId(peerId)
       const batch: Array<{ entry: OutboxEntry, recipient: RecipientState, envelope: OutgoingEnvelope }> = []
       for (const id of dueIds) {
         const early = this.fresh.get(id)
@@ -210,8 +214,11 @@ export class OutboxEngine {
         batch.push({ entry, recipient, envelope })
       }
       if (batch.length === 0) continue
+      if (contact?.pendingCard != null) {
+        await this.holdForKeyChange(peerId, contact.name, batch.map(b => b.entry))
+        continue
+      }
 
-      const contact = await contacts.getByPeerId(peerId)
       const coRecipients = batch.map(b => deliveredDirectly(b.entry, peerId))
       const outcomes = await router.route({ peerId, contact, coRecipients }, batch.map(b => b.envelope), this.abort.signal)
       if (!this.running) return
@@ -232,6 +239,10 @@ export class OutboxEngine {
             await this.settle(entry.id, peerId, { state: 'parked', parkedAt: outcome.holders, attempts, lastError: undefined })
             return
           case 'failed':
+            // The recipient's own node cannot open what was sealed to the key I pinned: its key
+            // changed and its new card has not reached me yet. Not final: it waits (backing off,
+            // within its lifetime) for that card, then for `contacts accept-key` (reseal.ts).
+            if (isUnsealable(outcome.error)) break
             await this.settle(entry.id, peerId, { state: 'failed', attempts, lastError: outcome.error.message })
             return
           case 'stamp':
@@ -241,7 +252,7 @@ export class OutboxEngine {
               return
             }
         }
-        const message = outcome.error.message
+        const message = outcome.kind === 'failed' ? keyUnknownText(contact?.name ?? peerId, outcome.error) : outcome.error.message
         const next = now() + backoffDelay(attempts, this.init.retryBaseMs, this.init.retryMaxMs, this.components.random)
         if (!await this.written(entry.id)) return
         await outbox.updateRecipient(entry.id, peerId, { attempts, nextAttemptAt: next, lastError: message })
@@ -273,12 +284,32 @@ export class OutboxEngine {
     const due = this.due.get(peerId)
     // An early entry whose outbox write failed is gone: nothing to stamp or retry.
     if (!await this.written(id)) { due?.delete(id); return true }
-    await this.components.outbox.replaceEnvelope(id, peerId, stamped)
     const now = this.components.now()
-    await this.components.outbox.updateRecipient(id, peerId, { attempts, nextAttemptAt: now, lastError: error.message })
+    await this.components.outbox.replaceEnvelope(id, peerId, stamped, { attempts, nextAttemptAt: now, lastError: error.message })
     due?.set(id, now)
     this.components.events.emit('outbox:recipient', { id, peerId, state: 'pending', error: error.message })
     return true
+  }
+
+  /**
+   * The contact's card changed its encryption key and the change waits for `contacts
+   * accept-key`: its envelopes, sealed to the old key, are neither sent (it could not open
+   * them) nor parked, and nothing fails for it. They wait, pending, saying why; accept-key
+   * seals them again (reseal.ts) and kicks the peer. Looked at again after retryMaxMs at the
+   * latest (a bound, in case the change goes away otherwise), and at the end of the message's
+   * lifetime, which applies as to any pending message.
+   */
+  private async holdForKeyChange (peerId: string, name: string, entries: OutboxEntry[]): Promise<void> {
+    const lastError = keyChangeWaitText(name)
+    const now = this.components.now()
+    const due = this.due.get(peerId)
+    await Promise.all(entries.map(async entry => {
+      const next = Math.min(entry.expiresAt, now + this.init.retryMaxMs)
+      if (!await this.written(entry.id)) { due?.delete(entry.id); return }
+      await this.components.outbox.updateRecipient(entry.id, peerId, { nextAttemptAt: next, lastError })
+      due?.set(entry.id, next)
+      this.components.events.emit('outbox:recipient', { id: entry.id, peerId, state: 'pending', error: lastError })
+    }))
   }
 
   /**
