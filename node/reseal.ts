@@ -87,7 +87,11 @@ export async function resealPending (c: ResealComponents, recipient: SealRecipie
     }
     // The original time: the message is the same, only its seal is new.
     const sealed = sealMessageFor(c.identity, senderCard, recipient, mime, await blobRefsOf(c, entry), entry.createdAt)
-    await c.outbox.replaceEnvelope(entry.id, recipient.peerId, sealed.bytes, { envelopeId: hex(sealed.envelopeId), nextAttemptAt: c.now(), lastError: undefined })
+    const envelopeId = hex(sealed.envelopeId)
+    // Only while still pending: an engine round that started before the change was seen may
+    // have delivered or parked the old envelope meanwhile, and that is history.
+    const after = await c.outbox.replaceEnvelope(entry.id, recipient.peerId, sealed.bytes, { envelopeId, nextAttemptAt: c.now(), lastError: undefined }, { onlyIfPending: true })
+    if (after.recipients.find(r => r.peerId === recipient.peerId)?.envelopeId !== envelopeId) continue
     c.events.emit('outbox:recipient', { id: entry.id, peerId: recipient.peerId, state: 'pending' })
     result.resealed.push(entry.id)
   }

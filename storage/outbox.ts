@@ -73,7 +73,7 @@ export function createOutbox (components: OutboxComponents, init: OutboxInit = {
    * Concurrent changes of two recipients of one entry each rewrite the whole entry: they
    * run one after the other so neither is lost.
    */
-  async function changeRecipient (id: string, peerId: string, change: EnvelopeChange, ops: BatchOp[]): Promise<OutboxEntry> {
+  async function changeRecipient (id: string, peerId: string, change: EnvelopeChange, ops: BatchOp[], onlyIfPending = false): Promise<OutboxEntry> {
     return await writer.locks.run(`outbox:${id}`, async () => {
       const text = subs.entries.getSync(id)
       if (text === undefined) throw new OutboxEntryNotFoundError(id)
@@ -81,6 +81,7 @@ export function createOutbox (components: OutboxComponents, init: OutboxInit = {
       const index = entry.recipients.findIndex(r => r.peerId === peerId)
       const recipient = entry.recipients[index]
       if (recipient === undefined) throw new RecipientNotFoundError(id, peerId)
+      if (onlyIfPending && recipient.state !== 'pending') return entry
 
       const next: RecipientState = { ...recipient }
       for (const field of MUTABLE_FIELDS) {
@@ -143,8 +144,8 @@ export function createOutbox (components: OutboxComponents, init: OutboxInit = {
       return plainBytes(subs.envelopes.getSync(envelopeKey(id, peerId)))
     },
 
-    async replaceEnvelope (id, peerId, bytes, change = {}) {
-      return await changeRecipient(id, peerId, change, [{ type: 'put', sublevel: subs.envelopes, key: envelopeKey(id, peerId), value: bytes }])
+    async replaceEnvelope (id, peerId, bytes, change = {}, options = {}) {
+      return await changeRecipient(id, peerId, change, [{ type: 'put', sublevel: subs.envelopes, key: envelopeKey(id, peerId), value: bytes }], options.onlyIfPending)
     },
 
     async pending () {

@@ -214,10 +214,12 @@ export interface Outbox {
   /**
    * Replace the stored envelope of one recipient, and change its state in the same synced
    * batch: the same envelope with a stamp minted on it, or the message sealed again to a
-   * contact's new key under a new envelope id. Throws OutboxEntryNotFoundError /
-   * RecipientNotFoundError. Resolves to the whole updated entry.
+   * contact's new key under a new envelope id. With `onlyIfPending`, a recipient that is no
+   * longer pending (delivered or parked meanwhile: its envelope id is what receipts and
+   * expiry notices name) is left as it is. Throws OutboxEntryNotFoundError /
+   * RecipientNotFoundError. Resolves to the whole entry as it now is.
    */
-  replaceEnvelope(id: string, peerId: string, bytes: Uint8Array, change?: EnvelopeChange): Promise<OutboxEntry>
+  replaceEnvelope(id: string, peerId: string, bytes: Uint8Array, change?: EnvelopeChange, options?: { onlyIfPending?: boolean }): Promise<OutboxEntry>
   /** Every entry that still has a pending recipient. */
   pending(): Promise<OutboxEntry[]>
   /** Entries newest first (paged). */

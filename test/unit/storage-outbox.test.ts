@@ -142,4 +142,14 @@ describe('outbox', () => {
     // The other recipient's envelope and id are untouched.
     assert.equal(updated.recipients.find(r => r.peerId === BOB)?.envelopeId, e.recipients.find(r => r.peerId === BOB)?.envelopeId)
   })
+
+  it('with onlyIfPending leaves a recipient delivered meanwhile as it is, envelope and id', async () => {
+    const e = entry(1)
+    await store.outbox.enqueue(e, envelopes(e), sentCopy(1))
+    const delivered = await store.outbox.updateRecipient(e.id, BOB, { state: 'delivered', deliveredAt: 7 })
+    const after = await store.outbox.replaceEnvelope(e.id, BOB, new TextEncoder().encode('resealed'), { envelopeId: 'cd'.repeat(16), nextAttemptAt: 42 }, { onlyIfPending: true })
+    assert.deepEqual(after, delivered)
+    assert.deepEqual(await store.outbox.get(e.id), delivered)
+    assert.equal(new TextDecoder().decode(await store.outbox.envelope(e.id, BOB)), `sealed for ${BOB}`)
+  })
 })
