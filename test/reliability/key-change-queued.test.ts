@@ -4,8 +4,8 @@
  * new key reaches her daemon. Her outbox holds the queued message (not delivered to the old
  * key, not parked, not failed) while the change waits; `contacts accept-key bob` seals it
  * again to the new key and bob's daemon, holding only the new key, opens it into his inbox.
- * A message delivered before the change stays as it was. (The change itself, quarantine
- * and the refused sends: key-change.test.ts.)
+ * A message delivered before the change stays as it was. A held message still ends with its
+ * lifetime. (The change itself, quarantine and the refused sends: key-change.test.ts.)
  */
 import assert from 'node:assert/strict'
 import { rm } from 'node:fs/promises'
@@ -13,8 +13,11 @@ import { after, before, describe, it } from 'node:test'
 import { ControlClient } from '../../node/control/client.js'
 import { generateBoxKeyPair } from '../../node/crypto/index.js'
 import { homePaths } from '../../node/home.js'
+import { identityFromKeyMaterial, makeCard } from '../../node/identity/index.js'
 import { createKeystore } from '../../storage/keystore.js'
 import { cleanup, deadline, introduce, makeUser, online, runJson, waitUntil } from '../helpers/cli.js'
+import { deliverCarrying } from './deliverer.js'
+import type { RawClient } from '../helpers/cache-server.js'
 import type { NodeEvent } from '../../node/events.js'
 import type { OutboxEntry, RecipientState } from '../../storage/types.js'
 import type { User } from '../helpers/cli.js'
@@ -23,7 +26,8 @@ import type { User } from '../helpers/cli.js'
 const RETRY_MAX_MS = 1_000
 const FAST_RETRY = { outbox: { retryBaseMs: 200, retryMaxMs: RETRY_MAX_MS, dialTimeoutMs: 2_000 } }
 const WAIT_MS = 30_000
-const HELD = /^waiting: bob-reseal's key changed, run peerpost contacts accept-key bob-reseal$/
+const heldText = (name: string): RegExp => new RegExp(`^waiting: ${name}'s key changed, run peerpost contacts accept-key ${name}$`)
+const HELD = heldText('bob-reseal')
 
 describe('queued mail follows an accepted key change', () => {
   let alice: User, bob: User
@@ -111,5 +115,40 @@ describe('queued mail follows an accepted key change', () => {
 
     assert.deepEqual(await bobState(deliveredId), deliveredBefore)
     assert.equal((await subjects(bob, 'inbox')).filter(s => s === 'delivered-before').length, 1)
+  })
+})
+
+describe('a message held for a key change still ends with its lifetime', () => {
+  // Held envelopes are looked at again after retryMaxMs at the latest, or when the message's
+  // lifetime ends if that is sooner: with retryMaxMs longer than the test waits, only the
+  // lifetime can end it in time.
+  const LIFETIME_MS = 6_000
+  let alice: User, bob: User
+  const clients: RawClient[] = []
+
+  before(async () => {
+    alice = await makeUser('alice-held', { config: { outbox: { retryBaseMs: 200, retryMaxMs: 120_000, lifetimeMs: LIFETIME_MS, dialTimeoutMs: 2_000 } } })
+    bob = await makeUser('bob-held')
+    await online(alice)
+    await online(bob)
+    await introduce([alice, bob])
+  })
+  after(async () => {
+    for (const c of clients) await c.stop()
+    await cleanup([alice, bob])
+  })
+
+  it('held, then failed when its lifetime ends, saying why it waited', async () => {
+    const bobIdentity = identityFromKeyMaterial(await createKeystore(homePaths(bob.home).keystore).load())
+    await bob.daemon!.stop()
+    const id = (await runJson(alice.home, ['send', '--to', bob.name, '--subject', 'held-to-the-end', '--body', 'x'])).id
+    const state = async (): Promise<RecipientState> => (await runJson<{ entry: OutboxEntry }>(alice.home, ['status', id])).entry.recipients[0]!
+    // Bob's own signed card with a new key reaches alice (from elsewhere: his daemon is down).
+    const rotated = makeCard({ ...bobIdentity, boxPublicKey: generateBoxKeyPair().publicKey }, { now: Date.now() + 1 })
+    assert.equal(await deliverCarrying(alice, bobIdentity, rotated, bob.peerId, 'new-key-held', clients), 'receipt')
+
+    await waitUntil(alice.home, async () => heldText(bob.name).test((await state()).lastError ?? ''), WAIT_MS, 'the message held for the key change')
+    const failed = await waitUntil(alice.home, async () => { const r = await state(); return r.state === 'failed' && r }, WAIT_MS, 'the held message failed at the end of its lifetime')
+    assert.match(failed.lastError ?? '', new RegExp(`^gave up after \\d+ attempts: waiting: ${bob.name}'s key changed`))
   })
 })

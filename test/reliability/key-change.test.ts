@@ -8,13 +8,12 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { generateBoxKeyPair, sealEnvelope } from '../../node/crypto/index.js'
+import { generateBoxKeyPair } from '../../node/crypto/index.js'
 import { homePaths } from '../../node/home.js'
-import { cardFromText, generateKeyMaterial, identityFromKeyMaterial, makeCard } from '../../node/identity/index.js'
+import { generateKeyMaterial, identityFromKeyMaterial, makeCard } from '../../node/identity/index.js'
 import { createKeystore } from '../../storage/keystore.js'
-import { rawClient } from '../helpers/cache-server.js'
 import { cleanup, introduce, makeUser, online, run, runJson } from '../helpers/cli.js'
-import { deliverer, outcomeCode } from './deliverer.js'
+import { deliverCarrying } from './deliverer.js'
 import type { RawClient } from '../helpers/cache-server.js'
 import type { User } from '../helpers/cli.js'
 import type { Identity } from '../../node/identity/index.js'
@@ -39,15 +38,7 @@ describe('a contact\'s key changes', () => {
   })
 
   /** A message "from bob" carrying `card`, signed by `signer`, delivered to alice's daemon. */
-  async function deliverToAlice (signer: Identity, card: IdentityCard, subject: string): Promise<string> {
-    const aliceBox = cardFromText((await runJson(alice.home, ['card'])).card).boxPublicKey
-    const mime = new TextEncoder().encode(`From: ${bob.peerId}@peerpost\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@bob>\r\n\r\nhello\r\n`)
-    const sealed = sealEnvelope({ sender: signer, senderCard: card, recipient: { peerId: alice.peerId, boxPublicKey: aliceBox }, mime, timestamp: Date.now() })
-    const c = await rawClient()
-    clients.push(c)
-    const [o] = await deliverer(c)({ peerId: alice.peerId, addrs: alice.daemon!.addrs }, [{ envelopeId: sealed.envelopeId, bytes: sealed.bytes }])
-    return outcomeCode(o)
-  }
+  const deliverToAlice = async (signer: Identity, card: IdentityCard, subject: string): Promise<string> => await deliverCarrying(alice, signer, card, bob.peerId, subject, clients)
 
   const bobContact = async (): Promise<any> => (await runJson<any[]>(alice.home, ['contacts', 'list'])).find(c => c.name === bob.name)
 
