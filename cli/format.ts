@@ -1,4 +1,4 @@
-import type { ContactView, ReadResult, ServerView, StatusView } from '../node/mail-service.js'
+import type { AcceptKeyView, ContactView, ReadResult, ServerView, StatusView } from '../node/mail-service.js'
 import type { MessageSummary, OutboxEntry, RecipientState } from '../storage/types.js'
 
 /** Human-readable renderings of command results (the `--json` forms are the raw objects). */
@@ -69,6 +69,14 @@ export function formatMessage (m: ReadResult): string {
     lines.push('', 'Attachments:')
     for (const a of m.attachments) lines.push(`  ${a.name}  ${a.type}  ${a.size} bytes  sha256 ${a.sha256.slice(0, 16)}…`)
   }
+  return lines.join('\n')
+}
+
+/** `contacts accept-key`: the key is pinned, and what became of the mail queued for the contact. */
+export function formatAcceptedKey (r: AcceptKeyView): string {
+  const lines = [`accepted the new key of ${r.name}`]
+  if (r.resealed > 0) lines.push(`${r.resealed} queued message(s) sealed to the new key, going now`)
+  if (r.failed > 0) lines.push(`${r.failed} queued message(s) could not be sealed again (their Sent copy is missing): marked failed`)
   return lines.join('\n')
 }
 

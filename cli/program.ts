@@ -4,14 +4,14 @@ import { resolve } from 'node:path'
 import { Argument, Command, Option } from 'commander'
 import { connectApi } from './api.js'
 import { PassphraseFileMissingError, UsageError } from './errors.js'
-import { formatContact, formatMessage, formatOutboxEntry, formatServers, formatStatus, formatSummaryLine } from './format.js'
+import { formatAcceptedKey, formatContact, formatMessage, formatOutboxEntry, formatServers, formatStatus, formatSummaryLine } from './format.js'
 import { resolveHome } from './home-dir.js'
 import { ensureDaemonHeapFlags } from './daemon-heap.js'
 import { registerCacheServerCommand } from './commands/cache-server.js'
 import { formatLargeAttachment, formatMessageAttachments, registerTransfersCommand } from './commands/transfers.js'
 import { letInkDraw } from './ui/ci-env.js'
 import type { HomeApi } from './api.js'
-import type { ContactView, MessageStatusView, ReadResult, SearchPage, SendRequest, SendResult, ServerView, StatusView } from '../node/mail-service.js'
+import type { AcceptKeyView, ContactView, MessageStatusView, ReadResult, SearchPage, SendRequest, SendResult, ServerView, StatusView } from '../node/mail-service.js'
 import type { Folder, MessageSummary, OutboxEntry, Page } from '../storage/types.js'
 
 interface GlobalOptions { home?: string, json?: boolean, passphraseFile?: string }
@@ -174,13 +174,13 @@ Examples:
       })
     })
   contacts.command('accept-key')
-    .description('after checking with them, accept the new encryption key a contact\'s mail carried (sending to them is refused until then)')
+    .description('after checking with them, accept the new encryption key a contact\'s mail carried (sending to them is refused, and mail queued for them waits, until then; the queued mail is then sealed to the new key and goes)')
     .argument('<name>', 'the contact name')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       await withApi(cmd, true, async (api, g) => {
-        const r = await api.call<ContactView>('contacts.acceptKey', { name })
+        const r = await api.call<AcceptKeyView>('contacts.acceptKey', { name })
         if (g.json === true) printJson(r)
-        else out(`accepted the new key of ${name}`)
+        else out(formatAcceptedKey(r))
       })
     })
   contacts.command('remove')

@@ -111,6 +111,14 @@ export interface ContactView {
   presence?: PresenceView
 }
 
+/** `contacts accept-key`: the contact as now pinned, and what happened to the mail queued for it. */
+export interface AcceptKeyView extends ContactView {
+  /** Queued messages sealed again to the new key (they go now). */
+  resealed: number
+  /** Queued messages that could not be (their Sent copy is gone): marked failed. */
+  failed: number
+}
+
 export interface ServerView {
   addr: string
   peerId: string
@@ -388,7 +396,7 @@ export class MailService {
    * key replaces the old one, the messages queued for the contact (held meanwhile) are
    * sealed again to it, and sending to the contact works again.
    */
-  async acceptContactKey (name: string): Promise<ContactView> {
+  async acceptContactKey (name: string): Promise<AcceptKeyView> {
     const contact = await this.c.contacts.get(name)
     if (contact == null) throw new UnknownRecipientError(name)
     if (contact.pendingCard == null) throw new NoPendingKeyError(name)
@@ -397,14 +405,14 @@ export class MailService {
     // engine holds the contact's envelopes, so none of the old ones goes out in between, and
     // a crash in between leaves the change pending, to be accepted (and re-sealed) again.
     const { identity, outbox, mailbox, blobs, events, now } = this.c
-    await resealPending({ identity, card: () => this.card(), outbox, mailbox, blobs, events, now },
+    const queued = await resealPending({ identity, card: () => this.card(), outbox, mailbox, blobs, events, now },
       { peerId: contact.peerId, boxPublicKey: card.boxPublicKey, stampExempt: contact.stampExempt === true })
     const { pendingCard: _accepted, ...rest } = contact
     const record: ContactRecord = { ...rest, card: card.encoded, cardCreated: card.created, boxPublicKey: hex(card.boxPublicKey), addrs: card.addrs, homeServers: card.homeServers, updatedAt: now() }
     await this.c.contacts.update(record)
     // The re-sealed envelopes are due now; a running engine tries them at once.
     this.c.network?.engine.kick(contact.peerId)
-    return contactView(record)
+    return { ...contactView(record), resealed: queued.resealed.length, failed: queued.failed.length }
   }
 
   async removeContact (name: string): Promise<void> {

@@ -103,6 +103,7 @@ describe('queued mail follows an accepted key change', () => {
     const before = await bobState(queuedId)
     const accepted = await runJson(alice.home, ['contacts', 'accept-key', bob.name])
     assert.equal(accepted.keyChanged, undefined)
+    assert.deepEqual({ resealed: accepted.resealed, failed: accepted.failed }, { resealed: 1, failed: 0 })
     const delivered = await waitUntil(alice.home, async () => { const r = await bobState(queuedId); return r.state === 'delivered' && r }, WAIT_MS, 'the re-sealed message delivered')
     assert.notEqual(delivered.envelopeId, before.envelopeId, 'sealed again under a new envelope id')
     assert.equal(delivered.lastError, undefined)
