@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict'
 import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { ControlClient } from '../../node/control/client.js'
 import { generateBoxKeyPair } from '../../node/crypto/index.js'
@@ -16,6 +17,7 @@ import { homePaths } from '../../node/home.js'
 import { identityFromKeyMaterial, makeCard } from '../../node/identity/index.js'
 import { createKeystore } from '../../storage/keystore.js'
 import { cleanup, deadline, introduce, makeUser, online, runJson, waitUntil } from '../helpers/cli.js'
+import { randomFile } from '../helpers/attachments.js'
 import { deliverCarrying } from './deliverer.js'
 import type { RawClient } from '../helpers/cache-server.js'
 import type { NodeEvent } from '../../node/events.js'
@@ -25,17 +27,19 @@ import type { User } from '../helpers/cli.js'
 /** Fast retries, so held envelopes are looked at again every second (RETRY_MAX_MS). */
 const RETRY_MAX_MS = 1_000
 const FAST_RETRY = { outbox: { retryBaseMs: 200, retryMaxMs: RETRY_MAX_MS, dialTimeoutMs: 2_000 } }
+/** Attachments over this stay on the sender: the queued message carries one, so its re-sealed envelope must carry the reference again. */
+const LARGE_OVER = 16 * 1024
 const WAIT_MS = 30_000
 const heldText = (name: string): RegExp => new RegExp(`^waiting: ${name}'s key changed, run peerpost contacts accept-key ${name}$`)
 const HELD = heldText('bob-reseal')
 
 describe('queued mail follows an accepted key change', () => {
   let alice: User, bob: User
-  let queuedId: string, deliveredId: string
+  let queuedId: string, deliveredId: string, bigSha256: string
   let deliveredBefore: RecipientState
 
   before(async () => {
-    alice = await makeUser('alice-reseal', { config: FAST_RETRY })
+    alice = await makeUser('alice-reseal', { config: { ...FAST_RETRY, maxParkedAttachmentBytes: LARGE_OVER } })
     bob = await makeUser('bob-reseal')
     await online(alice)
     await online(bob)
@@ -79,7 +83,9 @@ describe('queued mail follows an accepted key change', () => {
     deliveredBefore = await waitUntil(alice.home, async () => { const r = await bobState(deliveredId); return r.state === 'delivered' && r }, WAIT_MS, 'the first message delivered')
 
     await bob.daemon!.stop()
-    queuedId = (await runJson(alice.home, ['send', '--to', bob.name, '--subject', 'queued-before', '--body', 'sealed to the old key at first'])).id
+    const big = join(alice.home, 'big.bin')
+    bigSha256 = await randomFile(big, 4 * LARGE_OVER)
+    queuedId = (await runJson(alice.home, ['send', '--to', bob.name, '--subject', 'queued-before', '--body', 'sealed to the old key at first', '--attach', big])).id
     await waitUntil(alice.home, async () => (await bobState(queuedId)).attempts > 0, WAIT_MS, 'a failed attempt while bob is offline')
 
     // Bob comes back with a new key and writes to alice: she meets his new card. (Her engine
@@ -113,6 +119,9 @@ describe('queued mail follows an accepted key change', () => {
     const got = inbox.filter(m => m.subject === 'queued-before')
     assert.equal(got.length, 1)
     assert.match((await runJson(bob.home, ['read', got[0].id])).text, /sealed to the old key at first/)
+    // Its large attachment's reference (and key) came along: bob pulls it from alice, whole.
+    const big = await waitUntil(bob.home, async () => (await runJson(bob.home, ['read', got[0].id])).largeAttachments.find((a: any) => a.name === 'big.bin' && a.state === 'here'), WAIT_MS, 'the large attachment pulled')
+    assert.equal(big.sha256, bigSha256)
 
     assert.deepEqual(await bobState(deliveredId), deliveredBefore)
     assert.equal((await subjects(bob, 'inbox')).filter(s => s === 'delivered-before').length, 1)
