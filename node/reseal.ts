@@ -104,7 +104,8 @@ export async function resealPending (c: ResealComponents, recipient: SealRecipie
  * its reference could only lead to nothing.
  */
 async function blobRefsOf (c: ResealComponents, entry: OutboxEntry): Promise<BlobRef[]> {
-  if ((entry.blobIds?.length ?? 0) === 0 || c.blobs == null) return []
+  if ((entry.blobIds?.length ?? 0) === 0) return []
+  if (c.blobs == null) throw new TypeError('resealPending: a blob store is needed to seal again a message with large attachments')
   const sent = await c.mailbox.get(entry.id)
   const refs: BlobRef[] = []
   for (const b of sent?.blobs ?? []) {
