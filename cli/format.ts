@@ -1,3 +1,4 @@
+import { isHeldForKeyChange } from '../node/reseal.js'
 import type { AcceptKeyView, ContactView, ReadResult, ServerView, StatusView } from '../node/mail-service.js'
 import type { MessageSummary, OutboxEntry, RecipientState } from '../storage/types.js'
 
@@ -21,6 +22,8 @@ export function formatRecipient (r: RecipientState, now: number, names: Readonly
     case 'failed': return `${r.address}: failed - ${r.lastError ?? 'unknown error'}`
     case 'parked': return `${r.address}: parked at ${(r.parkedAt ?? []).map(h => names.get(h) ?? short(h)).join(', ')} (waiting for them to fetch it)`
     default: {
+      // Held for a key change: no attempt is made, so none is counted (node/reseal.ts).
+      if (isHeldForKeyChange(r)) return `${r.address}: ${r.lastError ?? ''} (looked at again ${when(r.nextAttemptAt, now)})`
       const why = r.lastError != null ? ` (${r.lastError})` : ''
       return `${r.address}: waiting, attempt ${r.attempts + 1} ${when(r.nextAttemptAt, now)}${why}`
     }

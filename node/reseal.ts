@@ -18,9 +18,17 @@ import type { Mailbox, Outbox, OutboxEntry } from '../storage/types.js'
  * delivered or parked are left as they are.
  */
 
+/** How a held recipient's lastError starts: no attempt is made while it says so. */
+export const HELD_PREFIX = 'held: '
+
 /** What a held recipient's state says while its key change waits (outbox-engine.ts). */
 export function keyChangeWaitText (name: string): string {
-  return `waiting: ${name}'s key changed, run peerpost contacts accept-key ${name}`
+  return `${HELD_PREFIX}${name}'s key changed, run peerpost contacts accept-key ${name}`
+}
+
+/** Whether a pending recipient is held for a key change (no attempts until accept-key). */
+export function isHeldForKeyChange (r: { state: string, lastError?: string }): boolean {
+  return r.state === 'pending' && r.lastError?.startsWith(HELD_PREFIX) === true
 }
 
 /** The recipient's own node could not open the envelope (UNSEALABLE): it holds another key than the one I sealed to. */
@@ -30,7 +38,7 @@ export function isUnsealable (err: unknown): boolean {
 
 /** What a recipient's state says after it could not open its envelope. */
 export function keyUnknownText (name: string, err: Error): string {
-  return `waiting: ${name} could not open it, their key may have changed; it goes once their new card arrives and you run peerpost contacts accept-key ${name} (${err.message})`
+  return `${name} could not open it, their key may have changed; it goes once their new card arrives and you run peerpost contacts accept-key ${name} (${err.message})`
 }
 
 /** A recipient as sealing needs it; `stampExempt`: it said I am its contact, so no stamp (restamp.ts). */

@@ -30,7 +30,7 @@ const FAST_RETRY = { outbox: { retryBaseMs: 200, retryMaxMs: RETRY_MAX_MS, dialT
 /** Attachments over this stay on the sender: the queued message carries one, so its re-sealed envelope must carry the reference again. */
 const LARGE_OVER = 16 * 1024
 const WAIT_MS = 30_000
-const heldText = (name: string): RegExp => new RegExp(`^waiting: ${name}'s key changed, run peerpost contacts accept-key ${name}$`)
+const heldText = (name: string): RegExp => new RegExp(`^held: ${name}'s key changed, run peerpost contacts accept-key ${name}$`)
 const HELD = heldText('bob-reseal')
 
 describe('queued mail follows an accepted key change', () => {
@@ -159,6 +159,6 @@ describe('a message held for a key change still ends with its lifetime', () => {
 
     await waitUntil(alice.home, async () => heldText(bob.name).test((await state()).lastError ?? ''), WAIT_MS, 'the message held for the key change')
     const failed = await waitUntil(alice.home, async () => { const r = await state(); return r.state === 'failed' && r }, WAIT_MS, 'the held message failed at the end of its lifetime')
-    assert.match(failed.lastError ?? '', new RegExp(`^gave up after \\d+ attempts: waiting: ${bob.name}'s key changed`))
+    assert.match(failed.lastError ?? '', new RegExp(`^gave up after \\d+ attempts: held: ${bob.name}'s key changed`))
   })
 })

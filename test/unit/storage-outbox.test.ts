@@ -128,7 +128,7 @@ describe('outbox', () => {
   it('replaces an envelope sealed anew with its new id and the recipient\'s new schedule in one synced batch', async () => {
     const e = entry(1)
     await store.outbox.enqueue(e, envelopes(e), sentCopy(1))
-    await store.outbox.updateRecipient(e.id, CAROL, { lastError: 'waiting: carol\'s key changed', attempts: 2 })
+    await store.outbox.updateRecipient(e.id, CAROL, { lastError: 'held: carol\'s key changed', attempts: 2 })
     const before = store.db.syncedBatches
     const updated = await store.outbox.replaceEnvelope(e.id, CAROL, new TextEncoder().encode('resealed'), { envelopeId: 'ab'.repeat(16), nextAttemptAt: 42, lastError: undefined })
     assert.equal(store.db.syncedBatches - before, 1)
