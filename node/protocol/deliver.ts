@@ -31,7 +31,7 @@ export function protocolVersions (protocol: string): string[] {
   const batched = BATCHED_VERSION[protocol]
   return batched === undefined ? [protocol] : [batched, protocol]
 }
-/** Streams one peer may have open on this protocol at once. */
+/** Streams one peer may have open on this protocol at once, all its versions together. */
 export const DELIVER_MAX_INBOUND_STREAMS = 32
 /** Requests a sender may have in flight on one stream; the receiver works on them concurrently. */
 export const DELIVER_WINDOW = 32
@@ -160,12 +160,15 @@ export class DeliverProtocol {
 
   async start (): Promise<void> {
     if (this.components.handler == null) return
-    await this.components.libp2p.handle(protocolVersions(this.protocol), (stream, connection) => {
+    const versions = protocolVersions(this.protocol)
+    await this.components.libp2p.handle(versions, (stream, connection) => {
       this.serve(stream, connection, stream.protocol !== this.protocol).catch(err => {
         this.components.log.error('deliver stream from %p failed - %e', connection.remotePeer, err)
         stream.abort(err)
       })
-    }, { maxInboundStreams: DELIVER_MAX_INBOUND_STREAMS, runOnLimitedConnection: true })
+    // libp2p counts streams per protocol id: split between the versions, one peer may hold
+    // no more streams than when there was one.
+    }, { maxInboundStreams: Math.ceil(DELIVER_MAX_INBOUND_STREAMS / versions.length), runOnLimitedConnection: true })
   }
 
   async stop (): Promise<void> {
