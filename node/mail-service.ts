@@ -8,6 +8,7 @@ import { createNetwork } from './network.js'
 import { registerName, resolveName } from './protocol/directory.js'
 import { IdentityCard } from './protocol/peerpost.js'
 import { resealPending, sealMessageFor } from './reseal.js'
+import type { ResealResult, SealRecipient } from './reseal.js'
 import { cardFromText, cardToText, makeCard, MAX_CARD_ADDRS, verifyCardBytes } from './identity/index.js'
 import { composeMessage, formatAddress, parseMessage, parseSummary, peerIdFromAddress, readEmlForSend, saveAttachmentFiles, saveAttachments } from './mime/index.js'
 import type { MessageSummary as ComposedSummary } from './mime/index.js'
@@ -388,7 +389,18 @@ export class MailService {
       updatedAt: now
     }
     await this.c.contacts.add(record)
+    // Messages still queued for this peer were sealed to the key of a card pinned before
+    // (a contact removed and added again, say after a key change): they are sealed again to
+    // this card's key, as accept-key does, or its node could not open them.
+    const queued = await this.resealQueued({ peerId: card.peerId, boxPublicKey: card.boxPublicKey, stampExempt: false })
+    if (queued.resealed.length > 0) this.c.network?.engine.kick(card.peerId)
     return contactView(record)
+  }
+
+  /** Seal the messages queued for one peer again to `recipient`'s key (node/reseal.ts); the caller kicks the engine. */
+  private async resealQueued (recipient: SealRecipient): Promise<ResealResult> {
+    const { identity, outbox, mailbox, blobs, events, now } = this.c
+    return await resealPending({ identity, card: () => this.card(), outbox, mailbox, blobs, events, now }, recipient)
   }
 
   /**
@@ -404,11 +416,9 @@ export class MailService {
     // Re-seal before the new key is pinned: while the changed card is still pending the
     // engine holds the contact's envelopes, so none of the old ones goes out in between, and
     // a crash in between leaves the change pending, to be accepted (and re-sealed) again.
-    const { identity, outbox, mailbox, blobs, events, now } = this.c
-    const queued = await resealPending({ identity, card: () => this.card(), outbox, mailbox, blobs, events, now },
-      { peerId: contact.peerId, boxPublicKey: card.boxPublicKey, stampExempt: contact.stampExempt === true })
+    const queued = await this.resealQueued({ peerId: contact.peerId, boxPublicKey: card.boxPublicKey, stampExempt: contact.stampExempt === true })
     const { pendingCard: _accepted, ...rest } = contact
-    const record: ContactRecord = { ...rest, card: card.encoded, cardCreated: card.created, boxPublicKey: hex(card.boxPublicKey), addrs: card.addrs, homeServers: card.homeServers, updatedAt: now() }
+    const record: ContactRecord = { ...rest, card: card.encoded, cardCreated: card.created, boxPublicKey: hex(card.boxPublicKey), addrs: card.addrs, homeServers: card.homeServers, updatedAt: this.c.now() }
     await this.c.contacts.update(record)
     // The re-sealed envelopes are due now; a running engine tries them at once.
     this.c.network?.engine.kick(contact.peerId)

@@ -4,7 +4,8 @@
  * new key reaches her daemon. Her outbox holds the queued message (not delivered to the old
  * key, not parked, not failed) while the change waits; `contacts accept-key bob` seals it
  * again to the new key and bob's daemon, holding only the new key, opens it into his inbox.
- * A message delivered before the change stays as it was. A held message still ends with its
+ * A message delivered before the change stays as it was. Removing bob and adding his new
+ * card seals what was queued for him again too. A held message still ends with its
  * lifetime. (The change itself, quarantine and the refused sends: key-change.test.ts.)
  */
 import assert from 'node:assert/strict'
@@ -125,6 +126,24 @@ describe('queued mail follows an accepted key change', () => {
 
     assert.deepEqual(await bobState(deliveredId), deliveredBefore)
     assert.equal((await subjects(bob, 'inbox')).filter(s => s === 'delivered-before').length, 1)
+  })
+
+  it('a contact removed and added again with its new card: what was queued for it is sealed to the new key', async () => {
+    await bob.daemon!.stop()
+    const id = (await runJson(alice.home, ['send', '--to', bob.name, '--subject', 'queued-before-readd', '--body', 'sealed to the old key, then the new'])).id
+    await waitUntil(alice.home, async () => (await bobState(id)).attempts > 0, WAIT_MS, 'a failed attempt while bob is offline')
+    const before = await bobState(id)
+    // Bob comes back with another new key and sends his card out of band; alice settles it
+    // by removing him and adding the new card, not by accept-key.
+    await rotateBobsBoxKey()
+    const card = (await runJson<{ card: string }>(bob.home, ['card'])).card
+    await runJson(alice.home, ['contacts', 'remove', bob.name])
+    await runJson(alice.home, ['contacts', 'add', card, '--as', bob.name])
+    const delivered = await waitUntil(alice.home, async () => { const r = await bobState(id); return r.state === 'delivered' && r }, WAIT_MS, 'the re-sealed message delivered')
+    assert.notEqual(delivered.envelopeId, before.envelopeId, 'sealed again under a new envelope id')
+    const got = (await runJson<any[]>(bob.home, ['list', '--folder', 'inbox'])).filter(m => m.subject === 'queued-before-readd')
+    assert.equal(got.length, 1)
+    assert.match((await runJson(bob.home, ['read', got[0].id])).text, /sealed to the old key, then the new/)
   })
 })
 
