@@ -519,7 +519,8 @@ export class MailService {
     queued.promise.catch(() => {}) // the failure is thrown to the caller below
     this.c.network?.engine.add(entry, { envelopes, durable: queued.promise })
     // Let the engine put the envelope on the wire first: its way there is a chain of
-    // microtasks, which parsing the Sent copy below would otherwise run ahead of. Latency
+    // microtasks, which the Sent copy's indexing and the outbox write below would otherwise
+    // run ahead of. Latency
     // bench, marks in both daemons (200 messages, twice each way): envelope written 0.67 ->
     // 0.47-0.51 ms after the send call came in, stored on the recipient 2.49-2.51 -> 2.27-2.38 ms
     // (p50); delivery throughput unchanged or better (3 pairs: 972/946/961 -> 1065/950/996 msgs/s).

@@ -196,16 +196,10 @@ export class DeliverSession {
       return
     }
     if (response.receipt == null) throw new ProtocolViolationError(`${peer} answered with neither a receipt nor an error`)
-    const covered = [...this.stored.splice(0), head]
-    try {
-      this.init.verifyReceipt(response.receipt, covered.map(w => w.envelope))
-    } catch (err) {
-      // Stored by the peer for all we know, but unproven: they go again on a fresh stream.
-      const error = asError(err)
-      for (const w of covered) w.settle({ ok: false, envelopeId: w.envelope.envelopeId, error, streamFailed: true })
-      throw err
-    }
-    for (const w of covered) {
+    // A receipt that does not verify throws: the stream fails, and so does every envelope it
+    // would have covered (those still in `stored`, and the head), to go again on a fresh stream.
+    this.init.verifyReceipt(response.receipt, [...this.stored, head].map(w => w.envelope))
+    for (const w of [...this.stored.splice(0), head]) {
       const outcome: SessionOutcome = { ok: true, envelopeId: w.envelope.envelopeId, receipt: response.receipt }
       if (response.stampExempt === true) outcome.stampExempt = true
       w.settle(outcome)

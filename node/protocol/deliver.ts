@@ -53,8 +53,8 @@ const READ_SLACK_BYTES = 256 * 1024
 /** Framing and protobuf overhead around one envelope. */
 const REQUEST_OVERHEAD_BYTES = 64
 
-/** A stored envelope's answer: its receipt's subject, and whether to say the peer needs no stamp. */
-interface StoredAnswer { stored: ReceiptSubject, stampExempt: boolean }
+/** A stored envelope's answer: what its receipt will say. */
+interface StoredAnswer { stored: ReceiptSubject }
 /** What the receiver answers one request with, before it is encoded. */
 type Answer = StoredAnswer | { error: ErrorReply }
 
@@ -181,8 +181,9 @@ export class DeliverProtocol {
    * The frames for answers ready in order: refusals as they are; each run of stored
    * envelopes as `receiptFollows` answers and, for the run's last, one receipt signed over
    * them all (Receipt.earlier), so a batch costs one signature instead of one each.
+   * `stampExempt` goes next to each receipt.
    */
-  private encodeAnswers (ready: Answer[], signer: NonNullable<DeliverComponents['signer']>, batched: boolean): Uint8Array[] {
+  private encodeAnswers (ready: Answer[], signer: NonNullable<DeliverComponents['signer']>, batched: boolean, stampExempt: boolean): Uint8Array[] {
     const frames: Uint8Array[] = []
     let run: StoredAnswer[] = []
     const closeRun = (): void => {
@@ -190,7 +191,7 @@ export class DeliverProtocol {
       if (last == null) return
       for (const a of run) frames.push(DeliverResponse.encode({ envelopeId: own(a.stored.envelopeId), receiptFollows: true }))
       const receipt = signReceipt(signer.identity, { ...last.stored, now: signer.now(), earlier: run.map(a => a.stored) })
-      frames.push(DeliverResponse.encode({ envelopeId: receipt.envelopeId, receipt, ...(last.stampExempt ? { stampExempt: true } : {}) }))
+      frames.push(DeliverResponse.encode({ envelopeId: receipt.envelopeId, receipt, ...(stampExempt ? { stampExempt: true } : {}) }))
       run = []
     }
     for (const a of ready) {
@@ -246,7 +247,11 @@ export class DeliverProtocol {
         while (answers[0]?.answer != null) ready.push(answers.shift()!.answer!)
         inFlight -= ready.length
         wake?.()
-        await lp.writeV(this.encodeAnswers(ready, signer, batched), { signal: AbortSignal.timeout(this.responseTimeoutMs) })
+        // Asked once per batch, not per envelope: the answer is about the stream's peer.
+        // A failed lookup only means the hint is not given: the sender keeps minting.
+        const exempt = this.components.stampExempt
+        const stampExempt = exempt != null && ready.some(a => 'stored' in a) && await exempt(remote).catch(() => false)
+        await lp.writeV(this.encodeAnswers(ready, signer, batched, stampExempt), { signal: AbortSignal.timeout(this.responseTimeoutMs) })
       }
     })()
 
@@ -284,11 +289,8 @@ export class DeliverProtocol {
           push(Promise.resolve({ error: errorReply(ErrorCode.MALFORMED, 'request did not decode') }))
           break
         }
-        const envelopeBytes = request.envelope
-        const exempt = this.components.stampExempt
-        push(handler(envelopeBytes, remote).then(
-          // A failed lookup only means the hint is not given: the sender keeps minting.
-          async stored => ({ stored, stampExempt: exempt != null && await exempt(remote).catch(() => false) }),
+        push(handler(request.envelope, remote).then(
+          stored => ({ stored }),
           (err: unknown) => {
             const error = errorReplyFor(err)
             if (error.code === ErrorCode.INTERNAL) log.error('deliver from %s failed - %e', remote, err)
