@@ -30,7 +30,7 @@ const PULL_TIMEOUT_MS = 900_000
 const BULK_PEER = fileURLToPath(new URL('./lib/bulk-peer.js', import.meta.url))
 
 /** One transfer: wall time, CPU time of both sides during it (the machine's load moves it much less than wall time), peak RSS. */
-interface Side { ms: number, cpuMs: { sender: number, receiver: number, receiverMainThread?: number }, peakRssMiB: { sender: number, receiver: number } }
+export interface Side { ms: number, cpuMs: { sender: number, receiver: number, receiverMainThread?: number }, peakRssMiB: { sender: number, receiver: number } }
 
 async function vmHwmMiB (pid: number | undefined): Promise<number> {
   const status = await readFile(`/proc/${pid ?? 0}/status`, 'utf8')
@@ -84,7 +84,7 @@ async function peerpostRun (ctx: BenchContext, file: string, size: number): Prom
 interface NodeEventData { state: string, reason?: string }
 
 /** One baseline run: a bulk-peer server process and a client process that reads everything. */
-async function baselineRun (kind: 'libp2p' | 'tcp', size: number): Promise<Side> {
+export async function baselineRun (kind: 'libp2p' | 'tcp', size: number): Promise<Side> {
   const server = await spawnWithReadyLine(process.execPath, [...BASELINE_NODE_ARGS, BULK_PEER, `${kind}-server`, String(size)])
   try {
     const ready = JSON.parse(server.first) as { addr?: string, port?: number }

@@ -6,6 +6,7 @@ import { attachment } from './attachment.js'
 import { backlog } from './backlog.js'
 import { delivery } from './delivery.js'
 import { deposit } from './deposit.js'
+import { floors } from './floors.js'
 import { inbox } from './inbox.js'
 import { latency } from './latency.js'
 import { presence } from './presence.js'
@@ -18,5 +19,6 @@ export const benchmarks: Benchmark[] = [
   deposit,
   presence,
   inbox,
-  attachment
+  attachment,
+  floors
 ]

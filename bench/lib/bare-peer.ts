@@ -4,7 +4,7 @@
  * its own process so the baseline pays the same inter-process costs as two daemons.
  *
  *   node bare-peer.js server                                   -> prints {"addr": "..."}
- *   node bare-peer.js throughput ADDR COUNT SIZE WINDOW        -> prints {"ms": N}
+ *   node bare-peer.js throughput ADDR COUNT SIZE WINDOW        -> prints {"ms": N, "cpuMs": N} (its own CPU time)
  *   node bare-peer.js latency ADDR COUNT SIZE same|fresh       -> prints {"samples": [ms...]}
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -57,6 +57,7 @@ async function client (mode: string, addr: string, count: number, size: number, 
     const window = Number(extra)
     const lp = await open()
     const start = performance.now()
+    const cpuStart = process.cpuUsage()
     let written = 0
     let answered = 0
     let wake: (() => void) | undefined
@@ -74,8 +75,9 @@ async function client (mode: string, addr: string, count: number, size: number, 
     }
     await writer
     const ms = performance.now() - start
+    const cpu = process.cpuUsage(cpuStart)
     await lp.unwrap().close().catch(() => {})
-    process.stdout.write(JSON.stringify({ ms }) + '\n')
+    process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000 }) + '\n')
   } else {
     const samples: number[] = []
     const fresh = extra === 'fresh'

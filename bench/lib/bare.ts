@@ -1,22 +1,29 @@
 import { fileURLToPath } from 'node:url'
-import { BASELINE_NODE_ARGS, mustRun, spawnWithReadyLine } from './proc.js'
+import { BASELINE_NODE_ARGS, cpuMs, mustRun, spawnWithReadyLine } from './proc.js'
 import type { LineProcess } from './proc.js'
 
 const PEER = fileURLToPath(new URL('./bare-peer.js', import.meta.url))
 
 /** A bare libp2p responder in its own process. */
-export interface BareServer { addr: string, stop(): Promise<void> }
+export interface BareServer { addr: string, pid: number, stop(): Promise<void> }
 
 export async function startBareServer (): Promise<BareServer> {
   const proc: LineProcess = await spawnWithReadyLine(process.execPath, [...BASELINE_NODE_ARGS, PEER, 'server'])
   const { addr } = JSON.parse(proc.first) as { addr: string }
-  return { addr, stop: async () => { await proc.stop() } }
+  return { addr, pid: proc.proc.pid ?? 0, stop: async () => { await proc.stop() } }
 }
 
 /** `count` requests of `size` bytes on one stream, `window` in flight; the time from first write to last answer. */
 export async function bareThroughput (server: BareServer, count: number, size: number, window: number): Promise<number> {
+  return (await bareThroughputRun(server, count, size, window)).ms
+}
+
+/** bareThroughput, with the CPU time both processes used (the client's during the run, the server's across it), in ms. */
+export async function bareThroughputRun (server: BareServer, count: number, size: number, window: number): Promise<{ ms: number, cpuMs: number }> {
+  const serverBefore = await cpuMs(server.pid)
   const out = await mustRun(process.execPath, [...BASELINE_NODE_ARGS, PEER, 'throughput', server.addr, String(count), String(size), String(window)], { timeoutMs: 300_000 })
-  return (JSON.parse(out) as { ms: number }).ms
+  const client = JSON.parse(out) as { ms: number, cpuMs: number }
+  return { ms: client.ms, cpuMs: client.cpuMs + await cpuMs(server.pid) - serverBefore }
 }
 
 /** `count` sequential round trips on an open connection: on one open stream (`same`) or a new stream each (`fresh`). */
