@@ -32,7 +32,11 @@ export class PassphraseFileMissingError extends Error {
 const HINTS: Record<string, (err: Error) => string> = {
   PassphraseRequiredError: err => `${err.message.replace(/: give the passphrase file.*$/, '')}: give its passphrase with --passphrase-file FILE (or $PEERPOST_PASSPHRASE_FILE)`,
   DaemonAlreadyRunningError: err => `${err.message}: it owns the home; use the other commands while it runs, or stop it first (SIGTERM)`,
-  UnsupportedListenAddressesError: err => listenFailure(err)
+  UnsupportedListenAddressesError: err => listenFailure(err),
+  NotInTrashError: err => {
+    const id = /^message (\S+) is in/.exec(err.message)?.[1] ?? 'ID'
+    return `${err.message.replace(/; move it to the trash first, then delete it$/, '')}: \`peerpost delete ${id}\` moves it there`
+  }
 }
 
 /** libp2p lists each address it could not listen on, with the socket error, after the first line. */

@@ -1,7 +1,7 @@
 import { controlMethods } from '../node/control/methods.js'
 import { RemoteError } from '../node/control/protocol.js'
 import { NodeEvents } from '../node/events.js'
-import { openHome } from '../node/home.js'
+import { homePurger, openHome } from '../node/home.js'
 import { MailService } from '../node/mail-service.js'
 import type { HomeApi } from './api.js'
 import type { OpenHome } from '../node/home.js'
@@ -25,6 +25,7 @@ export async function openLocalHome (home: string, passphrase?: Uint8Array): Pro
     outbox: opened.store.outbox,
     blobs: opened.blobs,
     downloads: opened.downloads,
+    purger: homePurger(opened, events),
     events,
     config: opened.config,
     configPath: opened.paths.config,

@@ -8,6 +8,7 @@ import { formatAcceptedKey, formatContact, formatMessage, formatOutboxEntry, for
 import { resolveHome } from './home-dir.js'
 import { ensureDaemonHeapFlags } from './daemon-heap.js'
 import { registerCacheServerCommand } from './commands/cache-server.js'
+import { registerDeleteCommands } from './commands/delete.js'
 import { formatLargeAttachment, formatMessageAttachments, registerTransfersCommand } from './commands/transfers.js'
 import { letInkDraw } from './ui/ci-env.js'
 import type { HomeApi } from './api.js'
@@ -442,6 +443,7 @@ Examples:
 
   registerCacheServerCommand(program)
   registerTransfersCommand(program, withApi)
+  registerDeleteCommands(program, withApi)
   oneLineErrors(program)
   refuseUnknownCommands(program)
   return program

@@ -6,7 +6,7 @@ import { controlMethods } from './control/methods.js'
 import { ControlServer } from './control/server.js'
 import { errorName } from './errors.js'
 import { NodeEvents } from './events.js'
-import { openHome } from './home.js'
+import { homePurger, openHome } from './home.js'
 import { MailService } from './mail-service.js'
 import { createNetwork } from './network.js'
 import { OutboxEngine } from './outbox-engine.js'
@@ -83,6 +83,8 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     // Large attachments, the holder's side: serve what I keep for my recipients, drop a blob
     // once every recipient has it, and sweep expired ones (and files a crash left behind).
     await blobs.removeOrphans()
+    // Files of messages deleted for good whose removal a crash cut short.
+    await downloads.removeOrphans()
     const transfers = new Transfers({
       libp2p,
       downloads,
@@ -207,6 +209,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
       outbox: store.outbox,
       blobs,
       downloads,
+      purger: homePurger(opened, events, transfers),
       events,
       config,
       configPath: paths.config,

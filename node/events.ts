@@ -7,6 +7,8 @@ import type { Folder, RecipientStateName } from '../storage/types.js'
 export interface NodeEventMap {
   /** `stamped`: the envelope carried a proof-of-work stamp (contacts who know they are exempt send none). */
   'mail:received': { id: string, folder: Folder, fromPeer: string, stamped?: boolean }
+  /** Messages deleted for good (from the trash), with everything that referred to them. */
+  'mail:deleted': { ids: string[] }
   'outbox:queued': { id: string }
   'outbox:recipient': { id: string, peerId: string, state: RecipientStateName, error?: string }
   'node:started': { peerId: string, addrs: string[] }

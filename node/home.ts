@@ -2,10 +2,12 @@ import { join } from 'node:path'
 import { loadNodeConfig } from './config.js'
 import { IdentityMissingError } from './errors.js'
 import { identityFromKeyMaterial } from './identity/index.js'
-import { createBlobDownloads, createBlobStore, createKeystore, openHomeStore } from '../storage/index.js'
+import { createBlobDownloads, createBlobStore, createKeystore, createPurger, openHomeStore } from '../storage/index.js'
 import type { NodeConfig } from './config.js'
+import type { NodeEvents } from './events.js'
+import type { Transfers } from './transfers.js'
 import type { Identity } from './identity/index.js'
-import type { BlobDownloads, BlobStore, HomeStore } from '../storage/index.js'
+import type { BlobDownloads, BlobStore, HomeStore, Purger } from '../storage/index.js'
 import type { ComponentLogger } from '@libp2p/interface'
 
 /** Where things live in a home directory (design section 6). */
@@ -63,4 +65,18 @@ export async function openHome (home: string, passphrase?: Uint8Array, logger?: 
     onDirectIoRefused: (path, err) => { blobLog?.('%s: the file system refused O_DIRECT (%s), writing it through the page cache', path, err.message) }
   })
   return { paths, identity, config, store, blobs, downloads, close: async () => { await store.close() } }
+}
+
+/**
+ * What deletes messages of an open home for good: each batch is told on `events`
+ * (`mail:deleted`), and with the daemon's `transfers`, the pulls of their large attachments
+ * stop first.
+ */
+export function homePurger (opened: Pick<OpenHome, 'store' | 'downloads'>, events: NodeEvents, transfers?: Transfers): Purger {
+  return createPurger({
+    writer: opened.store.mailbox.writer,
+    downloads: opened.downloads,
+    beforeCommit: transfers == null ? undefined : async summaries => { await transfers.forget(summaries.flatMap(s => (s.blobs ?? []).map(b => b.blobId))) },
+    onPurged: ids => { events.emit('mail:deleted', { ids }) }
+  })
 }

@@ -33,6 +33,7 @@ import type { LargeAttachmentView, TransferView, Transfers, UploadView } from '.
 import type { PeerpostLibp2p } from './network.js'
 import type { BlobDownloads, BlobStore } from '../storage/blob-types.js'
 import type { ContactRecord, Contacts, Folder, Mailbox, MessageSummary, Outbox, OutboxEntry, Page } from '../storage/types.js'
+import type { Purger } from '../storage/purge.js'
 
 /** What `send` takes. Paths are read by the daemon, which runs as the same user. */
 export interface SendRequest {
@@ -146,6 +147,8 @@ export interface MailServiceComponents {
   /** Large attachments I hold for my recipients, and the ones I pull. */
   blobs?: BlobStore
   downloads?: BlobDownloads
+  /** Deletes messages for good (the trash's delete forever and empty trash). */
+  purger?: Purger
   events: NodeEvents
   config: NodeConfig
   /** The home's config.json: `servers add` and `presence --status` change it. */
@@ -713,6 +716,27 @@ export class MailService {
     // Moved out of requests: a large attachment waiting to be accepted starts now.
     if (change.folder != null && after.blobs != null) this.c.network?.transfers?.messageMoved(id)
     return after
+  }
+
+  /**
+   * Delete messages for good. Only mail in the trash is taken (a slip of an id cannot erase
+   * mail elsewhere): one id that is unknown (MessageNotFoundError) or not in the trash
+   * (NotInTrashError) fails the call and nothing is deleted. The message, its indexes, its
+   * cached search text and its large attachments pulled here go in one synced batch; its
+   * dedupe key stays as a tombstone, so a re-delivery is acknowledged and not stored again.
+   */
+  async deleteForever (ids: string[]): Promise<{ deleted: string[] }> {
+    return { deleted: (await this.requirePurger().purge(ids, { folder: 'trash' })).map(m => m.id) }
+  }
+
+  /** Delete every message in the trash for good (as deleteForever, a few hundred per batch). */
+  async emptyTrash (): Promise<{ deleted: number }> {
+    return { deleted: await this.requirePurger().emptyFolder('trash') }
+  }
+
+  private requirePurger (): Purger {
+    if (this.c.purger == null) throw new TypeError('MailService: deleting for good needs a purger')
+    return this.c.purger
   }
 
   async outboxEntry (id: string): Promise<OutboxEntry | undefined> {

@@ -1,4 +1,5 @@
 import { DEFAULT_STAMP_BITS, envelopeStampBits, openEnvelope, sha256 } from './crypto/index.js'
+import { messageDedupeKey } from '../storage/dedupe.js'
 import { MessageRefusedError, StampRequiredError } from './protocol/errors.js'
 import { parseSummary, peerIdFromAddress } from './mime/index.js'
 import { blobSummaryOf } from './attachments.js'
@@ -65,14 +66,20 @@ export class Receiver {
     const sender = opened.sender
     // The dedupe key includes the verified sender, so nobody can suppress another
     // sender's mail by reusing its Message-ID (design section 3).
-    const dedupeKey = `${sender.peerId}\n${parsed.messageId !== '' ? parsed.messageId : hex(sha256(opened.mime))}`
+    const dedupeKey = messageDedupeKey(sender.peerId, parsed.messageId, opened.mime)
     // No separate "seen it?" read first: add() checks the dedupe key under its lock and
     // answers a repeat with the stored id (a read less per message, issue 8), and what
     // place() may write for a repeat (a newer card, a changed key) it writes once.
     const placement = await this.place(sender, parsed)
     const message = toNewMessage(parsed, opened.mime.byteLength, sender.peerId, placement, now())
     if (opened.blobRefs.length > 0) message.blobs = opened.blobRefs.map(blobSummaryOf)
-    const { id: stored, duplicate } = await mailbox.add(message, opened.mime, dedupeKey)
+    const { id: stored, duplicate, deleted } = await mailbox.add(message, opened.mime, dedupeKey)
+    if (deleted === true) {
+      // Deleted for good here (a tombstone keeps its dedupe key): the sender gets its receipt
+      // and holders their ack, so they stop offering it, but nothing is stored or pulled again.
+      this.components.log('%s from %s was deleted here: acknowledged, not stored again', parsed.messageId, sender.peerId)
+      return { envelopeId: opened.envelopeId, envelopeSha256: sha256(envelopeBytes) }
+    }
     const added = duplicate ? undefined : { id: stored, folder: placement.folder }
     if (opened.blobRefs.length > 0) await this.components.registerBlobs?.(opened.blobRefs, stored, sender)
     if (added != null) {

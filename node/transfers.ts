@@ -200,6 +200,26 @@ export class Transfers {
     }
   }
 
+  /**
+   * The message these blobs belong to is being deleted for good: stop their pulls and forget
+   * what is known of them live. Resolves once no pull of them runs (its download is closed),
+   * so the purge can forget the download records and files.
+   */
+  async forget (blobIds: readonly string[], timeoutMs = 10_000): Promise<void> {
+    const ids = new Set(blobIds)
+    for (const blobId of ids) {
+      clearTimeout(this.live.get(blobId)?.timer)
+      this.live.delete(blobId)
+      this.queued.delete(blobId)
+      this.running.get(blobId)?.abort(new Error('its message was deleted'))
+    }
+    // Bounded: an aborted pull ends at its next chunk or dial; after the deadline the purge
+    // finds the download still open and fails with DownloadBusyError (nothing deleted).
+    const until = Date.now() + timeoutMs
+    while ([...ids].some(id => this.running.has(id)) && Date.now() < until) await new Promise(resolve => setTimeout(resolve, 10))
+    for (const blobId of ids) this.live.delete(blobId)
+  }
+
   /** A peer came online or connected: what waits for it starts now. */
   kick (peerId: string): void {
     for (const [blobId, l] of this.live) {
@@ -308,6 +328,13 @@ export class Transfers {
     const record = await this.c.downloads.get(blobId)
     const info = record?.info
     if (record == null || info == null || record.state !== 'pending') return
+    if (this.c.folderOf != null && await this.c.folderOf(info.messageId) == null) {
+      // Its message was deleted for good (a pull registered by a re-delivery that raced the
+      // purge, or a crash in between): nothing will show this file, so forget it.
+      this.live.delete(blobId)
+      await this.c.downloads.remove(blobId)
+      return
+    }
     const l = this.liveOf(blobId)
     clearTimeout(l.timer)
     l.timer = undefined

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs'
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { assertBlobGeometry, BLOB_CIPHER_CHACHA20_POLY1305, BLOB_ID_BYTES, BLOB_KEY_BYTES, BLOB_SHA256_BYTES, chunkCountFor, plainChunkSize } from './blob-crypto.js'
 import { BlobHashMismatchError, BlobSizeMismatchError, ChunkOutOfOrderError, ChunkSizeError, DownloadBusyError, DownloadClosedError, ExtraChunkError, InvalidBlobRefError } from './blob-errors.js'
@@ -8,7 +8,7 @@ import { openFileAppender } from './file-appender.js'
 import { openRunningHash } from './running-hash.js'
 import { decodeRecord, decodeRecordOrThrow, isObject } from './records.js'
 import type { BlobDownload, BlobDownloadRef, BlobDownloads, DownloadRecord } from './blob-types.js'
-import type { Database } from './database.js'
+import type { BatchOp, Database } from './database.js'
 import type { CorruptHandler } from './records.js'
 import type { FileAppender } from './file-appender.js'
 import type { RunningHash } from './running-hash.js'
@@ -222,6 +222,41 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
       await db.commit([{ type: 'del', sublevel: subs.downloads, key: blobId }])
       await rm(partialPath(blobId), { force: true })
       await rm(receivedPath(blobId), { force: true })
+    },
+
+    async removalOf (blobIds, messageId) {
+      const ops: BatchOp[] = []
+      const files: string[] = []
+      for (const blobId of new Set(blobIds)) {
+        const record = await get(blobId).catch(() => undefined)
+        if (record?.info?.messageId !== messageId) continue
+        if (busy.has(blobId)) throw new DownloadBusyError(blobId)
+        ops.push({ type: 'del', sublevel: subs.downloads, key: blobId })
+        files.push(partialPath(blobId), receivedPath(blobId))
+      }
+      return { ops, files }
+    },
+
+    async removeOrphans () {
+      let removed = 0
+      for (const [dir, suffix] of [[incomingDir, PARTIAL_SUFFIX], [receivedDir, '']] as const) {
+        let names: string[]
+        try {
+          names = await readdir(dir)
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
+          throw err
+        }
+        for (const name of names) {
+          if (!name.endsWith(suffix)) continue
+          const blobId = name.slice(0, name.length - suffix.length)
+          // Only files named like ours; one open in this process is never touched.
+          if (!isBlobId(blobId) || busy.has(blobId) || await subs.downloads.get(blobId) !== undefined) continue
+          await rm(join(dir, name), { force: true })
+          removed++
+        }
+      }
+      return removed
     },
 
     async open (ref) {

@@ -3,6 +3,7 @@
  * of blob downloads (large attachments this node pulls). Implementations: blob-store.ts,
  * blob-download.ts; errors: blob-errors.ts.
  */
+import type { BatchOp } from './database.js'
 
 /** Where a blob's bytes come from: a file path, or any byte stream (a Node Readable is one). */
 export type BlobSource = string | AsyncIterable<Uint8Array>
@@ -153,6 +154,20 @@ export interface BlobDownloads {
   receivedPath(blobId: string): string
   /** Forget a download: its record, partial and received files. */
   remove(blobId: string): Promise<void>
+  /**
+   * What forgets the downloads of message `messageId` (local id) among `blobIds`, for a
+   * caller to put in its own batch (a purge deletes a message and its downloads in one): the
+   * batch operations, and the files to delete once that batch is durable (a crash in between
+   * leaves files no record names, which removeOrphans deletes). A download registered for
+   * another message is left alone. Throws DownloadBusyError for one open in this process
+   * (stop its pull first).
+   */
+  removalOf(blobIds: readonly string[], messageId: string): Promise<{ ops: BatchOp[], files: string[] }>
+  /**
+   * Delete partial and received files that no download record names (left by a crash after
+   * a purge's batch, before its files went). Call it at startup, before any pull starts.
+   */
+  removeOrphans(): Promise<number>
 }
 
 /** Reads chunks of one blob as stored (ciphertext followed by its tag); close it when done. */

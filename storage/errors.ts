@@ -209,3 +209,19 @@ export class DirectIoUnavailableError extends Error {
     super('O_DIRECT is not available on this platform')
   }
 }
+
+/** Deleting for good takes only mail in the trash: the message is elsewhere. */
+export class NotInTrashError extends Error {
+  override readonly name = 'NotInTrashError'
+  constructor (readonly id: string, readonly folder: string) {
+    super(`message ${id} is in ${folder}, not in trash: only mail in the trash is deleted for good; move it to the trash first, then delete it`)
+  }
+}
+
+/** One purge was asked to delete more messages than it takes at once. */
+export class TooManyMessagesError extends Error {
+  override readonly name = 'TooManyMessagesError'
+  constructor (readonly count: number, readonly limit: number) {
+    super(`${count} messages were given at once; at most ${limit} are deleted in one go: give fewer (or empty the whole trash)`)
+  }
+}

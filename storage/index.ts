@@ -11,7 +11,8 @@ import { createMailboxWriter } from './mailbox-writer.js'
 import { createOutbox } from './outbox.js'
 import type { Database, OpenDatabaseOptions } from './database.js'
 import type { CorruptHandler } from './records.js'
-import type { Contacts, Mailbox, Outbox } from './types.js'
+import type { MailboxStore } from './mailbox.js'
+import type { Contacts, Outbox } from './types.js'
 
 export * from './types.js'
 export * from './errors.js'
@@ -30,6 +31,9 @@ export type { ContactsInit } from './contacts.js'
 export { createOutbox } from './outbox.js'
 export type { OutboxComponents, OutboxInit } from './outbox.js'
 export { newId } from './keys.js'
+export { messageDedupeKey, isTombstone } from './dedupe.js'
+export { createPurger, MAX_PURGE_IDS, PURGE_BATCH } from './purge.js'
+export type { Purger, PurgeComponents, PurgeOptions } from './purge.js'
 export type { CorruptHandler } from './records.js'
 // What a holder keeps for others (cache server, or a node holding for a co-recipient).
 export * from './holding-types.js'
@@ -44,7 +48,8 @@ export type { NameStoreInit } from './names.js'
 /** Everything in a home's database, opened together. */
 export interface HomeStore {
   db: Database
-  mailbox: Mailbox
+  /** With its write side, which a purge (purge.ts) shares. */
+  mailbox: MailboxStore
   contacts: Contacts
   outbox: Outbox
   /** Wait for queued writes, then close the database. */

@@ -2,6 +2,7 @@ import { MessageNotFoundError } from './errors.js'
 import { assertFolder, createMailboxWriter, indexKey } from './mailbox-writer.js'
 import { decodeCursor, encodeCursor, newId, pageSize, prefixRange, replyRange } from './keys.js'
 import { decodeRecord, decodeRecordOrThrow, isObject, plainBytes } from './records.js'
+import { isTombstone } from './dedupe.js'
 import { FOLDERS, MAX_SEARCH_TEXT_CHARS } from './types.js'
 import type { Database } from './database.js'
 import type { MailboxWriter } from './mailbox-writer.js'
@@ -59,6 +60,8 @@ export function createMailbox (db: Database, init: MailboxInit = {}): MailboxSto
       // Same dedupe key twice at once: the second waits, then finds the first's id.
       return await writer.locks.run(`dedupe:${dedupeKey}`, async () => {
         const existing = subs.dedupe.getSync(dedupeKey)
+        // Deleted for good: acknowledged like any repeat, never stored again.
+        if (isTombstone(existing)) return { id: '', duplicate: true, deleted: true }
         if (existing !== undefined) return { id: existing, duplicate: true }
         // The stored size is the bytes stored, whatever the caller computed.
         const summary: MessageSummary = { ...message, id: newId(now()), size: raw.byteLength }
@@ -120,7 +123,8 @@ export function createMailbox (db: Database, init: MailboxInit = {}): MailboxSto
     },
 
     async hasDedupeKey (dedupeKey) {
-      return await subs.dedupe.get(dedupeKey)
+      const value = await subs.dedupe.get(dedupeKey)
+      return isTombstone(value) ? undefined : value
     },
 
     async repliesTo (messageId, limit) {
@@ -140,10 +144,19 @@ export function createMailbox (db: Database, init: MailboxInit = {}): MailboxSto
 
     async putSearchTexts (entries) {
       if (entries.length === 0) return
-      await subs.text.batch(entries.map(({ id, text }) => ({ type: 'put' as const, key: id, value: encodeSearchText(text) })))
+      // Under the lock a purge holds (purge.ts): a text parsed from a message deleted while the
+      // search ran is not written back after its deletion, where nothing would remove it.
+      await writer.locks.run(SEARCH_TEXT_LOCK, async () => {
+        const kept = entries.filter(({ id }) => subs.summaries.getSync(id) !== undefined)
+        if (kept.length === 0) return
+        await subs.text.batch(kept.map(({ id, text }) => ({ type: 'put' as const, key: id, value: encodeSearchText(text) })))
+      })
     }
   }
 }
+
+/** Held while search texts are written, and by a purge: the two never interleave. */
+export const SEARCH_TEXT_LOCK = 'search-text'
 
 // A cached search text is one marker character then the text: all of it, or cut.
 const WHOLE = '='

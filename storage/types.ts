@@ -84,9 +84,11 @@ export interface Mailbox {
   /**
    * Store a message once, keyed for dedupe by `dedupeKey` (sender PeerId + Message-ID).
    * Durable (synced) before it resolves. A second add with the same key stores nothing
-   * and returns the first id with `duplicate: true`.
+   * and returns the first id with `duplicate: true`. A key whose message was deleted for
+   * good (purge.ts keeps its tombstone) stores nothing either: `duplicate` and `deleted`
+   * are true and `id` is ''.
    */
-  add(message: NewMessage, raw: Uint8Array, dedupeKey: string): Promise<{ id: string, duplicate: boolean }>
+  add(message: NewMessage, raw: Uint8Array, dedupeKey: string): Promise<{ id: string, duplicate: boolean, deleted?: boolean }>
   get(id: string): Promise<MessageSummary | undefined>
   getRaw(id: string): Promise<Uint8Array | undefined>
   /** Newest first, paged from the folder/date index; never loads the folder whole. */
@@ -94,6 +96,7 @@ export interface Mailbox {
   counts(folder: Folder): Promise<FolderCounts>
   /** Mark read/unread or move to another folder; indexes and counters move in one batch. */
   update(id: string, change: { unread?: boolean, folder?: Folder }): Promise<MessageSummary>
+  /** The local id stored under `dedupeKey`; undefined when none is, or when its message was deleted for good. */
   hasDedupeKey(dedupeKey: string): Promise<string | undefined>
   /** Local ids of the messages whose In-Reply-To or References name `messageId` (the thread index), at most `limit`. */
   repliesTo(messageId: string, limit: number): Promise<string[]>
