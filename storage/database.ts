@@ -41,7 +41,7 @@ export interface Sublevels {
     raw: Sublevel<Uint8Array>
     /** `${folder}!${invertedTime(receivedAt)}!${id}` -> '1' unread | '0' read */
     index: Sublevel<string>
-    /** dedupeKey -> id */
+    /** dedupeKey (dedupe.ts) -> id, or a tombstone once the message was deleted for good */
     dedupe: Sublevel<string>
     /** folder -> FolderCounts JSON */
     counts: Sublevel<string>
@@ -51,8 +51,8 @@ export interface Sublevels {
      * id -> the message's plain text, lower-cased, for search (mailbox.ts, SearchText): a
      * cache written at search time, never when mail is stored (delivery stays as fast),
      * without sync (a lost entry is parsed again). Absent entries read as "not cached", so a
-     * database without this sublevel needs no migration. Messages are never deleted today
-     * (trash is a folder); whatever deletes a message's raw must delete this entry with it.
+     * database without this sublevel needs no migration. A purge (purge.ts) deletes a
+     * message's entry in the batch that deletes its raw.
      */
     text: Sublevel<string>
   }

@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path'
 import { homedir, tmpdir } from 'node:os'
 import { commandFor, keyName, printable, splitPresses } from './keys.js'
 import { forwardable, forwardDraft, newDraft, replyDraft, splitAddresses } from './drafts.js'
-import { activeConversation, listRows, selectedAttachment, selectedMessage, visibleItems } from './state.js'
+import { activeConversation, CONFIRM_PROMPTS, listRows, selectedAttachment, selectedMessage, visibleItems } from './state.js'
 import { describeUiError } from './ui-errors.js'
 import { errorName } from '../../node/errors.js'
 import { attachmentState } from './view-format.js'
@@ -180,6 +180,16 @@ export class Controller {
         void this.startReply(command); return
       case 'delete':
         void this.moveMessage('trash'); return
+      case 'deleteForever':
+        this.askDeleteForever(); return
+      case 'emptyTrash':
+        if (s.list.folder !== 'trash') { this.dispatch({ type: 'status/error', text: 'E empties the trash: open the trash folder first' }); return }
+        {
+          const total = s.folders.find(f => f.folder === 'trash')?.total ?? 0
+          if (total === 0) { this.dispatch({ type: 'status/info', text: 'the trash is empty' }); return }
+          this.openPrompt('empty-trash', `Empty trash: ${total} message${total === 1 ? '' : 's'} for good? (y/n) `, '')
+        }
+        return
       case 'archive':
         void this.moveMessage('archive'); return
       case 'toInbox':
@@ -352,10 +362,45 @@ export class Controller {
     await this.refreshFolders()
   }
 
+  /** `D`: ask before deleting the message on screen for good; only mail in the trash. The question is short: it shares the status line. */
+  private askDeleteForever (): void {
+    const s = this.state
+    const c = s.screen === 'reader' ? activeConversation(s) : undefined
+    const m = c != null ? c.thread.find(x => x.id === c.id) ?? (c.message == null ? undefined : { id: c.id, folder: c.message.folder, subject: c.message.subject }) : selectedMessage(s)
+    if (m == null) return
+    if (m.folder !== 'trash') { this.dispatch({ type: 'status/error', text: 'D deletes for good only in the trash: d moves the message there first' }); return }
+    const subject = m.subject === '' ? '(no subject)' : m.subject.length > 20 ? `${m.subject.slice(0, 19)}…` : m.subject
+    this.dispatch({ type: 'prompt/open', prompt: { kind: 'delete-forever', label: `Delete "${subject}" for good? (y/n) `, text: '', id: m.id } })
+  }
+
+  /** A confirmation answered: `y` deletes, any other key keeps. */
+  private async confirmed (kind: PromptKind, yes: boolean, id: string | undefined): Promise<void> {
+    if (!yes) { this.dispatch({ type: 'status/info', text: 'nothing deleted' }); return }
+    if (kind === 'delete-forever' && id != null) {
+      await this.attempt('deleting for good', async () => {
+        const r = await this.d.api.deleteForever([id])
+        this.dispatch({ type: 'messages/removed', ids: r.deleted })
+        this.dispatch({ type: 'status/info', text: 'deleted for good' })
+      })
+    } else if (kind === 'empty-trash') {
+      await this.attempt('emptying the trash', async () => {
+        const r = await this.d.api.emptyTrash()
+        await this.loadList(false)
+        this.dispatch({ type: 'status/info', text: `deleted ${r.deleted} message${r.deleted === 1 ? '' : 's'} for good` })
+      })
+    }
+    await this.refreshFolders()
+  }
+
   // ---- text entry ----
 
   private promptKey (name: string, input: string, key: Key): void {
     const p = this.state.prompt!
+    if (CONFIRM_PROMPTS.includes(p.kind)) {
+      this.dispatch({ type: 'prompt/close' })
+      void this.confirmed(p.kind, name === 'y' || name === 'Y', p.id)
+      return
+    }
     if (name === 'escape') {
       this.dispatch({ type: 'prompt/close' })
       if (p.kind === 'search') {
@@ -524,6 +569,12 @@ export class Controller {
         const data = event.data as { folder: Folder }
         void this.refreshFolders()
         if (data.folder === s.list.folder) void this.refreshTop()
+        return
+      }
+      case 'mail:deleted': {
+        // Deleted for good (here, or by `peerpost delete --forever` while the UI is open).
+        this.dispatch({ type: 'messages/removed', ids: (event.data as { ids: string[] }).ids })
+        void this.refreshFolders()
         return
       }
       case 'outbox:queued':

@@ -12,7 +12,7 @@ export type Screen = 'mail' | 'reader' | 'compose' | 'contacts' | 'outbox' | 'he
 export type Command =
   | 'down' | 'up' | 'top' | 'bottom' | 'pageDown' | 'pageUp'
   | 'open' | 'back' | 'quit' | 'help' | 'focus'
-  | 'compose' | 'reply' | 'replyAll' | 'forward' | 'delete' | 'archive' | 'toInbox' | 'toggleUnread' | 'search'
+  | 'compose' | 'reply' | 'replyAll' | 'forward' | 'delete' | 'deleteForever' | 'emptyTrash' | 'archive' | 'toInbox' | 'toggleUnread' | 'search'
   | 'contacts' | 'outbox' | 'refresh'
   | 'nextConversation' | 'prevConversation' | 'closeConversation' | 'nextInThread' | 'prevInThread'
   | 'nextAttachment' | 'prevAttachment' | 'saveOne' | 'saveAll'
@@ -45,6 +45,8 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'replyAll', keys: ['R'], screens: ['mail', 'reader'], help: 'reply to all' },
   { command: 'forward', keys: ['f'], screens: ['mail', 'reader'], help: 'forward' },
   { command: 'delete', keys: ['d'], screens: ['mail', 'reader'], help: 'move to trash' },
+  { command: 'deleteForever', keys: ['D'], screens: ['mail', 'reader'], help: 'in the trash: delete for good (asks first)' },
+  { command: 'emptyTrash', keys: ['E'], screens: ['mail'], help: 'in the trash: empty it, every message for good (asks first)' },
   { command: 'archive', keys: ['a'], screens: ['mail', 'reader'], help: 'move to archive' },
   { command: 'toInbox', keys: ['i'], screens: ['mail', 'reader'], help: 'move to the inbox (accept a request)' },
   { command: 'toggleUnread', keys: ['u'], screens: ['mail'], help: 'mark read / unread' },

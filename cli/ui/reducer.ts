@@ -20,6 +20,7 @@ export type Action =
   | { type: 'move', to: number | 'top' | 'bottom' | 'pageDown' | 'pageUp' }
   | { type: 'filter', text: string }
   | { type: 'message/changed', summary: MessageSummary }
+  | { type: 'messages/removed', ids: string[] }
   | { type: 'conversation/open', id: string }
   | { type: 'conversation/loaded', id: string, message: MessageView, thread: MessageSummary[] }
   | { type: 'conversation/switch', delta: number }
@@ -218,6 +219,18 @@ export function reducer (state: AppState, action: Action): AppState {
       }
       const conversations = state.conversations.map(c => ({ ...c, thread: c.thread.map(m => m.id === s.id ? s : m) }))
       return { ...state, list, conversations }
+    }
+    case 'messages/removed': {
+      // Deleted for good: out of the list, out of every conversation; one showing it closes.
+      const gone = new Set(action.ids)
+      const items = state.list.items.filter(m => !gone.has(m.id))
+      const list = items.length === state.list.items.length ? state.list : { ...state.list, items, ...clampCursor(state.list.selected, state.list.top, items.length, listRows(state)) }
+      const activeId = state.conversations[state.active]?.id
+      const conversations = state.conversations.filter(c => !gone.has(c.id)).map(c => ({ ...c, thread: c.thread.filter(m => !gone.has(m.id)) }))
+      const kept = conversations.findIndex(c => c.id === activeId)
+      const active = kept !== -1 ? kept : Math.min(state.active, Math.max(0, conversations.length - 1))
+      const screen = state.screen === 'reader' && conversations.length === 0 ? 'mail' : state.screen
+      return { ...state, list, conversations, active, screen }
     }
     case 'conversation/open': {
       // An open conversation that holds this message is reused: switching, not duplicating.

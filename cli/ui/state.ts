@@ -67,13 +67,17 @@ export interface Sending {
   entry?: OutboxEntry
 }
 
-export type PromptKind = 'search' | 'save' | 'add-contact' | 'status' | 'add-server'
+export type PromptKind = 'search' | 'save' | 'add-contact' | 'status' | 'add-server' | 'delete-forever' | 'empty-trash'
+/** Prompts answered with one key: `y` goes ahead, any other key keeps everything as it is. */
+export const CONFIRM_PROMPTS: readonly PromptKind[] = ['delete-forever', 'empty-trash']
 export interface Prompt {
   kind: PromptKind
   label: string
   text: string
   /** For `save`: which attachment (absent: all). */
   attachment?: string
+  /** For `delete-forever`: the message. */
+  id?: string
 }
 
 /** A name whose directory entry now names another key than the one pinned (refused, shown loudly). */

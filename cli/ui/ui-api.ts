@@ -147,6 +147,10 @@ export class UiApi {
     return await this.home.call('messages.update', { id, ...change })
   }
 
+  /** Delete messages in the trash for good (the daemon refuses others). */
+  async deleteForever (ids: string[]): Promise<{ deleted: string[] }> { return await this.home.call('messages.deleteForever', { ids }) }
+  async emptyTrash (): Promise<{ deleted: number }> { return await this.home.call('trash.empty') }
+
   async saveAttachments (id: string, dir: string, names?: string[]): Promise<string[]> {
     return await this.home.call('attachments.save', { id, dir, names })
   }

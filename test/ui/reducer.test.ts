@@ -53,6 +53,21 @@ describe('ui reducer: the message list', () => {
     assert.deepEqual(s.list.items.map(m => m.id), ['id0000', 'id0002'])
   })
 
+  it('messages deleted for good leave the list and every conversation; a reader left with none goes back to the list', () => {
+    let s = run(initialState(), page(3), { type: 'move', to: 'bottom' })
+    s = run(s, { type: 'conversation/open', id: 'id0002' }, { type: 'conversation/loaded', id: 'id0002', message: undefined as unknown as MessageView, thread: [summary(1), summary(2)] })
+    assert.equal(s.screen, 'reader')
+    s = run(s, { type: 'messages/removed', ids: ['id0001'] })
+    assert.deepEqual(s.list.items.map(m => m.id), ['id0000', 'id0002'])
+    assert.deepEqual(s.conversations[0]?.thread.map(m => m.id), ['id0002'])
+    assert.equal(s.screen, 'reader')
+    s = run(s, { type: 'messages/removed', ids: ['id0002'] })
+    assert.deepEqual(s.list.items.map(m => m.id), ['id0000'])
+    assert.equal(s.list.selected, 0, 'the cursor stays on the list')
+    assert.deepEqual(s.conversations, [])
+    assert.equal(s.screen, 'mail')
+  })
+
   it('the filter keeps the loaded messages whose sender or subject match', () => {
     const s = run(initialState(), page(12), { type: 'filter', text: 'SUBJECT 1' })
     assert.deepEqual(visibleItems(s.list).map(m => m.subject), ['subject 1', 'subject 10', 'subject 11'])
