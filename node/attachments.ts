@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { detectMimeType } from 'nodemailer/lib/mime-funcs'
+import { MAX_BLOB_RECIPIENTS } from './crypto/envelope.js'
 import { peerIdBytesFromString, peerIdStringFromBytes } from './identity/index.js'
 import type { ComposeAttachment } from './mime/index.js'
 import type { BlobRef } from './protocol/peerpost.js'
@@ -66,8 +67,11 @@ export async function prepareAttachments (paths: string[], options: PrepareOptio
 }
 
 /**
- * The reference an envelope carries for a blob I hold: from its record (key, sizes, hash)
- * and how the message names it. Also used to seal a queued message again (node/reseal.ts).
+ * The reference an envelope carries for a blob I hold: from its record (key, sizes, hash,
+ * the recipients I serve it to) and how the message names it. Also used to seal a queued
+ * message again (node/reseal.ts). Every recipient's ref lists all recipients (there is no
+ * Bcc: they are all in the message's headers anyway), so one who has pulled the blob can
+ * serve the others; past MAX_BLOB_RECIPIENTS none are listed and each pulls from me.
  */
 export function blobRefOf (record: BlobRecord, named: { name: string, type: string }, self: string): BlobRef {
   return {
@@ -79,7 +83,8 @@ export function blobRefOf (record: BlobRecord, named: { name: string, type: stri
     sha256: own(record.sha256),
     key: own(record.key),
     locations: [peerIdBytesFromString(self)],
-    cipher: record.cipher
+    cipher: record.cipher,
+    recipients: record.recipients.length <= MAX_BLOB_RECIPIENTS ? record.recipients.map(peerIdBytesFromString) : []
   }
 }
 
@@ -92,6 +97,12 @@ export function downloadRefOf (ref: BlobRef): BlobDownloadRef | undefined {
 /** A received reference as the message's summary shows it. */
 export function blobSummaryOf (ref: BlobRef): BlobAttachmentSummary {
   return { blobId: hex(ref.blobId), name: ref.name, type: ref.type, size: Number(ref.size), sha256: hex(ref.sha256) }
+}
+
+/** The recipients a reference lists (valid PeerIds, once each) other than `self`: who may hold the blob once they pulled it, and whom I serve it to once I have it. */
+export function coRecipientsOf (ref: BlobRef, self: string): string[] {
+  const peers = ref.recipients.flatMap(r => { const peerId = peerIdStringFromBytes(r); return peerId == null || peerId === self ? [] : [peerId] })
+  return [...new Set(peers)]
 }
 
 /** The holders a reference names that are valid PeerIds. */

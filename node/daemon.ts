@@ -19,6 +19,7 @@ import { Router } from './routing.js'
 import { startHolding } from './holding-wiring.js'
 import { Transfers } from './transfers.js'
 import { serveBlobs } from './protocol/blob.js'
+import { createHeldBlobs } from '../storage/held-blobs.js'
 import type { ComponentLogger } from '@libp2p/interface'
 
 export interface DaemonOptions {
@@ -97,7 +98,12 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
       random: Math.random
     }, { inFlight: config.blobs.inFlight, progressIntervalMs: config.blobs.progressIntervalMs, maxStrangerBytes: config.blobs.maxStrangerBytes, retryBaseMs: config.outbox.retryBaseMs, retryMaxMs: config.outbox.retryMaxMs, dialTimeoutMs: config.outbox.dialTimeoutMs })
     cleanup.push(async () => { await transfers.stop() })
-    const stopServingBlobs = await serveBlobs(libp2p, blobs, {
+    // The config as `servers add` and `presence --status` change it while the daemon runs.
+    const live = { config }
+    const liveConfig = (): typeof config => live.config
+    // What I sent, and what I pulled whole, to the other recipients its sender listed.
+    const servable = createHeldBlobs(blobs, downloads, { serveReceived: () => liveConfig().blobs.serveCoRecipients })
+    const stopServingBlobs = await serveBlobs(libp2p, servable, {
       log: logger.forComponent('peerpost:blob'),
       now,
       onChunkServed: (blobId, index, peer) => { transfers.served(blobId, index, peer) },
@@ -140,9 +146,6 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
       { protocol: PARK_PROTOCOL, maxEnvelopeBytes: config.limits.maxEnvelopeBytes, dialTimeoutMs: config.outbox.dialTimeoutMs, responseTimeoutMs: config.outbox.deliverTimeoutMs })
     cleanup.push(async () => { park.closeSessions() })
 
-    // The config as `servers add` and `presence --status` change it while the daemon runs.
-    const live = { config }
-    const liveConfig = (): typeof config => live.config
     // A watched recipient came online: its pending mail goes now (the engine is made below).
     const wake = { kick: (_peerId: string): void => {} }
     const presence = new PresenceWatch({ libp2p, events, log: logger.forComponent('peerpost:presence'), now, onOnline: peerId => { wake.kick(peerId) } },

@@ -1,6 +1,6 @@
 import { blobCipherName } from '../storage/blob-crypto.js'
 import { BAD_BLOB_DATA_ERRORS } from '../storage/blob-errors.js'
-import { blobSummaryOf, downloadRefOf, locationsOf } from './attachments.js'
+import { blobSummaryOf, coRecipientsOf, downloadRefOf, locationsOf } from './attachments.js'
 import { asError, errorName } from './errors.js'
 import { backoffDelay } from './outbox-engine.js'
 import { pullBlob } from './protocol/blob.js'
@@ -10,7 +10,7 @@ import type { VerifiedCard } from './identity/index.js'
 import type { PeerpostLibp2p } from './network.js'
 import type { PresenceView } from './presence-watch.js'
 import type { BlobRef } from './protocol/peerpost.js'
-import type { BlobDownloadRef, BlobDownloads, BlobLocation, DownloadRecord } from '../storage/blob-types.js'
+import type { BlobDownloadRef, BlobDownloads, BlobLocation, DownloadInfo, DownloadRecord } from '../storage/blob-types.js'
 import type { BlobAttachmentSummary, Contacts, Folder } from '../storage/types.js'
 import type { Logger } from '@libp2p/interface'
 
@@ -19,8 +19,12 @@ import type { Logger } from '@libp2p/interface'
  * registers a durable download for each before its receipt is signed; this then pulls
  * each from a holder: at once when the holder is reachable, otherwise the download waits
  * ("waiting for alice to come online") until presence or a new connection says the holder
- * is back, and resumes from its last verified chunk after a crash or restart. A holder
- * that serves bad data fails the download with the reason; it is never shown as the file.
+ * is back, and resumes from its last verified chunk after a crash or restart. Holders are
+ * the ones the sender listed (itself), then the other recipients the sender listed, any of
+ * whom serves the blob once it has it whole (storage/held-blobs.ts): a pull whose holder goes
+ * away resumes from another. A holder that serves bad data is set aside for that download,
+ * which starts again from nothing with the others, or fails with the reason when none is
+ * left; bad data is never shown as the file.
  */
 
 /** What a large attachment is doing on this node, as `transfers` and `read` show it. */
@@ -96,6 +100,8 @@ const UNACCEPTED_FOLDERS: readonly Folder[] = ['requests', 'quarantine']
 export const DEFAULT_MAX_CONCURRENT_PULLS = 2
 /** Uploads (blob, puller) remembered for `transfers`. */
 const MAX_UPLOADS_SHOWN = 256
+/** Co-recipients asked for a blob in one round, when the listed holders cannot serve it. */
+export const MAX_CO_RECIPIENT_HOLDERS = 16
 /** A waiting download is tried again at least this often even if no presence push comes. */
 const DEFAULT_RETRY_MAX_MS = 5 * 60_000
 
@@ -106,11 +112,31 @@ interface Live {
   awaitingAcceptance?: string
   waitingFor?: string
   waitingForName?: string
+  /** Every holder the last round could not get it from that may have it later: any of them coming online wakes it. */
+  waitingOn?: Set<string>
   reason?: string
   failures: number
   timer?: NodeJS.Timeout
   lastProgressAt: number
   updatedAt: number
+}
+
+/** A holder to ask: listed by the sender as one (`listed`), or a co-recipient that may have it. */
+type Candidate = BlobLocation & { listed: boolean }
+/** A holder that could not serve now, and why in words. */
+interface Wait { peerId: string, name: string, why: string }
+
+/**
+ * Whom bad data casts doubt on. A chunk that fails its own checks is the holder's that
+ * served it. A whole file whose sha256 does not match may hold forged chunks from any holder
+ * that served into it, since every holder knows the key (its chunks authenticate whatever
+ * they say): the co-recipients among them, or, when only the sender served, the sender.
+ */
+export function suspectsOf (errorName: string, holder: string, sources: readonly string[], listed: ReadonlySet<string>): string[] {
+  if (errorName !== 'BlobHashMismatchError') return [holder]
+  const served = [...new Set([...sources, holder])]
+  const coRecipients = served.filter(p => !listed.has(p))
+  return coRecipients.length > 0 ? coRecipients : served
 }
 
 const refOf = (record: DownloadRecord): BlobDownloadRef => ({ blobId: record.blobId, size: record.ref.size, chunkSize: record.ref.chunkSize, sha256: record.ref.sha256, key: record.ref.key, cipher: record.ref.cipher })
@@ -161,8 +187,12 @@ export class Transfers {
         continue
       }
       const summary = blobSummaryOf(ref)
+      const info: DownloadInfo = { messageId, name: summary.name, type: summary.type, from: sender.peerId, locations, homeServers: sender.homeServers }
+      // Signed by the sender with the rest of the ref: whom I may ask, and serve once I have it.
+      const coRecipients = coRecipientsOf(ref, this.c.libp2p.peerId.toString()).filter(p => p !== sender.peerId)
+      if (coRecipients.length > 0) info.coRecipients = coRecipients
       try {
-        const record = await this.c.downloads.register(downloadRef, { messageId, name: summary.name, type: summary.type, from: sender.peerId, locations, homeServers: sender.homeServers })
+        const record = await this.c.downloads.register(downloadRef, info)
         if (record.state === 'pending') started.push(record.blobId)
       } catch (err) {
         if (errorName(err) !== 'InvalidBlobRefError') throw err
@@ -183,7 +213,9 @@ export class Transfers {
     // Asking for it is accepting it (a stranger's file over maxStrangerBytes), durably.
     if (record.state === 'pending' && record.info.accepted !== true) await this.c.downloads.register(refOf(record), { ...record.info, accepted: true })
     if (record.state === 'failed') {
-      // Opening a failed download starts it again from nothing, keeping where it comes from.
+      // Opening a failed download starts it again from nothing, keeping where it comes from;
+      // the person asking again forgives the holders that lied.
+      await this.c.downloads.register(refOf(record), { ...record.info, sources: [], badHolders: [] })
       const download = await this.c.downloads.open(refOf(record))
       await download.close()
       this.liveOf(blobId).failures = 0
@@ -223,7 +255,7 @@ export class Transfers {
   /** A peer came online or connected: what waits for it starts now. */
   kick (peerId: string): void {
     for (const [blobId, l] of this.live) {
-      if (l.state === 'waiting' && (l.waitingFor === peerId || l.waitingFor == null)) this.attempt(blobId)
+      if (l.state === 'waiting' && (l.waitingFor === peerId || l.waitingFor == null || l.waitingOn?.has(peerId) === true)) this.attempt(blobId)
     }
   }
 
@@ -339,8 +371,6 @@ export class Transfers {
     clearTimeout(l.timer)
     l.timer = undefined
     l.bytesDone = record.bytesDone
-    let lastWait: { peerId: string, name: string, why: string } | undefined
-    let retryable = true
     try {
       blobCipherName(record.ref.cipher)
     } catch (err) {
@@ -358,60 +388,112 @@ export class Transfers {
       return
     }
 
-    for (const location of info.locations) {
+    // The holders the sender listed first (the sender: it is the authority, and its copy is
+    // released once every recipient has it), then the co-recipients it listed, any of whom may
+    // have pulled the blob whole by now (design section 5: "from the sender or any holder").
+    let current = record
+    let known = info
+    const banned = new Set(known.badHolders ?? [])
+    const listed = new Set(known.locations.map(l => l.peerId))
+    const candidates: Candidate[] = [
+      ...known.locations.map(l => ({ ...l, listed: true })),
+      ...(known.coRecipients ?? []).filter(p => !listed.has(p)).slice(0, MAX_CO_RECIPIENT_HOLDERS).map(peerId => ({ peerId, addrs: [], listed: false }))
+    ]
+    const waits: Wait[] = []
+    /** Co-recipients that answered but do not have it (yet): presence will not wake us for them. */
+    const without: string[] = []
+    let gone: Wait | undefined
+    let lastBad: string | undefined
+    for (const location of candidates) {
       if (signal.aborted) return
+      if (banned.has(location.peerId)) continue
       const name = await this.nameOf(location.peerId)
-      const reach = await this.reach(location, info.homeServers)
+      const reach = await this.reach(location, known.homeServers)
       if (!('addrs' in reach)) {
-        lastWait = { peerId: location.peerId, name, why: reach.offline ? `waiting for ${name} to come online` : `waiting for ${name}: ${reach.why}` }
+        waits.push({ peerId: location.peerId, name, why: reach.offline ? `waiting for ${name} to come online` : `waiting for ${name}: ${reach.why}` })
         continue
       }
-      this.setState(blobId, info.messageId, { state: 'pulling', bytesDone: record.bytesDone })
+      this.setState(blobId, known.messageId, { state: 'pulling', bytesDone: current.bytesDone })
       try {
-        const download = await this.c.downloads.open(refOf(record))
+        known = await this.noteSource(current, known, location.peerId)
+        const download = await this.c.downloads.open(refOf(current))
         const done = await pullBlob(this.c.libp2p, { peerId: location.peerId, addrs: reach.addrs }, download, {
           inFlight: this.init.inFlight,
           signal,
           dialTimeoutMs: this.init.dialTimeoutMs,
           holderName: name,
-          onProgress: (bytesDone, total) => { this.progress(blobId, info.messageId, bytesDone, total) }
+          onProgress: (bytesDone, total) => { this.progress(blobId, known.messageId, bytesDone, total) }
         })
         l.failures = 0
-        this.setState(blobId, info.messageId, { state: done.state === 'complete' ? 'complete' : 'failed', bytesDone: done.bytesDone, reason: done.reason })
-        this.c.events.emit('transfer:progress', { blobId, messageId: info.messageId, bytesDone: done.bytesDone, total: done.ref.size })
-        this.c.log('pulled %s (%s) from %s', blobId, info.name, location.peerId)
+        this.setState(blobId, known.messageId, { state: done.state === 'complete' ? 'complete' : 'failed', bytesDone: done.bytesDone, reason: done.reason })
+        this.c.events.emit('transfer:progress', { blobId, messageId: known.messageId, bytesDone: done.bytesDone, total: done.ref.size })
+        this.c.log('pulled %s (%s) from %s%s', blobId, known.name, location.peerId, location.listed ? '' : ', a co-recipient')
         return
       } catch (err) {
         const e = asError(err)
-        if (signal.aborted) { this.setState(blobId, info.messageId, { state: 'waiting', reason: 'stopped' }); return }
+        if (signal.aborted) { this.setState(blobId, known.messageId, { state: 'waiting', reason: 'stopped' }); return }
         if (BAD_BLOB_DATA_ERRORS.has(e.name)) {
-          // pullBlob threw the partial data away and recorded why: a lie is never retried by itself.
+          // pullBlob threw the partial data away and recorded why. A lie is never asked for
+          // again by itself: the holders it casts doubt on are set aside (durably), and the
+          // download starts again from nothing with any holder left.
+          lastBad = `${name} served bad data: ${e.message}`
           this.c.log.error('%s served bad data for %s - %s', location.peerId, blobId, e.message)
-          this.setState(blobId, info.messageId, { state: 'failed', bytesDone: 0, reason: `${name} served bad data: ${e.message}` })
-          return
+          const suspects = suspectsOf(e.name, location.peerId, known.sources ?? [], listed)
+          for (const peerId of suspects) banned.add(peerId)
+          known = { ...known, sources: [], badHolders: [...banned] }
+          if (candidates.every(c => banned.has(c.peerId))) {
+            await this.c.downloads.register(refOf(current), known)
+            this.setState(blobId, known.messageId, { state: 'failed', bytesDone: 0, reason: lastBad })
+            return
+          }
+          current = await this.restart(current, known)
+          this.setState(blobId, known.messageId, { state: 'waiting', bytesDone: 0, reason: `${lastBad}; starting again from another holder` })
+          continue
         }
         if (e.name === 'PeerRefusedError' && String((e as Error & { code?: unknown }).code) === 'NOT_FOUND') {
-          lastWait = { peerId: location.peerId, name, why: `${name} no longer holds it (expired or removed)` }
-          retryable = false
+          if (location.listed) gone ??= { peerId: location.peerId, name, why: `${name} no longer holds it (expired or removed)` }
+          else without.push(location.peerId)
           continue
         }
         this.c.log('pull of %s from %s stopped - %s', blobId, location.peerId, e.message)
-        lastWait = { peerId: location.peerId, name, why: `waiting for ${name}: ${e.message}` }
+        waits.push({ peerId: location.peerId, name, why: `waiting for ${name}: ${e.message}` })
       }
     }
 
-    const current = await this.c.downloads.get(blobId)
-    if (!retryable && lastWait != null) {
-      // No holder has it any more: nothing will ever complete it.
-      await this.giveUp(current ?? record, info.messageId, lastWait.why)
+    const latest = (await this.c.downloads.get(blobId)) ?? current
+    if (gone != null && waits.length === 0) {
+      // The sender no longer has it and no co-recipient that answered does: nothing will complete it.
+      await this.giveUp(latest, known.messageId, gone.why)
       return
     }
     l.failures++
+    l.waitingOn = new Set([...waits.map(w => w.peerId), ...without])
     const delay = backoffDelay(l.failures, this.init.retryBaseMs ?? 1_000, this.init.retryMaxMs ?? DEFAULT_RETRY_MAX_MS, this.c.random)
-    this.setState(blobId, info.messageId, { state: 'waiting', bytesDone: current?.bytesDone ?? record.bytesDone, waitingFor: lastWait?.peerId, waitingForName: lastWait?.name, reason: lastWait?.why ?? 'no holder named' })
+    const first = waits[0] ?? gone
+    const also = waits.slice(1).filter(w => !listed.has(w.peerId)).map(w => w.name)
+    const why = first == null
+      ? (lastBad != null ? `${lastBad}; no other holder has it yet` : candidates.length > 0 ? 'no holder has it yet' : 'no holder named')
+      : also.length > 0 ? `${first.why} (or for ${also.join(', ')}, who got it too)` : first.why
+    this.setState(blobId, known.messageId, { state: 'waiting', bytesDone: latest.bytesDone, waitingFor: first?.peerId, waitingForName: first?.name, reason: why })
     // Presence or a new connection usually wakes it first (kick); this is the fallback.
     l.timer = setTimeout(() => { l.timer = undefined; this.attempt(blobId) }, delay)
     l.timer.unref()
+  }
+
+  /** Record durably, before it serves anything, that `peerId` serves into this partial file (kept while the download is closed). */
+  private async noteSource (record: DownloadRecord, info: DownloadInfo, peerId: string): Promise<DownloadInfo> {
+    if (info.sources?.includes(peerId) === true) return info
+    const next = { ...info, sources: [...(info.sources ?? []), peerId] }
+    await this.c.downloads.register(refOf(record), next)
+    return next
+  }
+
+  /** Start a download that bad data failed again from nothing, keeping `info` (who lied). */
+  private async restart (record: DownloadRecord, info: DownloadInfo): Promise<DownloadRecord> {
+    await this.c.downloads.register(refOf(record), info)
+    const download = await this.c.downloads.open(refOf(record))
+    await download.close()
+    return download.record
   }
 
   /** A stranger's attachment over maxStrangerBytes that the person has not accepted (retry, or the message moved out of requests/quarantine). */

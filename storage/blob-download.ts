@@ -7,7 +7,7 @@ import { isBlobId, syncDir } from './blob-store.js'
 import { openFileAppender } from './file-appender.js'
 import { openRunningHash } from './running-hash.js'
 import { decodeRecord, decodeRecordOrThrow, isObject } from './records.js'
-import type { BlobDownload, BlobDownloadRef, BlobDownloads, DownloadRecord } from './blob-types.js'
+import type { BlobDownload, BlobDownloadRef, BlobDownloads, DownloadInfo, DownloadRecord } from './blob-types.js'
 import type { BatchOp, Database } from './database.js'
 import type { CorruptHandler } from './records.js'
 import type { FileAppender } from './file-appender.js'
@@ -190,8 +190,13 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
       const record = await get(blobId)
       // A pull under way writes the record itself; a redelivered message changes nothing it needs.
       if (busy.has(blobId) && record?.info !== undefined && sameRef(record.ref, ref)) return record
-      // An acceptance stays: a message delivered again does not take it back.
-      const kept = record?.info?.accepted === true && info.accepted !== true ? { ...info, accepted: true } : info
+      // An acceptance stays: a message delivered again does not take it back; nor does it
+      // forget which holders served the partial file or lied.
+      const before = record !== undefined && sameRef(record.ref, ref) ? record.info : undefined
+      const kept: DownloadInfo = { ...info }
+      if (before?.accepted === true) kept.accepted = true
+      if (info.sources === undefined && before?.sources !== undefined) kept.sources = before.sources
+      if (info.badHolders === undefined && before?.badHolders !== undefined) kept.badHolders = before.badHolders
       const next: DownloadRecord = record !== undefined && sameRef(record.ref, ref)
         ? { ...record, info: kept }
         : {

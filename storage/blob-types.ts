@@ -103,6 +103,16 @@ export interface DownloadInfo {
   homeServers: string[]
   /** The person accepted it (a stranger's large attachment, `transfers --retry`): pulled whatever its size. Kept by register. */
   accepted?: boolean
+  /**
+   * The other recipients the sender listed for the blob (BlobRef.recipients, without me):
+   * once they pulled it they may serve it to me, and once I have it I serve it to them.
+   * Absent in records from before, and for refs listing none.
+   */
+  coRecipients?: string[]
+  /** Holders that served chunks into the partial file as it is now (bad data then casts doubt on them all). Kept by register unless given. */
+  sources?: string[]
+  /** Holders that served this blob bad data: not asked again until `transfers --retry`. Kept by register unless given. */
+  badHolders?: string[]
 }
 
 /** What a receiver needs from a BlobRef to pull and check a blob. */

@@ -19,11 +19,16 @@ export const ENVELOPE_ID_BYTES = 16
 export const MAX_BLOB_REFS = 256
 /** At most this many holders listed per blob reference. */
 export const MAX_BLOB_LOCATIONS = 16
+/**
+ * At most this many recipients listed per blob reference (co-recipients serve each other
+ * only within it; a sender with more recipients lists none, and each pulls from the sender).
+ */
+export const MAX_BLOB_RECIPIENTS = 64
 
 const INNER_DECODE_LIMITS = {
   senderCard: CARD_DECODE_LIMITS,
   blobRefs: MAX_BLOB_REFS,
-  blobRefs$: { locations: MAX_BLOB_LOCATIONS }
+  blobRefs$: { locations: MAX_BLOB_LOCATIONS, recipients: MAX_BLOB_RECIPIENTS }
 }
 
 /**

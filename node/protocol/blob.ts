@@ -40,7 +40,7 @@ export const BLOB_DIAL_TIMEOUT_MS = 10_000
 /** Pulls one peer may run against this holder at once. */
 export const BLOB_MAX_INBOUND_STREAMS = 8
 
-/** The parts of a BlobStore the holder side reads. */
+/** The parts of a BlobStore the holder side reads (storage/held-blobs.ts adds the blobs received whole, for co-recipients). */
 export type HeldBlobs = Pick<BlobStore, 'get' | 'openReader' | 'markCompleted'>
 
 export interface BlobHandlerInit {
@@ -56,8 +56,11 @@ export interface BlobHandlerInit {
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 const unhex = (h: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(h, 'hex'))
-/** The one answer for an unknown blob and for a blob that is not the asker's: nobody learns which blobs exist. */
-const NOT_FOUND_MESSAGE = 'no such blob'
+/**
+ * The one answer for an unknown blob and for a blob that is not the asker's: nobody learns
+ * which blobs exist, and a recipient that a co-recipient was asked for learns to ask elsewhere.
+ */
+export const BLOB_NOT_FOUND_MESSAGE = 'no such blob for you here: a holder serves a blob only to the recipients its sender listed'
 
 /**
  * The holder's half of `/peerpost/blob/1.0.0`. The connection's remote PeerId is the
@@ -121,7 +124,7 @@ export function blobHandler (store: HeldBlobs, init: BlobHandlerInit) {
         const record = isBlobId(blobId) ? await store.get(blobId) : undefined
         if (record === undefined || !record.recipients.includes(peer) || record.expiresAt <= now()) {
           log('blob %s: not found for %s', blobId, peer)
-          await refuse(request.blobId, ErrorCode.NOT_FOUND, NOT_FOUND_MESSAGE)
+          await refuse(request.blobId, ErrorCode.NOT_FOUND, BLOB_NOT_FOUND_MESSAGE)
           continue
         }
         if (request.done) {
@@ -154,7 +157,7 @@ export function blobHandler (store: HeldBlobs, init: BlobHandlerInit) {
           } catch (err) {
             log.error('blob %s chunk %d unreadable - %e', blobId, index, err)
             const gone = err instanceof BlobNotFoundError
-            await refuse(request.blobId, gone ? ErrorCode.NOT_FOUND : ErrorCode.INTERNAL, gone ? NOT_FOUND_MESSAGE : 'the holder could not read the blob')
+            await refuse(request.blobId, gone ? ErrorCode.NOT_FOUND : ErrorCode.INTERNAL, gone ? BLOB_NOT_FOUND_MESSAGE : 'the holder could not read the blob')
             break
           }
           await send(chunkFrame(request.blobId, index, data, index === record.chunkCount - 1))

@@ -479,6 +479,7 @@ export interface BlobRef {
   key: Uint8Array<ArrayBuffer>
   locations: Uint8Array<ArrayBuffer>[]
   cipher: number
+  recipients: Uint8Array<ArrayBuffer>[]
 }
 
 export namespace BlobRef {
@@ -538,6 +539,13 @@ export namespace BlobRef {
           w.uint32(obj.cipher)
         }
 
+        if (obj.recipients != null && obj.recipients.length > 0) {
+          for (const value of obj.recipients) {
+            w.uint32(82)
+            w.bytes(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -551,7 +559,8 @@ export namespace BlobRef {
           sha256: uint8ArrayAlloc(0),
           key: uint8ArrayAlloc(0),
           locations: [],
-          cipher: 0
+          cipher: 0,
+          recipients: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -600,6 +609,14 @@ export namespace BlobRef {
               obj.cipher = reader.uint32()
               break
             }
+            case 10: {
+              if (opts.limits?.recipients != null && obj.recipients.length === opts.limits.recipients) {
+                throw new MaxLengthError('Decode error - repeated field "recipients" had too many elements')
+              }
+
+              obj.recipients.push(reader.bytes())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -610,7 +627,8 @@ export namespace BlobRef {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          locations: 0
+          locations: 0,
+          recipients: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -690,6 +708,21 @@ export namespace BlobRef {
               }
               break
             }
+            case 10: {
+              if (opts.limits?.recipients != null && obj.recipients === opts.limits.recipients) {
+                throw new MaxLengthError('Streaming decode error - repeated field "recipients" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.recipients[]`,
+                index: obj.recipients,
+                value: reader.bytes()
+              }
+
+              obj.recipients++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -748,6 +781,12 @@ export namespace BlobRef {
     value: number
   }
 
+  export interface BlobRefRecipientsFieldEvent {
+    field: '$.recipients[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<BlobRef>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, BlobRef.codec())
   }
@@ -756,7 +795,7 @@ export namespace BlobRef {
     return decodeMessage(buf, BlobRef.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BlobRef>): Generator<BlobRefBlobIdFieldEvent | BlobRefNameFieldEvent | BlobRefTypeFieldEvent | BlobRefSizeFieldEvent | BlobRefChunkSizeFieldEvent | BlobRefSha256FieldEvent | BlobRefKeyFieldEvent | BlobRefLocationsFieldEvent | BlobRefCipherFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BlobRef>): Generator<BlobRefBlobIdFieldEvent | BlobRefNameFieldEvent | BlobRefTypeFieldEvent | BlobRefSizeFieldEvent | BlobRefChunkSizeFieldEvent | BlobRefSha256FieldEvent | BlobRefKeyFieldEvent | BlobRefLocationsFieldEvent | BlobRefCipherFieldEvent | BlobRefRecipientsFieldEvent> {
     return streamMessage(buf, BlobRef.codec(), opts)
   }
 }
@@ -1029,6 +1068,12 @@ export namespace InnerRecord {
     index: number
   }
 
+  export interface InnerRecordBlobRefsRecipientsFieldEvent {
+    field: '$.blobRefs[].recipients[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export interface InnerRecordSignatureFieldEvent {
     field: '$.signature'
     value: Uint8Array<ArrayBuffer>
@@ -1042,7 +1087,7 @@ export namespace InnerRecord {
     return decodeMessage(buf, InnerRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InnerRecord>): Generator<InnerRecordSenderCardPeerIdFieldEvent | InnerRecordSenderCardBoxPublicKeyFieldEvent | InnerRecordSenderCardDisplayNameFieldEvent | InnerRecordSenderCardHomeServersFieldEvent | InnerRecordSenderCardCreatedFieldEvent | InnerRecordSenderCardAddrsFieldEvent | InnerRecordSenderCardSignatureFieldEvent | InnerRecordTimestampFieldEvent | InnerRecordMimeFieldEvent | InnerRecordBlobRefsBlobIdFieldEvent | InnerRecordBlobRefsNameFieldEvent | InnerRecordBlobRefsTypeFieldEvent | InnerRecordBlobRefsSizeFieldEvent | InnerRecordBlobRefsChunkSizeFieldEvent | InnerRecordBlobRefsSha256FieldEvent | InnerRecordBlobRefsKeyFieldEvent | InnerRecordBlobRefsLocationsFieldEvent | InnerRecordBlobRefsCipherFieldEvent | InnerRecordSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InnerRecord>): Generator<InnerRecordSenderCardPeerIdFieldEvent | InnerRecordSenderCardBoxPublicKeyFieldEvent | InnerRecordSenderCardDisplayNameFieldEvent | InnerRecordSenderCardHomeServersFieldEvent | InnerRecordSenderCardCreatedFieldEvent | InnerRecordSenderCardAddrsFieldEvent | InnerRecordSenderCardSignatureFieldEvent | InnerRecordTimestampFieldEvent | InnerRecordMimeFieldEvent | InnerRecordBlobRefsBlobIdFieldEvent | InnerRecordBlobRefsNameFieldEvent | InnerRecordBlobRefsTypeFieldEvent | InnerRecordBlobRefsSizeFieldEvent | InnerRecordBlobRefsChunkSizeFieldEvent | InnerRecordBlobRefsSha256FieldEvent | InnerRecordBlobRefsKeyFieldEvent | InnerRecordBlobRefsLocationsFieldEvent | InnerRecordBlobRefsCipherFieldEvent | InnerRecordBlobRefsRecipientsFieldEvent | InnerRecordSignatureFieldEvent> {
     return streamMessage(buf, InnerRecord.codec(), opts)
   }
 }
@@ -1282,6 +1327,12 @@ export namespace SignedContent {
     index: number
   }
 
+  export interface SignedContentBlobRefsRecipientsFieldEvent {
+    field: '$.blobRefs[].recipients[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export interface SignedContentEnvelopeIdFieldEvent {
     field: '$.envelopeId'
     value: Uint8Array<ArrayBuffer>
@@ -1295,7 +1346,7 @@ export namespace SignedContent {
     return decodeMessage(buf, SignedContent.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignedContent>): Generator<SignedContentRecipientFieldEvent | SignedContentTimestampFieldEvent | SignedContentMimeSha256FieldEvent | SignedContentBlobRefsBlobIdFieldEvent | SignedContentBlobRefsNameFieldEvent | SignedContentBlobRefsTypeFieldEvent | SignedContentBlobRefsSizeFieldEvent | SignedContentBlobRefsChunkSizeFieldEvent | SignedContentBlobRefsSha256FieldEvent | SignedContentBlobRefsKeyFieldEvent | SignedContentBlobRefsLocationsFieldEvent | SignedContentBlobRefsCipherFieldEvent | SignedContentEnvelopeIdFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignedContent>): Generator<SignedContentRecipientFieldEvent | SignedContentTimestampFieldEvent | SignedContentMimeSha256FieldEvent | SignedContentBlobRefsBlobIdFieldEvent | SignedContentBlobRefsNameFieldEvent | SignedContentBlobRefsTypeFieldEvent | SignedContentBlobRefsSizeFieldEvent | SignedContentBlobRefsChunkSizeFieldEvent | SignedContentBlobRefsSha256FieldEvent | SignedContentBlobRefsKeyFieldEvent | SignedContentBlobRefsLocationsFieldEvent | SignedContentBlobRefsCipherFieldEvent | SignedContentBlobRefsRecipientsFieldEvent | SignedContentEnvelopeIdFieldEvent> {
     return streamMessage(buf, SignedContent.codec(), opts)
   }
 }

@@ -298,7 +298,8 @@ function madeUpRef (holder: Identity, name: string, cipher: number): BlobRef {
     sha256: new Uint8Array(randomBytes(32)),
     key: new Uint8Array(randomBytes(32)),
     locations: [peerIdBytesFromString(holder.peerIdString)],
-    cipher
+    cipher,
+    recipients: []
   }
 }
 

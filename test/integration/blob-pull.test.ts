@@ -1,67 +1,21 @@
 import { strict as assert } from 'node:assert'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, beforeEach, describe, it } from 'node:test'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { logger } from '@libp2p/logger'
 import { lpStream } from '@libp2p/utils'
-import { createNetwork } from '../../node/network.js'
 import { BLOB_PROTOCOL, pullBlob, serveBlobs } from '../../node/protocol/blob.js'
 import { BlobChunk, BlobRequest } from '../../node/protocol/peerpost.js'
-import { createBlobDownloads, createBlobStore, openDatabase } from '../../storage/index.js'
-import type { PeerpostLibp2p } from '../../node/network.js'
-import type { DialTarget } from '../../node/protocol/rpc.js'
-import type { BlobDownloads, BlobRecord, BlobStore, Database } from '../../storage/index.js'
+import { randomStream, refOf, startPeer, stopPeer } from '../helpers/blob-peers.js'
+import type { Peer } from '../helpers/blob-peers.js'
+import type { BlobRecord } from '../../storage/index.js'
 import type { Connection, Stream } from '@libp2p/interface'
 
 const MiB = 1024 * 1024
 const HOUR = 3_600_000
 const log = logger('peerpost:test:blob')
 
-/** A user in a temp home: a real libp2p node (TCP + Noise + Yamux on 127.0.0.1) with a blob store and downloads. */
-interface Peer {
-  name: string
-  node: PeerpostLibp2p
-  db: Database
-  blobs: BlobStore
-  downloads: BlobDownloads
-  home: string
-  id: string
-  target: DialTarget
-}
-
-async function startPeer (name: string): Promise<Peer> {
-  const home = await mkdtemp(join(tmpdir(), `peerpost-blob-${name}-`))
-  const db = await openDatabase(join(home, 'db'))
-  const node = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
-  await node.start()
-  const id = node.peerId.toString()
-  return {
-    name,
-    node,
-    db,
-    home,
-    id,
-    blobs: createBlobStore(db, { dir: join(home, 'blobs') }),
-    downloads: createBlobDownloads(db, { dir: join(home, 'blobs') }),
-    target: { peerId: id, addrs: node.getMultiaddrs().map(String) }
-  }
-}
-
-async function stopPeer (peer: Peer | undefined): Promise<void> {
-  if (peer === undefined) return
-  await peer.node.stop()
-  await peer.db.close()
-  await rm(peer.home, { recursive: true, force: true })
-}
-
-async function * randomStream (size: number, piece = 256 * 1024): AsyncGenerator<Uint8Array> {
-  for (let done = 0; done < size; done += piece) yield randomBytes(Math.min(piece, size - done))
-}
-
-const refOf = (r: BlobRecord) => ({ blobId: r.blobId, size: r.size, chunkSize: r.chunkSize, sha256: r.sha256, key: r.key, cipher: r.cipher })
 const sha256File = async (path: string): Promise<string> => createHash('sha256').update(await readFile(path)).digest('hex')
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 

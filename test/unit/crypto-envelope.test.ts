@@ -39,7 +39,7 @@ describe('sealed envelopes', () => {
   let aliceCard: IdentityCard
   const blobRefs: BlobRef[] = [{
     blobId: new Uint8Array(16).fill(3), name: 'video.mp4', type: 'video/mp4', size: 50_000_000n, chunkSize: 1 << 20,
-    sha256: new Uint8Array(32).fill(9), key: new Uint8Array(32).fill(4), locations: [new Uint8Array(38).fill(1)], cipher: 1
+    sha256: new Uint8Array(32).fill(9), key: new Uint8Array(32).fill(4), locations: [new Uint8Array(38).fill(1)], cipher: 1, recipients: [new Uint8Array(38).fill(2)]
   }]
 
   before(async () => {
