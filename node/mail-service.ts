@@ -15,7 +15,7 @@ import type { MessageSummary as ComposedSummary } from './mime/index.js'
 import { toNewMessage } from './receiver.js'
 import { prepareAttachments } from './attachments.js'
 import type { PreparedAttachments } from './attachments.js'
-import { MessageNotFoundError } from '../storage/errors.js'
+import { MessageNotFoundError, UnknownFolderError } from '../storage/errors.js'
 import { FOLDERS } from '../storage/types.js'
 import { searchFolder } from './folder-search.js'
 import type { SearchPage } from './folder-search.js'
@@ -716,6 +716,18 @@ export class MailService {
     // Moved out of requests: a large attachment waiting to be accepted starts now.
     if (change.folder != null && after.blobs != null) this.c.network?.transfers?.messageMoved(id)
     return after
+  }
+
+  /**
+   * Move several messages to one folder (`peerpost delete` moves to the trash). Every id is
+   * checked first: an unknown one (MessageNotFoundError) fails the call before anything moves.
+   */
+  async moveMessages (ids: string[], folder: Folder): Promise<MessageSummary[]> {
+    if (!(FOLDERS as readonly string[]).includes(folder)) throw new UnknownFolderError(String(folder))
+    for (const id of new Set(ids)) await this.requireMessage(id)
+    const moved: MessageSummary[] = []
+    for (const id of new Set(ids)) moved.push(await this.updateMessage(id, { folder }))
+    return moved
   }
 
   /**

@@ -1,3 +1,4 @@
+import { isTombstone } from './dedupe.js'
 import { DuplicateMessageError, MissingEnvelopeError, OutboxEntryNotFoundError, RecipientNotFoundError } from './errors.js'
 import { assertFolder } from './mailbox-writer.js'
 import { SEPARATOR, assertId, decodeCursor, encodeCursor, invertedTime, pageSize } from './keys.js'
@@ -122,7 +123,7 @@ export function createOutbox (components: OutboxComponents, init: OutboxInit = {
           // another message with this key is a duplicate.
           const existing = db.sublevels.mailbox.dedupe.getSync(sentCopy.dedupeKey)
           if (existing === entry.id) return
-          if (existing !== undefined) throw new DuplicateMessageError(sentCopy.dedupeKey, existing)
+          if (existing !== undefined) throw new DuplicateMessageError(sentCopy.dedupeKey, isTombstone(existing) ? 'a message since deleted for good' : existing)
 
           const ops: BatchOp[] = [
             { type: 'put', sublevel: subs.entries, key: entry.id, value: JSON.stringify(entry) },

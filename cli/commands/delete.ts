@@ -26,8 +26,8 @@ With --forever, one id that is unknown or not in the trash fails the command and
           else process.stdout.write(`deleted for good: ${r.deleted.join(' ')}\n`)
           return
         }
-        const moved: string[] = []
-        for (const id of ids) moved.push((await api.call<{ id: string }>('messages.update', { id, folder: 'trash' })).id)
+        // Every id is checked before any moves.
+        const moved = (await api.call<Array<{ id: string }>>('messages.move', { ids, folder: 'trash' })).map(m => m.id)
         if (g.json === true) process.stdout.write(JSON.stringify({ trashed: moved }, null, 2) + '\n')
         else process.stdout.write(`moved to trash: ${moved.join(' ')}\n`)
       })

@@ -38,6 +38,7 @@ export function controlMethods (service: MailService): Record<string, ControlMet
     folders: async () => service.folders(),
     'messages.update': async (p: { id: string, unread?: boolean, folder?: Folder }) => service.updateMessage(String(p.id), { unread: p.unread, folder: p.folder }),
     thread: async (p: { id: string }) => service.thread(String(p.id)),
+    'messages.move': async (p: { ids?: unknown, folder: Folder }) => (await service.moveMessages(Array.isArray(p.ids) ? p.ids.map(String) : [], p.folder)).map(m => ({ id: m.id, folder: m.folder })),
     // Deleting for good, from the trash only.
     'messages.deleteForever': async (p: { ids?: unknown }) => service.deleteForever(Array.isArray(p.ids) ? p.ids.map(String) : []),
     'trash.empty': async () => service.emptyTrash(),

@@ -189,6 +189,13 @@ describe('deleting mail for good', () => {
     const [m] = await copies(bob, '<bad-ids@test>')
     await runJson(bob.home, ['delete', m.id])
 
+    // Moving to the trash checks every id first, too.
+    const [keep] = await copies(bob, '<keep@test>')
+    const trashUnknown = await run(bob.home, ['delete', keep.id, 'ffffffffffffffffffff'])
+    assert.equal(trashUnknown.code, 1)
+    assert.match(trashUnknown.stderr, /no message with id ffffffffffffffffffff/)
+    assert.equal((await copies(bob, '<keep@test>'))[0]?.folder, 'inbox', 'nothing moved')
+
     const unknown = await run(bob.home, ['delete', '--forever', 'ffffffffffffffffffff'])
     assert.equal(unknown.code, 1)
     assert.match(unknown.stderr, /no message with id ffffffffffffffffffff/)

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
-import { newId, openHomeStore } from '../../storage/index.js'
+import { createPurger, newId, openHomeStore } from '../../storage/index.js'
 import type { HomeStore, NewMessage, OutboxEntry } from '../../storage/index.js'
 
 const T0 = 1_700_000_000_000
@@ -62,6 +62,18 @@ describe('outbox', () => {
     // Enqueueing the same entry again (a retry after a crash) changes nothing.
     await store.outbox.enqueue(e, envelopes(e), sentCopy(1))
     assert.deepEqual(await store.mailbox.counts('sent'), { total: 1, unread: 0 })
+  })
+
+  it('a Sent copy deleted for good: its entry keeps delivering, and the same Message-ID is refused as deleted', async () => {
+    const e = entry(1)
+    await store.outbox.enqueue(e, envelopes(e), sentCopy(1))
+    await store.mailbox.update(e.id, { folder: 'trash' })
+    await createPurger({ writer: store.mailbox.writer }).purge([e.id], { folder: 'trash' })
+    assert.equal(await store.mailbox.get(e.id), undefined)
+    assert.deepEqual(await store.outbox.get(e.id), e)
+    assert.equal((await store.outbox.pending()).length, 1)
+    const again = entry(2)
+    await assert.rejects(store.outbox.enqueue(again, envelopes(again), sentCopy(1)), { name: 'DuplicateMessageError', message: /deleted for good/ })
   })
 
   it('writes nothing when a recipient has no envelope', async () => {
