@@ -3,7 +3,7 @@ import { BAD_BLOB_DATA_ERRORS } from '../storage/blob-errors.js'
 import { blobSummaryOf, coRecipientsOf, downloadRefOf, locationsOf } from './attachments.js'
 import { asError, errorName } from './errors.js'
 import { backoffDelay } from './outbox-engine.js'
-import { pullBlob } from './protocol/blob.js'
+import { pullBlob, tellHolderDone } from './protocol/blob.js'
 import { DEFAULT_PROGRESS_INTERVAL_MS } from './config.js'
 import type { NodeEvents } from './events.js'
 import type { VerifiedCard } from './identity/index.js'
@@ -147,6 +147,10 @@ export class Transfers {
   private readonly running = new Map<string, AbortController>()
   private readonly queued = new Set<string>()
   private readonly uploads = new Map<string, UploadView & { served: Set<number> }>()
+  /** Listed holder -> blobs it has not been told I have (they came from a co-recipient). */
+  private readonly owed = new Map<string, Set<string>>()
+  /** Listed holders being told now. */
+  private readonly telling = new Set<string>()
   private stopped = false
   private readonly maxConcurrent: number
   private readonly progressIntervalMs: number
@@ -160,6 +164,7 @@ export class Transfers {
   async start (): Promise<void> {
     for (const record of await this.c.downloads.list()) {
       if (record.state === 'pending' && record.info != null) this.attempt(record.blobId)
+      if (record.state === 'complete') for (const holder of record.info?.owedDone ?? []) this.owe(holder, record.blobId)
     }
   }
 
@@ -254,6 +259,7 @@ export class Transfers {
 
   /** A peer came online or connected: what waits for it starts now. */
   kick (peerId: string): void {
+    if (this.owed.has(peerId)) void this.tellDone(peerId)
     for (const [blobId, l] of this.live) {
       if (l.state === 'waiting' && (l.waitingFor === peerId || l.waitingFor == null || l.waitingOn?.has(peerId) === true)) this.attempt(blobId)
     }
@@ -428,6 +434,7 @@ export class Transfers {
         this.setState(blobId, known.messageId, { state: done.state === 'complete' ? 'complete' : 'failed', bytesDone: done.bytesDone, reason: done.reason })
         this.c.events.emit('transfer:progress', { blobId, messageId: known.messageId, bytesDone: done.bytesDone, total: done.ref.size })
         this.c.log('pulled %s (%s) from %s%s', blobId, known.name, location.peerId, location.listed ? '' : ', a co-recipient')
+        if (!location.listed && done.state === 'complete') await this.oweListed(done, known).catch(err => { this.c.log.error('recording what %s owes the sender failed - %e', blobId, err) })
         return
       } catch (err) {
         const e = asError(err)
@@ -478,6 +485,55 @@ export class Transfers {
     // Presence or a new connection usually wakes it first (kick); this is the fallback.
     l.timer = setTimeout(() => { l.timer = undefined; this.attempt(blobId) }, delay)
     l.timer.unref()
+  }
+
+  /**
+   * A blob that a co-recipient served: the holders the sender listed (itself) never heard
+   * `done` from me, and would keep their copy for me until it expires. Owe it to them
+   * durably, and tell each now or when it is next online (kick).
+   */
+  private async oweListed (record: DownloadRecord, info: DownloadInfo): Promise<void> {
+    const holders = info.locations.map(l => l.peerId)
+    if (holders.length === 0) return
+    await this.c.downloads.register(refOf(record), { ...info, owedDone: holders })
+    for (const holder of holders) this.owe(holder, record.blobId)
+    for (const holder of holders) void this.tellDone(holder)
+  }
+
+  private owe (holder: string, blobId: string): void {
+    const blobs = this.owed.get(holder) ?? new Set<string>()
+    blobs.add(blobId)
+    this.owed.set(holder, blobs)
+  }
+
+  /** Tell `holder` about every blob owed to it that it is reachable for; what fails waits for its next kick. */
+  private async tellDone (holder: string): Promise<void> {
+    if (this.stopped || this.telling.has(holder)) return
+    this.telling.add(holder)
+    try {
+      for (const blobId of [...this.owed.get(holder) ?? []]) {
+        if (this.stopped) return
+        const record = await this.c.downloads.get(blobId)
+        const info = record?.info
+        if (record?.state !== 'complete' || info == null || info.owedDone?.includes(holder) !== true) { this.owed.get(holder)?.delete(blobId); continue }
+        const reach = await this.reach(info.locations.find(l => l.peerId === holder) ?? { peerId: holder, addrs: [] }, info.homeServers)
+        if (!('addrs' in reach)) return
+        try {
+          const recorded = await tellHolderDone(this.c.libp2p, { peerId: holder, addrs: reach.addrs }, blobId, { dialTimeoutMs: this.init.dialTimeoutMs })
+          this.c.log('told %s that %s is here (%s)', holder, blobId, recorded ? 'recorded' : 'it no longer holds it')
+        } catch (err) {
+          this.c.log('could not tell %s that %s is here - %s', holder, blobId, asError(err).message)
+          return
+        }
+        await this.c.downloads.register(refOf(record), { ...info, owedDone: info.owedDone.filter(p => p !== holder) })
+        this.owed.get(holder)?.delete(blobId)
+      }
+    } catch (err) {
+      this.c.log.error('telling %s what is here failed - %e', holder, err)
+    } finally {
+      this.telling.delete(holder)
+      if (this.owed.get(holder)?.size === 0) this.owed.delete(holder)
+    }
   }
 
   /** Record durably, before it serves anything, that `peerId` serves into this partial file (kept while the download is closed). */

@@ -197,6 +197,7 @@ export function createBlobDownloads (db: Database, init: BlobDownloadsInit): Blo
       if (before?.accepted === true) kept.accepted = true
       if (info.sources === undefined && before?.sources !== undefined) kept.sources = before.sources
       if (info.badHolders === undefined && before?.badHolders !== undefined) kept.badHolders = before.badHolders
+      if (info.owedDone === undefined && before?.owedDone !== undefined) kept.owedDone = before.owedDone
       const next: DownloadRecord = record !== undefined && sameRef(record.ref, ref)
         ? { ...record, info: kept }
         : {

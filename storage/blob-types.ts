@@ -113,6 +113,11 @@ export interface DownloadInfo {
   sources?: string[]
   /** Holders that served this blob bad data: not asked again until `transfers --retry`. Kept by register unless given. */
   badHolders?: string[]
+  /**
+   * Listed holders (the sender) not yet told that I have the blob, because another holder
+   * served it: told when next reachable, so the sender can drop its copy. Kept by register unless given.
+   */
+  owedDone?: string[]
 }
 
 /** What a receiver needs from a BlobRef to pull and check a blob. */

@@ -295,6 +295,34 @@ export async function pullBlob (libp2p: Libp2p, holder: DialTarget, download: Bl
   }
 }
 
+/** The most a `done` answer takes: a BlobChunk with a blob id, a flag or a short error. */
+const DONE_ANSWER_MAX_BYTES = 4096
+
+/**
+ * Tell `holder` that I hold blob `blobId` (32 hex digits) whole and verified: a `done`
+ * request alone, as a pull ends with. What a recipient that got the blob from another
+ * holder owes the sender, which drops its copy once every recipient has said so.
+ * Resolves true when the holder recorded it, false when it does not hold the blob (NOT_FOUND:
+ * nothing left to tell); rejects when it cannot be reached or answers anything else.
+ */
+export async function tellHolderDone (libp2p: Libp2p, holder: DialTarget, blobId: string, options: { dialTimeoutMs?: number, signal?: AbortSignal } = {}): Promise<boolean> {
+  const timeoutMs = options.dialTimeoutMs ?? BLOB_DIAL_TIMEOUT_MS
+  const stream = await openStream(libp2p, holder, BLOB_PROTOCOL, timeoutMs, options.signal)
+  try {
+    const lp = lpStream(stream, { maxDataLength: DONE_ANSWER_MAX_BYTES, maxBufferSize: 2 * DONE_ANSWER_MAX_BYTES })
+    const signal = (): AbortSignal => options.signal == null ? AbortSignal.timeout(timeoutMs) : AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)])
+    await lp.write(BlobRequest.encode({ blobId: unhex(blobId), done: true }), { signal: signal() })
+    const answer = BlobChunk.decode((await lp.read({ signal: signal() })).subarray())
+    await stream.close({ signal: signal() }).catch(() => { stream.abort(new StreamTimeoutError('close timed out')) })
+    if (answer.done) return true
+    if (answer.error?.code === ErrorCode.NOT_FOUND) return false
+    throw new ProtocolViolationError(`${holder.peerId} answered "done" with ${answer.error?.message ?? 'a chunk'}`)
+  } catch (err) {
+    stream.abort(asError(err))
+    throw err
+  }
+}
+
 async function transfer (libp2p: Libp2p, holder: DialTarget, download: BlobDownload, options: PullOptions): Promise<DownloadRecord> {
   const { ref } = download.record
   const { chunkCount, chunkSize, size, key, cipher } = ref

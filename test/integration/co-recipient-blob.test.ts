@@ -81,6 +81,16 @@ describe('alice sends bob and carol a large attachment and goes offline: carol g
     assert.equal(served.chunksServed, Math.ceil(SIZE / MiB))
     // bob still has his own copy: serving it changed nothing of his.
     assert.equal(largeOf(await readByMessageId(bob, sent.messageId)).state, 'here')
+    assert.deepEqual((await runJson(alice.home, ['status', sent.id])).attachments[0].waiting, ['carol'], 'alice, offline, never heard from carol')
+
+    // alice comes back: carol owes her a "done" (she got the file elsewhere), and alice,
+    // whose recipients both have it now, drops her copy.
+    await startNode(alice)
+    const status = await waitUntil(alice.home, async () => {
+      const s = await runJson(alice.home, ['status', sent.id])
+      return s.attachments[0].held === false ? s : undefined
+    }, 30_000, 'alice to hear carol has it and drop the blob')
+    assert.equal(status.attachments[0].name, 'film.bin')
   })
 
   it('dave, who is not a recipient, is refused by bob with NOT_FOUND and served nothing', async () => {
