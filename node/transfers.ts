@@ -249,6 +249,8 @@ export class Transfers {
       this.live.delete(blobId)
       this.queued.delete(blobId)
       this.running.get(blobId)?.abort(new Error('its message was deleted'))
+      // Its sender is not told 'done' for it any more (it keeps its copy until its retention ends).
+      for (const blobs of this.owed.values()) blobs.delete(blobId)
     }
     // Bounded: an aborted pull ends at its next chunk or dial; after the deadline the purge
     // finds the download still open and fails with DownloadBusyError (nothing deleted).
