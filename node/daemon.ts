@@ -17,7 +17,7 @@ import { Receiver } from './receiver.js'
 import { Retrieval } from './retrieval.js'
 import { Router } from './routing.js'
 import { startHolding } from './holding-wiring.js'
-import { Transfers } from './transfers.js'
+import { Transfers, UNACCEPTED_FOLDERS } from './transfers.js'
 import { serveBlobs } from './protocol/blob.js'
 import { createHeldBlobs } from '../storage/held-blobs.js'
 import type { ComponentLogger } from '@libp2p/interface'
@@ -102,7 +102,14 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     const live = { config }
     const liveConfig = (): typeof config => live.config
     // What I sent, and what I pulled whole, to the other recipients its sender listed.
-    const servable = createHeldBlobs(blobs, downloads, { serveReceived: () => liveConfig().blobs.serveCoRecipients })
+    const servable = createHeldBlobs(blobs, downloads, {
+      serveReceived: () => liveConfig().blobs.serveCoRecipients,
+      // Only mail I accepted: a stranger cannot have my node pass their files on.
+      mayServe: async d => {
+        const folder = d.info == null ? undefined : (await store.mailbox.get(d.info.messageId))?.folder
+        return folder !== undefined && !UNACCEPTED_FOLDERS.includes(folder)
+      }
+    })
     const stopServingBlobs = await serveBlobs(libp2p, servable, {
       log: logger.forComponent('peerpost:blob'),
       now,

@@ -95,13 +95,13 @@ export interface TransfersInit {
 }
 
 /** Folders of mail from people who are not (or no longer look like) my contacts. */
-const UNACCEPTED_FOLDERS: readonly Folder[] = ['requests', 'quarantine']
+export const UNACCEPTED_FOLDERS: readonly Folder[] = ['requests', 'quarantine']
 
 export const DEFAULT_MAX_CONCURRENT_PULLS = 2
 /** Uploads (blob, puller) remembered for `transfers`. */
 const MAX_UPLOADS_SHOWN = 256
 /** Co-recipients asked for a blob in one round, when the listed holders cannot serve it. */
-export const MAX_CO_RECIPIENT_HOLDERS = 16
+export const MAX_CO_RECIPIENT_HOLDERS = 8
 /** A waiting download is tried again at least this often even if no presence push comes. */
 const DEFAULT_RETRY_MAX_MS = 5 * 60_000
 

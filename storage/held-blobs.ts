@@ -23,6 +23,12 @@ export type ServableBlobs = Pick<BlobStore, 'get' | 'openReader' | 'markComplete
 export interface HeldBlobsInit {
   /** Whether received blobs are served to co-recipients now (config `blobs.serveCoRecipients`, read at every request). */
   serveReceived: () => boolean
+  /**
+   * Whether this received blob may be served (read at every request). The daemon serves only
+   * attachments of mail the person has accepted: a stranger's file is not passed on, so
+   * nobody can make my node serve their files to others by writing to me. Default: all.
+   */
+  mayServe?: (download: DownloadRecord) => Promise<boolean>
 }
 
 /** A received blob has no end of retention: it is the person's own attachment. */
@@ -92,7 +98,9 @@ export function createHeldBlobs (store: BlobStore, downloads: BlobDownloads, ini
   const received = async (blobId: string): Promise<BlobRecord | undefined> => {
     if (!init.serveReceived() || blobId.length !== BLOB_ID_BYTES * 2) return undefined
     const download = await downloads.get(blobId)
-    return download === undefined ? undefined : recordOfDownload(download)
+    const record = download === undefined ? undefined : recordOfDownload(download)
+    if (record === undefined || (init.mayServe !== undefined && !await init.mayServe(download!))) return undefined
+    return record
   }
   return {
     async get (blobId) {

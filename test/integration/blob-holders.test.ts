@@ -61,12 +61,13 @@ async function eventOf (events: NodeEvents, match: (e: NodeEvent) => boolean, ms
 describe('a co-recipient serves a blob it pulled whole', () => {
   let alice: Peer, bob: Peer, carol: Peer, mallory: Peer
   let enabled = true
+  let accepted = true
   const served = servedLog()
 
   before(async () => {
     [alice, bob, carol, mallory] = await Promise.all(['alice', 'bob', 'carol', 'mallory'].map(startPeer)) as [Peer, Peer, Peer, Peer]
     await serveBlobs(alice.node, alice.blobs, { log })
-    await serveBlobs(bob.node, createHeldBlobs(bob.blobs, bob.downloads, { serveReceived: () => enabled }), { log, onChunkServed: served.onChunkServed })
+    await serveBlobs(bob.node, createHeldBlobs(bob.blobs, bob.downloads, { serveReceived: () => enabled, mayServe: async () => accepted }), { log, onChunkServed: served.onChunkServed })
   })
   after(async () => { await Promise.all([alice, bob, carol, mallory].map(stopPeer)) })
 
@@ -87,12 +88,17 @@ describe('a co-recipient serves a blob it pulled whole', () => {
     assert.equal(await sha256File(carol.downloads.receivedPath(record.blobId)), hex(record.sha256))
     assert.equal(served.log.get(carol.id)?.length, record.chunkCount)
 
-    // With blobs.serveCoRecipients off, bob serves nothing he received.
-    enabled = false
+    // With blobs.serveCoRecipients off, or for mail bob has not accepted, he serves nothing he received.
     await carol.downloads.remove(record.blobId)
     await carol.downloads.register(refOf(record), infoFor(record, alice, [bob.id]))
-    await assert.rejects(pullBlob(carol.node, bob.target, await carol.downloads.open(refOf(record))), { name: 'PeerRefusedError', code: 'NOT_FOUND' })
+    for (const [on, ok] of [[false, true], [true, false]] as const) {
+      enabled = on
+      accepted = ok
+      await assert.rejects(pullBlob(carol.node, bob.target, await carol.downloads.open(refOf(record))), { name: 'PeerRefusedError', code: 'NOT_FOUND' })
+    }
     enabled = true
+    accepted = true
+    assert.equal(served.log.get(carol.id)?.length, record.chunkCount, 'nothing more was served')
   })
 })
 
