@@ -75,7 +75,7 @@ export type WithApi = <T>(cmd: Command, allowOffline: boolean, fn: (api: HomeApi
 
 export function registerTransfersCommand (program: Command, withApi: WithApi): void {
   program.command('transfers')
-    .description('large attachments: those being pulled (progress), waiting for their sender, here or failed, and those recipients pull from me')
+    .description('large attachments: those being pulled (progress), waiting for a holder (the sender or a co-recipient who has it), here or failed, and those other recipients pull from me')
     .option('--watch', 'keep showing progress until no pull is running (needs the daemon)')
     .option('--retry <blobId>', 'pull a failed attachment again, from nothing (the blob id `transfers --json` shows; needs the daemon)')
     .action(async (opts: { watch?: boolean, retry?: string }, cmd: Command) => {
