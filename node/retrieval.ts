@@ -2,6 +2,7 @@ import { asError } from './errors.js'
 import { backoffDelay } from './outbox-engine.js'
 import { errorReplyFor } from './protocol/errors.js'
 import { FetchSession } from './protocol/fetch.js'
+import { cutByUpgrade, retryOnUpgrade, UpgradeWatch } from './protocol/upgrade-retry.js'
 import { NoticeKind } from './protocol/notice.js'
 import { SealedEnvelope } from './protocol/peerpost.js'
 import { peerIdStringFromBytes } from './identity/index.js'
@@ -112,16 +113,20 @@ export class Retrieval {
   }
 
   private async listHeld (holder: ServerRef): Promise<void> {
-    let session: FetchSession | undefined
     try {
-      session = await FetchSession.open(this.c.libp2p, { peerId: holder.peerId, addrs: holder.dialAddrs }, { timeoutMs: this.init.timeoutMs })
-      const held = await session.listAll()
+      // Cut by a DCUtR upgrade, the listing is asked again at once on the direct connection.
+      const held = await retryOnUpgrade(this.c.libp2p, holder.peerId, async watch => {
+        const session = await FetchSession.open(this.c.libp2p, { peerId: holder.peerId, addrs: holder.dialAddrs }, { timeoutMs: this.init.timeoutMs, watch })
+        try {
+          return await session.listAll()
+        } finally {
+          await session.close().catch(() => {})
+        }
+      })
       for (const h of held) this.want(h.envelopeId, [[holder.peerId, holder.dialAddrs]])
       if (held.length > 0) this.c.log('%s holds %d envelope(s) for me', holder.peerId, held.length)
     } catch (err) {
       this.c.log('listing what %s holds failed - %s', holder.peerId, asError(err).message)
-    } finally {
-      await session?.close().catch(() => {})
     }
     this.pump()
   }
@@ -174,18 +179,43 @@ export class Retrieval {
     const batch = this.due()
     if (batch.length === 0) return
     const landed = new Set<string>()
-    const sessions = new Map<string, FetchSession | null>()
-    const open = async (peerId: string, addrs: string[]): Promise<FetchSession | undefined> => {
-      if (sessions.has(peerId)) return sessions.get(peerId) ?? undefined
+    /** One session per holder for the pass; `watch` is absent on one opened again after an upgrade. */
+    const sessions = new Map<string, { session: FetchSession, watch?: UpgradeWatch } | null>()
+    const open = async (peerId: string, addrs: string[], again = false): Promise<{ session: FetchSession, watch?: UpgradeWatch } | undefined> => {
+      if (!again && sessions.has(peerId)) return sessions.get(peerId) ?? undefined
+      const watch = again ? undefined : new UpgradeWatch(this.c.libp2p, peerId)
       try {
-        const s = await FetchSession.open(this.c.libp2p, { peerId, addrs }, { timeoutMs: this.init.timeoutMs })
-        sessions.set(peerId, s)
-        return s
+        const entry = { session: await FetchSession.open(this.c.libp2p, { peerId, addrs }, { timeoutMs: this.init.timeoutMs, watch }), watch }
+        sessions.set(peerId, entry)
+        return entry
       } catch (err) {
         this.c.log('holder %s does not answer - %s', peerId, asError(err).message)
         sessions.set(peerId, null)
         return undefined
       }
+    }
+    /**
+     * Run `use` on the holder's session. Cut by a DCUtR upgrade (upgrade-retry.ts), it runs
+     * once more at once on a new session, whose stream goes over the direct connection;
+     * any other failure (or a cut of that one) is logged and left to the backoff.
+     */
+    const withHolder = async (peerId: string, addrs: string[], what: string, use: (session: FetchSession) => Promise<void>): Promise<void> => {
+      const entry = await open(peerId, addrs)
+      if (entry == null) return
+      try {
+        await use(entry.session)
+        return
+      } catch (err) {
+        if (!await cutByUpgrade(err, entry.watch)) {
+          this.c.log('%s %s failed - %s', what, peerId, asError(err).message)
+          return
+        }
+        this.c.log('%s %s cut by the upgrade to a direct connection, again on it', what, peerId)
+        await entry.session.close().catch(() => {})
+      }
+      const again = await open(peerId, addrs, true)
+      if (again == null) return
+      await use(again.session).catch(err => { this.c.log('%s %s failed - %s', what, peerId, asError(err).message) })
     }
 
     try {
@@ -201,11 +231,9 @@ export class Retrieval {
       }
       const order = [...byLocation].sort((a, b) => b[1].ids.length - a[1].ids.length)
       for (const [peerId, { addrs, ids }] of order) {
-        const todo = ids.filter(w => !landed.has(hex(w.id)))
-        if (todo.length === 0) continue
-        const session = await open(peerId, addrs)
-        if (session == null) continue
-        await this.fetchFrom(session, peerId, todo, landed)
+        if (ids.every(w => landed.has(hex(w.id)))) continue
+        // Again after a cut: only what has not landed meanwhile.
+        await withHolder(peerId, addrs, 'fetch from', async session => { await this.fetchFrom(session, peerId, ids.filter(w => !landed.has(hex(w.id))), landed) })
       }
 
       // Ack to every location that listed a landed envelope (a holder that does not have
@@ -214,16 +242,13 @@ export class Retrieval {
       for (const [peerId, { addrs, ids }] of order) {
         const toAck = ids.filter(w => landed.has(hex(w.id))).map(w => w.id)
         if (toAck.length === 0) continue
-        const session = await open(peerId, addrs)
-        if (session == null) continue
-        try {
+        // Acking one twice (again after a cut) deletes nothing more.
+        await withHolder(peerId, addrs, 'ack to', async session => {
           for (let i = 0; i < toAck.length; i += FETCH_BATCH) await session.ack(toAck.slice(i, i + FETCH_BATCH))
-        } catch (err) {
-          this.c.log('ack to %s failed - %s', peerId, asError(err).message)
-        }
+        })
       }
     } finally {
-      await Promise.all([...sessions.values()].map(async s => { await s?.close().catch(() => {}) }))
+      await Promise.all([...sessions.values()].map(async s => { await s?.session.close().catch(() => {}) }))
     }
 
     // Notices last: they only go once the envelope is stored and its holders told.
@@ -262,13 +287,9 @@ export class Retrieval {
     let next = ask()
     while (next != null) {
       const current = next
-      let got: Uint8Array[]
-      try {
-        got = await current.got
-      } catch (err) {
-        this.c.log('fetch from %s failed - %s', holder, asError(err).message)
-        return
-      }
+      // A failed GET ends the fetch from this holder (the caller logs it, or asks again
+      // on the direct connection after a DCUtR cut); what landed before it stays landed.
+      const got = await current.got
       next = ask()
       const asked = new Set(current.ids.map(hex))
       const answered = new Set<string>()

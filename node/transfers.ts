@@ -4,6 +4,7 @@ import { blobSummaryOf, coRecipientsOf, downloadRefOf, locationsOf } from './att
 import { asError, errorName } from './errors.js'
 import { backoffDelay } from './outbox-engine.js'
 import { pullBlob, tellHolderDone } from './protocol/blob.js'
+import { retryOnUpgrade } from './protocol/upgrade-retry.js'
 import { DEFAULT_PROGRESS_INTERVAL_MS } from './config.js'
 import type { NodeEvents } from './events.js'
 import type { VerifiedCard } from './identity/index.js'
@@ -424,14 +425,20 @@ export class Transfers {
       this.setState(blobId, known.messageId, { state: 'pulling', bytesDone: current.bytesDone })
       try {
         known = await this.noteSource(current, known, location.peerId)
-        const download = await this.c.downloads.open(refOf(current))
-        const done = await pullBlob(this.c.libp2p, { peerId: location.peerId, addrs: reach.addrs }, download, {
-          inFlight: this.init.inFlight,
-          signal,
-          dialTimeoutMs: this.init.dialTimeoutMs,
-          holderName: name,
-          onProgress: (bytesDone, total) => { this.progress(blobId, known.messageId, bytesDone, total) }
-        })
+        // A pull DCUtR cuts (its stream was on the relayed connection the upgrade closed)
+        // resumes at once on the direct connection, from its last chunk written, instead
+        // of waiting out the backoff below.
+        const done = await retryOnUpgrade(this.c.libp2p, location.peerId, async watch => {
+          const download = await this.c.downloads.open(refOf(current))
+          return await pullBlob(this.c.libp2p, { peerId: location.peerId, addrs: reach.addrs }, download, {
+            inFlight: this.init.inFlight,
+            signal,
+            dialTimeoutMs: this.init.dialTimeoutMs,
+            holderName: name,
+            watch,
+            onProgress: (bytesDone, total) => { this.progress(blobId, known.messageId, bytesDone, total) }
+          })
+        }, { signal, onRetry: err => { this.c.log('pull of %s from %s cut by the upgrade to a direct connection, resuming on it - %s', blobId, location.peerId, err.message) } })
         l.failures = 0
         this.setState(blobId, known.messageId, { state: done.state === 'complete' ? 'complete' : 'failed', bytesDone: done.bytesDone, reason: done.reason })
         this.c.events.emit('transfer:progress', { blobId, messageId: known.messageId, bytesDone: done.bytesDone, total: done.ref.size })

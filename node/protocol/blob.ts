@@ -11,6 +11,8 @@ import { errorReply } from './errors.js'
 import { StreamTimeoutError } from './framed.js'
 import { BlobChunk, BlobRequest, ErrorCode } from './peerpost.js'
 import { openStream } from './rpc.js'
+import { retryOnUpgrade } from './upgrade-retry.js'
+import type { UpgradeWatch } from './upgrade-retry.js'
 import type { DialTarget } from './rpc.js'
 import type { BlobDownload, BlobRecord, BlobStore, ChunkReader, DownloadRecord } from '../../storage/blob-types.js'
 import type { Connection, Libp2p, Logger, Stream } from '@libp2p/interface'
@@ -262,6 +264,8 @@ export interface PullOptions {
   chunkTimeoutMs?: number
   /** How the holder is named in the reason a download fails with (default its PeerId). */
   holderName?: string
+  /** Told the pull's stream (a DCUtR upgrade may cut it: node/protocol/upgrade-retry.ts). */
+  watch?: UpgradeWatch
 }
 
 /**
@@ -303,11 +307,16 @@ const DONE_ANSWER_MAX_BYTES = 4096
  * request alone, as a pull ends with. What a recipient that got the blob from another
  * holder owes the sender, which drops its copy once every recipient has said so.
  * Resolves true when the holder recorded it, false when it does not hold the blob (NOT_FOUND:
- * nothing left to tell); rejects when it cannot be reached or answers anything else.
+ * nothing left to tell); rejects when it cannot be reached or answers anything else. Cut by
+ * a DCUtR upgrade, it is said again at once on the direct connection (saying it twice is harmless).
  */
 export async function tellHolderDone (libp2p: Libp2p, holder: DialTarget, blobId: string, options: { dialTimeoutMs?: number, signal?: AbortSignal } = {}): Promise<boolean> {
+  return await retryOnUpgrade(libp2p, holder.peerId, async watch => await tellDoneOnce(libp2p, holder, blobId, options, watch), { signal: options.signal })
+}
+
+async function tellDoneOnce (libp2p: Libp2p, holder: DialTarget, blobId: string, options: { dialTimeoutMs?: number, signal?: AbortSignal }, watch: UpgradeWatch | undefined): Promise<boolean> {
   const timeoutMs = options.dialTimeoutMs ?? BLOB_DIAL_TIMEOUT_MS
-  const stream = await openStream(libp2p, holder, BLOB_PROTOCOL, timeoutMs, options.signal)
+  const stream = await openStream(libp2p, holder, BLOB_PROTOCOL, timeoutMs, options.signal, watch)
   try {
     const lp = lpStream(stream, { maxDataLength: DONE_ANSWER_MAX_BYTES, maxBufferSize: 2 * DONE_ANSWER_MAX_BYTES })
     const signal = (): AbortSignal => options.signal == null ? AbortSignal.timeout(timeoutMs) : AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)])
@@ -333,7 +342,7 @@ async function transfer (libp2p: Libp2p, holder: DialTarget, download: BlobDownl
   const chunkTimeoutMs = options.chunkTimeoutMs ?? BLOB_CHUNK_TIMEOUT_MS
   const maxFrame = Math.min(chunkSize, MAX_CHUNK_SIZE) + BLOB_TAG_BYTES + CHUNK_FRAME_OVERHEAD_BYTES
 
-  const stream = await openStream(libp2p, holder, BLOB_PROTOCOL, options.dialTimeoutMs ?? BLOB_DIAL_TIMEOUT_MS, options.signal)
+  const stream = await openStream(libp2p, holder, BLOB_PROTOCOL, options.dialTimeoutMs ?? BLOB_DIAL_TIMEOUT_MS, options.signal, options.watch)
   // Room for every chunk asked for and one more: a holder that pushes beyond what was
   // asked overflows the buffer (ExtraChunkError) instead of growing our memory.
   const lp = lpStream(stream, { maxDataLength: maxFrame, maxBufferSize: (inFlight + 1) * (maxFrame + 8) })

@@ -4,6 +4,7 @@ import { asError, DeliveryTimeoutError, errorName } from '../errors.js'
 import { errorReply, errorReplyFor } from './errors.js'
 import { ErrorCode, DeliverRequest, DeliverResponse } from './peerpost.js'
 import { openStream } from './rpc.js'
+import { UpgradeWatch } from './upgrade-retry.js'
 import { sha256, signReceipt, verifyReceipt } from '../crypto/index.js'
 import { own } from '../crypto/hash.js'
 import { DeliverSession } from './deliver-session.js'
@@ -318,18 +319,19 @@ export class DeliverProtocol {
     if (envelopes.length === 0) return []
     const { signal } = options
     const reused = this.sessions.get(target.peerId)?.usable === true
-    const first = await this.submitAll(target, false, envelopes, signal)
-    let outcomes = first.outcomes
+    const watch = new UpgradeWatch(this.components.libp2p, target.peerId)
+    let outcomes = await this.submitAll(target, false, envelopes, watch, signal)
     // An open stream that broke before answering any of these, on a connection that is still
     // up, was most likely closed by the peer as idle just as we wrote: one more try on a
-    // fresh stream. So was a stream on a relayed connection when a direct one to the peer
-    // is now up: DCUtR replaced the relayed connection and closed it under the stream (the
-    // peer dialed through the relay dials back as soon as the relayed connection opens,
-    // while the first envelope is on the way). Anything else (a lost connection, a stream
-    // that answered some, a timeout, a refused dial) is the caller's to retry, with its backoff.
+    // fresh stream. So was a stream that DCUtR cut (upgrade-retry.ts: it ran over a relayed
+    // connection that closed once a direct one to the peer was up; the peer dialed through
+    // the relay dials back as soon as the relayed connection opens, while the first envelope
+    // is on the way). Anything else (a lost connection, a stream that answered some, a
+    // timeout, a refused dial) is the caller's to retry, with its backoff.
     const untouched = outcomes.every(o => !o.ok && o.streamFailed && !(o.error instanceof DeliveryTimeoutError))
-    const retry = (reused && this.connected(target.peerId)) || (first.relayed && this.directlyConnected(target.peerId))
-    if (retry && untouched && signal?.aborted !== true) outcomes = (await this.submitAll(target, true, envelopes, signal)).outcomes
+    if (untouched && signal?.aborted !== true && ((reused && this.connected(target.peerId)) || await watch.upgraded({ signal }))) {
+      outcomes = await this.submitAll(target, true, envelopes, undefined, signal)
+    }
     // The stream is the target's (Noise), so only the target can say it exempts me; a holder's word is ignored.
     const trustExempt = this.protocol === DELIVER_PROTOCOL
     return outcomes.map(o => o.ok
@@ -339,23 +341,23 @@ export class DeliverProtocol {
 
   /**
    * Hand every envelope to the peer's session (a fresh one when `fresh`); one outcome each,
-   * in order, and whether the session's stream ran over a relayed (limited) connection.
+   * in order. `watch` is told the session's stream (the session may be older than this call).
    */
-  private async submitAll (target: DeliverTarget, fresh: boolean, envelopes: OutgoingEnvelope[], signal?: AbortSignal): Promise<{ outcomes: SessionOutcome[], relayed: boolean }> {
+  private async submitAll (target: DeliverTarget, fresh: boolean, envelopes: OutgoingEnvelope[], watch: UpgradeWatch | undefined, signal?: AbortSignal): Promise<SessionOutcome[]> {
     let session: DeliverSession
     try {
       session = await this.sessionFor(target, fresh, signal)
     } catch (err) {
       const error = asError(err)
-      return { outcomes: envelopes.map(e => ({ ok: false, envelopeId: e.envelopeId, error, streamFailed: true })), relayed: false }
+      return envelopes.map(e => ({ ok: false, envelopeId: e.envelopeId, error, streamFailed: true }))
     }
-    // Asked before submitting: once DCUtR closed the relayed connection it is no longer listed.
-    const relayed = this.components.libp2p.getConnections(peerIdFromString(target.peerId)).some(c => c.limits != null && c.streams.includes(session.stream))
+    // Told before submitting: once DCUtR closed the relayed connection the stream is no longer on it.
+    watch?.opened(session.stream)
     const stop = (): void => { session.abort(new DeliveryTimeoutError('delivery was stopped')) }
     signal?.addEventListener('abort', stop, { once: true })
     try {
       if (signal?.aborted === true) stop()
-      return { outcomes: await Promise.all(envelopes.map(async e => await session.submit(e))), relayed }
+      return await Promise.all(envelopes.map(async e => await session.submit(e)))
     } finally {
       signal?.removeEventListener('abort', stop)
     }
@@ -363,11 +365,6 @@ export class DeliverProtocol {
 
   private connected (peerId: string): boolean {
     return this.components.libp2p.getConnections(peerIdFromString(peerId)).some(c => c.status === 'open')
-  }
-
-  /** An open connection to the peer without relay limits (a direct one). */
-  private directlyConnected (peerId: string): boolean {
-    return this.components.libp2p.getConnections(peerIdFromString(peerId)).some(c => c.status === 'open' && c.limits == null)
   }
 
   /** Close every open stream (the node is stopping). */

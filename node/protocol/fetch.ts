@@ -1,5 +1,6 @@
 import { ErrorCode, FetchOp, FetchRequest, FetchResponse } from './peerpost.js'
 import { RpcSession, serveRequests } from './rpc.js'
+import type { UpgradeWatch } from './upgrade-retry.js'
 import type { DialTarget } from './rpc.js'
 import type { HeldEnvelope } from './peerpost.js'
 import type { ParkedEnvelope } from '../../storage/holding-types.js'
@@ -82,7 +83,7 @@ export function fetchHandler (held: HeldEnvelopes, log: Logger, events?: { onAck
 export class FetchSession {
   private constructor (private readonly rpc: RpcSession<FetchRequest, FetchResponse>) {}
 
-  static async open (libp2p: Libp2p, holder: DialTarget, options: { timeoutMs?: number, signal?: AbortSignal } = {}): Promise<FetchSession> {
+  static async open (libp2p: Libp2p, holder: DialTarget, options: { timeoutMs?: number, signal?: AbortSignal, watch?: UpgradeWatch } = {}): Promise<FetchSession> {
     return new FetchSession(await RpcSession.open<FetchRequest, FetchResponse>(libp2p, holder, FETCH_PROTOCOL, { request: FetchRequest, response: FetchResponse }, { maxResponseBytes: FETCH_MAX_RESPONSE_BYTES, ...options }))
   }
 

@@ -4,7 +4,9 @@ import { asError, PeerRefusedError, ProtocolViolationError } from '../errors.js'
 import { errorReply, errorReplyFor } from './errors.js'
 import { decodeFrame, FramedStream, FrameTooLargeError } from './framed.js'
 import { ErrorCode } from './peerpost.js'
+import { retryOnUpgrade } from './upgrade-retry.js'
 import type { ErrorReply } from './peerpost.js'
+import type { UpgradeWatch } from './upgrade-retry.js'
 import type { Libp2p, Logger, Stream } from '@libp2p/interface'
 
 /** A protons codec, as generated for each message. */
@@ -77,14 +79,29 @@ export interface DialTarget {
   addrs?: string[]
 }
 
-/** Open a stream to a peer, teaching the peer store its addresses first when there is no connection. */
-export async function openStream (libp2p: Libp2p, target: DialTarget, protocol: string | string[], timeoutMs: number, signal?: AbortSignal): Promise<Stream> {
+/**
+ * Open a stream to a peer, teaching the peer store its addresses first when there is no
+ * connection. With more than one direct connection to the peer open, the stream goes on the
+ * one open longest: libp2p would take any of them, and AutoNAT's dial-back connections
+ * (which the dialer closes right after) are direct too: right after a DCUtR upgrade the
+ * two peers verify each other's addresses, and a stream put on such a connection is cut
+ * within milliseconds. `watch` is told the stream (whether it runs over a relayed
+ * connection that DCUtR may replace: node/protocol/upgrade-retry.ts).
+ */
+export async function openStream (libp2p: Libp2p, target: DialTarget, protocol: string | string[], timeoutMs: number, signal?: AbortSignal, watch?: UpgradeWatch): Promise<Stream> {
   const peerId = peerIdFromString(target.peerId)
-  if (libp2p.getConnections(peerId).length === 0 && target.addrs != null && target.addrs.length > 0) {
+  const connections = libp2p.getConnections(peerId)
+  if (connections.length === 0 && target.addrs != null && target.addrs.length > 0) {
     await libp2p.peerStore.merge(peerId, { multiaddrs: target.addrs.map(a => multiaddr(a)) })
   }
   const deadline = AbortSignal.timeout(timeoutMs)
-  return libp2p.dialProtocol(peerId, protocol, { signal: signal == null ? deadline : AbortSignal.any([signal, deadline]), runOnLimitedConnection: true })
+  const options = { signal: signal == null ? deadline : AbortSignal.any([signal, deadline]), runOnLimitedConnection: true }
+  const oldestDirect = connections.filter(c => c.status === 'open' && c.direct).sort((a, b) => a.timeline.open - b.timeline.open)[0]
+  const stream = oldestDirect != null
+    ? await oldestDirect.newStream(protocol, options)
+    : await libp2p.dialProtocol(peerId, protocol, options)
+  watch?.opened(stream)
+  return stream
 }
 
 /**
@@ -99,9 +116,9 @@ export class RpcSession<Req, Res extends WithError> {
     this.framed = new FramedStream(stream, maxResponseBytes)
   }
 
-  static async open<Req, Res extends WithError> (libp2p: Libp2p, target: DialTarget, protocol: string, codecs: { request: MessageCodec<Req>, response: MessageCodec<Res> }, options: { maxResponseBytes: number, timeoutMs?: number, signal?: AbortSignal }): Promise<RpcSession<Req, Res>> {
+  static async open<Req, Res extends WithError> (libp2p: Libp2p, target: DialTarget, protocol: string, codecs: { request: MessageCodec<Req>, response: MessageCodec<Res> }, options: { maxResponseBytes: number, timeoutMs?: number, signal?: AbortSignal, watch?: UpgradeWatch }): Promise<RpcSession<Req, Res>> {
     const timeout = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
-    const stream = await openStream(libp2p, target, protocol, timeout, options.signal)
+    const stream = await openStream(libp2p, target, protocol, timeout, options.signal, options.watch)
     return new RpcSession(stream, codecs, options.maxResponseBytes, timeout)
   }
 
@@ -124,12 +141,18 @@ export class RpcSession<Req, Res extends WithError> {
   abort (err: Error): void { this.framed.abort(err) }
 }
 
-/** One request on a fresh stream, then close. */
+/**
+ * One request on a fresh stream, then close. Cut by a DCUtR upgrade (the stream ran over
+ * the relayed connection it closed), it is sent again at once on the direct connection:
+ * the request is one a peer may get twice (a notice, a directory lookup or registration).
+ */
 export async function requestOnce<Req, Res extends WithError> (libp2p: Libp2p, target: DialTarget, protocol: string, codecs: { request: MessageCodec<Req>, response: MessageCodec<Res> }, request: Req, options: { maxResponseBytes: number, timeoutMs?: number, signal?: AbortSignal }): Promise<Res> {
-  const session = await RpcSession.open(libp2p, target, protocol, codecs, options)
-  try {
-    return await session.request(request, options.signal)
-  } finally {
-    await session.close()
-  }
+  return await retryOnUpgrade(libp2p, target.peerId, async watch => {
+    const session = await RpcSession.open(libp2p, target, protocol, codecs, { ...options, watch })
+    try {
+      return await session.request(request, options.signal)
+    } finally {
+      await session.close()
+    }
+  }, { signal: options.signal })
 }

@@ -49,7 +49,7 @@ describe('DCUtR: a relayed connection becomes direct', () => {
 
   before(async () => { unavailable = await makeNamespace(ns) })
   /** Run test/helpers/dcutr-scenario.ts in `mode` inside the namespace (the cache server it starts too); what it saw. */
-  async function scenario (mode: 'unilateral' | 'holepunch'): Promise<any> {
+  async function scenario (mode: 'unilateral' | 'holepunch' | 'pull-cut' | 'pull-drop'): Promise<any> {
     const cmd = inNamespace(ns, process.execPath, SCENARIO, mode, PUBLIC_A, PUBLIC_B)
     const run = exec(cmd.file, cmd.args, { timeout: 60_000 })
     const { stdout } = await deadline(run.catch((err: any) => { throw new Error(`scenario ${mode} failed: ${err.stderr ?? err.message}`) }), 65_000, `the DCUtR ${mode} scenario`)
@@ -85,6 +85,42 @@ describe('DCUtR: a relayed connection becomes direct', () => {
     // A dialed (outbound): only the CONNECT/SYNC exchange gives A a reason to.
     assert.equal(seen.direct.direction, 'outbound')
     assert.match(seen.direct.remoteAddr, new RegExp(`^/ip4/${PUBLIC_B.replaceAll('.', '\\.')}/tcp/4002/`))
+  })
+
+  it('a large-attachment pull the upgrade cuts goes on at once over the direct connection, from where it stopped, without its backoff', async t => {
+    if (unavailable != null) {
+      t.skip(unavailable)
+      return
+    }
+    const seen = await scenario('pull-cut')
+    // The pull began over the relay (A had no direct connection to B when the first chunk came).
+    assert.ok(seen.connectionsAtFirstChunk.length > 0 && seen.connectionsAtFirstChunk.every((c: any) => !c.direct), JSON.stringify(seen.connectionsAtFirstChunk))
+    // B served the first stream over the relayed connection, which the upgrade closed
+    // before it could serve more, then one more stream over the direct connection.
+    assert.equal(seen.served.length, 2, JSON.stringify(seen.served))
+    const [relayed, direct] = seen.served
+    assert.equal(relayed.direct, false)
+    assert.deepEqual(relayed.chunks, [0])
+    assert.equal(direct.direct, true)
+    // It resumed from the chunk after the last one written, not from the start.
+    assert.deepEqual(direct.chunks, Array.from({ length: seen.chunks - 1 }, (_, i) => i + 1))
+    // Never 'waiting': that is the state a failed pull waits out its backoff in (an hour here).
+    assert.deepEqual(seen.states, ['pulling', 'complete'])
+    assert.equal(seen.record.state, 'complete')
+    assert.equal(seen.intact, true)
+    assert.deepEqual(seen.connectionsAfter.map((c: any) => c.direct), [true])
+  })
+
+  it('a pull whose relayed connection simply closes (no upgrade) is not sent again at once: it waits out its backoff', async t => {
+    if (unavailable != null) {
+      t.skip(unavailable)
+      return
+    }
+    const seen = await scenario('pull-drop')
+    assert.deepEqual(seen.served, [{ direct: false, chunks: [0] }])
+    assert.deepEqual(seen.states, ['pulling', 'waiting'])
+    assert.equal(seen.record.state, 'pending')
+    assert.equal(seen.record.bytesDone, 64 * 1024, 'the chunk written before the cut is kept')
   })
 
   it('daemons: mail to a node reachable only through the relay is delivered across the upgrade, and its large attachment is pulled', async t => {
