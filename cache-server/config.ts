@@ -63,6 +63,22 @@ export const DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS = 200
  */
 export const DEFAULT_MAX_EARLY_STREAMS = 64
 
+/**
+ * The cache servers' DHT (cache-server/dht.ts): off unless enabled. A node's presence record
+ * is re-put at most this often while nothing in it changes, is stale after this age, and
+ * puts and lookups are bounded in rate, count and time.
+ */
+export const DEFAULT_DHT_REPUBLISH_MS = 60 * SECOND
+export const DEFAULT_DHT_RECORD_MAX_AGE_MS = 3 * MINUTE
+export const DEFAULT_DHT_MAX_PUTS_PER_SECOND = 20
+export const DEFAULT_DHT_MAX_PENDING_PUTS = 10_000
+export const DEFAULT_DHT_PUT_TIMEOUT_MS = 10 * SECOND
+export const DEFAULT_DHT_LOOKUP_TIMEOUT_MS = 3 * SECOND
+export const DEFAULT_DHT_MAX_CONCURRENT_LOOKUPS = 16
+export const DEFAULT_DHT_LOOKUP_CACHE_MS = 5 * SECOND
+/** Records (and provider records) this server stores for others; the oldest go first. */
+export const DEFAULT_DHT_MAX_STORED_RECORDS = 50_000
+
 /** Metrics and health over HTTP; loopback only unless you mean otherwise. `off` disables. */
 export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9464'
 
@@ -73,6 +89,9 @@ const quota = (d: { maxBytes: number, maxCount: number }) => z.object({
   maxBytes: bytes.default(d.maxBytes),
   maxCount: count.default(d.maxCount)
 }).strict().prefault({})
+
+/** A peer cache server to bootstrap the DHT from: a multiaddr ending in `/p2p/<PeerId>`. */
+const peerAddr = z.string().regex(/^\/.+\/p2p\/[1-9A-HJ-NP-Za-km-z]{40,60}$/, { message: 'expected a multiaddr ending in /p2p/<PeerId> (another cache server\'s ready line)' })
 
 /** `host:port`, `[v6]:port`, or `off`. */
 const metricsAddress = z.string().refine(v => v === 'off' || parseHostPort(v) !== undefined, { message: 'expected host:port (e.g. 127.0.0.1:9464) or "off"' })
@@ -118,6 +137,21 @@ export const CacheConfigSchema = z.object({
     maxIncomingPendingConnections: count.default(DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS),
     maxEarlyStreams: count.default(DEFAULT_MAX_EARLY_STREAMS)
   }).strict().prefault({}),
+  dht: z.object({
+    enabled: z.boolean().default(false)
+      .describe('run the Kademlia DHT among cache servers: presence of nodes homed on other servers'),
+    bootstrap: z.array(peerAddr).max(64).default([])
+      .describe('other cache servers to join the DHT through (kept connected); more are learned from them'),
+    republishMs: ms.default(DEFAULT_DHT_REPUBLISH_MS),
+    recordMaxAgeMs: ms.default(DEFAULT_DHT_RECORD_MAX_AGE_MS),
+    maxPutsPerSecond: count.default(DEFAULT_DHT_MAX_PUTS_PER_SECOND),
+    maxPendingPuts: count.default(DEFAULT_DHT_MAX_PENDING_PUTS),
+    putTimeoutMs: ms.default(DEFAULT_DHT_PUT_TIMEOUT_MS),
+    lookupTimeoutMs: ms.default(DEFAULT_DHT_LOOKUP_TIMEOUT_MS),
+    maxConcurrentLookups: count.default(DEFAULT_DHT_MAX_CONCURRENT_LOOKUPS),
+    lookupCacheMs: ms.default(DEFAULT_DHT_LOOKUP_CACHE_MS),
+    maxStoredRecords: count.default(DEFAULT_DHT_MAX_STORED_RECORDS)
+  }).strict().prefault({}),
   metrics: z.object({
     address: metricsAddress.default(DEFAULT_METRICS_ADDRESS)
   }).strict().prefault({})
@@ -138,6 +172,8 @@ export function parseCacheConfig (input: unknown, source = 'config'): CacheConfi
   for (const [name, q] of [['perRecipient', parking.perRecipient], ['perDepositor', parking.perDepositor], ['total', parking.total]] as const) {
     if (q.maxBytes < parking.maxEnvelopeBytes) throw new ConfigError(`${source}: parking.${name}.maxBytes (${q.maxBytes}) is below parking.maxEnvelopeBytes (${parking.maxEnvelopeBytes}): no envelope of the largest size could ever be parked`)
   }
+  const { dht } = config
+  if (dht.recordMaxAgeMs <= dht.republishMs) throw new ConfigError(`${source}: dht.recordMaxAgeMs (${dht.recordMaxAgeMs}) must exceed dht.republishMs (${dht.republishMs}): records would go stale between re-puts`)
   return config
 }
 

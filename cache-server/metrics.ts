@@ -1,5 +1,6 @@
 import { createServer } from 'node:http'
 import { parseHostPort } from './config.js'
+import type { DhtPresenceStats } from './dht-presence.js'
 import type { Server } from 'node:http'
 
 /** Counters the server's handlers bump; gauges are read when scraped. */
@@ -26,6 +27,8 @@ export interface CacheGauges {
   parkedEnvelopes: number
   parkedBytes: number
   relayReservations: number
+  /** Only when the DHT runs: no DHT series otherwise. */
+  dht?: { stats: DhtPresenceStats, routingTablePeers: number, storedRecords: number }
 }
 
 interface Metric { name: string, help: string, type: 'counter' | 'gauge', samples: Array<{ labels?: Record<string, string>, value: number }> }
@@ -50,6 +53,16 @@ export function renderMetrics (m: CacheMetrics, g: CacheGauges): string {
     one('peerpost_notices_dropped_total', 'Expiry notices that could not be stored (the depositor\'s notice quota was full).', 'counter', m.noticesDropped),
     { name: 'peerpost_rejections_total', help: 'Deposits refused, by reason.', type: 'counter', samples: [...m.rejections].map(([reason, value]) => ({ labels: { reason }, value })) }
   ]
+  if (g.dht != null) {
+    const s = g.dht.stats
+    metrics.push(
+      one('peerpost_dht_routing_table_peers', 'Other cache servers in this server\'s DHT routing table.', 'gauge', g.dht.routingTablePeers),
+      one('peerpost_dht_stored_records', 'DHT records and provider records stored here for others (bounded by dht.maxStoredRecords).', 'gauge', g.dht.storedRecords),
+      { name: 'peerpost_dht_puts_total', help: 'Presence records of nodes homed here put into the DHT, by result.', type: 'counter', samples: [['ok', s.putsOk], ['failed', s.putsFailed], ['dropped', s.putsDropped]].map(([result, value]) => ({ labels: { result: result as string }, value: value as number })) },
+      { name: 'peerpost_dht_lookups_total', help: 'DHT lookups for peers not online here, by result.', type: 'counter', samples: [['found', s.lookupsFound], ['not_found', s.lookupsNotFound], ['busy', s.lookupsBusy]].map(([result, value]) => ({ labels: { result: result as string }, value: value as number })) },
+      one('peerpost_dht_records_refused_total', 'Presence records refused: forged, stale, oversized or malformed.', 'counter', s.recordsRefused)
+    )
+  }
   const lines: string[] = []
   for (const metric of metrics) {
     lines.push(`# HELP ${metric.name} ${metric.help}`, `# TYPE ${metric.name} ${metric.type}`)

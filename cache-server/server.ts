@@ -16,6 +16,9 @@ import { IdleStreams } from '../node/protocol/idle-streams.js'
 import { PresenceDirectory, presenceHandler, PRESENCE_PROTOCOL } from '../node/protocol/presence.js'
 import { createNameStore, createNoticeStore, createParkingStore, openDatabase } from '../storage/index.js'
 import { noticeLimits, parkingLimits } from './config.js'
+import { BoundedDhtDatastore, cacheServerDht, connectionPing } from './dht.js'
+import { DhtBootstrap } from './dht-bootstrap.js'
+import { DhtPresence } from './dht-presence.js'
 import { ExpiryLoop } from './expiry.js'
 import { cacheHomePaths, loadOrCreateServerIdentity } from './home.js'
 import { InFlight } from './in-flight.js'
@@ -30,13 +33,14 @@ import type { Location } from '../node/protocol/notice.js'
 import type { Identify } from '@libp2p/identify'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { ComponentLogger, Libp2p } from '@libp2p/interface'
+import type { KadDHT, SingleKadDHT } from '@libp2p/kad-dht'
 
 /** How long shutdown waits for deposits and acks whose synced write is under way. */
 export const SHUTDOWN_DRAIN_MS = 10_000
 /** Streams one peer may hold open per request/response protocol. */
 export const MAX_INBOUND_STREAMS = 32
 
-export type CacheLibp2p = Libp2p<{ identify: Identify, relay?: CircuitRelayService }>
+export type CacheLibp2p = Libp2p<{ identify: Identify, relay?: CircuitRelayService, dht?: KadDHT }>
 
 export interface CacheServerOptions {
   home: string
@@ -125,7 +129,13 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     // either (a departure from design.md, see README): answering it would take a stream
     // and a dial-back connection per connecting node; nodes verify each other instead.
     // DCUtR is the nodes' business (they upgrade what this server relays for them).
+    // The DHT among cache servers (design section 4) runs when `dht.enabled`; nodes do not
+    // speak it, so they cost it nothing (cache-server/dht.ts).
+    const dhtConfig = config.dht
+    const dhtDatastore = dhtConfig.enabled ? new BoundedDhtDatastore(dhtConfig.maxStoredRecords) : undefined
+    let dhtPresence: DhtPresence | undefined
     const libp2p: CacheLibp2p = await createLibp2p({
+      ...(dhtDatastore != null ? { datastore: dhtDatastore } : {}),
       privateKey: identity.privateKey,
       addresses: { listen: options.listen ?? config.listen, announce: options.announce ?? config.announce },
       // WebSockets for `/ws` listen addresses (behind an HTTPS proxy: see deploy/); TCP otherwise.
@@ -142,6 +152,12 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
       start: false,
       services: {
         identify: identify(),
+        ...(dhtConfig.enabled
+          ? {
+              ping: connectionPing(),
+              dht: cacheServerDht({ recordMaxAgeMs: dhtConfig.recordMaxAgeMs, now, onRefused: () => { if (dhtPresence != null) dhtPresence.stats.recordsRefused++ } })
+            }
+          : {}),
         ...(relay.enabled
           ? {
               relay: circuitRelayServer({
@@ -188,11 +204,22 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
 
     const directory = new PresenceDirectory({ timeoutMs: config.presence.timeoutMs, maxEntries: config.presence.maxEntries, now })
     const idlePresence = new IdleStreams({ idleMs: config.presence.idleTimeoutMs, now })
+    const dht = libp2p.services.dht
+    if (dht != null) {
+      const routingTable = (dht as SingleKadDHT).routingTable
+      dhtPresence = new DhtPresence({
+        dht: { put: (key, value, o) => dht.put(key, value, o), get: (key, o) => dht.get(key, o), peers: () => routingTable.size },
+        log: logger.forComponent('peerpost:cache:dht'),
+        now
+      }, dhtConfig)
+    }
+    const published = dhtPresence
     const servePresence = presenceHandler(directory, {
       log: logger.forComponent('peerpost:cache:presence'),
       now,
       idle: idlePresence,
-      onHeartbeat: () => { metrics.heartbeats++ }
+      onHeartbeat: published == null ? () => { metrics.heartbeats++ } : (peerId, hb) => { metrics.heartbeats++; published.heartbeat(peerId, hb) },
+      ...(published != null ? { beyond: published } : {})
     })
 
     const hub = new NoticeHub()
@@ -236,7 +263,7 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
       }
     })
 
-    const sweep = setInterval(() => { directory.sweep(); idlePresence.sweep() }, config.presence.sweepIntervalMs)
+    const sweep = setInterval(() => { directory.sweep(); idlePresence.sweep(); dhtPresence?.sweep() }, config.presence.sweepIntervalMs)
     sweep.unref()
     cleanup.push({ what: 'stop the presence sweep', run: async () => { clearInterval(sweep) } })
 
@@ -249,6 +276,12 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     await libp2p.start()
     expiry.start()
     cleanup.push({ what: 'stop the expiry loop', run: async () => { await expiry.stop() } })
+    if (dhtPresence != null) {
+      const presenceInDht = dhtPresence
+      const bootstrap = new DhtBootstrap({ libp2p, log: logger.forComponent('peerpost:cache:dht'), random: Math.random }, dhtConfig.bootstrap)
+      await bootstrap.start()
+      cleanup.push({ what: 'leave the DHT', run: async () => { bootstrap.stop(); presenceInDht.stop() } })
+    }
 
     let metricsServer: MetricsServer | undefined
     if (config.metrics.address !== 'off') {
@@ -261,7 +294,10 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
             presenceOnline: directory.onlineCount(),
             parkedEnvelopes: usage.count,
             parkedBytes: usage.bytes,
-            relayReservations: libp2p.services.relay?.reservations.size ?? 0
+            relayReservations: libp2p.services.relay?.reservations.size ?? 0,
+            ...(dhtPresence != null && dht != null
+              ? { dht: { stats: dhtPresence.stats, routingTablePeers: (dht as SingleKadDHT).routingTable.size, storedRecords: dhtDatastore?.dhtEntries ?? 0 } }
+              : {})
           })
         },
         health: () => ({ peerId: identity.peerIdString, uptimeMs: now() - startedAt, parked: parking.usage().count, connectedPeers })
@@ -271,7 +307,7 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     }
 
     const listening = addrs()
-    lifecycle('started', { peerId: identity.peerIdString, addrs: listening, metrics: metricsServer?.url ?? 'off', relay: relay.enabled })
+    lifecycle('started', { peerId: identity.peerIdString, addrs: listening, metrics: metricsServer?.url ?? 'off', relay: relay.enabled, dht: dhtConfig.enabled })
     log('cache server %s serving on %s', identity.peerIdString, listening.join(' '))
 
     let stopping: Promise<void> | undefined

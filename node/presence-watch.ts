@@ -19,6 +19,11 @@ export interface PresenceView {
   lastSeen?: number
   /** PeerId of the server that said so. */
   server: string
+  /**
+   * The server looked beyond itself (the cache servers' DHT) for this answer: it pushes no
+   * change it does not see itself, so the view is asked for again rather than kept as live.
+   */
+  routed?: boolean
 }
 
 export interface PresenceWatchComponents {
@@ -42,6 +47,7 @@ function toView (info: PresenceInfo, server: string): PresenceView {
   const view: PresenceView = { online: info.online, status: info.online ? statusName(info.status) : 'offline', addrs: info.addrs, server }
   if (info.online && info.since > 0n) view.since = Number(info.since)
   if (!info.online && info.lastSeen > 0n) view.lastSeen = Number(info.lastSeen)
+  if (info.routed) view.routed = true
   return view
 }
 
@@ -111,7 +117,8 @@ export class PresenceWatch {
   private subscribed (server: string, peerId: string): PresenceView | undefined {
     const entry = this.servers.get(server)
     if (entry?.session == null || !entry.watched.has(peerId)) return undefined
-    return this.views.get(peerId)?.get(server)
+    const view = this.views.get(peerId)?.get(server)
+    return view?.routed === true ? undefined : view
   }
 
   async stop (): Promise<void> {

@@ -40,7 +40,13 @@ export function registerCacheServerCommand (program: Command): void {
 Examples:
   peerpost cache-server --home /var/lib/peerpost-cache --config /etc/peerpost/cache.json
   peerpost cache-server --print-config                  every key with its effective value
-  (a systemd unit and an example config are in deploy/; the README's VPS section has the rest)`)
+  (a systemd unit and an example config are in deploy/; the README's VPS section has the rest)
+
+DHT among cache servers (off by default): with "dht": {"enabled": true, "bootstrap":
+["/ip4/203.0.113.8/tcp/4455/p2p/12D3KooW..."]} in the config, this server joins the other
+cache servers' Kademlia DHT (its own protocol, /peerpost/kad/1.0.0, not the public IPFS one),
+puts the signed presence of the nodes homed here into it, and answers a presence query
+about a node homed elsewhere from there. Nodes do not join it.`)
     .action(async (opts: CacheServerOptions, cmd: Command) => {
       // The daemon's small young generation and V8's memory saver mode (cli/daemon-heap.ts):
       // a server holding 500 heartbeating nodes sat at 450 KiB of RSS per node with V8's

@@ -3016,6 +3016,7 @@ export interface PresenceInfo {
   status: PresenceStatus
   since: bigint
   lastSeen: bigint
+  routed: boolean
 }
 
 export namespace PresenceInfo {
@@ -3060,6 +3061,11 @@ export namespace PresenceInfo {
           w.uint64(obj.lastSeen)
         }
 
+        if ((obj.routed != null && obj.routed !== false)) {
+          w.uint32(56)
+          w.bool(obj.routed)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -3070,7 +3076,8 @@ export namespace PresenceInfo {
           addrs: [],
           status: PresenceStatus.OFFLINE,
           since: 0n,
-          lastSeen: 0n
+          lastSeen: 0n,
+          routed: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -3105,6 +3112,10 @@ export namespace PresenceInfo {
             }
             case 6: {
               obj.lastSeen = reader.uint64()
+              break
+            }
+            case 7: {
+              obj.routed = reader.bool()
               break
             }
             default: {
@@ -3176,6 +3187,13 @@ export namespace PresenceInfo {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.routed`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -3219,6 +3237,11 @@ export namespace PresenceInfo {
     value: bigint
   }
 
+  export interface PresenceInfoRoutedFieldEvent {
+    field: '$.routed'
+    value: boolean
+  }
+
   export function encode (obj: Partial<PresenceInfo>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, PresenceInfo.codec())
   }
@@ -3227,7 +3250,7 @@ export namespace PresenceInfo {
     return decodeMessage(buf, PresenceInfo.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceInfo>): Generator<PresenceInfoPeerIdFieldEvent | PresenceInfoOnlineFieldEvent | PresenceInfoAddrsFieldEvent | PresenceInfoStatusFieldEvent | PresenceInfoSinceFieldEvent | PresenceInfoLastSeenFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceInfo>): Generator<PresenceInfoPeerIdFieldEvent | PresenceInfoOnlineFieldEvent | PresenceInfoAddrsFieldEvent | PresenceInfoStatusFieldEvent | PresenceInfoSinceFieldEvent | PresenceInfoLastSeenFieldEvent | PresenceInfoRoutedFieldEvent> {
     return streamMessage(buf, PresenceInfo.codec(), opts)
   }
 }
@@ -3658,6 +3681,12 @@ export namespace PresenceMessage {
     index: number
   }
 
+  export interface PresenceMessageInfosRoutedFieldEvent {
+    field: '$.infos[].routed'
+    value: boolean
+    index: number
+  }
+
   export interface PresenceMessageErrorCodeFieldEvent {
     field: '$.error.code'
     value: ErrorCode
@@ -3681,7 +3710,7 @@ export namespace PresenceMessage {
     return decodeMessage(buf, PresenceMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceMessage>): Generator<PresenceMessageRequestIdFieldEvent | PresenceMessageInfosPeerIdFieldEvent | PresenceMessageInfosOnlineFieldEvent | PresenceMessageInfosAddrsFieldEvent | PresenceMessageInfosStatusFieldEvent | PresenceMessageInfosSinceFieldEvent | PresenceMessageInfosLastSeenFieldEvent | PresenceMessageErrorCodeFieldEvent | PresenceMessageErrorMessageFieldEvent | PresenceMessageErrorRetryableFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceMessage>): Generator<PresenceMessageRequestIdFieldEvent | PresenceMessageInfosPeerIdFieldEvent | PresenceMessageInfosOnlineFieldEvent | PresenceMessageInfosAddrsFieldEvent | PresenceMessageInfosStatusFieldEvent | PresenceMessageInfosSinceFieldEvent | PresenceMessageInfosLastSeenFieldEvent | PresenceMessageInfosRoutedFieldEvent | PresenceMessageErrorCodeFieldEvent | PresenceMessageErrorMessageFieldEvent | PresenceMessageErrorRetryableFieldEvent> {
     return streamMessage(buf, PresenceMessage.codec(), opts)
   }
 }

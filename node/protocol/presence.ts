@@ -128,8 +128,8 @@ export class PresenceDirectory {
   info (peerId: string): PresenceInfo {
     const e = this.entries.get(peerId)
     const id = peerIdBytesFromString(peerId)
-    if (e == null) return { peerId: id, online: false, addrs: [], status: PresenceStatus.OFFLINE, since: 0n, lastSeen: 0n }
-    return { peerId: id, online: e.online, addrs: e.online ? e.addrs : [], status: e.online ? e.status : PresenceStatus.OFFLINE, since: BigInt(e.online ? e.since : 0), lastSeen: BigInt(e.lastSeen) }
+    if (e == null) return { peerId: id, online: false, addrs: [], status: PresenceStatus.OFFLINE, since: 0n, lastSeen: 0n, routed: false }
+    return { peerId: id, online: e.online, addrs: e.online ? e.addrs : [], status: e.online ? e.status : PresenceStatus.OFFLINE, since: BigInt(e.online ? e.since : 0), lastSeen: BigInt(e.lastSeen), routed: false }
   }
 
   /** Call `push` whenever `peerId` changes; returns the unsubscribe function. */
@@ -196,7 +196,24 @@ export function presenceHandler (directory: PresenceDirectory, options: Presence
   }
 }
 
-export interface PresenceServeOptions { log: Logger, now: () => number, idle: IdleStreams, onHeartbeat?: (peerId: string) => void }
+export interface PresenceServeOptions {
+  log: Logger
+  now: () => number
+  idle: IdleStreams
+  /** A verified heartbeat was taken (the cache server's DHT publisher re-puts it). */
+  onHeartbeat?: (peerId: string, heartbeat: Heartbeat) => void
+  /** Where to look for peers this directory has no online entry for (the cache servers' DHT). */
+  beyond?: PresenceBeyond
+}
+
+/**
+ * Presence from beyond this server. `lookup` resolves to what to answer instead of the local
+ * (offline or unknown) entry, with `routed` set; it is bounded by its own deadline and
+ * concurrency, and answers the local entry (routed) when it has nothing better.
+ */
+export interface PresenceBeyond {
+  lookup(peerId: string, local: PresenceInfo): Promise<PresenceInfo>
+}
 
 /** One node's presence stream on the server. */
 class PresenceServerStream implements FrameEventsOwner {
@@ -233,7 +250,7 @@ class PresenceServerStream implements FrameEventsOwner {
       if (Math.abs(Number(hb.timestamp) - options.now()) > PRESENCE_MAX_CLOCK_SKEW_MS) { this.reply(req.requestId, [], ErrorCode.REFUSED, 'heartbeat timestamp too far from the server clock'); return }
       if (hb.addrs.length > 32 || hb.addrs.some(a => a.length > 512)) { this.reply(req.requestId, [], ErrorCode.TOO_LARGE, 'too many or too long addresses'); return }
       directory.heartbeat(this.remote, hb.addrs, hb.status)
-      options.onHeartbeat?.(this.remote)
+      options.onHeartbeat?.(this.remote, hb)
     }
     if (req.query.length + req.subscribe.length + req.unsubscribe.length === 0) { this.reply(req.requestId, []); return }
     const ids: string[] = []
@@ -252,7 +269,18 @@ class PresenceServerStream implements FrameEventsOwner {
     for (const id of subscribed) {
       if (!unwatch.has(id)) unwatch.set(id, directory.watch(id, info => { this.send({ requestId: 0, infos: [info] }) }))
     }
-    this.reply(req.requestId, [...queried, ...subscribed].map(id => directory.info(id)))
+    const asked = [...queried, ...subscribed]
+    const infos = asked.map(id => directory.info(id))
+    const { beyond } = options
+    if (beyond == null || infos.every(i => i.online)) { this.reply(req.requestId, infos); return }
+    // Peers not online here are looked up beyond this server; the answer follows when the
+    // lookups end (each has its own deadline, below the client's request timeout).
+    const requestId = req.requestId
+    Promise.all(infos.map(async (info, i) => info.online ? info : beyond.lookup(asked[i]!, info)))
+      .then(answers => { this.reply(requestId, answers) }, (err: unknown) => {
+        options.log('presence lookup beyond this server failed - %e', err)
+        this.reply(requestId, infos)
+      })
   }
 
   onClose (): void {

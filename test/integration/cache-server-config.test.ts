@@ -23,6 +23,8 @@ describe('cache server: configuration', () => {
     assert.equal(config.relay.durationLimitMs, 10 * 60_000)
     assert.ok(config.connections.inboundConnectionThreshold > 5)
     assert.equal(config.metrics.address, '127.0.0.1:9464')
+    assert.equal(config.dht.enabled, false, 'the DHT among cache servers is off unless asked for')
+    assert.deepEqual(config.dht.bootstrap, [])
 
     const o = await run(home, ['cache-server', '--print-config', '--listen', '/ip4/127.0.0.1/tcp/1', '--announce', '/dns4/cache.example.org/tcp/4455'])
     assert.deepEqual(JSON.parse(o.stdout).listen, ['/ip4/127.0.0.1/tcp/1'])
@@ -35,7 +37,9 @@ describe('cache server: configuration', () => {
       ['typo.json', JSON.stringify({ presense: {} }), /presense/],
       ['metrics.json', JSON.stringify({ metrics: { address: 'everywhere' } }), /metrics\.address/],
       ['not-json.json', '{ listen: [', /not valid JSON/],
-      ['quota.json', JSON.stringify({ parking: { perRecipient: { maxBytes: 1000 } } }), /perRecipient\.maxBytes/]
+      ['quota.json', JSON.stringify({ parking: { perRecipient: { maxBytes: 1000 } } }), /perRecipient\.maxBytes/],
+      ['bootstrap.json', JSON.stringify({ dht: { enabled: true, bootstrap: ['/ip4/192.0.2.1/tcp/4455'] } }), /dht\.bootstrap\.0: .*\/p2p\/<PeerId>/],
+      ['record-age.json', JSON.stringify({ dht: { republishMs: 60_000, recordMaxAgeMs: 30_000 } }), /dht\.recordMaxAgeMs/]
     ]
     for (const [name, text, pattern] of cases) {
       const file = join(home, name)
