@@ -22,6 +22,8 @@ export interface DhtPresenceInit {
   lookupTimeoutMs: number
   maxConcurrentLookups: number
   lookupCacheMs: number
+  /** Nodes tracked for puts at most (the presence directory's own bound); more are not put. */
+  maxTracked: number
 }
 
 /** Puts running at once: the rate limit spaces them, this bounds slow ones. */
@@ -91,6 +93,7 @@ export class DhtPresence implements PresenceBeyond {
     const now = this.c.now()
     let entry = this.heard.get(peerId)
     if (entry == null) {
+      if (this.heard.size >= this.init.maxTracked) { this.stats.putsDropped++; return }
       entry = { ts: hb.timestamp, publishedAt: 0, published: '' }
       this.heard.set(peerId, entry)
     }

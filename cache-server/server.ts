@@ -211,7 +211,7 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
         dht: { put: (key, value, o) => dht.put(key, value, o), get: (key, o) => dht.get(key, o), peers: () => routingTable.size },
         log: logger.forComponent('peerpost:cache:dht'),
         now
-      }, dhtConfig)
+      }, { ...dhtConfig, maxTracked: config.presence.maxEntries })
     }
     const published = dhtPresence
     const servePresence = presenceHandler(directory, {

@@ -93,7 +93,7 @@ function fakeDht (records: Map<string, Uint8Array> = new Map()): PresenceDht & {
   return fake
 }
 
-const INIT = { republishMs: 60_000, recordMaxAgeMs: MAX_AGE, maxPutsPerSecond: 1_000, maxPendingPuts: 2, putTimeoutMs: 5_000, lookupTimeoutMs: 5_000, maxConcurrentLookups: 1, lookupCacheMs: 1 }
+const INIT = { republishMs: 60_000, recordMaxAgeMs: MAX_AGE, maxPutsPerSecond: 1_000, maxPendingPuts: 2, putTimeoutMs: 5_000, lookupTimeoutMs: 5_000, maxConcurrentLookups: 1, lookupCacheMs: 1, maxTracked: 100 }
 const noLog = Object.assign(() => {}, { error: () => {}, trace: () => {}, newScope: () => noLog, enabled: false }) as any
 const settle = async (): Promise<void> => { for (let i = 0; i < 20; i++) await new Promise(resolve => setImmediate(resolve)) }
 
