@@ -23,6 +23,7 @@ const exec = promisify(execFile)
 const PUBLIC_A = '11.11.0.1'
 const PUBLIC_B = '11.11.0.2'
 const SCENARIO = fileURLToPath(new URL('../helpers/dcutr-scenario.js', import.meta.url))
+const CUT_SCENARIO = fileURLToPath(new URL('../helpers/dcutr-cut-scenario.js', import.meta.url))
 
 /** The namespace with both addresses on its loopback, or why there is none. */
 async function makeNamespace (name: string): Promise<string | undefined> {
@@ -48,9 +49,9 @@ describe('DCUtR: a relayed connection becomes direct', () => {
   const inNs: CommandLine = inNamespace(ns, process.execPath, BIN)
 
   before(async () => { unavailable = await makeNamespace(ns) })
-  /** Run test/helpers/dcutr-scenario.ts in `mode` inside the namespace (the cache server it starts too); what it saw. */
-  async function scenario (mode: 'unilateral' | 'holepunch' | 'pull-cut' | 'pull-drop'): Promise<any> {
-    const cmd = inNamespace(ns, process.execPath, SCENARIO, mode, PUBLIC_A, PUBLIC_B)
+  /** Run test/helpers/dcutr-scenario.ts (or dcutr-cut-scenario.ts) in `mode` inside the namespace (the cache server it starts too); what it saw. */
+  async function scenario (mode: 'unilateral' | 'holepunch' | 'pull-cut' | 'pull-drop' | 'notice-cut'): Promise<any> {
+    const cmd = inNamespace(ns, process.execPath, mode === 'unilateral' || mode === 'holepunch' ? SCENARIO : CUT_SCENARIO, mode, PUBLIC_A, PUBLIC_B)
     const run = exec(cmd.file, cmd.args, { timeout: 60_000 })
     const { stdout } = await deadline(run.catch((err: any) => { throw new Error(`scenario ${mode} failed: ${err.stderr ?? err.message}`) }), 65_000, `the DCUtR ${mode} scenario`)
     return JSON.parse(stdout.trim().split('\n').pop()!)
@@ -121,6 +122,16 @@ describe('DCUtR: a relayed connection becomes direct', () => {
     assert.deepEqual(seen.states, ['pulling', 'waiting'])
     assert.equal(seen.record.state, 'pending')
     assert.equal(seen.record.bytesDone, 64 * 1024, 'the chunk written before the cut is kept')
+  })
+
+  it('a notice the upgrade cuts is posted again at once over the direct connection', async t => {
+    if (unavailable != null) {
+      t.skip(unavailable)
+      return
+    }
+    const seen = await scenario('notice-cut')
+    assert.equal(seen.posted, 'ok')
+    assert.deepEqual(seen.received, [{ direct: false }, { direct: true }])
   })
 
   it('daemons: mail to a node reachable only through the relay is delivered across the upgrade, and its large attachment is pulled', async t => {
