@@ -25,7 +25,7 @@ export interface NodeEventMap {
   'transfer:state': { blobId: string, messageId: string, state: 'waiting' | 'pulling' | 'complete' | 'failed', waitingFor?: string, reason?: string }
   /** Bytes of a large attachment pulled so far (at most a few per second per transfer, and the last). */
   'transfer:progress': { blobId: string, messageId: string, bytesDone: number, total: number }
-  /** A recipient (`peerId`) now holds a large attachment I sent; `released` once every recipient has it and I dropped my copy. */
+  /** A recipient (`peerId`) now holds a large attachment I sent, or one I received and served it as a co-recipient; `released` once every recipient has one I sent and I dropped my copy (never for one I received: it is mine). */
   'blob:completed': { blobId: string, peerId: string, released: boolean }
 }
 
