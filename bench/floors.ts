@@ -13,7 +13,10 @@
  *
  * The ceilings are generous on purpose: CPU work is assumed to spread perfectly over every
  * core (the real processes do not: each daemon's JavaScript runs on one thread), and
- * nothing else (MIME, indexes, events, garbage collection) is counted.
+ * nothing else (MIME, indexes, events, garbage collection) is counted. A second row for
+ * delivery and for the attachment spreads the same work only over as many cores as the
+ * transport alone keeps busy (its CPU time over its wall time): nearer what two processes
+ * can do, and reported without a verdict.
  */
 import { availableParallelism } from 'node:os'
 import { rm } from 'node:fs/promises'
@@ -89,11 +92,17 @@ export const floors: Benchmark = {
     // Attachment: the raw stream's CPU + opening, hashing, writing and reading each MiB, spread over every core.
     const attachmentCpuMsPerMiB = t.rawCpuMsPerMiB + p.chunkOpenCpuMsPerMiB + p.sha256CpuMsPerMiB + p.directWriteCpuMsPerMiB + p.readCpuMsPerMiB
     const attachmentCeiling = cores * 1000 / attachmentCpuMsPerMiB
-    const detail = { cores, transport: roundAll(t), required: roundAll(p), messageCpuMs: round(messageCpuMs, 3), attachmentCpuMsPerMiB: round(attachmentCpuMsPerMiB, 3) }
+    // The same work at the parallelism the transport alone reaches (its CPU time over its wall
+    // time): a realistic ceiling, where the rows above are upper bounds.
+    const bareCores = t.bareCpuMsPerMessage * t.bareRate / 1000
+    const rawCores = t.rawCpuMsPerMiB * t.rawRate / 1000
+    const detail = { cores, bareCores: round(bareCores, 2), rawCores: round(rawCores, 2), transport: roundAll(t), required: roundAll(p), messageCpuMs: round(messageCpuMs, 3), attachmentCpuMsPerMiB: round(attachmentCpuMsPerMiB, 3) }
     return [
       row({ benchmark: 'floors', label: `delivery ceiling: ${cores} cores / (transport ${round(t.bareCpuMsPerMessage, 3)} + seal ${round(p.sealCpuUs / 1000, 3)} + open ${round(p.openCpuUs / 1000, 3)} + 2 durable writes ${round(2 * p.storeCpuUs / 1000, 3)} ms CPU per message)`, figure: round(deliveryCeiling, 0), unit: 'msgs/s', baseline: { value: round(t.bareRate, 0), unit: 'msgs/s', name: 'bare libp2p' }, target: { op: '>=', value: 0.5 }, detail }),
+      row({ benchmark: 'floors', label: `the same at the ${round(bareCores, 2)} cores the bare transport keeps busy`, figure: round(bareCores * 1000 / messageCpuMs, 0), unit: 'msgs/s', baseline: { value: round(t.bareRate, 0), unit: 'msgs/s', name: 'bare libp2p' } }),
       row({ benchmark: 'floors', label: `latency floor: seal ${round(p.sealMs, 3)} + one way ${round(t.roundTripMs / 2, 3)} + open ${round(p.openMs, 3)} + synced write ${round(p.syncWriteMs, 3)} ms`, figure: round(latencyFloor, 3), unit: 'ms', baseline: { value: round(t.roundTripMs, 3), unit: 'ms', name: 'bare round trip' }, target: { op: '<=', value: 3 } }),
-      row({ benchmark: 'floors', label: `attachment ceiling: ${cores} cores / (raw stream ${round(t.rawCpuMsPerMiB, 2)} + chunk open ${round(p.chunkOpenCpuMsPerMiB, 2)} + sha256 ${round(p.sha256CpuMsPerMiB, 2)} + write ${round(p.directWriteCpuMsPerMiB, 2)} + read ${round(p.readCpuMsPerMiB, 2)} ms CPU per MiB)`, figure: round(attachmentCeiling, 0), unit: 'MiB/s', baseline: { value: round(t.rawRate, 0), unit: 'MiB/s', name: 'raw libp2p stream' }, target: { op: '>=', value: 0.8 } })
+      row({ benchmark: 'floors', label: `attachment ceiling: ${cores} cores / (raw stream ${round(t.rawCpuMsPerMiB, 2)} + chunk open ${round(p.chunkOpenCpuMsPerMiB, 2)} + sha256 ${round(p.sha256CpuMsPerMiB, 2)} + write ${round(p.directWriteCpuMsPerMiB, 2)} + read ${round(p.readCpuMsPerMiB, 2)} ms CPU per MiB)`, figure: round(attachmentCeiling, 0), unit: 'MiB/s', baseline: { value: round(t.rawRate, 0), unit: 'MiB/s', name: 'raw libp2p stream' }, target: { op: '>=', value: 0.8 } }),
+      row({ benchmark: 'floors', label: `the same at the ${round(rawCores, 2)} cores the raw stream keeps busy`, figure: round(rawCores * 1000 / attachmentCpuMsPerMiB, 0), unit: 'MiB/s', baseline: { value: round(t.rawRate, 0), unit: 'MiB/s', name: 'raw libp2p stream' } })
     ]
   }
 }
