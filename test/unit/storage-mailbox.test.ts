@@ -4,29 +4,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { openHomeStore } from '../../storage/index.js'
-import type { HomeStore, MessageSummary, NewMessage } from '../../storage/index.js'
+import type { HomeStore, MessageSummary } from '../../storage/index.js'
+import { fixtureMessage, fixtureRaw, FIXTURE_SENDER } from '../helpers/stored-messages.js'
 
-/** A message as the receiver would file it; `n` makes it distinct and orders it in time. */
-function message (n: number, overrides: Partial<NewMessage> = {}): NewMessage {
-  return {
-    folder: 'inbox',
-    messageId: `<m${n}@example>`,
-    fromPeer: '12D3KooWBob',
-    from: 'bob@example',
-    to: ['alice@example'],
-    cc: [],
-    subject: `message ${n}`,
-    date: 1_700_000_000_000 + n,
-    receivedAt: 1_700_000_000_000 + n * 1000,
-    unread: true,
-    attachments: [],
-    references: [],
-    size: 0,
-    ...overrides
-  }
-}
-const raw = (n: number): Uint8Array => new TextEncoder().encode(`Subject: message ${n}\r\n\r\nhello ${n}\r\n`)
-const dedupe = (n: number): string => `12D3KooWBob\n<m${n}@example>`
+const message = fixtureMessage
+const raw = fixtureRaw
+const dedupe = (n: number): string => `${FIXTURE_SENDER}\n<m${n}@example>`
 
 describe('mailbox', () => {
   let dir: string

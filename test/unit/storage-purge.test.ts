@@ -6,27 +6,11 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { createBlobDownloads, createPurger, DEFAULT_CHUNK_SIZE, MAX_PURGE_IDS, messageDedupeKey, openHomeStore, PURGE_BATCH } from '../../storage/index.js'
 import type { BlobDownloadRef, BlobDownloads, HomeStore, NewMessage, Purger } from '../../storage/index.js'
+import { fixtureMessage, fixtureRaw, FIXTURE_SENDER } from '../helpers/stored-messages.js'
 
-const BOB = '12D3KooWBob'
-function message (n: number, overrides: Partial<NewMessage> = {}): NewMessage {
-  return {
-    folder: 'trash',
-    messageId: `<m${n}@example>`,
-    fromPeer: BOB,
-    from: 'bob@example',
-    to: ['alice@example'],
-    cc: [],
-    subject: `message ${n}`,
-    date: 1_700_000_000_000 + n,
-    receivedAt: 1_700_000_000_000 + n * 1000,
-    unread: true,
-    attachments: [],
-    references: [],
-    size: 0,
-    ...overrides
-  }
-}
-const raw = (n: number): Uint8Array => new TextEncoder().encode(`Subject: message ${n}\r\n\r\nhello ${n}\r\n`)
+const BOB = FIXTURE_SENDER
+const message = (n: number, overrides: Partial<NewMessage> = {}): NewMessage => fixtureMessage(n, { folder: 'trash', ...overrides })
+const raw = fixtureRaw
 const dedupe = (n: number): string => messageDedupeKey(BOB, `<m${n}@example>`, raw(n))
 const exists = async (path: string): Promise<boolean> => await access(path).then(() => true, () => false)
 
