@@ -83,7 +83,7 @@ export const NodeConfigSchema = z.object({
     /** Least time between two progress events of one pull (0: one per chunk). */
     progressIntervalMs: z.number().int().min(0).default(DEFAULT_PROGRESS_INTERVAL_MS),
     maxStrangerBytes: z.number().int().nonnegative().default(DEFAULT_MAX_STRANGER_BLOB_BYTES)
-      .describe('a large attachment on mail in requests or quarantine (not from a contact) is pulled by itself only up to this size; a larger one waits until the message is moved to the inbox or `transfers --retry BLOBID`'),
+      .describe('a large attachment on mail in requests or quarantine (not from a contact) or in the trash is pulled by itself only up to this size; a larger one waits until the message is moved to the inbox or `transfers --retry BLOBID`'),
     serveCoRecipients: z.boolean().default(true)
       .describe('serve a large attachment I pulled whole to the other recipients its sender listed, so they get it while the sender is offline (a running daemon applies a change at once)')
   }).prefault({}),

@@ -713,7 +713,7 @@ export class MailService {
     if (typeof change.unread === 'boolean') update.unread = change.unread
     if (change.folder != null) update.folder = change.folder
     const after = await this.c.mailbox.update(id, update)
-    // Moved out of requests: a large attachment waiting to be accepted starts now.
+    // Moved out of requests (or the trash): a large attachment waiting to be accepted starts now.
     if (change.folder != null && after.blobs != null) this.c.network?.transfers?.messageMoved(id)
     return after
   }

@@ -88,15 +88,20 @@ export interface TransfersInit {
   /** Told the bytes of each chunk written. */
   onBytes?: (bytes: number) => void
   /**
-   * A large attachment on mail that is not a contact's (in requests or quarantine) is pulled
-   * by itself only up to this size; a larger one waits until the person accepts it (moves the
+   * A large attachment on mail that is not a contact's (in requests or quarantine) or that
+   * is in the trash is pulled by itself only up to this size; a larger one waits until the person accepts it (moves the
    * message out, or `retry`, recorded in the download). Default: no limit.
    */
   maxStrangerBytes?: number
 }
 
-/** Folders of mail from people who are not (or no longer look like) my contacts. */
-export const UNACCEPTED_FOLDERS: readonly Folder[] = ['requests', 'quarantine']
+/**
+ * Folders of mail the person has not accepted: a stranger's (requests, quarantine: not, or
+ * no longer looking like, my contacts) and what they threw away (trash). Throwing a
+ * stranger's message away is not accepting its large attachment, and nothing there is
+ * served on to co-recipients.
+ */
+export const UNACCEPTED_FOLDERS: readonly Folder[] = ['requests', 'quarantine', 'trash']
 
 export const DEFAULT_MAX_CONCURRENT_PULLS = 2
 /** Uploads (blob, puller) remembered for `transfers`. */
@@ -389,11 +394,13 @@ export class Transfers {
       return
     }
     l.awaitingAcceptance = undefined
-    if (await this.needsAcceptance(record)) {
+    const unaccepted = await this.unacceptedFolder(record)
+    if (unaccepted != null) {
       // No timer: moving the message (messageMoved) or `transfers --retry` starts it.
       l.awaitingAcceptance = info.messageId
-      const limit = this.init.maxStrangerBytes ?? Number.MAX_SAFE_INTEGER
-      this.setState(blobId, info.messageId, { state: 'waiting', bytesDone: record.bytesDone, reason: `not from a contact and over ${formatMiB(limit)} (blobs.maxStrangerBytes): move the message to your inbox or run \`peerpost transfers --retry ${blobId}\` to get it` })
+      const limit = formatMiB(this.init.maxStrangerBytes ?? Number.MAX_SAFE_INTEGER)
+      const why = unaccepted === 'trash' ? `in the trash and over ${limit} (blobs.maxStrangerBytes): move the message out of the trash` : `not from a contact and over ${limit} (blobs.maxStrangerBytes): move the message to your inbox`
+      this.setState(blobId, info.messageId, { state: 'waiting', bytesDone: record.bytesDone, reason: `${why} or run \`peerpost transfers --retry ${blobId}\` to get it` })
       return
     }
 
@@ -561,12 +568,16 @@ export class Transfers {
     return download.record
   }
 
-  /** A stranger's attachment over maxStrangerBytes that the person has not accepted (retry, or the message moved out of requests/quarantine). */
-  private async needsAcceptance (record: DownloadRecord): Promise<boolean> {
+  /**
+   * The folder that holds back an attachment over maxStrangerBytes the person has not
+   * accepted (by `transfers --retry`, or by moving the message out of UNACCEPTED_FOLDERS);
+   * undefined when it may be pulled.
+   */
+  private async unacceptedFolder (record: DownloadRecord): Promise<Folder | undefined> {
     const limit = this.init.maxStrangerBytes
-    if (limit == null || record.ref.size <= limit || record.info == null || record.info.accepted === true || this.c.folderOf == null) return false
+    if (limit == null || record.ref.size <= limit || record.info == null || record.info.accepted === true || this.c.folderOf == null) return undefined
     const folder = await this.c.folderOf(record.info.messageId)
-    return folder != null && UNACCEPTED_FOLDERS.includes(folder)
+    return folder != null && UNACCEPTED_FOLDERS.includes(folder) ? folder : undefined
   }
 
   /** Fail a download that nothing will complete, saying why: its partial data is deleted. */

@@ -59,6 +59,11 @@ describe('a stranger\'s large attachment over blobs.maxStrangerBytes waits until
     assert.match(waiting.reason, new RegExp(`not from a contact and over 2 MiB \\(blobs.maxStrangerBytes\\): move the message to your inbox or run \`peerpost transfers --retry ${big.blobId}\``))
     assert.equal(waiting.bytesDone, 0)
 
+    // Throwing it away is not accepting it: it waits on, now saying it is in the trash.
+    assert.equal((await run(bob.home, ['delete', big.id])).code, 0)
+    await waitUntil(bob.home, async () => /^in the trash and over 2 MiB \(blobs.maxStrangerBytes\): move the message out of the trash/.test((await transfer(big.blobId))?.reason ?? ''), 20_000, 'the trashed file to wait, saying it is in the trash')
+    assert.equal((await transfer(big.blobId)).bytesDone, 0)
+
     const moved = await run(bob.home, ['move', big.id, 'inbox'])
     assert.equal(moved.code, 0, moved.stderr)
     assert.match(moved.stdout, new RegExp(`moved ${big.id} to inbox`))
