@@ -306,6 +306,8 @@ class PresenceServerStream implements FrameEventsOwner {
 export class PresenceSession {
   private nextId = 1
   private readonly waiting = new Map<number, { resolve: (infos: PresenceInfo[]) => void, reject: (err: Error) => void, timer: NodeJS.Timeout }>()
+  /** Why the read loop ended, once it has: later requests fail with it at once. */
+  private endedWith: Error | undefined
   readonly ended: Promise<void>
 
   private constructor (private readonly framed: FramedStream, private readonly onChange: (info: PresenceInfo) => void) {
@@ -336,16 +338,29 @@ export class PresenceSession {
   abort (err: Error): void { this.framed.abort(err) }
 
   private async request (req: Omit<PresenceRequest, 'requestId'>): Promise<PresenceInfo[]> {
+    // Its stream is gone (the server went away): nothing would ever answer.
+    if (this.endedWith != null) throw this.endedWith
     const requestId = this.nextId++
+    let timer: NodeJS.Timeout | undefined
     const result = new Promise<PresenceInfo[]>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         this.waiting.delete(requestId)
         reject(new ProtocolViolationError(`presence server did not answer within ${PRESENCE_REQUEST_TIMEOUT_MS} ms`))
       }, PRESENCE_REQUEST_TIMEOUT_MS)
       this.waiting.set(requestId, { resolve, reject, timer })
     })
-    await this.framed.write(PresenceRequest.encode({ requestId, ...req }), PRESENCE_WRITE_TIMEOUT_MS)
-    return result
+    // The read loop may reject it while the write below is still under way (the stream is
+    // reset as the server goes away): without a handler that rejection was unhandled, and
+    // an unhandled rejection ends the daemon. The caller still gets the write's error.
+    result.catch(() => {})
+    try {
+      await this.framed.write(PresenceRequest.encode({ requestId, ...req }), PRESENCE_WRITE_TIMEOUT_MS)
+    } catch (err) {
+      clearTimeout(timer)
+      this.waiting.delete(requestId)
+      throw err
+    }
+    return await result
   }
 
   private async readLoop (): Promise<void> {
@@ -370,6 +385,7 @@ export class PresenceSession {
     } catch (err) {
       failure = asError(err)
     } finally {
+      this.endedWith = failure
       for (const w of this.waiting.values()) { clearTimeout(w.timer); w.reject(failure) }
       this.waiting.clear()
     }

@@ -62,6 +62,8 @@ export interface DaemonProcess {
   peerId: string
   addrs: string[]
   proc: ChildProcess
+  /** What it wrote on stderr so far (its log, with DEBUG set). */
+  stderr(): string
   /** SIGTERM and wait for a clean exit. */
   stop(): Promise<number | null>
   /** SIGKILL (crash) and wait until the process is gone. */
@@ -73,7 +75,7 @@ export async function startDaemon (home: string, options: { port?: number, timeo
   const listen = `/ip4/127.0.0.1/tcp/${options.port ?? 0}`
   const command = options.command ?? BUILT
   const p = await spawnReady<{ peerId: string, addrs: string[] }>(command.file, [...command.args, '--home', home, '--json', 'daemon', '--listen', listen], { what: `daemon of ${home}`, timeoutMs: options.timeoutMs, env: command.env })
-  return { ...p.info, proc: p.proc, stop: p.stop, kill: p.kill }
+  return { ...p.info, proc: p.proc, stderr: p.stderr, stop: p.stop, kill: p.kill }
 }
 
 export interface User {

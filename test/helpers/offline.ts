@@ -34,7 +34,7 @@ export async function startNode (user: User, options: { listen?: string[], timeo
   const listen = options.listen ?? [`/ip4/127.0.0.1/tcp/${user.port}`]
   const command = user.command ?? BUILT
   const p = await spawnReady<{ peerId: string, addrs: string[] }>(command.file, [...command.args, '--home', user.home, '--json', 'daemon', ...listen.flatMap(l => ['--listen', l])], { what: `daemon of ${user.name}`, timeoutMs: options.timeoutMs })
-  const daemon: DaemonProcess = { ...p.info, proc: p.proc, stop: p.stop, kill: p.kill }
+  const daemon: DaemonProcess = { ...p.info, proc: p.proc, stderr: p.stderr, stop: p.stop, kill: p.kill }
   user.daemon = daemon
   return daemon
 }

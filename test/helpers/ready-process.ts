@@ -13,6 +13,9 @@ export interface ReadyProcess<T> {
   kill(): Promise<void>
 }
 
+/** How much of a crashed process's stderr is reported (its end: the error is last). */
+const UNEXPECTED_EXIT_STDERR_CHARS = 8_000
+
 /** Reject with a message naming `what` unless `promise` settles within `ms`. */
 export async function deadline<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
@@ -32,7 +35,15 @@ export async function spawnReady<T> (file: string, args: string[], options: { wh
   const proc = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } })
   let stderr = ''
   proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
-  const exited = new Promise<number | null>(resolve => { proc.once('exit', code => { resolve(code) }) })
+  // An exit nobody asked for (a crash) is reported with what the process wrote on stderr:
+  // the test that then fails on "daemon not running" has the reason beside it.
+  let ending = false
+  const exited = new Promise<number | null>(resolve => {
+    proc.once('exit', (code, signal) => {
+      if (!ending) process.stderr.write(`${options.what} (pid ${proc.pid}) exited unexpectedly (${code ?? signal}); its stderr:\n${stderr.slice(-UNEXPECTED_EXIT_STDERR_CHARS)}\n`)
+      resolve(code)
+    })
+  })
   const ready = new Promise<T>((resolve, reject) => {
     let buf = ''
     proc.stdout?.on('data', (d: Buffer) => {
@@ -51,11 +62,13 @@ export async function spawnReady<T> (file: string, args: string[], options: { wh
     proc,
     stderr: () => stderr,
     stop: async () => {
+      ending = true
       if (gone()) return proc.exitCode
       proc.kill('SIGTERM')
       return await deadline(exited, 15_000, `${options.what} to stop`)
     },
     kill: async () => {
+      ending = true
       if (gone()) return
       proc.kill('SIGKILL')
       await deadline(exited, 10_000, `${options.what} to die`)
