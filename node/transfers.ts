@@ -110,6 +110,11 @@ const MAX_UPLOADS_SHOWN = 256
 export const MAX_CO_RECIPIENT_HOLDERS = 8
 /** A waiting download is tried again at least this often even if no presence push comes. */
 const DEFAULT_RETRY_MAX_MS = 5 * 60_000
+/**
+ * Timed retries of telling a listed holder 'done' after a tell failed while it looked
+ * online (a dial or answer that timed out); after these, its next kick tries again.
+ */
+export const MAX_DONE_RETRIES = 10
 
 interface Live {
   state: TransferState
@@ -157,6 +162,10 @@ export class Transfers {
   private readonly owed = new Map<string, Set<string>>()
   /** Listed holders being told now. */
   private readonly telling = new Set<string>()
+  /** Listed holders kicked while being told: told again once that round ends. */
+  private readonly tellAgain = new Set<string>()
+  /** Listed holders whose last tell failed though they looked online: the timed retry. */
+  private readonly doneRetries = new Map<string, { failures: number, timer?: NodeJS.Timeout }>()
   private stopped = false
   private readonly maxConcurrent: number
   private readonly progressIntervalMs: number
@@ -177,6 +186,7 @@ export class Transfers {
   async stop (): Promise<void> {
     this.stopped = true
     for (const l of this.live.values()) clearTimeout(l.timer)
+    for (const r of this.doneRetries.values()) clearTimeout(r.timer)
     for (const abort of this.running.values()) abort.abort(new Error('the daemon is stopping'))
     const deadline = Date.now() + 10_000
     while (this.running.size > 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
@@ -267,7 +277,12 @@ export class Transfers {
 
   /** A peer came online or connected: what waits for it starts now. */
   kick (peerId: string): void {
-    if (this.owed.has(peerId)) void this.tellDone(peerId)
+    if (this.owed.has(peerId)) {
+      // A fresh sign of life: tell it now, with a fresh round of timed retries behind it.
+      const retry = this.doneRetries.get(peerId)
+      if (retry != null) { clearTimeout(retry.timer); this.doneRetries.delete(peerId) }
+      void this.tellDone(peerId)
+    }
     for (const [blobId, l] of this.live) {
       if (l.state === 'waiting' && (l.waitingFor === peerId || l.waitingFor == null || l.waitingOn?.has(peerId) === true)) this.attempt(blobId)
     }
@@ -522,10 +537,18 @@ export class Transfers {
     this.owed.set(holder, blobs)
   }
 
-  /** Tell `holder` about every blob owed to it that it is reachable for; what fails waits for its next kick. */
+  /**
+   * Tell `holder` about every blob owed to it. One it cannot be reached for because it is
+   * offline waits for its next kick (its presence push or connection). One that fails while
+   * it looked online (under load a dial or answer times out, and neither presence nor a
+   * connection may say anything new afterwards) is tried again after a backoff, at most
+   * MAX_DONE_RETRIES times, then on its next kick. A kick during a round starts another after it.
+   */
   private async tellDone (holder: string): Promise<void> {
-    if (this.stopped || this.telling.has(holder)) return
+    if (this.stopped) return
+    if (this.telling.has(holder)) { this.tellAgain.add(holder); return }
     this.telling.add(holder)
+    let failed = false
     try {
       for (const blobId of [...this.owed.get(holder) ?? []]) {
         if (this.stopped) return
@@ -533,12 +556,13 @@ export class Transfers {
         const info = record?.info
         if (record?.state !== 'complete' || info == null || info.owedDone?.includes(holder) !== true) { this.owed.get(holder)?.delete(blobId); continue }
         const reach = await this.reach(info.locations.find(l => l.peerId === holder) ?? { peerId: holder, addrs: [] }, info.homeServers)
-        if (!('addrs' in reach)) return
+        if (!('addrs' in reach)) { failed = !reach.offline; return }
         try {
           const recorded = await tellHolderDone(this.c.libp2p, { peerId: holder, addrs: reach.addrs }, blobId, { dialTimeoutMs: this.init.dialTimeoutMs })
           this.c.log('told %s that %s is here (%s)', holder, blobId, recorded ? 'recorded' : 'it no longer holds it')
         } catch (err) {
           this.c.log('could not tell %s that %s is here - %s', holder, blobId, asError(err).message)
+          failed = true
           return
         }
         await this.c.downloads.register(refOf(record), { ...info, owedDone: info.owedDone.filter(p => p !== holder) })
@@ -546,10 +570,26 @@ export class Transfers {
       }
     } catch (err) {
       this.c.log.error('telling %s what is here failed - %e', holder, err)
+      failed = true
     } finally {
       this.telling.delete(holder)
       if (this.owed.get(holder)?.size === 0) this.owed.delete(holder)
+      if (!this.owed.has(holder)) this.doneRetries.delete(holder)
+      else if (this.tellAgain.delete(holder)) void this.tellDone(holder)
+      else if (failed) this.retryTellLater(holder)
     }
+  }
+
+  /** Tell `holder` again after a backoff (bounded: MAX_DONE_RETRIES, then its next kick). */
+  private retryTellLater (holder: string): void {
+    if (this.stopped) return
+    const retry = this.doneRetries.get(holder) ?? { failures: 0 }
+    this.doneRetries.set(holder, retry)
+    if (retry.timer != null || retry.failures >= MAX_DONE_RETRIES) return
+    retry.failures++
+    const delay = backoffDelay(retry.failures, this.init.retryBaseMs ?? 1_000, this.init.retryMaxMs ?? DEFAULT_RETRY_MAX_MS, this.c.random)
+    retry.timer = setTimeout(() => { retry.timer = undefined; void this.tellDone(holder) }, delay)
+    retry.timer.unref()
   }
 
   /** Record durably, before it serves anything, that `peerId` serves into this partial file (kept while the download is closed). */

@@ -15,6 +15,7 @@ import { pullBlob, serveBlobs } from '../../node/protocol/blob.js'
 import { Transfers } from '../../node/transfers.js'
 import { createHeldBlobs, sealChunk } from '../../storage/index.js'
 import { randomStream, refOf, startPeer, stopPeer } from '../helpers/blob-peers.js'
+import { deadline } from '../helpers/ready-process.js'
 import type { NodeEvent } from '../../node/events.js'
 import type { Peer } from '../helpers/blob-peers.js'
 import type { BlobRecord, Contacts, DownloadInfo, ServableBlobs } from '../../storage/index.js'
@@ -169,5 +170,52 @@ describe('a holder goes away in the middle of carol\'s pull', () => {
     assert.ok(Math.min(...fromBob) > 0, `bob started at chunk ${Math.min(...fromBob)}`)
     assert.deepEqual(fromBob, [...fromBob].sort((a, b) => a - b))
     assert.equal((await carol.downloads.get(record.blobId))?.info?.sources?.join(), [alice.id, bob.id].join())
+  })
+})
+
+describe('carol got it from bob and owes alice a "done" that fails the first time', () => {
+  let alice: Peer, bob: Peer, carol: Peer
+  let readable = true
+  let failDone = 1
+  let recorded!: (peer: string) => void
+  const carolRecorded = new Promise<string>(resolve => { recorded = resolve })
+
+  before(async () => {
+    [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map(startPeer)) as [Peer, Peer, Peer]
+    // Once bob has it, alice cannot read the file (so carol pulls it from bob), and her first
+    // "done" from carol fails as a timed-out answer would: alice stays online and connected,
+    // so neither her presence nor a new connection says anything new afterwards.
+    const flaky: ServableBlobs = {
+      get: async blobId => await alice.blobs.get(blobId),
+      openReader: async blobId => { if (!readable) throw new Error(`cannot read ${blobId} now`); return await alice.blobs.openReader(blobId) },
+      markCompleted: async (blobId, peer) => {
+        if (peer === carol.id && failDone-- > 0) throw new Error('answer lost')
+        const updated = await alice.blobs.markCompleted(blobId, peer)
+        if (peer === carol.id) recorded(peer)
+        return updated
+      }
+    }
+    await serveBlobs(alice.node, flaky, { log })
+    await serveBlobs(bob.node, createHeldBlobs(bob.blobs, bob.downloads, { serveReceived: () => true }), { log })
+  })
+  after(async () => { await Promise.all([alice, bob, carol].map(stopPeer)) })
+
+  it('tells her again after a backoff, without waiting for a presence push or a new connection', async () => {
+    const record = await alice.blobs.put(randomStream(8 * CHUNK + 3), { recipients: [bob.id, carol.id], retentionMs: HOUR, chunkSize: CHUNK })
+    await pullAs(bob, alice, record, [carol.id])
+    readable = false
+    const events = new NodeEvents()
+    const transfers = transfersOf(carol, [alice, bob], events)
+    try {
+      await carol.downloads.register(refOf(record), infoFor(record, alice, [bob.id]))
+      const complete = eventOf(events, e => e.type === 'transfer:state' && (e.data as any).state === 'complete', 30_000, 'carol\'s pull from bob')
+      transfers.attempt(record.blobId)
+      await complete
+      assert.equal(await deadline(carolRecorded, 15_000, 'alice to record carol\'s "done", told again'), carol.id)
+      assert.equal(failDone, -1, 'the first "done" failed, the second was recorded')
+      assert.deepEqual((await alice.blobs.get(record.blobId))?.completed.sort(), [bob.id, carol.id].sort())
+    } finally {
+      await transfers.stop()
+    }
   })
 })
