@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { deadline, spawnReady } from './ready-process.js'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -39,8 +39,42 @@ export async function runJson<T = any> (home: string, args: string[], command?: 
   return JSON.parse(r.stdout) as T
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago (for a daemon that must come back on the same address). */
+/** The lowest port of the kernel's ephemeral range (outgoing connections and port-0 listeners); Linux's default elsewhere. */
+async function lowestEphemeralPort (): Promise<number> {
+  try {
+    const low = Number((await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')).trim().split(/\s+/)[0])
+    if (Number.isSafeInteger(low)) return low
+  } catch { /* no /proc (not Linux): Linux's default below */ }
+  return 32768
+}
+
+/** Whether `port` on 127.0.0.1 can be listened on now. */
+async function bindable (port: number): Promise<boolean> {
+  return await new Promise(resolve => {
+    const server = createServer()
+    server.once('error', () => { resolve(false) })
+    server.listen(port, '127.0.0.1', () => { server.close(() => { resolve(true) }) })
+  })
+}
+
+/** Tries at a random free port below the ephemeral range before falling back to one the kernel picks. */
+const FREE_PORT_TRIES = 50
+const LOWEST_TEST_PORT = 10_000
+
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago, for a daemon or server that must come
+ * back on the same address. Picked below the kernel's ephemeral range: a port from that
+ * range (what listening on port 0 gives) can be taken, while its daemon is down, by any
+ * outgoing connection of the loaded machine (another test's dial takes a random ephemeral
+ * port), and the restart then fails with "port in use". Below the range only another
+ * explicit listener can take it.
+ */
 export async function freePort (): Promise<number> {
+  const low = await lowestEphemeralPort()
+  for (let i = 0; i < FREE_PORT_TRIES && low > LOWEST_TEST_PORT; i++) {
+    const port = LOWEST_TEST_PORT + Math.floor(Math.random() * (low - LOWEST_TEST_PORT))
+    if (await bindable(port)) return port
+  }
   return await new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)

@@ -4,7 +4,7 @@ import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { eventually, startCacheServer } from '../helpers/cache-server.js'
-import { cleanup, introduce, makeUser, run, runJson, tempDir, waitUntil } from '../helpers/cli.js'
+import { cleanup, freePort, introduce, makeUser, run, runJson, tempDir, waitUntil } from '../helpers/cli.js'
 import { FAST_NODE, FAST_SERVER, serverAddr, startNode, useServers } from '../helpers/offline.js'
 import type { CacheServerProcess } from '../helpers/cache-server.js'
 import type { User } from '../helpers/cli.js'
@@ -16,7 +16,8 @@ describe('bob is reachable only through his server\'s relay', () => {
   let alice: User, bob: User
 
   before(async () => {
-    server = await startCacheServer(await tempDir('cache'), { config: FAST_SERVER })
+    // On a port outside the ephemeral range: it restarts on the same one (freePort).
+    server = await startCacheServer(await tempDir('cache'), { config: FAST_SERVER, port: await freePort() })
     alice = await makeUser('alice', { config: FAST_NODE })
     bob = await makeUser('bob', { config: FAST_NODE })
     await useServers(alice, [server])
@@ -72,7 +73,8 @@ describe('name@server', () => {
   let alice: User, bob: User, carol: User
 
   before(async () => {
-    server = await startCacheServer(await tempDir('cache'), { config: FAST_SERVER })
+    // On a port outside the ephemeral range: it restarts on the same one (freePort).
+    server = await startCacheServer(await tempDir('cache'), { config: FAST_SERVER, port: await freePort() })
     alice = await makeUser('alice', { config: FAST_NODE })
     bob = await makeUser('bob', { config: FAST_NODE })
     carol = await makeUser('carol', { config: FAST_NODE })
