@@ -14,6 +14,7 @@ import { letInkDraw } from './ui/ci-env.js'
 import type { HomeApi } from './api.js'
 import type { AcceptKeyView, ContactView, MessageStatusView, ReadResult, SearchPage, SendRequest, SendResult, ServerView, StatusView } from '../node/mail-service.js'
 import type { Folder, MessageSummary, OutboxEntry, Page } from '../storage/types.js'
+import { keepRunningOnUnhandledRejection } from './unhandled-rejections.js'
 
 interface GlobalOptions { home?: string, json?: boolean, passphraseFile?: string }
 
@@ -256,6 +257,7 @@ Examples:
   peerpost stop                                      stop it again`)
     .action(async (opts: { listen?: string[], readyFile?: string }, cmd: Command) => {
       ensureDaemonHeapFlags()
+      keepRunningOnUnhandledRejection('daemon')
       const g = globals(cmd)
       const { startDaemon } = await import('../node/daemon.js')
       let requestStop = (): void => {}

@@ -3,6 +3,7 @@ import { rename, unlink, writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { ensureCacheServerMemorySettings } from '../daemon-heap.js'
 import type { Command } from 'commander'
+import { keepRunningOnUnhandledRejection } from '../unhandled-rejections.js'
 
 interface CacheServerOptions {
   listen?: string[]
@@ -78,6 +79,7 @@ about a node homed elsewhere from there. Nodes do not join it.`)
         return
       }
 
+      keepRunningOnUnhandledRejection('cache server')
       const server = await startCacheServer({ home, config })
       const ready = { ready: true, peerId: server.peerId, addrs: server.addrs, metrics: server.metricsUrl ?? null }
       const readyFile = opts.readyFile == null ? undefined : resolve(opts.readyFile)

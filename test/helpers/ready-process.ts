@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
+import { STRICT_REJECTIONS_ENV } from '../../cli/unhandled-rejections.js'
 
 /** A process that printed its ready line, with the two ways to end it. */
 export interface ReadyProcess<T> {
@@ -32,7 +33,9 @@ export async function deadline<T> (promise: Promise<T>, ms: number, what: string
  * it rejects with what the process wrote on stderr.
  */
 export async function spawnReady<T> (file: string, args: string[], options: { what: string, timeoutMs?: number, env?: NodeJS.ProcessEnv }): Promise<ReadyProcess<T>> {
-  const proc = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } })
+  // Strict: an unhandled rejection ends a daemon or cache server here and fails the test
+  // (cli/unhandled-rejections.ts), where for users it is logged and the process goes on.
+  const proc = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { [STRICT_REJECTIONS_ENV]: '1', ...process.env, ...options.env } })
   let stderr = ''
   proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
   // An exit nobody asked for (a crash) is reported with what the process wrote on stderr:
