@@ -1,4 +1,4 @@
-import { IdentityCard, InnerRecord, SealedEnvelope, SignedContent } from '../protocol/peerpost.js'
+import { BlobRef, IdentityCard, InnerRecord, SealedEnvelope, SignedContent } from '../protocol/peerpost.js'
 import { CARD_DECODE_LIMITS, verifyCard } from '../identity/card.js'
 import { peerIdBytesFromString, peerIdStringFromBytes } from '../identity/peer-id.js'
 import { EnvelopeTooLargeError } from '../../storage/holding-errors.js'
@@ -10,7 +10,6 @@ import { equalBytes, own, randomBytes, sha256, toHex } from './hash.js'
 import { DEFAULT_STAMP_BITS, mintStamp, STAMP_BYTES } from './stamp.js'
 import type { VerifiedCard } from '../identity/card.js'
 import type { Identity } from '../identity/identity.js'
-import type { BlobRef } from '../protocol/peerpost.js'
 
 /** Prefix of every inner envelope signature (design section 3). */
 export const ENVELOPE_SIGNING_DOMAIN = new TextEncoder().encode('peerpost/envelope/v1\n')
@@ -27,9 +26,9 @@ export const MAX_BLOB_RECIPIENTS = 64
 
 const INNER_DECODE_LIMITS = {
   senderCard: CARD_DECODE_LIMITS,
-  blobRefs: MAX_BLOB_REFS,
-  blobRefs$: { locations: MAX_BLOB_LOCATIONS, recipients: MAX_BLOB_RECIPIENTS }
+  blobRefs: MAX_BLOB_REFS
 }
+const BLOB_REF_DECODE_LIMITS = { locations: MAX_BLOB_LOCATIONS, recipients: MAX_BLOB_RECIPIENTS }
 
 /**
  * Sender cards already verified, by sha256 of their encoding: every envelope carries its
@@ -88,8 +87,12 @@ export interface OpenLimits {
   maxMimeBytes?: number
 }
 
-/** What the sender signs: binds the message to one recipient, time, MIME and blob refs. */
-function signedContentBytes (recipient: Uint8Array<ArrayBuffer>, timestamp: bigint, mime: Uint8Array, blobRefs: BlobRef[], envelopeId: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+/**
+ * What the sender signs: binds the message to one recipient, time, MIME and blob refs.
+ * The refs go in as encoded (the InnerRecord's bytes, peerpost.proto), so a recipient
+ * verifies what the sender wrote, including fields of BlobRef newer than its own code.
+ */
+function signedContentBytes (recipient: Uint8Array<ArrayBuffer>, timestamp: bigint, mime: Uint8Array, blobRefs: Array<Uint8Array<ArrayBuffer>>, envelopeId: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
   return withDomain(ENVELOPE_SIGNING_DOMAIN, SignedContent.encode({ recipient, timestamp, mimeSha256: sha256(mime), blobRefs, envelopeId }))
 }
 
@@ -107,7 +110,7 @@ export function sealEnvelope (input: SealInput): SealedResult {
   const recipient = peerIdBytesFromString(input.recipient.peerId)
   const timestamp = BigInt(input.timestamp)
   const mime = own(input.mime)
-  const blobRefs = input.blobRefs ?? []
+  const blobRefs = (input.blobRefs ?? []).map(ref => BlobRef.encode(ref))
   const signature = input.sender.signer.sign(signedContentBytes(recipient, timestamp, mime, blobRefs, envelopeId))
   const inner = InnerRecord.encode({ senderCard: input.senderCard, timestamp, mime, blobRefs, signature })
   const box = boxSeal(inner, input.recipient.boxPublicKey)
@@ -169,6 +172,12 @@ export function openEnvelope (input: Uint8Array | SealedEnvelope, me: Identity, 
     throw new MalformedEnvelopeError(`the message is ${inner.mime.byteLength} bytes, over this node's limit of ${maxMimeBytes}`)
   }
   if (inner.timestamp > BigInt(Number.MAX_SAFE_INTEGER)) throw new MalformedEnvelopeError('the envelope\'s timestamp is out of range')
+  let blobRefs: BlobRef[]
+  try {
+    blobRefs = inner.blobRefs.map(bytes => BlobRef.decode(bytes, { limits: BLOB_REF_DECODE_LIMITS }))
+  } catch {
+    throw new MalformedEnvelopeError('a blob reference inside the envelope does not decode')
+  }
   if (inner.senderCard == null) throw new InvalidCardError('the envelope carries no sender card')
   const sender = verifySenderCard(inner.senderCard)
 
@@ -176,7 +185,7 @@ export function openEnvelope (input: Uint8Array | SealedEnvelope, me: Identity, 
   if (!verifyEd25519(sender.publicKey, signed, inner.signature)) {
     throw new BadSignatureError(`the message signature does not match its sender ${sender.peerId}`)
   }
-  return { envelopeId, sender, timestamp: Number(inner.timestamp), mime: own(inner.mime), blobRefs: inner.blobRefs, stamp: envelope.stamp ?? new Uint8Array(0) }
+  return { envelopeId, sender, timestamp: Number(inner.timestamp), mime: own(inner.mime), blobRefs, stamp: envelope.stamp ?? new Uint8Array(0) }
 }
 
 /** What a holder may see of a sealed envelope without opening it. */

@@ -804,7 +804,7 @@ export interface InnerRecord {
   senderCard?: IdentityCard
   timestamp: bigint
   mime: Uint8Array<ArrayBuffer>
-  blobRefs: BlobRef[]
+  blobRefs: Uint8Array<ArrayBuffer>[]
   signature: Uint8Array<ArrayBuffer>
 }
 
@@ -836,7 +836,7 @@ export namespace InnerRecord {
         if (obj.blobRefs != null && obj.blobRefs.length > 0) {
           for (const value of obj.blobRefs) {
             w.uint32(34)
-            BlobRef.codec().encode(value, w)
+            w.bytes(value)
           }
         }
 
@@ -881,9 +881,7 @@ export namespace InnerRecord {
                 throw new MaxLengthError('Decode error - repeated field "blobRefs" had too many elements')
               }
 
-              obj.blobRefs.push(BlobRef.codec().decode(reader, reader.uint32(), {
-                limits: opts.limits?.blobRefs$
-              }))
+              obj.blobRefs.push(reader.bytes())
               break
             }
             case 5: {
@@ -935,13 +933,10 @@ export namespace InnerRecord {
                 throw new MaxLengthError('Streaming decode error - repeated field "blobRefs" had too many elements')
               }
 
-              for (const evt of BlobRef.codec().stream(reader, reader.uint32(), `${prefix}.blobRefs[]`, {
-                limits: opts.limits?.blobRefs$
-              })) {
-                yield {
-                  ...evt,
-                  index: obj.blobRefs
-                }
+              yield {
+                field: `${prefix}.blobRefs[]`,
+                index: obj.blobRefs,
+                value: reader.bytes()
               }
 
               obj.blobRefs++
@@ -1014,62 +1009,8 @@ export namespace InnerRecord {
     value: Uint8Array<ArrayBuffer>
   }
 
-  export interface InnerRecordBlobRefsBlobIdFieldEvent {
-    field: '$.blobRefs[].blobId'
-    value: Uint8Array<ArrayBuffer>
-    index: number
-  }
-
-  export interface InnerRecordBlobRefsNameFieldEvent {
-    field: '$.blobRefs[].name'
-    value: string
-    index: number
-  }
-
-  export interface InnerRecordBlobRefsTypeFieldEvent {
-    field: '$.blobRefs[].type'
-    value: string
-    index: number
-  }
-
-  export interface InnerRecordBlobRefsSizeFieldEvent {
-    field: '$.blobRefs[].size'
-    value: bigint
-    index: number
-  }
-
-  export interface InnerRecordBlobRefsChunkSizeFieldEvent {
-    field: '$.blobRefs[].chunkSize'
-    value: number
-    index: number
-  }
-
-  export interface InnerRecordBlobRefsSha256FieldEvent {
-    field: '$.blobRefs[].sha256'
-    value: Uint8Array<ArrayBuffer>
-    index: number
-  }
-
-  export interface InnerRecordBlobRefsKeyFieldEvent {
-    field: '$.blobRefs[].key'
-    value: Uint8Array<ArrayBuffer>
-    index: number
-  }
-
-  export interface InnerRecordBlobRefsLocationsFieldEvent {
-    field: '$.blobRefs[].locations[]'
-    index: number
-    value: Uint8Array<ArrayBuffer>
-  }
-
-  export interface InnerRecordBlobRefsCipherFieldEvent {
-    field: '$.blobRefs[].cipher'
-    value: number
-    index: number
-  }
-
-  export interface InnerRecordBlobRefsRecipientsFieldEvent {
-    field: '$.blobRefs[].recipients[]'
+  export interface InnerRecordBlobRefsFieldEvent {
+    field: '$.blobRefs[]'
     index: number
     value: Uint8Array<ArrayBuffer>
   }
@@ -1087,7 +1028,7 @@ export namespace InnerRecord {
     return decodeMessage(buf, InnerRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InnerRecord>): Generator<InnerRecordSenderCardPeerIdFieldEvent | InnerRecordSenderCardBoxPublicKeyFieldEvent | InnerRecordSenderCardDisplayNameFieldEvent | InnerRecordSenderCardHomeServersFieldEvent | InnerRecordSenderCardCreatedFieldEvent | InnerRecordSenderCardAddrsFieldEvent | InnerRecordSenderCardSignatureFieldEvent | InnerRecordTimestampFieldEvent | InnerRecordMimeFieldEvent | InnerRecordBlobRefsBlobIdFieldEvent | InnerRecordBlobRefsNameFieldEvent | InnerRecordBlobRefsTypeFieldEvent | InnerRecordBlobRefsSizeFieldEvent | InnerRecordBlobRefsChunkSizeFieldEvent | InnerRecordBlobRefsSha256FieldEvent | InnerRecordBlobRefsKeyFieldEvent | InnerRecordBlobRefsLocationsFieldEvent | InnerRecordBlobRefsCipherFieldEvent | InnerRecordBlobRefsRecipientsFieldEvent | InnerRecordSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InnerRecord>): Generator<InnerRecordSenderCardPeerIdFieldEvent | InnerRecordSenderCardBoxPublicKeyFieldEvent | InnerRecordSenderCardDisplayNameFieldEvent | InnerRecordSenderCardHomeServersFieldEvent | InnerRecordSenderCardCreatedFieldEvent | InnerRecordSenderCardAddrsFieldEvent | InnerRecordSenderCardSignatureFieldEvent | InnerRecordTimestampFieldEvent | InnerRecordMimeFieldEvent | InnerRecordBlobRefsFieldEvent | InnerRecordSignatureFieldEvent> {
     return streamMessage(buf, InnerRecord.codec(), opts)
   }
 }
@@ -1096,7 +1037,7 @@ export interface SignedContent {
   recipient: Uint8Array<ArrayBuffer>
   timestamp: bigint
   mimeSha256: Uint8Array<ArrayBuffer>
-  blobRefs: BlobRef[]
+  blobRefs: Uint8Array<ArrayBuffer>[]
   envelopeId: Uint8Array<ArrayBuffer>
 }
 
@@ -1128,7 +1069,7 @@ export namespace SignedContent {
         if (obj.blobRefs != null && obj.blobRefs.length > 0) {
           for (const value of obj.blobRefs) {
             w.uint32(34)
-            BlobRef.codec().encode(value, w)
+            w.bytes(value)
           }
         }
 
@@ -1172,9 +1113,7 @@ export namespace SignedContent {
                 throw new MaxLengthError('Decode error - repeated field "blobRefs" had too many elements')
               }
 
-              obj.blobRefs.push(BlobRef.codec().decode(reader, reader.uint32(), {
-                limits: opts.limits?.blobRefs$
-              }))
+              obj.blobRefs.push(reader.bytes())
               break
             }
             case 5: {
@@ -1226,13 +1165,10 @@ export namespace SignedContent {
                 throw new MaxLengthError('Streaming decode error - repeated field "blobRefs" had too many elements')
               }
 
-              for (const evt of BlobRef.codec().stream(reader, reader.uint32(), `${prefix}.blobRefs[]`, {
-                limits: opts.limits?.blobRefs$
-              })) {
-                yield {
-                  ...evt,
-                  index: obj.blobRefs
-                }
+              yield {
+                field: `${prefix}.blobRefs[]`,
+                index: obj.blobRefs,
+                value: reader.bytes()
               }
 
               obj.blobRefs++
@@ -1273,62 +1209,8 @@ export namespace SignedContent {
     value: Uint8Array<ArrayBuffer>
   }
 
-  export interface SignedContentBlobRefsBlobIdFieldEvent {
-    field: '$.blobRefs[].blobId'
-    value: Uint8Array<ArrayBuffer>
-    index: number
-  }
-
-  export interface SignedContentBlobRefsNameFieldEvent {
-    field: '$.blobRefs[].name'
-    value: string
-    index: number
-  }
-
-  export interface SignedContentBlobRefsTypeFieldEvent {
-    field: '$.blobRefs[].type'
-    value: string
-    index: number
-  }
-
-  export interface SignedContentBlobRefsSizeFieldEvent {
-    field: '$.blobRefs[].size'
-    value: bigint
-    index: number
-  }
-
-  export interface SignedContentBlobRefsChunkSizeFieldEvent {
-    field: '$.blobRefs[].chunkSize'
-    value: number
-    index: number
-  }
-
-  export interface SignedContentBlobRefsSha256FieldEvent {
-    field: '$.blobRefs[].sha256'
-    value: Uint8Array<ArrayBuffer>
-    index: number
-  }
-
-  export interface SignedContentBlobRefsKeyFieldEvent {
-    field: '$.blobRefs[].key'
-    value: Uint8Array<ArrayBuffer>
-    index: number
-  }
-
-  export interface SignedContentBlobRefsLocationsFieldEvent {
-    field: '$.blobRefs[].locations[]'
-    index: number
-    value: Uint8Array<ArrayBuffer>
-  }
-
-  export interface SignedContentBlobRefsCipherFieldEvent {
-    field: '$.blobRefs[].cipher'
-    value: number
-    index: number
-  }
-
-  export interface SignedContentBlobRefsRecipientsFieldEvent {
-    field: '$.blobRefs[].recipients[]'
+  export interface SignedContentBlobRefsFieldEvent {
+    field: '$.blobRefs[]'
     index: number
     value: Uint8Array<ArrayBuffer>
   }
@@ -1346,7 +1228,7 @@ export namespace SignedContent {
     return decodeMessage(buf, SignedContent.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignedContent>): Generator<SignedContentRecipientFieldEvent | SignedContentTimestampFieldEvent | SignedContentMimeSha256FieldEvent | SignedContentBlobRefsBlobIdFieldEvent | SignedContentBlobRefsNameFieldEvent | SignedContentBlobRefsTypeFieldEvent | SignedContentBlobRefsSizeFieldEvent | SignedContentBlobRefsChunkSizeFieldEvent | SignedContentBlobRefsSha256FieldEvent | SignedContentBlobRefsKeyFieldEvent | SignedContentBlobRefsLocationsFieldEvent | SignedContentBlobRefsCipherFieldEvent | SignedContentBlobRefsRecipientsFieldEvent | SignedContentEnvelopeIdFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignedContent>): Generator<SignedContentRecipientFieldEvent | SignedContentTimestampFieldEvent | SignedContentMimeSha256FieldEvent | SignedContentBlobRefsFieldEvent | SignedContentEnvelopeIdFieldEvent> {
     return streamMessage(buf, SignedContent.codec(), opts)
   }
 }

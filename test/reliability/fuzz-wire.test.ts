@@ -15,7 +15,7 @@ import { cardFromText, cardToText, generateKeyMaterial, identityFromKeyMaterial,
 import { decodeFrame } from '../../node/protocol/framed.js'
 import { decodeNotice, newNotice, NOTICE_PAGE, NOTICE_REQUEST_LIMITS, NoticeKind } from '../../node/protocol/notice.js'
 import {
-  BlobChunk, BlobRequest, DeliverRequest, DeliverResponse, DirectoryRequest, DirectoryResponse, ErrorCode, FetchOp,
+  BlobChunk, BlobRef, BlobRequest, DeliverRequest, DeliverResponse, DirectoryRequest, DirectoryResponse, ErrorCode, FetchOp,
   FetchRequest, FetchResponse, Heartbeat, IdentityCard, InnerRecord, NoticeMessage, NoticeRequest, PresenceMessage,
   PresenceRequest, PresenceStatus, Receipt, SealedEnvelope
 } from '../../node/protocol/peerpost.js'
@@ -121,7 +121,7 @@ describe(`fuzzing cards, envelopes, receipts, heartbeats and notices (${RUNS} ca
   it('the record inside a valid seal (what only a forger could send): open only what alice signed, or a typed error', () => {
     // What alice really sealed, opened with bob's key: the seed every mutation starts from.
     const inner = InnerRecord.decode(boxOpen(sealed.envelope, bob.boxSecretKey))
-    const innerSeeds = [InnerRecord.encode(inner), InnerRecord.encode({ ...inner, blobRefs: [{ blobId: id16(), name: 'x.bin', type: 'a/b', size: 5n, chunkSize: 1, sha256: new Uint8Array(32), key: new Uint8Array(32), locations: [peerIdBytesFromString(alice.peerIdString)], cipher: 1, recipients: [] }] })]
+    const innerSeeds = [InnerRecord.encode(inner), InnerRecord.encode({ ...inner, blobRefs: [BlobRef.encode({ blobId: id16(), name: 'x.bin', type: 'a/b', size: 5n, chunkSize: 1, sha256: new Uint8Array(32), key: new Uint8Array(32), locations: [peerIdBytesFromString(alice.peerIdString)], cipher: 1, recipients: [] })] })]
     fc.assert(fc.property(hostileBytes(innerSeeds, 1024), plain => {
       const box = boxSeal(plain, bob.boxPublicKey)
       const bytes = sealedBytesWith(box)

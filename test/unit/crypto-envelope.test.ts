@@ -1,14 +1,19 @@
 import { describe, it, before } from 'node:test'
 import assert from 'node:assert/strict'
 import nacl from 'tweetnacl'
-import { InnerRecord, SealedEnvelope } from '../../node/protocol/peerpost.js'
-import { boxOpen, boxSeal, openEnvelope, sealEnvelope } from '../../node/crypto/index.js'
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { BlobRef, InnerRecord, SealedEnvelope, SignedContent } from '../../node/protocol/peerpost.js'
+import { boxOpen, boxSeal, ENVELOPE_SIGNING_DOMAIN, openEnvelope, sealEnvelope, sha256 } from '../../node/crypto/index.js'
+import { withDomain } from '../../node/crypto/ed25519.js'
 import { generateKeyMaterial, identityFromKeyMaterial, makeCard } from '../../node/identity/index.js'
 import type { Identity } from '../../node/identity/index.js'
-import type { BlobRef, IdentityCard } from '../../node/protocol/peerpost.js'
+import type { IdentityCard } from '../../node/protocol/peerpost.js'
 import { mulberry32 } from '../helpers/random.js'
 
 const NOW = 1_760_000_000_000
+/** An envelope sealed by an earlier build, with the recipient's (test) keys. */
+const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/envelopes/blobrefs-4ec5670.json', import.meta.url))
 const mime = new TextEncoder().encode('From: alice\r\nTo: bob\r\nMessage-ID: <1@x>\r\nSubject: hi\r\n\r\nhello bob\r\n')
 
 /** Every error openEnvelope may throw; anything else is a bug. */
@@ -206,7 +211,7 @@ describe('sealed envelopes', () => {
   it('random inner records sealed to bob x300 (seeded) throw only the typed errors', () => {
     const next = mulberry32(7)
     const { envelope } = sealToBob()
-    const good = InnerRecord.encode({ senderCard: aliceCard, timestamp: BigInt(NOW), mime, blobRefs, signature: new Uint8Array(64) })
+    const good = InnerRecord.encode({ senderCard: aliceCard, timestamp: BigInt(NOW), mime, blobRefs: blobRefs.map(r => BlobRef.encode(r)), signature: new Uint8Array(64) })
     for (let i = 0; i < 300; i++) {
       const inner = next() < 0.5 ? randomBytesFrom(next, Math.floor(next() * 300)) : new Uint8Array(good)
       for (let f = 0; f < 3; f++) inner[Math.floor(next() * inner.byteLength)] = Math.floor(next() * 256)
@@ -226,5 +231,33 @@ describe('sealed envelopes', () => {
       assert.equal(opened.mime[0], i & 0xff)
       assert.equal(opened.mime.byteLength, 4096)
     }
+  })
+  it('opens an envelope sealed before blob refs were declared as bytes (fixture from 4ec5670): same wire, same signature', async () => {
+    const fixture = JSON.parse(await readFile(FIXTURE, 'utf8')) as { recipient: { peerId: string, identityKey: string, boxSecretKey: string, boxPublicKey: string, created: number }, sender: string, envelope: string }
+    const unhex = (h: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(h, 'hex'))
+    const r = fixture.recipient
+    const recipient = identityFromKeyMaterial({ peerId: r.peerId, identityKey: unhex(r.identityKey), boxSecretKey: unhex(r.boxSecretKey), boxPublicKey: unhex(r.boxPublicKey), created: r.created })
+    const opened = openEnvelope(unhex(fixture.envelope), recipient)
+    assert.equal(opened.sender.peerId, fixture.sender)
+    assert.deepEqual(opened.blobRefs.map(b => [b.name, b.size, b.cipher, b.recipients.length, b.locations.length]), [['film-1.bin', 5_000_001n, 1, 2, 1], ['film-2.bin', 5_000_002n, 0, 0, 1]])
+  })
+
+  it('verifies a newer sender\'s blob ref with a field this code does not know, and that field is signed', () => {
+    const sealed = sealToBob({ blobRefs })
+    // A field 15 (varint 7) after the known ones: what a later BlobRef field would look like.
+    const newer = new Uint8Array([...BlobRef.encode(blobRefs[0]!), 15 << 3, 7])
+    const signWith = (ref: Uint8Array<ArrayBuffer>): Uint8Array => alice.signer.sign(withDomain(ENVELOPE_SIGNING_DOMAIN, SignedContent.encode({ recipient: bob.peerId.toMultihash().bytes as Uint8Array<ArrayBuffer>, timestamp: BigInt(NOW), mimeSha256: sha256(mime), blobRefs: [ref], envelopeId: sealed.envelopeId })))
+    const signature = signWith(newer)
+    const opened = openEnvelope(resealInner(sealed, inner => ({ ...inner, blobRefs: [newer], signature: signature as Uint8Array<ArrayBuffer> })), bob)
+    assert.equal(opened.blobRefs[0]?.name, 'video.mp4')
+    assert.equal(opened.blobRefs[0]?.cipher, 1)
+    // The unknown field's value changed under the same signature: caught.
+    const changed = new Uint8Array([...BlobRef.encode(blobRefs[0]!), 15 << 3, 8])
+    assert.throws(() => openEnvelope(resealInner(sealed, inner => ({ ...inner, blobRefs: [changed], signature: signature as Uint8Array<ArrayBuffer> })), bob), { name: 'BadSignatureError' })
+  })
+
+  it('a blob ref that does not decode is MalformedEnvelopeError', () => {
+    const sealed = sealToBob({ blobRefs })
+    assert.throws(() => openEnvelope(resealInner(sealed, inner => ({ ...inner, blobRefs: [new Uint8Array([0x0a, 0x50, 0x01])] })), bob), { name: 'MalformedEnvelopeError' })
   })
 })
