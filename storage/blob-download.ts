@@ -12,6 +12,7 @@ import type { BatchOp, Database } from './database.js'
 import type { CorruptHandler } from './records.js'
 import type { FileAppender } from './file-appender.js'
 import type { RunningHash } from './running-hash.js'
+import { hex, unhex } from './hex.js'
 
 /**
  * Pulled blobs on disk: `<blobs>/incoming/<blobId>.partial` while chunks arrive (appended in
@@ -45,8 +46,6 @@ export interface BlobDownloadsInit {
   onDirectIoRefused?(path: string, err: Error): void
 }
 
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
-const unhex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'))
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)
 
 /** As stored: bytes as hex; records made before BlobRefs named their cipher have none (ChaCha20-Poly1305). */

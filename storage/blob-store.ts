@@ -10,6 +10,7 @@ import { SEPARATOR, sortableTime } from './keys.js'
 import { decodeRecordOrThrow, isObject } from './records.js'
 import type { BlobPutOptions, BlobRecord, BlobSource, BlobStore } from './blob-types.js'
 import type { Database } from './database.js'
+import { hex, unhex } from './hex.js'
 
 /**
  * Layout: one file per blob, `<blobs>/store/<blobId>.sealed`, holding the sealed chunks as
@@ -37,8 +38,6 @@ export interface BlobStoreInit {
   now?: () => number
 }
 
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
-const unhex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'))
 
 /** The record as stored: bytes as hex; records made before blobs named their cipher have none. */
 type StoredBlobRecord = Omit<BlobRecord, 'sha256' | 'key' | 'cipher'> & { sha256: string, key: string, cipher?: number }

@@ -4,6 +4,7 @@ import { BLOB_ID_BYTES, plainChunkSize, sealChunk } from './blob-crypto.js'
 import { BlobDataMissingError, BlobNotFoundError, ChunkIndexError } from './blob-errors.js'
 import { releaseBuffers } from './buffer-release.js'
 import type { BlobDownloads, BlobRecord, BlobStore, ChunkReader, DownloadRecord } from './blob-types.js'
+import { unhex } from './hex.js'
 
 /**
  * Every blob this node can serve on `/peerpost/blob/1.0.0`: those it sent (its blob store)
@@ -34,7 +35,6 @@ export interface HeldBlobsInit {
 /** A received blob has no end of retention: it is the person's own attachment. */
 const NEVER = Number.MAX_SAFE_INTEGER
 
-const unhex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'))
 
 /** The record a complete download serves as: its recipients are the co-recipients the signed ref listed. */
 function recordOfDownload (d: DownloadRecord): BlobRecord | undefined {

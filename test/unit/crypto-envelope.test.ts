@@ -4,7 +4,7 @@ import nacl from 'tweetnacl'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { BlobRef, InnerRecord, SealedEnvelope, SignedContent } from '../../node/protocol/peerpost.js'
-import { boxOpen, boxSeal, ENVELOPE_SIGNING_DOMAIN, openEnvelope, sealEnvelope, sha256 } from '../../node/crypto/index.js'
+import { boxOpen, boxSeal, ENVELOPE_SIGNING_DOMAIN, fromHex, openEnvelope, sealEnvelope, sha256 } from '../../node/crypto/index.js'
 import { withDomain } from '../../node/crypto/ed25519.js'
 import { generateKeyMaterial, identityFromKeyMaterial, makeCard } from '../../node/identity/index.js'
 import type { Identity } from '../../node/identity/index.js'
@@ -234,10 +234,9 @@ describe('sealed envelopes', () => {
   })
   it('opens an envelope sealed before blob refs were declared as bytes (fixture from 4ec5670): same wire, same signature', async () => {
     const fixture = JSON.parse(await readFile(FIXTURE, 'utf8')) as { recipient: { peerId: string, identityKey: string, boxSecretKey: string, boxPublicKey: string, created: number }, sender: string, envelope: string }
-    const unhex = (h: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(h, 'hex'))
     const r = fixture.recipient
-    const recipient = identityFromKeyMaterial({ peerId: r.peerId, identityKey: unhex(r.identityKey), boxSecretKey: unhex(r.boxSecretKey), boxPublicKey: unhex(r.boxPublicKey), created: r.created })
-    const opened = openEnvelope(unhex(fixture.envelope), recipient)
+    const recipient = identityFromKeyMaterial({ peerId: r.peerId, identityKey: fromHex(r.identityKey), boxSecretKey: fromHex(r.boxSecretKey), boxPublicKey: fromHex(r.boxPublicKey), created: r.created })
+    const opened = openEnvelope(fromHex(fixture.envelope), recipient)
     assert.equal(opened.sender.peerId, fixture.sender)
     assert.deepEqual(opened.blobRefs.map(b => [b.name, b.size, b.cipher, b.recipients.length, b.locations.length]), [['film-1.bin', 5_000_001n, 1, 2, 1], ['film-2.bin', 5_000_002n, 0, 0, 1]])
   })
