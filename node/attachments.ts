@@ -84,7 +84,7 @@ export function blobRefOf (record: BlobRecord, named: { name: string, type: stri
     key: own(record.key),
     locations: [peerIdBytesFromString(self)],
     cipher: record.cipher,
-    recipients: record.recipients.length <= MAX_BLOB_RECIPIENTS ? record.recipients.map(peerIdBytesFromString) : []
+    recipients: record.recipients.length > 1 && record.recipients.length <= MAX_BLOB_RECIPIENTS ? record.recipients.map(peerIdBytesFromString) : []
   }
 }
 
