@@ -19,7 +19,10 @@ import { Router } from './routing.js'
 import { startHolding } from './holding-wiring.js'
 import { Transfers, UNACCEPTED_FOLDERS } from './transfers.js'
 import { serveBlobs } from './protocol/blob.js'
+import { TombstoneSweep } from './tombstone-sweep.js'
+import { TOMBSTONE_LIFETIME_MS } from './envelope-age.js'
 import { createHeldBlobs } from '../storage/held-blobs.js'
+import { createTombstoneExpiry } from '../storage/tombstones.js'
 import type { ComponentLogger } from '@libp2p/interface'
 
 export interface DaemonOptions {
@@ -127,6 +130,10 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     }, config.blobs.sweepIntervalMs)
     sweep.unref()
     cleanup.push(async () => { clearInterval(sweep) })
+    // Dedupe tombstones of mail deleted for good go once no copy of it can come any more.
+    const tombstones = new TombstoneSweep({ expiry: createTombstoneExpiry({ db: store.db, locks: store.mailbox.writer.locks, now }, { lifetimeMs: TOMBSTONE_LIFETIME_MS }), log: logger.forComponent('peerpost:tombstones') })
+    tombstones.start()
+    cleanup.push(async () => { await tombstones.stop() })
 
     const receiver = new Receiver({
       identity,

@@ -735,7 +735,8 @@ export class MailService {
    * mail elsewhere): one id that is unknown (MessageNotFoundError) or not in the trash
    * (NotInTrashError) fails the call and nothing is deleted. The message, its indexes, its
    * cached search text and its large attachments pulled here go in one synced batch; its
-   * dedupe key stays as a tombstone, so a re-delivery is acknowledged and not stored again.
+   * dedupe key stays as a tombstone, so a re-delivery is acknowledged and not stored again,
+   * until no copy can come any more (node/envelope-age.ts, storage/tombstones.ts).
    */
   async deleteForever (ids: string[]): Promise<{ deleted: string[] }> {
     return { deleted: (await this.requirePurger().purge(ids, { folder: 'trash' })).map(m => m.id) }

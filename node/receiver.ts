@@ -1,5 +1,6 @@
 import { DEFAULT_STAMP_BITS, envelopeStampBits, openEnvelope, sha256 } from './crypto/index.js'
 import { messageDedupeKey } from '../storage/dedupe.js'
+import { assertEnvelopeFresh } from './envelope-age.js'
 import { MessageRefusedError, StampRequiredError } from './protocol/errors.js'
 import { parseSummary, peerIdFromAddress } from './mime/index.js'
 import { blobSummaryOf } from './attachments.js'
@@ -31,6 +32,8 @@ export interface ReceiverInit {
   maxMimeBytes: number
   /** Proof of work required on mail from strangers, in bits (default DEFAULT_STAMP_BITS; 0 turns it off). */
   strangerStampBits?: number
+  /** An envelope sealed longer ago than this is refused (default MAX_ENVELOPE_AGE_MS, node/envelope-age.ts). */
+  maxEnvelopeAgeMs?: number
 }
 
 export interface Placement {
@@ -59,6 +62,10 @@ export class Receiver {
   async receive (envelopeBytes: Uint8Array, arrival: Arrival = 'direct'): Promise<ReceiptSubject> {
     const { identity, mailbox, events, now } = this.components
     const opened = openEnvelope(envelopeBytes, identity, { maxMimeBytes: this.init.maxMimeBytes })
+    // Too old to be an honest copy: refused before anything is read or stored. This is what
+    // lets a deleted message's tombstone expire (storage/tombstones.ts) without a late copy
+    // bringing the message back.
+    assertEnvelopeFresh(opened.timestamp, now(), this.init.maxEnvelopeAgeMs)
     await this.checkStamp(envelopeBytes, opened.sender.peerId, arrival)
     // The summary only: a one-part text message is indexed from its header block (the body
     // is parsed when it is read): less work per message (issue 8).

@@ -43,6 +43,11 @@ export interface Sublevels {
     index: Sublevel<string>
     /** dedupeKey (dedupe.ts) -> id, or a tombstone once the message was deleted for good */
     dedupe: Sublevel<string>
+    /**
+     * `${sortableTime(deletedAt)}!${dedupeKey}` -> '': every tombstone in `dedupe`, oldest
+     * first, so their expiry (tombstones.ts) reads only what expired (dedupe.ts writes both)
+     */
+    tombstones: Sublevel<string>
     /** folder -> FolderCounts JSON */
     counts: Sublevel<string>
     /** `${referencedMessageId}\0${id}` -> '': the thread index (replyKey), one entry per Message-ID a message's In-Reply-To and References name */
@@ -189,6 +194,7 @@ export async function openDatabase (dir: string, options: OpenDatabaseOptions = 
       raw: bytes(['mailbox', 'raw']),
       index: text(['mailbox', 'index']),
       dedupe: text(['mailbox', 'dedupe']),
+      tombstones: text(['mailbox', 'tombstone']),
       counts: text(['mailbox', 'counts']),
       replies: text(['mailbox', 'replies']),
       text: text(['mailbox', 'text'])

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto'
+import { sortableTime } from './keys.js'
+import type { BatchOp, Sublevels } from './database.js'
 
 /**
  * The mailbox's dedupe key and its tombstone (design section 3: a message's identity is
@@ -23,14 +25,42 @@ export function messageDedupeKey (fromPeer: string, messageId: string, mime: Uin
  * for good, a tombstone: this mark then the time of deletion. Ids never contain it
  * (keys.ts: letters, digits, '-', '_'), so one read tells the two apart. The tombstone
  * makes a re-delivery of a deleted message (a sender's retry, a second holder) a duplicate:
- * acknowledged, never stored again.
+ * acknowledged, never stored again. Each tombstone also has an entry in the tombstone index,
+ * oldest first, so their expiry (tombstones.ts) reads only the ones that expired.
  */
 const TOMBSTONE_MARK = '~'
 
 export function tombstoneValue (deletedAt: number): string {
-  return `${TOMBSTONE_MARK}${Math.max(0, Math.floor(deletedAt))}`
+  return `${TOMBSTONE_MARK}${wholeMs(deletedAt)}`
 }
 
 export function isTombstone (value: string | undefined): boolean {
   return value !== undefined && value.startsWith(TOMBSTONE_MARK)
 }
+
+/** When a tombstone was made (ms); undefined for a message's id, or a tombstone whose time does not parse. */
+export function tombstoneTime (value: string | undefined): number | undefined {
+  if (!isTombstone(value)) return undefined
+  const at = Number(value?.slice(TOMBSTONE_MARK.length))
+  return Number.isSafeInteger(at) && at >= 0 ? at : undefined
+}
+
+/** `${sortableTime(deletedAt)}!${dedupeKey}`: the tombstone index's key, soonest made first. */
+export function tombstoneIndexKey (deletedAt: number, dedupeKey: string): string {
+  return `${sortableTime(wholeMs(deletedAt))}!${dedupeKey}`
+}
+
+/** The dedupe key a tombstone index key names (everything after the fixed-width time and '!'). */
+export function dedupeKeyOfIndexKey (indexKey: string): string {
+  return indexKey.slice(indexKey.indexOf('!') + 1)
+}
+
+/** The writes that make `dedupeKey` a tombstone made at `deletedAt`: the entry and its index entry, for one batch. */
+export function tombstoneOps (subs: Pick<Sublevels['mailbox'], 'dedupe' | 'tombstones'>, dedupeKey: string, deletedAt: number): BatchOp[] {
+  return [
+    { type: 'put', sublevel: subs.dedupe, key: dedupeKey, value: tombstoneValue(deletedAt) },
+    { type: 'put', sublevel: subs.tombstones, key: tombstoneIndexKey(deletedAt, dedupeKey), value: '' }
+  ]
+}
+
+const wholeMs = (ms: number): number => Math.max(0, Math.floor(ms))

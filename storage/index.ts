@@ -34,6 +34,8 @@ export { newId } from './keys.js'
 export { messageDedupeKey, isTombstone } from './dedupe.js'
 export { createPurger, MAX_PURGE_IDS, PURGE_BATCH } from './purge.js'
 export type { Purger, PurgeComponents, PurgeOptions } from './purge.js'
+export { createTombstoneExpiry, TOMBSTONE_EXPIRY_BATCH } from './tombstones.js'
+export type { TombstoneExpiry, TombstoneExpiryComponents, TombstoneExpiryInit, TombstonePass } from './tombstones.js'
 export type { CorruptHandler } from './records.js'
 // What a holder keeps for others (cache server, or a node holding for a co-recipient).
 export * from './holding-types.js'

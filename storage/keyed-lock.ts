@@ -29,3 +29,13 @@ export function createKeyedLock (): KeyedLock {
     get size () { return tails.size }
   }
 }
+
+/**
+ * Run `work` holding every lock in `keys` of `lock`, taken in sorted order, so two callers
+ * that need overlapping sets never wait on each other in a circle.
+ */
+export async function runLocked<T> (lock: KeyedLock, keys: readonly string[], work: () => Promise<T>): Promise<T> {
+  const sorted = [...new Set(keys)].sort()
+  const step = async (i: number): Promise<T> => i === sorted.length ? await work() : await lock.run(sorted[i]!, async () => await step(i + 1))
+  return await step(0)
+}

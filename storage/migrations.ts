@@ -1,3 +1,4 @@
+import { tombstoneIndexKey, tombstoneTime } from './dedupe.js'
 import { referencedIds, replyKey } from './keys.js'
 import { isObject } from './records.js'
 import type { BatchOp, Database } from './database.js'
@@ -36,6 +37,21 @@ export const MIGRATIONS: readonly Migration[] = [
         const references = summary.references.filter((r): r is string => typeof r === 'string')
         const inReplyTo = typeof summary.inReplyTo === 'string' ? summary.inReplyTo : undefined
         for (const ref of referencedIds({ inReplyTo, references })) ops.push({ type: 'put', sublevel: replies, key: replyKey(ref, id), value: '' })
+      }
+      return ops
+    }
+  },
+  {
+    version: 3,
+    description: 'tombstone index: mailbox/tombstones entries for the dedupe tombstones already written, so they can expire',
+    up: async (db) => {
+      const { dedupe, tombstones } = db.sublevels.mailbox
+      const ops: BatchOp[] = []
+      // Deleting for good came one version of the code before this index: its tombstones
+      // are few, but only a read of every dedupe entry finds them.
+      for await (const [key, value] of dedupe.iterator()) {
+        const at = tombstoneTime(value)
+        if (at !== undefined) ops.push({ type: 'put', sublevel: tombstones, key: tombstoneIndexKey(at, key), value: '' })
       }
       return ops
     }

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises'
-import { messageDedupeKey, tombstoneValue } from './dedupe.js'
+import { messageDedupeKey, tombstoneOps } from './dedupe.js'
 import { MessageNotFoundError, NotInTrashError, TooManyMessagesError } from './errors.js'
+import { runLocked } from './keyed-lock.js'
 import { assertId, prefixRange, referencedIds, replyKey } from './keys.js'
 import { indexKey } from './mailbox-writer.js'
 import { isSummary, SEARCH_TEXT_LOCK } from './mailbox.js'
@@ -67,13 +68,6 @@ export function createPurger (c: PurgeComponents): Purger {
   const subs = writer.db.sublevels.mailbox
   const now = c.now ?? Date.now
 
-  /** Run `work` holding every lock in `keys`, taken in sorted order (two purges never wait on each other in a circle). */
-  async function withLocks<T> (keys: string[], work: () => Promise<T>): Promise<T> {
-    const sorted = [...new Set(keys)].sort()
-    const step = async (i: number): Promise<T> => i === sorted.length ? await work() : await writer.locks.run(sorted[i]!, async () => await step(i + 1))
-    return await step(0)
-  }
-
   async function read (id: string): Promise<MessageSummary | undefined> {
     const text = await subs.summaries.get(id)
     return text === undefined ? undefined : decodeRecordOrThrow(`mailbox/summary/${id}`, text, isSummary)
@@ -88,7 +82,7 @@ export function createPurger (c: PurgeComponents): Purger {
     // names the locks, the second (under them) is what counts.
     const first = await Promise.all(unique.map(read))
     const dedupeLocks = await Promise.all(first.flatMap(s => s == null ? [] : [dedupeKeyOf(s).then(key => `dedupe:${key}`)]))
-    return await withLocks([...unique.map(id => `message:${id}`), ...dedupeLocks, SEARCH_TEXT_LOCK], async () => {
+    return await runLocked(writer.locks, [...unique.map(id => `message:${id}`), ...dedupeLocks, SEARCH_TEXT_LOCK], async () => {
       const chosen: MessageSummary[] = []
       for (const id of unique) {
         const summary = await read(id)
@@ -120,7 +114,7 @@ export function createPurger (c: PurgeComponents): Purger {
         const holder = subs.dedupe.getSync(key)
         // The key is this message's (or lost): it becomes a tombstone. One that names another
         // stored message is that message's, and stays.
-        if (holder === undefined || holder === s.id) ops.push({ type: 'put', sublevel: subs.dedupe, key, value: tombstoneValue(deletedAt) })
+        if (holder === undefined || holder === s.id) ops.push(...tombstoneOps(subs, key, deletedAt))
         deltas.push({ folder: s.folder, total: -1, unread: s.unread ? -1 : 0 })
         if (c.downloads != null && (s.blobs ?? []).length > 0) {
           const removal = await c.downloads.removalOf((s.blobs ?? []).map(b => b.blobId), s.id)

@@ -19,6 +19,7 @@ const CODE_BY_ERROR_NAME: Record<string, ErrorCode> = {
   MissingMessageIdError: ErrorCode.BAD_CONTENT,
   MimeNestingTooDeepError: ErrorCode.BAD_CONTENT,
   MessageRefusedError: ErrorCode.REFUSED,
+  EnvelopeExpiredError: ErrorCode.REFUSED,
   StampRequiredError: ErrorCode.STAMP_REQUIRED,
   HoldingDisabledError: ErrorCode.REFUSED,
   QuotaExceededError: ErrorCode.QUOTA_EXCEEDED,
@@ -43,6 +44,15 @@ const RETRYABLE = new Set<ErrorCode>([ErrorCode.INTERNAL, ErrorCode.UNSPECIFIED,
 export class MessageRefusedError extends Error {
   static readonly NAME = 'MessageRefusedError'
   override name = MessageRefusedError.NAME
+}
+
+/**
+ * The envelope was sealed longer ago than any copy can honestly travel (node/envelope-age.ts):
+ * refused for good, so the holder drops it and the sender stops; nothing is stored.
+ */
+export class EnvelopeExpiredError extends Error {
+  static readonly NAME = 'EnvelopeExpiredError'
+  override name = EnvelopeExpiredError.NAME
 }
 
 /**

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { Level } from 'level'
-import { openDatabase, openHomeStore, SCHEMA_VERSION } from '../../storage/index.js'
+import { createPurger, openDatabase, openHomeStore, SCHEMA_VERSION } from '../../storage/index.js'
+import { tombstoneIndexKey } from '../../storage/dedupe.js'
 import type { BatchOp, Database } from '../../storage/index.js'
 
 describe('database', () => {
@@ -63,6 +64,29 @@ describe('database', () => {
       assert.deepEqual(await migrated.mailbox.repliesTo('<reply@x>', 10), [deeper.id])
       assert.deepEqual(await migrated.mailbox.repliesTo('<deeper@x>', 10), [])
       assert.ok(root.id !== '')
+    } finally {
+      await migrated.close()
+    }
+  })
+
+  it('migration 3 indexes the tombstones written before it, so they can expire', async () => {
+    const store = await openHomeStore(dir)
+    const base = { from: 'Bob', fromPeer: 'p', to: [], cc: [], subject: 's', date: 1, receivedAt: 1, unread: true, folder: 'trash' as const, size: 1, attachments: [], references: [] }
+    const gone = await store.mailbox.add({ ...base, messageId: '<gone@x>' }, new Uint8Array([1]), 'p\n<gone@x>')
+    await store.mailbox.add({ ...base, messageId: '<kept@x>' }, new Uint8Array([1]), 'p\n<kept@x>')
+    await createPurger({ writer: store.mailbox.writer, now: () => 5_000 }).purge([gone.id])
+    // As a version-2 database left it: the tombstone without its index entry.
+    const { tombstones } = store.db.sublevels.mailbox
+    await store.db.commit([
+      ...(await tombstones.keys().all()).map((key): BatchOp => ({ type: 'del', sublevel: tombstones, key })),
+      { type: 'put', sublevel: store.db.sublevels.meta, key: 'schemaVersion', value: '2' }
+    ])
+    await store.close()
+
+    const migrated = await openHomeStore(dir)
+    try {
+      assert.equal(await migrated.db.schemaVersion(), SCHEMA_VERSION)
+      assert.deepEqual(await migrated.db.sublevels.mailbox.tombstones.keys().all(), [tombstoneIndexKey(5_000, 'p\n<gone@x>')])
     } finally {
       await migrated.close()
     }
