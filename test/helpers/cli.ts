@@ -184,7 +184,11 @@ export async function waitUntil<T> (home: string, check: () => Promise<T | undef
   }
 }
 
-export async function cleanup (users: User[]): Promise<void> {
-  for (const u of users) await u.daemon?.kill().catch(() => {})
-  for (const u of users) await rm(u.home, { recursive: true, force: true })
+/**
+ * Kill the users' daemons and remove their homes. Users not made yet (a `before` that failed
+ * before assigning them) are skipped, so an `after` can always call it.
+ */
+export async function cleanup (users: ReadonlyArray<User | undefined>): Promise<void> {
+  for (const u of users) await u?.daemon?.kill().catch(() => {})
+  for (const u of users) if (u != null) await rm(u.home, { recursive: true, force: true })
 }

@@ -59,13 +59,19 @@ export async function inboxCopies (user: User, messageId: string): Promise<numbe
  */
 export async function onlineContacts (names: string[], options: { configs?: Record<string, unknown>, servers?: CacheServerProcess[] } = {}): Promise<User[]> {
   const users: User[] = []
-  for (const name of names) users.push(await makeUser(name, { config: options.configs?.[name] ?? FAST_NODE }))
-  for (const user of users) {
-    await useServers(user, options.servers ?? [])
-    await startNode(user)
+  try {
+    for (const name of names) users.push(await makeUser(name, { config: options.configs?.[name] ?? FAST_NODE }))
+    for (const user of users) {
+      await useServers(user, options.servers ?? [])
+      await startNode(user)
+    }
+    await introduce(users)
+    return users
+  } catch (err) {
+    // The caller never gets these users: stop the daemons started so far and remove the homes here.
+    await cleanup(users)
+    throw err
   }
-  await introduce(users)
-  return users
 }
 
 /**
@@ -74,7 +80,15 @@ export async function onlineContacts (names: string[], options: { configs?: Reco
  */
 export async function pairOnServer (options: { server?: Record<string, any>, alice?: unknown, bob?: unknown } = {}): Promise<{ server: CacheServerProcess, alice: User, bob: User, stop: () => Promise<void> }> {
   const server = await startCacheServer(await tempDir('cache'), { config: { ...FAST_SERVER, ...options.server } })
-  const [alice, bob] = await onlineContacts(['alice', 'bob'], { configs: { alice: options.alice, bob: options.bob }, servers: [server] }) as [User, User]
+  let users: User[]
+  try {
+    users = await onlineContacts(['alice', 'bob'], { configs: { alice: options.alice, bob: options.bob }, servers: [server] })
+  } catch (err) {
+    await server.kill()
+    await rm(server.home, { recursive: true, force: true })
+    throw err
+  }
+  const [alice, bob] = users as [User, User]
   return {
     server,
     alice,

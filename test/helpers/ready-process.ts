@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { after } from 'node:test'
 import type { ChildProcess } from 'node:child_process'
 import { STRICT_REJECTIONS_ENV } from '../../cli/unhandled-rejections.js'
 
@@ -16,6 +17,33 @@ export interface ReadyProcess<T> {
 
 /** How much of a crashed process's stderr is reported (its end: the error is last). */
 const UNEXPECTED_EXIT_STDERR_CHARS = 8_000
+
+/** Every process spawnReady started that has not exited yet, with how to end it. */
+const running = new Map<ChildProcess, { what: string, kill: () => Promise<void> }>()
+
+/**
+ * SIGKILL every process spawnReady started that is still running, and wait until each is
+ * gone; resolves to what was left. A test's own `after` stops what it started; this is for
+ * what it could not reach (a `before` that failed halfway, an `after` that threw first).
+ */
+export async function killLeftovers (): Promise<string[]> {
+  const left = [...running.values()]
+  await Promise.all(left.map(async p => { await p.kill().catch(() => {}) }))
+  return left.map(p => p.what)
+}
+
+// The safety net of every test file that starts processes: when its tests are done,
+// whatever is still running is killed (and named). A daemon or cache server left running
+// holds the file's process open through its pipes, and `node --test` then waits for it
+// until its timeout (300 s) instead of failing at once. Only under the test runner (a
+// child of `node --test`, or a test file run by itself): bench/ and scripts/ import these
+// helpers too, and a hook would make them print a test summary.
+if (process.env.NODE_TEST_CONTEXT !== undefined || /\.test\.[cm]?js$/.test(process.argv[1] ?? '')) {
+  after(async () => {
+    const left = await killLeftovers()
+    if (left.length > 0) process.stderr.write(`killed ${left.length} process(es) the tests left running: ${left.join(', ')}\n`)
+  })
+}
 
 /** Reject with a message naming `what` unless `promise` settles within `ms`. */
 export async function deadline<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -58,8 +86,23 @@ export async function spawnReady<T> (file: string, args: string[], options: { wh
     })
     void exited.then(code => { reject(new Error(`${options.what} exited (${code}) before ready: ${stderr.trim()}`)) })
   })
-  const info = await deadline(ready, options.timeoutMs ?? 20_000, options.what)
   const gone = (): boolean => proc.exitCode != null || proc.signalCode != null
+  const kill = async (): Promise<void> => {
+    ending = true
+    if (gone()) return
+    proc.kill('SIGKILL')
+    await deadline(exited, 10_000, `${options.what} to die`)
+  }
+  running.set(proc, { what: `${options.what} (pid ${proc.pid})`, kill })
+  void exited.then(() => { running.delete(proc) })
+  let info: T
+  try {
+    info = await deadline(ready, options.timeoutMs ?? 20_000, options.what)
+  } catch (err) {
+    // Not ready in time (or a ready line that does not parse): nobody gets a handle on it, so it ends here.
+    await kill().catch(() => {})
+    throw err
+  }
   return {
     info,
     proc,
@@ -70,11 +113,6 @@ export async function spawnReady<T> (file: string, args: string[], options: { wh
       proc.kill('SIGTERM')
       return await deadline(exited, 15_000, `${options.what} to stop`)
     },
-    kill: async () => {
-      ending = true
-      if (gone()) return
-      proc.kill('SIGKILL')
-      await deadline(exited, 10_000, `${options.what} to die`)
-    }
+    kill
   }
 }
