@@ -9,6 +9,7 @@ import { resolveHome } from './home-dir.js'
 import { ensureDaemonHeapFlags } from './daemon-heap.js'
 import { registerCacheServerCommand } from './commands/cache-server.js'
 import { registerDeleteCommands } from './commands/delete.js'
+import { registerArchiveCommands } from './commands/archive.js'
 import { formatLargeAttachment, formatMessageAttachments, registerTransfersCommand } from './commands/transfers.js'
 import { letInkDraw } from './ui/ci-env.js'
 import type { HomeApi } from './api.js'
@@ -446,6 +447,7 @@ Examples:
   registerCacheServerCommand(program)
   registerTransfersCommand(program, withApi)
   registerDeleteCommands(program, withApi)
+  registerArchiveCommands(program, withApi)
   oneLineErrors(program)
   refuseUnknownCommands(program)
   return program

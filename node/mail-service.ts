@@ -34,6 +34,10 @@ import type { PeerpostLibp2p } from './network.js'
 import type { BlobDownloads, BlobStore } from '../storage/blob-types.js'
 import type { ContactRecord, Contacts, Folder, Mailbox, MessageSummary, Outbox, OutboxEntry, Page } from '../storage/types.js'
 import type { Purger } from '../storage/purge.js'
+import { exportMail } from './mail-export.js'
+import type { ExportFormat, ExportSummary } from './mail-export.js'
+import { importMail } from './mail-import.js'
+import type { ImportSummary } from './mail-import.js'
 
 /** What `send` takes. Paths are read by the daemon, which runs as the same user. */
 export interface SendRequest {
@@ -700,6 +704,32 @@ export class MailService {
     if (transfers != null) return { downloads: await transfers.list(), uploads: transfers.listUploads() }
     const records = await this.c.downloads?.list() ?? []
     return { downloads: records.filter(r => r.info != null).map(r => viewOfDownload(r)), uploads: [] }
+  }
+
+  /**
+   * Write the mailbox's messages, as stored, into `dir` (a Maildir per folder, or an mbox
+   * file per folder); `job` names the `archive:progress` events told along the way.
+   * Paths are the caller's: the daemon runs as the same user.
+   */
+  async exportMail (request: { dir: string, folders?: Folder[], format?: ExportFormat, job?: string }): Promise<ExportSummary> {
+    const job = request.job
+    return await exportMail({ mailbox: this.c.mailbox, downloads: this.c.downloads, self: this.peerId }, {
+      dir: request.dir,
+      folders: request.folders,
+      format: request.format,
+      onProgress: job == null ? undefined : p => { this.c.events.emit('archive:progress', { job, ...p }) }
+    })
+  }
+
+  /** Store the messages of a Maildir, mbox or .eml file at `path` in `folder` (default archive); nothing is sent. */
+  async importMail (request: { path: string, folder?: Folder, job?: string }): Promise<ImportSummary> {
+    const job = request.job
+    return await importMail({ mailbox: this.c.mailbox, now: this.c.now }, {
+      path: request.path,
+      folder: request.folder,
+      maxMimeBytes: this.c.config.limits.maxMimeBytes,
+      onProgress: job == null ? undefined : p => { this.c.events.emit('archive:progress', { job, ...p }) }
+    })
   }
 
   /** Total and unread counts of every folder, from the stored counters (no folder is read). */

@@ -1,6 +1,7 @@
 import type { ControlMethod } from './server.js'
 import type { MailService, SendRequest } from '../mail-service.js'
 import type { Folder } from '../../storage/types.js'
+import type { ExportFormat } from '../mail-export.js'
 
 /** How long `send --wait` waits at most, unless told otherwise. */
 export const DEFAULT_SEND_WAIT_MS = 60_000
@@ -42,6 +43,9 @@ export function controlMethods (service: MailService): Record<string, ControlMet
     // Deleting for good, from the trash only.
     'messages.deleteForever': async (p: { ids?: unknown }) => service.deleteForever(Array.isArray(p.ids) ? p.ids.map(String) : []),
     'trash.empty': async () => service.emptyTrash(),
+    // Export and import of mail files: paths, not contents, cross the socket.
+    'mail.export': async (p: { dir: string, folders?: unknown, format?: string, job?: string }) => service.exportMail({ dir: String(p.dir ?? ''), folders: Array.isArray(p.folders) && p.folders.length > 0 ? p.folders.map(String) as Folder[] : undefined, format: p.format == null ? undefined : String(p.format) as ExportFormat, job: p.job == null ? undefined : String(p.job) }),
+    'mail.import': async (p: { path: string, folder?: string, job?: string }) => service.importMail({ path: String(p.path ?? ''), folder: p.folder == null ? undefined : String(p.folder) as Folder, job: p.job == null ? undefined : String(p.job) }),
     'outbox.get': async (p: { id: string }) => (await service.outboxEntry(String(p.id))) ?? null
   }
 }

@@ -1,0 +1,46 @@
+/**
+ * Errors of the mail files a user exports to or imports from (Maildir, mbox, .eml): one
+ * class per condition, each message saying what is wrong with which file.
+ */
+
+/** The path to import from does not exist. */
+export class ImportSourceMissingError extends Error {
+  static readonly NAME = 'ImportSourceMissingError'
+  override name = ImportSourceMissingError.NAME
+  constructor (readonly path: string) { super(`${path} does not exist: give a Maildir folder, an mbox file or an .eml file`) }
+}
+
+/** A folder given to import from that is no Maildir. */
+export class NotMaildirError extends Error {
+  static readonly NAME = 'NotMaildirError'
+  override name = NotMaildirError.NAME
+  constructor (readonly path: string) { super(`${path} is a folder but not a Maildir (it has neither cur/ nor new/): give a Maildir folder, an mbox file or an .eml file`) }
+}
+
+/** A file read as mbox whose first line is not a `From ` line. */
+export class NotMboxError extends Error {
+  static readonly NAME = 'NotMboxError'
+  override name = NotMboxError.NAME
+  constructor (readonly path: string) { super(`${path} is not an mbox file: it does not start with a "From " line`) }
+}
+
+/** The mbox file ends inside a message (no final newline): that message is cut. */
+export class TruncatedMboxError extends Error {
+  static readonly NAME = 'TruncatedMboxError'
+  override name = TruncatedMboxError.NAME
+  constructor (readonly path: string) { super(`${path} ends in the middle of its last message (the file is cut short): that message is not imported`) }
+}
+
+/** One message of a mail file is larger than the node takes (config limits.maxMimeBytes). */
+export class MailFileTooLargeError extends Error {
+  static readonly NAME = 'MailFileTooLargeError'
+  override name = MailFileTooLargeError.NAME
+  constructor (readonly where: string, readonly limit: number) { super(`${where} is larger than ${limit} bytes, the most a message may have here (limits.maxMimeBytes)`) }
+}
+
+/** The export target exists and is not a folder. */
+export class ExportTargetError extends Error {
+  static readonly NAME = 'ExportTargetError'
+  override name = ExportTargetError.NAME
+  constructor (readonly path: string, why: string) { super(`cannot export into ${path}: ${why}`) }
+}

@@ -1,0 +1,138 @@
+/**
+ * Export and import over real mailboxes in temp homes: a folder longer than a page goes
+ * out whole and byte for byte, a second export writes nothing, an import stores each
+ * message once however often it runs, and a bad file is skipped with its reason.
+ */
+import { strict as assert } from 'node:assert'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { openHomeStore } from '../../storage/index.js'
+import type { HomeStore, MessageSummary } from '../../storage/index.js'
+import { EXPORT_PAGE, exportMail } from '../../node/mail-export.js'
+import { IMPORTED_WARNING, importMail } from '../../node/mail-import.js'
+import { parseMaildirName } from '../../storage/maildir.js'
+import { fixtureMessage, FIXTURE_SENDER } from '../helpers/stored-messages.js'
+
+const SELF = '12D3KooWSelf'
+const MAX_MIME = 1024 * 1024
+/** More than a page, so the export pages. */
+const COUNT = EXPORT_PAGE + 20
+
+/** A valid message from the fixture sender's peerpost address, with a Message-ID; every fifth has a `From ` line in its body. */
+const rawOf = (n: number): Buffer => Buffer.from(`From: bob <${FIXTURE_SENDER}@peerpost>\r\nTo: alice@example\r\nSubject: message ${n}\r\nMessage-ID: <m${n}@example>\r\n\r\n${n % 5 === 0 ? 'From here on\r\n>From there\r\n' : ''}hello ${n}\r\n`)
+
+async function all (store: HomeStore, folder: MessageSummary['folder']): Promise<MessageSummary[]> {
+  const items: MessageSummary[] = []
+  let cursor: string | undefined
+  do {
+    const page = await store.mailbox.list(folder, { limit: 50, cursor })
+    items.push(...page.items)
+    cursor = page.next
+  } while (cursor !== undefined)
+  return items
+}
+
+describe('export and import', () => {
+  let dir: string
+  let source: HomeStore
+  let clock = 1_700_000_000_000
+  const now = (): number => clock++
+  const fresh: HomeStore[] = []
+  const newStore = async (name: string): Promise<HomeStore> => {
+    const s = await openHomeStore(join(dir, name), { now })
+    fresh.push(s)
+    return s
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'peerpost-export-'))
+    source = await newStore('source')
+    for (let n = 0; n < COUNT; n++) await source.mailbox.add(fixtureMessage(n, { unread: n % 2 === 0 }), rawOf(n), `${FIXTURE_SENDER}\n<m${n}@example>`)
+    await source.mailbox.add(fixtureMessage(1000, { folder: 'sent', fromPeer: SELF, unread: false, blobs: [{ blobId: 'ab'.repeat(16), name: 'film.bin', type: 'application/octet-stream', size: 5, sha256: '00' }] }), rawOf(1000), `${SELF}\n<m1000@example>`)
+  })
+  after(async () => {
+    for (const s of fresh) await s.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('Maildir: every message of every folder, byte for byte, S on the read ones; again: all skipped', async () => {
+    const out = join(dir, 'maildir')
+    const progress: number[] = []
+    const first = await exportMail({ mailbox: source.mailbox, self: SELF }, { dir: out, onProgress: p => { progress.push(p.done) } })
+    assert.equal(first.total, COUNT + 1)
+    assert.equal(first.written, COUNT + 1)
+    assert.equal(first.skipped, 0)
+    assert.deepEqual(progress, [EXPORT_PAGE, COUNT, COUNT + 1])
+    assert.deepEqual(first.largeAttachments, { messages: 1, files: 1, here: 0, listed: [{ id: first.largeAttachments.listed[0]!.id, folder: 'sent', name: 'film.bin', size: 5, state: 'sent' }] })
+    const names = await readdir(join(out, 'inbox', 'cur'))
+    assert.equal(names.length, COUNT)
+    for (const m of await all(source, 'inbox')) {
+      const name = names.find(f => parseMaildirName(f).unique.includes(m.id))
+      assert.ok(name, `${m.id} exported`)
+      assert.equal(parseMaildirName(name).flags, m.unread ? '' : 'S')
+      assert.ok((await readFile(join(out, 'inbox', 'cur', name))).equals(Buffer.from((await source.mailbox.getRaw(m.id))!)))
+    }
+    const again = await exportMail({ mailbox: source.mailbox, self: SELF }, { dir: out })
+    assert.equal(again.written, 0)
+    assert.equal(again.skipped, COUNT + 1)
+    assert.equal((await readdir(join(out, 'inbox', 'cur'))).length, COUNT)
+  })
+
+  it('Maildir import into a fresh home: the same messages, read flags kept, once however often', async () => {
+    const target = await newStore('from-maildir')
+    const first = await importMail({ mailbox: target.mailbox, now }, { path: join(dir, 'maildir', 'inbox'), maxMimeBytes: MAX_MIME })
+    assert.deepEqual({ source: first.source, folder: first.folder, read: first.read, stored: first.stored, duplicates: first.duplicates, skipped: first.skipped }, { source: 'maildir', folder: 'archive', read: COUNT, stored: COUNT, duplicates: 0, skipped: 0 })
+    const imported = await all(target, 'archive')
+    const original = await all(source, 'inbox')
+    const key = (m: MessageSummary): string => `${m.messageId} ${m.subject} ${String(m.unread)}`
+    assert.deepEqual(imported.map(key).sort(), original.map(key).sort())
+    assert.ok(imported.every(m => m.warning === IMPORTED_WARNING && m.fromPeer === ''))
+    const again = await importMail({ mailbox: target.mailbox, now }, { path: join(dir, 'maildir', 'inbox'), maxMimeBytes: MAX_MIME })
+    assert.equal(again.stored, 0)
+    assert.equal(again.duplicates, COUNT)
+    assert.equal((await target.mailbox.counts('archive')).total, COUNT)
+  })
+
+  it('mbox: round trip byte for byte; a second export appends nothing; importing into the home it came from stores nothing', async () => {
+    const out = join(dir, 'mbox')
+    const first = await exportMail({ mailbox: source.mailbox, self: SELF }, { dir: out, format: 'mbox', folders: ['inbox'] })
+    assert.equal(first.written, COUNT)
+    const size = (await readFile(join(out, 'inbox.mbox'))).length
+    const again = await exportMail({ mailbox: source.mailbox, self: SELF }, { dir: out, format: 'mbox', folders: ['inbox'] })
+    assert.deepEqual([again.written, again.skipped], [0, COUNT])
+    assert.equal((await readFile(join(out, 'inbox.mbox'))).length, size)
+
+    const target = await newStore('from-mbox')
+    const imported = await importMail({ mailbox: target.mailbox, now }, { path: join(out, 'inbox.mbox'), folder: 'inbox', maxMimeBytes: MAX_MIME })
+    assert.deepEqual([imported.source, imported.stored], ['mbox', COUNT])
+    for (const m of await all(target, 'inbox')) {
+      const n = Number(/message (\d+)/.exec(m.subject)?.[1])
+      assert.ok(Buffer.from((await target.mailbox.getRaw(m.id))!).equals(rawOf(n)), `message ${n} byte for byte`)
+    }
+    // The same bytes are in the source home under their sender's key: already here.
+    const back = await importMail({ mailbox: source.mailbox, now }, { path: join(out, 'inbox.mbox'), maxMimeBytes: MAX_MIME })
+    assert.equal(back.stored, 0)
+    assert.equal((await source.mailbox.counts('archive')).total, 0)
+  })
+
+  it('a garbage file is skipped with its reason and stores nothing; a missing path or a plain folder is refused', async () => {
+    const target = await newStore('bad')
+    const box = join(dir, 'bad-maildir')
+    await exportMail({ mailbox: source.mailbox, self: SELF }, { dir: box, folders: ['sent'] })
+    await writeFile(join(box, 'sent', 'cur', '1.garbage.host:2,S'), Buffer.from([0x00, 0xff, 0x10, 0x0a, 0x0a]))
+    const r = await importMail({ mailbox: target.mailbox, now }, { path: join(box, 'sent'), maxMimeBytes: MAX_MIME })
+    assert.deepEqual([r.read, r.stored, r.skipped], [2, 1, 1])
+    assert.equal(r.skips[0]?.error, 'MalformedMimeError')
+    assert.match(r.skips[0]!.where, /1\.garbage\.host/)
+    assert.equal((await target.mailbox.counts('archive')).total, 1)
+    await assert.rejects(importMail({ mailbox: target.mailbox, now }, { path: join(dir, 'nothing-here'), maxMimeBytes: MAX_MIME }), { name: 'ImportSourceMissingError' })
+    await assert.rejects(importMail({ mailbox: target.mailbox, now }, { path: dir, maxMimeBytes: MAX_MIME }), { name: 'NotMaildirError' })
+    const big = join(dir, 'big.eml')
+    await writeFile(big, Buffer.concat([rawOf(1), Buffer.alloc(2000, 0x61)]))
+    const tooBig = await importMail({ mailbox: target.mailbox, now }, { path: big, maxMimeBytes: 1000 })
+    assert.deepEqual([tooBig.source, tooBig.skipped, tooBig.skips[0]?.error], ['eml', 1, 'MailFileTooLargeError'])
+    assert.equal((await target.mailbox.counts('archive')).total, 1)
+  })
+})
