@@ -1,5 +1,5 @@
 import { isHeldForKeyChange } from '../node/reseal.js'
-import type { AcceptKeyView, ContactView, ReadResult, ServerView, StatusView } from '../node/mail-service.js'
+import type { AcceptKeyView, CancelledRecipientView, CancelView, ContactView, ReadResult, ServerView, StatusView } from '../node/mail-service.js'
 import type { MessageSummary, OutboxEntry, RecipientState } from '../storage/types.js'
 
 /** Human-readable renderings of command results (the `--json` forms are the raw objects). */
@@ -18,7 +18,8 @@ function when (ms: number, now: number): string {
  */
 export function formatRecipient (r: RecipientState, now: number, names: ReadonlyMap<string, string> = new Map()): string {
   switch (r.state) {
-    case 'delivered': return `${r.address}: delivered`
+    case 'delivered': return `${r.address}: delivered${r.cancelledAt != null ? ' (by an attempt under way when it was cancelled)' : ''}`
+    case 'cancelled': return `${r.address}: cancelled (not sent)`
     case 'failed': return `${r.address}: failed - ${r.lastError ?? 'unknown error'}`
     case 'parked': return `${r.address}: parked at ${(r.parkedAt ?? []).map(h => names.get(h) ?? short(h)).join(', ')} (waiting for them to fetch it)`
     default: {
@@ -34,6 +35,37 @@ export function formatOutboxEntry (e: OutboxEntry, now: number): string {
   const lines = [`${e.id}  ${e.subject === '' ? '(no subject)' : e.subject}  ${e.messageId}`]
   const names = new Map(e.recipients.map(r => [r.peerId, r.address]))
   for (const r of e.recipients) lines.push(`  ${formatRecipient(r, now, names)}`)
+  return lines.join('\n')
+}
+
+/** What `outbox cancel` did for one recipient, in words: what they have, what stays where. */
+/** @param holders where its copy is parked, as shown (a co-recipient by its address, a server by PeerId). */
+export function formatCancelledRecipient (r: CancelledRecipientView, holders = 'a holder'): string {
+  const parked = `a parked copy cannot be recalled: it stays at ${holders} until ${r.address} fetches it or it expires`
+  if (r.underWay === true) return `${r.address}: cancelled, but an attempt to it was still under way: if it gets there, \`peerpost status\` shows it delivered or parked`
+  if (r.cancelled) {
+    switch (r.state) {
+      case 'cancelled': return `${r.address}: cancelled (no attempt will be made)`
+      case 'delivered': return `${r.address}: delivered - an attempt under way when you cancelled reached ${r.address}; it cannot be taken back`
+      case 'parked': return `${r.address}: parked - an attempt under way parked it first; ${parked}`
+      default: return `${r.address}: ${r.state}`
+    }
+  }
+  switch (r.state) {
+    case 'delivered': return `${r.address}: already delivered (it cannot be taken back)`
+    case 'parked': return `${r.address}: already parked; ${parked}`
+    case 'failed': return `${r.address}: already failed (nothing more was tried)`
+    case 'cancelled': return `${r.address}: cancelled already`
+    default: return `${r.address}: ${r.state}`
+  }
+}
+
+export function formatCancel (c: CancelView): string {
+  const names = new Map(c.entry.recipients.map(r => [r.peerId, r.address]))
+  const parkedAt = new Map(c.entry.recipients.map(r => [r.peerId, (r.parkedAt ?? []).map(h => names.get(h) ?? short(h)).join(', ')]))
+  const lines = [`${c.id}  ${c.entry.subject === '' ? '(no subject)' : c.entry.subject}`]
+  for (const r of c.recipients) lines.push(`  ${formatCancelledRecipient(r, parkedAt.get(r.peerId) || undefined)}`)
+  if (c.releasedBlobs.length > 0) lines.push(`  ${c.releasedBlobs.length} large attachment(s) dropped: no recipient can pull them any more`)
   return lines.join('\n')
 }
 

@@ -10,6 +10,7 @@ import { ensureDaemonHeapFlags } from './daemon-heap.js'
 import { registerCacheServerCommand } from './commands/cache-server.js'
 import { registerDeleteCommands } from './commands/delete.js'
 import { registerArchiveCommands } from './commands/archive.js'
+import { registerOutboxCommands } from './commands/outbox.js'
 import { formatLargeAttachment, formatMessageAttachments, registerTransfersCommand } from './commands/transfers.js'
 import { letInkDraw } from './ui/ci-env.js'
 import type { HomeApi } from './api.js'
@@ -448,6 +449,7 @@ Examples:
   registerTransfersCommand(program, withApi)
   registerDeleteCommands(program, withApi)
   registerArchiveCommands(program, withApi)
+  registerOutboxCommands(program, withApi)
   oneLineErrors(program)
   refuseUnknownCommands(program)
   return program

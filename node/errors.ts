@@ -77,6 +77,15 @@ export class OfflineError extends Error {
   constructor (what: string) { super(`${what} needs the daemon: start it with \`peerpost daemon\``) }
 }
 
+/** `outbox cancel --recipient ADDR` named someone the message was not sent to. */
+export class NotARecipientError extends Error {
+  static readonly NAME = 'NotARecipientError'
+  override name = NotARecipientError.NAME
+  constructor (readonly id: string, readonly address: string, recipients: string[]) {
+    super(`outbox entry ${id} was not sent to "${address}": its recipients are ${recipients.join(', ')}`)
+  }
+}
+
 /** True when an error says to try again later. */
 export function isRetryable (err: unknown): boolean {
   if (err != null && typeof err === 'object' && 'retryable' in err) return (err as { retryable: unknown }).retryable === true

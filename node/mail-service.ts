@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { OfflineError, AttachmentTooLargeError, ContactKeyChangedError, NoPendingKeyError, dialFailureReason, errorName, NameKeyChangedError, NameUnavailableError, NoRecipientsError, ServerUnreachableError, UnknownRecipientError } from './errors.js'
+import { OfflineError, AttachmentTooLargeError, NotARecipientError, ContactKeyChangedError, NoPendingKeyError, dialFailureReason, errorName, NameKeyChangedError, NameUnavailableError, NoRecipientsError, ServerUnreachableError, UnknownRecipientError } from './errors.js'
 import { ConfigError, configValue, PRESENCE_STATUSES, updateNodeConfig, withConfigValue } from './config.js'
 import { serverRef } from './home-servers.js'
 import { connectDirectory, directoryServer, parseNameAddress } from './name-resolver.js'
@@ -15,7 +15,7 @@ import type { MessageSummary as ComposedSummary } from './mime/index.js'
 import { toNewMessage } from './receiver.js'
 import { prepareAttachments } from './attachments.js'
 import type { PreparedAttachments } from './attachments.js'
-import { MessageNotFoundError, UnknownFolderError } from '../storage/errors.js'
+import { MessageNotFoundError, OutboxEntryNotFoundError, UnknownFolderError } from '../storage/errors.js'
 import { FOLDERS } from '../storage/types.js'
 import { searchFolder } from './folder-search.js'
 import type { SearchPage } from './folder-search.js'
@@ -32,7 +32,7 @@ import { viewOfDownload } from './transfers.js'
 import type { LargeAttachmentView, TransferView, Transfers, UploadView } from './transfers.js'
 import type { PeerpostLibp2p } from './network.js'
 import type { BlobDownloads, BlobStore } from '../storage/blob-types.js'
-import type { ContactRecord, Contacts, Folder, Mailbox, MessageSummary, Outbox, OutboxEntry, Page } from '../storage/types.js'
+import type { ContactRecord, Contacts, Folder, Mailbox, MessageSummary, Outbox, OutboxEntry, Page, RecipientStateName } from '../storage/types.js'
 import type { Purger } from '../storage/purge.js'
 import { exportMail } from './mail-export.js'
 import type { ExportFormat, ExportSummary } from './mail-export.js'
@@ -95,6 +95,33 @@ export interface MessageStatusView {
     expiresAt?: number
   }>
 }
+
+/** What `outbox cancel` did for one recipient it was asked about. */
+export interface CancelledRecipientView {
+  address: string
+  peerId: string
+  /** Its state now: `cancelled`; or `delivered` / `parked` when an attempt under way got there first (or had before). */
+  state: RecipientStateName
+  /** This call took it back (it was pending); false: it had finished before (delivered, parked, failed). */
+  cancelled: boolean
+  /** An attempt to it was still under way when the wait ended: its outcome is recorded when it ends. */
+  underWay?: boolean
+}
+
+/** `outbox cancel`: per recipient what happened, and the large attachments dropped. */
+export interface CancelView {
+  id: string
+  recipients: CancelledRecipientView[]
+  /** Large attachments removed from my blob store: no recipient can pull them any more. */
+  releasedBlobs: string[]
+  entry: OutboxEntry
+}
+
+/**
+ * How long `outbox cancel` waits for an attempt already under way to a recipient it takes
+ * back (an attempt is bounded by the dial and deliver deadlines, well below this).
+ */
+export const CANCEL_WAIT_MS = 60_000
 
 /** `transfers`: large attachments I pull, and the ones recipients pull from me. */
 export interface TransfersView {
@@ -780,6 +807,65 @@ export class MailService {
   private requirePurger (): Purger {
     if (this.c.purger == null) throw new TypeError('MailService: deleting for good needs a purger')
     return this.c.purger
+  }
+
+  /**
+   * Take back a queued message from its recipients still pending (or from `addresses`
+   * only: as sent to, PeerIds or contact names). The outbox marks them cancelled in one
+   * synced write, then the engine drops them from its schedule and waits for an attempt
+   * already under way, whose delivered or parked outcome is recorded as such (the
+   * recipient or a holder has the envelope: a parked copy cannot be recalled, the park
+   * protocol has no withdraw and only the recipient may ack it). Large attachments that no
+   * recipient can pull any more (each has it or was cancelled) are dropped. Throws
+   * OutboxEntryNotFoundError, NotARecipientError, and NotCancellableError when a named
+   * recipient (or, with none named, every one) is no longer pending: nothing changes then.
+   */
+  async cancelOutbox (id: string, addresses: string[] = []): Promise<CancelView> {
+    const { outbox, events, now } = this.c
+    const before = await outbox.get(id)
+    if (before == null) throw new OutboxEntryNotFoundError(id)
+    const peerIds = addresses.length === 0 ? undefined : await Promise.all(addresses.map(async a => await this.recipientOf(before, a)))
+    const { entry, cancelled } = await outbox.cancel(id, peerIds == null ? undefined : [...new Set(peerIds)], now())
+    for (const peerId of cancelled) events.emit('outbox:recipient', { id, peerId, state: 'cancelled' })
+    const underWay = await this.c.network?.engine.cancel(id, cancelled, CANCEL_WAIT_MS) ?? []
+    const after = underWay.length === cancelled.length ? entry : (await outbox.get(id)) ?? entry
+    const asked = after.recipients.filter(r => peerIds == null || peerIds.includes(r.peerId))
+    const recipients = asked.map(r => {
+      const view: CancelledRecipientView = { address: r.address, peerId: r.peerId, state: r.state, cancelled: cancelled.includes(r.peerId) }
+      if (underWay.includes(r.peerId)) view.underWay = true
+      return view
+    })
+    // An attempt still under way may yet deliver: its attachments stay (to their retention).
+    const releasedBlobs = underWay.length === 0 ? await this.releaseCancelledBlobs(after) : []
+    return { id, recipients, releasedBlobs, entry: after }
+  }
+
+  /** The PeerId of the recipient of `entry` that `address` names (as sent to, PeerId, or contact name). */
+  private async recipientOf (entry: OutboxEntry, address: string): Promise<string> {
+    const direct = entry.recipients.find(r => r.address === address || r.peerId === address)
+    if (direct != null) return direct.peerId
+    const contact = await this.c.contacts.get(address)
+    const named = contact == null ? undefined : entry.recipients.find(r => r.peerId === contact.peerId)
+    if (named == null) throw new NotARecipientError(entry.id, address, entry.recipients.map(r => r.address))
+    return named.peerId
+  }
+
+  /**
+   * Drop the large attachments of `entry` that no recipient can pull any more: each listed
+   * recipient has it whole or was cancelled (a cancelled one never got the envelope naming
+   * it). Failed recipients keep it to its retention, as before.
+   */
+  private async releaseCancelledBlobs (entry: OutboxEntry): Promise<string[]> {
+    const { blobs } = this.c
+    const cancelled = new Set(entry.recipients.filter(r => r.state === 'cancelled').map(r => r.peerId))
+    if (blobs == null || cancelled.size === 0) return []
+    const released: string[] = []
+    for (const blobId of entry.blobIds ?? []) {
+      const record = await blobs.get(blobId)
+      if (record == null || !record.recipients.every(p => record.completed.includes(p) || cancelled.has(p))) continue
+      if (await blobs.remove(blobId)) released.push(blobId)
+    }
+    return released
   }
 
   async outboxEntry (id: string): Promise<OutboxEntry | undefined> {

@@ -47,6 +47,9 @@ export function backoffDelay (attempts: number, base: number, max: number, rando
 
 const hexToBytes = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'))
 
+/** Whether `peerId` is (still) pending in `entry` as just written. */
+const stillPending = (entry: OutboxEntry, peerId: string): boolean => entry.recipients.find(r => r.peerId === peerId)?.state === 'pending'
+
 /** The other recipients of `entry` who got it directly: they may hold it for `peerId`. */
 function deliveredDirectly (entry: OutboxEntry, peerId: string): string[] {
   return entry.recipients.filter(r => r.peerId !== peerId && r.state === 'delivered').map(r => r.peerId)
@@ -81,6 +84,11 @@ export class OutboxEngine {
    * them is written (settled, rescheduled) until the entry itself is.
    */
   private readonly fresh = new Map<string, { entry: OutboxEntry, envelopes: Map<string, Uint8Array>, written: Promise<boolean> }>()
+  /**
+   * Per peer, the entries its current round took up (from the moment it picked them, before
+   * it reads them) and when that round has settled its outcomes: what `cancel` waits for.
+   */
+  private readonly underWay = new Map<string, { ids: Set<string>, settled: Promise<void> }>()
 
   constructor (private readonly components: OutboxEngineComponents, private readonly init: OutboxEngineInit) {
     this.batchSize = init.batchSize ?? DEFAULT_BATCH_SIZE
@@ -137,6 +145,35 @@ export class OutboxEngine {
     this.reschedule()
   }
 
+  /**
+   * The sender took entry `id` back from these recipients (the outbox already says
+   * `cancelled`): drop them from the schedule, so no attempt starts for them any more, and
+   * wait (at most `waitMs`) until a round already under way for them has settled its
+   * outcome: one that delivered or parked the envelope records that (the recipient or a
+   * holder has it); any other outcome leaves them cancelled. Resolves to the peers whose
+   * round was still under way when the wait ended (normally none).
+   */
+  async cancel (id: string, peerIds: string[], waitMs: number): Promise<string[]> {
+    const rounds: Array<Promise<void>> = []
+    const peers: string[] = []
+    for (const peerId of peerIds) {
+      const entries = this.due.get(peerId)
+      entries?.delete(id)
+      if (entries?.size === 0 && !this.busy.has(peerId)) { this.due.delete(peerId); this.peerBackoff.delete(peerId) }
+      const round = this.underWay.get(peerId)
+      if (round?.ids.has(id) === true) { rounds.push(round.settled); peers.push(peerId) }
+    }
+    if (rounds.length === 0) return []
+    const left = new Set(peers)
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.all(rounds.map(async (r, i) => { await r; left.delete(peers[i] ?? '') })),
+      new Promise<void>(resolve => { timer = setTimeout(resolve, waitMs) })
+    ])
+    clearTimeout(timer)
+    return [...left]
+  }
+
   private track (entry: OutboxEntry): void {
     for (const r of entry.recipients) {
       if (r.state !== 'pending') continue
@@ -182,7 +219,7 @@ export class OutboxEngine {
 
   /** Deliver everything due for one peer, in batches, until nothing is due. */
   private async deliverDue (peerId: string): Promise<void> {
-    const { outbox, contacts, router, now } = this.components
+    const { now } = this.components
     while (this.running) {
       const entries = this.due.get(peerId)
       if (entries == null || entries.size === 0) { this.due.delete(peerId); this.peerBackoff.delete(peerId); return }
@@ -191,84 +228,103 @@ export class OutboxEngine {
       // Longest waiting first, so a batch that keeps failing does not starve the ones behind it.
       const dueIds = [...entries].filter(([, at]) => at <= t).sort((a, b) => a[1] - b[1]).slice(0, this.batchSize).map(([id]) => id)
       if (dueIds.length === 0) return
-
-      // Read before the envelopes: accept-key seals them again before it pins the new key,
-      // so a contact read without a pending change means the envelopes read after it are sealed to its key.
-      const contact = await contacts.getByPeerId(peerId)
-      const batch: Array<{ entry: OutboxEntry, recipient: RecipientState, envelope: OutgoingEnvelope }> = []
-      for (const id of dueIds) {
-        const early = this.fresh.get(id)
-        const entry = early?.entry ?? await outbox.get(id)
-        const recipient = entry?.recipients.find(r => r.peerId === peerId)
-        const bytes = early != null ? early.envelopes.get(peerId) : entry == null ? undefined : await outbox.envelope(id, peerId)
-        if (entry == null || recipient == null || recipient.state !== 'pending' || bytes == null) {
-          entries.delete(id)
-          continue
-        }
-        if (t >= entry.expiresAt) {
-          await this.settle(entry.id, peerId, { state: 'failed', lastError: `gave up after ${recipient.attempts} attempts: ${recipient.lastError ?? 'never reachable'}` })
-          continue
-        }
-        const envelope: OutgoingEnvelope = { envelopeId: hexToBytes(recipient.envelopeId), bytes }
-        if ((entry.blobIds?.length ?? 0) > 0) envelope.carriesBlobs = true
-        batch.push({ entry, recipient, envelope })
+      // Taken up now, in the same tick as picked: a cancel from here on waits for this round.
+      const round = Promise.withResolvers<void>()
+      this.underWay.set(peerId, { ids: new Set(dueIds), settled: round.promise })
+      try {
+        if (!await this.round(peerId, dueIds, entries)) return
+      } finally {
+        this.underWay.delete(peerId)
+        round.resolve()
       }
-      if (batch.length === 0) continue
-      if (contact?.pendingCard != null) {
-        await this.holdForKeyChange(peerId, contact.name, batch.map(b => b.entry))
+    }
+  }
+
+  /**
+   * One round for `peerId`: read the entries picked, deliver or park them, record each
+   * outcome. Resolves to whether more may be due at once (false: the rest is scheduled later).
+   */
+  private async round (peerId: string, dueIds: string[], entries: Map<string, number>): Promise<boolean> {
+    const { outbox, contacts, router, now } = this.components
+    const t = now()
+    // Read before the envelopes: accept-key seals them again before it pins the new key,
+    // so a contact read without a pending change means the envelopes read after it are sealed to its key.
+    const contact = await contacts.getByPeerId(peerId)
+    const batch: Array<{ entry: OutboxEntry, recipient: RecipientState, envelope: OutgoingEnvelope }> = []
+    for (const id of dueIds) {
+      const early = this.fresh.get(id)
+      const entry = early?.entry ?? await outbox.get(id)
+      const recipient = entry?.recipients.find(r => r.peerId === peerId)
+      const bytes = early != null ? early.envelopes.get(peerId) : entry == null ? undefined : await outbox.envelope(id, peerId)
+      if (entry == null || recipient == null || recipient.state !== 'pending' || bytes == null) {
+        entries.delete(id)
         continue
       }
-
-      const coRecipients = batch.map(b => deliveredDirectly(b.entry, peerId))
-      const outcomes = await router.route({ peerId, contact, coRecipients }, batch.map(b => b.envelope), this.abort.signal)
-      if (!this.running) return
-
-      // Before the outcomes are settled (and announced): whoever sees "delivered" sees the mark too.
-      await this.learnStampExemption(peerId, contact?.stampExempt === true, outcomes)
-      await Promise.all(batch.map(async ({ entry, recipient, envelope }, i) => {
-        const outcome = outcomes[i]
-        if (outcome == null) return
-        const attempts = recipient.attempts + 1
-        if (outcome.kind === 'stamp' && await this.stampAndRetry(entry.id, peerId, envelope.bytes, attempts, outcome.error)) return
-        switch (outcome.kind) {
-          case 'delivered':
-            await this.settle(entry.id, peerId, { state: 'delivered', deliveredAt: now(), attempts, lastError: undefined })
-            this.newHolderFor(entry, peerId)
-            return
-          case 'parked':
-            await this.settle(entry.id, peerId, { state: 'parked', parkedAt: outcome.holders, attempts, lastError: undefined })
-            return
-          case 'failed':
-            // The recipient's own node cannot open what was sealed to the key I pinned: its key
-            // changed and its new card has not reached me yet. Not final: it waits (backing off,
-            // within its lifetime) for that card, then for `contacts accept-key` (reseal.ts).
-            if (isUnsealable(outcome.error)) break
-            await this.settle(entry.id, peerId, { state: 'failed', attempts, lastError: outcome.error.message })
-            return
-          case 'stamp':
-            // It carries all the stamp I mint: the recipient asks more (for good); a holder, park elsewhere later.
-            if (outcome.by === 'recipient') {
-              await this.settle(entry.id, peerId, { state: 'failed', attempts, lastError: outcome.error.message })
-              return
-            }
-        }
-        const message = outcome.kind === 'failed' ? keyUnknownText(contact?.name ?? peerId, outcome.error) : outcome.error.message
-        const next = now() + backoffDelay(attempts, this.init.retryBaseMs, this.init.retryMaxMs, this.components.random)
-        if (!await this.written(entry.id)) return
-        await outbox.updateRecipient(entry.id, peerId, { attempts, nextAttemptAt: next, lastError: message })
-        entries.set(entry.id, next)
-        this.components.events.emit('outbox:recipient', { id: entry.id, peerId, state: 'pending', error: message })
-      }))
-      if (outcomes.some(o => o.kind !== 'retry')) {
-        this.peerBackoff.delete(peerId)
-      } else if (outcomes.length > 0) {
-        // Reached nobody: the whole peer waits, not only this batch.
-        const failures = (this.peerBackoff.get(peerId)?.failures ?? 0) + 1
-        this.peerBackoff.set(peerId, { failures, until: now() + backoffDelay(failures, this.init.retryBaseMs, this.init.retryMaxMs, this.components.random) })
+      if (t >= entry.expiresAt) {
+        await this.settle(entry.id, peerId, { state: 'failed', lastError: `gave up after ${recipient.attempts} attempts: ${recipient.lastError ?? 'never reachable'}` }, true)
+        continue
       }
-      // Anything that failed is now scheduled in the future; loop picks up only what is due.
-      if (outcomes.some(o => o.kind === 'retry')) return
+      const envelope: OutgoingEnvelope = { envelopeId: hexToBytes(recipient.envelopeId), bytes }
+      if ((entry.blobIds?.length ?? 0) > 0) envelope.carriesBlobs = true
+      batch.push({ entry, recipient, envelope })
     }
+    if (batch.length === 0) return true
+    if (contact?.pendingCard != null) {
+      await this.holdForKeyChange(peerId, contact.name, batch.map(b => b.entry))
+      return true
+    }
+
+    const coRecipients = batch.map(b => deliveredDirectly(b.entry, peerId))
+    const outcomes = await router.route({ peerId, contact, coRecipients }, batch.map(b => b.envelope), this.abort.signal)
+    if (!this.running) return false
+
+    // Before the outcomes are settled (and announced): whoever sees "delivered" sees the mark too.
+    await this.learnStampExemption(peerId, contact?.stampExempt === true, outcomes)
+    await Promise.all(batch.map(async ({ entry, recipient, envelope }, i) => {
+      const outcome = outcomes[i]
+      if (outcome == null) return
+      const attempts = recipient.attempts + 1
+      if (outcome.kind === 'stamp' && await this.stampAndRetry(entry.id, peerId, envelope.bytes, attempts, outcome.error)) return
+      switch (outcome.kind) {
+        case 'delivered':
+          await this.settle(entry.id, peerId, { state: 'delivered', deliveredAt: now(), attempts, lastError: undefined })
+          this.newHolderFor(entry, peerId)
+          return
+        case 'parked':
+          await this.settle(entry.id, peerId, { state: 'parked', parkedAt: outcome.holders, attempts, lastError: undefined })
+          return
+        case 'failed':
+          // The recipient's own node cannot open what was sealed to the key I pinned: its key
+          // changed and its new card has not reached me yet. Not final: it waits (backing off,
+          // within its lifetime) for that card, then for `contacts accept-key` (reseal.ts).
+          if (isUnsealable(outcome.error)) break
+          await this.settle(entry.id, peerId, { state: 'failed', attempts, lastError: outcome.error.message }, true)
+          return
+        case 'stamp':
+          // It carries all the stamp I mint: the recipient asks more (for good); a holder, park elsewhere later.
+          if (outcome.by === 'recipient') {
+            await this.settle(entry.id, peerId, { state: 'failed', attempts, lastError: outcome.error.message }, true)
+            return
+          }
+      }
+      const message = outcome.kind === 'failed' ? keyUnknownText(contact?.name ?? peerId, outcome.error) : outcome.error.message
+      const next = now() + backoffDelay(attempts, this.init.retryBaseMs, this.init.retryMaxMs, this.components.random)
+      if (!await this.written(entry.id)) return
+      // Only while still pending: one cancelled during the attempt stays cancelled, and unscheduled.
+      const updated = await outbox.updateRecipient(entry.id, peerId, { attempts, nextAttemptAt: next, lastError: message }, { onlyIfPending: true })
+      if (!stillPending(updated, peerId)) { entries.delete(entry.id); return }
+      entries.set(entry.id, next)
+      this.components.events.emit('outbox:recipient', { id: entry.id, peerId, state: 'pending', error: message })
+    }))
+    if (outcomes.some(o => o.kind !== 'retry')) {
+      this.peerBackoff.delete(peerId)
+    } else if (outcomes.length > 0) {
+      // Reached nobody: the whole peer waits, not only this batch.
+      const failures = (this.peerBackoff.get(peerId)?.failures ?? 0) + 1
+      this.peerBackoff.set(peerId, { failures, until: now() + backoffDelay(failures, this.init.retryBaseMs, this.init.retryMaxMs, this.components.random) })
+    }
+    // Anything that failed is now scheduled in the future; loop picks up only what is due.
+    return !outcomes.some(o => o.kind === 'retry')
   }
 
   /**
@@ -285,7 +341,8 @@ export class OutboxEngine {
     // An early entry whose outbox write failed is gone: nothing to stamp or retry.
     if (!await this.written(id)) { due?.delete(id); return true }
     const now = this.components.now()
-    await this.components.outbox.replaceEnvelope(id, peerId, stamped, { attempts, nextAttemptAt: now, lastError: error.message })
+    const updated = await this.components.outbox.replaceEnvelope(id, peerId, stamped, { attempts, nextAttemptAt: now, lastError: error.message }, { onlyIfPending: true })
+    if (!stillPending(updated, peerId)) { due?.delete(id); return true }
     due?.set(id, now)
     this.components.events.emit('outbox:recipient', { id, peerId, state: 'pending', error: error.message })
     return true
@@ -306,7 +363,8 @@ export class OutboxEngine {
     await Promise.all(entries.map(async entry => {
       const next = Math.min(entry.expiresAt, now + this.init.retryMaxMs)
       if (!await this.written(entry.id)) { due?.delete(entry.id); return }
-      await this.components.outbox.updateRecipient(entry.id, peerId, { nextAttemptAt: next, lastError })
+      const updated = await this.components.outbox.updateRecipient(entry.id, peerId, { nextAttemptAt: next, lastError }, { onlyIfPending: true })
+      if (!stillPending(updated, peerId)) { due?.delete(entry.id); return }
       due?.set(entry.id, next)
       this.components.events.emit('outbox:recipient', { id: entry.id, peerId, state: 'pending', error: lastError })
     }))
@@ -375,13 +433,19 @@ export class OutboxEngine {
     return await (this.fresh.get(id)?.written ?? true)
   }
 
-  private async settle (id: string, peerId: string, change: Partial<RecipientState>): Promise<void> {
+  /**
+   * Record a recipient's outcome and unschedule it. With `onlyIfPending` (an outcome that did
+   * not hand the envelope to anyone), a recipient cancelled meanwhile stays as it is, unannounced.
+   */
+  private async settle (id: string, peerId: string, change: Partial<RecipientState>, onlyIfPending = false): Promise<void> {
     if (!await this.written(id)) {
       this.due.get(peerId)?.delete(id)
       return
     }
-    await this.components.outbox.updateRecipient(id, peerId, change)
+    const updated = await this.components.outbox.updateRecipient(id, peerId, change, { onlyIfPending })
     this.due.get(peerId)?.delete(id)
+    // Not applied: it was cancelled (or settled) meanwhile, and says so already.
+    if (onlyIfPending && updated.recipients.find(r => r.peerId === peerId)?.state !== change.state) return
     const event: { id: string, peerId: string, state: RecipientState['state'], error?: string } = { id, peerId, state: change.state ?? 'pending' }
     if (change.lastError != null) event.error = change.lastError
     this.components.events.emit('outbox:recipient', event)

@@ -88,7 +88,9 @@ export async function resealPending (c: ResealComponents, recipient: SealRecipie
     if (mime == null) {
       // Nothing to seal from: sending the old envelope would reach nobody who can open it.
       const lastError = 'could not be sealed to the contact\'s new key: its Sent copy is missing'
-      await c.outbox.updateRecipient(entry.id, recipient.peerId, { state: 'failed', lastError })
+      // Only while still pending (not cancelled meanwhile).
+      const updated = await c.outbox.updateRecipient(entry.id, recipient.peerId, { state: 'failed', lastError }, { onlyIfPending: true })
+      if (updated.recipients.find(r => r.peerId === recipient.peerId)?.state !== 'failed') continue
       c.events.emit('outbox:recipient', { id: entry.id, peerId: recipient.peerId, state: 'failed', error: lastError })
       result.failed.push(entry.id)
       continue

@@ -138,6 +138,25 @@ export class RecipientNotFoundError extends Error {
   }
 }
 
+/** Why a recipient that is not pending cannot be taken back, in words. */
+function notPendingText (address: string, state: string): string {
+  switch (state) {
+    case 'delivered': return `${address} already has it (delivered: it cannot be taken back)`
+    case 'parked': return `${address}'s copy is parked on a holder (it cannot be recalled: it stays there until ${address} fetches it or it expires)`
+    case 'failed': return `${address} failed already (nothing more is tried)`
+    case 'cancelled': return `${address} is cancelled already`
+    default: return `${address} is ${state}`
+  }
+}
+
+/** `outbox cancel` found nothing it may take back: the recipients named (or all) are no longer pending. */
+export class NotCancellableError extends Error {
+  override readonly name = 'NotCancellableError'
+  constructor (readonly id: string, readonly recipients: ReadonlyArray<{ address: string, state: string }>) {
+    super(`nothing cancelled in outbox entry ${id}: ${recipients.map(r => notPendingText(r.address, r.state)).join('; ')}`)
+  }
+}
+
 /** `enqueue` was given a recipient without a sealed envelope for it. */
 export class MissingEnvelopeError extends Error {
   override readonly name = 'MissingEnvelopeError'

@@ -1,5 +1,5 @@
 import { isTombstone } from './dedupe.js'
-import { DuplicateMessageError, MissingEnvelopeError, OutboxEntryNotFoundError, RecipientNotFoundError } from './errors.js'
+import { DuplicateMessageError, MissingEnvelopeError, NotCancellableError, OutboxEntryNotFoundError, RecipientNotFoundError } from './errors.js'
 import { assertFolder } from './mailbox-writer.js'
 import { SEPARATOR, assertId, decodeCursor, encodeCursor, invertedTime, pageSize } from './keys.js'
 import { decodeRecord, decodeRecordOrThrow, isObject, plainBytes } from './records.js'
@@ -27,6 +27,13 @@ function isEntry (value: unknown): value is OutboxEntry {
 }
 
 const hasPending = (entry: OutboxEntry): boolean => entry.recipients.some(r => r.state === 'pending')
+/** The entry write and its pending-index entry (kept or dropped), for one batch. */
+const entryOps = (subs: Database['sublevels']['outbox'], entry: OutboxEntry): BatchOp[] => [
+  { type: 'put', sublevel: subs.entries, key: entry.id, value: JSON.stringify(entry) },
+  hasPending(entry)
+    ? { type: 'put', sublevel: subs.pending, key: entry.id, value: '' }
+    : { type: 'del', sublevel: subs.pending, key: entry.id }
+]
 const envelopeKey = (id: string, peerId: string): string => id + SEPARATOR + peerId
 const timeKey = (entry: OutboxEntry): string => invertedTime(entry.createdAt) + SEPARATOR + entry.id
 /** The whole byTime index: every key starts with 12 hex digits. */
@@ -93,13 +100,7 @@ export function createOutbox (components: OutboxComponents, init: OutboxInit = {
         else if (field === 'lastError' || field === 'deliveredAt' || field === 'parkedAt') delete next[field]
       }
       const updated: OutboxEntry = { ...entry, recipients: entry.recipients.map((r, i) => i === index ? next : r) }
-      await db.commit([
-        ...ops,
-        { type: 'put', sublevel: subs.entries, key: id, value: JSON.stringify(updated) },
-        hasPending(updated)
-          ? { type: 'put', sublevel: subs.pending, key: id, value: '' }
-          : { type: 'del', sublevel: subs.pending, key: id }
-      ])
+      await db.commit([...ops, ...entryOps(subs, updated)])
       return updated
     })
   }
@@ -165,8 +166,32 @@ export function createOutbox (components: OutboxComponents, init: OutboxInit = {
       return rows.length > limit && last !== undefined ? { items, next: encodeCursor(last[0]) } : { items }
     },
 
-    async updateRecipient (id, peerId, change) {
-      return await changeRecipient(id, peerId, change, [])
+    async updateRecipient (id, peerId, change, options = {}) {
+      return await changeRecipient(id, peerId, change, [], options.onlyIfPending)
+    },
+
+    async cancel (id, peerIds, at) {
+      return await writer.locks.run(`outbox:${id}`, async () => {
+        const text = subs.entries.getSync(id)
+        if (text === undefined) throw new OutboxEntryNotFoundError(id)
+        const entry = decodeRecordOrThrow(entryKey(id), text, isEntry)
+        for (const peerId of peerIds ?? []) {
+          if (!entry.recipients.some(r => r.peerId === peerId)) throw new RecipientNotFoundError(id, peerId)
+        }
+        const named = peerIds == null ? entry.recipients : entry.recipients.filter(r => peerIds.includes(r.peerId))
+        const finished = named.filter(r => r.state !== 'pending')
+        // Named recipients are all taken back or none is; without names, whoever still waits.
+        if ((peerIds != null && finished.length > 0) || finished.length === named.length) {
+          throw new NotCancellableError(id, finished.map(r => ({ address: r.address, state: r.state })))
+        }
+        const cancelled = named.filter(r => r.state === 'pending').map(r => r.peerId)
+        const updated: OutboxEntry = {
+          ...entry,
+          recipients: entry.recipients.map(r => cancelled.includes(r.peerId) ? { ...r, state: 'cancelled' as const, cancelledAt: at } : r)
+        }
+        await db.commit(entryOps(subs, updated))
+        return { entry: updated, cancelled }
+      })
     }
   }
 }

@@ -174,8 +174,11 @@ export interface Contacts {
 /**
  * `parked`: a holder (cache server) signed a receipt for the envelope and keeps it until the
  * recipient fetches it; not pending (nothing more for the sender to do) but not delivered.
+ * `cancelled`: the sender took it back while it was pending (`peerpost outbox cancel`): no
+ * attempt starts any more. An attempt already under way that delivers or parks it still
+ * turns it delivered or parked (the recipient or a holder has it then), keeping `cancelledAt`.
  */
-export type RecipientStateName = 'pending' | 'delivered' | 'failed' | 'parked'
+export type RecipientStateName = 'pending' | 'delivered' | 'failed' | 'parked' | 'cancelled'
 
 export interface RecipientState {
   peerId: string
@@ -191,6 +194,8 @@ export interface RecipientState {
   parkedAt?: string[]
   /** hex id of the sealed envelope for this recipient. */
   envelopeId: string
+  /** When the sender cancelled it (set while `cancelled`, and kept if an attempt under way then delivered or parked it). */
+  cancelledAt?: number
 }
 
 export interface OutboxEntry {
@@ -227,12 +232,25 @@ export interface Outbox {
   pending(): Promise<OutboxEntry[]>
   /** Entries newest first (paged). */
   list(options?: ListOptions): Promise<Page<OutboxEntry>>
-  /** Change one recipient's state (synced). Resolves to the whole updated entry. */
-  updateRecipient(id: string, peerId: string, change: RecipientChange): Promise<OutboxEntry>
+  /**
+   * Change one recipient's state (synced). Resolves to the whole updated entry. With
+   * `onlyIfPending`, a recipient no longer pending (e.g. cancelled meanwhile) is left as it is.
+   */
+  updateRecipient(id: string, peerId: string, change: RecipientChange, options?: { onlyIfPending?: boolean }): Promise<OutboxEntry>
+  /**
+   * Take back entry `id` from its pending recipients, or only from `peerIds`: they turn
+   * `cancelled` in one synced batch. Checked and written under the entry's lock, so a
+   * recipient delivered or parked a moment before is not cancelled. Throws
+   * OutboxEntryNotFoundError, RecipientNotFoundError (a PeerId not among its recipients),
+   * and NotCancellableError, changing nothing, when a named recipient is no longer pending
+   * or, with none named, no recipient is. Resolves to the entry as it now is and the
+   * PeerIds cancelled.
+   */
+  cancel(id: string, peerIds: string[] | undefined, at: number): Promise<{ entry: OutboxEntry, cancelled: string[] }>
 }
 
 /** What updateRecipient may change of a recipient. */
-export type RecipientChange = Partial<Omit<RecipientState, 'peerId' | 'envelopeId' | 'address'>>
+export type RecipientChange = Partial<Omit<RecipientState, 'peerId' | 'envelopeId' | 'address' | 'cancelledAt'>>
 
 /** What replaceEnvelope may change with the envelope: its id too, for an envelope sealed anew. */
 export type EnvelopeChange = RecipientChange & { envelopeId?: string }

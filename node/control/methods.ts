@@ -46,6 +46,7 @@ export function controlMethods (service: MailService): Record<string, ControlMet
     // Export and import of mail files: paths, not contents, cross the socket.
     'mail.export': async (p: { dir: string, folders?: unknown, format?: string, job?: string }) => service.exportMail({ dir: String(p.dir ?? ''), folders: Array.isArray(p.folders) && p.folders.length > 0 ? p.folders.map(String) as Folder[] : undefined, format: p.format == null ? undefined : String(p.format) as ExportFormat, job: p.job == null ? undefined : String(p.job) }),
     'mail.import': async (p: { path: string, folder?: string, job?: string }) => service.importMail({ path: String(p.path ?? ''), folder: p.folder == null ? undefined : String(p.folder) as Folder, job: p.job == null ? undefined : String(p.job) }),
-    'outbox.get': async (p: { id: string }) => (await service.outboxEntry(String(p.id))) ?? null
+    'outbox.get': async (p: { id: string }) => (await service.outboxEntry(String(p.id))) ?? null,
+    'outbox.cancel': async (p: { id: string, recipients?: unknown }) => service.cancelOutbox(String(p.id ?? ''), Array.isArray(p.recipients) ? p.recipients.map(String) : [])
   }
 }

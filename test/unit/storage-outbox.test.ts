@@ -3,34 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
-import { createPurger, newId, openHomeStore } from '../../storage/index.js'
-import type { HomeStore, NewMessage, OutboxEntry } from '../../storage/index.js'
-
-const T0 = 1_700_000_000_000
-const BOB = '12D3KooWBob'
-const CAROL = '12D3KooWCarol'
-
-function entry (n: number, recipients = [BOB, CAROL]): OutboxEntry {
-  return {
-    id: newId(T0 + n),
-    messageId: `<out${n}@alice>`,
-    subject: `outgoing ${n}`,
-    createdAt: T0 + n,
-    expiresAt: T0 + n + 86_400_000,
-    recipients: recipients.map(peerId => ({ peerId, address: peerId, state: 'pending', attempts: 0, nextAttemptAt: T0 + n, envelopeId: `env-${peerId}` }))
-  }
-}
-
-function sentCopy (n: number): { message: NewMessage, raw: Uint8Array, dedupeKey: string } {
-  const raw = new TextEncoder().encode(`Subject: outgoing ${n}\r\n\r\nhi\r\n`)
-  return {
-    message: { folder: 'sent', messageId: `<out${n}@alice>`, fromPeer: '12D3KooWAlice', from: 'alice', to: [BOB, CAROL], cc: [], subject: `outgoing ${n}`, date: T0 + n, receivedAt: T0 + n, unread: false, attachments: [], references: [], size: raw.byteLength },
-    raw,
-    dedupeKey: `12D3KooWAlice\n<out${n}@alice>`
-  }
-}
-
-const envelopes = (e: OutboxEntry): Map<string, Uint8Array> => new Map(e.recipients.map(r => [r.peerId, new TextEncoder().encode(`sealed for ${r.peerId}`)]))
+import { createPurger, openHomeStore } from '../../storage/index.js'
+import type { HomeStore } from '../../storage/index.js'
+import { BOB, CAROL, T0, entry, envelopes, sentCopy } from '../helpers/outbox-entries.js'
 
 describe('outbox', () => {
   let dir: string
