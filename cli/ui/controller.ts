@@ -6,7 +6,7 @@ import { forwardable, forwardDraft, newDraft, replyDraft, splitAddresses } from 
 import { activeConversation, CONFIRM_PROMPTS, listRows, selectedAttachment, selectedMessage, visibleItems } from './state.js'
 import { describeUiError } from './ui-errors.js'
 import { errorName } from '../../node/errors.js'
-import { attachmentState } from './view-format.js'
+import { attachmentState, cancelSummary } from './view-format.js'
 import type { Command } from './keys.js'
 import type { Action } from './reducer.js'
 import type { UiLog } from './log.js'
@@ -238,6 +238,8 @@ export class Controller {
         this.openPrompt('status', 'Status (available, away, busy, dnd): ', s.status.presence ?? ''); return
       case 'addServer':
         this.openPrompt('add-server', 'Home server multiaddr (…/p2p/<PeerId>): ', ''); return
+      case 'cancelSend':
+        this.askCancelSend(); return
       default:
     }
   }
@@ -373,9 +375,26 @@ export class Controller {
     this.dispatch({ type: 'prompt/open', prompt: { kind: 'delete-forever', label: `Delete "${subject}" for good? (y/n) `, text: '', id: m.id } })
   }
 
-  /** A confirmation answered: `y` deletes, any other key keeps. */
+  /** `X` on the outbox: ask before taking the selected message back from the recipients still waiting for it. */
+  private askCancelSend (): void {
+    const e = this.state.outbox.items[this.state.outbox.selected]
+    if (e == null) return
+    const waiting = e.recipients.filter(r => r.state === 'pending').map(r => r.address)
+    if (waiting.length === 0) { this.dispatch({ type: 'status/error', text: 'nothing to cancel: no recipient of this message is still waiting' }); return }
+    const subject = e.subject === '' ? '(no subject)' : e.subject.length > 20 ? `${e.subject.slice(0, 19)}…` : e.subject
+    this.dispatch({ type: 'prompt/open', prompt: { kind: 'cancel-send', label: `Cancel "${subject}" to ${waiting.join(', ')}? (y/n) `, text: '', id: e.id } })
+  }
+
+  /** A confirmation answered: `y` goes ahead (deletes, cancels), any other key keeps. */
   private async confirmed (kind: PromptKind, yes: boolean, id: string | undefined): Promise<void> {
-    if (!yes) { this.dispatch({ type: 'status/info', text: 'nothing deleted' }); return }
+    if (!yes) { this.dispatch({ type: 'status/info', text: kind === 'cancel-send' ? 'nothing cancelled' : 'nothing deleted' }); return }
+    if (kind === 'cancel-send' && id != null) {
+      await this.attempt('cancelling', async () => {
+        this.dispatch({ type: 'status/info', text: cancelSummary(await this.d.api.cancelSend(id)) })
+        await this.loadOutbox()
+      })
+      return
+    }
     if (kind === 'delete-forever' && id != null) {
       await this.attempt('deleting for good', async () => {
         const r = await this.d.api.deleteForever([id])

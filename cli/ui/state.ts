@@ -67,16 +67,16 @@ export interface Sending {
   entry?: OutboxEntry
 }
 
-export type PromptKind = 'search' | 'save' | 'add-contact' | 'status' | 'add-server' | 'delete-forever' | 'empty-trash'
+export type PromptKind = 'search' | 'save' | 'add-contact' | 'status' | 'add-server' | 'delete-forever' | 'empty-trash' | 'cancel-send'
 /** Prompts answered with one key: `y` goes ahead, any other key keeps everything as it is. */
-export const CONFIRM_PROMPTS: readonly PromptKind[] = ['delete-forever', 'empty-trash']
+export const CONFIRM_PROMPTS: readonly PromptKind[] = ['delete-forever', 'empty-trash', 'cancel-send']
 export interface Prompt {
   kind: PromptKind
   label: string
   text: string
   /** For `save`: which attachment (absent: all). */
   attachment?: string
-  /** For `delete-forever`: the message. */
+  /** For `delete-forever`: the message; for `cancel-send`: the outbox entry. */
   id?: string
 }
 

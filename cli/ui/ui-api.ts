@@ -1,7 +1,7 @@
 import { errorName } from '../../node/errors.js'
 import type { HomeApi } from '../api.js'
 import type { NodeEvent } from '../../node/events.js'
-import type { ContactView, FolderView, ReadResult, SendRequest, SendResult, ServerView, StatusView } from '../../node/mail-service.js'
+import type { CancelView, ContactView, FolderView, ReadResult, SendRequest, SendResult, ServerView, StatusView } from '../../node/mail-service.js'
 import type { Folder, MessageSummary, OutboxEntry, Page } from '../../storage/types.js'
 
 /**
@@ -158,6 +158,7 @@ export class UiApi {
   async send (request: SendRequest): Promise<SendResult> { return await this.home.call('send', { request, wait: false }) }
   async outboxEntry (id: string): Promise<OutboxEntry | null> { return await this.home.call('outbox.get', { id }) }
   async outbox (limit: number): Promise<Page<OutboxEntry>> { return await this.home.call('outbox.list', { limit }) }
+  async cancelSend (id: string): Promise<CancelView> { return await this.home.call('outbox.cancel', { id }) }
   async contacts (): Promise<ContactView[]> { return await this.home.call('contacts.list') }
   async addContact (text: string): Promise<ContactView> { return await this.home.call('contacts.add', { card: text }) }
   async setPresence (status: string): Promise<{ status: string }> { return await this.home.call('presence.set', { status }) }

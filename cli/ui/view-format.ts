@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { convert } from 'html-to-text'
 import type { AttachmentView, MessageView, TransferView } from './ui-api.js'
 import { formatRecipient } from '../format.js'
-import type { ContactView, ServerView } from '../../node/mail-service.js'
+import type { CancelView, ContactView, ServerView } from '../../node/mail-service.js'
 import type { RecipientState } from '../../storage/types.js'
 
 /** Pure text helpers for the screens: dates, sizes, progress bars, presence, attachment states. */
@@ -122,6 +122,16 @@ export function peerNames (servers: ServerView[], contacts: ContactView[]): Map<
     names.set(s.peerId, m != null ? `server ${m[1]}:${m[2]}` : `server ${shortPeer(s.peerId)}`)
   }
   return names
+}
+
+/** What cancelling did, short enough for the status line: who was stopped, who had it first. */
+export function cancelSummary (c: CancelView): string {
+  const parts = c.recipients.map(r => {
+    if (r.underWay === true) return `${r.address}: cancelled, an attempt still under way`
+    if (!r.cancelled) return `${r.address}: ${r.state} already`
+    return r.state === 'cancelled' ? `${r.address}: cancelled` : `${r.address}: ${r.state} before the cancel took effect`
+  })
+  return parts.join('; ')
 }
 
 /** One recipient's outcome, holders named (which server, which co-recipient) where known. */

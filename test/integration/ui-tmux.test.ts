@@ -232,6 +232,33 @@ describe('mail UI in tmux with two daemons', { skip: SKIP }, () => {
     await t.waitFor('[exited 0]', 'the UI to quit')
   })
 
+  it('alice takes back a message offline bob has not got (X on the outbox, asked first)', async () => {
+    await bob.daemon!.stop()
+    try {
+      const sent = await runJson(alice.home, ['send', '--to', 'bob', '--subject', 'Never mind', '--body', 'scratch that'])
+      const t = await tmux.open('alice-cancel', peerpost(alice.home, 'ui'))
+      await t.waitFor(/Folders[\s\S]*online · servers/, 'alice\'s list')
+      await t.press('O')
+      await t.waitFor(/Never mind[\s\S]*bob: waiting/, 'the message waiting for bob, selected (the newest)')
+      await t.press('X')
+      await t.waitFor('Cancel "Never mind" to bob? (y/n)', 'the question')
+      await t.press('n')
+      await t.waitFor(s => s.includes('nothing cancelled') && /Never mind[\s\S]*bob: waiting/.test(s), 'kept on n')
+      await t.press('X')
+      await t.waitFor('to bob? (y/n)', 'the question again')
+      await t.press('y')
+      await t.waitFor(s => /Never mind[\s\S]*bob: cancelled \(not sent\)/.test(s) && s.includes('bob: cancelled'), 'cancelled, on the outbox and the status line')
+      const entry = (await runJson(alice.home, ['status', sent.id])).entry
+      assert.equal(entry.recipients[0].state, 'cancelled')
+      await t.press('X')
+      await t.waitFor('nothing to cancel: no recipient of this message is still waiting', 'a second X refused')
+      await t.press('q', 'q')
+      await t.waitFor('[exited 0]', 'the UI to quit')
+    } finally {
+      await online(bob)
+    }
+  })
+
   it('a sealed home with no daemon asks for the passphrase, then starts the daemon', async () => {
     const home = join(work, 'dan-home')
     const passFile = join(work, 'dan-pass')

@@ -15,7 +15,7 @@ export function OutboxScreen ({ state, now }: { state: AppState, now: number }) 
     const e = items[i]!
     lines.push({ key: e.id, text: `${shortDate(e.createdAt, now).padEnd(6)} ${e.subject === '' ? '(no subject)' : e.subject}`, bold: true, inverse: i === selected })
     for (const r of e.recipients) {
-      lines.push({ key: `${e.id}/${r.peerId}`, text: `    ${recipientLine(r, now, names)}`, color: r.state === 'delivered' ? 'green' : r.state === 'failed' ? 'red' : r.state === 'parked' ? 'yellow' : undefined })
+      lines.push({ key: `${e.id}/${r.peerId}`, text: `    ${recipientLine(r, now, names)}`, color: r.state === 'delivered' ? 'green' : r.state === 'failed' ? 'red' : r.state === 'parked' ? 'yellow' : r.state === 'cancelled' ? 'gray' : undefined })
     }
   }
   return (
