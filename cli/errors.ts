@@ -9,7 +9,7 @@ export class UsageError extends Error {
 }
 
 /** Error names that mean the person typed something wrong, not that something failed. */
-const USAGE_ERRORS = new Set(['UsageError', 'ImportSourceMissingError', 'NotMaildirError', 'NotMboxError', 'ExportTargetError', 'UnknownRecipientError', 'NoRecipientsError', 'ConfigError', 'UnknownConfigKeyError', 'MalformedCardTextError', 'PassphraseFileMissingError', 'HomeKindError', 'EmptySearchError', 'UnknownFolderError'])
+const USAGE_ERRORS = new Set(['UsageError', 'ImportSourceMissingError', 'NotMaildirError', 'NotMboxError', 'ExportTargetError', 'RelativePathError', 'UnknownRecipientError', 'NoRecipientsError', 'ConfigError', 'UnknownConfigKeyError', 'MalformedCardTextError', 'PassphraseFileMissingError', 'HomeKindError', 'EmptySearchError', 'UnknownFolderError'])
 
 /** The one place that maps an error to an exit code. */
 export function exitCodeFor (err: unknown): number {

@@ -6,8 +6,8 @@
  */
 import { mkdir, open, stat } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
-import { join } from 'node:path'
-import { ExportTargetError } from '../storage/mail-file-errors.js'
+import { isAbsolute, join } from 'node:path'
+import { ExportTargetError, RelativePathError } from '../storage/mail-file-errors.js'
 import { ensureMaildir, maildirFileName, maildirUnique, maildirUniques, writeMaildirMessage } from '../storage/maildir.js'
 import { mboxFromLine, mboxrdEntry, readMboxrd } from '../storage/mboxrd.js'
 import { UnknownFolderError } from '../storage/errors.js'
@@ -69,9 +69,11 @@ export interface ExportSummary {
  * Export the folders of `request` into `request.dir`. Nothing that exists is overwritten:
  * a message already exported there (same local id) is skipped and counted.
  *
+ * @throws RelativePathError, ExportTargetError, UnknownFolderError (nothing is written)
  * @example await exportMail({ mailbox, self }, { dir: '/backup/mail', format: 'maildir' })
  */
 export async function exportMail (c: ExportComponents, request: ExportRequest): Promise<ExportSummary> {
+  if (!isAbsolute(request.dir)) throw new RelativePathError(request.dir)
   const format = request.format ?? 'maildir'
   if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new ExportTargetError(request.dir, `unknown format "${String(format)}": use maildir or mbox`)
   const folders = request.folders ?? [...FOLDERS]

@@ -8,7 +8,8 @@
  */
 import { createHash } from 'node:crypto'
 import { open, stat } from 'node:fs/promises'
-import { ImportSourceMissingError, MailFileTooLargeError, NotMaildirError } from '../storage/mail-file-errors.js'
+import { isAbsolute, join } from 'node:path'
+import { ImportSourceMissingError, MailFileTooLargeError, NotMaildirError, RelativePathError } from '../storage/mail-file-errors.js'
 import { maildirEntries } from '../storage/maildir.js'
 import { looksLikeMbox, readMboxrd } from '../storage/mboxrd.js'
 import { assertFolder } from '../storage/mailbox-writer.js'
@@ -70,9 +71,10 @@ interface SourceMessage { where: string, raw?: Uint8Array, error?: Error, seen: 
  * Import the mail at `request.path` into `request.folder` (default archive).
  *
  * @example await importMail({ mailbox, now: Date.now }, { path: '/backup/mail/inbox', maxMimeBytes })
- * @throws ImportSourceMissingError, NotMaildirError, NotMboxError (nothing is stored)
+ * @throws RelativePathError, ImportSourceMissingError, NotMaildirError, NotMboxError, UnknownFolderError (nothing is stored)
  */
 export async function importMail (c: ImportComponents, request: ImportRequest): Promise<ImportSummary> {
+  if (!isAbsolute(request.path)) throw new RelativePathError(request.path)
   const folder = request.folder ?? DEFAULT_IMPORT_FOLDER
   assertFolder(folder)
   const source = await detectSource(request.path)
@@ -109,7 +111,7 @@ async function detectSource (path: string): Promise<ImportSource> {
     throw err
   })
   if (info.isDirectory()) {
-    const has = async (sub: string): Promise<boolean> => (await stat(`${path}/${sub}`).catch(() => undefined))?.isDirectory() === true
+    const has = async (sub: string): Promise<boolean> => (await stat(join(path, sub)).catch(() => undefined))?.isDirectory() === true
     if (!(await has('cur')) && !(await has('new'))) throw new NotMaildirError(path)
     return 'maildir'
   }

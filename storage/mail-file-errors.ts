@@ -44,3 +44,10 @@ export class ExportTargetError extends Error {
   override name = ExportTargetError.NAME
   constructor (readonly path: string, why: string) { super(`cannot export into ${path}: ${why}`) }
 }
+
+/** A path handed to the daemon must be absolute: it does not run in the caller's working folder. */
+export class RelativePathError extends Error {
+  static readonly NAME = 'RelativePathError'
+  override name = RelativePathError.NAME
+  constructor (readonly path: string) { super(`"${path}" is not an absolute path (the daemon does not share your working folder)`) }
+}

@@ -129,6 +129,8 @@ describe('export and import', () => {
     assert.equal((await target.mailbox.counts('archive')).total, 1)
     await assert.rejects(importMail({ mailbox: target.mailbox, now }, { path: join(dir, 'nothing-here'), maxMimeBytes: MAX_MIME }), { name: 'ImportSourceMissingError' })
     await assert.rejects(importMail({ mailbox: target.mailbox, now }, { path: dir, maxMimeBytes: MAX_MIME }), { name: 'NotMaildirError' })
+    await assert.rejects(importMail({ mailbox: target.mailbox, now }, { path: 'bad-maildir/sent', maxMimeBytes: MAX_MIME }), { name: 'RelativePathError' })
+    await assert.rejects(exportMail({ mailbox: source.mailbox, self: SELF }, { dir: 'out' }), { name: 'RelativePathError' })
     const big = join(dir, 'big.eml')
     await writeFile(big, Buffer.concat([rawOf(1), Buffer.alloc(2000, 0x61)]))
     const tooBig = await importMail({ mailbox: target.mailbox, now }, { path: big, maxMimeBytes: 1000 })
