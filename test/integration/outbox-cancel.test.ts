@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { ControlClient } from '../../node/control/client.js'
-import { cleanup, deadline, introduce, makeUser, online, run, runJson, waitUntil } from '../helpers/cli.js'
+import { join } from 'node:path'
+import { readdir, rm } from 'node:fs/promises'
+import { MiB, randomFile } from '../helpers/attachments.js'
+import { cleanup, deadline, introduce, makeUser, online, run, runJson, tempDir, waitUntil } from '../helpers/cli.js'
 import type { NodeEvent } from '../../node/events.js'
 import type { User } from '../helpers/cli.js'
 
@@ -13,6 +16,7 @@ const stateOf = (entry: any, address: string): string => entry.recipients.find((
 describe('cancelling a queued message (no cache server)', () => {
   let alice: User, bob: User, carol: User
   let client: ControlClient | undefined
+  let work: string | undefined
 
   before(async () => {
     alice = await makeUser('alice', { config: FAST_RETRY })
@@ -26,6 +30,24 @@ describe('cancelling a queued message (no cache server)', () => {
   after(async () => {
     client?.close()
     await cleanup([alice, bob, carol])
+    if (work != null) await rm(work, { recursive: true, force: true })
+  })
+
+  it('drops a large attachment that only a cancelled recipient would have pulled', async () => {
+    work = await tempDir('cancel-attach')
+    const file = join(work, 'video.bin')
+    await randomFile(file, 2 * MiB)
+    const sent = await runJson(alice.home, ['send', '--to', 'bob', '--subject', 'Big one', '--body', 'see attached', '--attach', file])
+    const before = await runJson(alice.home, ['status', sent.id])
+    assert.equal(before.attachments[0].held, true)
+    const blobId = before.attachments[0].blobId
+    assert.ok((await readdir(join(alice.home, 'blobs'), { recursive: true })).some(f => f.includes(blobId)), 'the blob file is there')
+
+    const cancel = await runJson(alice.home, ['outbox', 'cancel', sent.id, '--recipient', 'bob'])
+    assert.deepEqual(cancel.recipients.map((r: any) => [r.address, r.state]), [['bob', 'cancelled']])
+    assert.deepEqual(cancel.releasedBlobs, [blobId])
+    assert.equal((await runJson(alice.home, ['status', sent.id])).attachments[0].held, false)
+    assert.ok(!(await readdir(join(alice.home, 'blobs'), { recursive: true })).some(f => f.includes(blobId)), 'the blob file is gone')
   })
 
   it('takes it back from offline bob (carol already has it), and bob never receives it', async () => {
@@ -67,5 +89,32 @@ describe('cancelling a queued message (no cache server)', () => {
     const inbox = await runJson<any[]>(bob.home, ['list'])
     assert.deepEqual(inbox.map(m => m.subject), ['Still going'])
     assert.equal(stateOf((await runJson(alice.home, ['status', sent.id])).entry, 'bob'), 'cancelled')
+  })
+})
+
+describe('cancelling a message whose copy is parked on a co-recipient', () => {
+  let alice: User, bob: User, carol: User
+
+  before(async () => {
+    alice = await makeUser('alice', { config: FAST_RETRY })
+    bob = await makeUser('bob')
+    // Carol holds mail for offline co-recipients (the default).
+    carol = await makeUser('carol')
+    for (const u of [alice, bob, carol]) await online(u)
+    await introduce([alice, bob, carol])
+    await bob.daemon!.stop()
+  })
+  after(async () => { await cleanup([alice, bob, carol]) })
+
+  it('cannot recall the parked copy: says so and changes nothing', async () => {
+    const sent = await runJson(alice.home, ['send', '--to', 'bob', '--to', 'carol', '--subject', 'Parked', '--body', 'held by carol'])
+    const parked = await waitUntil(alice.home, async () => {
+      const entry = (await runJson(alice.home, ['status', sent.id])).entry
+      return stateOf(entry, 'bob') === 'parked' ? entry : undefined
+    }, 30_000, 'bob\'s copy parked on carol')
+    const r = await run(alice.home, ['outbox', 'cancel', sent.id, '--recipient', 'bob'])
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /bob's copy is parked on a holder \(it cannot be recalled: it stays there until bob fetches it or it expires\)/)
+    assert.deepEqual((await runJson(alice.home, ['status', sent.id])).entry, parked)
   })
 })
