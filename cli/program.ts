@@ -9,7 +9,7 @@ import { resolveHome } from './home-dir.js'
 import { ensureDaemonHeapFlags } from './daemon-heap.js'
 import { registerCacheServerCommand } from './commands/cache-server.js'
 import { registerDeleteCommands } from './commands/delete.js'
-import { registerArchiveCommands } from './commands/archive.js'
+import { registerMailFileCommands } from './commands/mail-files.js'
 import { registerOutboxCommands } from './commands/outbox.js'
 import { formatLargeAttachment, formatMessageAttachments, registerTransfersCommand } from './commands/transfers.js'
 import { letInkDraw } from './ui/ci-env.js'
@@ -448,7 +448,7 @@ Examples:
   registerCacheServerCommand(program)
   registerTransfersCommand(program, withApi)
   registerDeleteCommands(program, withApi)
-  registerArchiveCommands(program, withApi)
+  registerMailFileCommands(program, withApi)
   registerOutboxCommands(program, withApi)
   oneLineErrors(program)
   refuseUnknownCommands(program)

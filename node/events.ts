@@ -28,7 +28,7 @@ export interface NodeEventMap {
   /** A recipient (`peerId`) now holds a large attachment I sent, or one I received and served it as a co-recipient; `released` once every recipient has one I sent and I dropped my copy (never for one I received: it is mine). */
   'blob:completed': { blobId: string, peerId: string, released: boolean }
   /** An export or import (`job`: the id its caller chose) got this far: messages done, of `total` when known. */
-  'archive:progress': { job: string, done: number, total?: number }
+  'mailfiles:progress': { job: string, done: number, total?: number }
 }
 
 export type NodeEventName = keyof NodeEventMap

@@ -735,7 +735,7 @@ export class MailService {
 
   /**
    * Write the mailbox's messages, as stored, into `dir` (a Maildir per folder, or an mbox
-   * file per folder); `job` names the `archive:progress` events told along the way.
+   * file per folder); `job` names the `mailfiles:progress` events told along the way.
    * Paths are the caller's: the daemon runs as the same user.
    */
   async exportMail (request: { dir: string, folders?: Folder[], format?: ExportFormat, job?: string }): Promise<ExportSummary> {
@@ -744,7 +744,7 @@ export class MailService {
       dir: request.dir,
       folders: request.folders,
       format: request.format,
-      onProgress: job == null ? undefined : p => { this.c.events.emit('archive:progress', { job, ...p }) }
+      onProgress: job == null ? undefined : p => { this.c.events.emit('mailfiles:progress', { job, ...p }) }
     })
   }
 
@@ -755,7 +755,7 @@ export class MailService {
       path: request.path,
       folder: request.folder,
       maxMimeBytes: this.c.config.limits.maxMimeBytes,
-      onProgress: job == null ? undefined : p => { this.c.events.emit('archive:progress', { job, ...p }) }
+      onProgress: job == null ? undefined : p => { this.c.events.emit('mailfiles:progress', { job, ...p }) }
     })
   }
 

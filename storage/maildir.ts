@@ -32,9 +32,9 @@ export function parseMaildirName (name: string): { unique: string, flags: string
   return { unique: name.slice(0, at), flags: name.slice(at + INFO.length) }
 }
 
-/** Whether `dir` is laid out as a Maildir's `cur/`, `new/` and `tmp/` (made when missing). */
+/** Lay `dir` out as a Maildir: `cur/`, `new/` and `tmp/`, made when missing, for the owner only (it is mail). */
 export async function ensureMaildir (dir: string): Promise<void> {
-  for (const sub of MAILDIR_SUBDIRS) await mkdir(join(dir, sub), { recursive: true })
+  for (const sub of MAILDIR_SUBDIRS) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 })
 }
 
 /** The unique parts of the messages already in `dir`'s `cur/` and `new/` (whatever their flags now). */

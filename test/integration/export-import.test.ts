@@ -68,7 +68,7 @@ describe('export and import with real daemons', () => {
     const events: any[] = []
     let summary: any
     try {
-      await client.subscribe((e: NodeEvent) => { if (e.type === 'archive:progress') events.push(e.data) })
+      await client.subscribe((e: NodeEvent) => { if (e.type === 'mailfiles:progress') events.push(e.data) })
       summary = await client.call('mail.export', { dir: join(out, 'maildir'), job: 'job-1' })
     } finally { client.close() }
     assert.equal(summary.written, 3)

@@ -21,13 +21,13 @@ const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n =
 
 /**
  * Show `verb done/total` on one terminal line (stderr) while the job runs, from the
- * `archive:progress` events of this job; nothing when stderr is no terminal or with --json.
+ * `mailfiles:progress` events of this job; nothing when stderr is no terminal or with --json.
  */
 async function showProgress (api: HomeApi, job: string, verb: string, quiet: boolean): Promise<() => void> {
   if (quiet || process.stderr.isTTY !== true) return () => {}
   let shown = false
   await api.subscribe((event: NodeEvent) => {
-    if (event.type !== 'archive:progress') return
+    if (event.type !== 'mailfiles:progress') return
     const p = event.data as { job: string, done: number, total?: number }
     if (p.job !== job) return
     shown = true
@@ -37,7 +37,7 @@ async function showProgress (api: HomeApi, job: string, verb: string, quiet: boo
 }
 
 /** `peerpost export` and `peerpost import`: the mailbox to and from standard mail files. */
-export function registerArchiveCommands (program: Command, withApi: WithApi): void {
+export function registerMailFileCommands (program: Command, withApi: WithApi): void {
   /** Call `method` as one job (its id names its progress events), showing progress, then print its summary. */
   async function runJob<T> (cmd: Command, method: string, params: Record<string, unknown>, verb: string, format: (summary: T) => string): Promise<void> {
     const job = randomBytes(8).toString('hex')
