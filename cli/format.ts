@@ -95,7 +95,7 @@ export function formatSummaryLine (m: MessageSummary): string {
 export function formatMessage (m: ReadResult): string {
   const lines: string[] = []
   if (m.warning != null) lines.push(`WARNING: ${m.warning}`, '')
-  lines.push(`From:     ${m.from}`, `Verified: ${m.fromPeer}`, `To:       ${m.to.join(', ')}`)
+  lines.push(`From:     ${m.from}`, `Verified: ${m.fromPeer === '' ? 'no (imported from a file)' : m.fromPeer}`, `To:       ${m.to.join(', ')}`)
   if (m.cc.length > 0) lines.push(`Cc:       ${m.cc.join(', ')}`)
   lines.push(`Date:     ${m.date}`, `Subject:  ${m.subject}`, `Folder:   ${m.folder}`, `Message-ID: ${m.messageId}`)
   if (m.inReplyTo != null) lines.push(`In-Reply-To: ${m.inReplyTo}`)

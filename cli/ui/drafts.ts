@@ -25,7 +25,8 @@ function quoted (m: MessageView): string {
 
 /** Reply (to the verified sender) or reply-all (also every other To/Cc, less me), quoting the body. */
 export function replyDraft (m: MessageView, all: boolean, me: string, contacts: ContactView[]): Draft {
-  const sender = m.fromPeer === me ? (peerIdFromAddress(m.to[0] ?? '') ?? m.fromPeer) : m.fromPeer
+  // An imported message has no verified sender: the peerpost address its From header names, if any.
+  const sender = m.fromPeer === me ? (peerIdFromAddress(m.to[0] ?? '') ?? m.fromPeer) : m.fromPeer === '' ? (peerIdFromAddress(m.from) ?? '') : m.fromPeer
   const others = all
     ? [...m.to, ...m.cc].map(a => peerIdFromAddress(a)).filter((p): p is string => p != null && p !== me && p !== sender)
     : []

@@ -126,6 +126,7 @@ describe('export and import with real daemons', () => {
     const read = await runJson(carol.home, ['read', listed.find(m => m.subject === 'mbox quoting').id])
     assert.match(read.text, /^From the top of a line\n>From quoted\nthe end/)
     assert.match(read.warning, /not verified/)
+    assert.match((await run(carol.home, ['read', listed.find(m => m.subject === 'plain').id])).stdout, /Verified: no \(imported from a file\)/)
   })
 
   it('bad input: a garbage file in a Maildir and a cut mbox are skipped with their reasons; nothing else changes', async () => {

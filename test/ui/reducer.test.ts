@@ -159,6 +159,11 @@ describe('ui reducer: composing', () => {
     assert.equal(replyDraft({ ...original, subject: 'Re: Plans' }, false, ALICE, contacts).subject, 'Re: Plans')
   })
 
+  it('reply to an imported message (no verified sender) writes to the peerpost address its From names', () => {
+    assert.equal(replyDraft({ ...original, fromPeer: '' }, false, ALICE, contacts).to, 'bob')
+    assert.equal(replyDraft({ ...original, fromPeer: '', from: 'someone <someone@example.org>' }, false, ALICE, contacts).to, '')
+  })
+
   it('reply-all adds the other recipients, never me', () => {
     const d = replyDraft(original, true, ALICE, contacts)
     assert.equal(d.to, 'bob')

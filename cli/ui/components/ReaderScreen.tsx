@@ -23,7 +23,8 @@ export function ReaderScreen ({ state, now }: { state: AppState, now: number }) 
   }
   const header = [
     `From:    ${m.from}`,
-    `         verified ${m.fromPeer}`,
+    // An imported message has no verified sender (node/mail-import.ts).
+    m.fromPeer === '' ? '         not verified (imported from a file)' : `         verified ${m.fromPeer}`,
     `To:      ${m.to.join(', ')}`,
     ...(m.cc.length > 0 ? [`Cc:      ${m.cc.join(', ')}`] : []),
     `Date:    ${m.date}`,
