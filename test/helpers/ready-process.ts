@@ -35,10 +35,12 @@ export async function killLeftovers (): Promise<string[]> {
 // The safety net of every test file that starts processes: when its tests are done,
 // whatever is still running is killed (and named). A daemon or cache server left running
 // holds the file's process open through its pipes, and `node --test` then waits for it
-// until its timeout (300 s) instead of failing at once. Only under the test runner (a
-// child of `node --test`, or a test file run by itself): bench/ and scripts/ import these
-// helpers too, and a hook would make them print a test summary.
-if (process.env.NODE_TEST_CONTEXT !== undefined || /\.test\.[cm]?js$/.test(process.argv[1] ?? '')) {
+// until its timeout (300 s) instead of failing at once. Only in a test file's own process
+// (`node --test` runs each file as its main script): bench/ and scripts/ import these
+// helpers too, and so do the peers some tests start as child processes (autonat-peer.ts
+// in a network namespace). They inherit NODE_TEST_CONTEXT, and a hook there makes them
+// print a test report on the stdout their parent reads JSON from.
+if (/\.test\.[cm]?js$/.test(process.argv[1] ?? '')) {
   after(async () => {
     const left = await killLeftovers()
     if (left.length > 0) process.stderr.write(`killed ${left.length} process(es) the tests left running: ${left.join(', ')}\n`)
