@@ -828,7 +828,8 @@ export class MailService {
     const { entry, cancelled } = await outbox.cancel(id, peerIds == null ? undefined : [...new Set(peerIds)], now())
     for (const peerId of cancelled) events.emit('outbox:recipient', { id, peerId, state: 'cancelled' })
     const underWay = await this.c.network?.engine.cancel(id, cancelled, CANCEL_WAIT_MS) ?? []
-    const after = underWay.length === cancelled.length ? entry : (await outbox.get(id)) ?? entry
+    // Read again: an attempt under way may have delivered or parked some meanwhile.
+    const after = (await outbox.get(id)) ?? entry
     const asked = after.recipients.filter(r => peerIds == null || peerIds.includes(r.peerId))
     const recipients = asked.map(r => {
       const view: CancelledRecipientView = { address: r.address, peerId: r.peerId, state: r.state, cancelled: cancelled.includes(r.peerId) }
