@@ -15,10 +15,12 @@ export interface ContactsInit {
 /**
  * How long a removed contact's stampless mail is still taken from a holder. Such mail was
  * sealed while it was a contact (told it needed no stamp), then waited at most its
- * outbox's lifetime and a holder's retention (7 days each by default): 30 days covers both
- * with room. After that the PeerId is a stranger's again and its record is dropped.
+ * outbox's lifetime (7 days by default) and a holder's retention (a cache server's 30, a
+ * co-recipient's 7): as long as any copy is taken at all, node/envelope-age.ts's
+ * MAX_ENVELOPE_AGE_MS (60 days; a test keeps the two equal). After that the PeerId is a
+ * stranger's again and its record is dropped.
  */
-export const FORMER_CONTACT_MS = 30 * 24 * 60 * 60_000
+export const FORMER_CONTACT_MS = 60 * 24 * 60 * 60_000
 
 /** ContactRecord as stored: the card as base64, since records are JSON. */
 type StoredContact = Omit<ContactRecord, 'card' | 'pendingCard'> & { card: string, pendingCard?: string }

@@ -8,7 +8,7 @@ import { DEFAULT_RETENTION_MS as CACHE_SERVER_RETENTION_MS } from '../../cache-s
 import { DEFAULT_HOLDING_RETENTION_MS, DEFAULT_MESSAGE_LIFETIME_MS } from '../../node/config.js'
 import { MAX_ENVELOPE_AGE_MS, TOMBSTONE_CLOCK_MARGIN_MS, TOMBSTONE_LIFETIME_MS } from '../../node/envelope-age.js'
 import { TombstoneSweep } from '../../node/tombstone-sweep.js'
-import { createPurger, createTombstoneExpiry, messageDedupeKey, openHomeStore } from '../../storage/index.js'
+import { createPurger, createTombstoneExpiry, FORMER_CONTACT_MS, messageDedupeKey, openHomeStore } from '../../storage/index.js'
 import type { HomeStore } from '../../storage/index.js'
 import { fixtureMessage, fixtureRaw, FIXTURE_SENDER } from '../helpers/stored-messages.js'
 
@@ -18,6 +18,12 @@ describe('how long a copy can arrive', () => {
     assert.ok(MAX_ENVELOPE_AGE_MS >= DEFAULT_MESSAGE_LIFETIME_MS + longestHolder,
       `an envelope is refused after ${MAX_ENVELOPE_AGE_MS} ms but a default sender and holder can take ${DEFAULT_MESSAGE_LIFETIME_MS + longestHolder} ms to bring it`)
     assert.equal(TOMBSTONE_LIFETIME_MS, MAX_ENVELOPE_AGE_MS + TOMBSTONE_CLOCK_MARGIN_MS)
+  })
+
+  it('is as long as a removed contact\'s stampless mail is still taken from a holder', () => {
+    // Shorter, and a copy sealed stampless while the sender was a contact, parked for the
+    // cache server's 30 days after the sender's 7, would be refused as a stranger's.
+    assert.equal(FORMER_CONTACT_MS, MAX_ENVELOPE_AGE_MS)
   })
 })
 
