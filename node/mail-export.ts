@@ -7,7 +7,7 @@
 import { mkdir, open, stat } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path'
-import { ExportTargetError, RelativePathError } from '../storage/mail-file-errors.js'
+import { ExportTargetError, RelativePathError, TruncatedMboxError } from '../storage/mail-file-errors.js'
 import { ensureMaildir, maildirFileName, maildirUnique, maildirUniques, writeMaildirMessage } from '../storage/maildir.js'
 import { mboxFromLine, mboxrdEntry, readMboxrd } from '../storage/mboxrd.js'
 import { UnknownFolderError } from '../storage/errors.js'
@@ -24,6 +24,8 @@ export const EXPORT_PAGE = 100
 export const EXPORT_MAX_LISTED_ATTACHMENTS = 1000
 /** The mbox `From ` line names a message as `ID@peerpost`: how a second export finds it. */
 const MBOX_SENDER_SUFFIX = '@peerpost'
+/** The most of one line kept while scanning an existing mbox for its From lines. */
+const FROM_LINE_SCAN_BYTES = 64 * 1024
 
 export interface ExportComponents {
   mailbox: Mailbox
@@ -83,10 +85,16 @@ export async function exportMail (c: ExportComponents, request: ExportRequest): 
   let total = 0
   for (const f of folders) total += (await c.mailbox.counts(f)).total
   const summary: ExportSummary = { dir: request.dir, format, folders: [], total, written: 0, skipped: 0, largeAttachments: { messages: 0, files: 0, here: 0, listed: [] } }
-  let done = 0
+  // Every target is checked (and what it holds read) before anything is written: one that
+  // cannot be written to fails the export with nothing changed.
+  const targets = new Map<Folder, Target>()
   for (const folder of folders) {
     const target = format === 'maildir' ? new MaildirTarget(join(request.dir, folder)) : new MboxTarget(join(request.dir, `${folder}.mbox`))
     await target.open()
+    targets.set(folder, target)
+  }
+  let done = 0
+  for (const [folder, target] of targets) {
     const counts = { folder, path: target.path, written: 0, skipped: 0 }
     try {
       let cursor: string | undefined
@@ -181,17 +189,17 @@ class MaildirTarget implements Target {
 class MboxTarget implements Target {
   private existing = new Set<string>()
   private handle: FileHandle | undefined
-  /** The file's size before this export (0: none). */
-  private sizeBefore = 0
   constructor (readonly path: string) {}
 
   async open (): Promise<void> {
     const before = await stat(this.path).catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return undefined; throw err })
     if (before !== undefined && !before.isFile()) throw new ExportTargetError(this.path, 'it exists and is not a file')
-    this.sizeBefore = before?.size ?? 0
-    if (this.sizeBefore === 0) return
+    if (before === undefined || before.size === 0) return
     // A previous export: the local ids its From lines name are not written again.
-    for await (const entry of readMboxrd(this.path, { maxMessageBytes: Number.MAX_SAFE_INTEGER, fromLinesOnly: true })) {
+    // Only From lines are read: a longer line is not one, and is not kept whole (memory stays flat).
+    for await (const entry of readMboxrd(this.path, { maxMessageBytes: FROM_LINE_SCAN_BYTES, fromLinesOnly: true })) {
+      // Appending after a cut message would leave it in the file as if whole: refuse, change nothing.
+      if (entry.error instanceof TruncatedMboxError) throw new ExportTargetError(this.path, 'it ends in the middle of a message (an export that stopped mid-write?): move it away and export again')
       const sender = entry.fromLine.split(' ')[1] ?? ''
       if (sender.endsWith(MBOX_SENDER_SUFFIX)) this.existing.add(sender.slice(0, -MBOX_SENDER_SUFFIX.length))
     }
@@ -199,21 +207,9 @@ class MboxTarget implements Target {
 
   async write (message: MessageSummary, raw: Uint8Array): Promise<boolean> {
     if (this.existing.has(message.id)) return false
-    this.handle ??= await this.openForAppend()
+    this.handle ??= await open(this.path, 'a', 0o600)
     await this.handle.writev(mboxrdEntry(mboxFromLine(`${message.id}${MBOX_SENDER_SUFFIX}`, message.receivedAt), raw))
     return true
-  }
-
-  private async openForAppend (): Promise<FileHandle> {
-    const handle = await open(this.path, 'a', 0o600)
-    if (this.sizeBefore > 0) {
-      const last = Buffer.alloc(1)
-      const read = await open(this.path, 'r')
-      try { await read.read(last, 0, 1, this.sizeBefore - 1) } finally { await read.close() }
-      // A file cut short (an export stopped mid-write): the next From line starts a line of its own.
-      if (last[0] !== 0x0a) await handle.write('\n\n')
-    }
-    return handle
   }
 
   async close (): Promise<void> {

@@ -14,7 +14,7 @@ export class ImportSourceMissingError extends Error {
 export class NotMaildirError extends Error {
   static readonly NAME = 'NotMaildirError'
   override name = NotMaildirError.NAME
-  constructor (readonly path: string) { super(`${path} is a folder but not a Maildir (it has neither cur/ nor new/): give a Maildir folder, an mbox file or an .eml file`) }
+  constructor (readonly path: string) { super(`${path} is a folder but not a Maildir (it has neither cur/ nor new/): give a Maildir folder (an export makes one per mail folder, e.g. DIR/inbox), an mbox file or an .eml file`) }
 }
 
 /** A file read as mbox whose first line is not a `From ` line. */

@@ -4,7 +4,7 @@
  * message once however often it runs, and a bad file is skipped with its reason.
  */
 import { strict as assert } from 'node:assert'
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -115,6 +115,23 @@ describe('export and import', () => {
     const back = await importMail({ mailbox: source.mailbox, now }, { path: join(out, 'inbox.mbox'), maxMimeBytes: MAX_MIME })
     assert.equal(back.stored, 0)
     assert.equal((await source.mailbox.counts('archive')).total, 0)
+  })
+
+  it('mbox: a file cut by an interrupted export, or one that is no mbox, is refused before anything is written', async () => {
+    const out = join(dir, 'mbox-cut')
+    await exportMail({ mailbox: source.mailbox, self: SELF }, { dir: out, format: 'mbox', folders: ['sent'] })
+    const path = join(out, 'sent.mbox')
+    const whole = await readFile(path)
+    await writeFile(path, whole.subarray(0, whole.length - 5))
+    await assert.rejects(exportMail({ mailbox: source.mailbox, self: SELF }, { dir: out, format: 'mbox', folders: ['inbox', 'sent'] }), { name: 'ExportTargetError', message: /sent\.mbox.*middle of a message/ })
+    assert.deepEqual(await readdir(out), ['sent.mbox'], 'no inbox.mbox either')
+    assert.equal((await readFile(path)).length, whole.length - 5)
+
+    const foreign = join(dir, 'foreign')
+    await mkdir(foreign)
+    await writeFile(join(foreign, 'sent.mbox'), 'my notes\n')
+    await assert.rejects(exportMail({ mailbox: source.mailbox, self: SELF }, { dir: foreign, format: 'mbox', folders: ['sent'] }), { name: 'NotMboxError' })
+    assert.equal(await readFile(join(foreign, 'sent.mbox'), 'utf8'), 'my notes\n')
   })
 
   it('a garbage file is skipped with its reason and stores nothing; a missing path or a plain folder is refused', async () => {
