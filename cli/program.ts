@@ -28,6 +28,18 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 const out = (text: string): void => { process.stdout.write(text.endsWith('\n') ? text : `${text}\n`) }
 const printJson = (value: unknown): void => { out(JSON.stringify(value, null, 2)) }
 
+/** `read --raw`: the message's stored bytes to stdout, a bounded part per call. */
+async function writeRaw (api: HomeApi, id: string): Promise<void> {
+  let offset = 0
+  for (;;) {
+    const part = await api.call<{ size: number, offset: number, data: string }>('read.raw', { id, offset })
+    const bytes = Buffer.from(part.data, 'base64')
+    if (bytes.length > 0) await new Promise<void>((resolve, reject) => { process.stdout.write(bytes, err => { if (err == null) resolve(); else reject(err) }) })
+    offset = part.offset + bytes.length
+    if (bytes.length === 0 || offset >= part.size) return
+  }
+}
+
 /** Read a passphrase file; one trailing newline (as editors and `echo` leave) is not part of it. */
 async function readPassphrase (file: string | undefined): Promise<Uint8Array | undefined> {
   const path = file ?? process.env.PEERPOST_PASSPHRASE_FILE
@@ -364,8 +376,11 @@ Examples:
     .description('show a message (by the id `list` prints)')
     .argument('<id>', 'message id')
     .option('--save-attachments <dir>', 'save its attachments into this folder (names are made safe; nothing is overwritten)')
-    .action(async (id: string, opts: { saveAttachments?: string }, cmd: Command) => {
+    .option('--raw', 'write the message\'s raw RFC 5322 bytes, as stored, to stdout (e.g. `> message.eml`); it stays unread')
+    .action(async (id: string, opts: { saveAttachments?: string, raw?: boolean }, cmd: Command) => {
+      if (opts.raw === true && (opts.saveAttachments != null || globals(cmd).json === true)) throw new UsageError('--raw writes the message alone: leave out --json and --save-attachments')
       await withApi(cmd, true, async (api, g) => {
+        if (opts.raw === true) { await writeRaw(api, id); return }
         const message = await api.call<ReadResult>('read', { id })
         let saved: string[] | undefined
         if (opts.saveAttachments != null) {

@@ -204,6 +204,9 @@ export const THREAD_FOLDERS: readonly Folder[] = ['inbox', 'sent', 'archive', 'r
 export { EmptySearchError, SEARCH_BODY_PARSE_LIMIT, SEARCH_PAGE, SEARCH_PAGE_MAX, SEARCH_SCAN_LIMIT } from './folder-search.js'
 export type { SearchPage } from './folder-search.js'
 
+/** `read --raw` carries a message in parts of at most this many bytes (base64 on the control socket: 5.3 MiB a line). */
+export const RAW_CHUNK_BYTES = 4 * 1024 * 1024
+
 /** A conversation shows at most this many messages (the bound on the thread index walk). */
 export const THREAD_MAX_MESSAGES = 500
 /** Bounds on the exact lookups of referenced messages (References lists can be long). */
@@ -655,6 +658,19 @@ export class MailService {
     if (parsed.inReplyTo != null) result.inReplyTo = parsed.inReplyTo
     if (summary.warning != null) result.warning = summary.warning
     return result
+  }
+
+  /**
+   * A part of a message's raw RFC 5322 bytes as stored (`read --raw`), base64, at most
+   * RAW_CHUNK_BYTES from `offset`: a reply line of the control socket stays under its
+   * bound whatever the message's size. Does not mark the message read.
+   */
+  async rawChunk (id: string, offset: number, length: number = RAW_CHUNK_BYTES): Promise<{ size: number, offset: number, data: string }> {
+    await this.requireMessage(id)
+    const raw = (await this.c.mailbox.getRaw(id))!
+    const start = Math.min(Math.max(0, Math.floor(offset) || 0), raw.byteLength)
+    const end = Math.min(raw.byteLength, start + Math.min(Math.max(0, Math.floor(length) || 0), RAW_CHUNK_BYTES))
+    return { size: raw.byteLength, offset: start, data: Buffer.from(raw.buffer, raw.byteOffset + start, end - start).toString('base64') }
   }
 
   /**

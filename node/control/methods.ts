@@ -34,6 +34,7 @@ export function controlMethods (service: MailService): Record<string, ControlMet
     search: async (p: { folder: Folder, text: string, limit?: number, cursor?: string }) => service.search(p.folder, String(p.text ?? ''), p),
     'outbox.list': async (p: { limit?: number, cursor?: string }) => service.listOutbox(p),
     read: async (p: { id: string }) => service.read(String(p.id)),
+    'read.raw': async (p: { id: string, offset?: number, length?: number }) => service.rawChunk(String(p.id), Number(p.offset ?? 0), p.length == null ? undefined : Number(p.length)),
     'attachments.save': async (p: { id: string, dir: string, names?: unknown }) => service.saveAttachments(String(p.id), String(p.dir), Array.isArray(p.names) ? p.names.map(String) : undefined),
     // For the terminal UI: folder counters, moving/marking, conversations, one outbox entry.
     folders: async () => service.folders(),

@@ -1,7 +1,8 @@
 /**
  * Export and import with real daemons on 127.0.0.1: alice writes to bob (one message with a
  * large attachment bob pulls); bob exports his mailbox while his daemon runs, as Maildirs
- * and as mbox files, and the files hold exactly the bytes his home stored; exporting again
+ * and as mbox files, and the files hold exactly the bytes his home stored (and `read --raw`
+ * gives); exporting again
  * with the daemon stopped writes nothing new. A fresh home imports them (through its
  * daemon, then on the home directly): the same messages, and a second import stores
  * nothing. A garbage file in a Maildir and a cut mbox are skipped with their reasons.
@@ -37,6 +38,8 @@ describe('export and import with real daemons', () => {
   let out: string
   /** bob's stored raw bytes by local id, read from his home once his daemon is stopped. */
   const stored = new Map<string, Buffer>()
+  /** The same, as `read --raw` gave them while the daemon ran. */
+  const viaDaemon = new Map<string, Buffer>()
   let bobMessages: any[] = []
   const extra: User[] = []
 
@@ -70,7 +73,17 @@ describe('export and import with real daemons', () => {
     try {
       await client.subscribe((e: NodeEvent) => { if (e.type === 'mailfiles:progress') events.push(e.data) })
       summary = await client.call('mail.export', { dir: join(out, 'maildir'), job: 'job-1' })
+      // read --raw's parts: bounded slices of the stored bytes.
+      const part: any = await client.call('read.raw', { id: bobMessages[0].id, offset: 10, length: 5 })
+      assert.equal(part.offset, 10)
+      assert.equal(Buffer.from(part.data, 'base64').length, 5)
+      viaDaemon.set(bobMessages[0].id + ':10', Buffer.from(part.data, 'base64'))
     } finally { client.close() }
+    for (const m of bobMessages) {
+      const r = await run(bob.home, ['read', m.id, '--raw'])
+      assert.equal(r.code, 0)
+      viaDaemon.set(m.id, Buffer.from(r.stdout, 'utf8'))
+    }
     assert.equal(summary.written, 3)
     assert.deepEqual(events.at(-1), { job: 'job-1', done: 3, total: 3 })
     const mbox = await runJson(bob.home, ['export', '--to', join(out, 'mbox'), '--format', 'mbox'])
@@ -90,6 +103,11 @@ describe('export and import with real daemons', () => {
     try {
       for (const m of bobMessages) stored.set(m.id, Buffer.from((await home.store.mailbox.getRaw(m.id))!))
     } finally { await home.close() }
+    for (const m of bobMessages) assert.ok(viaDaemon.get(m.id)?.equals(stored.get(m.id)!), `read --raw gave ${m.subject} as stored`)
+    assert.ok(viaDaemon.get(bobMessages[0].id + ':10')?.equals(stored.get(bobMessages[0].id)!.subarray(10, 15)))
+    // read --raw without the daemon, and refused with --json.
+    assert.equal((await run(bob.home, ['read', bobMessages[1].id, '--raw'])).stdout, stored.get(bobMessages[1].id)!.toString('utf8'))
+    assert.equal((await run(bob.home, ['--json', 'read', bobMessages[1].id, '--raw'])).code, 2)
     // Without the daemon: the home is opened directly, and nothing is written again.
     const offline = await runJson(bob.home, ['export', '--to', join(out, 'mbox'), '--format', 'mbox'])
     assert.deepEqual([offline.written, offline.skipped], [0, 3])
