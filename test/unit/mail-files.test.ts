@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { mboxFromLine, mboxrdEntry, readMboxrd } from '../../storage/mboxrd.js'
 import type { MboxEntry } from '../../storage/mboxrd.js'
+import { seededRandom } from '../helpers/random.js'
 import { ensureMaildir, maildirEntries, maildirFileName, maildirUnique, maildirUniques, parseMaildirName, writeMaildirMessage } from '../../storage/maildir.js'
 
 const bytes = (s: string): Buffer => Buffer.from(s, 'utf8')
@@ -48,6 +49,26 @@ describe('mboxrd', () => {
       // The one message without a final newline gets one: mbox has no way to keep that.
       const expected = i === 1 ? Buffer.concat([messages[i]!, bytes('\n')]) : messages[i]
       assert.ok(e.raw?.equals(expected!), `message ${i + 1} read back as written`)
+    })
+  })
+
+  it('random messages of From-like lines, LF or CRLF, read back exactly (seeded: PEERPOST_SEED replays)', async () => {
+    const random = seededRandom('mboxrd round trip')
+    const pieces = ['From ', 'From x', '>From ', '>>>From y', 'From', '>From', ' From ', 'F', '', '\r', 'text', '>']
+    const made: Buffer[] = []
+    for (let i = 0; i < 200; i++) {
+      const eol = random() < 0.5 ? '\n' : '\r\n'
+      const lines = Array.from({ length: Math.floor(random() * 8) }, () => pieces[Math.floor(random() * pieces.length)]!)
+      made.push(bytes(`Subject: ${i}${eol}${eol}${lines.join(eol)}${random() < 0.8 ? eol : ''}`))
+    }
+    const path = join(dir, 'random.mbox')
+    await writeFile(path, Buffer.concat(made.flatMap(m => mboxrdEntry(mboxFromLine('r', 0), m))))
+    const read = await readAll(path)
+    assert.equal(read.length, made.length)
+    read.forEach((e, i) => {
+      const m = made[i]!
+      const expected = m.at(-1) === 0x0a ? m : Buffer.concat([m, bytes('\n')])
+      assert.ok(e.raw?.equals(expected), `message ${i}: ${JSON.stringify(m.toString())} read back as ${JSON.stringify(e.raw?.toString())}`)
     })
   })
 
