@@ -39,8 +39,8 @@ export interface ImportRequest {
   folder?: Folder
   /** The most bytes one message may have (config limits.maxMimeBytes). */
   maxMimeBytes: number
-  /** Told every IMPORT_PROGRESS_EVERY messages: messages read so far. */
-  onProgress?: (progress: { done: number }) => void
+  /** Told every IMPORT_PROGRESS_EVERY messages: messages read so far, of `total` when known (not for mbox: that takes a whole read). */
+  onProgress?: (progress: { done: number, total?: number }) => void
 }
 
 export interface ImportSkip {
@@ -85,6 +85,8 @@ export async function importMail (c: ImportComponents, request: ImportRequest): 
     const e = err instanceof Error ? err : new Error(String(err))
     summary.skips.push({ where, error: e.name, reason: e.message })
   }
+  const total = await countMessages(source, request.path)
+  const progress = (): void => { request.onProgress?.(total === undefined ? { done: summary.read } : { done: summary.read, total: Math.max(total, summary.read) }) }
   for await (const m of messagesOf(source, request.path, request.maxMimeBytes)) {
     summary.read++
     if (m.raw === undefined) skip(m.where, m.error)
@@ -99,9 +101,9 @@ export async function importMail (c: ImportComponents, request: ImportRequest): 
         skip(m.where, err)
       }
     }
-    if (summary.read % IMPORT_PROGRESS_EVERY === 0) request.onProgress?.({ done: summary.read })
+    if (summary.read % IMPORT_PROGRESS_EVERY === 0) progress()
   }
-  request.onProgress?.({ done: summary.read })
+  progress()
   return summary
 }
 
@@ -119,6 +121,15 @@ async function detectSource (path: string): Promise<ImportSource> {
   const file = await open(path, 'r')
   try { await file.read(head, 0, head.length, 0) } finally { await file.close() }
   return looksLikeMbox(head) ? 'mbox' : 'eml'
+}
+
+/** How many messages the source has, when a cheap look tells (a Maildir's file names). */
+async function countMessages (source: ImportSource, path: string): Promise<number | undefined> {
+  if (source === 'eml') return 1
+  if (source === 'mbox') return undefined
+  let n = 0
+  for await (const _ of maildirEntries(path)) n++
+  return n
 }
 
 async function * messagesOf (source: ImportSource, path: string, maxBytes: number): AsyncGenerator<SourceMessage> {

@@ -82,7 +82,9 @@ describe('export and import', () => {
 
   it('Maildir import into a fresh home: the same messages, read flags kept, once however often', async () => {
     const target = await newStore('from-maildir')
-    const first = await importMail({ mailbox: target.mailbox, now }, { path: join(dir, 'maildir', 'inbox'), maxMimeBytes: MAX_MIME })
+    const progress: Array<{ done: number, total?: number }> = []
+    const first = await importMail({ mailbox: target.mailbox, now }, { path: join(dir, 'maildir', 'inbox'), maxMimeBytes: MAX_MIME, onProgress: p => { progress.push(p) } })
+    assert.deepEqual(progress, [{ done: 100, total: COUNT }, { done: COUNT, total: COUNT }])
     assert.deepEqual({ source: first.source, folder: first.folder, read: first.read, stored: first.stored, duplicates: first.duplicates, skipped: first.skipped }, { source: 'maildir', folder: 'archive', read: COUNT, stored: COUNT, duplicates: 0, skipped: 0 })
     const imported = await all(target, 'archive')
     const original = await all(source, 'inbox')
