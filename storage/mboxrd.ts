@@ -98,8 +98,9 @@ export async function * readMboxrd (path: string, options: ReadMboxOptions): Asy
   const finish = (atEnd: boolean): MboxEntry | undefined => {
     if (fromLine === undefined) return undefined
     const entry: MboxEntry = { index, fromLine }
-    if (tooLarge) entry.error = new MailFileTooLargeError(`message ${index} of ${path}`, options.maxMessageBytes)
-    else if (atEnd && (pendingLength > 0 || (size > 0 && parts[parts.length - 1]?.at(-1) !== LF))) entry.error = new TruncatedMboxError(path)
+    // Cut first: a file that ends without a newline ends inside its last message, whatever its size.
+    if (atEnd && pendingLength > 0) entry.error = new TruncatedMboxError(path)
+    else if (tooLarge) entry.error = new MailFileTooLargeError(`message ${index} of ${path}`, options.maxMessageBytes)
     else if (options.fromLinesOnly !== true) entry.raw = withoutSeparator(Buffer.concat(parts, size))
     parts = []
     size = 0

@@ -72,6 +72,20 @@ describe('mboxrd', () => {
     })
   })
 
+  it('random bytes after a From line: every entry is bytes within the limit or a typed error, never a crash', async () => {
+    const random = seededRandom('mboxrd random bytes')
+    const alphabet = Buffer.from('From >\r\n\nab\u0000', 'latin1')
+    const path = join(dir, 'noise.mbox')
+    for (let round = 0; round < 50; round++) {
+      const noise = Buffer.alloc(Math.floor(random() * 4000), 0).map(() => alphabet[Math.floor(random() * alphabet.length)]!)
+      await writeFile(path, Buffer.concat([bytes('From x\n'), noise]))
+      for (const e of await readAll(path, 500)) {
+        if (e.raw !== undefined) assert.ok(e.raw.length <= 502, `entry ${e.index} within the limit`)
+        else assert.ok(['MailFileTooLargeError', 'TruncatedMboxError'].includes(e.error?.name ?? ''), `entry ${e.index}: ${String(e.error)}`)
+      }
+    }
+  })
+
   it('a file cut inside its last message gives the whole ones and TruncatedMboxError for the last', async () => {
     const whole = Buffer.concat(messages.slice(0, 2).flatMap(m => mboxrdEntry(mboxFromLine('x', 0), m)))
     const path = join(dir, 'cut.mbox')
