@@ -9,6 +9,7 @@ export class CacheMetrics {
   duplicateDeposits = 0
   fetches = 0
   acks = 0
+  withdrawals = 0
   expired = 0
   heartbeats = 0
   noticesDropped = 0
@@ -48,6 +49,7 @@ export function renderMetrics (m: CacheMetrics, g: CacheGauges): string {
     one('peerpost_duplicate_deposits_total', 'Deposits of an envelope already held (answered with a receipt, stored once).', 'counter', m.duplicateDeposits),
     one('peerpost_fetches_total', 'Envelopes handed to their recipient.', 'counter', m.fetches),
     one('peerpost_acks_total', 'Envelopes deleted after their recipient acknowledged them.', 'counter', m.acks),
+    one('peerpost_withdrawals_total', 'Envelopes deleted because their depositor took them back.', 'counter', m.withdrawals),
     one('peerpost_expired_total', 'Envelopes deleted unfetched at the end of their retention.', 'counter', m.expired),
     one('peerpost_heartbeats_total', 'Presence heartbeats accepted.', 'counter', m.heartbeats),
     one('peerpost_notices_dropped_total', 'Expiry notices that could not be stored (the depositor\'s notice quota was full).', 'counter', m.noticesDropped),

@@ -14,6 +14,7 @@ import { fetchHandler, FETCH_PROTOCOL } from '../node/protocol/fetch.js'
 import { NoticeHub, noticeHandler, NOTICE_PROTOCOL } from '../node/protocol/notice.js'
 import { IdleStreams } from '../node/protocol/idle-streams.js'
 import { PresenceDirectory, presenceHandler, PRESENCE_PROTOCOL } from '../node/protocol/presence.js'
+import { withdrawHandler, WITHDRAW_PROTOCOL } from '../node/protocol/withdraw.js'
 import { createNameStore, createNoticeStore, createParkingStore, openDatabase } from '../storage/index.js'
 import { noticeLimits, parkingLimits } from './config.js'
 import { BoundedDhtDatastore, cacheServerDht, connectionPing } from './dht.js'
@@ -69,7 +70,7 @@ export interface RunningCacheServer {
 
 /**
  * Start a cache server in `home`: its own identity (made on first start), its database,
- * and a libp2p node serving park, fetch, presence, notice and directory, plus circuit
+ * and a libp2p node serving park, fetch, withdraw, presence, notice and directory, plus circuit
  * relay v2 with the configured limits, metrics and health over HTTP.
  *
  * @example
@@ -202,6 +203,11 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
       onAck: (recipient, n) => { metrics.acks += n; if (n > 0) fetchLog('%s acked %d envelopes', recipient, n) }
     })
 
+    // Withdraw: a depositor takes back what it parked (tracked like an ack: a synced delete).
+    const serveWithdraw = withdrawHandler({
+      withdraw: async (depositor, recipient, id) => inFlight.track(parking.withdraw(depositor, recipient, id))
+    }, { log: logger.forComponent('peerpost:cache:withdraw'), onWithdrawn: () => { metrics.withdrawals++ } })
+
     const directory = new PresenceDirectory({ timeoutMs: config.presence.timeoutMs, maxEntries: config.presence.maxEntries, now })
     const idlePresence = new IdleStreams({ idleMs: config.presence.idleTimeoutMs, now })
     const dht = libp2p.services.dht
@@ -240,7 +246,8 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
       [FETCH_PROTOCOL, serveFetch],
       [PRESENCE_PROTOCOL, servePresence],
       [NOTICE_PROTOCOL, serveNotice],
-      [DIRECTORY_PROTOCOL, serveDirectory]
+      [DIRECTORY_PROTOCOL, serveDirectory],
+      [WITHDRAW_PROTOCOL, serveWithdraw]
     ]
     for (const [protocol, handle] of handlers) {
       const protocolLog = logger.forComponent(`peerpost:cache:${protocol.split('/')[2] ?? 'protocol'}`)

@@ -1,6 +1,6 @@
 import { isHeldForKeyChange } from '../node/reseal.js'
 import type { AcceptKeyView, CancelledRecipientView, CancelView, ContactView, ReadResult, ServerView, StatusView } from '../node/mail-service.js'
-import type { MessageSummary, OutboxEntry, RecipientState } from '../storage/types.js'
+import type { HolderWithdrawal, MessageSummary, OutboxEntry, RecipientState } from '../storage/types.js'
 
 /** Human-readable renderings of command results (the `--json` forms are the raw objects). */
 
@@ -19,9 +19,11 @@ function when (ms: number, now: number): string {
 export function formatRecipient (r: RecipientState, now: number, names: ReadonlyMap<string, string> = new Map()): string {
   switch (r.state) {
     case 'delivered': return `${r.address}: delivered${r.cancelledAt != null ? ' (by an attempt under way when it was cancelled)' : ''}`
-    case 'cancelled': return `${r.address}: cancelled (not sent)`
+    case 'cancelled': return r.withdrawal != null
+      ? `${r.address}: cancelled after it was parked - ${formatWithdrawal(r.withdrawal, names)}`
+      : `${r.address}: cancelled (not sent)`
     case 'failed': return `${r.address}: failed - ${r.lastError ?? 'unknown error'}`
-    case 'parked': return `${r.address}: parked at ${(r.parkedAt ?? []).map(h => names.get(h) ?? short(h)).join(', ')} (waiting for them to fetch it)`
+    case 'parked': return `${r.address}: parked at ${(r.parkedAt ?? []).map(h => names.get(h) ?? short(h)).join(', ')} (waiting for them to fetch it)${r.withdrawal != null ? `; a cancel could not take it back: ${formatWithdrawal(r.withdrawal, names)}` : ''}`
     default: {
       // Held for a key change: no attempt is made, so none is counted (node/reseal.ts).
       if (isHeldForKeyChange(r)) return `${r.address}: ${r.lastError ?? ''} (looked at again ${when(r.nextAttemptAt, now)})`
@@ -38,22 +40,43 @@ export function formatOutboxEntry (e: OutboxEntry, now: number): string {
   return lines.join('\n')
 }
 
-/** What `outbox cancel` did for one recipient, in words: what they have, what stays where. */
-/** @param holders where its copy is parked, as shown (a co-recipient by its address, a server by PeerId). */
-export function formatCancelledRecipient (r: CancelledRecipientView, holders = 'a holder'): string {
-  const parked = `a parked copy cannot be recalled: it stays at ${holders} until ${r.address} fetches it or it expires`
+/** What each holder of a parked copy answered to the withdraw, in words. */
+export function formatWithdrawal (answers: readonly HolderWithdrawal[], names: ReadonlyMap<string, string> = new Map()): string {
+  const named = (peerId: string): string => names.get(peerId) ?? short(peerId)
+  return answers.map(a => {
+    switch (a.outcome) {
+      case 'withdrawn': return `withdrawn from ${named(a.peerId)}`
+      case 'not-here': return `not found on ${named(a.peerId)} (it may already have been fetched, or expired)`
+      case 'unsupported': return `${named(a.peerId)} does not support withdrawing (the copy stays there until fetched or expired)`
+      default: return `${named(a.peerId)} could not be reached${a.error != null ? ` (${a.error})` : ''}`
+    }
+  }).join('; ')
+}
+
+/**
+ * What `outbox cancel` did for one recipient, in words: what they have, what stays where.
+ * @param names PeerId -> name of the message's recipients (a co-recipient holder by its address, a server by PeerId).
+ */
+export function formatCancelledRecipient (r: CancelledRecipientView, names: ReadonlyMap<string, string> = new Map(), parkedAt: readonly string[] = []): string {
   if (r.underWay === true) return `${r.address}: cancelled, but an attempt to it was still under way: if it gets there, \`peerpost status\` shows it delivered or parked`
+  if (r.withdrawal != null) {
+    const answers = formatWithdrawal(r.withdrawal, names)
+    if (r.state === 'cancelled' && r.mayHaveBeenFetched === true) return `${r.address}: cancelled, but ${r.address} may already have fetched it - ${answers}`
+    if (r.state === 'cancelled') return `${r.address}: taken back - ${answers}`
+    if (r.state === 'parked') return `${r.address}: still parked at ${parkedAt.map(h => names.get(h) ?? short(h)).join(', ')} - ${answers}; \`peerpost outbox cancel\` again tries those again`
+    return `${r.address}: ${r.state} - ${answers}`
+  }
   if (r.cancelled) {
     switch (r.state) {
       case 'cancelled': return `${r.address}: cancelled (no attempt will be made)`
       case 'delivered': return `${r.address}: delivered - an attempt under way when you cancelled reached ${r.address}; it cannot be taken back`
-      case 'parked': return `${r.address}: parked - an attempt under way parked it first; ${parked}`
+      case 'parked': return `${r.address}: parked - an attempt under way parked it first`
       default: return `${r.address}: ${r.state}`
     }
   }
   switch (r.state) {
     case 'delivered': return `${r.address}: already delivered (it cannot be taken back)`
-    case 'parked': return `${r.address}: already parked; ${parked}`
+    case 'parked': return `${r.address}: still parked (the daemon could not ask its holders)`
     case 'failed': return `${r.address}: already failed (nothing more was tried)`
     case 'cancelled': return `${r.address}: cancelled already`
     default: return `${r.address}: ${r.state}`
@@ -62,9 +85,9 @@ export function formatCancelledRecipient (r: CancelledRecipientView, holders = '
 
 export function formatCancel (c: CancelView): string {
   const names = new Map(c.entry.recipients.map(r => [r.peerId, r.address]))
-  const parkedAt = new Map(c.entry.recipients.map(r => [r.peerId, (r.parkedAt ?? []).map(h => names.get(h) ?? short(h)).join(', ')]))
+  const parkedAt = new Map(c.entry.recipients.map(r => [r.peerId, r.parkedAt ?? []]))
   const lines = [`${c.id}  ${c.entry.subject === '' ? '(no subject)' : c.entry.subject}`]
-  for (const r of c.recipients) lines.push(`  ${formatCancelledRecipient(r, parkedAt.get(r.peerId) || undefined)}`)
+  for (const r of c.recipients) lines.push(`  ${formatCancelledRecipient(r, names, parkedAt.get(r.peerId))}`)
   if (c.releasedBlobs.length > 0) lines.push(`  ${c.releasedBlobs.length} large attachment(s) dropped: no recipient can pull them any more`)
   return lines.join('\n')
 }

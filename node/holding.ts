@@ -4,6 +4,7 @@ import { DeliverProtocol, PARK_PROTOCOL } from './protocol/deliver.js'
 import { MessageRefusedError } from './protocol/errors.js'
 import { fetchHandler, FETCH_PROTOCOL } from './protocol/fetch.js'
 import { newNotice, NoticeKind, postNotice } from './protocol/notice.js'
+import { withdrawHandler, WITHDRAW_PROTOCOL } from './protocol/withdraw.js'
 import { serverRef } from './home-servers.js'
 import { peerIdBytesFromString } from './identity/index.js'
 import type { NodeConfig } from './config.js'
@@ -83,7 +84,8 @@ export interface HoldingInit {
  * parking store a cache server uses. A deposit is durable before its receipt; the holder
  * never opens an envelope (it sees the recipient PeerId, the depositor's PeerId and the
  * size); only the recipient (the connection's remote PeerId) can list, fetch or ack what
- * is held for it; an ack or the end of retention deletes it.
+ * is held for it; an ack, the end of retention, or its depositor withdrawing it
+ * (`/peerpost/withdraw/1.0.0`) deletes it.
  */
 export class Holding {
   private readonly park: DeliverProtocol
@@ -104,13 +106,24 @@ export class Holding {
       onAck: (recipient, n) => {
         if (n === 0) return
         this.c.log('%s acked %d held envelope(s)', recipient, n)
-        this.c.events.emit('holding:changed', { recipient })
-        void this.c.parking.list(recipient, { limit: 1 }).then(page => { this.c.onAcked(recipient, page.items.length) }, () => {})
+        this.removedFor(recipient)
       }
     })
     await this.c.libp2p.handle(FETCH_PROTOCOL, (stream, connection) => {
       serveFetch(stream, connection).catch(err => {
         this.c.log.error('fetch stream from %p failed - %e', connection.remotePeer, err)
+        stream.abort(asError(err))
+      })
+    }, { maxInboundStreams: HOLDING_MAX_INBOUND_STREAMS, runOnLimitedConnection: true })
+    // The depositor takes back what it parked here (its `outbox cancel`): as for an ack, the
+    // recipient's view changes and its notifier stops once nothing is left for it.
+    const serveWithdraw = withdrawHandler(this.c.parking, {
+      log: this.c.log,
+      onWithdrawn: e => { this.removedFor(e.recipient) }
+    })
+    await this.c.libp2p.handle(WITHDRAW_PROTOCOL, (stream, connection) => {
+      serveWithdraw(stream, connection).catch(err => {
+        this.c.log.error('withdraw stream from %p failed - %e', connection.remotePeer, err)
         stream.abort(asError(err))
       })
     }, { maxInboundStreams: HOLDING_MAX_INBOUND_STREAMS, runOnLimitedConnection: true })
@@ -122,7 +135,14 @@ export class Holding {
     clearTimeout(this.sweepTimer)
     await this.park.stop()
     await this.c.libp2p.unhandle(FETCH_PROTOCOL)
+    await this.c.libp2p.unhandle(WITHDRAW_PROTOCOL)
     await this.sweeping
+  }
+
+  /** Something held for `recipient` was deleted (ack or withdraw): tell the UI, and the notifier what is left. */
+  private removedFor (recipient: string): void {
+    this.c.events.emit('holding:changed', { recipient })
+    void this.c.parking.list(recipient, { limit: 1 }).then(page => { this.c.onAcked(recipient, page.items.length) }, () => {})
   }
 
   view (): HoldingView {

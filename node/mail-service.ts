@@ -8,6 +8,7 @@ import { createNetwork } from './network.js'
 import { registerName, resolveName } from './protocol/directory.js'
 import { IdentityCard } from './protocol/peerpost.js'
 import { resealPending, sealMessageFor } from './reseal.js'
+import { withdrawParked } from './recall.js'
 import type { ResealResult, SealRecipient } from './reseal.js'
 import { cardFromText, cardToText, makeCard, MAX_CARD_ADDRS, verifyCardBytes } from './identity/index.js'
 import { composeMessage, formatAddress, parseMessage, parseSummary, peerIdFromAddress, readEmlForSend, saveAttachmentFiles, saveAttachments } from './mime/index.js'
@@ -32,7 +33,7 @@ import { viewOfDownload } from './transfers.js'
 import type { LargeAttachmentView, TransferView, Transfers, UploadView } from './transfers.js'
 import type { PeerpostLibp2p } from './network.js'
 import type { BlobDownloads, BlobStore } from '../storage/blob-types.js'
-import type { ContactRecord, Contacts, Folder, Mailbox, MessageSummary, Outbox, OutboxEntry, Page, RecipientStateName } from '../storage/types.js'
+import type { ContactRecord, Contacts, Folder, HolderWithdrawal, Mailbox, MessageSummary, Outbox, OutboxEntry, Page, RecipientState, RecipientStateName } from '../storage/types.js'
 import type { Purger } from '../storage/purge.js'
 import { exportMail } from './mail-export.js'
 import type { ExportFormat, ExportSummary } from './mail-export.js'
@@ -102,10 +103,14 @@ export interface CancelledRecipientView {
   peerId: string
   /** Its state now: `cancelled`; or `delivered` / `parked` when an attempt under way got there first (or had before). */
   state: RecipientStateName
-  /** This call took it back (it was pending); false: it had finished before (delivered, parked, failed). */
+  /** This call took it back (it was pending, or parked and every holder answered); false: it had finished before, or a holder may still have its copy. */
   cancelled: boolean
   /** An attempt to it was still under way when the wait ended: its outcome is recorded when it ends. */
   underWay?: boolean
+  /** Its copy was parked: what each holder answered to the withdraw (node/recall.ts). */
+  withdrawal?: HolderWithdrawal[]
+  /** A holder no longer had the copy and none withdrew it: the recipient may already have fetched it. */
+  mayHaveBeenFetched?: boolean
 }
 
 /** `outbox cancel`: per recipient what happened, and the large attachments dropped. */
@@ -115,6 +120,11 @@ export interface CancelView {
   /** Large attachments removed from my blob store: no recipient can pull them any more. */
   releasedBlobs: string[]
   entry: OutboxEntry
+}
+
+/** Some holder no longer had the copy and none withdrew it: the recipient may have fetched it. */
+export function mayHaveBeenFetched (answers: HolderWithdrawal[]): boolean {
+  return answers.some(a => a.outcome === 'not-here') && !answers.some(a => a.outcome === 'withdrawn')
 }
 
 /**
@@ -829,12 +839,14 @@ export class MailService {
    * Take back a queued message from its recipients still pending (or from `addresses`
    * only: as sent to, PeerIds or contact names). The outbox marks them cancelled in one
    * synced write, then the engine drops them from its schedule and waits for an attempt
-   * already under way, whose delivered or parked outcome is recorded as such (the
-   * recipient or a holder has the envelope: a parked copy cannot be recalled, the park
-   * protocol has no withdraw and only the recipient may ack it). Large attachments that no
-   * recipient can pull any more (each has it or was cancelled) are dropped. Throws
-   * OutboxEntryNotFoundError, NotARecipientError, and NotCancellableError when a named
-   * recipient (or, with none named, every one) is no longer pending: nothing changes then.
+   * already under way, whose delivered or parked outcome is recorded as such. A copy
+   * parked on holders (before, or by that attempt) is withdrawn from them
+   * (`/peerpost/withdraw/1.0.0`, recallParked): the recipient turns cancelled once no holder
+   * may still have it, and stays parked at the holders that did not answer otherwise. Large
+   * attachments that no recipient can pull any more (each has it or was cancelled) are
+   * dropped. Throws OutboxEntryNotFoundError, NotARecipientError, and NotCancellableError
+   * when a named recipient (or, with none named, every one) is neither pending nor parked:
+   * nothing changes then.
    */
   async cancelOutbox (id: string, addresses: string[] = []): Promise<CancelView> {
     const { outbox, events, now } = this.c
@@ -845,16 +857,46 @@ export class MailService {
     for (const peerId of cancelled) events.emit('outbox:recipient', { id, peerId, state: 'cancelled' })
     const underWay = await this.c.network?.engine.cancel(id, cancelled, CANCEL_WAIT_MS) ?? []
     // Read again: an attempt under way may have delivered or parked some meanwhile.
-    const after = (await outbox.get(id)) ?? entry
+    let after = (await outbox.get(id)) ?? entry
+    // Parked copies (before, or by an attempt under way just now): ask their holders to delete them.
+    const withdrawn = await this.recallParked(after, after.recipients.filter(r => r.state === 'parked' && (peerIds == null || peerIds.includes(r.peerId))))
+    if (withdrawn.size > 0) after = (await outbox.get(id)) ?? after
     const asked = after.recipients.filter(r => peerIds == null || peerIds.includes(r.peerId))
     const recipients = asked.map(r => {
-      const view: CancelledRecipientView = { address: r.address, peerId: r.peerId, state: r.state, cancelled: cancelled.includes(r.peerId) }
+      const view: CancelledRecipientView = { address: r.address, peerId: r.peerId, state: r.state, cancelled: cancelled.includes(r.peerId) || withdrawn.get(r.peerId) === true }
       if (underWay.includes(r.peerId)) view.underWay = true
+      if (withdrawn.has(r.peerId) && r.withdrawal != null) {
+        view.withdrawal = r.withdrawal
+        if (mayHaveBeenFetched(r.withdrawal)) view.mayHaveBeenFetched = true
+      }
       return view
     })
     // An attempt still under way may yet deliver: its attachments stay (to their retention).
     const releasedBlobs = underWay.length === 0 ? await this.releaseCancelledBlobs(after) : []
     return { id, recipients, releasedBlobs, entry: after }
+  }
+
+  /**
+   * Withdraw the parked copies of these recipients of `entry` from their holders (each
+   * recipient's holders at once, bounded by the dial timeout), and record every answer in one
+   * synced write per recipient (storage settleWithdrawal): `cancelled` once no holder may
+   * still have it, else still `parked` at those that did not answer. Resolves to whether
+   * each recipient turned cancelled. Without the network nothing is tried.
+   */
+  private async recallParked (entry: OutboxEntry, parked: RecipientState[]): Promise<Map<string, boolean>> {
+    const network = this.c.network
+    const done = new Map<string, boolean>()
+    if (network == null || parked.length === 0) return done
+    const { outbox, events, now, contacts } = this.c
+    const components = { libp2p: network.libp2p, contacts, myServers: () => this.c.config.homeServers, timeoutMs: () => this.c.config.outbox.dialTimeoutMs }
+    await Promise.all(parked.map(async r => {
+      const answers = await withdrawParked(components, r)
+      const { entry: updated, cancelled } = await outbox.settleWithdrawal(entry.id, r.peerId, answers, now())
+      done.set(r.peerId, cancelled)
+      const state = updated.recipients.find(x => x.peerId === r.peerId)?.state ?? r.state
+      events.emit('outbox:recipient', { id: entry.id, peerId: r.peerId, state })
+    }))
+    return done
   }
 
   /** The PeerId of the recipient of `entry` that `address` names (as sent to, PeerId, or contact name). */
@@ -874,7 +916,8 @@ export class MailService {
    */
   private async releaseCancelledBlobs (entry: OutboxEntry): Promise<string[]> {
     const { blobs } = this.c
-    const cancelled = new Set(entry.recipients.filter(r => r.state === 'cancelled').map(r => r.peerId))
+    // One whose parked copy a holder no longer had may have fetched it, and may pull its attachments yet.
+    const cancelled = new Set(entry.recipients.filter(r => r.state === 'cancelled' && !mayHaveBeenFetched(r.withdrawal ?? [])).map(r => r.peerId))
     if (blobs == null || cancelled.size === 0) return []
     const released: string[] = []
     for (const blobId of entry.blobIds ?? []) {

@@ -142,14 +142,13 @@ export class RecipientNotFoundError extends Error {
 function notPendingText (address: string, state: string): string {
   switch (state) {
     case 'delivered': return `${address} already has it (delivered: it cannot be taken back)`
-    case 'parked': return `${address}'s copy is parked on a holder (it cannot be recalled: it stays there until ${address} fetches it or it expires)`
     case 'failed': return `${address} failed already (nothing more is tried)`
     case 'cancelled': return `${address} is cancelled already`
     default: return `${address} is ${state}`
   }
 }
 
-/** `outbox cancel` found nothing it may take back: the recipients named (or all) are no longer pending. */
+/** `outbox cancel` found nothing it may take back: the recipients named (or all) are neither pending nor parked. */
 export class NotCancellableError extends Error {
   override readonly name = 'NotCancellableError'
   constructor (readonly id: string, readonly recipients: ReadonlyArray<{ address: string, state: string }>) {

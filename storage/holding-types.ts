@@ -57,6 +57,12 @@ export interface ParkingStore {
   get(recipient: string, envelopeId: string): Promise<Uint8Array | undefined>
   /** Delete the listed ids held for `recipient` (synced); ids that are not theirs change nothing. Returns how many were deleted. */
   ack(recipient: string, envelopeIds: string[]): Promise<number>
+  /**
+   * The depositor takes back what it parked for `recipient` (synced, the same delete as an
+   * ack or expiry). Returns the record, or undefined when it is not held, or was deposited
+   * by another peer: the same answer, so nobody learns what others parked.
+   */
+  withdraw(depositor: string, recipient: string, envelopeId: string): Promise<ParkedEnvelope | undefined>
   /** Delete up to `limit` envelopes whose retention ended by `now` (synced); returns them. */
   expire(now: number, limit?: number): Promise<ParkedEnvelope[]>
   usage(): Usage

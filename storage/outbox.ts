@@ -179,16 +179,45 @@ export function createOutbox (components: OutboxComponents, init: OutboxInit = {
           if (!entry.recipients.some(r => r.peerId === peerId)) throw new RecipientNotFoundError(id, peerId)
         }
         const named = peerIds == null ? entry.recipients : entry.recipients.filter(r => peerIds.includes(r.peerId))
-        const finished = named.filter(r => r.state !== 'pending')
+        // A parked copy may still be withdrawn from its holders (the caller does that).
+        const finished = named.filter(r => r.state !== 'pending' && r.state !== 'parked')
         // Named recipients are all taken back or none is; without names, whoever still waits.
         if ((peerIds != null && finished.length > 0) || finished.length === named.length) {
           throw new NotCancellableError(id, finished.map(r => ({ address: r.address, state: r.state })))
         }
+        const parked = named.filter(r => r.state === 'parked').map(r => r.peerId)
         const cancelled = named.filter(r => r.state === 'pending').map(r => r.peerId)
+        if (cancelled.length === 0) return { entry, cancelled, parked }
         const updated: OutboxEntry = {
           ...entry,
           recipients: entry.recipients.map(r => cancelled.includes(r.peerId) ? { ...r, state: 'cancelled' as const, cancelledAt: at } : r)
         }
+        await db.commit(entryOps(subs, updated))
+        return { entry: updated, cancelled, parked }
+      })
+    },
+
+    async settleWithdrawal (id, peerId, answers, at) {
+      return await writer.locks.run(`outbox:${id}`, async () => {
+        const text = subs.entries.getSync(id)
+        if (text === undefined) throw new OutboxEntryNotFoundError(id)
+        const entry = decodeRecordOrThrow(entryKey(id), text, isEntry)
+        const recipient = entry.recipients.find(r => r.peerId === peerId)
+        if (recipient === undefined) throw new RecipientNotFoundError(id, peerId)
+        const gone = new Set(answers.filter(a => a.outcome === 'withdrawn' || a.outcome === 'not-here').map(a => a.peerId))
+        let next: RecipientState = { ...recipient, withdrawal: answers }
+        let cancelled = false
+        if (recipient.state === 'parked') {
+          // Read here, under the lock: an expiry notice may have dropped a holder meanwhile.
+          const left = (recipient.parkedAt ?? []).filter(h => !gone.has(h))
+          if (left.length > 0) next = { ...next, parkedAt: left }
+          else {
+            const { parkedAt: _, ...rest } = next
+            next = { ...rest, state: 'cancelled', cancelledAt: at }
+            cancelled = true
+          }
+        }
+        const updated: OutboxEntry = { ...entry, recipients: entry.recipients.map(r => r.peerId === peerId ? next : r) }
         await db.commit(entryOps(subs, updated))
         return { entry: updated, cancelled }
       })

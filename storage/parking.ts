@@ -471,6 +471,11 @@ export async function createParkingStore (db: Database, limits: ParkingLimits, i
       return removed.filter(r => r !== undefined).length
     },
 
+    async withdraw (depositor, recipient, envelopeId) {
+      if (!isKeyId(depositor) || !isKeyId(recipient) || !isKeyId(envelopeId)) return undefined
+      return await remove(recordKey(recipient, envelopeId), e => e.depositor === depositor)
+    },
+
     async expire (now, limit = DEFAULT_EXPIRE_LIMIT) {
       // Every key whose time part is <= now: `${sortableTime(now)}!…` sorts below `…"`.
       const keys = await subs.byExpiry.keys({ lt: prefixRange(sortableTime(now)).lt, limit: pageSize(limit) }).all()

@@ -196,6 +196,19 @@ export interface RecipientState {
   envelopeId: string
   /** When the sender cancelled it (set while `cancelled`, and kept if an attempt under way then delivered or parked it). */
   cancelledAt?: number
+  /** What the holders of its parked copy answered when the sender last tried to take it back (`outbox cancel`). */
+  withdrawal?: HolderWithdrawal[]
+}
+
+/**
+ * One holder's answer to "delete the copy I parked": `withdrawn`; `not-here` (fetched by
+ * the recipient, expired, or never there); `unsupported` (a holder without the withdraw
+ * protocol: the copy stays until fetched or expired); `unreachable` (no answer, or not tried).
+ */
+export interface HolderWithdrawal {
+  peerId: string
+  outcome: 'withdrawn' | 'not-here' | 'unsupported' | 'unreachable'
+  error?: string
 }
 
 export interface OutboxEntry {
@@ -240,13 +253,22 @@ export interface Outbox {
   /**
    * Take back entry `id` from its pending recipients, or only from `peerIds`: they turn
    * `cancelled` in one synced batch. Checked and written under the entry's lock, so a
-   * recipient delivered or parked a moment before is not cancelled. Throws
-   * OutboxEntryNotFoundError, RecipientNotFoundError (a PeerId not among its recipients),
-   * and NotCancellableError, changing nothing, when a named recipient is no longer pending
-   * or, with none named, no recipient is. Resolves to the entry as it now is and the
-   * PeerIds cancelled.
+   * recipient delivered or parked a moment before is not cancelled. Parked recipients are
+   * not changed here but listed in `parked` (the caller withdraws their copies, then
+   * settleWithdrawal). Throws OutboxEntryNotFoundError, RecipientNotFoundError (a PeerId not
+   * among its recipients), and NotCancellableError, changing nothing, when a named recipient
+   * is neither pending nor parked or, with none named, no recipient is. Resolves to the
+   * entry as it now is, the PeerIds cancelled and the parked ones.
    */
-  cancel(id: string, peerIds: string[] | undefined, at: number): Promise<{ entry: OutboxEntry, cancelled: string[] }>
+  cancel(id: string, peerIds: string[] | undefined, at: number): Promise<{ entry: OutboxEntry, cancelled: string[], parked: string[] }>
+  /**
+   * Record what the holders of parked recipient `peerId` answered to a withdraw, in one
+   * synced write: once no holder may still have the copy (each answered withdrawn or
+   * not-here) it turns `cancelled`; otherwise it stays `parked` at the holders that did not
+   * answer. A recipient no longer parked (its copy expired meanwhile) only gets the record.
+   * Resolves to the entry as it now is and whether the recipient turned cancelled.
+   */
+  settleWithdrawal(id: string, peerId: string, answers: HolderWithdrawal[], at: number): Promise<{ entry: OutboxEntry, cancelled: boolean }>
 }
 
 /** What updateRecipient may change of a recipient. */

@@ -13,7 +13,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 export function registerOutboxCommands (program: Command, withApi: WithApi): void {
   const outbox = program.command('outbox').description('change what waits in the outbox (list it with `peerpost list --folder outbox`)')
   outbox.command('cancel')
-    .description('stop sending a queued message to every recipient still waiting for it, or to the ones named; says per recipient what happened')
+    .description('stop sending a queued message to every recipient still waiting for it (withdrawing copies parked for offline ones), or to the ones named; says per recipient what happened')
     .argument('<id>', 'the outbox id (from `send` or `list --folder outbox`)')
     .option('--recipient <addr>', 'only this recipient: as sent to, contact name or PeerId (repeatable)', collect)
     .addHelpText('after', `
@@ -22,12 +22,16 @@ Examples:
   peerpost outbox cancel 0196a1b2c3d4e5f6a7b8 --recipient bob   only bob
 
 A recipient that has the message (delivered) cannot be taken back. A copy parked on a cache
-server or a co-recipient cannot be recalled either: it stays there until the recipient fetches
-it or it expires. An attempt under way when you cancel is waited for: if it gets the message
-there, that recipient is reported delivered (or parked), not cancelled. Large attachments no
+server or a co-recipient (the recipient was offline) is withdrawn from each holder while the
+recipient has not fetched it; the answer says per holder: withdrawn, not found (it may already
+have been fetched), does not support withdrawing (the copy stays until fetched or expired), or
+could not be reached. The recipient turns cancelled once every holder answered withdrawn or
+not found; otherwise it stays parked at the others: run the command again to ask them again.
+An attempt under way when you cancel is waited for: if it gets the message there, that
+recipient is reported delivered (a copy it parked is withdrawn). Large attachments no
 recipient can pull any more are dropped. Nothing changes when the id is unknown, a recipient
 named is not one of the message's, or a recipient named (with none named: every recipient)
-is no longer waiting.`)
+is neither waiting nor parked.`)
     .action(async (id: string, opts: { recipient?: string[] }, cmd: Command) => {
       await withApi(cmd, true, async (api, g) => {
         const r = await api.call<CancelView>('outbox.cancel', { id, recipients: opts.recipient ?? [] })

@@ -31,6 +31,7 @@ const CODE_BY_ERROR_NAME: Record<string, ErrorCode> = {
   RateLimitedError: ErrorCode.RATE_LIMITED,
   CardNotOwnedError: ErrorCode.REFUSED,
   InvalidNoticeError: ErrorCode.MALFORMED,
+  InvalidWithdrawRequestError: ErrorCode.MALFORMED,
   MalformedFrameError: ErrorCode.MALFORMED,
   // A LIST cursor from another recipient or made up: permanent, not a server failure.
   InvalidCursorError: ErrorCode.MALFORMED

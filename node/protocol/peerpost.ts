@@ -5052,3 +5052,256 @@ export namespace BlobChunk {
     return streamMessage(buf, BlobChunk.codec(), opts)
   }
 }
+
+export interface WithdrawRequest {
+  envelopeId: Uint8Array<ArrayBuffer>
+  recipient: Uint8Array<ArrayBuffer>
+}
+
+export namespace WithdrawRequest {
+  let _codec: Codec<WithdrawRequest>
+
+  export const codec = (): Codec<WithdrawRequest> => {
+    if (_codec == null) {
+      _codec = message<WithdrawRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.envelopeId != null && obj.envelopeId.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.envelopeId)
+        }
+
+        if ((obj.recipient != null && obj.recipient.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.recipient)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          envelopeId: uint8ArrayAlloc(0),
+          recipient: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.envelopeId = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.recipient = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.envelopeId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.recipient`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface WithdrawRequestEnvelopeIdFieldEvent {
+    field: '$.envelopeId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface WithdrawRequestRecipientFieldEvent {
+    field: '$.recipient'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<WithdrawRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, WithdrawRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WithdrawRequest>): WithdrawRequest {
+    return decodeMessage(buf, WithdrawRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WithdrawRequest>): Generator<WithdrawRequestEnvelopeIdFieldEvent | WithdrawRequestRecipientFieldEvent> {
+    return streamMessage(buf, WithdrawRequest.codec(), opts)
+  }
+}
+
+export enum WithdrawResult {
+  WITHDRAW_UNSPECIFIED = 'WITHDRAW_UNSPECIFIED',
+  WITHDRAWN = 'WITHDRAWN',
+  NOT_HERE = 'NOT_HERE'
+}
+
+enum __WithdrawResultValues {
+  WITHDRAW_UNSPECIFIED = 0,
+  WITHDRAWN = 1,
+  NOT_HERE = 2
+}
+
+export namespace WithdrawResult {
+  export const codec = (): Codec<WithdrawResult> => {
+    return enumeration<WithdrawResult>(__WithdrawResultValues)
+  }
+}
+
+export interface WithdrawResponse {
+  result: WithdrawResult
+  error?: ErrorReply
+}
+
+export namespace WithdrawResponse {
+  let _codec: Codec<WithdrawResponse>
+
+  export const codec = (): Codec<WithdrawResponse> => {
+    if (_codec == null) {
+      _codec = message<WithdrawResponse>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.result != null && __WithdrawResultValues[obj.result] !== 0) {
+          w.uint32(8)
+          WithdrawResult.codec().encode(obj.result, w)
+        }
+
+        if (obj.error != null) {
+          w.uint32(18)
+          ErrorReply.codec().encode(obj.error, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          result: WithdrawResult.WITHDRAW_UNSPECIFIED
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.result = WithdrawResult.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.error = ErrorReply.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.error
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.result`,
+                value: WithdrawResult.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield * ErrorReply.codec().stream(reader, reader.uint32(), `${prefix}.error`, {
+                limits: opts.limits?.error
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface WithdrawResponseResultFieldEvent {
+    field: '$.result'
+    value: WithdrawResult
+  }
+
+  export interface WithdrawResponseErrorCodeFieldEvent {
+    field: '$.error.code'
+    value: ErrorCode
+  }
+
+  export interface WithdrawResponseErrorMessageFieldEvent {
+    field: '$.error.message'
+    value: string
+  }
+
+  export interface WithdrawResponseErrorRetryableFieldEvent {
+    field: '$.error.retryable'
+    value: boolean
+  }
+
+  export function encode (obj: Partial<WithdrawResponse>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, WithdrawResponse.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WithdrawResponse>): WithdrawResponse {
+    return decodeMessage(buf, WithdrawResponse.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WithdrawResponse>): Generator<WithdrawResponseResultFieldEvent | WithdrawResponseErrorCodeFieldEvent | WithdrawResponseErrorMessageFieldEvent | WithdrawResponseErrorRetryableFieldEvent> {
+    return streamMessage(buf, WithdrawResponse.codec(), opts)
+  }
+}

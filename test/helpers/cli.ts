@@ -185,6 +185,20 @@ export async function waitUntil<T> (home: string, check: () => Promise<T | undef
 }
 
 /**
+ * Listen, from now on, for the daemon's `outbox:recipient` event saying a recipient of entry
+ * `id` turned `state`; `event` resolves with that recipient's PeerId. Call `close` when done.
+ */
+export async function recipientEvent (home: string, id: string, state: string): Promise<{ event: Promise<string>, close: () => void }> {
+  const client = await ControlClient.connect(home)
+  const seen = Promise.withResolvers<string>()
+  await client.subscribe((e: NodeEvent) => {
+    const d = e.data as { id?: string, peerId?: string, state?: string }
+    if (e.type === 'outbox:recipient' && d.id === id && d.state === state) seen.resolve(d.peerId ?? '')
+  })
+  return { event: seen.promise, close: () => { client.close() } }
+}
+
+/**
  * Kill the users' daemons and remove their homes. Users not made yet (a `before` that failed
  * before assigning them) are skipped, so an `after` can always call it.
  */

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { ControlClient } from '../../node/control/client.js'
 import { join } from 'node:path'
 import { readdir, rm } from 'node:fs/promises'
 import { MiB, randomFile } from '../helpers/attachments.js'
-import { cleanup, deadline, introduce, makeUser, online, run, runJson, tempDir, waitUntil } from '../helpers/cli.js'
-import type { NodeEvent } from '../../node/events.js'
+import { cleanup, deadline, introduce, makeUser, online, recipientEvent, run, runJson, tempDir, waitUntil } from '../helpers/cli.js'
 import type { User } from '../helpers/cli.js'
 
 // Retries come quickly in tests; the defaults (1 s doubling to 5 min) are for people.
@@ -15,7 +13,7 @@ const stateOf = (entry: any, address: string): string => entry.recipients.find((
 
 describe('cancelling a queued message (no cache server)', () => {
   let alice: User, bob: User, carol: User
-  let client: ControlClient | undefined
+  let close: (() => void) | undefined
   let work: string | undefined
 
   before(async () => {
@@ -28,7 +26,7 @@ describe('cancelling a queued message (no cache server)', () => {
     await bob.daemon!.stop()
   })
   after(async () => {
-    client?.close()
+    close?.()
     await cleanup([alice, bob, carol])
     if (work != null) await rm(work, { recursive: true, force: true })
   })
@@ -55,16 +53,12 @@ describe('cancelling a queued message (no cache server)', () => {
     assert.equal(stateOf(sent.entry, 'carol'), 'delivered')
     assert.equal(stateOf(sent.entry, 'bob'), 'pending')
 
-    client = await ControlClient.connect(alice.home)
-    const cancelledEvent = Promise.withResolvers<NodeEvent>()
-    await client.subscribe((e: NodeEvent) => {
-      const d = e.data as { id?: string, state?: string }
-      if (e.type === 'outbox:recipient' && d.id === sent.id && d.state === 'cancelled') cancelledEvent.resolve(e)
-    })
+    const cancelled = await recipientEvent(alice.home, sent.id, 'cancelled')
+    close = cancelled.close
 
     const cancel = await runJson(alice.home, ['outbox', 'cancel', sent.id])
     assert.deepEqual(cancel.recipients.map((r: any) => [r.address, r.state, r.cancelled]), [['bob', 'cancelled', true], ['carol', 'delivered', false]])
-    assert.equal(((await deadline(cancelledEvent.promise, 10_000, 'the cancelled event')).data as { peerId: string }).peerId, bob.peerId)
+    assert.equal(await deadline(cancelled.event, 10_000, 'the cancelled event'), bob.peerId)
     const text = await run(alice.home, ['status', sent.id])
     assert.match(text.stdout, /bob: cancelled/)
     assert.match(text.stdout, /carol: delivered/)
@@ -106,15 +100,31 @@ describe('cancelling a message whose copy is parked on a co-recipient', () => {
   })
   after(async () => { await cleanup([alice, bob, carol]) })
 
-  it('cannot recall the parked copy: says so and changes nothing', async () => {
+  it('withdraws the parked copy from carol: says so per holder; an unreachable holder leaves it parked until a cancel reaches it', async () => {
     const sent = await runJson(alice.home, ['send', '--to', 'bob', '--to', 'carol', '--subject', 'Parked', '--body', 'held by carol'])
-    const parked = await waitUntil(alice.home, async () => {
+    await waitUntil(alice.home, async () => {
       const entry = (await runJson(alice.home, ['status', sent.id])).entry
       return stateOf(entry, 'bob') === 'parked' ? entry : undefined
     }, 30_000, 'bob\'s copy parked on carol')
-    const r = await run(alice.home, ['outbox', 'cancel', sent.id, '--recipient', 'bob'])
-    assert.equal(r.code, 1)
-    assert.match(r.stderr, /bob's copy is parked on a holder \(it cannot be recalled: it stays there until bob fetches it or it expires\)/)
-    assert.deepEqual((await runJson(alice.home, ['status', sent.id])).entry, parked)
+    assert.equal((await runJson(carol.home, ['status'])).holding.envelopes, 1)
+
+    // Carol is away: nothing can be taken back, and the answer and the state say so.
+    await carol.daemon!.stop()
+    const away = await runJson(alice.home, ['outbox', 'cancel', sent.id, '--recipient', 'bob'])
+    assert.deepEqual(away.recipients.map((r: any) => [r.address, r.state, r.cancelled]), [['bob', 'parked', false]])
+    assert.deepEqual(away.recipients[0].withdrawal.map((w: any) => [w.peerId, w.outcome]), [[carol.peerId, 'unreachable']])
+    const still = (await runJson(alice.home, ['status', sent.id])).entry.recipients.find((r: any) => r.address === 'bob')
+    assert.equal(still.state, 'parked')
+    assert.deepEqual(still.parkedAt, [carol.peerId])
+    const text = await run(alice.home, ['outbox', 'cancel', sent.id, '--recipient', 'bob'])
+    assert.match(text.stdout, /bob: still parked at carol - carol could not be reached/)
+
+    // Carol is back: the next cancel takes it back.
+    await online(carol)
+    const cancel = await runJson(alice.home, ['outbox', 'cancel', sent.id, '--recipient', 'bob'])
+    assert.deepEqual(cancel.recipients.map((r: any) => [r.address, r.state, r.cancelled]), [['bob', 'cancelled', true]])
+    assert.deepEqual(cancel.recipients[0].withdrawal, [{ peerId: carol.peerId, outcome: 'withdrawn' }])
+    assert.equal((await runJson(carol.home, ['status'])).holding.envelopes, 0)
+    assert.equal(stateOf((await runJson(alice.home, ['status', sent.id])).entry, 'bob'), 'cancelled')
   })
 })

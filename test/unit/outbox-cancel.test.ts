@@ -94,6 +94,44 @@ describe('outbox cancel', () => {
       await assert.rejects(store.outbox.cancel(e.id, undefined, T0), (err: Error) => err.name === 'NotCancellableError' && /cancelled already/.test(err.message) && /already has it/.test(err.message))
     })
 
+    it('lists parked recipients for withdrawing without changing them; their holders\' answers settle them in one synced write each', async () => {
+      const e = entry(5, [BOB, CAROL, DAVE])
+      await store.outbox.enqueue(e, envelopes(e), sentCopy(5))
+      await store.outbox.updateRecipient(e.id, BOB, { state: 'parked', parkedAt: ['12D3KooWServer1', '12D3KooWServer2'] })
+      await store.outbox.updateRecipient(e.id, CAROL, { state: 'parked', parkedAt: ['12D3KooWServer1'] })
+      await store.outbox.updateRecipient(e.id, DAVE, { state: 'delivered', deliveredAt: T0 })
+      const stored = await store.outbox.get(e.id)
+      const batches = store.db.syncedBatches
+      // Nothing pending: nothing written, the parked ones handed back.
+      const { cancelled, parked } = await store.outbox.cancel(e.id, undefined, T0 + 1)
+      assert.deepEqual([cancelled, parked], [[], [BOB, CAROL]])
+      assert.equal(store.db.syncedBatches, batches)
+      assert.deepEqual(await store.outbox.get(e.id), stored)
+      // Named: a parked one with a delivered one is still all or nothing.
+      await assert.rejects(store.outbox.cancel(e.id, [BOB, DAVE], T0), { name: 'NotCancellableError' })
+
+      // Bob: one holder withdrew, one could not be reached: still parked there, with the answers.
+      const bobAnswers = [{ peerId: '12D3KooWServer1', outcome: 'withdrawn' as const }, { peerId: '12D3KooWServer2', outcome: 'unreachable' as const, error: 'timed out' }]
+      const first = await store.outbox.settleWithdrawal(e.id, BOB, bobAnswers, T0 + 2)
+      assert.equal(store.db.syncedBatches, batches + 1)
+      assert.equal(first.cancelled, false)
+      assert.deepEqual(first.entry.recipients[0], { ...stored!.recipients[0], parkedAt: ['12D3KooWServer2'], withdrawal: bobAnswers })
+      // Later the second answers "not here": nobody may still have it, so bob is cancelled.
+      const second = await store.outbox.settleWithdrawal(e.id, BOB, [{ peerId: '12D3KooWServer2', outcome: 'not-here' }], T0 + 3)
+      assert.equal(second.cancelled, true)
+      const bob = second.entry.recipients[0]!
+      assert.deepEqual([bob.state, bob.cancelledAt, bob.parkedAt], ['cancelled', T0 + 3, undefined])
+      // Carol's holder does not support withdrawing: she stays parked there.
+      const carol = await store.outbox.settleWithdrawal(e.id, CAROL, [{ peerId: '12D3KooWServer1', outcome: 'unsupported' }], T0 + 4)
+      assert.equal(carol.cancelled, false)
+      assert.deepEqual([carol.entry.recipients[1]!.state, carol.entry.recipients[1]!.parkedAt], ['parked', ['12D3KooWServer1']])
+      // A recipient no longer parked keeps its state: only the answers are recorded.
+      const dave = await store.outbox.settleWithdrawal(e.id, DAVE, [], T0 + 5)
+      assert.equal(dave.entry.recipients[2]!.state, 'delivered')
+      assert.deepEqual(await store.outbox.get(e.id), dave.entry)
+      await assert.rejects(store.outbox.settleWithdrawal(e.id, '12D3KooWNobody', [], T0), { name: 'RecipientNotFoundError' })
+    })
+
     it('updateRecipient with onlyIfPending leaves a cancelled recipient as it is', async () => {
       const e = live(4)
       await store.outbox.enqueue(e, envelopes(e), sentCopy(4))

@@ -372,6 +372,54 @@ describe('parking store', () => {
     assert.ok(corrupt.includes(`parking/usage/recipient!${BOB}`))
   })
 
+  it('withdraws the depositor\'s envelope with its indexes and counters, in one synced batch', async () => {
+    const { envelope } = await deposit(1, BOB, ALICE, 120)
+    await deposit(2, BOB, ALICE, 30)
+    await deposit(3, BOB, DAVE, 10)
+    const before = db.syncedBatches
+    assert.deepEqual(await parking.withdraw(ALICE, BOB, envId(1)), envelope)
+    assert.equal(db.syncedBatches - before, 1)
+    assert.equal(await parking.get(BOB, envId(1)), undefined)
+    assert.deepEqual((await parking.list(BOB)).items.map(e => e.envelopeId), [envId(2), envId(3)])
+    assert.deepEqual(parking.usage(), { count: 2, bytes: 40 })
+    assert.deepEqual(await parking.usageOf('depositor', ALICE), { count: 1, bytes: 30 })
+    assert.deepEqual(await parking.usageOf('recipient', BOB), { count: 2, bytes: 40 })
+    // Nothing expires later for it: its expiry index entry went with it.
+    assert.deepEqual((await parking.expire(T0 + 48 * HOUR)).map(e => e.envelopeId), [envId(2), envId(3)])
+    await assertConsistent()
+  })
+
+  it('withdraws nothing for anyone but the depositor, for another recipient, twice, or for bad ids: the answer of an unknown envelope', async () => {
+    await deposit(1, BOB, ALICE)
+    const stored = await snapshot()
+    assert.equal(await parking.withdraw(DAVE, BOB, envId(1)), undefined, 'another peer')
+    assert.equal(await parking.withdraw(BOB, BOB, envId(1)), undefined, 'the recipient (it acks instead)')
+    assert.equal(await parking.withdraw(ALICE, DAVE, envId(1)), undefined, 'the right id for another recipient')
+    assert.equal(await parking.withdraw(ALICE, BOB, envId(2)), undefined, 'an unknown id')
+    for (const bad of ['', 'a!b', `${BOB}!x`]) {
+      assert.equal(await parking.withdraw(bad, BOB, envId(1)), undefined)
+      assert.equal(await parking.withdraw(ALICE, bad, envId(1)), undefined)
+      assert.equal(await parking.withdraw(ALICE, BOB, bad), undefined)
+    }
+    assert.equal(await snapshot(), stored)
+    assert.ok(await parking.withdraw(ALICE, BOB, envId(1)))
+    assert.equal(await parking.withdraw(ALICE, BOB, envId(1)), undefined, 'already withdrawn')
+    await assertConsistent()
+  })
+
+  it('counts an envelope once when a withdraw, an ack and an expiry race for it', async () => {
+    await deposit(1, BOB, ALICE, 100)
+    await deposit(2, BOB, ALICE, 50)
+    const [withdrawn, acked, expired] = await Promise.all([
+      parking.withdraw(ALICE, BOB, envId(1)),
+      parking.ack(BOB, [envId(1)]),
+      parking.expire(T0 + 48 * HOUR)
+    ])
+    assert.equal((withdrawn != null ? 1 : 0) + acked + expired.filter(e => e.envelopeId === envId(1)).length, 1)
+    assert.deepEqual(parking.usage(), { count: 0, bytes: 0 })
+    await assertConsistent()
+  })
+
   it('has usable defaults', () => {
     assert.ok(DEFAULT_PARKING_LIMITS.maxEnvelopeBytes <= DEFAULT_PARKING_LIMITS.perRecipient.maxBytes)
     assert.ok(DEFAULT_PARKING_LIMITS.retentionMs > 0)

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { peerIdBytesFromString } from '../../node/identity/index.js'
+import { withdrawEnvelope } from '../../node/protocol/withdraw.js'
+import { auditCacheServer, eventually, opaqueEnvelope, park, rawClient, scrape } from '../helpers/cache-server.js'
+import { deadline, recipientEvent, run, runJson, waitUntil } from '../helpers/cli.js'
+import { inboxCopies, pairOnServer, recipientState, startNode } from '../helpers/offline.js'
+import type { CacheServerProcess, RawClient } from '../helpers/cache-server.js'
+import type { User } from '../helpers/cli.js'
+
+const metric = async (server: CacheServerProcess, name: string): Promise<number> => (await scrape(server)).get(name) ?? -1
+
+describe('withdrawing a copy parked on a cache server', () => {
+  let server: CacheServerProcess
+  let alice: User, bob: User
+  let stop: () => Promise<void>
+  let mallory: RawClient | undefined
+  let depositor: RawClient | undefined
+  let close: (() => void) | undefined
+
+  before(async () => {
+    ({ server, alice, bob, stop } = await pairOnServer())
+    await bob.daemon!.stop()
+  })
+  after(async () => {
+    close?.()
+    await mallory?.stop()
+    await depositor?.stop()
+    await stop()
+  })
+
+  it('the server deletes a deposit only for its depositor; anyone else hears "not here"', async () => {
+    depositor = await rawClient({ serverPeerId: server.peerId })
+    mallory = await rawClient()
+    const envelope = opaqueEnvelope(bob.peerId)
+    const [outcome] = await park(depositor, server, [envelope])
+    assert.equal(outcome?.ok, true)
+    const parked = await metric(server, 'peerpost_parked_envelopes')
+    const request = { envelopeId: envelope.envelopeId, recipient: peerIdBytesFromString(bob.peerId) }
+
+    assert.equal(await withdrawEnvelope(mallory.libp2p, server, request), 'not-here')
+    assert.equal(await withdrawEnvelope(depositor.libp2p, server, { ...request, recipient: peerIdBytesFromString(mallory.peerId) }), 'not-here', 'the right id for another recipient')
+    assert.equal(await metric(server, 'peerpost_parked_envelopes'), parked)
+
+    assert.equal(await withdrawEnvelope(depositor.libp2p, server, request), 'withdrawn')
+    assert.equal(await metric(server, 'peerpost_parked_envelopes'), parked - 1)
+    assert.equal(await metric(server, 'peerpost_withdrawals_total'), 1)
+    assert.equal(await withdrawEnvelope(depositor.libp2p, server, request), 'not-here', 'already withdrawn')
+    await assert.rejects(withdrawEnvelope(depositor.libp2p, server, { ...request, envelopeId: new Uint8Array(3) }), { name: 'PeerRefusedError', code: 'MALFORMED' })
+  })
+
+  it('alice cancels her message to offline bob: the server deletes the parked copy, mallory could not, and bob never gets it', async () => {
+    const sent = await runJson(alice.home, ['send', '--to', 'bob', '--subject', 'Take me back', '--body', 'oops', '--wait', '--timeout', '20000'])
+    const parkedCopy = sent.entry.recipients[0]
+    assert.equal(parkedCopy.state, 'parked')
+    assert.deepEqual(parkedCopy.parkedAt, [server.peerId])
+    const before = await metric(server, 'peerpost_parked_envelopes')
+    assert.equal(before, 1)
+
+    // Mallory knows the envelope id and the recipient, and still cannot take it away.
+    mallory ??= await rawClient()
+    const request = { envelopeId: new Uint8Array(Buffer.from(parkedCopy.envelopeId, 'hex')), recipient: peerIdBytesFromString(bob.peerId) }
+    assert.equal(await withdrawEnvelope(mallory.libp2p, server, request), 'not-here')
+    assert.equal(await metric(server, 'peerpost_parked_envelopes'), 1)
+
+    const cancelled = await recipientEvent(alice.home, sent.id, 'cancelled')
+    close = cancelled.close
+    const cancel = await runJson(alice.home, ['outbox', 'cancel', sent.id])
+    assert.deepEqual(cancel.recipients.map((r: any) => [r.address, r.state, r.cancelled]), [['bob', 'cancelled', true]])
+    assert.deepEqual(cancel.recipients[0].withdrawal, [{ peerId: server.peerId, outcome: 'withdrawn' }])
+    assert.equal(cancel.recipients[0].mayHaveBeenFetched, undefined)
+    assert.equal(await deadline(cancelled.event, 10_000, 'the cancelled event'), bob.peerId)
+    assert.equal(await metric(server, 'peerpost_parked_envelopes'), 0)
+    const stored = await recipientState(alice, sent.id, 'bob')
+    assert.equal(stored.state, 'cancelled')
+    assert.equal(stored.parkedAt, undefined)
+    assert.match((await run(alice.home, ['status', sent.id])).stdout, /bob: cancelled after it was parked - withdrawn from /)
+
+    // Nothing is left to take back now: a typed error, nothing changes.
+    const again = await run(alice.home, ['outbox', 'cancel', sent.id])
+    assert.equal(again.code, 1)
+    assert.match(again.stderr, /bob is cancelled already/)
+
+    // A second message, not cancelled, parks too. Bob comes online with a notice for each
+    // waiting on the server; once the second is in his inbox, the first would be too had
+    // it not been withdrawn (both are pulled in the same pass).
+    const second = await runJson(alice.home, ['send', '--to', 'bob', '--subject', 'Still going', '--body', 'hi', '--wait', '--timeout', '20000'])
+    assert.equal(second.entry.recipients[0].state, 'parked')
+    await startNode(bob)
+    await waitUntil(bob.home, async () => await inboxCopies(bob, second.messageId) === 1, 30_000, 'bob to pull the second message')
+    await eventually(async () => await metric(server, 'peerpost_parked_envelopes') === 0, 10_000, 'the server to hold nothing after bob\'s ack')
+    assert.equal(await inboxCopies(bob, sent.messageId), 0)
+    assert.deepEqual((await runJson<any[]>(bob.home, ['list'])).map(m => m.subject), ['Still going'])
+    // The notice about the withdrawn one found nothing: bob's node carries on quietly.
+    assert.equal((await runJson(bob.home, ['status'])).running, true)
+    assert.equal((await recipientState(alice, sent.id, 'bob')).state, 'cancelled')
+
+    // The server's counters agree with its records after the withdraws.
+    await server.stop()
+    const audit = await auditCacheServer(server.home)
+    assert.equal(audit.code, 0, audit.stderr)
+    assert.deepEqual(audit.report?.problems, [])
+    assert.equal(audit.report?.consistent, true)
+  })
+})

@@ -1,0 +1,80 @@
+import { strict as assert } from 'node:assert'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, it } from 'node:test'
+import { defaultLogger } from '@libp2p/logger'
+import { streamPair } from '@libp2p/utils'
+import { generateKeyMaterial, identityFromKeyMaterial, peerIdBytesFromString } from '../../node/identity/index.js'
+import { ErrorCode, WithdrawRequest, WithdrawResponse, WithdrawResult } from '../../node/protocol/peerpost.js'
+import { RpcSession } from '../../node/protocol/rpc.js'
+import { withdrawHandler } from '../../node/protocol/withdraw.js'
+import { createParkingStore, DEFAULT_PARKING_LIMITS, openDatabase } from '../../storage/index.js'
+import type { Connection } from '@libp2p/interface'
+import type { Database, ParkedEnvelope, ParkingStore } from '../../storage/index.js'
+
+// The store's side (only the depositor, counters, races) is in storage-parking.test.ts.
+
+const T0 = 1_700_000_000_000
+const envId = (n: number): string => n.toString(16).padStart(32, '0')
+/** Real PeerIds: the handler decodes the recipient from its bytes. */
+const peer = async (): Promise<string> => identityFromKeyMaterial(await generateKeyMaterial({ now: T0 })).peerIdString
+const [ALICE, BOB, MALLORY] = await Promise.all([peer(), peer(), peer()]) as [string, string, string]
+
+describe('the withdraw protocol handler', () => {
+  let dir: string
+  let db: Database
+  let parking: ParkingStore
+
+  /** A withdraw session to the handler whose connection's remote peer is `from`. */
+  const session = async (from: string, onWithdrawn?: (e: ParkedEnvelope) => void): Promise<{ rpc: RpcSession<WithdrawRequest, WithdrawResponse>, served: Promise<void> }> => {
+    const [client, server] = await streamPair()
+    const handle = withdrawHandler(parking, { log: defaultLogger().forComponent('test:withdraw'), ...(onWithdrawn != null ? { onWithdrawn } : {}) })
+    const connection = { remotePeer: { toString: () => from } } as unknown as Connection
+    return { rpc: new RpcSession<WithdrawRequest, WithdrawResponse>(client, { request: WithdrawRequest, response: WithdrawResponse }, 512, 5_000), served: handle(server, connection) }
+  }
+  const request = (n: number, recipient = BOB): WithdrawRequest => ({ envelopeId: new Uint8Array(Buffer.from(envId(n), 'hex')), recipient: peerIdBytesFromString(recipient) })
+  const held = async (): Promise<string[]> => (await parking.list(BOB)).items.map(e => e.envelopeId)
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'peerpost-withdraw-'))
+    db = await openDatabase(join(dir, 'db'))
+    parking = await createParkingStore(db, DEFAULT_PARKING_LIMITS)
+    await parking.deposit({ envelopeId: envId(1), recipient: BOB, depositor: ALICE, bytes: new Uint8Array(100), now: T0 })
+  })
+  afterEach(async () => {
+    await db.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('withdraws only for the depositor; anyone else hears what an unknown envelope gets', async () => {
+    const mallory = await session(MALLORY)
+    assert.equal((await mallory.rpc.request(request(1))).result, WithdrawResult.NOT_HERE)
+    assert.equal((await mallory.rpc.request(request(9))).result, WithdrawResult.NOT_HERE)
+    await mallory.rpc.close()
+    await mallory.served
+    assert.deepEqual(await held(), [envId(1)])
+
+    const told: ParkedEnvelope[] = []
+    const alice = await session(ALICE, e => { told.push(e) })
+    assert.equal((await alice.rpc.request(request(1, MALLORY))).result, WithdrawResult.NOT_HERE, 'the right id for another recipient')
+    assert.equal((await alice.rpc.request(request(1))).result, WithdrawResult.WITHDRAWN)
+    assert.equal((await alice.rpc.request(request(1))).result, WithdrawResult.NOT_HERE)
+    await alice.rpc.close()
+    await alice.served
+    assert.deepEqual(told.map(e => [e.envelopeId, e.recipient]), [[envId(1), BOB]])
+    assert.deepEqual(await held(), [])
+    assert.deepEqual(parking.usage(), { count: 0, bytes: 0 })
+    assert.equal((await parking.audit()).consistent, true)
+  })
+
+  it('answers a malformed request with a typed MALFORMED error and deletes nothing', async () => {
+    const alice = await session(ALICE)
+    const malformed = (err: Error & { code?: ErrorCode }): boolean => err.name === 'PeerRefusedError' && err.code === ErrorCode.MALFORMED
+    await assert.rejects(alice.rpc.request({ ...request(1), envelopeId: new Uint8Array(15) }), malformed)
+    await assert.rejects(alice.rpc.request({ ...request(1), recipient: new Uint8Array([1, 2, 3]) }), malformed)
+    await alice.rpc.close()
+    await alice.served
+    assert.deepEqual(await held(), [envId(1)])
+  })
+})
