@@ -204,18 +204,19 @@ export function createOutbox (components: OutboxComponents, init: OutboxInit = {
         const entry = decodeRecordOrThrow(entryKey(id), text, isEntry)
         const recipient = entry.recipients.find(r => r.peerId === peerId)
         if (recipient === undefined) throw new RecipientNotFoundError(id, peerId)
+        // No longer parked (a concurrent cancel took it back, or its copy expired): its own
+        // record stands; this call's answers (likely "not here") would only blur it.
+        if (recipient.state !== 'parked') return { entry, cancelled: false }
         const gone = new Set(answers.filter(a => a.outcome === 'withdrawn' || a.outcome === 'not-here').map(a => a.peerId))
+        // Read here, under the lock: an expiry notice may have dropped a holder meanwhile.
+        const left = (recipient.parkedAt ?? []).filter(h => !gone.has(h))
         let next: RecipientState = { ...recipient, withdrawal: answers }
         let cancelled = false
-        if (recipient.state === 'parked') {
-          // Read here, under the lock: an expiry notice may have dropped a holder meanwhile.
-          const left = (recipient.parkedAt ?? []).filter(h => !gone.has(h))
-          if (left.length > 0) next = { ...next, parkedAt: left }
-          else {
-            const { parkedAt: _, ...rest } = next
-            next = { ...rest, state: 'cancelled', cancelledAt: at }
-            cancelled = true
-          }
+        if (left.length > 0) next = { ...next, parkedAt: left }
+        else {
+          const { parkedAt: _, ...rest } = next
+          next = { ...rest, state: 'cancelled', cancelledAt: at }
+          cancelled = true
         }
         const updated: OutboxEntry = { ...entry, recipients: entry.recipients.map(r => r.peerId === peerId ? next : r) }
         await db.commit(entryOps(subs, updated))

@@ -265,7 +265,8 @@ export interface Outbox {
    * Record what the holders of parked recipient `peerId` answered to a withdraw, in one
    * synced write: once no holder may still have the copy (each answered withdrawn or
    * not-here) it turns `cancelled`; otherwise it stays `parked` at the holders that did not
-   * answer. A recipient no longer parked (its copy expired meanwhile) only gets the record.
+   * answer. A recipient no longer parked (taken back by a concurrent cancel, or its copy
+   * expired meanwhile) is left as it is, and nothing is written.
    * Resolves to the entry as it now is and whether the recipient turned cancelled.
    */
   settleWithdrawal(id: string, peerId: string, answers: HolderWithdrawal[], at: number): Promise<{ entry: OutboxEntry, cancelled: boolean }>

@@ -375,12 +375,12 @@ export class Controller {
     this.dispatch({ type: 'prompt/open', prompt: { kind: 'delete-forever', label: `Delete "${subject}" for good? (y/n) `, text: '', id: m.id } })
   }
 
-  /** `X` on the outbox: ask before taking the selected message back from the recipients still waiting for it. */
+  /** `X` on the outbox: ask before taking the selected message back from the recipients still waiting for it, or whose copy is parked. */
   private askCancelSend (): void {
     const e = this.state.outbox.items[this.state.outbox.selected]
     if (e == null) return
-    const waiting = e.recipients.filter(r => r.state === 'pending').map(r => r.address)
-    if (waiting.length === 0) { this.dispatch({ type: 'status/error', text: 'nothing to cancel: no recipient of this message is still waiting' }); return }
+    const waiting = e.recipients.filter(r => r.state === 'pending' || r.state === 'parked').map(r => r.address)
+    if (waiting.length === 0) { this.dispatch({ type: 'status/error', text: 'nothing to cancel: no recipient of this message is still waiting or parked' }); return }
     const subject = e.subject === '' ? '(no subject)' : e.subject.length > 20 ? `${e.subject.slice(0, 19)}…` : e.subject
     this.dispatch({ type: 'prompt/open', prompt: { kind: 'cancel-send', label: `Cancel "${subject}" to ${waiting.join(', ')}? (y/n) `, text: '', id: e.id } })
   }

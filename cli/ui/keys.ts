@@ -66,7 +66,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'setStatus', keys: ['s'], screens: ['contacts'], help: 'set my status' },
   { command: 'addServer', keys: ['H'], screens: ['contacts'], help: 'add a home (cache) server' },
   { command: 'open', keys: ['enter'], screens: ['contacts'], help: 'write to this contact' },
-  { command: 'cancelSend', keys: ['X'], screens: ['outbox'], help: 'cancel the selected message for the recipients still waiting (asks first; delivered or parked copies stay)' },
+  { command: 'cancelSend', keys: ['X'], screens: ['outbox'], help: 'cancel the selected message for the recipients still waiting, withdrawing parked copies (asks first; delivered ones stay)' },
   { command: 'refresh', keys: ['$'], screens: BROWSE, help: 'reload from the daemon' },
   { command: 'help', keys: ['?'], screens: BROWSE, help: 'this help' },
   { command: 'back', keys: ['q', 'escape'], screens: ['reader', 'contacts', 'outbox', 'help'], help: 'back' },

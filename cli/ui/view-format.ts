@@ -128,6 +128,10 @@ export function peerNames (servers: ServerView[], contacts: ContactView[]): Map<
 export function cancelSummary (c: CancelView): string {
   const parts = c.recipients.map(r => {
     if (r.underWay === true) return `${r.address}: cancelled, an attempt still under way`
+    if (r.withdrawal != null) {
+      if (r.state === 'cancelled') return r.mayHaveBeenFetched === true ? `${r.address}: cancelled, but may already have fetched it` : `${r.address}: taken back from its holders`
+      if (r.state === 'parked') return `${r.address}: still parked (a holder could not be reached or cannot withdraw: see status)`
+    }
     if (!r.cancelled) return `${r.address}: ${r.state} already`
     return r.state === 'cancelled' ? `${r.address}: cancelled` : `${r.address}: ${r.state} before the cancel took effect`
   })

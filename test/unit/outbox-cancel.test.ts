@@ -125,9 +125,14 @@ describe('outbox cancel', () => {
       const carol = await store.outbox.settleWithdrawal(e.id, CAROL, [{ peerId: '12D3KooWServer1', outcome: 'unsupported' }], T0 + 4)
       assert.equal(carol.cancelled, false)
       assert.deepEqual([carol.entry.recipients[1]!.state, carol.entry.recipients[1]!.parkedAt], ['parked', ['12D3KooWServer1']])
-      // A recipient no longer parked keeps its state: only the answers are recorded.
+      // A recipient no longer parked (bob, taken back by a concurrent cancel; dave) is left as it is, unwritten.
+      const written = store.db.syncedBatches
+      const late = await store.outbox.settleWithdrawal(e.id, BOB, [{ peerId: '12D3KooWServer2', outcome: 'not-here' }], T0 + 5)
+      assert.equal(late.cancelled, false)
+      assert.deepEqual(late.entry.recipients[0], bob)
       const dave = await store.outbox.settleWithdrawal(e.id, DAVE, [], T0 + 5)
       assert.equal(dave.entry.recipients[2]!.state, 'delivered')
+      assert.equal(store.db.syncedBatches, written)
       assert.deepEqual(await store.outbox.get(e.id), dave.entry)
       await assert.rejects(store.outbox.settleWithdrawal(e.id, '12D3KooWNobody', [], T0), { name: 'RecipientNotFoundError' })
     })
