@@ -26,6 +26,7 @@ import { InFlight } from './in-flight.js'
 import { jsonLinesLog } from './lifecycle-log.js'
 import { CacheMetrics, renderMetrics, startMetricsServer } from './metrics.js'
 import { parkHandler } from './park.js'
+import { dropWaitingNotices } from './withdraw.js'
 import { quietLogger } from './quiet-logger.js'
 import type { CacheConfig } from './config.js'
 import type { LifecycleLog } from './lifecycle-log.js'
@@ -203,10 +204,16 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
       onAck: (recipient, n) => { metrics.acks += n; if (n > 0) fetchLog('%s acked %d envelopes', recipient, n) }
     })
 
-    // Withdraw: a depositor takes back what it parked (tracked like an ack: a synced delete).
+    // Withdraw: a depositor takes back what it parked (tracked like an ack: a synced delete),
+    // and the notices it posted here about it go too, before it hears back.
+    const withdrawLog = logger.forComponent('peerpost:cache:withdraw')
     const serveWithdraw = withdrawHandler({
-      withdraw: async (depositor, recipient, id) => inFlight.track(parking.withdraw(depositor, recipient, id))
-    }, { log: logger.forComponent('peerpost:cache:withdraw'), onWithdrawn: () => { metrics.withdrawals++ } })
+      withdraw: async (depositor, recipient, id) => await inFlight.track((async () => {
+        const removed = await parking.withdraw(depositor, recipient, id)
+        if (removed != null) await dropWaitingNotices(notices, removed).catch(err => { withdrawLog.error('could not drop the notices of withdrawn %s - %e', id, err) })
+        return removed
+      })())
+    }, { log: withdrawLog, onWithdrawn: () => { metrics.withdrawals++ } })
 
     const directory = new PresenceDirectory({ timeoutMs: config.presence.timeoutMs, maxEntries: config.presence.maxEntries, now })
     const idlePresence = new IdleStreams({ idleMs: config.presence.idleTimeoutMs, now })

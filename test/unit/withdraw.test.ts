@@ -9,7 +9,9 @@ import { generateKeyMaterial, identityFromKeyMaterial, peerIdBytesFromString } f
 import { ErrorCode, WithdrawRequest, WithdrawResponse, WithdrawResult } from '../../node/protocol/peerpost.js'
 import { RpcSession } from '../../node/protocol/rpc.js'
 import { withdrawHandler } from '../../node/protocol/withdraw.js'
-import { createParkingStore, DEFAULT_PARKING_LIMITS, openDatabase } from '../../storage/index.js'
+import { Notice, NoticeKind, newNotice } from '../../node/protocol/notice.js'
+import { dropWaitingNotices } from '../../cache-server/withdraw.js'
+import { createNoticeStore, createParkingStore, DEFAULT_PARKING_LIMITS, openDatabase } from '../../storage/index.js'
 import type { Connection } from '@libp2p/interface'
 import type { Database, ParkedEnvelope, ParkingStore } from '../../storage/index.js'
 
@@ -21,7 +23,7 @@ const envId = (n: number): string => n.toString(16).padStart(32, '0')
 const peer = async (): Promise<string> => identityFromKeyMaterial(await generateKeyMaterial({ now: T0 })).peerIdString
 const [ALICE, BOB, MALLORY] = await Promise.all([peer(), peer(), peer()]) as [string, string, string]
 
-describe('the withdraw protocol handler', () => {
+describe('withdrawing on a holder: the protocol handler, and the cache server dropping its notices', () => {
   let dir: string
   let db: Database
   let parking: ParkingStore
@@ -76,5 +78,24 @@ describe('the withdraw protocol handler', () => {
     await alice.rpc.close()
     await alice.served
     assert.deepEqual(await held(), [envId(1)])
+  })
+
+  it('drops the waiting notices the depositor posted about a withdrawn envelope, and no others', async () => {
+    const notices = createNoticeStore(db, { maxPerRecipient: 100, maxPerPoster: 100, maxNoticeBytes: 64 * 1024, retentionMs: 3_600_000 })
+    const post = async (poster: string, n: number, kind = NoticeKind.MESSAGE_WAITING, recipient = BOB): Promise<string> => {
+      const notice = newNotice({ kind, recipient: peerIdBytesFromString(recipient), envelopeId: new Uint8Array(Buffer.from(envId(n), 'hex')), locations: [], blobLocations: [], created: T0 })
+      const noticeId = Buffer.from(notice.noticeId).toString('hex')
+      await notices.add({ noticeId, recipient, poster, bytes: Notice.encode(notice), created: T0, expiresAt: T0 + 3_600_000 })
+      return noticeId
+    }
+    await post(ALICE, 1)
+    const kept = [await post(MALLORY, 1), await post(ALICE, 2), await post(ALICE, 1, NoticeKind.ENVELOPE_EXPIRED)]
+    await post(ALICE, 1, NoticeKind.MESSAGE_WAITING, MALLORY)
+    const withdrawn = await parking.withdraw(ALICE, BOB, envId(1))
+    assert.ok(withdrawn)
+    assert.equal(await dropWaitingNotices(notices, withdrawn), 1)
+    assert.deepEqual((await notices.listFor(BOB)).map(n => n.noticeId).sort(), kept.sort())
+    assert.equal((await notices.listFor(MALLORY)).length, 1, 'another recipient\'s notices are not looked at')
+    assert.equal(await dropWaitingNotices(notices, withdrawn), 0)
   })
 })
