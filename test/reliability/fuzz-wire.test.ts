@@ -17,7 +17,7 @@ import { decodeNotice, newNotice, NOTICE_PAGE, NOTICE_REQUEST_LIMITS, NoticeKind
 import {
   BlobChunk, BlobRef, BlobRequest, DeliverRequest, DeliverResponse, DirectoryRequest, DirectoryResponse, ErrorCode, FetchOp,
   FetchRequest, FetchResponse, Heartbeat, IdentityCard, InnerRecord, NoticeMessage, NoticeRequest, PresenceMessage,
-  PresenceRequest, PresenceStatus, Receipt, SealedEnvelope
+  PresenceRequest, PresenceStatus, Receipt, SealedEnvelope, WithdrawRequest, WithdrawResponse, WithdrawResult
 } from '../../node/protocol/peerpost.js'
 import { PRESENCE_REQUEST_LIMITS, signHeartbeat, verifyHeartbeat } from '../../node/protocol/presence.js'
 import { assertTyped, hostileBytes, mutated, outcomes, succeeded, typedOrValue } from './fuzz.js'
@@ -52,7 +52,9 @@ const WIRE: Array<{ name: string, codec: FrameCodec<any, any> & { encode(v: any)
   { name: 'NoticeRequest', codec: NoticeRequest, limits: NOTICE_REQUEST_LIMITS, seeds: [{ post: notice, subscribe: false, ack: [] }, { subscribe: true, ack: [id16()] }] },
   { name: 'NoticeMessage', codec: NoticeMessage, limits: { notices: NOTICE_PAGE }, seeds: [{ notices: [notice], ok: true }] },
   { name: 'BlobRequest', codec: BlobRequest, seeds: [{ blobId: id16(), firstChunk: 3, count: 4, done: false }] },
-  { name: 'BlobChunk', codec: BlobChunk, seeds: [{ blobId: id16(), index: 3, data: new Uint8Array(randomBytes(200)), last: true, done: false }] }
+  { name: 'BlobChunk', codec: BlobChunk, seeds: [{ blobId: id16(), index: 3, data: new Uint8Array(randomBytes(200)), last: true, done: false }] },
+  { name: 'WithdrawRequest', codec: WithdrawRequest, seeds: [{ envelopeId: id16(), recipient: peerIdBytesFromString(bob.peerIdString) }] },
+  { name: 'WithdrawResponse', codec: WithdrawResponse, seeds: [{ result: WithdrawResult.WITHDRAWN }, { result: WithdrawResult.WITHDRAW_UNSPECIFIED, error: err }] }
 ]
 
 describe(`fuzzing the wire decoders (${RUNS} cases each)`, () => {
