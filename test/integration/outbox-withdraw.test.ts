@@ -94,8 +94,24 @@ describe('withdrawing a copy parked on a cache server', () => {
     // The notice about the withdrawn one found nothing: bob's node carries on quietly.
     assert.equal((await runJson(bob.home, ['status'])).running, true)
     assert.equal((await recipientState(alice, sent.id, 'bob')).state, 'cancelled')
+  })
 
-    // The server's counters agree with its records after the withdraws.
+  it('a copy bob already fetched: the server no longer has it, and alice is told bob may have it', async () => {
+    await bob.daemon!.stop()
+    const sent = await runJson(alice.home, ['send', '--to', 'bob', '--subject', 'Too late', '--body', 'fetched before the cancel', '--wait', '--timeout', '20000'])
+    assert.equal(sent.entry.recipients[0].state, 'parked')
+    await startNode(bob)
+    await waitUntil(bob.home, async () => await inboxCopies(bob, sent.messageId) === 1, 30_000, 'bob to pull the parked message')
+    await eventually(async () => await metric(server, 'peerpost_parked_envelopes') === 0, 10_000, 'the server to hold nothing after bob\'s ack')
+
+    const cancel = await runJson(alice.home, ['outbox', 'cancel', sent.id])
+    assert.deepEqual(cancel.recipients.map((r: any) => [r.address, r.state, r.mayHaveBeenFetched]), [['bob', 'cancelled', true]])
+    assert.deepEqual(cancel.recipients[0].withdrawal, [{ peerId: server.peerId, outcome: 'not-here' }])
+    const text = await run(alice.home, ['status', sent.id])
+    assert.match(text.stdout, /bob: cancelled after it was parked - not found on .* \(it may already have been fetched, or expired\)/)
+    assert.equal(await inboxCopies(bob, sent.messageId), 1, 'what bob has stays his')
+
+    // The server's counters agree with its records after the withdraws and acks.
     await server.stop()
     const audit = await auditCacheServer(server.home)
     assert.equal(audit.code, 0, audit.stderr)
