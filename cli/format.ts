@@ -23,7 +23,7 @@ export function formatRecipient (r: RecipientState, now: number, names: Readonly
       ? `${r.address}: cancelled after it was parked - ${formatWithdrawal(r.withdrawal, names)}`
       : `${r.address}: cancelled (not sent)`
     case 'failed': return `${r.address}: failed - ${r.lastError ?? 'unknown error'}`
-    case 'parked': return `${r.address}: parked at ${(r.parkedAt ?? []).map(h => names.get(h) ?? short(h)).join(', ')} (waiting for them to fetch it)${r.withdrawal != null ? `; a cancel could not take it back: ${formatWithdrawal(r.withdrawal, names)}` : ''}`
+    case 'parked': return `${r.address}: parked at ${(r.parkedAt ?? []).map(h => names.get(h) ?? short(h)).join(', ')} (waiting for them to fetch it)${r.withdrawal != null ? `; a cancel has not taken it back yet: ${formatWithdrawal(r.withdrawal, names)}` : ''}`
     default: {
       // Held for a key change: no attempt is made, so none is counted (node/reseal.ts).
       if (isHeldForKeyChange(r)) return `${r.address}: ${r.lastError ?? ''} (looked at again ${when(r.nextAttemptAt, now)})`
@@ -63,7 +63,7 @@ export function formatCancelledRecipient (r: CancelledRecipientView, names: Read
     const answers = formatWithdrawal(r.withdrawal, names)
     if (r.state === 'cancelled' && r.mayHaveBeenFetched === true) return `${r.address}: cancelled, but ${r.address} may already have fetched it - ${answers}`
     if (r.state === 'cancelled') return `${r.address}: taken back - ${answers}`
-    if (r.state === 'parked') return `${r.address}: still parked at ${parkedAt.map(h => names.get(h) ?? short(h)).join(', ')} - ${answers}; \`peerpost outbox cancel\` again tries those again`
+    if (r.state === 'parked') return `${r.address}: still parked at ${parkedAt.map(h => names.get(h) ?? short(h)).join(', ')} - ${answers}; one that could not be reached is asked again in the background`
     return `${r.address}: ${r.state} - ${answers}`
   }
   if (r.cancelled) {

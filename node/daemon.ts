@@ -17,6 +17,7 @@ import { Receiver } from './receiver.js'
 import { Retrieval } from './retrieval.js'
 import { Router } from './routing.js'
 import { startHolding } from './holding-wiring.js'
+import { Recaller } from './recall.js'
 import { Transfers, UNACCEPTED_FOLDERS } from './transfers.js'
 import { serveBlobs } from './protocol/blob.js'
 import { TombstoneSweep } from './tombstone-sweep.js'
@@ -185,7 +186,19 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
       random: Math.random
     }, { retryBaseMs: config.outbox.retryBaseMs, retryMaxMs: config.outbox.retryMaxMs })
     const outboxEngine = engine
-    wake.kick = peerId => { outboxEngine.kick(peerId); transfers.kick(peerId) }
+    // Takes parked copies back for `outbox cancel`, and asks unreachable holders again.
+    const recaller = new Recaller({
+      libp2p,
+      contacts: store.contacts,
+      myServers: () => liveConfig().homeServers,
+      timeoutMs: () => liveConfig().outbox.dialTimeoutMs,
+      outbox: store.outbox,
+      events,
+      log: logger.forComponent('peerpost:recall'),
+      now,
+      random: Math.random
+    }, { retryBaseMs: config.outbox.retryBaseMs, retryMaxMs: config.outbox.retryMaxMs })
+    wake.kick = peerId => { outboxEngine.kick(peerId); transfers.kick(peerId); recaller.kick(peerId) }
     // A peer that connects to us is online: whatever waits for it goes now (mail to it, attachments from it).
     libp2p.addEventListener('peer:connect', evt => { wake.kick(evt.detail.toString()) })
 
@@ -202,7 +215,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     // Holding mail for offline co-recipients, and being told by those who hold mine.
     const holding = await startHolding({ libp2p, identity, db: store.db, contacts: store.contacts, events, retrieval, presence, config: liveConfig, logger, now })
     cleanup.push(async () => { await holding.stop() })
-    wake.kick = peerId => { outboxEngine.kick(peerId); holding.online(peerId); transfers.kick(peerId) }
+    wake.kick = peerId => { outboxEngine.kick(peerId); holding.online(peerId); transfers.kick(peerId); recaller.kick(peerId) }
 
     const servers = new HomeServers({
       libp2p,
@@ -232,7 +245,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
       configPath: paths.config,
       now,
       log: logger.forComponent('peerpost:search'),
-      network: { libp2p, engine, servers, presence, holding: holding.holding, transfers },
+      network: { libp2p, engine, servers, presence, holding: holding.holding, transfers, recaller },
       onConfigChange: next => {
         live.config = next
         servers.set(next.homeServers)
@@ -243,6 +256,8 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     await libp2p.start()
     await engine.start()
     cleanup.push(async () => { await outboxEngine.stop() })
+    recaller.start()
+    cleanup.push(async () => { await recaller.stop() })
     await transfers.start()
     servers.start(config.homeServers)
     // Stopped before the engine and libp2p: the servers hear "offline" while we can still say it.

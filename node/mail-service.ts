@@ -8,7 +8,6 @@ import { createNetwork } from './network.js'
 import { registerName, resolveName } from './protocol/directory.js'
 import { IdentityCard } from './protocol/peerpost.js'
 import { resealPending, sealMessageFor } from './reseal.js'
-import { withdrawParked } from './recall.js'
 import type { ResealResult, SealRecipient } from './reseal.js'
 import { cardFromText, cardToText, makeCard, MAX_CARD_ADDRS, verifyCardBytes } from './identity/index.js'
 import { composeMessage, formatAddress, parseMessage, parseSummary, peerIdFromAddress, readEmlForSend, saveAttachmentFiles, saveAttachments } from './mime/index.js'
@@ -29,11 +28,12 @@ import type { VerifiedCard } from './identity/index.js'
 import type { NodeEvent, NodeEvents } from './events.js'
 import type { Identity } from './identity/index.js'
 import type { OutboxEngine } from './outbox-engine.js'
+import type { Recaller } from './recall.js'
 import { viewOfDownload } from './transfers.js'
 import type { LargeAttachmentView, TransferView, Transfers, UploadView } from './transfers.js'
 import type { PeerpostLibp2p } from './network.js'
 import type { BlobDownloads, BlobStore } from '../storage/blob-types.js'
-import type { ContactRecord, Contacts, Folder, HolderWithdrawal, Mailbox, MessageSummary, Outbox, OutboxEntry, Page, RecipientState, RecipientStateName } from '../storage/types.js'
+import type { ContactRecord, Contacts, Folder, HolderWithdrawal, Mailbox, MessageSummary, Outbox, OutboxEntry, Page, RecipientStateName } from '../storage/types.js'
 import type { Purger } from '../storage/purge.js'
 import { exportMail } from './mail-export.js'
 import type { ExportFormat, ExportSummary } from './mail-export.js'
@@ -198,7 +198,7 @@ export interface MailServiceComponents {
   /** Told what the service skips (a stored message whose body does not parse, in a search). */
   log?: Logger
   /** Present when the daemon runs; absent when a command works on the home directly. */
-  network?: { libp2p: PeerpostLibp2p, engine: OutboxEngine, servers?: HomeServers, presence?: PresenceWatch, holding?: Holding, transfers?: Transfers }
+  network?: { libp2p: PeerpostLibp2p, engine: OutboxEngine, servers?: HomeServers, presence?: PresenceWatch, holding?: Holding, transfers?: Transfers, recaller?: Recaller }
   /** Told the bytes of each chunk of a large attachment stored while sending. */
   onBlobBytes?: (bytes: number) => void
   /** Told after the config file changed (the daemon follows new home servers and status). */
@@ -841,8 +841,9 @@ export class MailService {
    * synced write, then the engine drops them from its schedule and waits for an attempt
    * already under way, whose delivered or parked outcome is recorded as such. A copy
    * parked on holders (before, or by that attempt) is withdrawn from them
-   * (`/peerpost/withdraw/1.0.0`, recallParked): the recipient turns cancelled once no holder
-   * may still have it, and stays parked at the holders that did not answer otherwise. Large
+   * (`/peerpost/withdraw/1.0.0`, node/recall.ts): the recipient turns cancelled once no
+   * holder may still have it, and stays parked at the holders that did not answer otherwise
+   * (those that could not be reached are asked again in the background). Large
    * attachments that no recipient can pull any more (each has it or was cancelled) are
    * dropped. Throws OutboxEntryNotFoundError, NotARecipientError, and NotCancellableError
    * when a named recipient (or, with none named, every one) is neither pending nor parked:
@@ -859,7 +860,8 @@ export class MailService {
     // Read again: an attempt under way may have delivered or parked some meanwhile.
     let after = (await outbox.get(id)) ?? entry
     // Parked copies (before, or by an attempt under way just now): ask their holders to delete them.
-    const withdrawn = await this.recallParked(after, after.recipients.filter(r => r.state === 'parked' && (peerIds == null || peerIds.includes(r.peerId))))
+    const parked = after.recipients.filter(r => r.state === 'parked' && (peerIds == null || peerIds.includes(r.peerId)))
+    const withdrawn = parked.length === 0 ? new Map<string, boolean>() : await this.c.network?.recaller?.recall(id, parked) ?? new Map<string, boolean>()
     if (withdrawn.size > 0) after = (await outbox.get(id)) ?? after
     const asked = after.recipients.filter(r => peerIds == null || peerIds.includes(r.peerId))
     const recipients = asked.map(r => {
@@ -874,29 +876,6 @@ export class MailService {
     // An attempt still under way may yet deliver: its attachments stay (to their retention).
     const releasedBlobs = underWay.length === 0 ? await this.releaseCancelledBlobs(after) : []
     return { id, recipients, releasedBlobs, entry: after }
-  }
-
-  /**
-   * Withdraw the parked copies of these recipients of `entry` from their holders (each
-   * recipient's holders at once, bounded by the dial timeout), and record every answer in one
-   * synced write per recipient (storage settleWithdrawal): `cancelled` once no holder may
-   * still have it, else still `parked` at those that did not answer. Resolves to whether
-   * each recipient turned cancelled. Without the network nothing is tried.
-   */
-  private async recallParked (entry: OutboxEntry, parked: RecipientState[]): Promise<Map<string, boolean>> {
-    const network = this.c.network
-    const done = new Map<string, boolean>()
-    if (network == null || parked.length === 0) return done
-    const { outbox, events, now, contacts } = this.c
-    const components = { libp2p: network.libp2p, contacts, myServers: () => this.c.config.homeServers, timeoutMs: () => this.c.config.outbox.dialTimeoutMs }
-    await Promise.all(parked.map(async r => {
-      const answers = await withdrawParked(components, r)
-      const { entry: updated, cancelled } = await outbox.settleWithdrawal(entry.id, r.peerId, answers, now())
-      done.set(r.peerId, cancelled)
-      const state = updated.recipients.find(x => x.peerId === r.peerId)?.state ?? r.state
-      events.emit('outbox:recipient', { id: entry.id, peerId: r.peerId, state })
-    }))
-    return done
   }
 
   /** The PeerId of the recipient of `entry` that `address` names (as sent to, PeerId, or contact name). */

@@ -1,11 +1,14 @@
 import { asError, errorName } from './errors.js'
 import { serverRef } from './home-servers.js'
 import { peerIdBytesFromString } from './identity/index.js'
+import { backoffDelay } from './outbox-engine.js'
 import { withdrawEnvelope } from './protocol/withdraw.js'
+import type { NodeEvents } from './events.js'
 import type { PeerpostLibp2p } from './network.js'
 import type { DialTarget } from './protocol/rpc.js'
 import type { Contacts } from '../storage/index.js'
-import type { HolderWithdrawal, RecipientState } from '../storage/types.js'
+import type { HolderWithdrawal, Outbox, OutboxEntry, RecipientState } from '../storage/types.js'
+import type { Logger } from '@libp2p/interface'
 
 /**
  * Holders asked per recipient on one `outbox cancel`: a copy is parked on the recipient's
@@ -62,4 +65,152 @@ export async function withdrawParked (c: RecallComponents, recipient: RecipientS
       return { peerId: holder, outcome: 'unreachable', error: asError(err).message }
     }
   }))
+}
+
+/**
+ * The holders of a parked recipient's copy that a withdraw should ask again: those still
+ * listed in `parkedAt` that could not be reached last time (one that does not support
+ * withdrawing is not asked again). Empty when nothing is wanted.
+ */
+export function holdersToAskAgain (r: RecipientState): string[] {
+  if (r.state !== 'parked' || r.withdrawal == null) return []
+  const unreachable = new Set(r.withdrawal.filter(a => a.outcome === 'unreachable').map(a => a.peerId))
+  return (r.parkedAt ?? []).filter(h => unreachable.has(h))
+}
+
+/** Withdraws looked at in one background pass; the rest wait for the next. */
+const RETRY_BATCH = 16
+/** Parked recipients whose withdraw is retried at most (a bound on memory, not expected to be reached). */
+const MAX_TRACKED = 10_000
+/** Outbox pages read at start, newest first, for withdraws to pick up again (500 entries each). */
+const MAX_SCAN_PAGES = 20
+
+export interface RecallerComponents extends RecallComponents {
+  outbox: Outbox
+  events: NodeEvents
+  log: Logger
+  now: () => number
+  random: () => number
+}
+
+export interface RecallerInit {
+  retryBaseMs: number
+  retryMaxMs: number
+}
+
+interface Retry { entryId: string, peerId: string, holders: string[], tries: number, notBefore: number }
+
+/**
+ * Takes parked copies back for `outbox cancel` (recall), and asks the holders that could
+ * not be reached again in the background: with backoff (the outbox's retry base and
+ * maximum), at once when such a holder connects, until each answered, or the message's
+ * outbox lifetime ended. What is wanted is durable (a parked recipient with unreachable
+ * holders in its withdrawal record), so a restart picks it up again at start.
+ */
+export class Recaller {
+  private readonly retries = new Map<string, Retry>()
+  private timer: NodeJS.Timeout | undefined
+  private running: Promise<void> | undefined
+  private scanning: Promise<void> | undefined
+  private stopped = false
+
+  constructor (private readonly c: RecallerComponents, private readonly init: RecallerInit) {}
+
+  /** Pick up the withdraws still wanted: a bounded scan of the outbox, newest first, in the background. */
+  start (): void {
+    this.stopped = false
+    this.scanning = this.scan().catch(err => { this.c.log.error('could not look for withdraws to retry - %e', err) })
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.timer)
+    await this.scanning
+    await this.running
+  }
+
+  private async scan (): Promise<void> {
+    let cursor: string | undefined
+    for (let page = 0; page < MAX_SCAN_PAGES && !this.stopped; page++) {
+      const found = await this.c.outbox.list(cursor == null ? { limit: 500 } : { limit: 500, cursor })
+      for (const entry of found.items) for (const r of entry.recipients) this.want(entry, r.peerId)
+      cursor = found.next
+      if (cursor == null) break
+    }
+  }
+
+  /**
+   * Withdraw the parked copies of these recipients of entry `id` from their holders and
+   * record the answers (one synced write per recipient, storage settleWithdrawal): the
+   * recipient turns cancelled once no holder may still have it, else stays parked at the
+   * others, and those that could not be reached are asked again later. Resolves to whether
+   * each recipient turned cancelled.
+   */
+  async recall (id: string, recipients: RecipientState[]): Promise<Map<string, boolean>> {
+    const done = new Map<string, boolean>()
+    await Promise.all(recipients.map(async r => {
+      const answers = await withdrawParked(this.c, r)
+      const { entry, cancelled } = await this.c.outbox.settleWithdrawal(id, r.peerId, answers, this.c.now())
+      done.set(r.peerId, cancelled)
+      const state = entry.recipients.find(x => x.peerId === r.peerId)?.state ?? r.state
+      this.c.events.emit('outbox:recipient', { id, peerId: r.peerId, state })
+      this.want(entry, r.peerId)
+    }))
+    return done
+  }
+
+  /** A peer is online: withdraws waiting for it as a holder go now. */
+  kick (peerId: string): void {
+    let any = false
+    for (const r of this.retries.values()) {
+      if (r.holders.includes(peerId)) { r.notBefore = 0; any = true }
+    }
+    if (any) this.schedule()
+  }
+
+  /** Track (or stop tracking) the withdraw of recipient `peerId` of `entry` as the entry now says. */
+  private want (entry: OutboxEntry, peerId: string): void {
+    const key = `${entry.id} ${peerId}`
+    const r = entry.recipients.find(x => x.peerId === peerId)
+    const holders = r == null || this.c.now() > entry.expiresAt ? [] : holdersToAskAgain(r)
+    const known = this.retries.get(key)
+    if (holders.length === 0) { this.retries.delete(key); return }
+    if (known == null && this.retries.size >= MAX_TRACKED) {
+      this.c.log('not retrying the withdraw of %s to %s: %d already waiting', entry.id, peerId, MAX_TRACKED)
+      return
+    }
+    const tries = (known?.tries ?? 0) + 1
+    this.retries.set(key, { entryId: entry.id, peerId, holders, tries, notBefore: this.c.now() + backoffDelay(tries, this.init.retryBaseMs, this.init.retryMaxMs, this.c.random) })
+    this.schedule()
+  }
+
+  private schedule (): void {
+    if (this.stopped || this.running != null) return
+    clearTimeout(this.timer)
+    let earliest = Infinity
+    for (const r of this.retries.values()) earliest = Math.min(earliest, r.notBefore)
+    if (earliest === Infinity) return
+    this.timer = setTimeout(() => {
+      this.running = this.pass().catch(err => { this.c.log.error('withdraw retry pass failed - %e', err) })
+        .finally(() => { this.running = undefined; this.schedule() })
+    }, Math.max(0, earliest - this.c.now()))
+    this.timer.unref()
+  }
+
+  /** Ask again the holders of the withdraws that are due (a batch at a time). */
+  private async pass (): Promise<void> {
+    const now = this.c.now()
+    const due = [...this.retries.values()].filter(r => r.notBefore <= now).slice(0, RETRY_BATCH)
+    for (const retry of due) {
+      if (this.stopped) return
+      const entry = await this.c.outbox.get(retry.entryId)
+      const r = entry?.recipients.find(x => x.peerId === retry.peerId)
+      if (entry == null || r == null || holdersToAskAgain(r).length === 0 || now > entry.expiresAt) {
+        this.retries.delete(`${retry.entryId} ${retry.peerId}`)
+        continue
+      }
+      this.c.log('asking the holders of %s for %s again to withdraw it', retry.entryId, retry.peerId)
+      await this.recall(entry.id, [r]).catch(err => { this.c.log('withdraw of %s for %s failed - %s', retry.entryId, retry.peerId, asError(err).message) })
+    }
+  }
 }

@@ -26,7 +26,8 @@ server or a co-recipient (the recipient was offline) is withdrawn from each hold
 recipient has not fetched it; the answer says per holder: withdrawn, not found (it may already
 have been fetched), does not support withdrawing (the copy stays until fetched or expired), or
 could not be reached. The recipient turns cancelled once every holder answered withdrawn or
-not found; otherwise it stays parked at the others: run the command again to ask them again.
+not found; otherwise it stays parked at the others, and the daemon asks those it could not
+reach again by itself (running the command again asks at once).
 An attempt under way when you cancel is waited for: if it gets the message there, that
 recipient is reported delivered (a copy it parked is withdrawn). Large attachments no
 recipient can pull any more are dropped. Nothing changes when the id is unknown, a recipient
