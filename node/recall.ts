@@ -179,8 +179,9 @@ export class Recaller {
       this.c.log('not retrying the withdraw of %s to %s: %d already waiting', entry.id, peerId, MAX_TRACKED)
       return
     }
-    const tries = (known?.tries ?? 0) + 1
-    this.retries.set(key, { entryId: entry.id, peerId, holders, tries, notBefore: this.c.now() + backoffDelay(tries, this.init.retryBaseMs, this.init.retryMaxMs, this.c.random) })
+    // Already waiting: its backoff (advanced by each pass) stands; only who to ask changes.
+    if (known != null) known.holders = holders
+    else this.retries.set(key, { entryId: entry.id, peerId, holders, tries: 1, notBefore: this.c.now() + backoffDelay(1, this.init.retryBaseMs, this.init.retryMaxMs, this.c.random) })
     this.schedule()
   }
 
@@ -209,6 +210,9 @@ export class Recaller {
         this.retries.delete(`${retry.entryId} ${retry.peerId}`)
         continue
       }
+      // Backed off first, so a recall that throws (a failed write) is not run again at once.
+      retry.tries++
+      retry.notBefore = now + backoffDelay(retry.tries, this.init.retryBaseMs, this.init.retryMaxMs, this.c.random)
       this.c.log('asking the holders of %s for %s again to withdraw it', retry.entryId, retry.peerId)
       await this.recall(entry.id, [r]).catch(err => { this.c.log('withdraw of %s for %s failed - %s', retry.entryId, retry.peerId, asError(err).message) })
     }
