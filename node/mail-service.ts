@@ -109,7 +109,7 @@ export interface CancelledRecipientView {
   underWay?: boolean
   /** Its copy was parked: what each holder answered to the withdraw (node/recall.ts). */
   withdrawal?: HolderWithdrawal[]
-  /** A holder no longer had the copy and none withdrew it: the recipient may already have fetched it. */
+  /** A holder no longer had the copy: the recipient may already have fetched it (there, or anywhere: a fetch is acked only to the holders the recipient knew of). */
   mayHaveBeenFetched?: boolean
 }
 
@@ -122,9 +122,12 @@ export interface CancelView {
   entry: OutboxEntry
 }
 
-/** Some holder no longer had the copy and none withdrew it: the recipient may have fetched it. */
+/**
+ * Some holder no longer had the copy: the recipient may have fetched it, even when another
+ * holder still had one to withdraw (the recipient acks only to the holders it was told of).
+ */
 export function mayHaveBeenFetched (answers: HolderWithdrawal[]): boolean {
-  return answers.some(a => a.outcome === 'not-here') && !answers.some(a => a.outcome === 'withdrawn')
+  return answers.some(a => a.outcome === 'not-here')
 }
 
 /**

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { formatRecipient } from '../../cli/format.js'
+import { formatCancelledRecipient, formatRecipient } from '../../cli/format.js'
+import { mayHaveBeenFetched } from '../../node/mail-service.js'
 import { keyChangeWaitText } from '../../node/reseal.js'
-import type { RecipientState } from '../../storage/types.js'
+import type { HolderWithdrawal, RecipientState } from '../../storage/types.js'
 
 const NOW = 1_760_000_000_000
 const pending = (change: Pick<Partial<RecipientState>, 'lastError' | 'nextAttemptAt'>): RecipientState => ({ peerId: '12D3KooWBob', address: 'bob', state: 'pending', attempts: 2, nextAttemptAt: NOW + 20_000, envelopeId: '00', ...change })
@@ -15,5 +16,21 @@ describe('outbox lines in the terminal', () => {
   it('a recipient held for a key change says so, and counts no attempt (none is made)', () => {
     assert.equal(formatRecipient(pending({ lastError: keyChangeWaitText('bob'), nextAttemptAt: NOW + 300_000 }), NOW),
       "bob: held: bob's key changed, run peerpost contacts accept-key bob (looked at again in 300s)")
+  })
+})
+
+describe('outbox cancel of a parked copy, in words', () => {
+  const names = new Map([['12D3KooWCarol', 'carol'], ['12D3KooWDave', 'dave']])
+  const view = (state: RecipientState['state'], withdrawal: HolderWithdrawal[]): Parameters<typeof formatCancelledRecipient>[0] =>
+    ({ address: 'bob', peerId: '12D3KooWBob', state, cancelled: state === 'cancelled', withdrawal, ...(mayHaveBeenFetched(withdrawal) ? { mayHaveBeenFetched: true } : {}) })
+
+  it('says per holder what it answered, and never claims success where a holder no longer had it', () => {
+    assert.equal(formatCancelledRecipient(view('cancelled', [{ peerId: '12D3KooWCarol', outcome: 'withdrawn' }]), names), 'bob: taken back - withdrawn from carol')
+    assert.equal(formatCancelledRecipient(view('cancelled', [{ peerId: '12D3KooWCarol', outcome: 'withdrawn' }, { peerId: '12D3KooWDave', outcome: 'not-here' }]), names),
+      'bob: cancelled, but bob may already have fetched it - withdrawn from carol; not found on dave (it may already have been fetched, or expired)')
+    assert.equal(formatCancelledRecipient(view('parked', [{ peerId: '12D3KooWCarol', outcome: 'unsupported' }, { peerId: '12D3KooWDave', outcome: 'unreachable', error: 'timed out' }]), names, ['12D3KooWCarol', '12D3KooWDave']),
+      'bob: still parked at carol, dave - carol does not support withdrawing (the copy stays there until fetched or expired); dave could not be reached (timed out); one that could not be reached is asked again in the background')
+    assert.equal(formatRecipient({ peerId: '12D3KooWBob', address: 'bob', state: 'cancelled', attempts: 1, nextAttemptAt: 0, envelopeId: '00', withdrawal: [{ peerId: '12D3KooWCarol', outcome: 'withdrawn' }] }, NOW, names),
+      'bob: cancelled after it was parked - withdrawn from carol')
   })
 })
