@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict'
+import { rm } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
 import { peerIdBytesFromString } from '../../node/identity/index.js'
+import { Notice, NoticeKind } from '../../node/protocol/notice.js'
 import { withdrawEnvelope } from '../../node/protocol/withdraw.js'
-import { auditCacheServer, eventually, opaqueEnvelope, park, rawClient, scrape } from '../helpers/cache-server.js'
-import { deadline, recipientEvent, run, runJson, waitUntil } from '../helpers/cli.js'
-import { inboxCopies, pairOnServer, recipientState, startNode } from '../helpers/offline.js'
+import { cacheHomePaths } from '../../cache-server/home.js'
+import { createNoticeStore, openDatabase } from '../../storage/index.js'
+import { auditCacheServer, eventually, opaqueEnvelope, park, rawClient, scrape, startCacheServer } from '../helpers/cache-server.js'
+import { cleanup, deadline, recipientEvent, run, runJson, tempDir, waitUntil } from '../helpers/cli.js'
+import { FAST_NODE, FAST_SERVER, inboxCopies, onlineContacts, pairOnServer, recipientState, startNode } from '../helpers/offline.js'
 import type { CacheServerProcess, RawClient } from '../helpers/cache-server.js'
 import type { User } from '../helpers/cli.js'
 
@@ -117,5 +121,59 @@ describe('withdrawing a copy parked on a cache server', () => {
     assert.equal(audit.code, 0, audit.stderr)
     assert.deepEqual(audit.report?.problems, [])
     assert.equal(audit.report?.consistent, true)
+  })
+})
+
+describe('bob\'s notice names a copy withdrawn meanwhile', () => {
+  let server: CacheServerProcess
+  let alice: User, bob: User, carol: User
+
+  before(async () => {
+    // The server asks deposits for more proof of work than alice mints: bob's copies park on
+    // carol (a co-recipient), while the notice naming carol waits for bob on the server.
+    server = await startCacheServer(await tempDir('cache'), { config: { ...FAST_SERVER, parking: { stampBits: 24 } } })
+    ;[alice, bob, carol] = await onlineContacts(['alice', 'bob', 'carol'], { servers: [server], configs: { alice: FAST_NODE, bob: FAST_NODE, carol: FAST_NODE } }) as [User, User, User]
+    await bob.daemon!.stop()
+  })
+  after(async () => {
+    await cleanup([alice, bob, carol])
+    await server?.kill()
+    if (server != null) await rm(server.home, { recursive: true, force: true })
+  })
+
+  it('bob finds nothing for the withdrawn one, quietly, and gets the next one', async () => {
+    const parkedOnCarol = async (id: string): Promise<void> => {
+      await waitUntil(alice.home, async () => {
+        const r = await recipientState(alice, id, 'bob')
+        return r?.state === 'parked' && r.parkedAt?.[0] === carol.peerId
+      }, 30_000, 'bob\'s copy parked on carol')
+    }
+    const first = await runJson(alice.home, ['send', '--to', 'bob', '--to', 'carol', '--subject', 'Withdrawn', '--body', 'x'])
+    await parkedOnCarol(first.id)
+    const cancel = await runJson(alice.home, ['outbox', 'cancel', first.id, '--recipient', 'bob'])
+    assert.deepEqual(cancel.recipients[0].withdrawal, [{ peerId: carol.peerId, outcome: 'withdrawn' }])
+
+    const second = await runJson(alice.home, ['send', '--to', 'bob', '--to', 'carol', '--subject', 'Kept', '--body', 'y'])
+    await parkedOnCarol(second.id)
+    // Bob subscribes to the server: both notices (each naming carol) come to him; only the
+    // second copy is still there. Both are looked for in the same pass.
+    await startNode(bob)
+    await waitUntil(bob.home, async () => await inboxCopies(bob, second.messageId) === 1, 30_000, 'bob to pull the second message from carol')
+    assert.equal(await inboxCopies(bob, first.messageId), 0)
+    assert.equal((await runJson(bob.home, ['status'])).running, true)
+    const withdrawn = await recipientState(alice, first.id, 'bob')
+    assert.equal(withdrawn.state, 'cancelled')
+
+    // The notice bob followed in vain is still on the server (it was not acked: nothing
+    // landed), so he did get it and looked.
+    await server.stop()
+    const db = await openDatabase(cacheHomePaths(server.home).db, { kind: 'cache-server' })
+    try {
+      const notices = await createNoticeStore(db, { maxPerRecipient: 1000, maxPerPoster: 1000, maxNoticeBytes: 64 * 1024, retentionMs: 3_600_000 }).listFor(bob.peerId)
+      const waiting = notices.map(n => Notice.decode(n.bytes)).filter(n => n.kind === NoticeKind.MESSAGE_WAITING).map(n => Buffer.from(n.envelopeId).toString('hex'))
+      assert.ok(waiting.includes(withdrawn.envelopeId), `a notice for the withdrawn copy: ${JSON.stringify(waiting)}`)
+    } finally {
+      await db.close()
+    }
   })
 })
