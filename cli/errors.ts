@@ -8,8 +8,18 @@ export class UsageError extends Error {
   override name = UsageError.NAME
 }
 
-/** Error names that mean the person typed something wrong, not that something failed. */
-const USAGE_ERRORS = new Set(['UsageError', 'ImportSourceMissingError', 'NotMaildirError', 'NotMboxError', 'ExportTargetError', 'RelativePathError', 'UnknownRecipientError', 'NoRecipientsError', 'ConfigError', 'UnknownConfigKeyError', 'MalformedCardTextError', 'PassphraseFileMissingError', 'HomeKindError', 'EmptySearchError', 'UnknownFolderError'])
+/**
+ * Error names that mean the command line is wrong (exit 2), not that something failed (exit 1):
+ * a bad option or value, or an argument naming something that does not exist here (a message,
+ * outbox entry, contact, recipient, folder or file). Something that exists but is in the wrong
+ * state for the command (nothing left to cancel, not in the trash, a key changed) is a failure.
+ */
+const USAGE_ERRORS = new Set([
+  'UsageError', 'ConfigError', 'UnknownConfigKeyError', 'MalformedCardTextError', 'EmptySearchError', 'HomeKindError',
+  'ImportSourceMissingError', 'NotMaildirError', 'NotMboxError', 'ExportTargetError', 'RelativePathError', 'PassphraseFileMissingError',
+  'UnknownRecipientError', 'NoRecipientsError', 'NotARecipientError', 'UnknownFolderError', 'InvalidIdError', 'InvalidCursorError',
+  'MessageNotFoundError', 'OutboxEntryNotFoundError', 'ContactNotFoundError'
+])
 
 /** The one place that maps an error to an exit code. */
 export function exitCodeFor (err: unknown): number {

@@ -133,7 +133,9 @@ First steps:
   peerpost send --to bob --subject Hi --body 'Hello' --wait
   peerpost list                              your inbox
 
-Run \`peerpost COMMAND --help\` for a command's options. Exit codes: 0 ok, 1 failure, 2 usage.`)
+Run \`peerpost COMMAND --help\` for a command's options. Exit codes: 0 ok; 1 failure (it could
+not be done now); 2 usage (a bad option or value, or a message, entry, contact, recipient,
+folder or file named that does not exist).`)
 
   program.command('init')
     .description('create the identity of this home and print its PeerId')

@@ -68,10 +68,10 @@ describe('cancelling a queued message (no cache server)', () => {
     assert.equal(again.code, 1)
     assert.match(again.stderr, /nothing cancelled in outbox entry .*bob is cancelled already; carol already has it/)
     const stranger = await run(alice.home, ['outbox', 'cancel', sent.id, '--recipient', 'zed'])
-    assert.equal(stranger.code, 1)
+    assert.equal(stranger.code, 2)
     assert.match(stranger.stderr, /was not sent to "zed": its recipients are bob, carol/)
     const unknown = await run(alice.home, ['outbox', 'cancel', '0123456789abcdef0123'])
-    assert.equal(unknown.code, 1)
+    assert.equal(unknown.code, 2)
     assert.match(unknown.stderr, /no outbox entry with id 0123456789abcdef0123/)
     assert.deepEqual((await runJson(alice.home, ['status', sent.id])).entry, cancel.entry)
 

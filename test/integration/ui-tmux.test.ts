@@ -190,7 +190,7 @@ describe('mail UI in tmux with two daemons', { skip: SKIP }, () => {
     await b.waitFor('for good? (y/n)', 'the question again')
     await b.press('y')
     await b.waitFor(s => s.includes('deleted for good') && s.includes('(trash is empty)'), 'deleted for good')
-    assert.equal((await run(bob.home, ['read', m.id])).code, 1)
+    assert.equal((await run(bob.home, ['read', m.id])).code, 2, 'no such message')
     await assert.rejects(readFile(receivedFile), { code: 'ENOENT' }, 'the large attachment\'s file is gone')
     await b.press('q')
     await b.waitFor('[exited 0]', 'bob\'s UI to quit')

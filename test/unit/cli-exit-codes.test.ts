@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { EXIT_FAILURE, EXIT_USAGE, exitCodeFor } from '../../cli/errors.js'
+import { ContactKeyChangedError, NotARecipientError, OfflineError, UnknownRecipientError } from '../../node/errors.js'
+import { ContactNotFoundError, InvalidIdError, MessageNotFoundError, NotCancellableError, NotInTrashError, OutboxEntryNotFoundError, UnknownFolderError } from '../../storage/errors.js'
+import { ImportSourceMissingError } from '../../storage/mail-file-errors.js'
+
+/** An error as the CLI gets it from the daemon: only its name and message cross the socket. */
+const remote = (err: Error): Error => Object.assign(new Error(err.message), { name: err.name })
+
+describe('exit codes: 2 when the command line is wrong, 1 when it could not be done', () => {
+  it('an argument naming something that does not exist exits 2, whether thrown here or by the daemon', () => {
+    const named = [
+      new NotARecipientError('e1', 'zed', ['bob', 'carol']),
+      new MessageNotFoundError('ffff'),
+      new OutboxEntryNotFoundError('ffff'),
+      new ContactNotFoundError('zed'),
+      new UnknownRecipientError('zed'),
+      new UnknownFolderError('nowhere'),
+      new InvalidIdError('../etc'),
+      new ImportSourceMissingError('/nowhere')
+    ]
+    for (const err of named) {
+      assert.equal(exitCodeFor(err), EXIT_USAGE, err.name)
+      assert.equal(exitCodeFor(remote(err)), EXIT_USAGE, `${err.name} from the daemon`)
+    }
+  })
+
+  it('something that exists but cannot be done now exits 1', () => {
+    const states = [
+      new NotCancellableError('e1', [{ address: 'bob', state: 'delivered' }]),
+      new NotInTrashError('m1', 'inbox'),
+      new ContactKeyChangedError('bob'),
+      new OfflineError('outbox cancel'),
+      new Error('connection reset')
+    ]
+    for (const err of states) assert.equal(exitCodeFor(err), EXIT_FAILURE, err.name)
+  })
+})
