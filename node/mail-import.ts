@@ -1,24 +1,28 @@
 /**
- * Import mail files (a Maildir, an mboxrd file or one .eml file) into a folder of the
- * mailbox, locally: nothing is sent. Each message is checked and parsed within the node's
- * MIME limits before anything is stored, and stored whole through the mailbox's add (one
- * synced batch), so a message that does not parse is skipped with its reason and nothing
- * of it is kept. A dedupe key made of the message's bytes makes a second import of the
- * same files store nothing again.
+ * Import mail files into the mailbox, locally: nothing is sent. The path is one .eml or mbox
+ * file, a Maildir (with its Maildir++ subfolders) or a folder of mail folders as an export
+ * writes it, each folder's messages going to the folder of its name (node/mail-import-sources.ts).
+ * Each message is checked and parsed within the node's MIME limits before anything is stored,
+ * and stored whole through the mailbox's add (one synced batch), so a message that does not
+ * parse is skipped with its reason and nothing of it is kept; a folder or file that cannot be
+ * read is skipped the same way and the others are imported. A dedupe key made of the
+ * message's bytes makes a second import of the same files store nothing again.
  */
 import { createHash } from 'node:crypto'
-import { open, stat } from 'node:fs/promises'
-import { isAbsolute, join } from 'node:path'
-import { ImportSourceMissingError, MailFileTooLargeError, NotMaildirError, RelativePathError } from '../storage/mail-file-errors.js'
+import { open } from 'node:fs/promises'
+import { isAbsolute } from 'node:path'
+import { MailFileTooLargeError, RelativePathError } from '../storage/mail-file-errors.js'
 import { maildirEntries } from '../storage/maildir.js'
-import { looksLikeMbox, readMboxrd } from '../storage/mboxrd.js'
+import { readMboxrd } from '../storage/mboxrd.js'
 import { assertFolder } from '../storage/mailbox-writer.js'
 import { messageDedupeKey } from '../storage/dedupe.js'
 import { parseSummary, peerIdFromAddress } from './mime/index.js'
 import { toNewMessage } from './receiver.js'
+import { planImport } from './mail-import-sources.js'
+import type { ImportSource, MailSource, SourceKind } from './mail-import-sources.js'
 import type { Folder, Mailbox } from '../storage/types.js'
 
-export type ImportSource = 'maildir' | 'mbox' | 'eml'
+export type { ImportSource } from './mail-import-sources.js'
 
 /** Default folder: imported mail is kept apart from what arrives, never in the inbox unless asked. */
 export const DEFAULT_IMPORT_FOLDER: Folder = 'archive'
@@ -36,30 +40,50 @@ export interface ImportComponents {
 
 export interface ImportRequest {
   path: string
+  /** Where the messages go; from a folder of mail folders or Maildir++ subfolders, those whose name is no peerpost folder. */
   folder?: Folder
   /** The most bytes one message may have (config limits.maxMimeBytes). */
   maxMimeBytes: number
-  /** Told every IMPORT_PROGRESS_EVERY messages: messages read so far, of `total` when known (not for mbox: that takes a whole read). */
+  /** Told every IMPORT_PROGRESS_EVERY messages: messages read so far over the whole path, of `total` when known (not with mbox: that takes a whole read). */
   onProgress?: (progress: { done: number, total?: number }) => void
 }
 
 export interface ImportSkip {
-  /** Which file (and which message of an mbox). */
+  /** Which file (and which message of an mbox), or which folder. */
   where: string
   /** The error's name, e.g. MalformedMimeError. */
   error: string
   reason: string
 }
 
+/** What one mail folder (Maildir or file) of the path gave. */
+export interface ImportFolderSummary {
+  /** Its name as the source spells it ('' for a Maildir's own messages or a single file). */
+  name: string
+  path: string
+  source: SourceKind
+  folder: Folder
+  /** Why it went where it went, when not to the folder of its name. */
+  note?: string
+  read: number
+  stored: number
+  duplicates: number
+  skipped: number
+}
+
 export interface ImportSummary {
   path: string
   source: ImportSource
+  /** The default folder (--folder). */
   folder: Folder
+  /** Per mail folder of the path, in the order read. */
+  folders: ImportFolderSummary[]
   /** Messages read from the source. */
   read: number
   stored: number
   /** Already in the mailbox (an earlier import, or the same message as it arrived here). */
   duplicates: number
+  /** Messages, and whole folders or files, not imported (each reason in skips). */
   skipped: number
   skips: ImportSkip[]
 }
@@ -68,79 +92,90 @@ export interface ImportSummary {
 interface SourceMessage { where: string, raw?: Uint8Array, error?: Error, seen: boolean }
 
 /**
- * Import the mail at `request.path` into `request.folder` (default archive).
+ * Import the mail at `request.path` into `request.folder` (default archive), or each mail
+ * folder in it into the folder of its name.
  *
- * @example await importMail({ mailbox, now: Date.now }, { path: '/backup/mail/inbox', maxMimeBytes })
+ * @example await importMail({ mailbox, now: Date.now }, { path: '/backup/mail', maxMimeBytes })
  * @throws RelativePathError, ImportSourceMissingError, NotMaildirError, NotMboxError, UnknownFolderError (nothing is stored)
  */
 export async function importMail (c: ImportComponents, request: ImportRequest): Promise<ImportSummary> {
   if (!isAbsolute(request.path)) throw new RelativePathError(request.path)
   const folder = request.folder ?? DEFAULT_IMPORT_FOLDER
   assertFolder(folder)
-  const source = await detectSource(request.path)
-  const summary: ImportSummary = { path: request.path, source, folder, read: 0, stored: 0, duplicates: 0, skipped: 0, skips: [] }
+  const plan = await planImport(request.path, folder)
+  const summary: ImportSummary = { path: request.path, source: plan.source, folder, folders: [], read: 0, stored: 0, duplicates: 0, skipped: 0, skips: [] }
   const skip = (where: string, err: unknown): void => {
     summary.skipped++
     if (summary.skips.length >= IMPORT_MAX_LISTED_SKIPS) return
     const e = err instanceof Error ? err : new Error(String(err))
     summary.skips.push({ where, error: e.name, reason: e.message })
   }
-  const total = await countMessages(source, request.path)
-  const progress = (): void => { request.onProgress?.(total === undefined ? { done: summary.read } : { done: summary.read, total: Math.max(total, summary.read) }) }
-  for await (const m of messagesOf(source, request.path, request.maxMimeBytes)) {
-    summary.read++
-    if (m.raw === undefined) skip(m.where, m.error)
-    else {
-      try {
-        const outcome = await storeOne(c, m.raw, folder, !m.seen, request.maxMimeBytes)
-        if (outcome === 'stored') summary.stored++
-        else summary.duplicates++
-      } catch (err) {
-        // Only what the parse refuses is this message's fault; a storage failure stops the import.
-        if (!isMimeError(err)) throw err
-        skip(m.where, err)
-      }
+  for (const s of plan.skips) skip(s.path, s.error)
+  // Counted first (names only), so progress has a total and a folder that cannot be listed is skipped before anything of it is stored.
+  const readable: Array<{ source: MailSource, count?: number }> = []
+  for (const source of plan.sources) {
+    try {
+      readable.push({ source, count: await countMessages(source) })
+    } catch (err) {
+      if (!isFileError(err)) throw err
+      skip(source.path, err)
     }
-    if (summary.read % IMPORT_PROGRESS_EVERY === 0) progress()
+  }
+  const total = readable.some(r => r.count === undefined) ? undefined : readable.reduce((n, r) => n + (r.count ?? 0), 0)
+  const progress = (): void => { request.onProgress?.(total === undefined ? { done: summary.read } : { done: summary.read, total: Math.max(total, summary.read) }) }
+  for (const { source } of readable) {
+    const counts: ImportFolderSummary = { name: source.name, path: source.path, source: source.kind, folder: source.folder, read: 0, stored: 0, duplicates: 0, skipped: 0 }
+    if (source.note !== undefined) counts.note = source.note
+    summary.folders.push(counts)
+    try {
+      for await (const m of messagesOf(source, request.maxMimeBytes)) {
+        summary.read++
+        counts.read++
+        const outcome = await importOne(c, m, source.folder, request.maxMimeBytes)
+        if (outcome instanceof Error) { skip(m.where, outcome); counts.skipped++ } else if (outcome === 'stored') { summary.stored++; counts.stored++ } else { summary.duplicates++; counts.duplicates++ }
+        if (summary.read % IMPORT_PROGRESS_EVERY === 0) progress()
+      }
+    } catch (err) {
+      // A folder that stops being readable midway: what was stored of it stays (each message whole), the rest is skipped.
+      if (!isFileError(err)) throw err
+      skip(source.path, err)
+    }
   }
   progress()
   return summary
 }
 
-async function detectSource (path: string): Promise<ImportSource> {
-  const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') throw new ImportSourceMissingError(path)
-    throw err
-  })
-  if (info.isDirectory()) {
-    const has = async (sub: string): Promise<boolean> => (await stat(join(path, sub)).catch(() => undefined))?.isDirectory() === true
-    if (!(await has('cur')) && !(await has('new'))) throw new NotMaildirError(path)
-    return 'maildir'
+/** Store one message; an Error when the message is the problem (the import goes on), thrown when storage is. */
+async function importOne (c: ImportComponents, m: SourceMessage, folder: Folder, maxBytes: number): Promise<'stored' | 'duplicate' | Error> {
+  if (m.raw === undefined) return m.error ?? new Error('unreadable')
+  try {
+    return await storeOne(c, m.raw, folder, !m.seen, maxBytes)
+  } catch (err) {
+    // Only what the parse refuses is this message's fault; a storage failure stops the import.
+    if (!isMimeError(err)) throw err
+    return err as Error
   }
-  const head = Buffer.alloc(5)
-  const file = await open(path, 'r')
-  try { await file.read(head, 0, head.length, 0) } finally { await file.close() }
-  return looksLikeMbox(head) ? 'mbox' : 'eml'
 }
 
 /** How many messages the source has, when a cheap look tells (a Maildir's file names). */
-async function countMessages (source: ImportSource, path: string): Promise<number | undefined> {
-  if (source === 'eml') return 1
-  if (source === 'mbox') return undefined
+async function countMessages (source: MailSource): Promise<number | undefined> {
+  if (source.kind === 'eml') return 1
+  if (source.kind === 'mbox') return undefined
   let n = 0
-  for await (const _ of maildirEntries(path)) n++
+  for await (const _ of maildirEntries(source.path)) n++
   return n
 }
 
-async function * messagesOf (source: ImportSource, path: string, maxBytes: number): AsyncGenerator<SourceMessage> {
-  if (source === 'mbox') {
+async function * messagesOf (source: MailSource, maxBytes: number): AsyncGenerator<SourceMessage> {
+  const { kind, path } = source
+  if (kind === 'mbox') {
     // mbox keeps no read flag peerpost writes: its messages come in as read, like an archive.
     for await (const entry of readMboxrd(path, { maxMessageBytes: maxBytes })) {
       yield { where: `${path} message ${entry.index}`, raw: entry.raw, error: entry.error, seen: true }
     }
     return
   }
-  if (source === 'eml') {
+  if (kind === 'eml') {
     yield { ...await readMessageFile(path, maxBytes), seen: true }
     return
   }
@@ -149,7 +184,13 @@ async function * messagesOf (source: ImportSource, path: string, maxBytes: numbe
 
 /** One message file, read only if it is within the size limit. */
 async function readMessageFile (path: string, maxBytes: number): Promise<Omit<SourceMessage, 'seen'>> {
-  const file = await open(path, 'r')
+  let file
+  try {
+    file = await open(path, 'r')
+  } catch (err) {
+    if (!isFileError(err)) throw err
+    return { where: path, error: err as Error }
+  }
   try {
     const { size } = await file.stat()
     if (size > maxBytes) return { where: path, error: new MailFileTooLargeError(path, maxBytes) }
@@ -183,4 +224,10 @@ async function storeOne (c: ImportComponents, raw: Uint8Array, folder: Folder, u
 const MIME_ERRORS = new Set(['MimeTooLargeError', 'MimeHeaderTooLargeError', 'MimeTooManyPartsError', 'MimeNestingTooDeepError', 'MalformedMimeError', 'MissingMessageIdError', 'InvalidMessageIdError', 'InvalidAddressError', 'AttachmentReadError'])
 function isMimeError (err: unknown): boolean {
   return err instanceof Error && MIME_ERRORS.has(err.name)
+}
+
+/** A file system refusal (permissions, a file where a folder should be, gone meanwhile): that folder's fault, not the node's. */
+const FILE_ERRORS = new Set(['EACCES', 'EPERM', 'ENOTDIR', 'ENOENT', 'ELOOP', 'EISDIR'])
+function isFileError (err: unknown): boolean {
+  return err instanceof Error && FILE_ERRORS.has((err as NodeJS.ErrnoException).code ?? '')
 }

@@ -14,7 +14,14 @@ export class ImportSourceMissingError extends Error {
 export class NotMaildirError extends Error {
   static readonly NAME = 'NotMaildirError'
   override name = NotMaildirError.NAME
-  constructor (readonly path: string) { super(`${path} is a folder but not a Maildir (it has neither cur/ nor new/): give a Maildir folder (an export makes one per mail folder, e.g. DIR/inbox), an mbox file or an .eml file`) }
+  constructor (readonly path: string) { super(`${path} is a folder but not a Maildir (it has neither cur/ nor new/) and holds no Maildir or .mbox file: give a Maildir, a folder of them (as an export writes), an mbox file or an .eml file`) }
+}
+
+/** A file in a folder of mail folders that is neither a Maildir nor an .mbox file: not imported. */
+export class NotMailFileError extends Error {
+  static readonly NAME = 'NotMailFileError'
+  override name = NotMailFileError.NAME
+  constructor (readonly path: string) { super(`${path} is neither a Maildir folder nor an .mbox file: not imported (import an .eml file by its own path)`) }
 }
 
 /** A file read as mbox whose first line is not a `From ` line. */

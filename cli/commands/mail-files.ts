@@ -72,17 +72,23 @@ each one pulled here is (\`peerpost read ID --save-attachments DIR\` copies it o
     })
 
   program.command('import')
-    .description('store the messages of a Maildir, an mbox file or an .eml file in a folder here (nothing is sent); importing the same mail twice stores it once')
-    .requiredOption('--from <path>', 'a Maildir folder (with cur/ or new/), an mbox file or one .eml file')
-    .addOption(new Option('--folder <folder>', 'where the messages go').choices(FOLDERS).default('archive'))
+    .description('store the messages of a Maildir, an mbox file, an .eml file or a whole export in the folders here (nothing is sent); importing the same mail twice stores it once')
+    .requiredOption('--from <path>', 'a Maildir (with cur/ or new/; its Maildir++ subfolders .Sent/ ... too), a folder of them and FOLDER.mbox files (as export writes), an mbox file or an .eml file')
+    .addOption(new Option('--folder <folder>', 'where the messages go; from a folder of mail folders or Maildir++ subfolders, where those named like no folder here go').choices(FOLDERS).default('archive'))
     .addHelpText('after', `
 Examples:
-  peerpost import --from ~/mail-backup/inbox                 a Maildir, into the archive
+  peerpost import --from ~/mail-backup                       restore an export: inbox/ into inbox, sent.mbox into sent...
+  peerpost import --from ~/mail-backup/inbox                 one Maildir, into the archive
+  peerpost import --from ~/Maildir                           Dovecot/Courier: its own messages into the archive, .Sent/ into sent...
   peerpost import --from old.mbox --folder inbox
   peerpost import --from message.eml
 
-A message that is not valid MIME, or larger than limits.maxMimeBytes, is skipped with its
-reason and nothing of it is stored. Imported mail carries a warning: no key vouches for its sender.`)
+A mail folder named like one here (inbox, requests, sent, quarantine, archive, trash; any case)
+goes back into it; Sent Items/Sent Messages into sent, Archives into archive, Deleted
+Messages/Items into trash, Junk/Spam into quarantine; any other name (Drafts...) into --folder,
+with a note. A message that is not valid MIME or larger than limits.maxMimeBytes, a folder that
+cannot be read and a file that is not mail are skipped with their reason; nothing of them is
+stored. Imported mail carries a warning, in every folder: no key vouches for its sender.`)
     .action(async (opts: { from: string, folder: Folder }, cmd: Command) => {
       await runJob<ImportSummary>(cmd, 'mail.import', { path: resolve(opts.from), folder: opts.folder }, 'read', formatImport)
     })
@@ -104,7 +110,15 @@ export function formatExport (s: ExportSummary): string {
 }
 
 export function formatImport (s: ImportSummary): string {
-  const lines = [`imported ${plural(s.stored, 'message')} from ${s.path} (${s.source}) into ${s.folder}${s.duplicates > 0 ? `; ${s.duplicates} already here` : ''}${s.skipped > 0 ? `; skipped ${s.skipped}` : ''}`]
+  const single = s.folders.length === 1 && s.folders[0]!.name === ''
+  const into = single ? ` into ${s.folders[0]!.folder}` : s.folders.length === 0 ? '' : ` into ${[...new Set(s.folders.map(f => f.folder))].join(', ')}`
+  const lines = [`imported ${plural(s.stored, 'message')} from ${s.path} (${s.source})${into}${s.duplicates > 0 ? `; ${s.duplicates} already here` : ''}${s.skipped > 0 ? `; skipped ${s.skipped}` : ''}`]
+  if (!single) {
+    for (const f of s.folders) {
+      const name = f.name === '' ? '(top)' : f.name
+      lines.push(`  ${`${name} -> ${f.folder}`.padEnd(24)} ${String(f.stored).padStart(6)} stored ${String(f.duplicates).padStart(6)} already here ${String(f.skipped).padStart(6)} skipped${f.note === undefined ? '' : `  (${f.note})`}`)
+    }
+  }
   for (const k of s.skips) lines.push(`  skipped ${k.where}: ${k.reason}`)
   if (s.skips.length < s.skipped) lines.push(`  ... and ${s.skipped - s.skips.length} more`)
   return lines.join('\n')

@@ -6,10 +6,11 @@
  * with the daemon stopped writes nothing new. A fresh home imports them (through its
  * daemon, then on the home directly): the same messages, and a second import stores
  * nothing. A garbage file in a Maildir and a cut mbox are skipped with their reasons.
+ * alice's whole export (sent and archive) goes back into a fresh home folder by folder.
  */
 import assert from 'node:assert/strict'
 import { copyFile, mkdir, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { openHome } from '../../node/home.js'
 import { ControlClient } from '../../node/control/client.js'
@@ -171,13 +172,56 @@ describe('export and import with real daemons', () => {
     assert.deepEqual([t.read, t.stored, t.skipped, t.skips[0].error], [3, 2, 1, 'TruncatedMboxError'])
     assert.equal((await everything(fresh)).length, 2)
 
-    // A plain folder and a missing path: refused (exit 2), nothing stored.
-    const notMaildir = await run(fresh.home, ['import', '--from', out])
+    // A folder with neither a Maildir nor an .mbox file in it, and a missing path: refused (exit 2), nothing stored.
+    const plain = join(out, 'plain')
+    await mkdir(plain)
+    await writeFile(join(plain, 'notes.txt'), 'not mail\n')
+    const notMaildir = await run(fresh.home, ['import', '--from', plain])
     assert.equal(notMaildir.code, 2)
     assert.match(notMaildir.stderr, /not a Maildir/)
     const missing = await run(fresh.home, ['import', '--from', join(out, 'nothing')])
     assert.equal(missing.code, 2)
     assert.equal((await everything(fresh)).length, 2)
     await rm(cut)
+  })
+
+  it('a whole export restores into a fresh home through its daemon, each folder into its namesake; an unreadable folder and a file that is not mail are skipped', async () => {
+    const { alice } = pair
+    const sent = await runJson<any[]>(alice.home, ['list', '--folder', 'sent'])
+    assert.equal(sent.length, 3)
+    assert.equal((await run(alice.home, ['move', sent[0].id, 'archive'])).code, 0)
+    const dir = join(out, 'alice')
+    assert.equal((await runJson(alice.home, ['export', '--to', dir])).written, 3)
+    await mkdir(join(dir, 'broken', 'new'), { recursive: true })
+    await writeFile(join(dir, 'broken', 'cur'), 'a file where a folder should be')
+    await writeFile(join(dir, 'notes.txt'), 'not mail\n')
+
+    const frank = await makeUser('frank', { config: FAST_NODE })
+    extra.push(frank)
+    await online(frank)
+    const client = await ControlClient.connect(frank.home)
+    const events: any[] = []
+    let restored: any
+    try {
+      await client.subscribe((e: NodeEvent) => { if (e.type === 'mailfiles:progress') events.push(e.data) })
+      restored = await client.call('mail.import', { path: dir, job: 'restore' })
+    } finally { client.close() }
+    assert.deepEqual(events.at(-1), { job: 'restore', done: 3, total: 3 }, 'progress over the whole folder')
+    assert.equal(restored.source, 'folders')
+    assert.deepEqual(restored.folders.map((f: any) => [f.name, f.folder, f.stored]), [['archive', 'archive', 1], ['sent', 'sent', 2]])
+    assert.deepEqual(restored.skips.map((k: any) => basename(k.where)).sort(), ['broken', 'notes.txt'])
+    const inFolders = async (user: User): Promise<string[]> => {
+      const all: string[] = []
+      for (const folder of FOLDERS) for (const m of await runJson<any[]>(user.home, ['list', '--folder', folder])) all.push(`${folder} ${key(m)} ${String(m.unread)}`)
+      return all.sort()
+    }
+    assert.deepEqual(await inFolders(frank), await inFolders(alice), 'the same messages in the same folders')
+
+    const again = await run(frank.home, ['import', '--from', dir])
+    assert.equal(again.code, 0)
+    assert.match(again.stdout, /^imported 0 messages from .*alice \(folders\) into archive, sent; 3 already here; skipped 2\n/)
+    assert.match(again.stdout, /\n {2}sent -> sent +0 stored +2 already here +0 skipped\n/)
+    assert.match(again.stdout, /skipped .*notes\.txt: .*neither a Maildir folder nor an \.mbox file/)
+    assert.equal((await everything(frank)).length, 3, 'nothing stored twice')
   })
 })

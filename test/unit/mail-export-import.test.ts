@@ -5,6 +5,7 @@
  */
 import { strict as assert } from 'node:assert'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import type { ImportSummary } from '../../node/mail-import.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -12,7 +13,8 @@ import { openHomeStore } from '../../storage/index.js'
 import type { HomeStore, MessageSummary } from '../../storage/index.js'
 import { EXPORT_PAGE, exportMail } from '../../node/mail-export.js'
 import { IMPORTED_WARNING, importMail } from '../../node/mail-import.js'
-import { parseMaildirName } from '../../storage/maildir.js'
+import { folderForName } from '../../node/mail-import-sources.js'
+import { ensureMaildir, maildirFileName, parseMaildirName, writeMaildirMessage } from '../../storage/maildir.js'
 import { fixtureMessage, FIXTURE_SENDER } from '../helpers/stored-messages.js'
 
 const SELF = '12D3KooWSelf'
@@ -155,5 +157,70 @@ describe('export and import', () => {
     const tooBig = await importMail({ mailbox: target.mailbox, now }, { path: big, maxMimeBytes: 1000 })
     assert.deepEqual([tooBig.source, tooBig.skipped, tooBig.skips[0]?.error], ['eml', 1, 'MailFileTooLargeError'])
     assert.equal((await target.mailbox.counts('archive')).total, 1)
+  })
+
+  /** Per folder: [name, folder, read, stored, skipped]. */
+  const perFolder = (r: ImportSummary): Array<[string, string, number, number, number]> => r.folders.map(f => [f.name, f.folder, f.read, f.stored, f.skipped])
+  const folderKeys = async (store: HomeStore, folder: MessageSummary['folder']): Promise<string[]> => (await all(store, folder)).map(m => `${m.messageId} ${String(m.unread)}`).sort()
+
+  it('a whole export back into a fresh home: each folder into its namesake; an unreadable folder and what is not mail are skipped with their reason', async () => {
+    const out = join(dir, 'restore')
+    await exportMail({ mailbox: source.mailbox, self: SELF }, { dir: out })
+    await exportMail({ mailbox: source.mailbox, self: SELF }, { dir: join(dir, 'restore-mbox'), format: 'mbox', folders: ['sent'] })
+    await writeFile(join(out, 'Sent Items.mbox'), await readFile(join(dir, 'restore-mbox', 'sent.mbox')))
+    await writeFile(join(out, 'notes.txt'), 'not mail\n')
+    await writeFile(join(out, 'drafts.mbox'), 'not an mbox either\n')
+    await mkdir(join(out, 'broken', 'new'), { recursive: true })
+    await writeFile(join(out, 'broken', 'cur'), 'a file where a folder should be')
+    await mkdir(join(out, 'photos'))
+
+    const target = await newStore('restored')
+    const progress: Array<{ done: number, total?: number }> = []
+    const r = await importMail({ mailbox: target.mailbox, now }, { path: out, maxMimeBytes: MAX_MIME, onProgress: p => { progress.push(p) } })
+    assert.equal(r.source, 'folders')
+    assert.deepEqual(perFolder(r), [['inbox', 'inbox', COUNT, COUNT, 0], ['sent', 'sent', 1, 1, 0], ['Sent Items', 'sent', 1, 0, 0]])
+    assert.equal(r.folders[2]?.note, '"Sent Items" into sent')
+    assert.deepEqual(progress.at(-1), { done: COUNT + 2 }, 'over the whole folder (no total: an mbox is in it)')
+    assert.deepEqual([r.read, r.stored, r.duplicates], [COUNT + 2, COUNT + 1, 1])
+    assert.deepEqual(r.skips.map(k => [k.where.slice(out.length + 1), k.error]).sort(), [['broken', 'Error'], ['drafts.mbox', 'NotMboxError'], ['notes.txt', 'NotMailFileError'], ['photos', 'NotMaildirError']])
+    assert.equal(r.skipped, 4)
+    assert.match(r.skips.find(k => k.where.endsWith('broken'))!.reason, /ENOTDIR/)
+    for (const folder of ['inbox', 'sent'] as const) assert.deepEqual(await folderKeys(target, folder), await folderKeys(source, folder), `${folder} as it was, read flags too`)
+    for (const folder of ['requests', 'quarantine', 'archive', 'trash'] as const) assert.equal((await target.mailbox.counts(folder)).total, 0, `nothing in ${folder}`)
+    assert.ok((await all(target, 'inbox')).every(m => m.warning === IMPORTED_WARNING && m.fromPeer === ''), 'restored into the inbox, still unverified')
+
+    const again = await importMail({ mailbox: target.mailbox, now }, { path: out, maxMimeBytes: MAX_MIME })
+    assert.deepEqual([again.stored, again.duplicates], [0, COUNT + 2])
+  })
+
+  it('a Maildir++ tree: the top into --folder, .Sent into sent, .Junk into quarantine, other names into --folder with a note', async () => {
+    const root = join(dir, 'Maildir')
+    const put = async (sub: string, n: number, seen: boolean): Promise<void> => {
+      const box = join(root, sub)
+      await ensureMaildir(box)
+      await writeMaildirMessage(box, maildirFileName(`17000000${n}.M1P1.host`, { seen }), rawOf(5000 + n))
+    }
+    await put('', 1, true)
+    await put('.Sent', 2, true)
+    await put('.Junk', 3, false)
+    await put('.Drafts', 4, false)
+    await put('.trash', 5, true)
+    await mkdir(join(root, '.Empty'))
+    await writeFile(join(root, 'dovecot.index'), 'an index, not mail')
+
+    const target = await newStore('maildirpp')
+    const r = await importMail({ mailbox: target.mailbox, now }, { path: root, folder: 'inbox', maxMimeBytes: MAX_MIME })
+    assert.equal(r.source, 'maildir')
+    assert.deepEqual(perFolder(r), [['', 'inbox', 1, 1, 0], ['Drafts', 'inbox', 1, 1, 0], ['Junk', 'quarantine', 1, 1, 0], ['Sent', 'sent', 1, 1, 0], ['trash', 'trash', 1, 1, 0]])
+    assert.equal(r.folders[1]?.note, 'no peerpost folder is called "Drafts": into inbox')
+    assert.deepEqual(r.skips.map(k => k.error), ['NotMaildirError'], '.Empty has no cur/ or new/')
+    const subjects = async (f: MessageSummary['folder']): Promise<string[]> => (await all(target, f)).map(m => `${m.subject} ${String(m.unread)}`).sort()
+    assert.deepEqual(await subjects('inbox'), ['message 5001 false', 'message 5004 true'])
+    assert.deepEqual(await subjects('sent'), ['message 5002 false'])
+    assert.deepEqual(await subjects('quarantine'), ['message 5003 true'])
+    assert.deepEqual(await subjects('trash'), ['message 5005 false'])
+    assert.deepEqual(folderForName('Deleted Messages', 'archive'), { folder: 'trash', note: '"Deleted Messages" into trash' })
+    assert.deepEqual(folderForName('SPAM', 'archive'), { folder: 'quarantine', note: '"SPAM" into quarantine' })
+    assert.deepEqual(folderForName('archive', 'inbox'), { folder: 'archive' })
   })
 })
