@@ -6,6 +6,7 @@
  * of its name. Only names and file heads are read here: nothing is stored.
  */
 import { open, readdir, stat } from 'node:fs/promises'
+import type { Dirent } from 'node:fs'
 import { basename, join } from 'node:path'
 import { ImportSourceMissingError, NotMailFileError, NotMaildirError, NotMboxError } from '../storage/mail-file-errors.js'
 import { looksLikeMbox } from '../storage/mboxrd.js'
@@ -58,9 +59,14 @@ const FOLDER_NAMES: Record<string, Folder> = {
 export function folderForName (name: string, fallback: Folder): { folder: Folder, note?: string } {
   const folder = FOLDER_NAMES[name.toLowerCase()]
   if (folder === undefined) return { folder: fallback, note: `no peerpost folder is called "${name}": into ${fallback}` }
-  return folder === name ? { folder } : { folder, note: `"${name}" into ${folder}` }
+  return folder === name.toLowerCase() ? { folder } : { folder, note: `"${name}" into ${folder}` }
 }
 
+/** What a directory entry is, following a symbolic link (a link to a Maildir is read as one; a dangling one is neither). */
+async function entryKind (entry: Dirent, path: string): Promise<'dir' | 'file' | 'other'> {
+  const info = entry.isSymbolicLink() ? await stat(path).catch(() => undefined) : entry
+  return info?.isDirectory() === true ? 'dir' : info?.isFile() === true ? 'file' : 'other'
+}
 const isDir = async (path: string): Promise<boolean> => (await stat(path).catch(() => undefined))?.isDirectory() === true
 /** A Maildir has cur/ or new/ (tmp/ only holds files still being written). */
 export const isMaildir = async (path: string): Promise<boolean> => await isDir(join(path, 'cur')) || await isDir(join(path, 'new'))
@@ -98,10 +104,11 @@ async function maildirTree (root: string, fallback: Folder): Promise<Omit<Import
   const sources: MailSource[] = [{ name: '', path: root, kind: 'maildir', folder: fallback }]
   const skips: SourceSkip[] = []
   for (const entry of (await readdir(root, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (!entry.isDirectory() || !entry.name.startsWith('.') || entry.name === '.' || entry.name === '..') continue
+    if (!entry.name.startsWith('.') || entry.name === '.' || entry.name === '..') continue
     const path = join(root, entry.name)
+    if (await entryKind(entry, path) !== 'dir') continue
     const name = entry.name.slice(1)
-    if (!(await isMaildir(path))) { skips.push({ path, error: new NotMaildirError(path) }); continue }
+    if (!(await isMaildir(path))) { skips.push({ path, error: new NotMaildirError(path, true) }); continue }
     sources.push({ name, path, kind: 'maildir', ...folderForName(name, fallback) })
   }
   return { sources, skips }
@@ -115,13 +122,16 @@ async function mailFolders (dir: string, fallback: Folder): Promise<Omit<ImportP
     // Dot files are a program's own (.DS_Store, an index), not mail someone put there.
     if (entry.name.startsWith('.')) continue
     const path = join(dir, entry.name)
-    if (entry.isDirectory()) {
+    const kind = await entryKind(entry, path)
+    if (kind === 'dir') {
       if (await isMaildir(path)) sources.push({ name: entry.name, path, kind: 'maildir', ...folderForName(entry.name, fallback) })
-      else skips.push({ path, error: new NotMaildirError(path) })
+      else skips.push({ path, error: new NotMaildirError(path, true) })
       continue
     }
-    if (!entry.isFile() || !entry.name.endsWith('.mbox')) { skips.push({ path, error: new NotMailFileError(path) }); continue }
-    if (await fileKind(path) !== 'mbox') { skips.push({ path, error: new NotMboxError(path) }); continue }
+    if (kind !== 'file' || !entry.name.endsWith('.mbox')) { skips.push({ path, error: new NotMailFileError(path) }); continue }
+    const head = await fileKind(path).catch((err: Error) => err)
+    if (head instanceof Error) { skips.push({ path, error: head }); continue }
+    if (head !== 'mbox') { skips.push({ path, error: new NotMboxError(path) }); continue }
     const name = basename(entry.name, '.mbox')
     sources.push({ name, path, kind: 'mbox', ...folderForName(name, fallback) })
   }

@@ -14,7 +14,12 @@ export class ImportSourceMissingError extends Error {
 export class NotMaildirError extends Error {
   static readonly NAME = 'NotMaildirError'
   override name = NotMaildirError.NAME
-  constructor (readonly path: string) { super(`${path} is a folder but not a Maildir (it has neither cur/ nor new/) and holds no Maildir or .mbox file: give a Maildir, a folder of them (as an export writes), an mbox file or an .eml file`) }
+  /** within: found inside the folder being imported (it is skipped, the rest imported), rather than given. */
+  constructor (readonly path: string, within = false) {
+    super(within
+      ? `${path} is not a Maildir (it has neither cur/ nor new/): not imported`
+      : `${path} is a folder but not a Maildir (it has neither cur/ nor new/) and holds no Maildir or .mbox file: give a Maildir, a folder of them (as an export writes), an mbox file or an .eml file`)
+  }
 }
 
 /** A file in a folder of mail folders that is neither a Maildir nor an .mbox file: not imported. */

@@ -4,7 +4,7 @@
  * message once however often it runs, and a bad file is skipped with its reason.
  */
 import { strict as assert } from 'node:assert'
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import type { ImportSummary } from '../../node/mail-import.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -173,24 +173,30 @@ describe('export and import', () => {
     await mkdir(join(out, 'broken', 'new'), { recursive: true })
     await writeFile(join(out, 'broken', 'cur'), 'a file where a folder should be')
     await mkdir(join(out, 'photos'))
+    const elsewhere = join(dir, 'elsewhere')
+    await ensureMaildir(elsewhere)
+    await writeMaildirMessage(elsewhere, maildirFileName('1700000000.M1P1.host', { seen: true }), rawOf(9000))
+    await symlink(elsewhere, join(out, 'linked'))
+    await symlink(join(out, 'gone'), join(out, 'dangling.mbox'))
 
     const target = await newStore('restored')
     const progress: Array<{ done: number, total?: number }> = []
     const r = await importMail({ mailbox: target.mailbox, now }, { path: out, maxMimeBytes: MAX_MIME, onProgress: p => { progress.push(p) } })
     assert.equal(r.source, 'folders')
-    assert.deepEqual(perFolder(r), [['inbox', 'inbox', COUNT, COUNT, 0], ['sent', 'sent', 1, 1, 0], ['Sent Items', 'sent', 1, 0, 0]])
-    assert.equal(r.folders[2]?.note, '"Sent Items" into sent')
-    assert.deepEqual(progress.at(-1), { done: COUNT + 2 }, 'over the whole folder (no total: an mbox is in it)')
-    assert.deepEqual([r.read, r.stored, r.duplicates], [COUNT + 2, COUNT + 1, 1])
-    assert.deepEqual(r.skips.map(k => [k.where.slice(out.length + 1), k.error]).sort(), [['broken', 'Error'], ['drafts.mbox', 'NotMboxError'], ['notes.txt', 'NotMailFileError'], ['photos', 'NotMaildirError']])
-    assert.equal(r.skipped, 4)
+    assert.deepEqual(perFolder(r), [['inbox', 'inbox', COUNT, COUNT, 0], ['linked', 'archive', 1, 1, 0], ['sent', 'sent', 1, 1, 0], ['Sent Items', 'sent', 1, 0, 0]])
+    assert.deepEqual(r.folders.map(f => f.note), [undefined, 'no peerpost folder is called "linked": into archive', undefined, '"Sent Items" into sent'])
+    assert.deepEqual(progress.at(-1), { done: COUNT + 3 }, 'over the whole folder (no total: an mbox is in it)')
+    assert.deepEqual([r.read, r.stored, r.duplicates], [COUNT + 3, COUNT + 2, 1])
+    assert.deepEqual(r.skips.map(k => [k.where.slice(out.length + 1), k.error]).sort(), [['broken', 'Error'], ['dangling.mbox', 'NotMailFileError'], ['drafts.mbox', 'NotMboxError'], ['notes.txt', 'NotMailFileError'], ['photos', 'NotMaildirError']])
+    assert.equal(r.skipped, 5)
     assert.match(r.skips.find(k => k.where.endsWith('broken'))!.reason, /ENOTDIR/)
     for (const folder of ['inbox', 'sent'] as const) assert.deepEqual(await folderKeys(target, folder), await folderKeys(source, folder), `${folder} as it was, read flags too`)
-    for (const folder of ['requests', 'quarantine', 'archive', 'trash'] as const) assert.equal((await target.mailbox.counts(folder)).total, 0, `nothing in ${folder}`)
+    assert.deepEqual((await all(target, 'archive')).map(m => m.subject), ['message 9000'], 'the linked Maildir, named like no folder')
+    for (const folder of ['requests', 'quarantine', 'trash'] as const) assert.equal((await target.mailbox.counts(folder)).total, 0, `nothing in ${folder}`)
     assert.ok((await all(target, 'inbox')).every(m => m.warning === IMPORTED_WARNING && m.fromPeer === ''), 'restored into the inbox, still unverified')
 
     const again = await importMail({ mailbox: target.mailbox, now }, { path: out, maxMimeBytes: MAX_MIME })
-    assert.deepEqual([again.stored, again.duplicates], [0, COUNT + 2])
+    assert.deepEqual([again.stored, again.duplicates], [0, COUNT + 3])
   })
 
   it('a Maildir++ tree: the top into --folder, .Sent into sent, .Junk into quarantine, other names into --folder with a note', async () => {
@@ -213,7 +219,8 @@ describe('export and import', () => {
     assert.equal(r.source, 'maildir')
     assert.deepEqual(perFolder(r), [['', 'inbox', 1, 1, 0], ['Drafts', 'inbox', 1, 1, 0], ['Junk', 'quarantine', 1, 1, 0], ['Sent', 'sent', 1, 1, 0], ['trash', 'trash', 1, 1, 0]])
     assert.equal(r.folders[1]?.note, 'no peerpost folder is called "Drafts": into inbox')
-    assert.deepEqual(r.skips.map(k => k.error), ['NotMaildirError'], '.Empty has no cur/ or new/')
+    assert.deepEqual(r.folders.map(f => f.note), [undefined, 'no peerpost folder is called "Drafts": into inbox', '"Junk" into quarantine', undefined, undefined], 'no note when only the case differs')
+    assert.deepEqual(r.skips.map(k => [k.error, k.reason]), [['NotMaildirError', `${join(root, '.Empty')} is not a Maildir (it has neither cur/ nor new/): not imported`]])
     const subjects = async (f: MessageSummary['folder']): Promise<string[]> => (await all(target, f)).map(m => `${m.subject} ${String(m.unread)}`).sort()
     assert.deepEqual(await subjects('inbox'), ['message 5001 false', 'message 5004 true'])
     assert.deepEqual(await subjects('sent'), ['message 5002 false'])
@@ -222,5 +229,6 @@ describe('export and import', () => {
     assert.deepEqual(folderForName('Deleted Messages', 'archive'), { folder: 'trash', note: '"Deleted Messages" into trash' })
     assert.deepEqual(folderForName('SPAM', 'archive'), { folder: 'quarantine', note: '"SPAM" into quarantine' })
     assert.deepEqual(folderForName('archive', 'inbox'), { folder: 'archive' })
+    assert.deepEqual(folderForName('INBOX', 'archive'), { folder: 'inbox' })
   })
 })
