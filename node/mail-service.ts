@@ -777,7 +777,7 @@ export class MailService {
     })
   }
 
-  /** Store the messages of a Maildir, mbox or .eml file at `path` in `folder` (default archive); nothing is sent. */
+  /** Store the messages of a Maildir (with its Maildir++ subfolders), mbox or .eml file at `path` in `folder` (default archive), or each mail folder of an export in its namesake; nothing is sent. */
   async importMail (request: { path: string, folder?: Folder, job?: string }): Promise<ImportSummary> {
     const job = request.job
     return await importMail({ mailbox: this.c.mailbox, now: this.c.now }, {
