@@ -6,6 +6,14 @@
  *   node bare-peer.js server                                   -> prints {"addr": "..."}
  *   node bare-peer.js throughput ADDR COUNT SIZE WINDOW        -> prints {"ms": N, "cpuMs": N} (its own CPU time)
  *   node bare-peer.js latency ADDR COUNT SIZE same|fresh       -> prints {"samples": [ms...]}
+ *
+ * And the same round trip with the work peerpost's design requires on it, and nothing else
+ * (no MIME, no indexes, no outbox, no control sockets): the client seals each request as
+ * an envelope to the server's identity, the server opens it and writes it durably (one
+ * synced LevelDB write, group-committed as the daemon's) before it answers.
+ *
+ *   node bare-peer.js required-server DIR                      -> prints {"addr", "peerId", "boxPublicKey"}
+ *   node bare-peer.js required-latency ADDR COUNT SIZE PEERID BOXKEY -> prints {"samples": [ms...]}
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { lpStream } from '@libp2p/utils'
@@ -19,7 +27,10 @@ export const BARE_RESPONSE_BYTES = 160
 const MAX_FRAME = 1024 * 1024
 const OP_TIMEOUT_MS = 30_000
 
-async function server (): Promise<void> {
+/** What the server does with each request before it answers (nothing, for the bare baseline). */
+type OnRequest = (request: Uint8Array) => Promise<void>
+
+async function server (onRequest?: OnRequest, ready: Record<string, string> = {}): Promise<void> {
   const node = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
   const response = new Uint8Array(BARE_RESPONSE_BYTES).fill(7)
   await node.handle(BARE_PROTOCOL, (stream: Stream) => {
@@ -27,11 +38,13 @@ async function server (): Promise<void> {
       const lp = lpStream(stream, { maxDataLength: MAX_FRAME, maxBufferSize: MAX_FRAME * 2 })
       // Pipelined like the deliver protocol: answer each request as it is read, in order.
       while (true) {
+        let request
         try {
-          await lp.read({ signal: AbortSignal.timeout(60_000) })
+          request = await lp.read({ signal: AbortSignal.timeout(60_000) })
         } catch {
           break
         }
+        await onRequest?.(request.subarray())
         await lp.write(response, { signal: AbortSignal.timeout(OP_TIMEOUT_MS) })
       }
       await stream.close({ signal: AbortSignal.timeout(OP_TIMEOUT_MS) }).catch(() => { stream.abort(new Error('close timed out')) })
@@ -39,12 +52,34 @@ async function server (): Promise<void> {
   }, { maxInboundStreams: 256 })
   await node.start()
   const addr = node.getMultiaddrs().find(a => a.toString().includes('127.0.0.1'))
-  process.stdout.write(JSON.stringify({ addr: addr?.toString() }) + '\n')
+  process.stdout.write(JSON.stringify({ addr: addr?.toString(), ...ready }) + '\n')
   await new Promise<void>(resolve => { process.once('SIGTERM', resolve); process.once('SIGINT', resolve) })
   await node.stop()
 }
 
-async function client (mode: string, addr: string, count: number, size: number, extra: string): Promise<void> {
+/** The server of `required-latency`: opens each envelope and stores it durably before answering. */
+async function requiredServer (dir: string): Promise<void> {
+  // Imported here, so the bare baseline's processes load exactly what they did before.
+  const { openEnvelope } = await import('../../node/crypto/envelope.js')
+  const { generateKeyMaterial, identityFromKeyMaterial } = await import('../../node/identity/index.js')
+  const { openDatabase } = await import('../../storage/database.js')
+  const me = identityFromKeyMaterial(await generateKeyMaterial({ displayName: 'bob', now: Date.now() }))
+  const db = await openDatabase(dir)
+  let n = 0
+  try {
+    await server(async request => {
+      const opened = openEnvelope(request, me)
+      await db.commit([{ type: 'put', sublevel: db.sublevels.mailbox.raw, key: `m${n++}`, value: opened.mime }])
+    }, { peerId: me.peerId.toString(), boxPublicKey: Buffer.from(me.boxPublicKey).toString('hex') })
+  } finally {
+    await db.close()
+  }
+}
+
+/** Makes each request's bytes: the same payload for the bare baseline, a freshly sealed envelope for `required-latency`. */
+type MakeRequest = () => Uint8Array
+
+async function client (mode: string, addr: string, count: number, size: number, extra: string, makeRequest?: MakeRequest): Promise<void> {
   const node = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: [] })
   await node.start()
   const connection = await node.dial(multiaddr(addr), { signal: AbortSignal.timeout(OP_TIMEOUT_MS) })
@@ -82,11 +117,11 @@ async function client (mode: string, addr: string, count: number, size: number, 
     const samples: number[] = []
     const fresh = extra === 'fresh'
     const lp = fresh ? undefined : await open()
-    if (lp != null) { await lp.write(payload); await lp.read() } // warm the stream
+    if (lp != null) { await lp.write(makeRequest?.() ?? payload); await lp.read() } // warm the stream
     for (let i = 0; i < count; i++) {
       const start = performance.now()
       const s = lp ?? await open()
-      await s.write(payload, { signal: AbortSignal.timeout(OP_TIMEOUT_MS) })
+      await s.write(makeRequest?.() ?? payload, { signal: AbortSignal.timeout(OP_TIMEOUT_MS) })
       await s.read({ signal: AbortSignal.timeout(OP_TIMEOUT_MS) })
       samples.push(performance.now() - start)
       if (fresh) await s.unwrap().close().catch(() => {})
@@ -97,12 +132,29 @@ async function client (mode: string, addr: string, count: number, size: number, 
   await node.stop()
 }
 
-const [mode, addr, count, size, extra] = process.argv.slice(2)
+/** A sealer of `size`-byte messages to the given recipient, as alice's daemon seals them (contacts: no stamp). */
+async function sealerTo (peerId: string, boxPublicKeyHex: string, size: number): Promise<MakeRequest> {
+  const { sealEnvelope } = await import('../../node/crypto/envelope.js')
+  const { generateKeyMaterial, identityFromKeyMaterial, makeCard } = await import('../../node/identity/index.js')
+  const { textOfSize } = await import('./peerpost.js')
+  const now = Date.now()
+  const alice = identityFromKeyMaterial(await generateKeyMaterial({ displayName: 'alice', now }))
+  const senderCard = makeCard(alice, { addrs: ['/ip4/127.0.0.1/tcp/4001'], now })
+  const recipient = { peerId, boxPublicKey: Buffer.from(boxPublicKeyHex, 'hex') }
+  const mime = new TextEncoder().encode(textOfSize(size))
+  return () => sealEnvelope({ sender: alice, senderCard, recipient, mime, timestamp: Date.now(), stampBits: 0 }).bytes
+}
+
+const [mode, addr, count, size, extra, boxKey] = process.argv.slice(2)
 if (mode === 'server') {
   await server()
+} else if (mode === 'required-server' && addr != null) {
+  await requiredServer(addr)
 } else if ((mode === 'throughput' || mode === 'latency') && addr != null) {
   await client(mode, addr, Number(count), Number(size), extra ?? '')
+} else if (mode === 'required-latency' && addr != null && extra != null && boxKey != null) {
+  await client('latency', addr, Number(count), Number(size), 'same', await sealerTo(extra, boxKey, Number(size)))
 } else {
-  process.stderr.write('usage: bare-peer.js server | throughput ADDR COUNT SIZE WINDOW | latency ADDR COUNT SIZE same|fresh\n')
+  process.stderr.write('usage: bare-peer.js server | throughput ADDR COUNT SIZE WINDOW | latency ADDR COUNT SIZE same|fresh | required-server DIR | required-latency ADDR COUNT SIZE PEERID BOXKEY\n')
   process.exitCode = 2
 }

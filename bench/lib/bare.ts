@@ -31,3 +31,18 @@ export async function bareLatency (server: BareServer, count: number, size: numb
   const out = await mustRun(process.execPath, [...BASELINE_NODE_ARGS, PEER, 'latency', server.addr, String(count), String(size), stream], { timeoutMs: 300_000 })
   return (JSON.parse(out) as { samples: number[] }).samples
 }
+
+/** A responder that opens each request as an envelope and stores it durably before answering (bare-peer.ts). */
+export interface RequiredServer extends BareServer { peerId: string, boxPublicKey: string }
+
+export async function startRequiredServer (dir: string): Promise<RequiredServer> {
+  const proc: LineProcess = await spawnWithReadyLine(process.execPath, [...BASELINE_NODE_ARGS, PEER, 'required-server', dir])
+  const { addr, peerId, boxPublicKey } = JSON.parse(proc.first) as { addr: string, peerId: string, boxPublicKey: string }
+  return { addr, peerId, boxPublicKey, pid: proc.proc.pid ?? 0, stop: async () => { await proc.stop() } }
+}
+
+/** `count` sequential round trips on one open stream, each request sealed on the way and opened and stored durably before its answer. */
+export async function requiredLatency (server: RequiredServer, count: number, size: number): Promise<number[]> {
+  const out = await mustRun(process.execPath, [...BASELINE_NODE_ARGS, PEER, 'required-latency', server.addr, String(count), String(size), server.peerId, server.boxPublicKey], { timeoutMs: 300_000 })
+  return (JSON.parse(out) as { samples: number[] }).samples
+}
