@@ -13,7 +13,12 @@
  * synced LevelDB write, group-committed as the daemon's) before it answers.
  *
  *   node bare-peer.js required-server DIR                      -> prints {"addr", "peerId", "boxPublicKey"}
- *   node bare-peer.js required-latency ADDR COUNT SIZE PEERID BOXKEY -> prints {"samples": [ms...]}
+ *   node bare-peer.js required-throughput ADDR COUNT SIZE WINDOW PEERID BOXKEY
+ *   node bare-peer.js required-latency ADDR COUNT SIZE same PEERID BOXKEY
+ *
+ * The server pipelines: it reads the next request while the last one's write syncs, and
+ * answers in order, so writes in flight together are synced together (group commit), as
+ * the daemon's are.
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { lpStream } from '@libp2p/utils'
@@ -29,6 +34,7 @@ const OP_TIMEOUT_MS = 30_000
 
 /** What the server does with each request before it answers (nothing, for the bare baseline). */
 type OnRequest = (request: Uint8Array) => Promise<void>
+const LOOP_MS = 60_000
 
 async function server (onRequest?: OnRequest, ready: Record<string, string> = {}): Promise<void> {
   const node = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
@@ -37,16 +43,23 @@ async function server (onRequest?: OnRequest, ready: Record<string, string> = {}
     void (async () => {
       const lp = lpStream(stream, { maxDataLength: MAX_FRAME, maxBufferSize: MAX_FRAME * 2 })
       // Pipelined like the deliver protocol: answer each request as it is read, in order.
+      let answers = Promise.resolve()
       while (true) {
         let request
         try {
-          request = await lp.read({ signal: AbortSignal.timeout(60_000) })
+          request = await lp.read({ signal: AbortSignal.timeout(LOOP_MS) })
         } catch {
           break
         }
-        await onRequest?.(request.subarray())
-        await lp.write(response, { signal: AbortSignal.timeout(OP_TIMEOUT_MS) })
+        if (onRequest == null) {
+          await lp.write(response, { signal: AbortSignal.timeout(OP_TIMEOUT_MS) })
+        } else {
+          const done = onRequest(request.subarray())
+          answers = answers.then(async () => { await done; await lp.write(response, { signal: AbortSignal.timeout(OP_TIMEOUT_MS) }) })
+          answers.catch((err: Error) => { stream.abort(err) })
+        }
       }
+      await answers
       await stream.close({ signal: AbortSignal.timeout(OP_TIMEOUT_MS) }).catch(() => { stream.abort(new Error('close timed out')) })
     })().catch(err => { stream.abort(err as Error) })
   }, { maxInboundStreams: 256 })
@@ -57,7 +70,7 @@ async function server (onRequest?: OnRequest, ready: Record<string, string> = {}
   await node.stop()
 }
 
-/** The server of `required-latency`: opens each envelope and stores it durably before answering. */
+/** The server of the `required-` modes: opens each envelope and stores it durably before answering. */
 async function requiredServer (dir: string): Promise<void> {
   // Imported here, so the bare baseline's processes load exactly what they did before.
   const { openEnvelope } = await import('../../node/crypto/envelope.js')
@@ -68,7 +81,7 @@ async function requiredServer (dir: string): Promise<void> {
   let n = 0
   try {
     await server(async request => {
-      const opened = openEnvelope(request, me)
+      const opened = openEnvelope(request, me) // at once, in arrival order: only the write overlaps
       await db.commit([{ type: 'put', sublevel: db.sublevels.mailbox.raw, key: `m${n++}`, value: opened.mime }])
     }, { peerId: me.peerId.toString(), boxPublicKey: Buffer.from(me.boxPublicKey).toString('hex') })
   } finally {
@@ -76,7 +89,7 @@ async function requiredServer (dir: string): Promise<void> {
   }
 }
 
-/** Makes each request's bytes: the same payload for the bare baseline, a freshly sealed envelope for `required-latency`. */
+/** Makes each request's bytes: the same payload for the bare baseline, a freshly sealed envelope for the `required-` modes. */
 type MakeRequest = () => Uint8Array
 
 async function client (mode: string, addr: string, count: number, size: number, extra: string, makeRequest?: MakeRequest): Promise<void> {
@@ -99,7 +112,7 @@ async function client (mode: string, addr: string, count: number, size: number, 
     const writer = (async () => {
       while (written < count) {
         while (written - answered >= window) await new Promise<void>(resolve => { wake = resolve })
-        await lp.write(payload, { signal: AbortSignal.timeout(OP_TIMEOUT_MS) })
+        await lp.write(makeRequest?.() ?? payload, { signal: AbortSignal.timeout(OP_TIMEOUT_MS) })
         written++
       }
     })()
@@ -145,16 +158,16 @@ async function sealerTo (peerId: string, boxPublicKeyHex: string, size: number):
   return () => sealEnvelope({ sender: alice, senderCard, recipient, mime, timestamp: Date.now(), stampBits: 0 }).bytes
 }
 
-const [mode, addr, count, size, extra, boxKey] = process.argv.slice(2)
+const [mode, addr, count, size, extra, peerId, boxKey] = process.argv.slice(2)
 if (mode === 'server') {
   await server()
 } else if (mode === 'required-server' && addr != null) {
   await requiredServer(addr)
 } else if ((mode === 'throughput' || mode === 'latency') && addr != null) {
   await client(mode, addr, Number(count), Number(size), extra ?? '')
-} else if (mode === 'required-latency' && addr != null && extra != null && boxKey != null) {
-  await client('latency', addr, Number(count), Number(size), 'same', await sealerTo(extra, boxKey, Number(size)))
+} else if ((mode === 'required-throughput' || mode === 'required-latency') && addr != null && peerId != null && boxKey != null) {
+  await client(mode.slice('required-'.length), addr, Number(count), Number(size), extra ?? '', await sealerTo(peerId, boxKey, Number(size)))
 } else {
-  process.stderr.write('usage: bare-peer.js server | throughput ADDR COUNT SIZE WINDOW | latency ADDR COUNT SIZE same|fresh | required-server DIR | required-latency ADDR COUNT SIZE PEERID BOXKEY\n')
+  process.stderr.write('usage: bare-peer.js server | throughput ADDR COUNT SIZE WINDOW | latency ADDR COUNT SIZE same|fresh | required-server DIR | required-throughput ADDR COUNT SIZE WINDOW PEERID BOXKEY | required-latency ADDR COUNT SIZE same PEERID BOXKEY\n')
   process.exitCode = 2
 }

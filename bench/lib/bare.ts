@@ -7,6 +7,26 @@ const PEER = fileURLToPath(new URL('./bare-peer.js', import.meta.url))
 /** A bare libp2p responder in its own process. */
 export interface BareServer { addr: string, pid: number, stop(): Promise<void> }
 
+/**
+ * A responder that opens each request as an envelope sealed to it and stores it durably
+ * before answering (bare-peer.ts `required-server`). The throughput and latency clients
+ * below, given one, seal each request to it: the same exchange with the work the design
+ * requires on it.
+ */
+export interface RequiredServer extends BareServer { peerId: string, boxPublicKey: string }
+
+export async function startRequiredServer (dir: string): Promise<RequiredServer> {
+  const proc: LineProcess = await spawnWithReadyLine(process.execPath, [...BASELINE_NODE_ARGS, PEER, 'required-server', dir])
+  const { addr, peerId, boxPublicKey } = JSON.parse(proc.first) as { addr: string, peerId: string, boxPublicKey: string }
+  return { addr, peerId, boxPublicKey, pid: proc.proc.pid ?? 0, stop: async () => { await proc.stop() } }
+}
+
+function clientArgs (server: BareServer | RequiredServer, mode: 'throughput' | 'latency', args: string[]): string[] {
+  return 'peerId' in server
+    ? [...BASELINE_NODE_ARGS, PEER, `required-${mode}`, ...args, server.peerId, server.boxPublicKey]
+    : [...BASELINE_NODE_ARGS, PEER, mode, ...args]
+}
+
 export async function startBareServer (): Promise<BareServer> {
   const proc: LineProcess = await spawnWithReadyLine(process.execPath, [...BASELINE_NODE_ARGS, PEER, 'server'])
   const { addr } = JSON.parse(proc.first) as { addr: string }
@@ -19,30 +39,16 @@ export async function bareThroughput (server: BareServer, count: number, size: n
 }
 
 /** bareThroughput, with the CPU time both processes used (the client's during the run, the server's across it), in ms. */
-export async function bareThroughputRun (server: BareServer, count: number, size: number, window: number): Promise<{ ms: number, cpuMs: number }> {
+export async function bareThroughputRun (server: BareServer | RequiredServer, count: number, size: number, window: number): Promise<{ ms: number, cpuMs: number }> {
   const serverBefore = await cpuMs(server.pid)
-  const out = await mustRun(process.execPath, [...BASELINE_NODE_ARGS, PEER, 'throughput', server.addr, String(count), String(size), String(window)], { timeoutMs: 300_000 })
+  const out = await mustRun(process.execPath, clientArgs(server, 'throughput', [server.addr, String(count), String(size), String(window)]), { timeoutMs: 300_000 })
   const client = JSON.parse(out) as { ms: number, cpuMs: number }
   return { ms: client.ms, cpuMs: client.cpuMs + await cpuMs(server.pid) - serverBefore }
 }
 
 /** `count` sequential round trips on an open connection: on one open stream (`same`) or a new stream each (`fresh`). */
-export async function bareLatency (server: BareServer, count: number, size: number, stream: 'same' | 'fresh'): Promise<number[]> {
-  const out = await mustRun(process.execPath, [...BASELINE_NODE_ARGS, PEER, 'latency', server.addr, String(count), String(size), stream], { timeoutMs: 300_000 })
+export async function bareLatency (server: BareServer | RequiredServer, count: number, size: number, stream: 'same' | 'fresh'): Promise<number[]> {
+  const out = await mustRun(process.execPath, clientArgs(server, 'latency', [server.addr, String(count), String(size), stream]), { timeoutMs: 300_000 })
   return (JSON.parse(out) as { samples: number[] }).samples
 }
 
-/** A responder that opens each request as an envelope and stores it durably before answering (bare-peer.ts). */
-export interface RequiredServer extends BareServer { peerId: string, boxPublicKey: string }
-
-export async function startRequiredServer (dir: string): Promise<RequiredServer> {
-  const proc: LineProcess = await spawnWithReadyLine(process.execPath, [...BASELINE_NODE_ARGS, PEER, 'required-server', dir])
-  const { addr, peerId, boxPublicKey } = JSON.parse(proc.first) as { addr: string, peerId: string, boxPublicKey: string }
-  return { addr, peerId, boxPublicKey, pid: proc.proc.pid ?? 0, stop: async () => { await proc.stop() } }
-}
-
-/** `count` sequential round trips on one open stream, each request sealed on the way and opened and stored durably before its answer. */
-export async function requiredLatency (server: RequiredServer, count: number, size: number): Promise<number[]> {
-  const out = await mustRun(process.execPath, [...BASELINE_NODE_ARGS, PEER, 'required-latency', server.addr, String(count), String(size), server.peerId, server.boxPublicKey], { timeoutMs: 300_000 })
-  return (JSON.parse(out) as { samples: number[] }).samples
-}
