@@ -83,14 +83,19 @@ async function peerpostRun (ctx: BenchContext, file: string, size: number): Prom
 
 interface NodeEventData { state: string, reason?: string }
 
-/** One baseline run: a bulk-peer server process and a client process that reads everything. */
-export async function baselineRun (kind: 'libp2p' | 'tcp', size: number): Promise<Side> {
-  const server = await spawnWithReadyLine(process.execPath, [...BASELINE_NODE_ARGS, BULK_PEER, `${kind}-server`, String(size)])
+/**
+ * One baseline run: a bulk-peer server process and a client process that reads everything.
+ * `required` (bench/floors.ts) is the libp2p stream with the design's work on it: sealed
+ * chunks read from a file, opened, hashed and written with O_DIRECT; its files go in `dir`.
+ */
+export async function baselineRun (kind: 'libp2p' | 'tcp' | 'required', size: number, dir = ''): Promise<Side> {
+  const server = await spawnWithReadyLine(process.execPath, [...BASELINE_NODE_ARGS, BULK_PEER, `${kind}-server`, String(size), ...(kind === 'required' ? [dir] : [])])
   try {
-    const ready = JSON.parse(server.first) as { addr?: string, port?: number }
-    const target = kind === 'libp2p' ? String(ready.addr) : String(ready.port)
+    const ready = JSON.parse(server.first) as { addr?: string, port?: number, key?: string, blobId?: string }
+    const target = kind === 'tcp' ? [String(ready.port), String(size)] : [String(ready.addr), String(size)]
+    if (kind === 'required') target.push(dir, String(ready.key), String(ready.blobId))
     const serverCpu = await cpuMs(server.proc.pid ?? 0)
-    const out = JSON.parse(await mustRun(process.execPath, [...BASELINE_NODE_ARGS, BULK_PEER, `${kind}-client`, target, String(size)], { timeoutMs: PULL_TIMEOUT_MS })) as { ms: number, cpuMs: number, peakRssMiB: number }
+    const out = JSON.parse(await mustRun(process.execPath, [...BASELINE_NODE_ARGS, BULK_PEER, `${kind}-client`, ...target], { timeoutMs: PULL_TIMEOUT_MS })) as { ms: number, cpuMs: number, peakRssMiB: number }
     return { ms: out.ms, cpuMs: { sender: await cpuMs(server.proc.pid ?? 0) - serverCpu, receiver: out.cpuMs }, peakRssMiB: { sender: await vmHwmMiB(server.proc.pid), receiver: out.peakRssMiB } }
   } finally {
     await server.stop()

@@ -9,13 +9,26 @@
  *   node bulk-peer.js libp2p-client ADDR SIZE   -> prints {"ms": N, "bytes": N, "peakRssMiB": N}
  *   node bulk-peer.js tcp-server SIZE           -> prints {"port": N}
  *   node bulk-peer.js tcp-client PORT SIZE      -> prints {"ms": N, "bytes": N, "peakRssMiB": N}
+ *
+ * And the libp2p stream again with the work peerpost's design requires of a large
+ * attachment on it, and nothing else (no chunk requests, no records, no progress): the
+ * server stores SIZE bytes as a sealed blob first (AES-256-GCM chunks of 1 MiB, as a
+ * holder keeps them), then per stream reads them back from the file and sends them; the
+ * client opens each chunk, hashes the whole file and writes it with O_DIRECT, fdatasync
+ * every 8 MiB, as the puller does.
+ *
+ *   node bulk-peer.js required-server SIZE DIR        -> prints {"addr", "key", "blobId"} (hex)
+ *   node bulk-peer.js required-client ADDR SIZE DIR KEY BLOBID -> as libp2p-client
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, createSecretKey, randomBytes } from 'node:crypto'
 import { once } from 'node:events'
+import { open } from 'node:fs/promises'
 import { connect, createServer } from 'node:net'
+import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { pEvent } from 'p-event'
+import { Uint8ArrayList } from 'uint8arraylist'
 import { createNetwork } from '../../node/network.js'
 import type { Stream } from '@libp2p/interface'
 
@@ -97,12 +110,100 @@ async function tcpClient (port: number, size: number): Promise<void> {
   process.stdout.write(JSON.stringify({ ms, bytes, cpuMs: cpuSince(cpu), peakRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n')
 }
 
-const [mode, a, b] = process.argv.slice(2)
+const SYNC_EVERY_CHUNKS = 8
+
+/** The sealed blob a holder would keep: SIZE bytes in sealed 1 MiB chunks, back to back. */
+async function writeSealedBlob (file: string, size: number, key: Uint8Array, blobId: Uint8Array): Promise<void> {
+  const { sealChunk, BLOB_CIPHER_AES_256_GCM } = await import('../../storage/blob-crypto.js')
+  const handle = await open(file, 'w', 0o600)
+  try {
+    for (let sent = 0, i = 0; sent < size; sent += PIECE, i++) {
+      await handle.writev(sealChunk(BLOB_CIPHER_AES_256_GCM, key, blobId, i, pieces[i % pieces.length]!.subarray(0, Math.min(PIECE, size - sent))))
+    }
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+async function requiredServer (size: number, dir: string): Promise<void> {
+  const { BLOB_TAG_BYTES } = await import('../../storage/blob-crypto.js')
+  const key = randomBytes(32)
+  const blobId = randomBytes(16)
+  const file = join(dir, 'sealed.blob')
+  await writeSealedBlob(file, size, key, blobId)
+  const node = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
+  await node.handle(BULK_PROTOCOL, (stream: Stream) => {
+    void (async () => {
+      const handle = await open(file, 'r')
+      try {
+        for (let sent = 0, i = 0; sent < size; sent += PIECE, i++) {
+          // A fresh buffer per chunk, as the holder's: the stream may still hold the last one.
+          const sealed = Buffer.allocUnsafeSlow(Math.min(PIECE, size - sent) + BLOB_TAG_BYTES)
+          await handle.read(sealed, 0, sealed.byteLength, i * (PIECE + BLOB_TAG_BYTES))
+          if (!stream.send(sealed)) await pEvent(stream, 'drain', { rejectionEvents: ['close'], timeout: OP_TIMEOUT_MS })
+        }
+      } finally {
+        await handle.close()
+      }
+      await stream.close({ signal: AbortSignal.timeout(OP_TIMEOUT_MS) })
+    })().catch(err => { stream.abort(err as Error) })
+  })
+  await node.start()
+  const addr = node.getMultiaddrs().find(a => a.toString().includes('127.0.0.1'))
+  process.stdout.write(JSON.stringify({ addr: addr?.toString(), key: key.toString('hex'), blobId: blobId.toString('hex') }) + '\n')
+  await waitForSignal()
+  await node.stop()
+}
+
+async function requiredClient (addr: string, size: number, dir: string, keyHex: string, blobIdHex: string): Promise<void> {
+  const { BLOB_CIPHER_AES_256_GCM, BLOB_TAG_BYTES, openChunkParts } = await import('../../storage/blob-crypto.js')
+  const { releaseBuffers } = await import('../../storage/buffer-release.js')
+  const { openFileAppender } = await import('../../storage/file-appender.js')
+  const key = createSecretKey(Buffer.from(keyHex, 'hex'))
+  const blobId = Buffer.from(blobIdHex, 'hex')
+  const node = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: [] })
+  await node.start()
+  const appender = await openFileAppender(join(dir, 'received.blob'))
+  const hash = createHash('sha256')
+  const start = performance.now()
+  const cpu = process.cpuUsage()
+  const stream = await node.dialProtocol(multiaddr(addr), BULK_PROTOCOL, { signal: AbortSignal.timeout(OP_TIMEOUT_MS) })
+  const pending = new Uint8ArrayList()
+  let bytes = 0
+  let index = 0
+  const sealedSize = (i: number): number => Math.min(PIECE, size - i * PIECE) + BLOB_TAG_BYTES
+  for await (const data of stream) {
+    pending.append(data)
+    while (bytes < size && pending.byteLength >= sealedSize(index)) {
+      const n = sealedSize(index)
+      const plain = openChunkParts(BLOB_CIPHER_AES_256_GCM, key, blobId, index, pending.sublist(0, n))
+      pending.consume(n)
+      for (const part of plain) hash.update(part)
+      await appender.append(plain)
+      releaseBuffers(plain)
+      bytes += n - BLOB_TAG_BYTES
+      if (++index % SYNC_EVERY_CHUNKS === 0) await appender.sync()
+    }
+  }
+  await appender.sync()
+  await appender.close()
+  hash.digest()
+  const ms = performance.now() - start
+  await stream.close().catch(() => {})
+  if (bytes !== size) throw new Error(`got ${bytes} of ${size} bytes`)
+  process.stdout.write(JSON.stringify({ ms, bytes, cpuMs: cpuSince(cpu), peakRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n')
+  await node.stop()
+}
+
+const [mode, a, b, c, d, e] = process.argv.slice(2)
 if (mode === 'libp2p-server') await libp2pServer(Number(a))
 else if (mode === 'libp2p-client' && a != null) await libp2pClient(a, Number(b))
 else if (mode === 'tcp-server') await tcpServer(Number(a))
 else if (mode === 'tcp-client') await tcpClient(Number(a), Number(b))
+else if (mode === 'required-server' && b != null) await requiredServer(Number(a), b)
+else if (mode === 'required-client' && a != null && c != null && d != null && e != null) await requiredClient(a, Number(b), c, d, e)
 else {
-  process.stderr.write('usage: bulk-peer.js libp2p-server SIZE | libp2p-client ADDR SIZE | tcp-server SIZE | tcp-client PORT SIZE\n')
+  process.stderr.write('usage: bulk-peer.js libp2p-server SIZE | libp2p-client ADDR SIZE | tcp-server SIZE | tcp-client PORT SIZE | required-server SIZE DIR | required-client ADDR SIZE DIR KEY BLOBID\n')
   process.exitCode = 2
 }
