@@ -255,6 +255,14 @@ export class DeliverProtocol {
         await lp.writeV(this.encodeAnswers(ready, signer, batched, stampExempt), { signal: AbortSignal.timeout(this.responseTimeoutMs) })
       }
     })()
+    // A writer that fails (the stream closed under it: the peer left, or this side is
+    // stopping and closed its connections) ends the exchange: the reader stops taking
+    // requests nobody can answer. Its error is handled here at once, not only when the
+    // reader is done: until then the rejection went unhandled, which ended a cache server
+    // that was stopping with deposits under way (PEERPOST_STRICT_REJECTIONS) instead of
+    // letting it close its database. `await writer` below still throws it.
+    let writerFailed = false
+    writer.catch(() => { writerFailed = true; wake?.() })
 
     const push = (answer: Promise<Answer>): void => {
       inFlight++
@@ -265,10 +273,11 @@ export class DeliverProtocol {
 
     try {
       while (true) {
-        while (inFlight >= this.window) {
+        while (inFlight >= this.window && !writerFailed) {
           await new Promise<void>(resolve => { wake = resolve })
           wake = undefined
         }
+        if (writerFailed) break
         let frame: Uint8Array
         try {
           frame = (await lp.read({ signal: AbortSignal.timeout(this.idleTimeoutMs) })).subarray()

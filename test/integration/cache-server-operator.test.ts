@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict'
+import { rm } from 'node:fs/promises'
+import { after, describe, it } from 'node:test'
+import { FetchSession } from '../../node/protocol/fetch.js'
+import { auditCacheServer, hex, opaqueEnvelope, park, rawClient, startCacheServer } from '../helpers/cache-server.js'
+import { deadline, tempDir } from '../helpers/cli.js'
+import type { RawClient } from '../helpers/cache-server.js'
+
+/** What an operator running a cache server meets: stopping it, restarting it, its logs. */
+describe('cache server: operating it', () => {
+  const clients: RawClient[] = []
+  const homes: string[] = []
+  const client = async (options: Parameters<typeof rawClient>[0] = {}): Promise<RawClient> => {
+    const c = await rawClient(options)
+    clients.push(c)
+    return c
+  }
+  const home = async (name: string): Promise<string> => {
+    const dir = await tempDir(name)
+    homes.push(dir)
+    return dir
+  }
+  after(async () => {
+    for (const c of clients) await c.stop()
+    for (const dir of homes) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('SIGTERM while four depositors stream envelopes in: it exits 0 after "stopped"; after a restart (same PeerId) every receipted envelope is held and the counters match', async () => {
+    const dir = await home('cache-sigterm')
+    const config = { parking: { maxEnvelopeBytes: 2 * 1024 * 1024 } }
+    const server = await startCacheServer(dir, { config })
+    const bob = await client()
+    const receipted = new Set<string>()
+    let stopping: Promise<number | null> | undefined
+    const depositors = await Promise.all([1, 2, 3, 4].map(async () => client({
+      serverPeerId: server.peerId,
+      // Stop it once deposits are coming in: more are on the wire and in its write queue.
+      onReceipt: id => { receipted.add(hex(id)); if (receipted.size === 3) stopping ??= server.stop() }
+    })))
+    const outcomes = (await Promise.all(depositors.map(async d => park(d, server, Array.from({ length: 20 }, () => opaqueEnvelope(bob.peerId, 512 * 1024)))))).flat()
+    assert.ok(stopping != null, 'the server was stopped while deposits were under way')
+    const code = await deadline(stopping, 30_000, 'the server to stop')
+    assert.equal(code, 0, `clean exit on SIGTERM with deposits under way; stderr: ${server.stderr()}`)
+    assert.ok(outcomes.some(o => !o.ok), 'some deposits were cut off by the stop (else the test stopped it too late)')
+    const events = server.stderr().split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l) as { event: string })
+    assert.deepEqual(events.map(e => e.event).slice(-2), ['stopping', 'stopped'])
+
+    const audit = await auditCacheServer(dir)
+    assert.equal(audit.code, 0, `audit: ${audit.stdout} ${audit.stderr}`)
+    const again = await startCacheServer(dir, { config })
+    try {
+      assert.equal(again.peerId, server.peerId, 'same identity after a restart')
+      const session = await FetchSession.open(bob.libp2p, { peerId: again.peerId, addrs: again.addrs })
+      const held = new Set((await session.listAll()).map(h => hex(h.envelopeId)))
+      await session.close()
+      assert.deepEqual([...receipted].filter(id => !held.has(id)), [], 'every receipted envelope is still held')
+      assert.equal(audit.report?.counted.count, held.size)
+    } finally {
+      assert.equal(await again.stop(), 0, again.stderr())
+    }
+  })
+})
