@@ -1,3 +1,4 @@
+import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 import { MAX_STAMP_BITS } from '../node/crypto/stamp.js'
 import { ConfigError, readConfigJson } from '../node/config.js'
@@ -93,13 +94,30 @@ const quota = (d: { maxBytes: number, maxCount: number }) => z.object({
 /** A peer cache server to bootstrap the DHT from: a multiaddr ending in `/p2p/<PeerId>`. */
 const peerAddr = z.string().regex(/^\/.+\/p2p\/[1-9A-HJ-NP-Za-km-z]{40,60}$/, { message: 'expected a multiaddr ending in /p2p/<PeerId> (another cache server\'s ready line)' })
 
+/**
+ * A multiaddr checked when the config is read: a typo then stops the server with a
+ * ConfigError naming the field (exit 2) before it makes a home or an identity, not with
+ * libp2p's bare parser message (exit 1) once it has. A listen address must be one this
+ * server's transports take: TCP, or WebSockets over TCP.
+ */
+const multiaddrField = (role: 'listen' | 'announce') => z.string().superRefine((value, ctx) => {
+  let names: string[]
+  try {
+    names = multiaddr(value).getComponents().map(c => c.name)
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a multiaddr (${(err as Error).message}): expected e.g. /ip4/0.0.0.0/tcp/${DEFAULT_CACHE_PORT}` })
+    return
+  }
+  if (role === 'listen' && !names.includes('tcp')) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)}: a cache server listens on TCP (or WebSockets over TCP: .../tcp/PORT/ws) only` })
+})
+
 /** `host:port`, `[v6]:port`, or `off`. */
 const metricsAddress = z.string().refine(v => v === 'off' || parseHostPort(v) !== undefined, { message: 'expected host:port (e.g. 127.0.0.1:9464) or "off"' })
 
 export const CacheConfigSchema = z.object({
-  listen: z.array(z.string().min(1)).min(1).default(DEFAULT_CACHE_LISTEN)
+  listen: z.array(multiaddrField('listen')).min(1).default(DEFAULT_CACHE_LISTEN)
     .describe('multiaddrs to listen on (overridden by --listen)'),
-  announce: z.array(z.string().min(1)).default([])
+  announce: z.array(multiaddrField('announce')).default([])
     .describe('public multiaddrs to advertise instead of the listen ones (overridden by --announce)'),
   parking: z.object({
     maxEnvelopeBytes: bytes.default(DEFAULT_MAX_ENVELOPE_BYTES),

@@ -58,12 +58,14 @@ about a node homed elsewhere from there. Nodes do not join it.`)
       if (opts.printConfig !== true && opts.audit !== true) ensureCacheServerMemorySettings()
       const g = cmd.optsWithGlobals<{ home?: string, json?: boolean }>()
       const { resolveCacheHome, cacheHomePaths } = await import('../../cache-server/home.js')
-      const { loadCacheConfig } = await import('../../cache-server/config.js')
+      const { loadCacheConfig, parseCacheConfig } = await import('../../cache-server/config.js')
       const home = resolveCacheHome(g.home)
       const configFile = opts.config != null ? resolve(opts.config) : cacheHomePaths(home).config
-      const config = await loadCacheConfig(configFile, { required: opts.config != null })
-      if (opts.listen != null) config.listen = opts.listen
-      if (opts.announce != null) config.announce = opts.announce
+      let config = await loadCacheConfig(configFile, { required: opts.config != null })
+      // Checked like the file's own addresses, before anything is made in the home.
+      if (opts.listen != null || opts.announce != null) {
+        config = parseCacheConfig({ ...config, ...(opts.listen != null ? { listen: opts.listen } : {}), ...(opts.announce != null ? { announce: opts.announce } : {}) }, 'the command line')
+      }
 
       if (opts.printConfig === true) {
         out(JSON.stringify(config, null, 2))

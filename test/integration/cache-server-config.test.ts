@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { access, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { startCacheServer } from '../helpers/cache-server.js'
@@ -52,6 +52,29 @@ describe('cache server: configuration', () => {
     }
     const missing = await run(home, ['cache-server', '--config', join(home, 'nope.json')])
     assert.equal(missing.code, 2, missing.stderr)
+  })
+
+  it('a listen or announce address that is no multiaddr, or not TCP, is a config error (exit 2) before the home or an identity is made', async () => {
+    const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+      ['garbage', { listen: ['0.0.0.0:4455'] }, /listen\.0: "0\.0\.0\.0:4455" is not a multiaddr .*\/ip4\/0\.0\.0\.0\/tcp\/4455/],
+      ['port', { listen: ['/ip4/127.0.0.1/tcp/99999'] }, /listen\.0: .*65535/],
+      ['quic', { listen: ['/ip4/127.0.0.1/tcp/4455', '/ip4/127.0.0.1/udp/4455/quic-v1'] }, /listen\.1: .*TCP/],
+      ['announce', { announce: ['cache.example.org:4455'] }, /announce\.0: .*not a multiaddr/]
+    ]
+    for (const [name, config, pattern] of cases) {
+      const file = join(home, `${name}-addr.json`)
+      await writeFile(file, JSON.stringify(config))
+      const serverHome = join(home, `never-${name}`)
+      const r = await run(serverHome, ['cache-server', '--config', file])
+      assert.equal(r.code, 2, `${name}: ${r.stderr}`)
+      assert.match(r.stderr, pattern, name)
+      assert.equal(r.stderr.trim().split('\n').length, 1, `${name}: one line: ${r.stderr}`)
+      await assert.rejects(access(serverHome), { code: 'ENOENT' }, `${name}: nothing made in the home`)
+    }
+    const flag = await run(join(home, 'never-flag'), ['cache-server', '--listen', '/ip4/127.0.0.1/tcp/0', '--announce', 'cache.example.org'])
+    assert.equal(flag.code, 2, flag.stderr)
+    assert.match(flag.stderr, /the command line: announce\.0: "cache\.example\.org" is not a multiaddr/)
+    await assert.rejects(access(join(home, 'never-flag')), { code: 'ENOENT' })
   })
 
   it('the running server has its memory settings: V8 flags on its command line, glibc\'s mmap threshold in its environment', async () => {
