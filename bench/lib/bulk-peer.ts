@@ -11,11 +11,12 @@
  *   node bulk-peer.js tcp-client PORT SIZE      -> prints {"ms": N, "bytes": N, "peakRssMiB": N}
  *
  * And the libp2p stream again with the work peerpost's design requires of a large
- * attachment on it, and nothing else (no chunk requests, no records, no progress): the
+ * attachment on it, and nothing else (no records, no progress, no lpStream framing): the
  * server stores SIZE bytes as a sealed blob first (AES-256-GCM chunks of 1 MiB, as a
- * holder keeps them), then per stream reads them back from the file and sends them; the
- * client opens each chunk, hashes the whole file and writes it with O_DIRECT, fdatasync
- * every 8 MiB, as the puller does.
+ * holder keeps them), then reads back and sends each chunk the client asks for (by index,
+ * 4 ahead, as the puller asks: the only way to bound the reader's memory); the client
+ * opens each chunk, hashes the whole file and writes it with O_DIRECT, fdatasync every
+ * 8 MiB, as the puller does.
  *
  *   node bulk-peer.js required-server SIZE DIR        -> prints {"addr", "key", "blobId"} (hex)
  *   node bulk-peer.js required-client ADDR SIZE DIR KEY BLOBID -> as libp2p-client
@@ -111,6 +112,10 @@ async function tcpClient (port: number, size: number): Promise<void> {
 }
 
 const SYNC_EVERY_CHUNKS = 8
+/** Chunks asked for ahead, as the puller's window (node/protocol/blob.ts). */
+const IN_FLIGHT = 4
+/** A request is the chunk's index, a 32-bit big-endian integer. */
+const REQUEST_BYTES = 4
 
 /** The sealed blob a holder would keep: SIZE bytes in sealed 1 MiB chunks, back to back. */
 async function writeSealedBlob (file: string, size: number, key: Uint8Array, blobId: Uint8Array): Promise<void> {
@@ -137,11 +142,16 @@ async function requiredServer (size: number, dir: string): Promise<void> {
     void (async () => {
       const handle = await open(file, 'r')
       try {
-        for (let sent = 0, i = 0; sent < size; sent += PIECE, i++) {
-          // A fresh buffer per chunk, as the holder's: the stream may still hold the last one.
-          const sealed = Buffer.allocUnsafeSlow(Math.min(PIECE, size - sent) + BLOB_TAG_BYTES)
-          await handle.read(sealed, 0, sealed.byteLength, i * (PIECE + BLOB_TAG_BYTES))
-          if (!stream.send(sealed)) await pEvent(stream, 'drain', { rejectionEvents: ['close'], timeout: OP_TIMEOUT_MS })
+        const requests = new Uint8ArrayList()
+        for await (const data of stream) {
+          requests.append(data)
+          for (; requests.byteLength >= REQUEST_BYTES; requests.consume(REQUEST_BYTES)) {
+            const i = requests.getUint32(0)
+            // A fresh buffer per chunk, as the holder's: the stream may still hold the last one.
+            const sealed = Buffer.allocUnsafeSlow(Math.min(PIECE, size - i * PIECE) + BLOB_TAG_BYTES)
+            await handle.read(sealed, 0, sealed.byteLength, i * (PIECE + BLOB_TAG_BYTES))
+            if (!stream.send(sealed)) await pEvent(stream, 'drain', { rejectionEvents: ['close'], timeout: OP_TIMEOUT_MS })
+          }
         }
       } finally {
         await handle.close()
@@ -169,22 +179,34 @@ async function requiredClient (addr: string, size: number, dir: string, keyHex: 
   const start = performance.now()
   const cpu = process.cpuUsage()
   const stream = await node.dialProtocol(multiaddr(addr), BULK_PROTOCOL, { signal: AbortSignal.timeout(OP_TIMEOUT_MS) })
+  const chunks = Math.ceil(size / PIECE)
+  let asked = 0
+  const ask = (): void => {
+    const request = new Uint8Array(REQUEST_BYTES)
+    new DataView(request.buffer).setUint32(0, asked++)
+    stream.send(request)
+  }
+  // A pull, as the notes prescribe and the puller does: a stream's reader applies no
+  // backpressure, so only asking for chunks bounds what is in flight (and the memory).
+  while (asked < Math.min(IN_FLIGHT, chunks)) ask()
   const pending = new Uint8ArrayList()
   let bytes = 0
   let index = 0
   const sealedSize = (i: number): number => Math.min(PIECE, size - i * PIECE) + BLOB_TAG_BYTES
   for await (const data of stream) {
     pending.append(data)
-    while (bytes < size && pending.byteLength >= sealedSize(index)) {
+    while (index < chunks && pending.byteLength >= sealedSize(index)) {
       const n = sealedSize(index)
       const plain = openChunkParts(BLOB_CIPHER_AES_256_GCM, key, blobId, index, pending.sublist(0, n))
       pending.consume(n)
+      if (asked < chunks) ask()
       for (const part of plain) hash.update(part)
       await appender.append(plain)
       releaseBuffers(plain)
       bytes += n - BLOB_TAG_BYTES
       if (++index % SYNC_EVERY_CHUNKS === 0) await appender.sync()
     }
+    if (index === chunks) break
   }
   await appender.sync()
   await appender.close()
