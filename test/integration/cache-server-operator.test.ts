@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
-import { rm } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { after, describe, it } from 'node:test'
 import { FetchSession } from '../../node/protocol/fetch.js'
 import { auditCacheServer, hex, opaqueEnvelope, park, rawClient, startCacheServer } from '../helpers/cache-server.js'
-import { deadline, tempDir } from '../helpers/cli.js'
+import { deadline, run, tempDir } from '../helpers/cli.js'
 import type { RawClient } from '../helpers/cache-server.js'
 
 /** What an operator running a cache server meets: stopping it, restarting it, its logs. */
@@ -23,6 +25,19 @@ describe('cache server: operating it', () => {
   after(async () => {
     for (const c of clients) await c.stop()
     for (const dir of homes) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('the systemd unit restarts a server that failed, but not one whose config is wrong (the exit code a bad config gives)', async () => {
+    const unit = await readFile(fileURLToPath(new URL('../../../deploy/peerpost-cache.service', import.meta.url)), 'utf8')
+    const setting = (key: string): string[] => [...unit.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map(m => m[1]!.trim())
+    assert.deepEqual(setting('Restart'), ['on-failure'])
+    const dir = await home('cache-unit')
+    const file = join(dir, 'typo.json')
+    await writeFile(file, JSON.stringify({ parking: { retentionMS: 1 } }))
+    const r = await run(join(dir, 'server'), ['cache-server', '--config', file])
+    assert.match(r.stderr, /retentionMS/)
+    assert.notEqual(r.code, 0)
+    assert.ok(setting('RestartPreventExitStatus').join(' ').split(/\s+/).includes(String(r.code)), `a bad config exits ${r.code}, which the unit must not restart: ${setting('RestartPreventExitStatus').join(' ')}`)
   })
 
   it('SIGTERM while four depositors stream envelopes in: it exits 0 after "stopped"; after a restart (same PeerId) every receipted envelope is held and the counters match', async () => {
