@@ -31,6 +31,11 @@ export const DEFAULT_PER_RECIPIENT = { maxBytes: 1 * GiB, maxCount: 10_000 }
 export const DEFAULT_PER_DEPOSITOR = { maxBytes: 1 * GiB, maxCount: 10_000 }
 /** Whole-server bound: size it to the disk. */
 export const DEFAULT_TOTAL = { maxBytes: 20 * GiB, maxCount: 2_000_000 }
+/**
+ * Free disk a deposit may not take the server below (cache-server/disk-reserve.ts): room
+ * for the database's compactions and for the acks and expiry deletes that free space.
+ */
+export const DEFAULT_MIN_FREE_DISK_BYTES = 1 * GiB
 export const DEFAULT_EXPIRY_SWEEP_INTERVAL_MS = MINUTE
 /** Envelopes one expiry pass removes before it yields to other work (it repeats until none are left). */
 export const DEFAULT_EXPIRY_BATCH = 100
@@ -125,6 +130,8 @@ export const CacheConfigSchema = z.object({
     perRecipient: quota(DEFAULT_PER_RECIPIENT),
     perDepositor: quota(DEFAULT_PER_DEPOSITOR),
     total: quota(DEFAULT_TOTAL),
+    minFreeDiskBytes: z.number().int().min(0).default(DEFAULT_MIN_FREE_DISK_BYTES)
+      .describe('deposits are refused (as a full quota is) while less disk than this is free under the database; 0 turns the check off'),
     expirySweepIntervalMs: ms.default(DEFAULT_EXPIRY_SWEEP_INTERVAL_MS),
     expiryBatch: count.default(DEFAULT_EXPIRY_BATCH),
     stampBits: z.number().int().min(0).max(MAX_STAMP_BITS).default(0)

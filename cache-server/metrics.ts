@@ -14,7 +14,7 @@ export class CacheMetrics {
   heartbeats = 0
   noticesDropped = 0
   /** Known reasons start at 0 so dashboards see the series before the first refusal. */
-  readonly rejections = new Map<string, number>(['quota_exceeded', 'too_large', 'malformed', 'internal'].map(r => [r, 0]))
+  readonly rejections = new Map<string, number>(['quota_exceeded', 'disk_full', 'too_large', 'malformed', 'internal'].map(r => [r, 0]))
 
   reject (reason: string): void {
     this.rejections.set(reason, (this.rejections.get(reason) ?? 0) + 1)
@@ -28,6 +28,8 @@ export interface CacheGauges {
   parkedEnvelopes: number
   parkedBytes: number
   relayReservations: number
+  /** Free bytes under the database, as last read (deposits refused below parking.minFreeDiskBytes). */
+  diskFreeBytes: number
   /** Only when the DHT runs: no DHT series otherwise. */
   dht?: { stats: DhtPresenceStats, routingTablePeers: number, storedRecords: number }
 }
@@ -45,6 +47,7 @@ export function renderMetrics (m: CacheMetrics, g: CacheGauges): string {
     one('peerpost_parked_envelopes', 'Sealed envelopes held for offline recipients.', 'gauge', g.parkedEnvelopes),
     one('peerpost_parked_bytes', 'Bytes of sealed envelopes held for offline recipients.', 'gauge', g.parkedBytes),
     one('peerpost_relay_reservations', 'Circuit relay reservations held by nodes.', 'gauge', g.relayReservations),
+    one('peerpost_disk_free_bytes', 'Free bytes on the disk under the database (deposits are refused below parking.minFreeDiskBytes).', 'gauge', g.diskFreeBytes),
     one('peerpost_deposits_total', 'Envelopes parked (receipt sent after the synced write).', 'counter', m.deposits),
     one('peerpost_duplicate_deposits_total', 'Deposits of an envelope already held (answered with a receipt, stored once).', 'counter', m.duplicateDeposits),
     one('peerpost_fetches_total', 'Envelopes handed to their recipient.', 'counter', m.fetches),

@@ -1,5 +1,6 @@
 import { envelopeStampBits, inspectEnvelope, sha256, toHex } from '../node/crypto/index.js'
 import { StampRequiredError } from '../node/protocol/errors.js'
+import type { DiskReserve, DiskReserveError } from './disk-reserve.js'
 import type { CacheMetrics } from './metrics.js'
 import type { InFlight } from './in-flight.js'
 import type { EnvelopeHandler } from '../node/protocol/deliver.js'
@@ -12,6 +13,13 @@ export interface ParkComponents {
   inFlight: InFlight
   log: Logger
   now: () => number
+  /** Refuses deposits while the disk is nearly full; absent: no check. */
+  disk?: DiskReserve
+  /**
+   * What the operator sees in the lifecycle log (throttled): deposits refused because the
+   * disk is full, and deposits that failed here (`internal`, the sender retries).
+   */
+  events?: { diskFull: (fields: Record<string, unknown>) => void, depositFailed: (fields: Record<string, unknown>) => void }
 }
 
 /** Wire-level name of a refusal, for the rejections metric (`quota_exceeded`, `too_large`, ...). */
@@ -24,6 +32,7 @@ export function rejectionReason (err: unknown): string {
     case 'InvalidIdError': return 'malformed'
     case 'MessageRefusedError': return 'refused'
     case 'StampRequiredError': return 'stamp_required'
+    case 'DiskReserveError': return 'disk_full'
     default: return 'internal'
   }
 }
@@ -45,6 +54,7 @@ export function parkHandler (c: ParkComponents, limits: { maxEnvelopeBytes: numb
       // depositor mints one on the same envelope and deposits again at once.
       const required = limits.stampBits ?? 0
       if (required > 0 && envelopeStampBits(bytes) < required) throw new StampRequiredError(`this server takes deposits with a proof of work of ${required} bits (stamp)`)
+      await c.disk?.check(bytes.byteLength)
       // Tracked so shutdown waits for the synced commit instead of closing the db under it.
       const { duplicate } = await c.inFlight.track(c.parking.deposit({ envelopeId: id, recipient, depositor, bytes, now: c.now() }))
       if (duplicate) c.metrics.duplicateDeposits++
@@ -54,8 +64,16 @@ export function parkHandler (c: ParkComponents, limits: { maxEnvelopeBytes: numb
     } catch (err) {
       const reason = rejectionReason(err)
       c.metrics.reject(reason)
-      if (reason === 'internal') c.log.error('deposit from %s failed - %e', depositor, err)
-      else c.log('refused a deposit from %s: %s', depositor, (err as Error).message)
+      if (reason === 'internal') {
+        c.log.error('deposit from %s failed - %e', depositor, err)
+        c.events?.depositFailed({ level: 'error', error: (err as Error).message })
+      } else {
+        c.log('refused a deposit from %s: %s', depositor, (err as Error).message)
+      }
+      if (err instanceof Error && err.name === 'DiskReserveError') {
+        const { freeBytes, minFreeBytes } = err as DiskReserveError
+        c.events?.diskFull({ level: 'warn', freeBytes, minFreeBytes })
+      }
       throw err
     }
   }

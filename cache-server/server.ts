@@ -20,10 +20,11 @@ import { noticeLimits, parkingLimits } from './config.js'
 import { BoundedDhtDatastore, cacheServerDht, connectionPing } from './dht.js'
 import { DhtBootstrap } from './dht-bootstrap.js'
 import { DhtPresence } from './dht-presence.js'
+import { DiskReserve, statfsFreeBytes } from './disk-reserve.js'
 import { ExpiryLoop } from './expiry.js'
 import { cacheHomePaths, loadOrCreateServerIdentity } from './home.js'
 import { InFlight } from './in-flight.js'
-import { jsonLinesLog } from './lifecycle-log.js'
+import { jsonLinesLog, throttledEvent } from './lifecycle-log.js'
 import { CacheMetrics, renderMetrics, startMetricsServer } from './metrics.js'
 import { parkHandler } from './park.js'
 import { dropWaitingNotices } from './withdraw.js'
@@ -39,6 +40,8 @@ import type { KadDHT, SingleKadDHT } from '@libp2p/kad-dht'
 
 /** How long shutdown waits for deposits and acks whose synced write is under way. */
 export const SHUTDOWN_DRAIN_MS = 10_000
+/** At most one lifecycle line per this long about deposits refused for disk space, or failed. */
+export const REPEATED_EVENT_INTERVAL_MS = 60_000
 /** Streams one peer may hold open per request/response protocol. */
 export const MAX_INBOUND_STREAMS = 32
 
@@ -55,6 +58,8 @@ export interface CacheServerOptions {
   /** One JSON line per lifecycle event; default: stderr. */
   lifecycle?: LifecycleLog
   now?: () => number
+  /** Free bytes on the file system holding a path (tests hand in their own); default statfs. */
+  freeDiskBytes?: (path: string) => Promise<number>
 }
 
 export interface RunningCacheServer {
@@ -117,6 +122,21 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     const notices = createNoticeStore(db, noticeLimits(config), { onCorrupt })
     const names = createNameStore(db, { onCorrupt })
     const metrics = new CacheMetrics()
+    const disk = new DiskReserve({ freeBytes: options.freeDiskBytes ?? statfsFreeBytes, now }, paths.db, config.parking.minFreeDiskBytes)
+    // A quota larger than the disk can hold is refused for disk space first: say so once,
+    // at start, while the operator is looking.
+    const parkedAtStart = parking.usage().bytes
+    const freeAtStart = await disk.free()
+    if (config.parking.minFreeDiskBytes > 0 && config.parking.total.maxBytes > parkedAtStart + freeAtStart - config.parking.minFreeDiskBytes) {
+      lifecycle('disk-smaller-than-quota', {
+        level: 'warn',
+        totalMaxBytes: config.parking.total.maxBytes,
+        parkedBytes: parkedAtStart,
+        freeDiskBytes: freeAtStart,
+        minFreeDiskBytes: config.parking.minFreeDiskBytes,
+        hint: 'parking.total.maxBytes is more than this disk holds: deposits will be refused for disk space (parking.minFreeDiskBytes) before the quota; lower it or add disk'
+      })
+    }
 
     const relay = config.relay
     // What a server holding many mostly idle connections does not run (bench presence,
@@ -189,7 +209,18 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     const park = new DeliverProtocol({
       libp2p,
       log: logger.forComponent('peerpost:cache:park'),
-      handler: parkHandler({ parking, metrics, inFlight, log: logger.forComponent('peerpost:cache:park'), now }, { maxEnvelopeBytes: config.parking.maxEnvelopeBytes, stampBits: config.parking.stampBits }),
+      handler: parkHandler({
+        parking,
+        metrics,
+        inFlight,
+        log: logger.forComponent('peerpost:cache:park'),
+        now,
+        disk,
+        events: {
+          diskFull: throttledEvent(lifecycle, 'deposits-refused-disk-full', REPEATED_EVENT_INTERVAL_MS, now),
+          depositFailed: throttledEvent(lifecycle, 'deposit-failed', REPEATED_EVENT_INTERVAL_MS, now)
+        }
+      }, { maxEnvelopeBytes: config.parking.maxEnvelopeBytes, stampBits: config.parking.stampBits }),
       signer: { identity, now }
     }, { protocol: PARK_PROTOCOL, maxEnvelopeBytes: config.parking.maxEnvelopeBytes })
 
@@ -277,7 +308,11 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
       }
     })
 
-    const sweep = setInterval(() => { directory.sweep(); idlePresence.sweep(); dhtPresence?.sweep() }, config.presence.sweepIntervalMs)
+    // The disk's free space is read again here too, so the metric is current without deposits.
+    const sweep = setInterval(() => {
+      directory.sweep(); idlePresence.sweep(); dhtPresence?.sweep()
+      disk.free().catch(err => { log.error('cannot read the free disk space - %e', err) })
+    }, config.presence.sweepIntervalMs)
     sweep.unref()
     cleanup.push({ what: 'stop the presence sweep', run: async () => { clearInterval(sweep) } })
 
@@ -309,6 +344,7 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
             parkedEnvelopes: usage.count,
             parkedBytes: usage.bytes,
             relayReservations: libp2p.services.relay?.reservations.size ?? 0,
+            diskFreeBytes: disk.freeBytes ?? freeAtStart,
             ...(dhtPresence != null && dht != null
               ? { dht: { stats: dhtPresence.stats, routingTablePeers: (dht as SingleKadDHT).routingTable.size, storedRecords: dhtDatastore?.dhtEntries ?? 0 } }
               : {})

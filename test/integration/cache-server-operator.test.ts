@@ -4,9 +4,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, describe, it } from 'node:test'
 import { FetchSession } from '../../node/protocol/fetch.js'
-import { auditCacheServer, hex, opaqueEnvelope, park, rawClient, startCacheServer } from '../helpers/cache-server.js'
+import { auditCacheServer, hex, opaqueEnvelope, park, rawClient, scrape, startCacheServer } from '../helpers/cache-server.js'
 import { deadline, run, tempDir } from '../helpers/cli.js'
 import type { RawClient } from '../helpers/cache-server.js'
+import type { PeerRefusedError } from '../../node/errors.js'
 
 /** What an operator running a cache server meets: stopping it, restarting it, its logs. */
 describe('cache server: operating it', () => {
@@ -38,6 +39,49 @@ describe('cache server: operating it', () => {
     assert.match(r.stderr, /retentionMS/)
     assert.notEqual(r.code, 0)
     assert.ok(setting('RestartPreventExitStatus').join(' ').split(/\s+/).includes(String(r.code)), `a bad config exits ${r.code}, which the unit must not restart: ${setting('RestartPreventExitStatus').join(' ')}`)
+  })
+
+  it('a disk with less free than parking.minFreeDiskBytes: deposits are refused like a full quota and nothing is stored; the log says so (at start, then once for many refusals) and the metrics count them; what was parked before is still fetched and acked', async () => {
+    const dir = await home('cache-disk')
+    const server = await startCacheServer(dir, { config: { parking: { minFreeDiskBytes: 0 } } })
+    const [alice, bob] = [await client({ serverPeerId: server.peerId }), await client()]
+    const [before] = await park(alice, server, [opaqueEnvelope(bob.peerId)])
+    assert.ok(before?.ok)
+    assert.equal(await server.stop(), 0, server.stderr())
+
+    // More than any disk here has free: as if the disk had filled up meanwhile.
+    const full = await startCacheServer(dir, { config: { parking: { minFreeDiskBytes: 2 ** 50 } } })
+    try {
+      const refused = await park(alice, full, Array.from({ length: 5 }, () => opaqueEnvelope(bob.peerId)))
+      for (const outcome of refused) {
+        assert.equal(outcome.ok, false)
+        assert.equal(outcome.ok === false && outcome.error.name, 'PeerRefusedError')
+        const error = (outcome as { error: unknown }).error as PeerRefusedError
+        assert.equal(error.code, 'QUOTA_EXCEEDED', error.message)
+        assert.equal(error.retryable, false, 'the sender tries another location instead of waiting here')
+        assert.match(error.message, /disk is full.*nothing was stored/)
+      }
+      const m = await scrape(full)
+      assert.equal(m.get('peerpost_parked_envelopes'), 1, 'nothing more stored')
+      assert.equal(m.get('peerpost_rejections_total{reason="disk_full"}'), 5)
+      assert.ok((m.get('peerpost_disk_free_bytes') ?? 0) > 0, 'the free disk is a metric')
+      const events = full.stderr().split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l) as { event: string, level: string, freeBytes?: number, minFreeBytes?: number })
+      const atStart = events.filter(e => e.event === 'disk-smaller-than-quota')
+      assert.equal(atStart.length, 1, 'the start warns that the quota is more than the disk holds')
+      assert.equal(atStart[0]?.level, 'warn')
+      const refusals = events.filter(e => e.event === 'deposits-refused-disk-full')
+      assert.equal(refusals.length, 1, 'five refusals in a row are one log line')
+      assert.equal(refusals[0]?.minFreeBytes, 2 ** 50)
+
+      const session = await FetchSession.open(bob.libp2p, { peerId: full.peerId, addrs: full.addrs })
+      const held = await session.listAll()
+      assert.deepEqual(held.map(h => hex(h.envelopeId)), [hex(before.envelopeId)])
+      assert.ok((await session.get([before.envelopeId]))[0] != null)
+      assert.equal(await session.ack([before.envelopeId]), 1, 'an ack frees room even on a full disk')
+      await session.close()
+    } finally {
+      assert.equal(await full.stop(), 0, full.stderr())
+    }
   })
 
   it('SIGTERM while four depositors stream envelopes in: it exits 0 after "stopped"; after a restart (same PeerId) every receipted envelope is held and the counters match', async () => {
