@@ -118,7 +118,7 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     const { identity, created } = await loadOrCreateServerIdentity(paths, now())
     if (created) lifecycle('keystore-created', { peerId: identity.peerIdString, keystore: paths.keystore, sealed: false })
     const onCorrupt = (key: string, err: Error): void => { log.error('skipped damaged record %s - %e', key, err) }
-    const parking = await createParkingStore(db, parkingLimits(config), { onCorrupt })
+    const parking = await createParkingStore(db, parkingLimits(config), { onCorrupt, now })
     const notices = createNoticeStore(db, noticeLimits(config), { onCorrupt })
     const names = createNameStore(db, { onCorrupt })
     const metrics = new CacheMetrics()
@@ -236,14 +236,17 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     })
 
     // Withdraw: a depositor takes back what it parked (tracked like an ack: a synced delete),
-    // and the notices it posted here about it go too, before it hears back.
+    // and the notices it posted here about it go too (whether or not the copy was here: one
+    // parked on a co-recipient is announced here), before it hears back.
     const withdrawLog = logger.forComponent('peerpost:cache:withdraw')
     const serveWithdraw = withdrawHandler({
       withdraw: async (depositor, recipient, id) => await inFlight.track((async () => {
         const removed = await parking.withdraw(depositor, recipient, id)
-        if (removed != null) await dropWaitingNotices(notices, removed).catch(err => { withdrawLog.error('could not drop the notices of withdrawn %s - %e', id, err) })
+        const dropped = await dropWaitingNotices(notices, { depositor, recipient, envelopeId: id }).catch(err => { withdrawLog.error('could not drop the notices about withdrawn %s - %e', id, err); return 0 })
+        if (dropped > 0) withdrawLog('%s dropped %d notice(s) about %s for %s', depositor, dropped, id, recipient)
         return removed
-      })())
+      })()),
+      fetchedAt: async (depositor, recipient, id) => await parking.fetchedAt(depositor, recipient, id)
     }, { log: withdrawLog, onWithdrawn: () => { metrics.withdrawals++ } })
 
     const directory = new PresenceDirectory({ timeoutMs: config.presence.timeoutMs, maxEntries: config.presence.maxEntries, now })

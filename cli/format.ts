@@ -18,7 +18,7 @@ function when (ms: number, now: number): string {
  */
 export function formatRecipient (r: RecipientState, now: number, names: ReadonlyMap<string, string> = new Map()): string {
   switch (r.state) {
-    case 'delivered': return `${r.address}: delivered${r.cancelledAt != null ? ' (by an attempt under way when it was cancelled)' : ''}`
+    case 'delivered': return `${r.address}: delivered${r.withdrawal != null ? ` (fetched before a cancel could take it back - ${formatWithdrawal(r.withdrawal, names)})` : r.cancelledAt != null ? ' (by an attempt under way when it was cancelled)' : ''}`
     case 'cancelled': return r.withdrawal != null
       ? `${r.address}: cancelled after it was parked - ${formatWithdrawal(r.withdrawal, names)}`
       : `${r.address}: cancelled (not sent)`
@@ -46,6 +46,7 @@ export function formatWithdrawal (answers: readonly HolderWithdrawal[], names: R
   return answers.map(a => {
     switch (a.outcome) {
       case 'withdrawn': return `withdrawn from ${named(a.peerId)}`
+      case 'fetched': return `already fetched from ${named(a.peerId)}`
       case 'not-here': return `not found on ${named(a.peerId)} (it may already have been fetched, or expired)`
       case 'unsupported': return `${named(a.peerId)} does not support withdrawing (the copy stays there until fetched or expired)`
       default: return `${named(a.peerId)} could not be reached${a.error != null ? ` (${a.error})` : ''}`
@@ -63,6 +64,7 @@ export function formatCancelledRecipient (r: CancelledRecipientView, names: Read
     const answers = formatWithdrawal(r.withdrawal, names)
     if (r.state === 'cancelled' && r.mayHaveBeenFetched === true) return `${r.address}: cancelled, but ${r.address} may already have fetched it - ${answers}`
     if (r.state === 'cancelled') return `${r.address}: taken back - ${answers}`
+    if (r.state === 'delivered') return `${r.address}: delivered - ${r.address} already fetched it, so it cannot be taken back - ${answers}`
     if (r.state === 'parked') return `${r.address}: still parked at ${parkedAt.map(h => names.get(h) ?? short(h)).join(', ')} - ${answers}; one that could not be reached is asked again in the background`
     return `${r.address}: ${r.state} - ${answers}`
   }

@@ -47,7 +47,7 @@ export interface RunningHolding {
 export async function startHolding (w: HoldingWiring): Promise<RunningHolding> {
   const { libp2p, identity, config, logger, now } = w
   const log = logger.forComponent('peerpost:holding')
-  const parking = await createParkingStore(w.db, holdingLimits(config), { onCorrupt: (key, err) => { log.error('skipped damaged held record %s - %e', key, err) } })
+  const parking = await createParkingStore(w.db, holdingLimits(config), { now, onCorrupt: (key, err) => { log.error('skipped damaged held record %s - %e', key, err) } })
   const self = (): Location => ({
     peerId: peerIdBytesFromString(identity.peerIdString),
     addrs: libp2p.getMultiaddrs().map(a => a.toString().replace(/\/p2p\/[^/]+$/, '')).slice(0, 8)

@@ -109,7 +109,7 @@ export interface CancelledRecipientView {
   underWay?: boolean
   /** Its copy was parked: what each holder answered to the withdraw (node/recall.ts). */
   withdrawal?: HolderWithdrawal[]
-  /** A holder no longer had the copy: the recipient may already have fetched it (there, or anywhere: a fetch is acked only to the holders the recipient knew of). */
+  /** Cancelled, but a holder no longer had the copy: the recipient may already have fetched it (there, or anywhere: a fetch is acked only to the holders the recipient knew of). A holder that says it was fetched makes the recipient `delivered` instead. */
   mayHaveBeenFetched?: boolean
 }
 
@@ -872,7 +872,7 @@ export class MailService {
       if (underWay.includes(r.peerId)) view.underWay = true
       if (withdrawn.has(r.peerId) && r.withdrawal != null) {
         view.withdrawal = r.withdrawal
-        if (mayHaveBeenFetched(r.withdrawal)) view.mayHaveBeenFetched = true
+        if (r.state === 'cancelled' && mayHaveBeenFetched(r.withdrawal)) view.mayHaveBeenFetched = true
       }
       return view
     })

@@ -2,8 +2,10 @@ import { asError, errorName } from './errors.js'
 import { serverRef } from './home-servers.js'
 import { peerIdBytesFromString } from './identity/index.js'
 import { backoffDelay } from './outbox-engine.js'
+import { parkingServers } from './routing.js'
 import { withdrawEnvelope } from './protocol/withdraw.js'
 import type { NodeEvents } from './events.js'
+import type { ServerRef } from './home-servers.js'
 import type { PeerpostLibp2p } from './network.js'
 import type { DialTarget } from './protocol/rpc.js'
 import type { Contacts } from '../storage/index.js'
@@ -53,7 +55,7 @@ async function holderTarget (c: RecallComponents, holder: string, recipient: str
  */
 export async function withdrawParked (c: RecallComponents, recipient: RecipientState, signal?: AbortSignal): Promise<HolderWithdrawal[]> {
   const holders = [...new Set(recipient.parkedAt ?? [])]
-  const request = { envelopeId: new Uint8Array(Buffer.from(recipient.envelopeId, 'hex')), recipient: peerIdBytesFromString(recipient.peerId) }
+  const request = withdrawRequest(recipient)
   return await Promise.all(holders.map(async (holder, i): Promise<HolderWithdrawal> => {
     if (i >= MAX_WITHDRAW_HOLDERS) return { peerId: holder, outcome: 'unreachable', error: `not tried: at most ${MAX_WITHDRAW_HOLDERS} holders are asked at once` }
     try {
@@ -66,6 +68,37 @@ export async function withdrawParked (c: RecallComponents, recipient: RecipientS
     }
   }))
 }
+
+/**
+ * Ask the servers that were sent the recipient's MESSAGE_WAITING notice but hold no copy
+ * (it went to co-recipients, or that server was full) to drop it: there a withdraw finds
+ * no envelope and deletes the notices I posted about it (cache-server/withdraw.ts), so the
+ * recipient is not sent looking for a copy that is gone. Best effort, all at once: the
+ * answers change nothing in the outbox (a server older than that keeps the notice to its
+ * retention, and the recipient's look for the copy finds nothing). Resolves to the servers
+ * asked and the error of each that could not be (undefined: it answered). Never throws.
+ */
+export async function withdrawNotices (c: RecallComponents, recipient: RecipientState, signal?: AbortSignal): Promise<Array<{ peerId: string, error?: string }>> {
+  let servers: ServerRef[]
+  try {
+    servers = parkingServers((await c.contacts.getByPeerId(recipient.peerId))?.homeServers ?? [], c.myServers(), recipient.peerId)
+  } catch (err) {
+    return [{ peerId: recipient.peerId, error: `no servers to ask: ${asError(err).message}` }]
+  }
+  const holders = new Set(recipient.parkedAt ?? [])
+  const request = withdrawRequest(recipient)
+  return await Promise.all(servers.filter(s => !holders.has(s.peerId)).slice(0, MAX_WITHDRAW_HOLDERS).map(async server => {
+    try {
+      await withdrawEnvelope(c.libp2p, { peerId: server.peerId, addrs: server.dialAddrs }, request, { timeoutMs: c.timeoutMs(), ...(signal != null ? { signal } : {}) })
+      return { peerId: server.peerId }
+    } catch (err) {
+      return { peerId: server.peerId, error: asError(err).message }
+    }
+  }))
+}
+
+const withdrawRequest = (r: RecipientState): { envelopeId: Uint8Array, recipient: Uint8Array } =>
+  ({ envelopeId: new Uint8Array(Buffer.from(r.envelopeId, 'hex')), recipient: peerIdBytesFromString(r.peerId) })
 
 /**
  * The holders of a parked recipient's copy that a withdraw should ask again: those still
@@ -149,7 +182,8 @@ export class Recaller {
   async recall (id: string, recipients: RecipientState[]): Promise<Map<string, boolean>> {
     const done = new Map<string, boolean>()
     await Promise.all(recipients.map(async r => {
-      const answers = await withdrawParked(this.c, r)
+      const [answers, noticed] = await Promise.all([withdrawParked(this.c, r), withdrawNotices(this.c, r)])
+      for (const n of noticed) if (n.error != null) this.c.log('could not ask %s to drop its notice about %s for %s - %s', n.peerId, r.envelopeId, r.peerId, n.error)
       const { entry, cancelled } = await this.c.outbox.settleWithdrawal(id, r.peerId, answers, this.c.now())
       done.set(r.peerId, cancelled)
       const state = entry.recipients.find(x => x.peerId === r.peerId)?.state ?? r.state

@@ -3,6 +3,7 @@ import { serverRef } from './home-servers.js'
 import { newNotice, NoticeKind, postNotice } from './protocol/notice.js'
 import { peerIdBytesFromString } from './identity/index.js'
 import { isStampRequired } from './restamp.js'
+import type { ServerRef } from './home-servers.js'
 import type { Deliverer } from './outbox-engine.js'
 import type { PresenceView } from './presence-watch.js'
 import type { PeerpostLibp2p } from './network.js'
@@ -60,6 +61,15 @@ export interface RouteTarget {
 /** How many co-recipients hold a copy of an envelope that no cache server took. */
 export const CO_RECIPIENT_COPIES = 2
 
+/**
+ * The cache servers a copy for `recipient` is parked on, and where its MESSAGE_WAITING
+ * notice goes (even when the copy went to a co-recipient): the recipient's home servers,
+ * or mine when it has none, never the recipient itself. A withdraw asks them too (recall.ts).
+ */
+export function parkingServers (theirServers: string[], myServers: string[], recipient: string): ServerRef[] {
+  return (theirServers.length > 0 ? theirServers : myServers).map(serverRef).filter(ref => ref.peerId !== recipient)
+}
+
 /** A place an envelope may be parked. */
 interface Holder { peerId: string, dialAddrs: string[] }
 
@@ -114,7 +124,7 @@ export class Router {
     const rest = envelopes.map((e, i) => ({ e, i })).filter(x => outcomes[x.i] == null)
     if (rest.length === 0 || signal?.aborted === true) return outcomes.map(o => o ?? { kind: 'retry', error: noDirectError() })
 
-    const servers = (theirServers.length > 0 ? theirServers : this.c.myServers()).map(serverRef).filter(ref => ref.peerId !== peerId)
+    const servers = parkingServers(theirServers, this.c.myServers(), peerId)
     const coRecipients = target.coRecipients ?? []
     if (servers.length === 0 && !rest.some(x => (coRecipients[x.i]?.length ?? 0) > 0)) return outcomes.map(o => o ?? { kind: 'retry', error: noDirectError() })
 

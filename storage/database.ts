@@ -89,8 +89,12 @@ export interface Sublevels {
     byRecipient: Sublevel<string>
     /** `${sortableTime(expiresAt)}!${recipient}!${envelopeId}` -> '': everything, soonest expiry first */
     byExpiry: Sublevel<string>
-    /** `total` | `recipient!${peerId}` | `depositor!${peerId}` -> Usage JSON {count, bytes}; absent means zero */
+    /** `total` | `recipient!${peerId}` | `depositor!${peerId}` | `fetched` -> Usage JSON {count, bytes}; absent means zero */
     usage: Sublevel<string>
+    /** `${recipient}!${envelopeId}` -> FetchedMark JSON: fetched and acked lately, told only to its depositor (a withdraw) */
+    fetched: Sublevel<string>
+    /** `${sortableTime(expiresAt)}!${recipient}!${envelopeId}` -> '': fetched marks, soonest forgotten first */
+    fetchedByExpiry: Sublevel<string>
   }
   /** Notices this node holds for others (notices.ts). */
   notices: {
@@ -215,7 +219,9 @@ export async function openDatabase (dir: string, options: OpenDatabaseOptions = 
       envelopes: bytes(['parking', 'envelope']),
       byRecipient: text(['parking', 'recipient']),
       byExpiry: text(['parking', 'expiry']),
-      usage: text(['parking', 'usage'])
+      usage: text(['parking', 'usage']),
+      fetched: text(['parking', 'fetched']),
+      fetchedByExpiry: text(['parking', 'fetched-expiry'])
     },
     notices: {
       records: text(['notices', 'record']),

@@ -63,7 +63,13 @@ export interface ParkingStore {
    * by another peer: the same answer, so nobody learns what others parked.
    */
   withdraw(depositor: string, recipient: string, envelopeId: string): Promise<ParkedEnvelope | undefined>
-  /** Delete up to `limit` envelopes whose retention ended by `now` (synced); returns them. */
+  /**
+   * When `recipient` fetched (acked) `envelopeId`, if that was lately (FETCHED_MARK_MS) and
+   * `depositor` deposited it; undefined otherwise (not fetched, long ago, the holder was
+   * full of such marks, or another depositor's: the same answer).
+   */
+  fetchedAt(depositor: string, recipient: string, envelopeId: string): Promise<number | undefined>
+  /** Delete up to `limit` envelopes whose retention ended by `now` (synced), and up to `limit` fetched marks past theirs; returns the envelopes. */
   expire(now: number, limit?: number): Promise<ParkedEnvelope[]>
   usage(): Usage
   usageOf(kind: 'recipient' | 'depositor', peerId: string): Promise<Usage>

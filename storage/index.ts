@@ -40,7 +40,7 @@ export type { CorruptHandler } from './records.js'
 // What a holder keeps for others (cache server, or a node holding for a co-recipient).
 export * from './holding-types.js'
 export * from './holding-errors.js'
-export { createParkingStore, DEFAULT_PARKING_LIMITS, DEFAULT_EXPIRE_LIMIT } from './parking.js'
+export { createParkingStore, DEFAULT_PARKING_LIMITS, DEFAULT_EXPIRE_LIMIT, FETCHED_MARK_MS } from './parking.js'
 export type { ParkingInit } from './parking.js'
 export { createNoticeStore, DEFAULT_NOTICE_LIMITS } from './notices.js'
 export type { NoticeInit } from './notices.js'

@@ -212,7 +212,11 @@ export function createOutbox (components: OutboxComponents, init: OutboxInit = {
         const left = (recipient.parkedAt ?? []).filter(h => !gone.has(h))
         let next: RecipientState = { ...recipient, withdrawal: answers }
         let cancelled = false
-        if (left.length > 0) next = { ...next, parkedAt: left }
+        if (answers.some(a => a.outcome === 'fetched')) {
+          // A holder saw the recipient fetch it: it has the message, as after a direct delivery.
+          const { parkedAt: _, ...rest } = next
+          next = { ...rest, state: 'delivered', deliveredAt: at }
+        } else if (left.length > 0) next = { ...next, parkedAt: left }
         else {
           const { parkedAt: _, ...rest } = next
           next = { ...rest, state: 'cancelled', cancelledAt: at }

@@ -23,9 +23,19 @@ export const MAX_RECIPIENTS_LISTED = 1000
 /** How many expired entries one `expire` call removes when no limit is given. */
 export const DEFAULT_EXPIRE_LIMIT = 100
 
+/**
+ * How long a holder remembers that a recipient fetched (acked) an envelope, to tell its
+ * depositor's withdraw "already fetched" rather than "not here": a sender withdraws within
+ * its outbox lifetime (7 days by default). At most `total.maxCount` marks are kept; past
+ * that an ack leaves none, and the depositor hears plain "not here".
+ */
+export const FETCHED_MARK_MS = 7 * 24 * 60 * 60 * 1000
+
 export interface ParkingInit {
   /** Told about records that do not decode (they are skipped). */
   onCorrupt?: CorruptHandler
+  /** The clock for fetched marks (acks carry no time); Date.now by default. */
+  now?: () => number
 }
 
 // ---------------------------------------------------------------------------------------
@@ -269,11 +279,21 @@ export function createCounterLedger (db: Database, counters: Sublevel<string>, o
 // Parking
 
 const TOTAL = 'total'
+/** The counter of fetched marks (count only). */
+const FETCHED = 'fetched'
 const recipientCounter = (peerId: string): string => 'recipient' + SEPARATOR + peerId
 const depositorCounter = (peerId: string): string => 'depositor' + SEPARATOR + peerId
 const recordKey = (recipient: string, envelopeId: string): string => recipient + SEPARATOR + envelopeId
 const recipientIndexKey = (e: ParkedEnvelope): string => [e.recipient, sortableTime(e.depositedAt), e.envelopeId].join(SEPARATOR)
 const expiryIndexKey = (e: ParkedEnvelope): string => [sortableTime(e.expiresAt), e.recipient, e.envelopeId].join(SEPARATOR)
+const markExpiryKey = (key: string, m: FetchedMark): string => sortableTime(m.expiresAt) + SEPARATOR + key
+
+/** Under the record's key once its recipient acked it: who deposited it, and when it was fetched. */
+interface FetchedMark { depositor: string, fetchedAt: number, expiresAt: number }
+
+function isFetchedMark (value: unknown): value is FetchedMark {
+  return isObject(value) && typeof value.depositor === 'string' && typeof value.fetchedAt === 'number' && typeof value.expiresAt === 'number'
+}
 
 /** Whether `id` can be part of a key (see assertId); reads treat anything else as absent. */
 export function isKeyId (id: string): boolean {
@@ -318,11 +338,16 @@ function counterDeltas (e: ParkedEnvelope, sign: 1 | -1): CounterDelta[] {
 export async function createParkingStore (db: Database, limits: ParkingLimits, init: ParkingInit = {}): Promise<ParkingStore> {
   const subs = db.sublevels.parking
   const onCorrupt = init.onCorrupt
+  const clock = init.now ?? Date.now
   const locks = createKeyedLock()
   const label = (key: string): string => `parking/record/${key}`
 
   async function recount (key: string): Promise<Usage> {
     const usage = { count: 0, bytes: 0 }
+    if (key === FETCHED) {
+      for await (const _ of subs.fetched.keys()) usage.count++
+      return usage
+    }
     if (key.startsWith(recipientCounter(''))) {
       const range = prefixRange(key.slice(recipientCounter('').length))
       for await (const size of subs.byRecipient.values(range)) {
@@ -350,6 +375,33 @@ export async function createParkingStore (db: Database, limits: ParkingLimits, i
     return text === undefined ? undefined : decodeRecord(label(key), text, isParked, onCorrupt)
   }
 
+  async function getMark (key: string): Promise<FetchedMark | undefined> {
+    const text = await subs.fetched.get(key)
+    return text === undefined ? undefined : decodeRecord(`parking/fetched/${key}`, text, isFetchedMark, onCorrupt)
+  }
+
+  /**
+   * The writes that remember `record` as fetched at `at` (the caller holds its lock and has
+   * pinned FETCHED): a mark replacing any earlier one under its key, counted, while fewer
+   * than `total.maxCount` are kept. Nothing when the holder is full of marks.
+   */
+  async function markFetched (key: string, record: ParkedEnvelope, at: number): Promise<{ ops: BatchOp[], deltas: CounterDelta[] }> {
+    const mark: FetchedMark = { depositor: record.depositor, fetchedAt: at, expiresAt: at + FETCHED_MARK_MS }
+    const ops: BatchOp[] = [
+      { type: 'put', sublevel: subs.fetched, key, value: JSON.stringify(mark) },
+      { type: 'put', sublevel: subs.fetchedByExpiry, key: markExpiryKey(key, mark), value: '' }
+    ]
+    const earlier = await subs.fetched.get(key)
+    if (earlier !== undefined) {
+      // Fetched before (deposited again since): the mark is replaced, not counted twice.
+      const old = decodeRecord(`parking/fetched/${key}`, earlier, isFetchedMark, onCorrupt)
+      if (old !== undefined) ops.push({ type: 'del', sublevel: subs.fetchedByExpiry, key: markExpiryKey(key, old) })
+      return { ops, deltas: [] }
+    }
+    if (ledger.projected(FETCHED).count >= limits.total.maxCount) return { ops: [], deltas: [] }
+    return { ops, deltas: [{ key: FETCHED, count: 1, bytes: 0 }] }
+  }
+
   function checkQuotas (recipient: string, depositor: string, size: number): void {
     const checks: Array<[string, QuotaLimits, QuotaName, QuotaName]> = [
       [recipientCounter(recipient), limits.perRecipient, 'recipient-count', 'recipient-bytes'],
@@ -368,27 +420,56 @@ export async function createParkingStore (db: Database, limits: ParkingLimits, i
    * counters. Runs under the record's lock, so two acks (or an ack and an expiry) of one
    * envelope cannot both count it.
    */
-  async function remove (key: string, shouldRemove: (e: ParkedEnvelope) => boolean, ifMissing?: () => Promise<void>): Promise<ParkedEnvelope | undefined> {
+  async function remove (key: string, shouldRemove: (e: ParkedEnvelope) => boolean, options: { ifMissing?: () => Promise<void>, fetchedAt?: number } = {}): Promise<ParkedEnvelope | undefined> {
     return await locks.run(key, async () => {
       const record = await getRecord(key)
       if (record === undefined) {
-        await ifMissing?.()
+        await options.ifMissing?.()
         return undefined
       }
       if (!shouldRemove(record)) return undefined
-      const release = await ledger.pin([TOTAL, recipientCounter(record.recipient), depositorCounter(record.depositor)])
+      const release = await ledger.pin([TOTAL, recipientCounter(record.recipient), depositorCounter(record.depositor), ...(options.fetchedAt !== undefined ? [FETCHED] : [])])
       try {
+        // An ack also leaves a fetched mark for the depositor, in the same batch.
+        const mark = options.fetchedAt !== undefined ? await markFetched(key, record, options.fetchedAt) : { ops: [], deltas: [] }
         await ledger.commit([
           { type: 'del', sublevel: subs.records, key },
           { type: 'del', sublevel: subs.envelopes, key },
           { type: 'del', sublevel: subs.byRecipient, key: recipientIndexKey(record) },
-          { type: 'del', sublevel: subs.byExpiry, key: expiryIndexKey(record) }
-        ], counterDeltas(record, -1))
+          { type: 'del', sublevel: subs.byExpiry, key: expiryIndexKey(record) },
+          ...mark.ops
+        ], [...counterDeltas(record, -1), ...mark.deltas])
         return record
       } finally {
         release()
       }
     })
+  }
+
+  /** Delete up to `limit` fetched marks whose time ran out by `at`, each with its index entry and count. */
+  async function forgetMarks (at: number, limit: number): Promise<void> {
+    const indexKeys = await subs.fetchedByExpiry.keys({ lt: prefixRange(sortableTime(at)).lt, limit }).all()
+    await Promise.all(indexKeys.map(async indexKey => {
+      const key = indexKey.slice(indexKey.indexOf(SEPARATOR) + 1)
+      await locks.run(key, async () => {
+        const text = await subs.fetched.get(key)
+        const mark = text === undefined ? undefined : decodeRecord(`parking/fetched/${key}`, text, isFetchedMark, onCorrupt)
+        // The index entry of a mark replaced since goes alone; a damaged mark goes with it.
+        if (text === undefined || (mark !== undefined && markExpiryKey(key, mark) !== indexKey)) {
+          await db.commit([{ type: 'del', sublevel: subs.fetchedByExpiry, key: indexKey }])
+          return
+        }
+        const release = await ledger.pin([FETCHED])
+        try {
+          await ledger.commit([
+            { type: 'del', sublevel: subs.fetched, key },
+            { type: 'del', sublevel: subs.fetchedByExpiry, key: indexKey }
+          ], [{ key: FETCHED, count: -1, bytes: 0 }])
+        } finally {
+          release()
+        }
+      })
+    }))
   }
 
   return {
@@ -467,13 +548,20 @@ export async function createParkingStore (db: Database, limits: ParkingLimits, i
       if (!isKeyId(recipient)) return 0
       // The key holds the recipient, so another peer's ids are simply not found.
       const ids = [...new Set(envelopeIds)].filter(isKeyId)
-      const removed = await Promise.all(ids.map(async id => await remove(recordKey(recipient, id), () => true)))
+      const at = clock()
+      const removed = await Promise.all(ids.map(async id => await remove(recordKey(recipient, id), () => true, { fetchedAt: at })))
       return removed.filter(r => r !== undefined).length
     },
 
     async withdraw (depositor, recipient, envelopeId) {
       if (!isKeyId(depositor) || !isKeyId(recipient) || !isKeyId(envelopeId)) return undefined
       return await remove(recordKey(recipient, envelopeId), e => e.depositor === depositor)
+    },
+
+    async fetchedAt (depositor, recipient, envelopeId) {
+      if (!isKeyId(depositor) || !isKeyId(recipient) || !isKeyId(envelopeId)) return undefined
+      const mark = await getMark(recordKey(recipient, envelopeId))
+      return mark?.depositor === depositor ? mark.fetchedAt : undefined
     },
 
     async expire (now, limit = DEFAULT_EXPIRE_LIMIT) {
@@ -483,10 +571,11 @@ export async function createParkingStore (db: Database, limits: ParkingLimits, i
         const [, recipient = '', envelopeId = ''] = indexKey.split(SEPARATOR)
         // An index entry without its record (say, a damaged record removed by hand) is
         // dropped, under the record's lock, so it cannot hold the head of the index forever.
-        return await remove(recordKey(recipient, envelopeId), e => e.expiresAt <= now, async () => {
-          await db.commit([{ type: 'del', sublevel: subs.byExpiry, key: indexKey }])
+        return await remove(recordKey(recipient, envelopeId), e => e.expiresAt <= now, {
+          ifMissing: async () => { await db.commit([{ type: 'del', sublevel: subs.byExpiry, key: indexKey }]) }
         })
       }))
+      await forgetMarks(now, pageSize(limit))
       return removed.filter(r => r !== undefined)
     },
 
@@ -530,6 +619,16 @@ export async function createParkingStore (db: Database, limits: ParkingLimits, i
       for (const key of recipientKeys) problems.push(`recipient index entry ${key} has no record`)
       for (const key of expiryKeys) problems.push(`expiry index entry ${key} has no record`)
       expected.set(TOTAL, counted)
+      let marks = 0
+      const markIndex = new Set(await subs.fetchedByExpiry.keys().all())
+      for await (const [key, text] of subs.fetched.iterator()) {
+        marks++
+        const mark = decodeRecord(`parking/fetched/${key}`, text, isFetchedMark, onCorrupt)
+        if (mark === undefined) problems.push(`fetched mark ${key} does not decode`)
+        else if (!markIndex.delete(markExpiryKey(key, mark))) problems.push(`fetched mark ${key} is missing from its expiry index`)
+      }
+      for (const key of markIndex) problems.push(`fetched mark index entry ${key} has no mark`)
+      expected.set(FETCHED, { count: marks, bytes: 0 })
 
       const same = (a: Usage, b: Usage): boolean => a.count === b.count && a.bytes === b.bytes
       const show = (u: Usage): string => `${u.count} envelopes/${u.bytes} bytes`

@@ -201,13 +201,14 @@ export interface RecipientState {
 }
 
 /**
- * One holder's answer to "delete the copy I parked": `withdrawn`; `not-here` (fetched by
- * the recipient, expired, or never there); `unsupported` (a holder without the withdraw
+ * One holder's answer to "delete the copy I parked": `withdrawn`; `fetched` (the recipient
+ * fetched it from there: it has the message); `not-here` (fetched by the recipient, expired,
+ * or never there: the holder cannot tell); `unsupported` (a holder without the withdraw
  * protocol: the copy stays until fetched or expired); `unreachable` (no answer, or not tried).
  */
 export interface HolderWithdrawal {
   peerId: string
-  outcome: 'withdrawn' | 'not-here' | 'unsupported' | 'unreachable'
+  outcome: 'withdrawn' | 'fetched' | 'not-here' | 'unsupported' | 'unreachable'
   error?: string
 }
 
@@ -263,7 +264,8 @@ export interface Outbox {
   cancel(id: string, peerIds: string[] | undefined, at: number): Promise<{ entry: OutboxEntry, cancelled: string[], parked: string[] }>
   /**
    * Record what the holders of parked recipient `peerId` answered to a withdraw, in one
-   * synced write: once no holder may still have the copy (each answered withdrawn or
+   * synced write: when a holder says the recipient fetched it, it turns `delivered` (it has
+   * the message); else once no holder may still have the copy (each answered withdrawn or
    * not-here) it turns `cancelled`; otherwise it stays `parked` at the holders that did not
    * answer. A recipient no longer parked (taken back by a concurrent cancel, or its copy
    * expired meanwhile) is left as it is, and nothing is written.

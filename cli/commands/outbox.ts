@@ -23,11 +23,13 @@ Examples:
 
 A recipient that has the message (delivered) cannot be taken back. A copy parked on a cache
 server or a co-recipient (the recipient was offline) is withdrawn from each holder while the
-recipient has not fetched it; the answer says per holder: withdrawn, not found (it may already
-have been fetched), does not support withdrawing (the copy stays until fetched or expired), or
-could not be reached. The recipient turns cancelled once every holder answered withdrawn or
-not found; otherwise it stays parked at the others, and the daemon asks those it could not
-reach again by itself (running the command again asks at once).
+recipient has not fetched it; the answer says per holder: withdrawn, already fetched (the
+recipient has it: it shows delivered), not found (it may already have been fetched, or
+expired), does not support withdrawing (the copy stays until fetched or expired), or could not
+be reached. The recipient turns cancelled once every holder answered withdrawn or not found;
+otherwise it stays parked at the others, and the daemon asks those it could not reach again by
+itself (running the command again asks at once). The servers that were told of the copy drop
+your notice about it, so the recipient is not sent looking for it.
 An attempt under way when you cancel is waited for: if it gets the message there, that
 recipient is reported delivered (a copy it parked is withdrawn). Large attachments no
 recipient can pull any more are dropped. Nothing changes when the id is unknown, a recipient

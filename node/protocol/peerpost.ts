@@ -5186,6 +5186,7 @@ export namespace WithdrawResult {
 export interface WithdrawResponse {
   result: WithdrawResult
   error?: ErrorReply
+  fetched: boolean
 }
 
 export namespace WithdrawResponse {
@@ -5208,12 +5209,18 @@ export namespace WithdrawResponse {
           ErrorReply.codec().encode(obj.error, w)
         }
 
+        if ((obj.fetched != null && obj.fetched !== false)) {
+          w.uint32(24)
+          w.bool(obj.fetched)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          result: WithdrawResult.WITHDRAW_UNSPECIFIED
+          result: WithdrawResult.WITHDRAW_UNSPECIFIED,
+          fetched: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -5230,6 +5237,10 @@ export namespace WithdrawResponse {
               obj.error = ErrorReply.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.error
               })
+              break
+            }
+            case 3: {
+              obj.fetched = reader.bool()
               break
             }
             default: {
@@ -5259,6 +5270,13 @@ export namespace WithdrawResponse {
                 limits: opts.limits?.error
               })
 
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.fetched`,
+                value: reader.bool()
+              }
               break
             }
             default: {
@@ -5293,6 +5311,11 @@ export namespace WithdrawResponse {
     value: boolean
   }
 
+  export interface WithdrawResponseFetchedFieldEvent {
+    field: '$.fetched'
+    value: boolean
+  }
+
   export function encode (obj: Partial<WithdrawResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, WithdrawResponse.codec())
   }
@@ -5301,7 +5324,7 @@ export namespace WithdrawResponse {
     return decodeMessage(buf, WithdrawResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WithdrawResponse>): Generator<WithdrawResponseResultFieldEvent | WithdrawResponseErrorCodeFieldEvent | WithdrawResponseErrorMessageFieldEvent | WithdrawResponseErrorRetryableFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WithdrawResponse>): Generator<WithdrawResponseResultFieldEvent | WithdrawResponseErrorCodeFieldEvent | WithdrawResponseErrorMessageFieldEvent | WithdrawResponseErrorRetryableFieldEvent | WithdrawResponseFetchedFieldEvent> {
     return streamMessage(buf, WithdrawResponse.codec(), opts)
   }
 }

@@ -25,14 +25,22 @@ export class InvalidWithdrawRequestError extends Error {
 /** What a holder keeps that a depositor may take back (a ParkingStore fits). */
 export interface WithdrawableEnvelopes {
   withdraw(depositor: string, recipient: string, envelopeId: string): Promise<ParkedEnvelope | undefined>
+  /** When its recipient fetched what `depositor` deposited, if the holder still knows (only for that depositor). */
+  fetchedAt?(depositor: string, recipient: string, envelopeId: string): Promise<number | undefined>
 }
 
-/** The holder's answer: `withdrawn` (deleted now, synced) or `not-here` (fetched, expired, never here, or not the caller's). */
-export type WithdrawAnswer = 'withdrawn' | 'not-here'
+/**
+ * The holder's answer: `withdrawn` (deleted now, synced); `fetched` (its recipient fetched
+ * it lately: told only to its depositor); `not-here` (fetched long ago, expired, never here,
+ * or not the caller's; or fetched, from a holder that predates the `fetched` field).
+ */
+export type WithdrawAnswer = 'withdrawn' | 'fetched' | 'not-here'
 
 /**
  * Serve `/peerpost/withdraw/1.0.0`: the connection's remote PeerId must be the envelope's
  * depositor; for anyone else the answer is NOT_HERE, as for an envelope that is not held.
+ * To the depositor, NOT_HERE says `fetched` when the holder remembers its recipient
+ * fetched it (held.fetchedAt).
  * A malformed request gets a MALFORMED error reply and deletes nothing.
  *
  * @param onWithdrawn told each envelope taken back (after its delete is on disk)
@@ -44,7 +52,7 @@ export function withdrawHandler (held: WithdrawableEnvelopes, options: { log: Lo
       request: WithdrawRequest,
       response: WithdrawResponse,
       maxRequestBytes: WITHDRAW_MAX_FRAME_BYTES,
-      errorResponse: error => ({ result: WithdrawResult.WITHDRAW_UNSPECIFIED, error }),
+      errorResponse: error => ({ result: WithdrawResult.WITHDRAW_UNSPECIFIED, error, fetched: false }),
       log: options.log
     }, async request => {
       const recipient = peerIdStringFromBytes(request.recipient)
@@ -52,10 +60,14 @@ export function withdrawHandler (held: WithdrawableEnvelopes, options: { log: Lo
       if (recipient == null) throw new InvalidWithdrawRequestError('the recipient is not a PeerId')
       const envelopeId = Buffer.from(request.envelopeId).toString('hex')
       const removed = await held.withdraw(depositor, recipient, envelopeId)
-      if (removed == null) return { result: WithdrawResult.NOT_HERE }
+      if (removed == null) {
+        // Looked up by the caller as depositor, so anyone else hears plain NOT_HERE.
+        const fetched = await held.fetchedAt?.(depositor, recipient, envelopeId) !== undefined
+        return { result: WithdrawResult.NOT_HERE, fetched }
+      }
       options.log('%s withdrew %s parked for %s', depositor, envelopeId, recipient)
       options.onWithdrawn?.(removed)
-      return { result: WithdrawResult.WITHDRAWN }
+      return { result: WithdrawResult.WITHDRAWN, fetched: false }
     })
   }
 }
@@ -71,6 +83,6 @@ export async function withdrawEnvelope (libp2p: Libp2p, holder: DialTarget, requ
     recipient: request.recipient as Uint8Array<ArrayBuffer>
   }, { maxResponseBytes: WITHDRAW_MAX_FRAME_BYTES, ...options })
   if (res.result === WithdrawResult.WITHDRAWN) return 'withdrawn'
-  if (res.result === WithdrawResult.NOT_HERE) return 'not-here'
+  if (res.result === WithdrawResult.NOT_HERE) return res.fetched ? 'fetched' : 'not-here'
   throw new ProtocolViolationError('the holder answered a withdraw with neither WITHDRAWN nor NOT_HERE')
 }

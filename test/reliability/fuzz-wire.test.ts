@@ -54,7 +54,7 @@ const WIRE: Array<{ name: string, codec: FrameCodec<any, any> & { encode(v: any)
   { name: 'BlobRequest', codec: BlobRequest, seeds: [{ blobId: id16(), firstChunk: 3, count: 4, done: false }] },
   { name: 'BlobChunk', codec: BlobChunk, seeds: [{ blobId: id16(), index: 3, data: new Uint8Array(randomBytes(200)), last: true, done: false }] },
   { name: 'WithdrawRequest', codec: WithdrawRequest, seeds: [{ envelopeId: id16(), recipient: peerIdBytesFromString(bob.peerIdString) }] },
-  { name: 'WithdrawResponse', codec: WithdrawResponse, seeds: [{ result: WithdrawResult.WITHDRAWN }, { result: WithdrawResult.WITHDRAW_UNSPECIFIED, error: err }] }
+  { name: 'WithdrawResponse', codec: WithdrawResponse, seeds: [{ result: WithdrawResult.WITHDRAWN, fetched: false }, { result: WithdrawResult.NOT_HERE, fetched: true }, { result: WithdrawResult.WITHDRAW_UNSPECIFIED, error: err, fetched: false }] }
 ]
 
 describe(`fuzzing the wire decoders (${RUNS} cases each)`, () => {

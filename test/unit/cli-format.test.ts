@@ -33,4 +33,13 @@ describe('outbox cancel of a parked copy, in words', () => {
     assert.equal(formatRecipient({ peerId: '12D3KooWBob', address: 'bob', state: 'cancelled', attempts: 1, nextAttemptAt: 0, envelopeId: '00', withdrawal: [{ peerId: '12D3KooWCarol', outcome: 'withdrawn' }] }, NOW, names),
       'bob: cancelled after it was parked - withdrawn from carol')
   })
+
+  it('a holder that saw the recipient fetch it: delivered, said plainly, not "may have"', () => {
+    const fetched: HolderWithdrawal[] = [{ peerId: '12D3KooWCarol', outcome: 'fetched' }, { peerId: '12D3KooWDave', outcome: 'withdrawn' }]
+    assert.equal(formatCancelledRecipient({ address: 'bob', peerId: '12D3KooWBob', state: 'delivered', cancelled: false, withdrawal: fetched }, names),
+      'bob: delivered - bob already fetched it, so it cannot be taken back - already fetched from carol; withdrawn from dave')
+    assert.equal(formatRecipient({ peerId: '12D3KooWBob', address: 'bob', state: 'delivered', attempts: 1, nextAttemptAt: 0, envelopeId: '00', withdrawal: fetched }, NOW, names),
+      'bob: delivered (fetched before a cancel could take it back - already fetched from carol; withdrawn from dave)')
+    assert.equal(mayHaveBeenFetched(fetched), false)
+  })
 })

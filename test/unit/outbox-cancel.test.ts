@@ -125,6 +125,12 @@ describe('outbox cancel', () => {
       const carol = await store.outbox.settleWithdrawal(e.id, CAROL, [{ peerId: '12D3KooWServer1', outcome: 'unsupported' }], T0 + 4)
       assert.equal(carol.cancelled, false)
       assert.deepEqual([carol.entry.recipients[1]!.state, carol.entry.recipients[1]!.parkedAt], ['parked', ['12D3KooWServer1']])
+      // A holder that saw carol fetch it: she has the message, delivered (not cancelled), with the answers.
+      const carolAnswers = [{ peerId: '12D3KooWServer1', outcome: 'fetched' as const }]
+      const fetched = await store.outbox.settleWithdrawal(e.id, CAROL, carolAnswers, T0 + 4)
+      assert.equal(fetched.cancelled, false)
+      const c = fetched.entry.recipients[1]!
+      assert.deepEqual([c.state, c.deliveredAt, c.parkedAt, c.withdrawal, c.cancelledAt], ['delivered', T0 + 4, undefined, carolAnswers, undefined])
       // A recipient no longer parked (bob, taken back by a concurrent cancel; dave) is left as it is, unwritten.
       const written = store.db.syncedBatches
       const late = await store.outbox.settleWithdrawal(e.id, BOB, [{ peerId: '12D3KooWServer2', outcome: 'not-here' }], T0 + 5)

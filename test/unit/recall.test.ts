@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test'
 import { defaultLogger } from '@libp2p/logger'
 import { generateKeyMaterial, identityFromKeyMaterial } from '../../node/identity/index.js'
 import { createNetwork } from '../../node/network.js'
-import { withdrawParked } from '../../node/recall.js'
+import { withdrawNotices, withdrawParked } from '../../node/recall.js'
 import { withdrawHandler, WITHDRAW_PROTOCOL } from '../../node/protocol/withdraw.js'
 import { createParkingStore, DEFAULT_PARKING_LIMITS, openDatabase } from '../../storage/index.js'
 import type { PeerpostLibp2p } from '../../node/network.js'
@@ -73,5 +73,12 @@ describe('withdrawing a parked copy from its holders (sender side)', () => {
 
     const again = await withdrawParked(components, { ...recipient, parkedAt: [current.peerId.toString()] })
     assert.deepEqual(again, [{ peerId: current.peerId.toString(), outcome: 'not-here' }])
+
+    // The notice went to the servers (mine: bob's card names none); those that do not hold
+    // the copy are asked to drop it, each once; the holders are asked by withdrawParked.
+    const noticed = await withdrawNotices(components, { ...recipient, parkedAt: [current.peerId.toString(), absent] })
+    assert.deepEqual(noticed.map(n => [n.peerId, typeof n.error]), [[old.peerId.toString(), 'string']])
+    const all = await withdrawNotices(components, { ...recipient, parkedAt: [absent] })
+    assert.deepEqual(all.map(n => [n.peerId, typeof n.error]), [[current.peerId.toString(), 'undefined'], [old.peerId.toString(), 'string']])
   })
 })

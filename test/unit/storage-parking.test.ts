@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
-import { createParkingStore, DEFAULT_PARKING_LIMITS, openDatabase } from '../../storage/index.js'
+import { createParkingStore, DEFAULT_PARKING_LIMITS, FETCHED_MARK_MS, openDatabase } from '../../storage/index.js'
 import type { BatchOp, Database, ParkingLimits, ParkingStore } from '../../storage/index.js'
 
 const T0 = 1_700_000_000_000
@@ -418,6 +418,66 @@ describe('parking store', () => {
     assert.equal((withdrawn != null ? 1 : 0) + acked + expired.filter(e => e.envelopeId === envId(1)).length, 1)
     assert.deepEqual(parking.usage(), { count: 0, bytes: 0 })
     await assertConsistent()
+  })
+
+  it('remembers what a recipient fetched, for its depositor only, until FETCHED_MARK_MS has passed', async () => {
+    let clock = T0 + 5
+    await db.close()
+    db = await openDatabase(join(dir, 'db'))
+    parking = await createParkingStore(db, LIMITS, { now: () => clock })
+    await deposit(1, BOB, ALICE)
+    await deposit(2, BOB, CAROL)
+    await deposit(3, BOB, ALICE)
+    assert.equal(await parking.fetchedAt(ALICE, BOB, envId(1)), undefined, 'held, not fetched')
+    assert.equal(await parking.ack(BOB, [envId(1), envId(2)]), 2)
+    assert.equal(await parking.fetchedAt(ALICE, BOB, envId(1)), T0 + 5)
+    assert.equal(await parking.fetchedAt(CAROL, BOB, envId(2)), T0 + 5)
+    // Anyone but the depositor, another recipient, an id never fetched, bad ids: nothing.
+    assert.equal(await parking.fetchedAt(CAROL, BOB, envId(1)), undefined)
+    assert.equal(await parking.fetchedAt(ALICE, CAROL, envId(1)), undefined)
+    assert.equal(await parking.fetchedAt(ALICE, BOB, envId(3)), undefined)
+    assert.equal(await parking.fetchedAt('a!b', BOB, envId(1)), undefined)
+    // A withdraw, an expiry: no mark. The same envelope deposited again and fetched again: one mark.
+    assert.ok(await parking.withdraw(ALICE, BOB, envId(3)))
+    assert.equal(await parking.fetchedAt(ALICE, BOB, envId(3)), undefined)
+    await deposit(1, BOB, ALICE, 100, T0 + 10)
+    clock = T0 + HOUR
+    assert.equal(await parking.ack(BOB, [envId(1)]), 1)
+    assert.equal(await parking.fetchedAt(ALICE, BOB, envId(1)), T0 + HOUR)
+    await assertConsistent()
+    assert.deepEqual(await db.sublevels.parking.usage.get('fetched').then(t => JSON.parse(t ?? '{}')), { count: 2, bytes: 0 })
+
+    // Forgotten by the expiry sweep once its time is up (the replaced mark's old time is no longer its own).
+    await parking.expire(T0 + 5 + FETCHED_MARK_MS)
+    assert.equal(await parking.fetchedAt(CAROL, BOB, envId(2)), undefined)
+    assert.equal(await parking.fetchedAt(ALICE, BOB, envId(1)), T0 + HOUR)
+    await parking.expire(T0 + HOUR + FETCHED_MARK_MS)
+    assert.equal(await parking.fetchedAt(ALICE, BOB, envId(1)), undefined)
+    assert.equal(await db.sublevels.parking.usage.get('fetched'), undefined)
+    assert.deepEqual(await db.sublevels.parking.fetchedByExpiry.keys().all(), [])
+    await assertConsistent()
+  })
+
+  it('keeps at most total.maxCount fetched marks: past that an ack deletes as before and leaves none', async () => {
+    await db.close()
+    db = await openDatabase(join(dir, 'db'))
+    const limits = { ...LIMITS, total: { maxBytes: 100_000, maxCount: 2 } }
+    parking = await createParkingStore(db, limits, { now: () => T0 })
+    for (const n of [1, 2]) await deposit(n)
+    assert.equal(await parking.ack(BOB, [envId(1), envId(2)]), 2)
+    await deposit(3)
+    assert.equal(await parking.ack(BOB, [envId(3)]), 1)
+    assert.deepEqual(parking.usage(), { count: 0, bytes: 0 })
+    assert.deepEqual([await parking.fetchedAt(ALICE, BOB, envId(1)), await parking.fetchedAt(ALICE, BOB, envId(2)), await parking.fetchedAt(ALICE, BOB, envId(3))], [T0, T0, undefined])
+    await assertConsistent()
+    // The counter, damaged, is found by the audit and recounted from the marks when next used:
+    // still at the bound, so the next ack leaves no mark.
+    await db.sublevels.parking.usage.put('fetched', 'not json')
+    await reopen(limits)
+    assert.ok((await parking.audit()).problems.includes('counter fetched does not decode'))
+    await deposit(4)
+    assert.equal(await parking.ack(BOB, [envId(4)]), 1)
+    assert.equal(await parking.fetchedAt(ALICE, BOB, envId(4)), undefined)
   })
 
   it('has usable defaults', () => {

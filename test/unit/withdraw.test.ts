@@ -70,6 +70,30 @@ describe('withdrawing on a holder: the protocol handler, and the cache server dr
     assert.equal((await parking.audit()).consistent, true)
   })
 
+  it('tells the depositor, and nobody else, that the recipient already fetched it', async () => {
+    assert.equal(await parking.ack(BOB, [envId(1)]), 1)
+    const mallory = await session(MALLORY)
+    assert.deepEqual(await mallory.rpc.request(request(1)), { result: WithdrawResult.NOT_HERE, fetched: false })
+    await mallory.rpc.close()
+    await mallory.served
+    const alice = await session(ALICE)
+    assert.deepEqual(await alice.rpc.request(request(1)), { result: WithdrawResult.NOT_HERE, fetched: true })
+    assert.deepEqual(await alice.rpc.request(request(1, MALLORY)), { result: WithdrawResult.NOT_HERE, fetched: false }, 'the right id for another recipient')
+    assert.deepEqual(await alice.rpc.request(request(9)), { result: WithdrawResult.NOT_HERE, fetched: false }, 'never here')
+    await alice.rpc.close()
+    await alice.served
+  })
+
+  it('reads across versions: a holder from before `fetched` means not here; the new field is one a previous reader skips', () => {
+    // The previous version's NOT_HERE answer: field 1 only (NOT_HERE = 2 in the schema).
+    const before = Uint8Array.from([0x08, 0x02])
+    assert.deepEqual(WithdrawResponse.decode(before), { result: WithdrawResult.NOT_HERE, fetched: false })
+    // Today's answer is that, then field 3 (varint): a reader without field 3 skips it by
+    // its wire type, and reads NOT_HERE as it always did.
+    assert.deepEqual(WithdrawResponse.encode({ result: WithdrawResult.NOT_HERE, fetched: true }), Uint8Array.from([...before, 0x18, 0x01]))
+    assert.deepEqual(WithdrawResponse.encode({ result: WithdrawResult.NOT_HERE, fetched: false }), before)
+  })
+
   it('answers a malformed request with a typed MALFORMED error and deletes nothing', async () => {
     const alice = await session(ALICE)
     const malformed = (err: Error & { code?: ErrorCode }): boolean => err.name === 'PeerRefusedError' && err.code === ErrorCode.MALFORMED
@@ -97,5 +121,12 @@ describe('withdrawing on a holder: the protocol handler, and the cache server dr
     assert.deepEqual((await notices.listFor(BOB)).map(n => n.noticeId).sort(), kept.sort())
     assert.equal((await notices.listFor(MALLORY)).length, 1, 'another recipient\'s notices are not looked at')
     assert.equal(await dropWaitingNotices(notices, withdrawn), 0)
+
+    // A copy parked elsewhere (on a co-recipient) is announced here too: its poster's withdraw
+    // drops that notice although nothing is held here; anyone else's drops nothing.
+    await post(ALICE, 5)
+    assert.equal(await dropWaitingNotices(notices, { depositor: MALLORY, recipient: BOB, envelopeId: envId(5) }), 0)
+    assert.equal(await dropWaitingNotices(notices, { depositor: ALICE, recipient: BOB, envelopeId: envId(5) }), 1)
+    assert.deepEqual((await notices.listFor(BOB)).map(n => n.noticeId).sort(), kept.sort())
   })
 })
