@@ -1,5 +1,5 @@
 import { Level } from 'level'
-import { DatabaseClosedError, HomeKindError, HomeLockedError, SchemaVersionError } from './errors.js'
+import { DatabaseClosedError, DatabaseOpenError, HomeKindError, HomeLockedError, SchemaVersionError } from './errors.js'
 import type { HomeKind } from './errors.js'
 import { createGroupCommitter } from './group-commit.js'
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js'
@@ -186,6 +186,8 @@ export async function openDatabase (dir: string, options: OpenDatabaseOptions = 
     await root.open()
   } catch (err) {
     if (isLockedError(err)) throw new HomeLockedError(dir, { cause: err })
+    const cause = (err as Error).cause
+    if ((err as { code?: unknown }).code === 'LEVEL_DATABASE_NOT_OPEN' && cause instanceof Error) throw new DatabaseOpenError(dir, cause.message.split('\n')[0] ?? cause.name, { cause: err })
     throw err
   }
 

@@ -61,6 +61,26 @@ export class HomeLockedError extends Error {
   }
 }
 
+/**
+ * LevelDB could not open the home's database for a reason other than a lock: a full disk
+ * (it writes a new log and table on every open), a damaged or missing file, no
+ * permission. Its own message ("Database failed to open") named none of them; the cause
+ * it gives is said here, with what to do for the common ones.
+ */
+export class DatabaseOpenError extends Error {
+  override readonly name = 'DatabaseOpenError'
+  constructor (readonly location: string, reason: string, options?: ErrorOptions) {
+    super(`cannot open the database ${location}: ${reason}${databaseOpenHint(reason)}`, options)
+  }
+}
+
+function databaseOpenHint (reason: string): string {
+  if (/No space left on device/i.test(reason)) return ': the disk is full; free space on it, then start again'
+  if (/Permission denied/i.test(reason)) return ': the process cannot write there; check the owner and mode of the home'
+  if (/Corruption|No such file or directory/i.test(reason)) return ': the database is damaged or a file of it is missing; restore the home from a backup'
+  return ''
+}
+
 /** Who a home's database belongs to: a user's node or a cache server (they never share one). */
 export type HomeKind = 'node' | 'cache-server'
 

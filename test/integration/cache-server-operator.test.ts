@@ -84,6 +84,19 @@ describe('cache server: operating it', () => {
     }
   })
 
+  it('a database that does not open says why in one line (not LevelDB\'s bare "Database failed to open") and exits 1', async () => {
+    const dir = await home('cache-damaged')
+    const server = await startCacheServer(dir)
+    assert.equal(await server.stop(), 0, server.stderr())
+    // A CURRENT that names a manifest that is gone: what a partial restore leaves.
+    await writeFile(join(dir, 'db', 'CURRENT'), 'MANIFEST-999999\n')
+    const r = await run(dir, ['cache-server', '--listen', '/ip4/127.0.0.1/tcp/0', '--config', join(dir, 'cache.json')])
+    assert.equal(r.code, 1, r.stderr)
+    const lines = r.stderr.trim().split('\n')
+    assert.equal(lines.length, 1, r.stderr)
+    assert.match(lines[0]!, new RegExp(`^peerpost: cannot open the database ${join(dir, 'db')}: .*MANIFEST-999999.*restore the home from a backup`))
+  })
+
   it('SIGTERM while four depositors stream envelopes in: it exits 0 after "stopped"; after a restart (same PeerId) every receipted envelope is held and the counters match', async () => {
     const dir = await home('cache-sigterm')
     const config = { parking: { maxEnvelopeBytes: 2 * 1024 * 1024 } }
