@@ -18,7 +18,8 @@ const USAGE_ERRORS = new Set([
   'UsageError', 'ConfigError', 'UnknownConfigKeyError', 'MalformedCardTextError', 'EmptySearchError', 'HomeKindError',
   'ImportSourceMissingError', 'NotMaildirError', 'NotMboxError', 'ExportTargetError', 'RelativePathError', 'PassphraseFileMissingError',
   'UnknownRecipientError', 'NoRecipientsError', 'NotARecipientError', 'UnknownFolderError', 'InvalidIdError', 'InvalidCursorError',
-  'MessageNotFoundError', 'OutboxEntryNotFoundError', 'ContactNotFoundError'
+  'MessageNotFoundError', 'OutboxEntryNotFoundError', 'ContactNotFoundError', 'InvalidServerAddressError', 'ServerNotFoundError',
+  'InputFileMissingError', 'InputFileIsFolderError', 'InvalidListenAddressError', 'DownloadNotFoundError'
 ])
 
 /** The one place that maps an error to an exit code. */
@@ -41,7 +42,10 @@ export class PassphraseFileMissingError extends Error {
  */
 const HINTS: Record<string, (err: Error) => string> = {
   PassphraseRequiredError: err => `${err.message.replace(/: give the passphrase file.*$/, '')}: give its passphrase with --passphrase-file FILE (or $PEERPOST_PASSPHRASE_FILE)`,
-  DaemonAlreadyRunningError: err => `${err.message}: it owns the home; use the other commands while it runs, or stop it first (SIGTERM)`,
+  DaemonAlreadyRunningError: err => {
+    const home = /running for (.+)$/.exec(err.message)?.[1]
+    return `${err.message}: it owns the home; use the other commands while it runs, or stop it first with \`peerpost stop${home == null ? '' : ` --home ${home}`}\``
+  },
   UnsupportedListenAddressesError: err => listenFailure(err),
   NotInTrashError: err => {
     const id = /^message (\S+) is in/.exec(err.message)?.[1] ?? 'ID'

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs'
-import { mkdir, readFile, realpath } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { Argument, Command, Option } from 'commander'
+import { Argument, Command, InvalidArgumentError, Option } from 'commander'
 import { connectApi } from './api.js'
 import { PassphraseFileMissingError, UsageError } from './errors.js'
 import { formatAcceptedKey, formatContact, formatMessage, formatOutboxEntry, formatServers, formatStatus, formatSummaryLine } from './format.js'
 import { resolveHome } from './home-dir.js'
+import { inputFile } from './input-files.js'
 import { ensureDaemonHeapFlags } from './daemon-heap.js'
 import { registerCacheServerCommand } from './commands/cache-server.js'
 import { registerDeleteCommands } from './commands/delete.js'
@@ -25,8 +26,17 @@ const MESSAGE_FOLDERS: Folder[] = ['inbox', 'requests', 'sent', 'quarantine', 'a
 /** A summary as `list --json` prints it: the same shape as `read --json` without bodies, dates as ISO strings. */
 const isoDates = (m: MessageSummary): unknown => ({ ...m, date: new Date(m.date).toISOString(), receivedAt: new Date(m.receivedAt).toISOString() })
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+/** A count or a time in ms on the command line: a whole number from `min` up, or a usage error naming the option. */
+const wholeNumber = (min: number) => (value: string): number => {
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`Give a whole number from ${min} up.`)
+  return n
+}
 const out = (text: string): void => { process.stdout.write(text.endsWith('\n') ? text : `${text}\n`) }
 const printJson = (value: unknown): void => { out(JSON.stringify(value, null, 2)) }
+
+/** Said under a page that is not the last: without it `--cursor` could never be used. */
+const morePages = (next: string): string => `(older ones follow: add --cursor ${next}, or a larger --limit)`
 
 /** `read --raw`: the message's stored bytes to stdout, a bounded part per call. */
 async function writeRaw (api: HomeApi, id: string): Promise<void> {
@@ -134,12 +144,17 @@ First steps:
   peerpost list                              your inbox
 
 Run \`peerpost COMMAND --help\` for a command's options. Exit codes: 0 ok; 1 failure (it could
-not be done now); 2 usage (a bad option or value, or a message, entry, contact, recipient,
-folder or file named that does not exist).`)
+not be done now); 2 usage (a bad option or value, or a message, entry, contact, server,
+recipient, folder or file named that does not exist).`)
 
   program.command('init')
     .description('create the identity of this home and print its PeerId')
     .option('--name <name>', 'display name shown to the people you write to')
+    .addHelpText('after', `
+Examples:
+  peerpost init --name alice                                 in ~/.local/share/peerpost (or --home DIR, $PEERPOST_HOME)
+  peerpost init --name alice --passphrase-file ~/.pp-pass    the keystore sealed with the passphrase in that file
+  (a sealed home's daemon, and its commands while none runs, need --passphrase-file too)`)
     .action(async (opts: { name?: string }, cmd: Command) => {
       const g = globals(cmd)
       const { generateKeyMaterial } = await import('../node/identity/index.js')
@@ -179,6 +194,8 @@ Examples:
       await withApi(cmd, true, async (api, g) => {
         const contact = await api.call<ContactView>('contacts.add', { card, as: opts.as })
         if (g.json === true) printJson(contact)
+        else if (contact.card === 'updated') out(`updated ${contact.name} = ${contact.peerId}: addresses and home servers from the newer card`)
+        else if (contact.card === 'unchanged') out(`${contact.name} = ${contact.peerId} is pinned with this card already (nothing newer in it)`)
         else out(`pinned ${contact.name} = ${contact.peerId}`)
       })
     })
@@ -297,7 +314,7 @@ Examples:
 
   program.command('stop')
     .description('stop the daemon of this home (started by you or by the mail UI) and wait until it has exited')
-    .addOption(new Option('--timeout <ms>', 'give up waiting after this long').default(30_000).argParser(v => Number(v)))
+    .addOption(new Option('--timeout <ms>', 'give up waiting after this long').default(30_000).argParser(wholeNumber(1)))
     .action(async (opts: { timeout: number }, cmd: Command) => {
       const g = globals(cmd)
       const { stopDaemon } = await import('./stop-daemon.js')
@@ -319,7 +336,7 @@ Examples:
     .option('--in-reply-to <message-id>', 'the Message-ID this replies to')
     .option('--references <message-id>', 'a Message-ID of the thread (repeatable)', collect)
     .option('--wait', 'wait until each recipient is delivered (or has failed for now) and print their states')
-    .addOption(new Option('--timeout <ms>', 'with --wait: give up waiting after this long').default(60_000).argParser(v => Number(v)))
+    .addOption(new Option('--timeout <ms>', 'with --wait: give up waiting after this long').default(60_000).argParser(wholeNumber(1)))
     .addHelpText('after', `
 Examples:
   peerpost send --to bob --subject Hi --body 'Hello Bob' --wait
@@ -331,10 +348,10 @@ Examples:
       if (opts.eml != null && (opts.attach != null || opts.htmlFile != null)) throw new UsageError('--eml sends the file as it is: --attach and --html-file do not apply')
       const request: SendRequest = { to: opts.to, cc: opts.cc ?? [], subject: opts.subject }
       if (opts.body != null) request.text = opts.body
-      if (opts.bodyFile != null) request.text = await readFile(opts.bodyFile, 'utf8')
-      if (opts.htmlFile != null) request.html = await readFile(opts.htmlFile, 'utf8')
-      if (opts.eml != null) request.emlPath = await realpath(opts.eml)
-      if (opts.attach != null) request.attachmentPaths = await Promise.all(opts.attach.map(async p => realpath(p)))
+      if (opts.bodyFile != null) request.text = await readFile(await inputFile('--body-file', opts.bodyFile), 'utf8')
+      if (opts.htmlFile != null) request.html = await readFile(await inputFile('--html-file', opts.htmlFile), 'utf8')
+      if (opts.eml != null) request.emlPath = await inputFile('--eml', opts.eml)
+      if (opts.attach != null) request.attachmentPaths = await Promise.all(opts.attach.map(async p => inputFile('--attach', p)))
       if (opts.inReplyTo != null) request.inReplyTo = opts.inReplyTo
       if (opts.references != null) request.references = opts.references
       await withApi(cmd, opts.wait !== true, async (api, g) => {
@@ -348,8 +365,8 @@ Examples:
   program.command('list')
     .description('list messages in a folder, newest first')
     .addOption(new Option('--folder <folder>', 'folder').choices([...MESSAGE_FOLDERS, 'outbox']).default('inbox'))
-    .addOption(new Option('--limit <n>', 'at most this many').default(50).argParser(v => Number(v)))
-    .option('--cursor <cursor>', 'continue from a previous page')
+    .addOption(new Option('--limit <n>', 'at most this many').default(50).argParser(wholeNumber(1)))
+    .option('--cursor <cursor>', 'go on where the previous page ended (it prints the cursor under its last line)')
     .option('--search <text>', 'only messages whose sender, recipients, subject or text contain this (any case); reads the whole folder, newest first, a part per call (20,000 messages, 1,000 bodies): --cursor goes on')
     .action(async (opts: { folder: Folder | 'outbox', limit: number, cursor?: string, search?: string }, cmd: Command) => {
       await withApi(cmd, true, async (api, g) => {
@@ -364,13 +381,15 @@ Examples:
         }
         if (opts.folder === 'outbox') {
           const page = await api.call<Page<OutboxEntry>>('outbox.list', { limit: opts.limit, cursor: opts.cursor })
-          if (g.json === true) printJson(page.items)
-          else out(page.items.length === 0 ? '(outbox empty)' : page.items.map(e => formatOutboxEntry(e, Date.now())).join('\n'))
+          if (g.json === true) { printJson(page.items); return }
+          out(page.items.length === 0 ? '(outbox empty)' : page.items.map(e => formatOutboxEntry(e, Date.now())).join('\n'))
+          if (page.next != null) out(morePages(page.next))
           return
         }
         const page = await api.call<Page<MessageSummary>>('list', { folder: opts.folder, limit: opts.limit, cursor: opts.cursor })
-        if (g.json === true) printJson(page.items.map(isoDates))
-        else out(page.items.length === 0 ? `(${opts.folder} is empty)` : page.items.map(formatSummaryLine).join('\n'))
+        if (g.json === true) { printJson(page.items.map(isoDates)); return }
+        out(page.items.length === 0 ? `(${opts.folder} is empty)` : page.items.map(formatSummaryLine).join('\n'))
+        if (page.next != null) out(morePages(page.next))
       })
     })
 

@@ -189,3 +189,30 @@ export function dialFailureReason (err: unknown): string | undefined {
   }
   return DIAL_FAILURES[errnoCode(err) ?? ''] ?? DIAL_FAILURES[err.name] ?? (err.cause != null ? dialFailureReason(err.cause) : undefined)
 }
+
+/** A home server's address does not parse as a multiaddr, or names no `/p2p/<PeerId>`. */
+export class InvalidServerAddressError extends Error {
+  static readonly NAME = 'InvalidServerAddressError'
+  override name = InvalidServerAddressError.NAME
+  constructor (readonly addr: string, why: string, options?: ErrorOptions) {
+    super(`"${addr}" is not a cache server's address (${why}): give the address from the server's ready line, ending in /p2p/<its PeerId>, e.g. /ip4/203.0.113.7/tcp/4455/p2p/12D3KooW…`, options)
+  }
+}
+
+/** `servers remove` named a server that is not one of my home servers. */
+export class ServerNotFoundError extends Error {
+  static readonly NAME = 'ServerNotFoundError'
+  override name = ServerNotFoundError.NAME
+  constructor (readonly server: string) {
+    super(`"${server}" is not one of your home servers: \`peerpost servers list\` shows them (give one's address or PeerId)`)
+  }
+}
+
+/** A listen or announce address (from --listen or config.json) is not a multiaddr. */
+export class InvalidListenAddressError extends Error {
+  static readonly NAME = 'InvalidListenAddressError'
+  override name = InvalidListenAddressError.NAME
+  constructor (readonly option: 'listen' | 'announce', readonly addr: string, options?: ErrorOptions) {
+    super(`"${addr}" is not a multiaddr (${option === 'listen' ? '--listen, or "listen"' : '"announce"'} in config.json): give one like /ip4/0.0.0.0/tcp/4001`, options)
+  }
+}

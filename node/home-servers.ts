@@ -1,7 +1,7 @@
 import { KEEP_ALIVE } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { asError } from './errors.js'
+import { InvalidServerAddressError, asError } from './errors.js'
 import { backoffDelay } from './outbox-engine.js'
 import { NoticeSubscription } from './protocol/notice.js'
 import { PresenceSession, statusFromName } from './protocol/presence.js'
@@ -23,9 +23,14 @@ export interface ServerRef {
 
 /** Split a configured home-server multiaddr (validated by the config schema) into its parts. */
 export function serverRef (addr: string): ServerRef {
-  const ma = multiaddr(addr)
+  let ma
+  try {
+    ma = multiaddr(addr)
+  } catch (err) {
+    throw new InvalidServerAddressError(addr, addr.startsWith('/') ? 'not a valid multiaddr' : 'a multiaddr starts with /', { cause: err })
+  }
   const peerId = ma.getComponents().findLast(c => c.name === 'p2p')?.value
-  if (peerId == null) throw new TypeError(`${addr} names no /p2p/<PeerId>`)
+  if (peerId == null) throw new InvalidServerAddressError(addr, 'it names no /p2p/<PeerId>')
   const bare = ma.decapsulateCode(421).toString()
   return { addr, peerId, dialAddrs: bare === '/' || bare === '' ? [] : [bare] }
 }

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { OfflineError, AttachmentTooLargeError, NotARecipientError, ContactKeyChangedError, NoPendingKeyError, dialFailureReason, errorName, NameKeyChangedError, NameUnavailableError, NoRecipientsError, ServerUnreachableError, UnknownRecipientError } from './errors.js'
+import { OfflineError, AttachmentTooLargeError, NotARecipientError, ContactKeyChangedError, NoPendingKeyError, dialFailureReason, errorName, NameKeyChangedError, NameUnavailableError, NoRecipientsError, ServerNotFoundError, ServerUnreachableError, UnknownRecipientError } from './errors.js'
 import { ConfigError, configValue, PRESENCE_STATUSES, updateNodeConfig, withConfigValue } from './config.js'
 import { serverRef } from './home-servers.js'
+import { waitForServerLink } from './server-link-wait.js'
 import { connectDirectory, directoryServer, parseNameAddress } from './name-resolver.js'
 import { createNetwork } from './network.js'
 import { registerName, resolveName } from './protocol/directory.js'
@@ -15,7 +16,7 @@ import type { MessageSummary as ComposedSummary } from './mime/index.js'
 import { toNewMessage } from './receiver.js'
 import { prepareAttachments } from './attachments.js'
 import type { PreparedAttachments } from './attachments.js'
-import { MessageNotFoundError, OutboxEntryNotFoundError, UnknownFolderError } from '../storage/errors.js'
+import { ContactNotFoundError, MessageNotFoundError, OutboxEntryNotFoundError, UnknownFolderError } from '../storage/errors.js'
 import { FOLDERS } from '../storage/types.js'
 import { searchFolder } from './folder-search.js'
 import type { SearchPage } from './folder-search.js'
@@ -155,6 +156,8 @@ export interface ContactView {
   stampExempt?: boolean
   /** From the contact's home servers (absent: it has none, or the daemon is not running). */
   presence?: PresenceView
+  /** `contacts add` of a contact already pinned with the same keys: its newer card was taken, or it was not newer. */
+  card?: 'updated' | 'unchanged'
 }
 
 /** `contacts accept-key`: the contact as now pinned, and what happened to the mail queued for it. */
@@ -330,15 +333,21 @@ export class MailService {
       const kept = list.filter(a => { try { return serverRef(a).peerId !== peerId } catch { return true } })
       return { ...raw, homeServers: [...kept, addr.trim()] }
     })
-    if (register == null) return { servers: this.listServers() }
-    const card = await this.registerName(addr.trim(), register)
+    const card = register == null ? undefined : await this.registerName(addr.trim(), register)
+    // The daemon joins the server at once: report it connected, not "not connected, check
+    // the address", when it is reachable (a bounded wait; the link keeps retrying after).
+    const servers = this.c.network?.servers
+    if (servers != null) await waitForServerLink(this.c.events, peerId, () => servers.list().some(s => s.peerId === peerId && s.connected))
+    if (register == null || card == null) return { servers: this.listServers() }
     return { servers: this.listServers(), registered: `${register.toLowerCase()}@${serverHost(addr) ?? card.peerId}` }
   }
 
   async removeServer (addrOrPeerId: string): Promise<ServerView[]> {
+    const named = (a: string): boolean => { try { return a === addrOrPeerId || serverRef(a).peerId === addrOrPeerId } catch { return false } }
+    if (!this.c.config.homeServers.some(named)) throw new ServerNotFoundError(addrOrPeerId)
     await this.changeConfig(raw => {
       const list = Array.isArray(raw.homeServers) ? (raw.homeServers as unknown[]).filter((a): a is string => typeof a === 'string') : []
-      return { ...raw, homeServers: list.filter(a => a !== addrOrPeerId && serverRef(a).peerId !== addrOrPeerId) }
+      return { ...raw, homeServers: list.filter(a => !named(a)) }
     })
     return this.listServers()
   }
@@ -460,7 +469,7 @@ export class MailService {
    */
   async acceptContactKey (name: string): Promise<AcceptKeyView> {
     const contact = await this.c.contacts.get(name)
-    if (contact == null) throw new UnknownRecipientError(name)
+    if (contact == null) throw new ContactNotFoundError(name)
     if (contact.pendingCard == null) throw new NoPendingKeyError(name)
     const card = verifyCardBytes(contact.pendingCard)
     // Re-seal before the new key is pinned: while the changed card is still pending the
@@ -484,7 +493,23 @@ export class MailService {
       return await this.addNamedContact(cardText)
     }
     const card = cardFromText(cardText)
+    const pinned = await this.c.contacts.getByPeerId(card.peerId)
+    if (pinned != null && (name == null || name === pinned.name) && pinned.boxPublicKey === hex(card.boxPublicKey)) return await this.refreshCard(pinned, card)
     return await this.pinCard(card, name ?? card.displayName ?? card.peerId)
+  }
+
+  /**
+   * The card of a contact already pinned, given again (a friend who added a home server or
+   * moved sends a fresh one): same keys, so it only brings addresses and home servers, taken
+   * when it is newer than the pinned card, as the receiver does with the card inside mail.
+   */
+  private async refreshCard (pinned: ContactRecord, card: VerifiedCard): Promise<ContactView> {
+    if (card.created <= pinned.cardCreated) return { ...contactView(pinned), card: 'unchanged' }
+    const record: ContactRecord = { ...pinned, card: card.encoded, cardCreated: card.created, addrs: card.addrs, homeServers: card.homeServers, updatedAt: this.c.now() }
+    await this.c.contacts.update(record)
+    // Mail waiting for them is tried again at the new addresses now, not at the next backoff.
+    this.c.network?.engine.kick(card.peerId)
+    return { ...contactView(record), card: 'updated' }
   }
 
   /** Contacts, each with its presence from its home servers while the daemon runs. */

@@ -8,6 +8,8 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
+import { multiaddr } from '@multiformats/multiaddr'
+import { InvalidListenAddressError } from './errors.js'
 import { noiseCrypto } from './noise-crypto.js'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
@@ -49,6 +51,8 @@ export const MAX_INCOMING_PENDING_CONNECTIONS = 100
  * Protocols are registered on it by their own modules.
  */
 export async function createNetwork (init: NetworkInit): Promise<PeerpostLibp2p> {
+  checkAddresses('listen', init.listen)
+  checkAddresses('announce', init.announce ?? [])
   return createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: init.listen, announce: init.announce ?? [] },
@@ -61,4 +65,15 @@ export async function createNetwork (init: NetworkInit): Promise<PeerpostLibp2p>
     },
     services: { identify: identify(), ping: ping(), dcutr: dcutr(), autoNAT: autoNATv2() }
   })
+}
+
+/** libp2p's own complaint about a bad address ("String multiaddr must start with /") names neither the address nor where it came from. */
+function checkAddresses (option: 'listen' | 'announce', addrs: readonly string[]): void {
+  for (const addr of addrs) {
+    try {
+      multiaddr(addr)
+    } catch (err) {
+      throw new InvalidListenAddressError(option, addr, { cause: err })
+    }
+  }
 }

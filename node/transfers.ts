@@ -643,7 +643,7 @@ export class DownloadNotFoundError extends Error {
   static readonly NAME = 'DownloadNotFoundError'
   override readonly name = DownloadNotFoundError.NAME
   constructor (readonly blobId: string) {
-    super(`no large attachment ${blobId} is being pulled here (see \`peerpost transfers\`)`)
+    super(`no large attachment with blob id ${blobId} is recorded here: \`peerpost transfers --json\` shows their ids`)
   }
 }
 

@@ -130,7 +130,7 @@ export class ContactExistsError extends Error {
 export class ContactNotFoundError extends Error {
   override readonly name = 'ContactNotFoundError'
   constructor (readonly contactName: string) {
-    super(`no contact named "${contactName}" with that PeerId: check the name with \`peerpost contacts\``)
+    super(`no contact named "${contactName}": \`peerpost contacts list\` shows your contacts`)
   }
 }
 

@@ -50,7 +50,7 @@ export class CardSignatureError extends Error {
 export class MalformedCardTextError extends Error {
   static readonly NAME = 'MalformedCardTextError'
   override name = MalformedCardTextError.NAME
-  constructor (message = 'this is not a peerpost identity card (expected text starting with "peerpost1:")') { super(message) }
+  constructor (message = 'this is not a peerpost identity card (expected text starting with "peerpost1:")', options?: ErrorOptions) { super(message, options) }
 }
 
 /** A delivery receipt is not signed by the expected peer or is for another envelope. */

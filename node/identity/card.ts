@@ -164,6 +164,7 @@ export function cardToText (card: IdentityCard): string {
 // Text can be at most the base64url of a maximal card plus the prefix; paste noise
 // (spaces, line breaks) is allowed on top but bounded so a huge paste fails fast.
 const MAX_CARD_TEXT_CHARS = 64 * 1024
+const DAMAGED_CARD_TEXT = 'the card text is damaged or cut short: copy the whole line `peerpost card` printed (it starts with peerpost1:)'
 
 /**
  * Read a card from text as a user pastes it: surrounding and inner whitespace (line
@@ -178,7 +179,15 @@ export function cardFromText (text: string): VerifiedCard {
   // Buffer's base64 decoder skips characters it does not know; be strict instead, so a
   // typo is reported as such rather than turning into a different card.
   if (body === '' || !/^[A-Za-z0-9_-]+$/.test(body) || body.length % 4 === 1) {
-    throw new MalformedCardTextError('the card text is damaged: it has characters outside base64url or is cut short')
+    throw new MalformedCardTextError(DAMAGED_CARD_TEXT)
   }
-  return verifyCardBytes(new Uint8Array(Buffer.from(body, 'base64url')))
+  try {
+    return verifyCardBytes(new Uint8Array(Buffer.from(body, 'base64url')))
+  } catch (err) {
+    // Text that looks like a card but is not one whole (cut while copying, a character
+    // changed): say so in a person's words; the cause keeps which check failed.
+    const name = (err as Error).name
+    if (name === InvalidCardError.NAME || name === CardSignatureError.NAME) throw new MalformedCardTextError(DAMAGED_CARD_TEXT, { cause: err })
+    throw err
+  }
 }

@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { cleanup, makeUser, online, run, runJson, tempDir } from '../helpers/cli.js'
+import { startCacheServer } from '../helpers/cache-server.js'
+import type { CacheServerProcess } from '../helpers/cache-server.js'
+import type { RunResult, User } from '../helpers/cli.js'
+
+/**
+ * What a new user meets following the README's first steps: each step says what happened,
+ * and each mistake one line, `peerpost: ...`, with exit 2 for a wrong command line (an
+ * option's value, or something named that does not exist) and nothing changed.
+ */
+function usage (r: RunResult, says: RegExp): void {
+  assert.equal(r.code, 2, `exit code (stderr: ${r.stderr})`)
+  const lines = r.stderr.trimEnd().split('\n')
+  assert.equal(lines.length, 1, `one line, got: ${r.stderr}`)
+  assert.match(lines[0]!, /^peerpost: /)
+  assert.match(lines[0]!, says)
+}
+
+describe('first steps with a friend, as the README tells them', () => {
+  let alice: User
+  let bob: User
+  let server: CacheServerProcess
+  let serverAddr: string
+  let files: string
+
+  before(async () => {
+    alice = await makeUser('alice')
+    bob = await makeUser('bob')
+    files = await tempDir('first-steps')
+    server = await startCacheServer(join(files, 'cache'))
+    serverAddr = server.addrs.find(a => a.includes('/127.0.0.1/'))!
+    await online(alice)
+  })
+  after(async () => {
+    await cleanup([alice, bob])
+    await server.stop()
+    await rm(files, { recursive: true, force: true })
+  })
+
+  it('`servers add` with the daemon running reports the server connected, not "check the address"', async () => {
+    const r = await run(alice.home, ['servers', 'add', serverAddr])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout.trim(), `${serverAddr}  connected`)
+  })
+
+  it('a friend\'s newer card, given again under the same name, updates their addresses and home servers', async () => {
+    const oldCard = (await runJson(bob.home, ['card'])).card
+    await runJson(alice.home, ['contacts', 'add', oldCard, '--as', 'bob'])
+    // bob starts his node and takes a home server: his card now says where to find him.
+    await online(bob)
+    assert.equal((await run(bob.home, ['servers', 'add', serverAddr])).code, 0)
+    const newCard = (await runJson(bob.home, ['card'])).card
+    assert.notEqual(newCard, oldCard)
+
+    const updated = await run(alice.home, ['contacts', 'add', newCard, '--as', 'bob'])
+    assert.equal(updated.code, 0, updated.stderr)
+    assert.equal(updated.stdout.trim(), `updated bob = ${bob.peerId}: addresses and home servers from the newer card`)
+    const [pinned] = await runJson<Array<{ name: string, homeServers: string[], addrs: string[] }>>(alice.home, ['contacts', 'list'])
+    assert.equal(pinned!.name, 'bob')
+    assert.deepEqual(pinned!.homeServers, [serverAddr])
+    assert.ok(pinned!.addrs.some(a => a.endsWith(`/p2p/${bob.peerId}`)), 'the running daemon\'s address came with the card')
+
+    // The same card again (no --as: the pinned name) changes nothing and says so.
+    const again = await run(alice.home, ['contacts', 'add', newCard])
+    assert.equal(again.code, 0, again.stderr)
+    assert.match(again.stdout, /^bob = .* is pinned with this card already \(nothing newer in it\)/)
+    // The older card never replaces the newer one.
+    assert.equal((await run(alice.home, ['contacts', 'add', oldCard])).code, 0)
+    assert.deepEqual((await runJson<Array<{ homeServers: string[] }>>(alice.home, ['contacts', 'list']))[0]!.homeServers, [serverAddr])
+    // Under another name it is still refused: one PeerId, one contact.
+    const other = await run(alice.home, ['contacts', 'add', newCard, '--as', 'robert'])
+    assert.equal(other.code, 1)
+    assert.match(other.stderr, /already pinned as contact "bob"/)
+  })
+
+  it('files named on `send` that are missing or folders: exit 2, the option named, nothing queued', async () => {
+    await mkdir(join(files, 'photos'), { recursive: true })
+    usage(await run(alice.home, ['send', '--to', 'bob', '--body', 'hi', '--attach', join(files, 'nope.jpg')]), /--attach .*nope\.jpg: no such file \(nothing was sent\)/)
+    usage(await run(alice.home, ['send', '--to', 'bob', '--body', 'hi', '--attach', join(files, 'photos')]), /--attach .*photos is a folder, not a file .*attach its files one by one/)
+    usage(await run(alice.home, ['send', '--to', 'bob', '--body-file', join(files, 'nope.txt')]), /--body-file .*nope\.txt: no such file/)
+    usage(await run(alice.home, ['send', '--to', 'bob', '--body', 'x', '--html-file', join(files, 'nope.html')]), /--html-file .*nope\.html: no such file/)
+    usage(await run(alice.home, ['send', '--to', 'bob', '--eml', join(files, 'photos')]), /--eml .*photos is a folder, not a file/)
+    assert.deepEqual(await runJson(alice.home, ['list', '--folder', 'outbox']), [])
+  })
+
+  it('numbers on the command line must be whole and positive', async () => {
+    usage(await run(alice.home, ['list', '--limit', 'abc']), /--limit <n>.*'abc' is invalid\. Give a whole number from 1 up\..*\(see `peerpost list --help`\)/)
+    usage(await run(alice.home, ['list', '--limit', '0']), /'0' is invalid/)
+    usage(await run(alice.home, ['send', '--to', 'bob', '--body', 'x', '--wait', '--timeout', 'soon']), /--timeout <ms>.*'soon' is invalid/)
+    usage(await run(alice.home, ['stop', '--timeout', '-5']), /'-5' is invalid/)
+    assert.deepEqual(await runJson(alice.home, ['list', '--folder', 'outbox']), [])
+  })
+
+  it('addresses, servers, contacts and blob ids that are wrong or unknown: exit 2, what to give instead', async () => {
+    usage(await run(alice.home, ['servers', 'add', 'cache.example.org']), /"cache\.example\.org" is not a cache server's address \(a multiaddr starts with \/\): give the address from the server's ready line, ending in \/p2p\//)
+    usage(await run(alice.home, ['servers', 'add', '/ip4/127.0.0.1/tcp/4455']), /it names no \/p2p\/<PeerId>/)
+    usage(await run(alice.home, ['servers', 'remove', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN']), /is not one of your home servers: `peerpost servers list` shows them/)
+    assert.deepEqual((await runJson<Array<{ addr: string }>>(alice.home, ['servers', 'list'])).map(s => s.addr), [serverAddr])
+    usage(await run(alice.home, ['contacts', 'remove', 'nobody']), /no contact named "nobody": `peerpost contacts list` shows your contacts/)
+    usage(await run(alice.home, ['contacts', 'accept-key', 'nobody']), /no contact named "nobody"/)
+    const card = (await runJson(bob.home, ['card'])).card
+    usage(await run(alice.home, ['contacts', 'add', card.slice(0, 60), '--as', 'cut']), /the card text is damaged or cut short: copy the whole line `peerpost card` printed/)
+    usage(await run(alice.home, ['transfers', '--retry', 'nothere']), /no large attachment with blob id nothere is recorded here/)
+    const fresh = await makeUser('carol')
+    try {
+      usage(await run(fresh.home, ['daemon', '--listen', 'tcp:4001']), /"tcp:4001" is not a multiaddr \(--listen, or "listen" in config\.json\): give one like \/ip4\/0\.0\.0\.0\/tcp\/4001/)
+    } finally { await cleanup([fresh]) }
+  })
+
+  it('a second daemon on the home says how to stop the first', async () => {
+    const r = await run(alice.home, ['daemon', '--listen', '/ip4/127.0.0.1/tcp/0'])
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, new RegExp(`stop it first with \`peerpost stop --home ${alice.home}\``))
+  })
+})
+
+describe('list pages', () => {
+  let dana: User
+  let mail: string
+  before(async () => {
+    dana = await makeUser('dana')
+    mail = await tempDir('pages')
+    for (let i = 1; i <= 3; i++) {
+      await writeFile(join(mail, `m${i}.eml`), `From: someone <someone@example.org>\r\nTo: dana <dana@example.org>\r\nSubject: note ${i}\r\nDate: Mon, 30 Nov 2026 10:0${i}:00 +0000\r\nMessage-ID: <note${i}@example.org>\r\n\r\nnote ${i}\r\n`)
+      assert.equal((await run(dana.home, ['import', '--from', join(mail, `m${i}.eml`), '--folder', 'inbox'])).code, 0)
+    }
+  })
+  after(async () => {
+    await cleanup([dana])
+    await rm(mail, { recursive: true, force: true })
+  })
+
+  it('a page that is not the last says how to see the rest', async () => {
+    const first = await run(dana.home, ['list', '--limit', '2'])
+    assert.equal(first.code, 0, first.stderr)
+    const lines = first.stdout.trimEnd().split('\n')
+    assert.equal(lines.length, 3)
+    const cursor = /^\(older ones follow: add --cursor (\S+), or a larger --limit\)$/.exec(lines[2]!)?.[1]
+    assert.ok(cursor != null, first.stdout)
+    const rest = await run(dana.home, ['list', '--limit', '2', '--cursor', cursor])
+    assert.equal(rest.code, 0, rest.stderr)
+    const restLines = rest.stdout.trimEnd().split('\n')
+    assert.equal(restLines.length, 1, 'the last page says nothing more')
+    const subjects = [...lines.slice(0, 2), ...restLines].map(l => /note \d/.exec(l)?.[0])
+    assert.deepEqual(subjects.sort(), ['note 1', 'note 2', 'note 3'])
+    // --json keeps its shape: the array of the page's messages.
+    assert.equal((await runJson<unknown[]>(dana.home, ['list', '--limit', '2'])).length, 2)
+  })
+})
