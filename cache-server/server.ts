@@ -20,7 +20,7 @@ import { noticeLimits, parkingLimits } from './config.js'
 import { BoundedDhtDatastore, cacheServerDht, connectionPing } from './dht.js'
 import { DhtBootstrap } from './dht-bootstrap.js'
 import { DhtPresence } from './dht-presence.js'
-import { DiskReserve, statfsFreeBytes } from './disk-reserve.js'
+import { DiskReserve, DiskReserveError, statfsFreeBytes } from './disk-reserve.js'
 import { ExpiryLoop } from './expiry.js'
 import { cacheHomePaths, loadOrCreateServerIdentity } from './home.js'
 import { InFlight } from './in-flight.js'
@@ -33,6 +33,7 @@ import type { CacheConfig } from './config.js'
 import type { LifecycleLog } from './lifecycle-log.js'
 import type { MetricsServer } from './metrics.js'
 import type { Location } from '../node/protocol/notice.js'
+import type { NameStore, NoticeStore } from '../storage/holding-types.js'
 import type { Identify } from '@libp2p/identify'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { ComponentLogger, Libp2p } from '@libp2p/interface'
@@ -138,6 +139,27 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
       })
     }
 
+    // Names and notices keep the disk reserve too: a name or a notice from ever new keys
+    // (each within its per-key bounds) would otherwise fill the disk where deposits cannot.
+    // Expiry's own notices to depositors are not checked: expiry is what frees the disk.
+    const diskFullEvent = throttledEvent(lifecycle, 'deposits-refused-disk-full', REPEATED_EVENT_INTERVAL_MS, now)
+    const keepingReserve = async (bytes: number): Promise<void> => {
+      await disk.check(bytes).catch((err: unknown) => {
+        if (err instanceof DiskReserveError) diskFullEvent({ level: 'warn', freeBytes: err.freeBytes, minFreeBytes: err.minFreeBytes })
+        throw err
+      })
+    }
+    const guardedNames: NameStore = {
+      resolve: async name => await names.resolve(name),
+      register: async (record, at) => { await keepingReserve(record.card.byteLength); return await names.register(record, at) }
+    }
+    const guardedNotices: NoticeStore = {
+      add: async notice => { await keepingReserve(notice.bytes.byteLength); return await notices.add(notice) },
+      listFor: async recipient => await notices.listFor(recipient),
+      ack: async (recipient, ids) => await notices.ack(recipient, ids),
+      expire: async (at, limit) => await notices.expire(at, limit)
+    }
+
     const relay = config.relay
     // What a server holding many mostly idle connections does not run (bench presence,
     // docs/benchmarks.md): it sends nothing on a connection of its own accord. No
@@ -217,7 +239,7 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
         now,
         disk,
         events: {
-          diskFull: throttledEvent(lifecycle, 'deposits-refused-disk-full', REPEATED_EVENT_INTERVAL_MS, now),
+          diskFull: diskFullEvent,
           depositFailed: throttledEvent(lifecycle, 'deposit-failed', REPEATED_EVENT_INTERVAL_MS, now)
         }
       }, { maxEnvelopeBytes: config.parking.maxEnvelopeBytes, stampBits: config.parking.stampBits }),
@@ -271,7 +293,7 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
 
     const hub = new NoticeHub()
     const serveNotice = noticeHandler({
-      store: notices,
+      store: guardedNotices,
       hub,
       held: parking,
       self,
@@ -281,7 +303,7 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     })
 
     const directoryLog = logger.forComponent('peerpost:cache:directory')
-    const serveDirectory = directoryHandler(names, { log: directoryLog, now, onRegister: name => { directoryLog('registered %s', name) } })
+    const serveDirectory = directoryHandler(guardedNames, { log: directoryLog, now, onRegister: name => { directoryLog('registered %s', name) } })
 
     const handlers: Array<[string, (stream: import('@libp2p/interface').Stream, connection: import('@libp2p/interface').Connection) => Promise<void>]> = [
       [FETCH_PROTOCOL, serveFetch],

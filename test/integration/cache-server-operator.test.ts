@@ -3,7 +3,11 @@ import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, describe, it } from 'node:test'
+import { makeCard, peerIdBytesFromString } from '../../node/identity/index.js'
+import { registerName } from '../../node/protocol/directory.js'
 import { FetchSession } from '../../node/protocol/fetch.js'
+import { newNotice, NoticeKind, postNotice } from '../../node/protocol/notice.js'
+import { IdentityCard } from '../../node/protocol/peerpost.js'
 import { auditCacheServer, hex, opaqueEnvelope, park, rawClient, scrape, startCacheServer } from '../helpers/cache-server.js'
 import { deadline, run, tempDir } from '../helpers/cli.js'
 import type { RawClient } from '../helpers/cache-server.js'
@@ -72,6 +76,12 @@ describe('cache server: operating it', () => {
       const refusals = events.filter(e => e.event === 'deposits-refused-disk-full')
       assert.equal(refusals.length, 1, 'five refusals in a row are one log line')
       assert.equal(refusals[0]?.minFreeBytes, 2 ** 50)
+
+      // Names and notices keep the reserve too: new keys would otherwise fill the disk with them.
+      const target = { peerId: full.peerId, addrs: full.addrs }
+      await assert.rejects(registerName(bob.libp2p, target, 'bob', IdentityCard.encode(makeCard(bob.identity, { now: Date.now() }))), /QUOTA_EXCEEDED.*disk is full/)
+      const waiting = newNotice({ kind: NoticeKind.MESSAGE_WAITING, recipient: peerIdBytesFromString(bob.peerId), envelopeId: new Uint8Array(before.envelopeId), locations: [], blobLocations: [], created: Date.now() })
+      await assert.rejects(postNotice(alice.libp2p, target, waiting), /QUOTA_EXCEEDED.*disk is full/)
 
       const session = await FetchSession.open(bob.libp2p, { peerId: full.peerId, addrs: full.addrs })
       const held = await session.listAll()
