@@ -6,11 +6,17 @@ import type { HolderWithdrawal, MessageSummary, OutboxEntry, RecipientState } fr
 
 const short = (peerId: string): string => peerId.length > 16 ? `${peerId.slice(0, 8)}…${peerId.slice(-6)}` : peerId
 
+/** `in 20s`, `5m ago`, `3h ago`, `2d ago`: in the units the mail UI uses, not 93784s. */
 function when (ms: number, now: number): string {
   const d = Math.round((ms - now) / 1000)
   if (Math.abs(d) < 1) return 'now'
-  return d > 0 ? `in ${d}s` : `${-d}s ago`
+  const s = Math.abs(d)
+  const span = s < 60 ? `${s}s` : s < 3600 ? `${Math.round(s / 60)}m` : s < 86400 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86400)}d`
+  return d > 0 ? `in ${span}` : `${span} ago`
 }
+
+/** When a waiting recipient is tried next; one already due (the daemon was off, or is at it) is not "1s ago". */
+const nextAttempt = (at: number, now: number): string => at <= now ? 'due now' : when(at, now)
 
 /**
  * @param names PeerId -> name of the other recipients: a co-recipient holding the mail is
@@ -26,9 +32,9 @@ export function formatRecipient (r: RecipientState, now: number, names: Readonly
     case 'parked': return `${r.address}: parked at ${(r.parkedAt ?? []).map(h => names.get(h) ?? short(h)).join(', ')} (waiting for them to fetch it)${r.withdrawal != null ? `; a cancel has not taken it back yet: ${formatWithdrawal(r.withdrawal, names)}` : ''}`
     default: {
       // Held for a key change: no attempt is made, so none is counted (node/reseal.ts).
-      if (isHeldForKeyChange(r)) return `${r.address}: ${r.lastError ?? ''} (looked at again ${when(r.nextAttemptAt, now)})`
+      if (isHeldForKeyChange(r)) return `${r.address}: ${r.lastError ?? ''} (looked at again ${nextAttempt(r.nextAttemptAt, now)})`
       const why = r.lastError != null ? ` (${r.lastError})` : ''
-      return `${r.address}: waiting, attempt ${r.attempts + 1} ${when(r.nextAttemptAt, now)}${why}`
+      return `${r.address}: waiting, attempt ${r.attempts + 1} ${nextAttempt(r.nextAttemptAt, now)}${why}`
     }
   }
 }

@@ -176,8 +176,10 @@ Examples:
     .action(async (_opts: unknown, cmd: Command) => {
       await withApi(cmd, true, async (api, g) => {
         const card = await api.call<{ card: string, peerId: string, addrs: string[] }>('card')
-        if (g.json === true) printJson(card)
-        else out(card.card)
+        if (g.json === true) { printJson(card); return }
+        out(card.card)
+        // On stderr, so `peerpost card > card.txt` or a pipe still gets the card alone.
+        if (card.addrs.length === 0) process.stderr.write(`peerpost: note: this card carries no address to reach you at${api.remote ? ' (the daemon listens on none yet)' : ' (the daemon is not running)'}; a friend reaches you through your home servers only, if any. Start \`peerpost daemon\` and print it again (a friend's \`contacts add\` of the new card updates the old one)\n`)
       })
     })
 

@@ -48,12 +48,19 @@ describe('first steps with a friend, as the README tells them', () => {
   })
 
   it('a friend\'s newer card, given again under the same name, updates their addresses and home servers', async () => {
-    const oldCard = (await runJson(bob.home, ['card'])).card
+    // Printed before his daemon runs, bob's card has no address: it says so, on stderr.
+    const printed = await run(bob.home, ['card'])
+    assert.equal(printed.code, 0, printed.stderr)
+    const oldCard = printed.stdout.trim()
+    assert.match(oldCard, /^peerpost1:\S+$/)
+    assert.match(printed.stderr, /^peerpost: note: this card carries no address to reach you at \(the daemon is not running\).*Start `peerpost daemon` and print it again/)
     await runJson(alice.home, ['contacts', 'add', oldCard, '--as', 'bob'])
     // bob starts his node and takes a home server: his card now says where to find him.
     await online(bob)
     assert.equal((await run(bob.home, ['servers', 'add', serverAddr])).code, 0)
-    const newCard = (await runJson(bob.home, ['card'])).card
+    const reprinted = await run(bob.home, ['card'])
+    assert.equal(reprinted.stderr, '', 'a card with addresses needs no note')
+    const newCard = reprinted.stdout.trim()
     assert.notEqual(newCard, oldCard)
 
     const updated = await run(alice.home, ['contacts', 'add', newCard, '--as', 'bob'])

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { formatCancelledRecipient, formatRecipient } from '../../cli/format.js'
+import { formatCancelledRecipient, formatContact, formatRecipient } from '../../cli/format.js'
 import { mayHaveBeenFetched } from '../../node/mail-service.js'
 import { keyChangeWaitText } from '../../node/reseal.js'
 import type { HolderWithdrawal, RecipientState } from '../../storage/types.js'
@@ -15,7 +15,24 @@ describe('outbox lines in the terminal', () => {
 
   it('a recipient held for a key change says so, and counts no attempt (none is made)', () => {
     assert.equal(formatRecipient(pending({ lastError: keyChangeWaitText('bob'), nextAttemptAt: NOW + 300_000 }), NOW),
-      "bob: held: bob's key changed, run peerpost contacts accept-key bob (looked at again in 300s)")
+      "bob: held: bob's key changed, run peerpost contacts accept-key bob (looked at again in 5m)")
+  })
+
+  it('an attempt already due (the daemon was not running) is "due now", not "1s ago"', () => {
+    assert.equal(formatRecipient(pending({ nextAttemptAt: NOW - 1_000 }), NOW), 'bob: waiting, attempt 3 due now')
+    assert.equal(formatRecipient(pending({ nextAttemptAt: NOW - 3 * 86_400_000 }), NOW), 'bob: waiting, attempt 3 due now')
+  })
+})
+
+describe('contacts in the terminal', () => {
+  const bob = { name: 'bob', peerId: '12D3KooWBob', addrs: [], homeServers: ['/ip4/127.0.0.1/tcp/4455/p2p/12D3KooWServer'], pinnedAt: NOW }
+  it('says how long ago in seconds, minutes, hours or days', () => {
+    const seen = (ago: number): string => formatContact({ ...bob, presence: { online: false, status: 'offline', addrs: [], server: '12D3KooWServer', lastSeen: NOW - ago } }, NOW)
+    assert.match(seen(42_000), /offline, last seen 42s ago$/)
+    assert.match(seen(5 * 60_000), /offline, last seen 5m ago$/)
+    assert.match(seen(26 * 3_600_000 + 2_000), /offline, last seen 1d ago$/)
+    assert.match(seen(3 * 3_600_000), /offline, last seen 3h ago$/)
+    assert.match(formatContact({ ...bob, presence: { online: true, status: 'away', addrs: [], server: '12D3KooWServer', since: NOW - 7_200_000 } }, NOW), /online, away since 2h ago$/)
   })
 })
 
