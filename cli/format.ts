@@ -115,12 +115,25 @@ export function formatStatus (s: StatusView, now: number): string {
   return lines.join('\n')
 }
 
+/** `alice <12D3KooW…@peerpost>` as a list shows it: the name when there is one, else the address. */
+export function displayName (address: string): string {
+  const m = /^\s*"?(.*?)"?\s*<([^>]*)>\s*$/.exec(address)
+  if (m == null) return address.trim()
+  return m[1]!.trim() !== '' ? m[1]!.trim() : m[2]!.trim()
+}
+
+/**
+ * One line of `list`: who wrote it (in sent, whom it went to: the sender is always you),
+ * by name, so the column is not a cut-off PeerId.
+ */
 export function formatSummaryLine (m: MessageSummary): string {
   const flag = m.unread ? 'N' : ' '
-  const att = m.attachments.length > 0 ? '@' : ' '
+  const att = m.attachments.length > 0 || (m.blobs ?? []).length > 0 ? '@' : ' '
   const date = new Date(m.date).toISOString().slice(0, 16).replace('T', ' ')
   const subject = m.subject === '' ? '(no subject)' : m.subject
-  return `${m.id}  ${flag}${att} ${date}  ${m.from.slice(0, 40).padEnd(40)}  ${subject}${m.warning != null ? `  [!] ${m.warning}` : ''}`
+  const who = m.folder === 'sent' ? `to ${[...m.to, ...m.cc].map(displayName).join(', ')}` : displayName(m.from)
+  const column = who.length > 30 ? `${who.slice(0, 29)}…` : who.padEnd(30)
+  return `${m.id}  ${flag}${att} ${date}  ${column}  ${subject}${m.warning != null ? `  [!] ${m.warning}` : ''}`
 }
 
 export function formatMessage (m: ReadResult): string {

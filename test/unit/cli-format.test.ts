@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { formatCancelledRecipient, formatContact, formatRecipient } from '../../cli/format.js'
+import { formatCancelledRecipient, formatContact, formatRecipient, formatSummaryLine } from '../../cli/format.js'
 import { mayHaveBeenFetched } from '../../node/mail-service.js'
 import { keyChangeWaitText } from '../../node/reseal.js'
-import type { HolderWithdrawal, RecipientState } from '../../storage/types.js'
+import type { HolderWithdrawal, MessageSummary, RecipientState } from '../../storage/types.js'
 
 const NOW = 1_760_000_000_000
 const pending = (change: Pick<Partial<RecipientState>, 'lastError' | 'nextAttemptAt'>): RecipientState => ({ peerId: '12D3KooWBob', address: 'bob', state: 'pending', attempts: 2, nextAttemptAt: NOW + 20_000, envelopeId: '00', ...change })
@@ -58,5 +58,29 @@ describe('outbox cancel of a parked copy, in words', () => {
     assert.equal(formatRecipient({ peerId: '12D3KooWBob', address: 'bob', state: 'delivered', attempts: 1, nextAttemptAt: 0, envelopeId: '00', withdrawal: fetched }, NOW, names),
       'bob: delivered (fetched before a cancel could take it back - already fetched from carol; withdrawn from dave)')
     assert.equal(mayHaveBeenFetched(fetched), false)
+  })
+})
+
+describe('list lines', () => {
+  const ALICE = 'alice <12D3KooWSweQh5wqftmSu3zexi2WWd5uPWjAxpujcLDAkMk5JWCd@peerpost>'
+  const message = (change: Partial<MessageSummary>): MessageSummary => ({
+    id: '01a22ed677f5b7f455e0', folder: 'inbox', messageId: '<m@peerpost>', fromPeer: '12D3KooWSwe', from: ALICE, to: ['bob <12D3KooWBob@peerpost>'], cc: [],
+    subject: 'Hi', date: Date.UTC(2026, 10, 30, 23, 42), receivedAt: NOW, unread: true, attachments: [], references: [], size: 100, ...change
+  })
+
+  it('name the sender, not a PeerId cut at 40 characters', () => {
+    assert.equal(formatSummaryLine(message({})), '01a22ed677f5b7f455e0  N  2026-11-30 23:42  alice                           Hi')
+    assert.ok(formatSummaryLine(message({ from: 'someone@example.org' })).endsWith(`23:42  ${'someone@example.org'.padEnd(30)}  Hi`))
+    assert.ok(formatSummaryLine(message({ from: '"Doe, Jane" <jane@example.org>' })).endsWith(`23:42  ${'Doe, Jane'.padEnd(30)}  Hi`))
+  })
+
+  it('in sent, name whom it went to (the sender is always me)', () => {
+    assert.ok(formatSummaryLine(message({ folder: 'sent', unread: false, cc: ['carol <12D3KooWCarol@peerpost>'] })).endsWith(`23:42  ${'to bob, carol'.padEnd(30)}  Hi`))
+    assert.ok(formatSummaryLine(message({ folder: 'sent', to: Array.from({ length: 6 }, (_, i) => `friend${i} <x${i}@peerpost>`) })).endsWith('23:42  to friend0, friend1, friend2,…  Hi'))
+  })
+
+  it('mark a large attachment kept by its sender as an attachment too', () => {
+    const blob = { blobId: 'b1', name: 'film.mkv', type: 'video/x-matroska', size: 5_000_000, sha256: '00', state: 'here' }
+    assert.match(formatSummaryLine(message({ blobs: [blob as unknown as NonNullable<MessageSummary['blobs']>[number]] })), /^01a22ed677f5b7f455e0 {2}N@ /)
   })
 })
