@@ -2,6 +2,7 @@ import { asError, errorName } from './errors.js'
 import { serverRef } from './home-servers.js'
 import { peerIdBytesFromString } from './identity/index.js'
 import { backoffDelay } from './outbox-engine.js'
+import { PassScheduler } from './pass-scheduler.js'
 import { parkingServers } from './routing.js'
 import { withdrawEnvelope } from './protocol/withdraw.js'
 import type { NodeEvents } from './events.js'
@@ -142,24 +143,28 @@ interface Retry { entryId: string, peerId: string, holders: string[], tries: num
  */
 export class Recaller {
   private readonly retries = new Map<string, Retry>()
-  private timer: NodeJS.Timeout | undefined
-  private running: Promise<void> | undefined
+  private readonly passes: PassScheduler
   private scanning: Promise<void> | undefined
   private stopped = false
 
-  constructor (private readonly c: RecallerComponents, private readonly init: RecallerInit) {}
+  constructor (private readonly c: RecallerComponents, private readonly init: RecallerInit) {
+    this.passes = new PassScheduler({
+      pass: async () => { await this.pass() },
+      waiting: () => this.retries.values(),
+      now: c.now,
+      onError: err => { c.log.error('withdraw retry pass failed - %e', err) }
+    })
+  }
 
   /** Pick up the withdraws still wanted: a bounded scan of the outbox, newest first, in the background. */
   start (): void {
-    this.stopped = false
     this.scanning = this.scan().catch(err => { this.c.log.error('could not look for withdraws to retry - %e', err) })
   }
 
   async stop (): Promise<void> {
     this.stopped = true
-    clearTimeout(this.timer)
+    await this.passes.stop()
     await this.scanning
-    await this.running
   }
 
   private async scan (): Promise<void> {
@@ -199,7 +204,7 @@ export class Recaller {
     for (const r of this.retries.values()) {
       if (r.holders.includes(peerId)) { r.notBefore = 0; any = true }
     }
-    if (any) this.schedule()
+    if (any) this.passes.wake()
   }
 
   /** Track (or stop tracking) the withdraw of recipient `peerId` of `entry` as the entry now says. */
@@ -216,20 +221,7 @@ export class Recaller {
     // Already waiting: its backoff (advanced by each pass) stands; only who to ask changes.
     if (known != null) known.holders = holders
     else this.retries.set(key, { entryId: entry.id, peerId, holders, tries: 1, notBefore: this.c.now() + backoffDelay(1, this.init.retryBaseMs, this.init.retryMaxMs, this.c.random) })
-    this.schedule()
-  }
-
-  private schedule (): void {
-    if (this.stopped || this.running != null) return
-    clearTimeout(this.timer)
-    let earliest = Infinity
-    for (const r of this.retries.values()) earliest = Math.min(earliest, r.notBefore)
-    if (earliest === Infinity) return
-    this.timer = setTimeout(() => {
-      this.running = this.pass().catch(err => { this.c.log.error('withdraw retry pass failed - %e', err) })
-        .finally(() => { this.running = undefined; this.schedule() })
-    }, Math.max(0, earliest - this.c.now()))
-    this.timer.unref()
+    this.passes.reschedule()
   }
 
   /** Ask again the holders of the withdraws that are due (a batch at a time). */

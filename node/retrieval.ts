@@ -1,5 +1,6 @@
 import { asError } from './errors.js'
 import { backoffDelay } from './outbox-engine.js'
+import { PassScheduler } from './pass-scheduler.js'
 import { errorReplyFor } from './protocol/errors.js'
 import { FetchSession } from './protocol/fetch.js'
 import { cutByUpgrade, retryOnUpgrade, UpgradeWatch } from './protocol/upgrade-retry.js'
@@ -58,12 +59,16 @@ interface Wanted {
  */
 export class Retrieval {
   private readonly wanted = new Map<string, Wanted>()
-  private running: Promise<void> | undefined
-  private again = false
-  private timer: NodeJS.Timeout | undefined
-  private stopped = false
+  private readonly passes: PassScheduler
 
-  constructor (private readonly c: RetrievalComponents, private readonly init: RetrievalInit) {}
+  constructor (private readonly c: RetrievalComponents, private readonly init: RetrievalInit) {
+    this.passes = new PassScheduler({
+      pass: async () => { await this.pass() },
+      waiting: () => this.wanted.values(),
+      now: c.now,
+      onError: err => { c.log.error('retrieval pass failed - %e', err) }
+    })
+  }
 
   /** Notices pushed by a home server; `ack` deletes them there. */
   onNotices (server: ServerRef, notices: Notice[], ack: (ids: Uint8Array[]) => Promise<void>): void {
@@ -77,7 +82,7 @@ export class Retrieval {
       this.want(n.envelopeId, locations, { noticeId: n.noticeId, ack })
     }
     if (expired.length > 0) void this.handleExpired(server, expired, ack)
-    this.pump()
+    this.passes.wake()
   }
 
   /** A holder is (back) online: pull everything it holds for me. */
@@ -86,14 +91,12 @@ export class Retrieval {
   }
 
   async stop (): Promise<void> {
-    this.stopped = true
-    if (this.timer != null) clearTimeout(this.timer)
-    await this.running
+    await this.passes.stop()
   }
 
-  /** Resolves when nothing is queued or being fetched (for tests and shutdown). */
+  /** Resolves when no pass runs (for tests and shutdown). */
   async idle (): Promise<void> {
-    while (this.running != null) await this.running
+    await this.passes.idle()
   }
 
   private want (id: Uint8Array, locations: ReadonlyArray<readonly [string, string[]]>, notice?: Wanted['notices'][number]): void {
@@ -128,7 +131,7 @@ export class Retrieval {
     } catch (err) {
       this.c.log('listing what %s holds failed - %s', holder.peerId, asError(err).message)
     }
-    this.pump()
+    this.passes.wake()
   }
 
   private async handleExpired (server: ServerRef, notices: Notice[], ack: (ids: Uint8Array[]) => Promise<void>): Promise<void> {
@@ -145,33 +148,9 @@ export class Retrieval {
     if (done.length > 0) await ack(done).catch(() => {})
   }
 
-  /** Run passes until nothing is due; one at a time. */
-  private pump (): void {
-    if (this.stopped) return
-    if (this.running != null) { this.again = true; return }
-    this.running = (async () => {
-      do {
-        this.again = false
-        await this.pass().catch(err => { this.c.log.error('retrieval pass failed - %e', err) })
-      } while ((this.again || this.due().length > 0) && !this.stopped)
-    })().finally(() => {
-      this.running = undefined
-      this.schedule()
-    })
-  }
-
   private due (): Wanted[] {
     const now = this.c.now()
     return [...this.wanted.values()].filter(w => w.notBefore <= now).slice(0, PASS_SIZE)
-  }
-
-  private schedule (): void {
-    if (this.timer != null) clearTimeout(this.timer)
-    this.timer = undefined
-    if (this.stopped || this.wanted.size === 0) return
-    const next = Math.min(...[...this.wanted.values()].map(w => w.notBefore))
-    this.timer = setTimeout(() => { this.pump() }, Math.max(0, next - this.c.now()))
-    this.timer.unref()
   }
 
   /** One pass: fetch what is due from its locations, store, ack everywhere, ack notices. */
