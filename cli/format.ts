@@ -39,9 +39,21 @@ export function formatRecipient (r: RecipientState, now: number, names: Readonly
   }
 }
 
-export function formatOutboxEntry (e: OutboxEntry, now: number): string {
+/** Names for PeerIds on screen: my home servers by host:port, contacts by name. */
+export function peerNames (servers: readonly ServerView[], contacts: readonly ContactView[] = []): Map<string, string> {
+  const names = new Map<string, string>()
+  for (const c of contacts) names.set(c.peerId, c.name)
+  for (const s of servers) {
+    const m = /^\/(?:ip4|ip6|dns|dns4|dns6)\/([^/]+)\/tcp\/(\d+)/.exec(s.addr)
+    names.set(s.peerId, m != null ? `server ${m[1]}:${m[2]}` : `server ${short(s.peerId)}`)
+  }
+  return names
+}
+
+/** @param known names for other PeerIds (my home servers: `peerNames`), so a holder reads "server 203.0.113.7:4455". */
+export function formatOutboxEntry (e: OutboxEntry, now: number, known: ReadonlyMap<string, string> = new Map()): string {
   const lines = [`${e.id}  ${e.subject === '' ? '(no subject)' : e.subject}  ${e.messageId}`]
-  const names = new Map(e.recipients.map(r => [r.peerId, r.address]))
+  const names = new Map([...known, ...e.recipients.map(r => [r.peerId, r.address] as const)])
   for (const r of e.recipients) lines.push(`  ${formatRecipient(r, now, names)}`)
   return lines.join('\n')
 }
@@ -91,8 +103,8 @@ export function formatCancelledRecipient (r: CancelledRecipientView, names: Read
   }
 }
 
-export function formatCancel (c: CancelView): string {
-  const names = new Map(c.entry.recipients.map(r => [r.peerId, r.address]))
+export function formatCancel (c: CancelView, known: ReadonlyMap<string, string> = new Map()): string {
+  const names = new Map([...known, ...c.entry.recipients.map(r => [r.peerId, r.address] as const)])
   const parkedAt = new Map(c.entry.recipients.map(r => [r.peerId, r.parkedAt ?? []]))
   const lines = [`${c.id}  ${c.entry.subject === '' ? '(no subject)' : c.entry.subject}`]
   for (const r of c.recipients) lines.push(`  ${formatCancelledRecipient(r, names, parkedAt.get(r.peerId))}`)
@@ -111,7 +123,8 @@ export function formatStatus (s: StatusView, now: number): string {
   }
   const pending = s.outbox.filter(e => e.recipients.some(r => r.state === 'pending'))
   lines.push(`Outbox:  ${pending.length} message(s) pending, ${s.outbox.length} recent`)
-  for (const e of s.outbox) lines.push(formatOutboxEntry(e, now))
+  const servers = peerNames(s.servers)
+  for (const e of s.outbox) lines.push(formatOutboxEntry(e, now, servers))
   return lines.join('\n')
 }
 

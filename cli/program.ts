@@ -5,6 +5,7 @@ import { Argument, Command, InvalidArgumentError, Option } from 'commander'
 import { connectApi } from './api.js'
 import { PassphraseFileMissingError, UsageError } from './errors.js'
 import { formatAcceptedKey, formatContact, formatMessage, formatOutboxEntry, formatServers, formatStatus, formatSummaryLine } from './format.js'
+import { serverNames } from './server-names.js'
 import { resolveHome } from './home-dir.js'
 import { inputFile } from './input-files.js'
 import { ensureDaemonHeapFlags } from './daemon-heap.js'
@@ -359,7 +360,7 @@ Examples:
       await withApi(cmd, opts.wait !== true, async (api, g) => {
         const result = await api.call<SendResult & { entry?: OutboxEntry }>('send', { request, wait: opts.wait === true, timeoutMs: opts.timeout })
         if (g.json === true) { printJson(result); return }
-        if (result.entry != null) out(formatOutboxEntry(result.entry, Date.now()))
+        if (result.entry != null) out(formatOutboxEntry(result.entry, Date.now(), await serverNames(api)))
         else out(`queued ${result.id} for ${result.recipients.map(r => r.address).join(', ')}${api.remote ? '' : ' (the daemon is not running: it goes out when it starts)'}`)
       })
     })
@@ -384,7 +385,8 @@ Examples:
         if (opts.folder === 'outbox') {
           const page = await api.call<Page<OutboxEntry>>('outbox.list', { limit: opts.limit, cursor: opts.cursor })
           if (g.json === true) { printJson(page.items); return }
-          out(page.items.length === 0 ? '(outbox empty)' : page.items.map(e => formatOutboxEntry(e, Date.now())).join('\n'))
+          const names = await serverNames(api)
+          out(page.items.length === 0 ? '(outbox empty)' : page.items.map(e => formatOutboxEntry(e, Date.now(), names)).join('\n'))
           if (page.next != null) out(morePages(page.next))
           return
         }
@@ -438,7 +440,7 @@ Examples:
         if (id != null) {
           const one = await api.call<MessageStatusView>('status', { id })
           if (g.json === true) printJson(one)
-          else out([formatOutboxEntry(one.entry, Date.now()), formatMessageAttachments(one)].filter(t => t !== '').join('\n'))
+          else out([formatOutboxEntry(one.entry, Date.now(), await serverNames(api)), formatMessageAttachments(one)].filter(t => t !== '').join('\n'))
           return
         }
         const status = await api.call<StatusView>('status')

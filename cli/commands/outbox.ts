@@ -1,4 +1,5 @@
 import { formatCancel } from '../format.js'
+import { serverNames } from '../server-names.js'
 import type { Command } from 'commander'
 import type { CancelView } from '../../node/mail-service.js'
 import type { WithApi } from './transfers.js'
@@ -39,7 +40,7 @@ is neither waiting nor parked.`)
       await withApi(cmd, true, async (api, g) => {
         const r = await api.call<CancelView>('outbox.cancel', { id, recipients: opts.recipient ?? [] })
         if (g.json === true) process.stdout.write(JSON.stringify(r, null, 2) + '\n')
-        else process.stdout.write(formatCancel(r) + '\n')
+        else process.stdout.write(formatCancel(r, await serverNames(api)) + '\n')
       })
     })
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { convert } from 'html-to-text'
 import type { AttachmentView, MessageView, TransferView } from './ui-api.js'
 import { formatRecipient } from '../format.js'
-import type { CancelView, ContactView, ServerView } from '../../node/mail-service.js'
+import type { CancelView, ContactView } from '../../node/mail-service.js'
 import type { RecipientState } from '../../storage/types.js'
 
 /** Pure text helpers for the screens: dates, sizes, progress bars, presence, attachment states. */
@@ -113,16 +113,8 @@ export function bodyText (m: MessageView, width: number): string {
   return convert(m.html, { wordwrap: Math.max(20, width) })
 }
 
-/** Names for PeerIds on screen: my home servers by host:port, contacts by name. */
-export function peerNames (servers: ServerView[], contacts: ContactView[]): Map<string, string> {
-  const names = new Map<string, string>()
-  for (const c of contacts) names.set(c.peerId, c.name)
-  for (const s of servers) {
-    const m = /^\/(?:ip4|ip6|dns|dns4|dns6)\/([^/]+)\/tcp\/(\d+)/.exec(s.addr)
-    names.set(s.peerId, m != null ? `server ${m[1]}:${m[2]}` : `server ${shortPeer(s.peerId)}`)
-  }
-  return names
-}
+/** Names for PeerIds on screen (shared with the command's output). */
+export { peerNames } from '../format.js'
 
 /** What cancelling did, short enough for the status line: who was stopped, who had it first. */
 export function cancelSummary (c: CancelView): string {

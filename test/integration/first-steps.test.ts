@@ -84,22 +84,39 @@ describe('first steps with a friend, as the README tells them', () => {
     assert.match(other.stderr, /already pinned as contact "bob"/)
   })
 
+  it('a message parked for an offline friend names the server it waits on by its address, in status and when cancelled', async () => {
+    await bob.daemon!.stop()
+    bob.daemon = undefined
+    const hostPort = /\/ip4\/([^/]+)\/tcp\/(\d+)\//.exec(serverAddr)!.slice(1).join(':')
+    const sent = await run(alice.home, ['send', '--to', 'bob', '--subject', 'while away', '--body', 'hi', '--wait'])
+    assert.equal(sent.code, 0, sent.stderr)
+    assert.match(sent.stdout, new RegExp(`\n  bob: parked at server ${hostPort} \\(waiting for them to fetch it\\)`))
+    const id = sent.stdout.split(' ')[0]!
+    assert.match((await run(alice.home, ['status', id])).stdout, new RegExp(`bob: parked at server ${hostPort} `))
+    assert.match((await run(alice.home, ['list', '--folder', 'outbox'])).stdout, new RegExp(`bob: parked at server ${hostPort} `))
+    const cancelled = await run(alice.home, ['outbox', 'cancel', id])
+    assert.equal(cancelled.code, 0, cancelled.stderr)
+    assert.match(cancelled.stdout, new RegExp(`bob: taken back - withdrawn from server ${hostPort}`))
+  })
+
   it('files named on `send` that are missing or folders: exit 2, the option named, nothing queued', async () => {
     await mkdir(join(files, 'photos'), { recursive: true })
+    const queued = await runJson<unknown[]>(alice.home, ['list', '--folder', 'outbox'])
     usage(await run(alice.home, ['send', '--to', 'bob', '--body', 'hi', '--attach', join(files, 'nope.jpg')]), /--attach .*nope\.jpg: no such file \(nothing was sent\)/)
     usage(await run(alice.home, ['send', '--to', 'bob', '--body', 'hi', '--attach', join(files, 'photos')]), /--attach .*photos is a folder, not a file .*attach its files one by one/)
     usage(await run(alice.home, ['send', '--to', 'bob', '--body-file', join(files, 'nope.txt')]), /--body-file .*nope\.txt: no such file/)
     usage(await run(alice.home, ['send', '--to', 'bob', '--body', 'x', '--html-file', join(files, 'nope.html')]), /--html-file .*nope\.html: no such file/)
     usage(await run(alice.home, ['send', '--to', 'bob', '--eml', join(files, 'photos')]), /--eml .*photos is a folder, not a file/)
-    assert.deepEqual(await runJson(alice.home, ['list', '--folder', 'outbox']), [])
+    assert.deepEqual(await runJson(alice.home, ['list', '--folder', 'outbox']), queued)
   })
 
   it('numbers on the command line must be whole and positive', async () => {
+    const queued = await runJson<unknown[]>(alice.home, ['list', '--folder', 'outbox'])
     usage(await run(alice.home, ['list', '--limit', 'abc']), /--limit <n>.*'abc' is invalid\. Give a whole number from 1 up\..*\(see `peerpost list --help`\)/)
     usage(await run(alice.home, ['list', '--limit', '0']), /'0' is invalid/)
     usage(await run(alice.home, ['send', '--to', 'bob', '--body', 'x', '--wait', '--timeout', 'soon']), /--timeout <ms>.*'soon' is invalid/)
     usage(await run(alice.home, ['stop', '--timeout', '-5']), /'-5' is invalid/)
-    assert.deepEqual(await runJson(alice.home, ['list', '--folder', 'outbox']), [])
+    assert.deepEqual(await runJson(alice.home, ['list', '--folder', 'outbox']), queued)
   })
 
   it('addresses, servers, contacts and blob ids that are wrong or unknown: exit 2, what to give instead', async () => {
