@@ -381,17 +381,17 @@ export async function createParkingStore (db: Database, limits: ParkingLimits, i
   }
 
   /**
-   * The writes that remember `record` as fetched at `at` (the caller holds its lock and has
-   * pinned FETCHED): a mark replacing any earlier one under its key, counted, while fewer
-   * than `total.maxCount` are kept. Nothing when the holder is full of marks.
+   * The writes that remember `record` as fetched at `at` (the caller holds its lock, has
+   * pinned FETCHED and read the mark stored under `key` as `earlier`): a mark replacing any
+   * earlier one, counted, while fewer than `total.maxCount` are kept; nothing when the holder
+   * is full of marks. Synchronous, so the caller's commit follows the check with no await.
    */
-  async function markFetched (key: string, record: ParkedEnvelope, at: number): Promise<{ ops: BatchOp[], deltas: CounterDelta[] }> {
+  function markFetched (key: string, record: ParkedEnvelope, at: number, earlier: string | undefined): { ops: BatchOp[], deltas: CounterDelta[] } {
     const mark: FetchedMark = { depositor: record.depositor, fetchedAt: at, expiresAt: at + FETCHED_MARK_MS }
     const ops: BatchOp[] = [
       { type: 'put', sublevel: subs.fetched, key, value: JSON.stringify(mark) },
       { type: 'put', sublevel: subs.fetchedByExpiry, key: markExpiryKey(key, mark), value: '' }
     ]
-    const earlier = await subs.fetched.get(key)
     if (earlier !== undefined) {
       // Fetched before (deposited again since): the mark is replaced, not counted twice.
       const old = decodeRecord(`parking/fetched/${key}`, earlier, isFetchedMark, onCorrupt)
@@ -431,7 +431,8 @@ export async function createParkingStore (db: Database, limits: ParkingLimits, i
       const release = await ledger.pin([TOTAL, recipientCounter(record.recipient), depositorCounter(record.depositor), ...(options.fetchedAt !== undefined ? [FETCHED] : [])])
       try {
         // An ack also leaves a fetched mark for the depositor, in the same batch.
-        const mark = options.fetchedAt !== undefined ? await markFetched(key, record, options.fetchedAt) : { ops: [], deltas: [] }
+        const earlier = options.fetchedAt !== undefined ? await subs.fetched.get(key) : undefined
+        const mark = options.fetchedAt !== undefined ? markFetched(key, record, options.fetchedAt, earlier) : { ops: [], deltas: [] }
         await ledger.commit([
           { type: 'del', sublevel: subs.records, key },
           { type: 'del', sublevel: subs.envelopes, key },

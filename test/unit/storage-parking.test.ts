@@ -470,6 +470,19 @@ describe('parking store', () => {
     assert.deepEqual(parking.usage(), { count: 0, bytes: 0 })
     assert.deepEqual([await parking.fetchedAt(ALICE, BOB, envId(1)), await parking.fetchedAt(ALICE, BOB, envId(2)), await parking.fetchedAt(ALICE, BOB, envId(3))], [T0, T0, undefined])
     await assertConsistent()
+    // Concurrent acks (one call's ids are removed at once) do not overshoot the bound either.
+    await db.close()
+    await rm(join(dir, 'db'), { recursive: true, force: true })
+    db = await openDatabase(join(dir, 'db'))
+    parking = await createParkingStore(db, { ...limits, total: { maxBytes: 100_000, maxCount: 5 } }, { now: () => T0 })
+    for (const round of [0, 1]) {
+      const ids = [0, 1, 2, 3].map(i => 10 * round + i)
+      for (const n of ids) await deposit(n)
+      assert.equal(await parking.ack(BOB, ids.map(envId)), 4)
+    }
+    assert.equal((await db.sublevels.parking.fetched.keys().all()).length, 5, 'four, then one of the four acked at once')
+    await assertConsistent()
+
     // The counter, damaged, is found by the audit and recounted from the marks when next used:
     // still at the bound, so the next ack leaves no mark.
     await db.sublevels.parking.usage.put('fetched', 'not json')
