@@ -82,6 +82,14 @@ about a node homed elsewhere from there. Nodes do not join it.`)
       }
 
       keepRunningOnUnhandledRejection('cache server')
+      // Listening for the stop signals before anything else: a supervisor (or a test) that
+      // reads the ready line may send SIGTERM at once, and one that arrived between that
+      // line and these handlers killed the process outright (exit by signal, no clean stop).
+      // A signal while starting stops the server as soon as it has started.
+      let stopRequested = (): void => {}
+      const stopSignal = new Promise<void>(resolveStop => { stopRequested = resolveStop })
+      process.once('SIGTERM', stopRequested)
+      process.once('SIGINT', stopRequested)
       const server = await startCacheServer({ home, config })
       const ready = { ready: true, peerId: server.peerId, addrs: server.addrs, metrics: server.metricsUrl ?? null }
       const readyFile = opts.readyFile == null ? undefined : resolve(opts.readyFile)
@@ -93,11 +101,7 @@ about a node homed elsewhere from there. Nodes do not join it.`)
       }
       if (g.json === true) out(JSON.stringify(ready))
       else out(`peerpost cache-server ${server.peerId} ready on ${server.addrs.join(' ')}${server.metricsUrl == null ? '' : ` (metrics ${server.metricsUrl}/metrics)`}`)
-      await new Promise<void>(resolveStop => {
-        const stop = (): void => { resolveStop() }
-        process.once('SIGTERM', stop)
-        process.once('SIGINT', stop)
-      })
+      await stopSignal
       await server.stop()
       if (readyFile != null) await unlink(readyFile).catch(() => {})
     })
