@@ -28,6 +28,8 @@ export interface CacheGauges {
   parkedEnvelopes: number
   parkedBytes: number
   relayReservations: number
+  namesRegistered: number
+  noticesStored: number
   /** Free bytes under the database, as last read (deposits refused below parking.minFreeDiskBytes). */
   diskFreeBytes: number
   /** Only when the DHT runs: no DHT series otherwise. */
@@ -47,6 +49,8 @@ export function renderMetrics (m: CacheMetrics, g: CacheGauges): string {
     one('peerpost_parked_envelopes', 'Sealed envelopes held for offline recipients.', 'gauge', g.parkedEnvelopes),
     one('peerpost_parked_bytes', 'Bytes of sealed envelopes held for offline recipients.', 'gauge', g.parkedBytes),
     one('peerpost_relay_reservations', 'Circuit relay reservations held by nodes.', 'gauge', g.relayReservations),
+    one('peerpost_names_registered', 'Names registered in this server\'s directory.', 'gauge', g.namesRegistered),
+    one('peerpost_notices_stored', 'Notices held for recipients (message waiting, expiry).', 'gauge', g.noticesStored),
     one('peerpost_disk_free_bytes', 'Free bytes on the disk under the database (deposits are refused below parking.minFreeDiskBytes).', 'gauge', g.diskFreeBytes),
     one('peerpost_deposits_total', 'Envelopes parked (receipt sent after the synced write).', 'counter', m.deposits),
     one('peerpost_duplicate_deposits_total', 'Deposits of an envelope already held (answered with a receipt, stored once).', 'counter', m.duplicateDeposits),
@@ -98,7 +102,7 @@ export interface MetricsServer {
  * Serve `GET /metrics` (Prometheus text) and `GET /health` (`{"ok":true,...}`) on `address`
  * (`host:port`). Nothing else is served; the default address is loopback only.
  */
-export async function startMetricsServer (address: string, sources: { metrics: () => string, health: () => Record<string, unknown> }): Promise<MetricsServer> {
+export async function startMetricsServer (address: string, sources: { metrics: () => string | Promise<string>, health: () => Record<string, unknown> | Promise<Record<string, unknown>> }): Promise<MetricsServer> {
   const target = parseHostPort(address)
   if (target == null) throw new TypeError(`metrics address ${address} is not host:port`)
   const server: Server = createServer((req, res) => {
@@ -107,17 +111,18 @@ export async function startMetricsServer (address: string, sources: { metrics: (
       res.writeHead(405, { allow: 'GET, HEAD' }).end()
       return
     }
-    try {
+    const answer = async (): Promise<void> => {
       if (path === '/metrics') {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(sources.metrics())
+        const text = await sources.metrics()
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text)
       } else if (path === '/health') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, ...sources.health() }) + '\n')
+        const health = await sources.health()
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, ...health }) + '\n')
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /health\n')
       }
-    } catch {
-      res.writeHead(500).end()
     }
+    answer().catch(() => { if (!res.headersSent) res.writeHead(500); res.end() })
   })
   // A scrape never needs a long-lived socket; do not let idle ones hold shutdown.
   server.keepAliveTimeout = 5_000

@@ -126,6 +126,8 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     const disk = new DiskReserve({ freeBytes: options.freeDiskBytes ?? statfsFreeBytes, now }, paths.db, config.parking.minFreeDiskBytes)
     // A quota larger than the disk can hold is refused for disk space first: say so once,
     // at start, while the operator is looking.
+    // Counted once here, before anything is served, then kept by the stores' own writes.
+    await Promise.all([names.count(), notices.count()])
     const parkedAtStart = parking.usage().bytes
     const freeAtStart = await disk.free()
     if (config.parking.minFreeDiskBytes > 0 && config.parking.total.maxBytes > parkedAtStart + freeAtStart - config.parking.minFreeDiskBytes) {
@@ -151,13 +153,15 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     }
     const guardedNames: NameStore = {
       resolve: async name => await names.resolve(name),
-      register: async (record, at) => { await keepingReserve(record.card.byteLength); return await names.register(record, at) }
+      register: async (record, at) => { await keepingReserve(record.card.byteLength); return await names.register(record, at) },
+      count: async () => await names.count()
     }
     const guardedNotices: NoticeStore = {
       add: async notice => { await keepingReserve(notice.bytes.byteLength); return await notices.add(notice) },
       listFor: async recipient => await notices.listFor(recipient),
       ack: async (recipient, ids) => await notices.ack(recipient, ids),
-      expire: async (at, limit) => await notices.expire(at, limit)
+      expire: async (at, limit) => await notices.expire(at, limit),
+      count: async () => await notices.count()
     }
 
     const relay = config.relay
@@ -361,9 +365,12 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     if (config.metrics.address !== 'off') {
       const startedAt = now()
       metricsServer = await startMetricsServer(config.metrics.address, {
-        metrics: () => {
+        metrics: async () => {
           const usage = parking.usage()
+          const [namesRegistered, noticesStored] = await Promise.all([names.count(), notices.count()])
           return renderMetrics(metrics, {
+            namesRegistered,
+            noticesStored,
             connectedPeers,
             presenceOnline: directory.onlineCount(),
             parkedEnvelopes: usage.count,
@@ -375,7 +382,22 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
               : {})
           })
         },
-        health: () => ({ peerId: identity.peerIdString, uptimeMs: now() - startedAt, parked: parking.usage().count, connectedPeers })
+        // One JSON view of the server's state for an operator (`curl .../health`).
+        health: async () => {
+          const usage = parking.usage()
+          return {
+            peerId: identity.peerIdString,
+            uptimeMs: now() - startedAt,
+            parked: usage.count,
+            parkedBytes: usage.bytes,
+            connectedPeers,
+            presenceOnline: directory.onlineCount(),
+            relayReservations: libp2p.services.relay?.reservations.size ?? 0,
+            namesRegistered: await names.count(),
+            noticesStored: await notices.count(),
+            diskFreeBytes: disk.freeBytes ?? freeAtStart
+          }
+        }
       })
       const server = metricsServer
       cleanup.push({ what: 'close the metrics server', run: async () => { await server.close() } })

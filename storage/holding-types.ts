@@ -105,6 +105,12 @@ export interface NoticeStore {
   /** Delete the recipient's notices with these ids; others change nothing. */
   ack(recipient: string, noticeIds: string[]): Promise<number>
   expire(now: number, limit?: number): Promise<StoredNotice[]>
+  /**
+   * Notices held (for the operator's metrics): read from the database on the first call,
+   * kept up to date by this store's own writes after it (exact when nothing is written
+   * during that first call: a server asks before it serves).
+   */
+  count(): Promise<number>
 }
 
 export interface NameRecord {
@@ -126,4 +132,6 @@ export interface NameStore {
    */
   register(record: Omit<NameRecord, 'registeredAt' | 'updatedAt'>, now: number): Promise<NameRecord>
   resolve(name: string): Promise<NameRecord | undefined>
+  /** Names registered (for the operator's metrics), counted like NoticeStore.count. */
+  count(): Promise<number>
 }

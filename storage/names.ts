@@ -2,6 +2,7 @@ import { InvalidNameError, NameQuotaError, NameTakenError } from './holding-erro
 import { createKeyedLock } from './keyed-lock.js'
 import { assertId } from './keys.js'
 import { decodeRecord, isObject, plainBytes } from './records.js'
+import { runningCount } from './running-count.js'
 import type { Database } from './database.js'
 import type { NameRecord, NameStore } from './holding-types.js'
 import type { CorruptHandler } from './records.js'
@@ -59,6 +60,7 @@ export function createNameStore (db: Database, init: NameStoreInit = {}): NameSt
   const { records, cards, byPeer } = db.sublevels.names
   const maxNamesPerKey = init.maxNamesPerKey ?? DEFAULT_MAX_NAMES_PER_KEY
   const locks = createKeyedLock()
+  const registered = runningCount(records)
 
   async function resolve (name: string): Promise<NameRecord | undefined> {
     const key = normalizeName(name)
@@ -72,6 +74,8 @@ export function createNameStore (db: Database, init: NameStoreInit = {}): NameSt
 
   return {
     resolve,
+
+    count: registered.get,
 
     async register (record, now) {
       const name = normalizeName(record.name)
@@ -104,6 +108,7 @@ export function createNameStore (db: Database, init: NameStoreInit = {}): NameSt
           { type: 'put', sublevel: cards, key: name, value: card },
           { type: 'put', sublevel: byPeer, key: `${record.peerId}!${name}`, value: '' }
         ])
+        if (existing === undefined) registered.add(1)
         return { ...stored, card }
       }))
     }

@@ -3,6 +3,7 @@ import { createKeyedLock } from './keyed-lock.js'
 import { SEPARATOR, assertId, pageSize, prefixRange, sortableTime } from './keys.js'
 import { createCounterLedger, DEFAULT_EXPIRE_LIMIT, isKeyId } from './parking.js'
 import { decodeRecord, decodeRecordOrThrow, isObject, plainBytes } from './records.js'
+import { runningCount } from './running-count.js'
 import type { BatchOp, Database } from './database.js'
 import type { NoticeLimits, NoticeStore, StoredNotice, Usage } from './holding-types.js'
 import type { CounterDelta } from './parking.js'
@@ -59,6 +60,7 @@ export function createNoticeStore (db: Database, limits: NoticeLimits, init: Not
   const onCorrupt = init.onCorrupt
   const locks = createKeyedLock()
   const label = (key: string): string => `notices/record/${key}`
+  const held = runningCount(subs.records)
 
   async function recount (key: string): Promise<Usage> {
     const usage = { count: 0, bytes: 0 }
@@ -96,6 +98,7 @@ export function createNoticeStore (db: Database, limits: NoticeLimits, init: Not
           { type: 'del', sublevel: subs.byExpiry, key: expiryIndexKey(record) }
         ]
         await ledger.commit(ops, counterDeltas(record, bytes.byteLength, -1))
+        held.add(-1)
         return { ...record, bytes }
       } finally {
         release()
@@ -104,6 +107,8 @@ export function createNoticeStore (db: Database, limits: NoticeLimits, init: Not
   }
 
   return {
+    count: held.get,
+
     async add (notice) {
       assertId(notice.noticeId)
       assertId(notice.recipient)
@@ -136,6 +141,7 @@ export function createNoticeStore (db: Database, limits: NoticeLimits, init: Not
             { type: 'put', sublevel: subs.byRecipient, key: recipientIndexKey(record), value: '' },
             { type: 'put', sublevel: subs.byExpiry, key: expiryIndexKey(record), value: '' }
           ], counterDeltas(record, notice.bytes.byteLength, 1))
+          held.add(1)
           return { duplicate: false }
         } finally {
           release()

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -9,7 +10,8 @@ import { FetchSession } from '../../node/protocol/fetch.js'
 import { newNotice, NoticeKind, postNotice } from '../../node/protocol/notice.js'
 import { IdentityCard } from '../../node/protocol/peerpost.js'
 import { auditCacheServer, hex, opaqueEnvelope, park, rawClient, scrape, startCacheServer } from '../helpers/cache-server.js'
-import { deadline, run, tempDir } from '../helpers/cli.js'
+import { BUILT, deadline, run, tempDir } from '../helpers/cli.js'
+import { STRICT_REJECTIONS_ENV } from '../../cli/unhandled-rejections.js'
 import type { RawClient } from '../helpers/cache-server.js'
 import type { PeerRefusedError } from '../../node/errors.js'
 
@@ -43,6 +45,46 @@ describe('cache server: operating it', () => {
     assert.match(r.stderr, /retentionMS/)
     assert.notEqual(r.code, 0)
     assert.ok(setting('RestartPreventExitStatus').join(' ').split(/\s+/).includes(String(r.code)), `a bad config exits ${r.code}, which the unit must not restart: ${setting('RestartPreventExitStatus').join(' ')}`)
+  })
+
+  it('/metrics and /health show what is held: envelopes and bytes, names registered, notices, peers, relay, free disk; the counts are read back after a restart', async () => {
+    const dir = await home('cache-status')
+    const server = await startCacheServer(dir)
+    const [alice, bob] = [await client({ serverPeerId: server.peerId }), await client()]
+    const target = { peerId: server.peerId, addrs: server.addrs }
+    const [parked] = await park(alice, server, [opaqueEnvelope(bob.peerId, 1000)])
+    assert.ok(parked?.ok)
+    await registerName(bob.libp2p, target, 'bob', IdentityCard.encode(makeCard(bob.identity, { now: Date.now() })))
+    await registerName(bob.libp2p, target, 'bob', IdentityCard.encode(makeCard(bob.identity, { now: Date.now() + 1 })))
+    await registerName(alice.libp2p, target, 'alice', IdentityCard.encode(makeCard(alice.identity, { now: Date.now() })))
+    for (let i = 0; i < 3; i++) {
+      await postNotice(alice.libp2p, target, newNotice({ kind: NoticeKind.MESSAGE_WAITING, recipient: peerIdBytesFromString(bob.peerId), envelopeId: new Uint8Array(parked.envelopeId), locations: [], blobLocations: [], created: Date.now() + i }))
+    }
+    const m = await scrape(server)
+    assert.equal(m.get('peerpost_names_registered'), 2, 'a card update is no new name')
+    assert.equal(m.get('peerpost_notices_stored'), 3)
+    assert.equal(m.get('peerpost_parked_envelopes'), 1)
+    const health = await (await fetch(`${server.metrics}/health`)).json() as Record<string, unknown>
+    assert.equal(health.ok, true)
+    assert.equal(health.parked, 1)
+    assert.equal(health.parkedBytes, m.get('peerpost_parked_bytes'))
+    assert.equal(health.namesRegistered, 2)
+    assert.equal(health.noticesStored, 3)
+    assert.equal(health.connectedPeers, 2)
+    assert.equal(health.relayReservations, 0)
+    assert.equal(typeof health.presenceOnline, 'number')
+    assert.ok(typeof health.diskFreeBytes === 'number' && health.diskFreeBytes > 0)
+    assert.equal(await server.stop(), 0, server.stderr())
+
+    const again = await startCacheServer(dir)
+    try {
+      const after = await scrape(again)
+      assert.equal(after.get('peerpost_names_registered'), 2)
+      assert.equal(after.get('peerpost_notices_stored'), 3)
+      assert.equal(after.get('peerpost_parked_envelopes'), 1)
+    } finally {
+      assert.equal(await again.stop(), 0, again.stderr())
+    }
   })
 
   it('a disk with less free than parking.minFreeDiskBytes: deposits are refused like a full quota and nothing is stored; the log says so (at start, then once for many refusals) and the metrics count them; what was parked before is still fetched and acked', async () => {
@@ -105,6 +147,24 @@ describe('cache server: operating it', () => {
     const lines = r.stderr.trim().split('\n')
     assert.equal(lines.length, 1, r.stderr)
     assert.match(lines[0]!, new RegExp(`^peerpost: cannot open the database ${join(dir, 'db')}: .*MANIFEST-999999.*restore the home from a backup`))
+  })
+
+  it('SIGTERM while it is still starting: it finishes starting, then stops cleanly (exit 0), not killed by the signal', async () => {
+    const dir = await home('cache-early-term')
+    await writeFile(join(dir, 'cache.json'), JSON.stringify({ metrics: { address: '127.0.0.1:0' } }))
+    const proc = spawn(BUILT.file, [...BUILT.args, '--home', dir, '--json', 'cache-server', '--listen', '/ip4/127.0.0.1/tcp/0', '--config', join(dir, 'cache.json')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, [STRICT_REJECTIONS_ENV]: '1' } })
+    let stderr = ''
+    const exited = new Promise<{ code: number | null, signal: string | null }>(resolve => { proc.once('exit', (code, signal) => { resolve({ code, signal }) }) })
+    // Its first lifecycle line comes while it is starting: before the libp2p node listens.
+    const starting = new Promise<void>(resolve => {
+      proc.stderr.on('data', (d: Buffer) => { stderr += d.toString(); if (stderr.includes('"keystore-created"')) resolve() })
+    })
+    await deadline(starting, 20_000, 'the server to be starting')
+    proc.kill('SIGTERM')
+    const { code, signal } = await deadline(exited, 30_000, 'the server to stop')
+    assert.equal(signal, null, `ended by ${signal ?? ''} instead of stopping; stderr: ${stderr}`)
+    assert.equal(code, 0, stderr)
+    assert.match(stderr, /"event":"stopped"/)
   })
 
   it('SIGTERM while four depositors stream envelopes in: it exits 0 after "stopped"; after a restart (same PeerId) every receipted envelope is held and the counters match', async () => {

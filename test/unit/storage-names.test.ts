@@ -25,6 +25,16 @@ describe('name store', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
+  it('counts the names registered: read once from the database, then moved by new names only (not a card update)', async () => {
+    await names.register({ name: 'alice', peerId: ALICE, card: card('v1'), cardCreated: T0 }, T0)
+    names = createNameStore(db)
+    assert.equal(await names.count(), 1, 'counted from the database')
+    await names.register({ name: 'alice', peerId: ALICE, card: card('v2'), cardCreated: T0 + 1 }, T0 + 1)
+    await names.register({ name: 'mallory', peerId: MALLORY, card: card('m'), cardCreated: T0 }, T0)
+    await assert.rejects(names.register({ name: 'alice', peerId: MALLORY, card: card('m'), cardCreated: T0 + 2 }, T0 + 2), { name: 'NameTakenError' })
+    assert.equal(await names.count(), 2)
+  })
+
   it('registers first come and resolves, durable across reopen', async () => {
     const before = db.syncedBatches
     const record = await names.register({ name: 'alice', peerId: ALICE, card: card('card v1'), cardCreated: T0 }, T0 + 5)

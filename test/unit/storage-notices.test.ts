@@ -43,6 +43,21 @@ describe('notice store', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
+  it('counts what it holds: read once from the database, then moved by adds, acks and expiry (a duplicate counts once)', async () => {
+    await notices.add(notice(1))
+    await notices.add(notice(2))
+    await reopen()
+    assert.equal(await notices.count(), 2, 'counted from the database')
+    await notices.add(notice(3, CAROL))
+    await notices.add(notice(3, CAROL))
+    assert.equal(await notices.count(), 3)
+    assert.equal(await notices.ack(BOB, [noticeId(1), noticeId(9)]), 1)
+    assert.equal(await notices.count(), 2)
+    await notices.expire(T0 + 1_000 * HOUR)
+    assert.equal(await notices.count(), 0)
+    assert.equal(await notices.count(), await stored())
+  })
+
   it('adds, lists oldest first for the recipient only, acks', async () => {
     const before = db.syncedBatches
     assert.deepEqual(await notices.add(notice(2)), { duplicate: false })
