@@ -216,3 +216,23 @@ export class InvalidListenAddressError extends Error {
     super(`"${addr}" is not a multiaddr (${option === 'listen' ? '--listen, or "listen"' : '"announce"'} in config.json): give one like /ip4/0.0.0.0/tcp/4001`, options)
   }
 }
+
+/**
+ * A recipient is this node itself. Its copy would carry the Sent copy's dedupe key (sender +
+ * Message-ID), so the node would take it as a copy it already has and drop it: refused
+ * before anything is queued rather than lost quietly.
+ */
+export class SelfRecipientError extends Error {
+  static readonly NAME = 'SelfRecipientError'
+  override name = SelfRecipientError.NAME
+  constructor (readonly address: string) {
+    super(`"${address}" is you: peerpost does not send mail to yourself (your sent folder keeps what you send); leave yourself out of --to and --cc`)
+  }
+}
+
+/** `contacts add` (or name@server) gave this node's own card. */
+export class OwnCardError extends Error {
+  static readonly NAME = 'OwnCardError'
+  override name = OwnCardError.NAME
+  constructor () { super('this is your own card: give it to your friends, and add the card each of them gives you') }
+}

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { OfflineError, AttachmentTooLargeError, NotARecipientError, ContactKeyChangedError, NoPendingKeyError, dialFailureReason, errorName, NameKeyChangedError, NameUnavailableError, NoRecipientsError, ServerNotFoundError, ServerUnreachableError, UnknownRecipientError } from './errors.js'
+import { OfflineError, AttachmentTooLargeError, NotARecipientError, ContactKeyChangedError, NoPendingKeyError, dialFailureReason, errorName, NameKeyChangedError, NameUnavailableError, NoRecipientsError, OwnCardError, SelfRecipientError, ServerNotFoundError, ServerUnreachableError, UnknownRecipientError } from './errors.js'
 import { ConfigError, configValue, PRESENCE_STATUSES, updateNodeConfig, withConfigValue } from './config.js'
 import { serverRef } from './home-servers.js'
 import { waitForServerLink } from './server-link-wait.js'
@@ -435,6 +435,7 @@ export class MailService {
   }
 
   private async pinCard (card: VerifiedCard, name: string): Promise<ContactView> {
+    if (card.peerId === this.peerId) throw new OwnCardError()
     const now = this.c.now()
     const record: ContactRecord = {
       name,
@@ -493,6 +494,7 @@ export class MailService {
       return await this.addNamedContact(cardText)
     }
     const card = cardFromText(cardText)
+    if (card.peerId === this.peerId) throw new OwnCardError()
     const pinned = await this.c.contacts.getByPeerId(card.peerId)
     if (pinned != null && (name == null || name === pinned.name) && pinned.boxPublicKey === hex(card.boxPublicKey)) return await this.refreshCard(pinned, card)
     return await this.pinCard(card, name ?? card.displayName ?? card.peerId)
@@ -996,6 +998,7 @@ export class MailService {
           // First use of name@server: resolve it and pin the card (trust on first use). The
           // same key already pinned under another name is that contact.
           const card = await this.resolveNameCard(named.address)
+          if (card.peerId === this.peerId) throw new SelfRecipientError(address)
           contact = await this.c.contacts.getByPeerId(card.peerId)
           if (contact == null) {
             await this.pinCard(card, named.address)
@@ -1004,6 +1007,7 @@ export class MailService {
         }
       }
       if (contact == null) throw new UnknownRecipientError(address)
+      if (contact.peerId === this.peerId) throw new SelfRecipientError(address)
       if (contact.pendingCard != null) throw new ContactKeyChangedError(contact.name)
       if (seen.has(contact.peerId)) continue
       seen.add(contact.peerId)

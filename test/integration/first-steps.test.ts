@@ -42,9 +42,10 @@ describe('first steps with a friend, as the README tells them', () => {
   })
 
   it('`servers add` with the daemon running reports the server connected, not "check the address"', async () => {
-    const r = await run(alice.home, ['servers', 'add', serverAddr])
+    const r = await run(alice.home, ['servers', 'add', serverAddr, '--register', 'alice'])
     assert.equal(r.code, 0, r.stderr)
-    assert.equal(r.stdout.trim(), `${serverAddr}  connected`)
+    const hostPort = /\/ip4\/([^/]+)\/tcp\/(\d+)\//.exec(serverAddr)!.slice(1).join(':')
+    assert.equal(r.stdout.trim(), `${serverAddr}  connected\nregistered as alice@${hostPort}`)
   })
 
   it('a friend\'s newer card, given again under the same name, updates their addresses and home servers', async () => {
@@ -99,6 +100,15 @@ describe('first steps with a friend, as the README tells them', () => {
     assert.match(cancelled.stdout, new RegExp(`bob: taken back - withdrawn from server ${hostPort}`))
   })
 
+  it('mail to yourself is refused before anything is queued (it would be taken for the sent copy and vanish), and so is pinning your own card', async () => {
+    const queued = await runJson<unknown[]>(alice.home, ['list', '--folder', 'outbox'])
+    const own = (await runJson(alice.home, ['card'])).card
+    usage(await run(alice.home, ['contacts', 'add', own, '--as', 'me']), /this is your own card: give it to your friends/)
+    usage(await run(alice.home, ['send', '--to', 'alice@' + /\/ip4\/([^/]+)\/tcp\/(\d+)\//.exec(serverAddr)!.slice(1).join(':'), '--body', 'note to self']), /"alice@.*" is you: peerpost does not send mail to yourself/)
+    assert.deepEqual(await runJson(alice.home, ['list', '--folder', 'outbox']), queued)
+    assert.deepEqual((await runJson<Array<{ name: string }>>(alice.home, ['contacts', 'list'])).map(c => c.name), ['bob'])
+  })
+
   it('files named on `send` that are missing or folders: exit 2, the option named, nothing queued', async () => {
     await mkdir(join(files, 'photos'), { recursive: true })
     const queued = await runJson<unknown[]>(alice.home, ['list', '--folder', 'outbox'])
@@ -110,12 +120,13 @@ describe('first steps with a friend, as the README tells them', () => {
     assert.deepEqual(await runJson(alice.home, ['list', '--folder', 'outbox']), queued)
   })
 
-  it('numbers on the command line must be whole and positive', async () => {
+  it('numbers on the command line must be whole and positive, Message-IDs well formed', async () => {
     const queued = await runJson<unknown[]>(alice.home, ['list', '--folder', 'outbox'])
     usage(await run(alice.home, ['list', '--limit', 'abc']), /--limit <n>.*'abc' is invalid\. Give a whole number from 1 up\..*\(see `peerpost list --help`\)/)
     usage(await run(alice.home, ['list', '--limit', '0']), /'0' is invalid/)
     usage(await run(alice.home, ['send', '--to', 'bob', '--body', 'x', '--wait', '--timeout', 'soon']), /--timeout <ms>.*'soon' is invalid/)
     usage(await run(alice.home, ['stop', '--timeout', '-5']), /'-5' is invalid/)
+    usage(await run(alice.home, ['send', '--to', 'bob', '--body', 'x', '--in-reply-to', 'garbage']), /invalid Message-ID "garbage": expected <unique-part@domain>/)
     assert.deepEqual(await runJson(alice.home, ['list', '--folder', 'outbox']), queued)
   })
 
