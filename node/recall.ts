@@ -178,11 +178,12 @@ export class Recaller {
   }
 
   /**
-   * Withdraw the parked copies of these recipients of entry `id` from their holders and
-   * record the answers (one synced write per recipient, storage settleWithdrawal): the
-   * recipient turns cancelled once no holder may still have it, else stays parked at the
-   * others, and those that could not be reached are asked again later. Resolves to whether
-   * each recipient turned cancelled.
+   * Withdraw the parked copies of these recipients of entry `id` from their holders (and
+   * their notices from the servers told of them, withdrawNotices) and record the answers
+   * (one synced write per recipient, storage settleWithdrawal): the recipient turns
+   * delivered when a holder saw it fetch the copy, cancelled once no holder may still have
+   * it, else stays parked at the others, and those that could not be reached are asked
+   * again later. Resolves to whether each recipient turned cancelled.
    */
   async recall (id: string, recipients: RecipientState[]): Promise<Map<string, boolean>> {
     const done = new Map<string, boolean>()
