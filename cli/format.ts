@@ -115,7 +115,7 @@ export function formatCancel (c: CancelView, known: ReadonlyMap<string, string> 
 export function formatStatus (s: StatusView, now: number): string {
   const lines = [`PeerId:  ${s.peerId}`, `Daemon:  ${s.running ? 'running' : 'not running'}`]
   lines.push(`Addrs:   ${s.addrs.length === 0 ? '(none)' : s.addrs.join('\n         ')}`)
-  lines.push(`Status:  ${s.presence}`)
+  lines.push(`Status:  ${s.presence}${s.running ? '' : ' (the daemon is not running: you appear offline)'}`)
   lines.push(`Servers: ${s.servers.length === 0 ? '(none: `peerpost servers add MULTIADDR`)' : s.servers.map(v => `${v.addr} ${v.connected ? 'connected' : 'not connected'}`).join('\n         ')}`)
   if (s.holding != null) {
     const h = s.holding

@@ -208,7 +208,7 @@ Examples:
       await withApi(cmd, true, async (api, g) => {
         const list = await api.call<ContactView[]>('contacts.list')
         if (g.json === true) printJson(list)
-        else out(list.length === 0 ? '(no contacts)' : list.map(c => formatContact(c, Date.now())).join('\n'))
+        else out(list.length === 0 ? '(no contacts: pin a friend\'s card with `peerpost contacts add CARD --as NAME`, or `contacts add name@server`)' : list.map(c => formatContact(c, Date.now())).join('\n'))
       })
     })
   contacts.command('accept-key')

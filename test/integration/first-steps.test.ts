@@ -169,6 +169,15 @@ describe('list pages', () => {
     await rm(mail, { recursive: true, force: true })
   })
 
+  it('a new home with no daemon: status says you appear offline, contacts says how to add one', async () => {
+    const status = await run(dana.home, ['status'])
+    assert.equal(status.code, 0, status.stderr)
+    assert.match(status.stdout, /\nDaemon: {2}not running\n/)
+    assert.match(status.stdout, /\nStatus: {2}available \(the daemon is not running: you appear offline\)\n/)
+    const contacts = await run(dana.home, ['contacts', 'list'])
+    assert.equal(contacts.stdout.trim(), '(no contacts: pin a friend\'s card with `peerpost contacts add CARD --as NAME`, or `contacts add name@server`)')
+  })
+
   it('a page that is not the last says how to see the rest', async () => {
     const first = await run(dana.home, ['list', '--limit', '2'])
     assert.equal(first.code, 0, first.stderr)
