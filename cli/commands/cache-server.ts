@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { rename, unlink, writeFile } from 'node:fs/promises'
-import { resolve } from 'node:path'
+import { access, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
 import { ensureCacheServerMemorySettings } from '../daemon-heap.js'
 import type { Command } from 'commander'
+import { UsageError } from '../errors.js'
 import { keepRunningOnUnhandledRejection } from '../unhandled-rejections.js'
 
 interface CacheServerOptions {
@@ -74,12 +75,20 @@ about a node homed elsewhere from there. Nodes do not join it.`)
 
       const { auditCacheHome, startCacheServer } = await import('../../cache-server/server.js')
       if (opts.audit === true) {
+        // Opening a database creates it: an audit of a mistyped home would make an empty one
+        // there and call it consistent (with DynamicUser the home is /var/lib/private/...).
+        const db = cacheHomePaths(home).db
+        if (!(await access(db).then(() => true, () => false))) throw new UsageError(`no cache server database in ${home} (no ${db}): give the server's home with --home (under systemd's DynamicUser: /var/lib/private/peerpost-cache)`)
         const report = await auditCacheHome(home, config)
         if (g.json === true) out(JSON.stringify(report))
         else out(report.consistent ? `consistent: ${report.counted.count} envelopes, ${report.counted.bytes} bytes` : `INCONSISTENT:\n${report.problems.map(p => `  ${p}`).join('\n')}`)
         if (!report.consistent) process.exitCode = 1
         return
       }
+
+      // Checked before starting: a missing folder used to fail only once the server was up.
+      const readyFile = opts.readyFile == null ? undefined : resolve(opts.readyFile)
+      if (readyFile != null && !(await stat(dirname(readyFile)).then(info => info.isDirectory(), () => false))) throw new UsageError(`--ready-file ${readyFile}: its folder ${dirname(readyFile)} does not exist`)
 
       keepRunningOnUnhandledRejection('cache server')
       // Listening for the stop signals before anything else: a supervisor (or a test) that
@@ -92,7 +101,6 @@ about a node homed elsewhere from there. Nodes do not join it.`)
       process.once('SIGINT', stopRequested)
       const server = await startCacheServer({ home, config })
       const ready = { ready: true, peerId: server.peerId, addrs: server.addrs, metrics: server.metricsUrl ?? null }
-      const readyFile = opts.readyFile == null ? undefined : resolve(opts.readyFile)
       try {
         if (readyFile != null) await writeAtomically(readyFile, JSON.stringify(ready) + '\n')
       } catch (err) {

@@ -77,6 +77,21 @@ describe('cache server: configuration', () => {
     await assert.rejects(access(join(home, 'never-flag')), { code: 'ENOENT' })
   })
 
+  it('--audit of a home with no database (a mistyped --home) is a usage error that makes nothing there, not "consistent: 0 envelopes"; a --ready-file in a missing folder is refused before the server starts', async () => {
+    const wrong = join(home, 'no-such-server')
+    const audit = await run(wrong, ['cache-server', '--audit'])
+    assert.equal(audit.code, 2, audit.stderr)
+    assert.match(audit.stderr, /no cache server database in .*no-such-server.*--home/)
+    assert.equal(audit.stdout, '')
+    await assert.rejects(access(wrong), { code: 'ENOENT' }, 'nothing made where the home was mistyped')
+
+    const ready = await run(wrong, ['cache-server', '--listen', '/ip4/127.0.0.1/tcp/0', '--ready-file', join(home, 'no-folder', 'ready.json')])
+    assert.equal(ready.code, 2, ready.stderr)
+    assert.match(ready.stderr, /--ready-file .*no-folder.* does not exist/)
+    assert.doesNotMatch(ready.stderr, /"started"/, 'refused before starting')
+    await assert.rejects(access(wrong), { code: 'ENOENT' })
+  })
+
   it('the running server has its memory settings: V8 flags on its command line, glibc\'s mmap threshold in its environment', async () => {
     const server = await startCacheServer(join(home, 'running'))
     try {
