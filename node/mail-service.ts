@@ -141,6 +141,8 @@ export const CANCEL_WAIT_MS = 60_000
 export interface TransfersView {
   downloads: TransferView[]
   uploads: UploadView[]
+  /** Contact names of the senders and pullers named above (PeerId -> name), for people to read. */
+  names?: Record<string, string>
 }
 
 export interface ContactView {
@@ -784,9 +786,16 @@ export class MailService {
   /** Large attachments being pulled (or waiting, done, failed) and the ones served to recipients. */
   async transfers (): Promise<TransfersView> {
     const transfers = this.c.network?.transfers
-    if (transfers != null) return { downloads: await transfers.list(), uploads: transfers.listUploads() }
-    const records = await this.c.downloads?.list() ?? []
-    return { downloads: records.filter(r => r.info != null).map(r => viewOfDownload(r)), uploads: [] }
+    const records = transfers != null ? [] : await this.c.downloads?.list() ?? []
+    const view: TransfersView = transfers != null
+      ? { downloads: await transfers.list(), uploads: transfers.listUploads() }
+      : { downloads: records.filter(r => r.info != null).map(r => viewOfDownload(r)), uploads: [] }
+    const names: Record<string, string> = {}
+    for (const peerId of new Set([...view.downloads.map(d => d.from), ...view.uploads.map(u => u.peer)])) {
+      const contact = await this.c.contacts.getByPeerId(peerId)
+      if (contact != null) names[peerId] = contact.name
+    }
+    return Object.keys(names).length > 0 ? { ...view, names } : view
   }
 
   /**

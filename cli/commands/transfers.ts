@@ -25,8 +25,8 @@ function bar (done: number, total: number): string {
 const percent = (done: number, total: number): number => total === 0 ? 100 : Math.floor(done * 100 / total)
 
 /** One download as a line; with `tty`, a progress bar. */
-export function formatTransfer (t: TransferView, tty: boolean): string {
-  const head = `${t.name}  ${formatBytes(t.size)}  from ${short(t.from)}`
+export function formatTransfer (t: TransferView, tty: boolean, names: Readonly<Record<string, string>> = {}): string {
+  const head = `${t.name}  ${formatBytes(t.size)}  from ${names[t.from] ?? short(t.from)}`
   const progress = `${percent(t.bytesDone, t.size)}% (${formatBytes(t.bytesDone)})`
   switch (t.state) {
     case 'complete': return `${head}  here`
@@ -38,10 +38,10 @@ export function formatTransfer (t: TransferView, tty: boolean): string {
 
 export function formatTransfers (view: TransfersView, tty: boolean): string {
   const lines: string[] = []
-  lines.push(view.downloads.length === 0 ? '(no large attachments to pull)' : view.downloads.map(t => formatTransfer(t, tty)).join('\n'))
+  lines.push(view.downloads.length === 0 ? '(no large attachments to pull)' : view.downloads.map(t => formatTransfer(t, tty, view.names)).join('\n'))
   if (view.uploads.length > 0) {
     lines.push('Serving:')
-    for (const u of view.uploads) lines.push(`  ${u.blobId.slice(0, 12)}…  to ${short(u.peer)}  ${u.chunksServed} chunk(s)${u.completed ? ', complete' : ''}`)
+    for (const u of view.uploads) lines.push(`  ${u.blobId.slice(0, 12)}…  to ${view.names?.[u.peer] ?? short(u.peer)}  ${u.chunksServed} chunk(s)${u.completed ? ', complete' : ''}`)
   }
   return lines.join('\n')
 }

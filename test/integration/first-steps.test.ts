@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { cleanup, makeUser, online, run, runJson, tempDir } from '../helpers/cli.js'
+import { cleanup, makeUser, online, run, runJson, tempDir, waitUntil } from '../helpers/cli.js'
 import { startCacheServer } from '../helpers/cache-server.js'
 import type { CacheServerProcess } from '../helpers/cache-server.js'
 import type { RunResult, User } from '../helpers/cli.js'
@@ -98,6 +98,19 @@ describe('first steps with a friend, as the README tells them', () => {
     const cancelled = await run(alice.home, ['outbox', 'cancel', id])
     assert.equal(cancelled.code, 0, cancelled.stderr)
     assert.match(cancelled.stdout, new RegExp(`bob: taken back - withdrawn from server ${hostPort}`))
+  })
+
+  it('transfers name the people a large attachment comes from and goes to', async () => {
+    await online(bob)
+    await runJson(bob.home, ['contacts', 'add', (await runJson(alice.home, ['card'])).card, '--as', 'alice'])
+    const film = join(files, 'film.bin')
+    await writeFile(film, Buffer.alloc(2 * 1024 * 1024, 7))
+    const sent = await runJson(alice.home, ['send', '--to', 'bob', '--subject', 'the film', '--body', 'here', '--attach', film, '--wait'])
+    assert.equal(sent.entry.recipients[0].state, 'delivered')
+    await waitUntil(bob.home, async () => (await runJson<{ downloads: Array<{ state: string }> }>(bob.home, ['transfers'])).downloads.some(d => d.state === 'complete'), 60_000, 'bob has the film')
+    assert.match((await run(bob.home, ['transfers'])).stdout, /^film\.bin {2}2\.0 MiB {2}from alice {2}here$/m)
+    await waitUntil(alice.home, async () => (await runJson<{ uploads: Array<{ completed: boolean }> }>(alice.home, ['transfers'])).uploads.some(u => u.completed), 60_000, 'alice was told bob has it')
+    assert.match((await run(alice.home, ['transfers'])).stdout, /^ {2}\S+… {2}to bob {2}\d+ chunk\(s\), complete$/m)
   })
 
   it('mail to yourself is refused before anything is queued (it would be taken for the sent copy and vanish), and so is pinning your own card', async () => {
