@@ -404,7 +404,24 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     }
 
     const listening = addrs()
-    lifecycle('started', { peerId: identity.peerIdString, addrs: listening, metrics: metricsServer?.url ?? 'off', relay: relay.enabled, dht: dhtConfig.enabled })
+    // What the journal should show of the configuration at each start: where it listens
+    // (announce addresses replace the listen ones in `addrs`) and the bounds it runs with.
+    lifecycle('started', {
+      peerId: identity.peerIdString,
+      addrs: listening,
+      listen: options.listen ?? config.listen,
+      metrics: metricsServer?.url ?? 'off',
+      relay: relay.enabled,
+      dht: dhtConfig.enabled,
+      limits: {
+        parkedMaxBytes: config.parking.total.maxBytes,
+        parkedMaxCount: config.parking.total.maxCount,
+        minFreeDiskBytes: config.parking.minFreeDiskBytes,
+        retentionMs: config.parking.retentionMs,
+        maxConnections: config.connections.maxConnections,
+        relayMaxReservations: relay.enabled ? relay.maxReservations : 0
+      }
+    })
     log('cache server %s serving on %s', identity.peerIdString, listening.join(' '))
 
     let stopping: Promise<void> | undefined

@@ -60,6 +60,14 @@ describe('cache server: operating it', () => {
     for (let i = 0; i < 3; i++) {
       await postNotice(alice.libp2p, target, newNotice({ kind: NoticeKind.MESSAGE_WAITING, recipient: peerIdBytesFromString(bob.peerId), envelopeId: new Uint8Array(parked.envelopeId), locations: [], blobLocations: [], created: Date.now() + i }))
     }
+    // The journal shows where it listens and the bounds it runs with, at each start.
+    const started = server.stderr().split('\n').filter(l => l.includes('"event":"started"')).map(l => JSON.parse(l) as { listen: string[], limits: Record<string, number> })
+    assert.equal(started.length, 1)
+    assert.deepEqual(started[0]?.listen, ['/ip4/127.0.0.1/tcp/0'])
+    assert.equal(started[0]?.limits.parkedMaxBytes, 20 * 1024 ** 3)
+    assert.equal(started[0]?.limits.minFreeDiskBytes, 1024 ** 3)
+    assert.equal(started[0]?.limits.maxConnections, 2_000)
+
     const m = await scrape(server)
     assert.equal(m.get('peerpost_names_registered'), 2, 'a card update is no new name')
     assert.equal(m.get('peerpost_notices_stored'), 3)
