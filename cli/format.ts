@@ -1,5 +1,5 @@
 import { isHeldForKeyChange } from '../node/reseal.js'
-import type { AcceptKeyView, CancelledRecipientView, CancelView, ContactView, ReadResult, ServerView, StatusView } from '../node/mail-service.js'
+import type { AcceptKeyView, CancelledRecipientView, CancelView, ContactView, FolderView, ReadResult, ServerView, StatusView } from '../node/mail-service.js'
 import type { HolderWithdrawal, MessageSummary, OutboxEntry, RecipientState } from '../storage/types.js'
 
 /** Human-readable renderings of command results (the `--json` forms are the raw objects). */
@@ -192,3 +192,12 @@ export function formatServers (servers: ServerView[], daemonRunning = true): str
 }
 
 export { short }
+
+/** Under the inbox: unread mail waiting in requests (strangers) or quarantine (impostors, changed keys), which the inbox never shows. */
+export function formatElsewhere (folders: readonly FolderView[]): string | undefined {
+  const unread = (folder: string): number => folders.find(f => f.folder === folder)?.unread ?? 0
+  const parts: string[] = []
+  if (unread('requests') > 0) parts.push(`${unread('requests')} unread in requests (from people who are not your contacts): \`peerpost list --folder requests\``)
+  if (unread('quarantine') > 0) parts.push(`${unread('quarantine')} unread in quarantine (a sender's key does not match): \`peerpost list --folder quarantine\``)
+  return parts.length === 0 ? undefined : parts.map(p => `(${p})`).join('\n')
+}

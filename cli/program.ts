@@ -4,7 +4,7 @@ import { resolve } from 'node:path'
 import { Argument, Command, InvalidArgumentError, Option } from 'commander'
 import { connectApi } from './api.js'
 import { PassphraseFileMissingError, UsageError } from './errors.js'
-import { formatAcceptedKey, formatContact, formatMessage, formatOutboxEntry, formatServers, formatStatus, formatSummaryLine } from './format.js'
+import { formatAcceptedKey, formatContact, formatMessage, formatOutboxEntry, formatServers, formatStatus, formatElsewhere, formatSummaryLine } from './format.js'
 import { serverNames } from './server-names.js'
 import { resolveHome } from './home-dir.js'
 import { inputFile } from './input-files.js'
@@ -16,7 +16,7 @@ import { registerOutboxCommands } from './commands/outbox.js'
 import { formatLargeAttachment, formatMessageAttachments, registerTransfersCommand } from './commands/transfers.js'
 import { letInkDraw } from './ui/ci-env.js'
 import type { HomeApi } from './api.js'
-import type { AcceptKeyView, ContactView, MessageStatusView, ReadResult, SearchPage, SendRequest, SendResult, ServerView, StatusView } from '../node/mail-service.js'
+import type { AcceptKeyView, ContactView, FolderView, MessageStatusView, ReadResult, SearchPage, SendRequest, SendResult, ServerView, StatusView } from '../node/mail-service.js'
 import type { Folder, MessageSummary, OutboxEntry, Page } from '../storage/types.js'
 import { keepRunningOnUnhandledRejection } from './unhandled-rejections.js'
 
@@ -394,6 +394,11 @@ Examples:
         if (g.json === true) { printJson(page.items.map(isoDates)); return }
         out(page.items.length === 0 ? `(${opts.folder} is empty)` : page.items.map(formatSummaryLine).join('\n'))
         if (page.next != null) out(morePages(page.next))
+        // Mail from strangers and impostors never shows in the inbox: say when some waits elsewhere.
+        if (opts.folder === 'inbox' && opts.cursor == null) {
+          const waiting = formatElsewhere(await api.call<FolderView[]>('folders'))
+          if (waiting != null) out(waiting)
+        }
       })
     })
 
@@ -415,6 +420,7 @@ Examples:
         }
         if (g.json === true) { printJson(saved == null ? message : { ...message, saved }); return }
         out(formatMessage(message))
+        if (message.folder === 'requests') out(`\nThis is a request: its sender is not one of your contacts. \`peerpost move ${id} inbox\` accepts it; pin their card (\`peerpost contacts add CARD\`) to have their next mail in your inbox.`)
         if ((message.largeAttachments ?? []).length > 0) out(`\nLarge attachments (kept by the sender, pulled by this node):\n${(message.largeAttachments ?? []).map(a => `  ${formatLargeAttachment(a)}`).join('\n')}`)
         if (saved != null) out(saved.length === 0 ? 'no attachments to save' : `saved:\n${saved.map(p => `  ${p}`).join('\n')}`)
       })

@@ -191,6 +191,20 @@ describe('list pages', () => {
     assert.equal(contacts.stdout.trim(), '(no contacts: pin a friend\'s card with `peerpost contacts add CARD --as NAME`, or `contacts add name@server`)')
   })
 
+  it('the inbox says when unread mail waits in requests, and reading a request says how to accept it', async () => {
+    const maildir = join(mail, 'stranger')
+    for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(maildir, sub), { recursive: true })
+    await writeFile(join(maildir, 'new', '1.stranger'), 'From: erin <erin@example.org>\r\nTo: dana <dana@example.org>\r\nSubject: hello stranger\r\nMessage-ID: <erin1@example.org>\r\n\r\nyou do not know me\r\n')
+    assert.equal((await run(dana.home, ['import', '--from', maildir, '--folder', 'requests'])).code, 0)
+    const inbox = await run(dana.home, ['list'])
+    assert.match(inbox.stdout, /\n\(1 unread in requests \(from people who are not your contacts\): `peerpost list --folder requests`\)\n$/)
+    const [request] = await runJson<Array<{ id: string }>>(dana.home, ['list', '--folder', 'requests'])
+    const read = await run(dana.home, ['read', request!.id])
+    assert.match(read.stdout, new RegExp(`This is a request: its sender is not one of your contacts\\. \`peerpost move ${request!.id} inbox\` accepts it`))
+    // Read now: the inbox says nothing more about it.
+    assert.doesNotMatch((await run(dana.home, ['list'])).stdout, /in requests/)
+  })
+
   it('a page that is not the last says how to see the rest', async () => {
     const first = await run(dana.home, ['list', '--limit', '2'])
     assert.equal(first.code, 0, first.stderr)
