@@ -39,7 +39,8 @@ describe('cache server: configuration', () => {
       ['not-json.json', '{ listen: [', /not valid JSON/],
       ['quota.json', JSON.stringify({ parking: { perRecipient: { maxBytes: 1000 } } }), /perRecipient\.maxBytes/],
       ['bootstrap.json', JSON.stringify({ dht: { enabled: true, bootstrap: ['/ip4/192.0.2.1/tcp/4455'] } }), /dht\.bootstrap\.0: .*\/p2p\/<PeerId>/],
-      ['record-age.json', JSON.stringify({ dht: { republishMs: 60_000, recordMaxAgeMs: 30_000 } }), /dht\.recordMaxAgeMs/]
+      ['record-age.json', JSON.stringify({ dht: { republishMs: 60_000, recordMaxAgeMs: 30_000 } }), /dht\.recordMaxAgeMs/],
+      ['reserve.json', JSON.stringify({ parking: { minFreeDiskBytes: 2 * 1024 * 1024 } }), /parking\.minFreeDiskBytes .* at least \d+: .*open again/]
     ]
     for (const [name, text, pattern] of cases) {
       const file = join(home, name)

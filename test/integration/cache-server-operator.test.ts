@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { after, describe, it } from 'node:test'
 import { makeCard, peerIdBytesFromString } from '../../node/identity/index.js'
 import { registerName } from '../../node/protocol/directory.js'
@@ -12,8 +13,11 @@ import { IdentityCard } from '../../node/protocol/peerpost.js'
 import { auditCacheServer, hex, opaqueEnvelope, park, rawClient, scrape, startCacheServer } from '../helpers/cache-server.js'
 import { BUILT, deadline, run, tempDir } from '../helpers/cli.js'
 import { STRICT_REJECTIONS_ENV } from '../../cli/unhandled-rejections.js'
+import { MIN_FREE_DISK_FLOOR_BYTES } from '../../cache-server/config.js'
 import type { RawClient } from '../helpers/cache-server.js'
 import type { PeerRefusedError } from '../../node/errors.js'
+
+const exec = promisify(execFile)
 
 /** What an operator running a cache server meets: stopping it, restarting it, its logs. */
 describe('cache server: operating it', () => {
@@ -155,6 +159,45 @@ describe('cache server: operating it', () => {
     const lines = r.stderr.trim().split('\n')
     assert.equal(lines.length, 1, r.stderr)
     assert.match(lines[0]!, new RegExp(`^peerpost: cannot open the database ${join(dir, 'db')}: .*MANIFEST-999999.*restore the home from a backup`))
+  })
+
+  it('on a real disk that fills up (a small tmpfs; needs root): deposits stop at the reserve with disk-full refusals, the database never meets ENOSPC, and it restarts and audits clean', async (t) => {
+    const mountPoint = await home('cache-small-disk')
+    try {
+      await exec('mount', ['-t', 'tmpfs', '-o', 'size=100m', 'tmpfs', mountPoint], { timeout: 10_000 })
+    } catch (err) {
+      t.skip(`cannot mount a small tmpfs (needs root): ${String((err as { stderr?: string }).stderr ?? (err as Error).message).trim()}`)
+      return
+    }
+    try {
+      const dir = join(mountPoint, 'server')
+      const config = { parking: { maxEnvelopeBytes: 1024 * 1024, minFreeDiskBytes: MIN_FREE_DISK_FLOOR_BYTES } }
+      const server = await startCacheServer(dir, { config })
+      const [alice, bob] = [await client({ serverPeerId: server.peerId }), await client()]
+      const outcomes: string[] = []
+      // 100 MiB of disk, the least reserve (64 MiB) kept free, 512 KiB each: refused after
+      // about 70 (bounded at 120). Then the database must still open (it writes its log
+      // out as a table at open: the reserve is what makes that room).
+      for (let i = 0; i < 120 && !outcomes.includes('refused'); i++) {
+        const [o] = await park(alice, server, [opaqueEnvelope(bob.peerId, 512 * 1024)])
+        if (o?.ok === true) outcomes.push('ok')
+        else if (o?.ok === false && (o.error as PeerRefusedError).code === 'QUOTA_EXCEEDED' && /disk is full/.test(o.error.message)) outcomes.push('refused')
+        else outcomes.push(`other: ${o?.ok === false ? o.error.message : 'none'}`)
+      }
+      assert.ok(outcomes.filter(o => o === 'ok').length >= 20, outcomes.join(' '))
+      assert.equal(outcomes.at(-1), 'refused', `the disk-full refusal came, and nothing else did: ${outcomes.join(' ')}`)
+      assert.ok(outcomes.every(o => o === 'ok' || o === 'refused'), outcomes.join(' '))
+      const m = await scrape(server)
+      assert.equal(m.get('peerpost_rejections_total{reason="internal"}'), 0, 'no deposit failed in the database')
+      assert.equal(await server.stop(), 0, server.stderr())
+      const leveldbLog = await readFile(join(dir, 'db', 'LOG'), 'utf8')
+      assert.doesNotMatch(leveldbLog, /No space left/)
+      const audit = await auditCacheServer(dir)
+      assert.equal(audit.code, 0, audit.stderr)
+      assert.equal(audit.report?.counted.count, outcomes.filter(o => o === 'ok').length)
+    } finally {
+      await exec('umount', [mountPoint], { timeout: 10_000 })
+    }
   })
 
   it('SIGTERM while it is still starting: it finishes starting, then stops cleanly (exit 0), not killed by the signal', async () => {
