@@ -138,7 +138,9 @@ export function buildProgram (): Command {
     .addHelpText('after', `
 First steps:
   peerpost init --name alice                 create your identity
-  peerpost daemon &                          run your node (it owns the home)
+  peerpost daemon --listen /ip4/0.0.0.0/tcp/4001 &
+                                             run your node (it owns the home); a fixed port
+                                             keeps the address in your card (default: a new one each start)
   peerpost card                              one line to give a friend
   peerpost contacts add 'peerpost1:...' --as bob
   peerpost send --to bob --subject Hi --body 'Hello' --wait

@@ -236,3 +236,12 @@ export class OwnCardError extends Error {
   override name = OwnCardError.NAME
   constructor () { super('this is your own card: give it to your friends, and add the card each of them gives you') }
 }
+
+/** `name@server`: the server answered, and nobody registered that name there. */
+export class NameNotRegisteredError extends Error {
+  static readonly NAME = 'NameNotRegisteredError'
+  override name = NameNotRegisteredError.NAME
+  constructor (readonly address: string) {
+    super(`unknown recipient "${address}": nobody registered that name on that server; check the spelling, or ask them for their card (\`peerpost contacts add CARD --as NAME\`)`)
+  }
+}

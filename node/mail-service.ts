@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { OfflineError, AttachmentTooLargeError, NotARecipientError, ContactKeyChangedError, NoPendingKeyError, dialFailureReason, errorName, NameKeyChangedError, NameUnavailableError, NoRecipientsError, OwnCardError, SelfRecipientError, ServerNotFoundError, ServerUnreachableError, UnknownRecipientError } from './errors.js'
+import { OfflineError, AttachmentTooLargeError, NotARecipientError, ContactKeyChangedError, NoPendingKeyError, dialFailureReason, errorName, NameKeyChangedError, NameUnavailableError, NoRecipientsError, NameNotRegisteredError, OwnCardError, SelfRecipientError, ServerNotFoundError, ServerUnreachableError, UnknownRecipientError } from './errors.js'
 import { ConfigError, configValue, PRESENCE_STATUSES, updateNodeConfig, withConfigValue } from './config.js'
 import { serverRef } from './home-servers.js'
 import { waitForServerLink } from './server-link-wait.js'
@@ -428,7 +428,7 @@ export class MailService {
         const target = await connectDirectory(libp2p, server, DIRECTORY_TIMEOUT_MS)
         return await resolveName(libp2p, target, parsed.name, { timeoutMs: DIRECTORY_TIMEOUT_MS })
       } catch (err) {
-        if (errorName(err) === 'PeerRefusedError' && String((err as Error & { code: string }).code) === 'NOT_FOUND') throw new UnknownRecipientError(address)
+        if (errorName(err) === 'PeerRefusedError' && String((err as Error & { code: string }).code) === 'NOT_FOUND') throw new NameNotRegisteredError(address)
         const unreachable = dialFailureReason(err)
         if (unreachable != null) throw new ServerUnreachableError(server.addr, unreachable, { cause: err })
         throw err

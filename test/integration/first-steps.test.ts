@@ -148,6 +148,8 @@ describe('first steps with a friend, as the README tells them', () => {
     usage(await run(alice.home, ['servers', 'add', '/ip4/127.0.0.1/tcp/4455']), /it names no \/p2p\/<PeerId>/)
     usage(await run(alice.home, ['servers', 'remove', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN']), /is not one of your home servers: `peerpost servers list` shows them/)
     assert.deepEqual((await runJson<Array<{ addr: string }>>(alice.home, ['servers', 'list'])).map(s => s.addr), [serverAddr])
+    const hostPort = /\/ip4\/([^/]+)\/tcp\/(\d+)\//.exec(serverAddr)!.slice(1).join(':')
+    usage(await run(alice.home, ['contacts', 'add', `nobody@${hostPort}`]), new RegExp(`unknown recipient "nobody@${hostPort}": nobody registered that name on that server; check the spelling, or ask them for their card`))
     usage(await run(alice.home, ['contacts', 'remove', 'nobody']), /no contact named "nobody": `peerpost contacts list` shows your contacts/)
     usage(await run(alice.home, ['contacts', 'accept-key', 'nobody']), /no contact named "nobody"/)
     const card = (await runJson(bob.home, ['card'])).card
