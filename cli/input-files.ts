@@ -1,4 +1,4 @@
-import { realpath, stat } from 'node:fs/promises'
+import { mkdir, realpath, stat } from 'node:fs/promises'
 
 /**
  * Files named on the command line (`send --attach`, `--body-file`, `--html-file`, `--eml`):
@@ -12,6 +12,15 @@ export class InputFileMissingError extends Error {
   override name = InputFileMissingError.NAME
   constructor (readonly option: string, readonly path: string) {
     super(`${option} ${path}: no such file (nothing was sent): check the path`)
+  }
+}
+
+/** The option names a file (or a path through one) where a folder is needed. */
+export class OutputNotFolderError extends Error {
+  static readonly NAME = 'OutputNotFolderError'
+  override name = OutputNotFolderError.NAME
+  constructor (readonly option: string, readonly path: string) {
+    super(`${option} ${path} is a file, not a folder: give a folder to save into (it is made if missing)`)
   }
 }
 
@@ -36,4 +45,15 @@ export async function inputFile (option: string, path: string): Promise<string> 
   }
   if ((await stat(real)).isDirectory()) throw new InputFileIsFolderError(option, path)
   return real
+}
+
+/** Make the folder `option` names (and its parents) if missing; throws OutputNotFolderError when a file is in the way. */
+export async function outputFolder (option: string, path: string): Promise<void> {
+  try {
+    await mkdir(path, { recursive: true })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new OutputNotFolderError(option, path)
+    throw err
+  }
 }

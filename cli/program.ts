@@ -7,7 +7,7 @@ import { PassphraseFileMissingError, UsageError } from './errors.js'
 import { formatAcceptedKey, formatContact, formatMessage, formatOutboxEntry, formatServers, formatStatus, formatElsewhere, formatSummaryLine } from './format.js'
 import { serverNames } from './server-names.js'
 import { resolveHome } from './home-dir.js'
-import { inputFile } from './input-files.js'
+import { inputFile, outputFolder } from './input-files.js'
 import { ensureDaemonHeapFlags } from './daemon-heap.js'
 import { registerCacheServerCommand } from './commands/cache-server.js'
 import { registerDeleteCommands } from './commands/delete.js'
@@ -417,7 +417,7 @@ Examples:
         let saved: string[] | undefined
         if (opts.saveAttachments != null) {
           const dir = resolve(opts.saveAttachments)
-          await mkdir(dir, { recursive: true })
+          await outputFolder('--save-attachments', dir)
           saved = await api.call<string[]>('attachments.save', { id, dir })
         }
         if (g.json === true) { printJson(saved == null ? message : { ...message, saved }); return }

@@ -109,6 +109,9 @@ describe('first steps with a friend, as the README tells them', () => {
     assert.equal(sent.entry.recipients[0].state, 'delivered')
     await waitUntil(bob.home, async () => (await runJson<{ downloads: Array<{ state: string }> }>(bob.home, ['transfers'])).downloads.some(d => d.state === 'complete'), 60_000, 'bob has the film')
     assert.match((await run(bob.home, ['transfers'])).stdout, /^film\.bin {2}2\.0 MiB {2}from alice {2}here$/m)
+    // Saving it into a path that is a file says so (was a bare EEXIST from mkdir).
+    const [got] = await runJson<Array<{ id: string }>>(bob.home, ['list'])
+    usage(await run(bob.home, ['read', got!.id, '--save-attachments', film]), /--save-attachments .*film\.bin is a file, not a folder: give a folder to save into/)
     await waitUntil(alice.home, async () => (await runJson<{ uploads: Array<{ completed: boolean }> }>(alice.home, ['transfers'])).uploads.some(u => u.completed), 60_000, 'alice was told bob has it')
     assert.match((await run(alice.home, ['transfers'])).stdout, /^ {2}\S+… {2}to bob {2}\d+ chunk\(s\), complete$/m)
   })
