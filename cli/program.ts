@@ -340,7 +340,7 @@ Examples:
     .option('--attach <file>', 'attach a file (repeatable)', collect)
     .option('--in-reply-to <message-id>', 'the Message-ID this replies to')
     .option('--references <message-id>', 'a Message-ID of the thread (repeatable)', collect)
-    .option('--wait', 'wait until each recipient is delivered (or has failed for now) and print their states')
+    .option('--wait', 'wait until each recipient is delivered, parked (on a server or a co-recipient, for one offline) or failed, or has had a first attempt, and print their states (needs the daemon)')
     .addOption(new Option('--timeout <ms>', 'with --wait: give up waiting after this long').default(60_000).argParser(wholeNumber(1)))
     .addHelpText('after', `
 Examples:
