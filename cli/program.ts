@@ -312,7 +312,7 @@ Examples:
         onStopRequest: () => { requestStop() }
       })
       if (g.json === true) out(JSON.stringify({ ready: true, peerId: daemon.peerId, addrs: daemon.addrs }))
-      else out(`peerpost daemon ${daemon.peerId} ready on ${daemon.addrs.join(' ')}`)
+      else out(`peerpost daemon ${daemon.peerId} ready on ${daemon.addrs.length > 0 ? daemon.addrs.join(' ') : '(no address yet: with --listen /p2p-circuit it gets one through each home server\'s relay once joined; `peerpost status` shows them)'}`)
       await stopRequested
       await daemon.stop()
     })

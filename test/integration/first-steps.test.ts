@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { cleanup, makeUser, online, run, runJson, tempDir, waitUntil } from '../helpers/cli.js'
+import { BUILT, cleanup, deadline, makeUser, online, run, runJson, tempDir, waitUntil } from '../helpers/cli.js'
 import { startCacheServer } from '../helpers/cache-server.js'
 import type { CacheServerProcess } from '../helpers/cache-server.js'
 import type { RunResult, User } from '../helpers/cli.js'
@@ -208,6 +210,22 @@ describe('list pages', () => {
     assert.match(read.stdout, new RegExp(`This is a request: its sender is not one of your contacts\\. \`peerpost move ${request!.id} inbox\` accepts it`))
     // Read now: the inbox says nothing more about it.
     assert.doesNotMatch((await run(dana.home, ['list'])).stdout, /in requests/)
+  })
+
+  it('a daemon that listens only through relays says it has no address yet, not "ready on " and nothing', async () => {
+    const proc = spawn(BUILT.file, [...BUILT.args, '--home', dana.home, 'daemon', '--listen', '/p2p-circuit'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const exited = once(proc, 'exit')
+    try {
+      const line = await deadline(new Promise<string>((resolve, reject) => {
+        let buf = ''
+        proc.stdout.on('data', (d: Buffer) => { buf += d.toString(); const nl = buf.indexOf('\n'); if (nl !== -1) resolve(buf.slice(0, nl)) })
+        void exited.then(([code]) => { reject(new Error(`the daemon exited (${String(code)}) before its ready line`)) })
+      }), 20_000, 'the daemon\'s ready line')
+      assert.match(line, /^peerpost daemon \S+ ready on \(no address yet: with --listen \/p2p-circuit it gets one through each home server's relay once joined; `peerpost status` shows them\)$/)
+    } finally {
+      if (proc.exitCode == null && proc.signalCode == null) proc.kill('SIGTERM')
+      await deadline(exited, 15_000, 'the daemon to stop')
+    }
   })
 
   it('a page that is not the last says how to see the rest', async () => {
