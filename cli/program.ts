@@ -163,8 +163,9 @@ Examples:
       const { generateKeyMaterial } = await import('../node/identity/index.js')
       const { createKeystore, openDatabase } = await import('../storage/index.js')
       const { homePaths } = await import('../node/home.js')
-      await mkdir(g.homeDir, { recursive: true, mode: 0o700 })
+      // Keys first: a name no card can carry is refused before the home is made.
       const keys = await generateKeyMaterial({ displayName: opts.name, now: Date.now() })
+      await mkdir(g.homeDir, { recursive: true, mode: 0o700 })
       const passphrase = await readPassphrase(g.passphraseFile)
       const paths = homePaths(g.homeDir)
       await createKeystore(paths.keystore).create(keys, passphrase)

@@ -66,3 +66,10 @@ export class InvalidKeyMaterialError extends Error {
   override name = InvalidKeyMaterialError.NAME
   constructor (message = 'the stored keys are damaged or inconsistent') { super(message) }
 }
+
+/** A display name that no card could carry (too long, or with control characters): refused before an identity is made with it. */
+export class InvalidDisplayNameError extends Error {
+  static readonly NAME = 'InvalidDisplayNameError'
+  override name = InvalidDisplayNameError.NAME
+  constructor (why: string) { super(`that name ${why}: it goes into your card, which carries at most 128 characters on one line`) }
+}

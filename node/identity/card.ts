@@ -40,7 +40,7 @@ export interface VerifiedCard {
 
 // Control characters in names or addresses could rewrite a terminal line or hide text.
 // eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/
 
 function checkString (value: unknown, what: string, maxChars: number): string {
   if (typeof value !== 'string') throw new InvalidCardError(`the card's ${what} is not text`)

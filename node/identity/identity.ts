@@ -2,8 +2,9 @@ import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ed25519Signer } from '../crypto/ed25519.js'
 import { BOX_PUBLIC_KEY_BYTES, BOX_SECRET_KEY_BYTES, boxPublicKeyFromSecret, generateBoxKeyPair } from '../crypto/box.js'
-import { InvalidKeyMaterialError } from '../crypto/errors.js'
+import { InvalidDisplayNameError, InvalidKeyMaterialError } from '../crypto/errors.js'
 import { equalBytes, own } from '../crypto/hash.js'
+import { CONTROL_CHARS, MAX_DISPLAY_NAME_CHARS } from './card.js'
 import type { Ed25519Signer } from '../crypto/ed25519.js'
 import type { KeyMaterial } from '../../storage/types.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
@@ -35,6 +36,8 @@ export interface Identity {
  * await keystore.create(keys)
  */
 export async function generateKeyMaterial (options: { displayName?: string, now: number }): Promise<KeyMaterial> {
+  // A name no card can carry would make every card (and so every message) of this identity fail.
+  if (options.displayName != null) checkDisplayName(options.displayName)
   const privateKey = await generateKeyPair('Ed25519')
   const box = generateBoxKeyPair()
   const keys: KeyMaterial = {
@@ -84,4 +87,10 @@ export function identityFromKeyMaterial (keys: KeyMaterial): Identity {
   }
   if (keys.displayName != null) identity.displayName = keys.displayName
   return identity
+}
+
+/** The display-name rules of a card (identity/card.ts), checked up front. */
+function checkDisplayName (name: string): void {
+  if (name.length > MAX_DISPLAY_NAME_CHARS) throw new InvalidDisplayNameError(`is ${name.length} characters long`)
+  if (CONTROL_CHARS.test(name)) throw new InvalidDisplayNameError('has control characters (a line break, a tab)')
 }

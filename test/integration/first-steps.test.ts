@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { existsSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -210,6 +211,15 @@ describe('list pages', () => {
     assert.match(read.stdout, new RegExp(`This is a request: its sender is not one of your contacts\\. \`peerpost move ${request!.id} inbox\` accepts it`))
     // Read now: the inbox says nothing more about it.
     assert.doesNotMatch((await run(dana.home, ['list'])).stdout, /in requests/)
+  })
+
+  it('init refuses a name no card can carry, and makes nothing (every card and message of that identity would fail)', async () => {
+    const home = join(mail, 'long-name')
+    usage(await run(home, ['init', '--name', 'x'.repeat(129)]), /that name is 129 characters long: it goes into your card, which carries at most 128 characters on one line/)
+    usage(await run(home, ['init', '--name', 'two\nlines']), /that name has control characters/)
+    assert.equal(existsSync(home), false, 'no home was made')
+    assert.equal((await run(home, ['init', '--name', 'x'.repeat(128)])).code, 0)
+    assert.equal((await run(home, ['card'])).code, 0)
   })
 
   it('a daemon that listens only through relays says it has no address yet, not "ready on " and nothing', async () => {

@@ -102,8 +102,11 @@ describe('identity cards', () => {
     }
   })
 
-  it('refuses to make a card that would break the bounds', async () => {
-    const alice = await newIdentity('A'.repeat(200))
+  it('refuses to make a card that would break the bounds, and an identity whose name would', async () => {
+    await assert.rejects(newIdentity('A'.repeat(200)), { name: 'InvalidDisplayNameError' })
+    await assert.rejects(newIdentity('two\nlines'), { name: 'InvalidDisplayNameError' })
+    // A keystore written before that check could still hold such a name: its card is refused.
+    const alice = identityFromKeyMaterial({ ...await generateKeyMaterial({ now: NOW }), displayName: 'A'.repeat(200) })
     assert.throws(() => makeCard(alice, { now: NOW }), { name: 'InvalidCardError' })
   })
 
