@@ -245,3 +245,12 @@ export class NameNotRegisteredError extends Error {
     super(`unknown recipient "${address}": nobody registered that name on that server; check the spelling, or ask them for their card (\`peerpost contacts add CARD --as NAME\`)`)
   }
 }
+
+/** `contacts add --as NAME`: a name nobody could type back (empty, blank, control characters) or too long. */
+export class InvalidContactNameError extends Error {
+  static readonly NAME = 'InvalidContactNameError'
+  override name = InvalidContactNameError.NAME
+  constructor (readonly contactName: string, why: string) {
+    super(`${JSON.stringify(contactName)} cannot be a contact's name: ${why}; give --as a word you will type in --to, e.g. --as bob`)
+  }
+}

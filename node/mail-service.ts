@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { OfflineError, AttachmentTooLargeError, NotARecipientError, ContactKeyChangedError, NoPendingKeyError, dialFailureReason, errorName, NameKeyChangedError, NameUnavailableError, NoRecipientsError, NameNotRegisteredError, OwnCardError, SelfRecipientError, ServerNotFoundError, ServerUnreachableError, UnknownRecipientError } from './errors.js'
+import { OfflineError, AttachmentTooLargeError, NotARecipientError, ContactKeyChangedError, NoPendingKeyError, dialFailureReason, errorName, NameKeyChangedError, NameUnavailableError, NoRecipientsError, InvalidContactNameError, NameNotRegisteredError, OwnCardError, SelfRecipientError, ServerNotFoundError, ServerUnreachableError, UnknownRecipientError } from './errors.js'
 import { ConfigError, configValue, PRESENCE_STATUSES, updateNodeConfig, withConfigValue } from './config.js'
 import { serverRef } from './home-servers.js'
 import { waitForServerLink } from './server-link-wait.js'
@@ -10,7 +10,7 @@ import { registerName, resolveName } from './protocol/directory.js'
 import { IdentityCard } from './protocol/peerpost.js'
 import { resealPending, sealMessageFor } from './reseal.js'
 import type { ResealResult, SealRecipient } from './reseal.js'
-import { cardFromText, cardToText, makeCard, MAX_CARD_ADDRS, verifyCardBytes } from './identity/index.js'
+import { cardFromText, cardToText, CONTROL_CHARS, makeCard, MAX_CARD_ADDRS, MAX_DISPLAY_NAME_CHARS, verifyCardBytes } from './identity/index.js'
 import { composeMessage, formatAddress, parseMessage, parseSummary, peerIdFromAddress, readEmlForSend, saveAttachmentFiles, saveAttachments } from './mime/index.js'
 import type { MessageSummary as ComposedSummary } from './mime/index.js'
 import { toNewMessage } from './receiver.js'
@@ -495,6 +495,7 @@ export class MailService {
     if (!cardText.startsWith('peerpost') && parseNameAddress(cardText) != null) {
       return await this.addNamedContact(cardText)
     }
+    if (name != null) checkContactName(name)
     const card = cardFromText(cardText)
     if (card.peerId === this.peerId) throw new OwnCardError()
     const pinned = await this.c.contacts.getByPeerId(card.peerId)
@@ -1024,6 +1025,17 @@ export class MailService {
     }
     return out
   }
+}
+
+/** The longest contact name `contacts add --as` takes: a card's display name has the same bound. */
+const MAX_CONTACT_NAME_CHARS = MAX_DISPLAY_NAME_CHARS
+
+/** A name given with --as must be one a person can type back in --to. */
+function checkContactName (name: string): void {
+  if (name.trim() === '') throw new InvalidContactNameError(name, 'it is empty')
+  if (name !== name.trim()) throw new InvalidContactNameError(name, 'it starts or ends with a space')
+  if (CONTROL_CHARS.test(name)) throw new InvalidContactNameError(name, 'it has control characters (a tab, a line break)')
+  if (name.length > MAX_CONTACT_NAME_CHARS) throw new InvalidContactNameError(name, `it is ${name.length} characters long, over ${MAX_CONTACT_NAME_CHARS}`)
 }
 
 function contactView (c: ContactRecord): ContactView {

@@ -3,7 +3,7 @@ export { generateKeyMaterial, identityFromKeyMaterial } from './identity.js'
 export type { Identity } from './identity.js'
 export {
   makeCard, verifyCard, verifyCardBytes, decodeCard, cardToText, cardFromText,
-  CARD_SIGNING_DOMAIN, CARD_TEXT_PREFIX, CARD_DECODE_LIMITS, MAX_CARD_BYTES, MAX_DISPLAY_NAME_CHARS,
+  CARD_SIGNING_DOMAIN, CARD_TEXT_PREFIX, CARD_DECODE_LIMITS, MAX_CARD_BYTES, MAX_DISPLAY_NAME_CHARS, CONTROL_CHARS,
   MAX_CARD_ADDRS, MAX_CARD_HOME_SERVERS, MAX_CARD_ADDR_CHARS
 } from './card.js'
 export type { VerifiedCard } from './card.js'

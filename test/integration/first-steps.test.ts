@@ -160,6 +160,9 @@ describe('first steps with a friend, as the README tells them', () => {
     usage(await run(alice.home, ['contacts', 'accept-key', 'nobody']), /no contact named "nobody"/)
     const card = (await runJson(bob.home, ['card'])).card
     usage(await run(alice.home, ['contacts', 'add', card.slice(0, 60), '--as', 'cut']), /the card text is damaged or cut short: copy the whole line `peerpost card` printed/)
+    usage(await run(alice.home, ['contacts', 'add', card, '--as', '']), /"" cannot be a contact's name: it is empty; give --as a word you will type in --to/)
+    usage(await run(alice.home, ['contacts', 'add', card, '--as', 'a\tb']), /cannot be a contact's name: it has control characters/)
+    assert.deepEqual((await runJson<Array<{ name: string }>>(alice.home, ['contacts', 'list'])).map(c => c.name), ['bob'])
     usage(await run(alice.home, ['transfers', '--retry', 'nothere']), /no large attachment with blob id nothere is recorded here/)
     const fresh = await makeUser('carol')
     try {
