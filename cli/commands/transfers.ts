@@ -24,13 +24,16 @@ function bar (done: number, total: number): string {
 
 const percent = (done: number, total: number): number => total === 0 ? 100 : Math.floor(done * 100 / total)
 
+/** The blob id shows nowhere else in the text output: say the command that uses it. */
+const retryHint = (blobId: string): string => ` (to pull it again: \`peerpost transfers --retry ${blobId}\`)`
+
 /** One download as a line; with `tty`, a progress bar. */
 export function formatTransfer (t: TransferView, tty: boolean, names: Readonly<Record<string, string>> = {}): string {
   const head = `${t.name}  ${formatBytes(t.size)}  from ${names[t.from] ?? short(t.from)}`
   const progress = `${percent(t.bytesDone, t.size)}% (${formatBytes(t.bytesDone)})`
   switch (t.state) {
     case 'complete': return `${head}  here`
-    case 'failed': return `${head}  failed: ${t.reason ?? 'unknown reason'}`
+    case 'failed': return `${head}  failed: ${t.reason ?? 'unknown reason'}${retryHint(t.blobId)}`
     case 'pulling': return `${head}  ${tty ? `${bar(t.bytesDone, t.size)} ` : ''}${progress}`
     default: return `${head}  ${t.reason ?? `waiting for ${t.waitingForName ?? short(t.waitingFor ?? '')}`}${t.bytesDone > 0 ? `, ${progress} so far` : ''}`
   }
@@ -52,7 +55,7 @@ export function formatLargeAttachment (a: LargeAttachmentView): string {
   switch (a.state) {
     case 'here': return `${head}  here`
     case 'pulling': return `${head}  ${a.percent}% transferred`
-    case 'failed': return `${head}  failed: ${a.reason ?? 'unknown reason'}`
+    case 'failed': return `${head}  failed: ${a.reason ?? 'unknown reason'}${retryHint(a.blobId)}`
     case 'held': return `${head}  kept here for ${(a.waiting ?? []).length} recipient(s) still to pull it`
     case 'gone': return `${head}  no longer kept here`
     default: return `${head}  ${a.reason ?? `waiting for ${a.waitingForName ?? short(a.waitingFor ?? '')}`}${a.percent > 0 ? ` (${a.percent}% transferred)` : ''}`

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { formatCancelledRecipient, formatContact, formatRecipient, formatSummaryLine } from '../../cli/format.js'
+import { formatLargeAttachment, formatTransfer } from '../../cli/commands/transfers.js'
 import { mayHaveBeenFetched } from '../../node/mail-service.js'
 import { keyChangeWaitText } from '../../node/reseal.js'
 import type { HolderWithdrawal, MessageSummary, RecipientState } from '../../storage/types.js'
@@ -82,5 +83,14 @@ describe('list lines', () => {
   it('mark a large attachment kept by its sender as an attachment too', () => {
     const blob = { blobId: 'b1', name: 'film.mkv', type: 'video/x-matroska', size: 5_000_000, sha256: '00', state: 'here' }
     assert.match(formatSummaryLine(message({ blobs: [blob as unknown as NonNullable<MessageSummary['blobs']>[number]] })), /^01a22ed677f5b7f455e0 {2}N@ /)
+  })
+})
+
+describe('large attachments that failed', () => {
+  it('say the command to pull one again, with the blob id no other text line shows', () => {
+    const failed = { blobId: 'b10b1d', messageId: 'm1', name: 'film.mkv', type: 'video/x-matroska', from: '12D3KooWAlice', size: 2 * 1024 * 1024, bytesDone: 0, state: 'failed' as const, reason: 'every holder sent bad data', updatedAt: NOW }
+    assert.equal(formatTransfer(failed, false, { '12D3KooWAlice': 'alice' }), 'film.mkv  2.0 MiB  from alice  failed: every holder sent bad data (to pull it again: `peerpost transfers --retry b10b1d`)')
+    const view = { blobId: 'b10b1d', name: 'film.mkv', type: 'video/x-matroska', size: 10, sha256: 'ab'.repeat(32), state: 'failed', bytesDone: 0, percent: 0, reason: 'every holder sent bad data' }
+    assert.match(formatLargeAttachment(view as unknown as Parameters<typeof formatLargeAttachment>[0]), /failed: every holder sent bad data \(to pull it again: `peerpost transfers --retry b10b1d`\)$/)
   })
 })
