@@ -19,7 +19,7 @@ const USAGE_ERRORS = new Set([
   'ImportSourceMissingError', 'NotMaildirError', 'NotMboxError', 'ExportTargetError', 'RelativePathError', 'PassphraseFileMissingError',
   'UnknownRecipientError', 'NoRecipientsError', 'NotARecipientError', 'UnknownFolderError', 'InvalidIdError', 'InvalidCursorError',
   'MessageNotFoundError', 'OutboxEntryNotFoundError', 'ContactNotFoundError', 'InvalidServerAddressError', 'ServerNotFoundError',
-  'InputFileMissingError', 'InputFileIsFolderError', 'OutputNotFolderError', 'InvalidListenAddressError', 'DownloadNotFoundError', 'SelfRecipientError', 'OwnCardError', 'InvalidMessageIdError', 'NameNotRegisteredError', 'InvalidDisplayNameError', 'InvalidContactNameError'
+  'InputFileMissingError', 'InputFileIsFolderError', 'OutputNotFolderError', 'InvalidListenAddressError', 'DownloadNotFoundError', 'SelfRecipientError', 'OwnCardError', 'InvalidMessageIdError', 'NameNotRegisteredError', 'InvalidDisplayNameError', 'InvalidContactNameError', 'EmlFileError'
 ])
 
 /** The one place that maps an error to an exit code. */

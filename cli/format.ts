@@ -112,6 +112,9 @@ export function formatCancel (c: CancelView, known: ReadonlyMap<string, string> 
   return lines.join('\n')
 }
 
+/** Outbox entries `status` shows besides the pending ones. */
+export const STATUS_RECENT_SHOWN = 5
+
 export function formatStatus (s: StatusView, now: number): string {
   const lines = [`PeerId:  ${s.peerId}`, `Daemon:  ${s.running ? 'running' : 'not running'}`]
   lines.push(`Addrs:   ${s.addrs.length === 0 ? '(none)' : s.addrs.join('\n         ')}`)
@@ -123,8 +126,11 @@ export function formatStatus (s: StatusView, now: number): string {
   }
   const pending = s.outbox.filter(e => e.recipients.some(r => r.state === 'pending'))
   lines.push(`Outbox:  ${pending.length} message(s) pending, ${s.outbox.length} recent`)
+  // Every message still pending, and the newest few others: not a screenful of 'delivered'.
+  const shown = s.outbox.filter((e, i) => i < STATUS_RECENT_SHOWN || pending.includes(e))
   const servers = peerNames(s.servers)
-  for (const e of s.outbox) lines.push(formatOutboxEntry(e, now, servers))
+  for (const e of shown) lines.push(formatOutboxEntry(e, now, servers))
+  if (shown.length < s.outbox.length) lines.push(`(${s.outbox.length - shown.length} older, none of them pending: \`peerpost list --folder outbox\` lists them all)`)
   return lines.join('\n')
 }
 

@@ -254,3 +254,12 @@ export class InvalidContactNameError extends Error {
     super(`${JSON.stringify(contactName)} cannot be a contact's name: ${why}; give --as a word you will type in --to, e.g. --as bob`)
   }
 }
+
+/** `send --eml FILE`: the file is not a message peerpost can send as it is. */
+export class EmlFileError extends Error {
+  static readonly NAME = 'EmlFileError'
+  override name = EmlFileError.NAME
+  constructor (readonly path: string, why: string, options?: ErrorOptions) {
+    super(`--eml ${path} cannot be sent as it is (nothing was sent): ${why}`, options)
+  }
+}

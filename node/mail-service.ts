@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
-import { OfflineError, AttachmentTooLargeError, NotARecipientError, ContactKeyChangedError, NoPendingKeyError, dialFailureReason, errorName, NameKeyChangedError, NameUnavailableError, NoRecipientsError, InvalidContactNameError, NameNotRegisteredError, OwnCardError, SelfRecipientError, ServerNotFoundError, ServerUnreachableError, UnknownRecipientError } from './errors.js'
+import { readFile, stat } from 'node:fs/promises'
+import { OfflineError, AttachmentTooLargeError, NotARecipientError, ContactKeyChangedError, NoPendingKeyError, dialFailureReason, errorName, NameKeyChangedError, NameUnavailableError, NoRecipientsError, EmlFileError, InvalidContactNameError, NameNotRegisteredError, OwnCardError, SelfRecipientError, ServerNotFoundError, ServerUnreachableError, UnknownRecipientError } from './errors.js'
 import { ConfigError, configValue, PRESENCE_STATUSES, updateNodeConfig, withConfigValue } from './config.js'
 import { serverRef } from './home-servers.js'
 import { waitForServerLink } from './server-link-wait.js'
@@ -557,8 +557,17 @@ export class MailService {
     let messageId: string
     let summary: ComposedSummary | undefined
     if (request.emlPath != null) {
+      // Sized before it is read: a file given by mistake (a video, a disk image) is not loaded whole.
+      const size = (await stat(request.emlPath)).size
+      if (size > config.limits.maxMimeBytes) throw new EmlFileError(request.emlPath, `it is ${size} bytes, over the ${config.limits.maxMimeBytes} bytes a message may have (limits.maxMimeBytes)`)
       raw = new Uint8Array(await readFile(request.emlPath))
-      messageId = (await readEmlForSend(raw, { maxBytes: config.limits.maxMimeBytes })).messageId
+      try {
+        messageId = (await readEmlForSend(raw, { maxBytes: config.limits.maxMimeBytes })).messageId
+      } catch (err) {
+        // What the parser says about the file's content, said about the file the person named.
+        if (EML_CONTENT_ERRORS.has(errorName(err))) throw new EmlFileError(request.emlPath, (err as Error).message, { cause: err })
+        throw err
+      }
     } else {
       const attachments = prepared.inline
       const total = attachments.reduce((n, a) => n + a.content.byteLength, 0)
@@ -1026,6 +1035,9 @@ export class MailService {
     return out
   }
 }
+
+/** Errors of readEmlForSend that are about the file's content (node/mime/errors.ts), not about this node. */
+const EML_CONTENT_ERRORS = new Set(['MalformedMimeError', 'MissingMessageIdError', 'MimeTooLargeError', 'MimeHeaderTooLargeError', 'MimeTooManyPartsError', 'MimeNestingTooDeepError', 'InvalidAddressError', 'InvalidMessageIdError'])
 
 /** The longest contact name `contacts add --as` takes: a card's display name has the same bound. */
 const MAX_CONTACT_NAME_CHARS = MAX_DISPLAY_NAME_CHARS

@@ -241,6 +241,24 @@ describe('list pages', () => {
     }
   })
 
+  it('send --eml of a file that is not a message, or too large for one, names the file; nothing is read whole or queued', async () => {
+    const frank = await makeUser('frank')
+    try {
+      await runJson(dana.home, ['contacts', 'add', (await runJson(frank.home, ['card'])).card, '--as', 'frank'])
+      const notMail = join(mail, 'photo.jpg')
+      await writeFile(notMail, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46]))
+      usage(await run(dana.home, ['send', '--to', 'frank', '--eml', notMail]), /--eml .*photo\.jpg cannot be sent as it is \(nothing was sent\): malformed message/)
+      await runJson(dana.home, ['config', 'set', 'limits.maxMimeBytes', '1024'])
+      const big = join(mail, 'big.eml')
+      await writeFile(big, `From: dana <dana@example.org>\r\nTo: frank <frank@example.org>\r\nSubject: big\r\nMessage-ID: <big@example.org>\r\n\r\n${'x'.repeat(4096)}\r\n`)
+      usage(await run(dana.home, ['send', '--to', 'frank', '--eml', big]), /--eml .*big\.eml cannot be sent as it is \(nothing was sent\): it is \d+ bytes, over the 1024 bytes a message may have \(limits\.maxMimeBytes\)/)
+      assert.deepEqual(await runJson(dana.home, ['list', '--folder', 'outbox']), [])
+    } finally {
+      await runJson(dana.home, ['config', 'set', 'limits.maxMimeBytes', String(32 * 1024 * 1024)])
+      await cleanup([frank])
+    }
+  })
+
   it('a page that is not the last says how to see the rest', async () => {
     const first = await run(dana.home, ['list', '--limit', '2'])
     assert.equal(first.code, 0, first.stderr)

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { formatCancelledRecipient, formatContact, formatRecipient, formatSummaryLine } from '../../cli/format.js'
+import { formatCancelledRecipient, formatContact, formatRecipient, formatStatus, formatSummaryLine } from '../../cli/format.js'
 import { formatLargeAttachment, formatTransfer } from '../../cli/commands/transfers.js'
 import { mayHaveBeenFetched } from '../../node/mail-service.js'
 import { keyChangeWaitText } from '../../node/reseal.js'
-import type { HolderWithdrawal, MessageSummary, RecipientState } from '../../storage/types.js'
+import type { HolderWithdrawal, MessageSummary, OutboxEntry, RecipientState } from '../../storage/types.js'
 
 const NOW = 1_760_000_000_000
 const pending = (change: Pick<Partial<RecipientState>, 'lastError' | 'nextAttemptAt'>): RecipientState => ({ peerId: '12D3KooWBob', address: 'bob', state: 'pending', attempts: 2, nextAttemptAt: NOW + 20_000, envelopeId: '00', ...change })
@@ -92,5 +92,18 @@ describe('large attachments that failed', () => {
     assert.equal(formatTransfer(failed, false, { '12D3KooWAlice': 'alice' }), 'film.mkv  2.0 MiB  from alice  failed: every holder sent bad data (to pull it again: `peerpost transfers --retry b10b1d`)')
     const view = { blobId: 'b10b1d', name: 'film.mkv', type: 'video/x-matroska', size: 10, sha256: 'ab'.repeat(32), state: 'failed', bytesDone: 0, percent: 0, reason: 'every holder sent bad data' }
     assert.match(formatLargeAttachment(view as unknown as Parameters<typeof formatLargeAttachment>[0]), /failed: every holder sent bad data \(to pull it again: `peerpost transfers --retry b10b1d`\)$/)
+  })
+})
+
+describe('status', () => {
+  it('shows every pending message and the newest few others, not the whole recent outbox', () => {
+    const entry = (i: number, state: RecipientState['state']): OutboxEntry => ({ id: `e${i}`, subject: `message ${i}`, messageId: `<m${i}@peerpost>`, recipients: [{ ...pending({}), state }] } as unknown as OutboxEntry)
+    // Newest first, as the outbox lists them: two pending among 20.
+    const outbox = Array.from({ length: 20 }, (_, i) => entry(i, i === 3 || i === 15 ? 'pending' : 'delivered'))
+    const text = formatStatus({ peerId: '12D3KooWMe', addrs: [], running: true, presence: 'available', servers: [], outbox }, NOW)
+    assert.match(text, /^Outbox: {2}2 message\(s\) pending, 20 recent$/m)
+    const shown = [...text.matchAll(/^e(\d+) {2}message/gm)].map(m => Number(m[1]))
+    assert.deepEqual(shown, [0, 1, 2, 3, 4, 15])
+    assert.match(text, /\n\(14 older, none of them pending: `peerpost list --folder outbox` lists them all\)$/)
   })
 })
