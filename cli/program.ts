@@ -85,9 +85,15 @@ async function withApi<T> (cmd: Command, allowOffline: boolean, fn: (api: HomeAp
 
 /** Config keys as the `config` command sees them. */
 interface ConfigAccess {
+  /** A running daemon answers (and applies what it can at once). */
+  readonly daemon: boolean
   get(key?: string): Promise<unknown>
   set(key: string, value: unknown): Promise<unknown>
 }
+
+/** Keys a running daemon applies as soon as they are set (README "Configuration"); the others at its next start. */
+const LIVE_CONFIG_KEYS = ['holding', 'search', 'blobs.serveCoRecipients', 'presence', 'homeServers']
+const appliedAtOnce = (key: string): boolean => LIVE_CONFIG_KEYS.some(k => key === k || key.startsWith(`${k}.`))
 
 /**
  * Get and set config keys through the home's daemon, so it applies them at once, or on the
@@ -104,6 +110,7 @@ async function withConfig<T> (home: string, fn: (config: ConfigAccess) => Promis
     const remote = api
     try {
       return await fn({
+        daemon: true,
         get: async key => (await remote.call<{ value: unknown }>('config.get', { key })).value,
         set: async (key, value) => (await remote.call<{ value: unknown }>('config.set', { key, value })).value
       })
@@ -116,6 +123,7 @@ async function withConfig<T> (home: string, fn: (config: ConfigAccess) => Promis
   const path = homePaths(home).config
   const current = await loadNodeConfig(path)
   return await fn({
+    daemon: false,
     get: async key => key == null || key === '' ? current : configValue(current, key),
     set: async (key, value) => configValue(await updateNodeConfig(path, raw => withConfigValue(raw, current, key, value)), key)
   })
@@ -459,7 +467,7 @@ Examples:
     })
 
   program.command('config')
-    .description('print the node configuration, or get / set one key (dotted, e.g. holding.enabled); a running daemon applies holding.*, presence and servers at once, the rest at its next start')
+    .description('print the node configuration, or get / set one key (dotted, e.g. holding.enabled); a running daemon applies holding.*, search.*, blobs.serveCoRecipients, presence and homeServers at once, the rest at its next start')
     .argument('[op]', 'get | set (none: print the effective config, defaults filled in)')
     .argument('[key]', 'dotted key, e.g. holding.enabled or holding.maxBytes')
     .argument('[value]', 'with set: the new value, as JSON (true, 1048576, ["a"]) or else as text')
@@ -476,11 +484,11 @@ Examples:
       if (op === 'set' && value == null) throw new UsageError('config set needs a value, e.g. `peerpost config set holding.enabled false`')
       if (op !== 'set' && value != null) throw new UsageError('only config set takes a value')
       const result = await withConfig(g.homeDir, async config => op === 'set'
-        ? { key, value: await config.set(key!, parseConfigInput(value!)) }
-        : { key, value: await config.get(key) })
+        ? { key, value: await config.set(key!, parseConfigInput(value!)), later: config.daemon && !appliedAtOnce(key!) }
+        : { key, value: await config.get(key), later: false })
       if (op == null) printJson(result.value)
-      else if (g.json === true) printJson(result)
-      else out(`${key} = ${JSON.stringify(result.value)}`)
+      else if (g.json === true) printJson({ key: result.key, value: result.value })
+      else out(`${key} = ${JSON.stringify(result.value)}${result.later ? ' (the running daemon uses it from its next start: `peerpost stop`, then start it again)' : ''}`)
     })
 
   program.command('ui', { isDefault: true })

@@ -170,6 +170,14 @@ describe('first steps with a friend, as the README tells them', () => {
     } finally { await cleanup([fresh]) }
   })
 
+  it('config set says when a running daemon takes the new value only at its next start', async () => {
+    const later = await run(alice.home, ['config', 'set', 'outbox.retryMaxMs', '300000'])
+    assert.equal(later.code, 0, later.stderr)
+    assert.equal(later.stdout.trim(), 'outbox.retryMaxMs = 300000 (the running daemon uses it from its next start: `peerpost stop`, then start it again)')
+    assert.equal((await run(alice.home, ['config', 'set', 'holding.enabled', 'true'])).stdout.trim(), 'holding.enabled = true')
+    assert.deepEqual(await runJson(alice.home, ['config', 'set', 'outbox.retryMaxMs', '300000']), { key: 'outbox.retryMaxMs', value: 300000 })
+  })
+
   it('a second daemon on the home says how to stop the first', async () => {
     const r = await run(alice.home, ['daemon', '--listen', '/ip4/127.0.0.1/tcp/0'])
     assert.equal(r.code, 1)
