@@ -208,8 +208,8 @@ Examples:
       await withApi(cmd, true, async (api, g) => {
         const contact = await api.call<ContactView>('contacts.add', { card, as: opts.as })
         if (g.json === true) printJson(contact)
-        else if (contact.card === 'updated') out(`updated ${contact.name} = ${contact.peerId}: addresses and home servers from the newer card`)
-        else if (contact.card === 'unchanged') out(`${contact.name} = ${contact.peerId} is pinned with this card already (nothing newer in it)`)
+        else if (contact.card === 'updated') out(`updated ${contact.name} = ${contact.peerId}: addresses and home servers from the newer card${contact.name !== card && !card.startsWith('peerpost') ? `; ${card} is ${contact.name}` : ''}`)
+        else if (contact.card === 'unchanged') out(`${contact.name} = ${contact.peerId} is pinned with this card already (nothing newer in it)${contact.name !== card && !card.startsWith('peerpost') ? `: ${card} is ${contact.name}` : ''}`)
         else out(`pinned ${contact.name} = ${contact.peerId}`)
       })
     })

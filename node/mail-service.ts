@@ -416,6 +416,10 @@ export class MailService {
       if (pinned.peerId !== card.peerId || pinned.boxPublicKey !== hex(card.boxPublicKey)) throw new NameKeyChangedError(parsed.address, pinned.peerId, card.peerId)
       return contactView(pinned)
     }
+    // The same keys pinned already under another name (from a card): that contact is this
+    // name, as `send --to name@server` takes it; its card is refreshed if this one is newer.
+    const sameKey = await this.c.contacts.getByPeerId(card.peerId)
+    if (sameKey != null && sameKey.boxPublicKey === hex(card.boxPublicKey)) return await this.refreshCard(sameKey, card)
     return await this.pinCard(card, parsed.address)
   }
 

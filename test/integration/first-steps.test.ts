@@ -61,7 +61,7 @@ describe('first steps with a friend, as the README tells them', () => {
     await runJson(alice.home, ['contacts', 'add', oldCard, '--as', 'bob'])
     // bob starts his node and takes a home server: his card now says where to find him.
     await online(bob)
-    assert.equal((await run(bob.home, ['servers', 'add', serverAddr])).code, 0)
+    assert.equal((await run(bob.home, ['servers', 'add', serverAddr, '--register', 'bob'])).code, 0)
     const reprinted = await run(bob.home, ['card'])
     assert.equal(reprinted.stderr, '', 'a card with addresses needs no note')
     const newCard = reprinted.stdout.trim()
@@ -83,9 +83,15 @@ describe('first steps with a friend, as the README tells them', () => {
     assert.equal((await run(alice.home, ['contacts', 'add', oldCard])).code, 0)
     assert.deepEqual((await runJson<Array<{ homeServers: string[] }>>(alice.home, ['contacts', 'list']))[0]!.homeServers, [serverAddr])
     // Under another name it is still refused: one PeerId, one contact.
-    const other = await run(alice.home, ['contacts', 'add', newCard, '--as', 'robert'])
+    const other = await run(alice.home, ['contacts', 'add', newCard, '--as', 'bob2'])
     assert.equal(other.code, 1)
     assert.match(other.stderr, /already pinned as contact "bob"/)
+    // bob's name on the server is the bob she pinned from his card: said so, not refused.
+    const hostPort = /\/ip4\/([^/]+)\/tcp\/(\d+)\//.exec(serverAddr)!.slice(1).join(':')
+    const byName = await run(alice.home, ['contacts', 'add', `bob@${hostPort}`])
+    assert.equal(byName.code, 0, byName.stderr)
+    assert.match(byName.stdout.trim(), new RegExp(`^bob = ${bob.peerId} is pinned with this card already .*: bob@${hostPort} is bob$`))
+    assert.deepEqual((await runJson<Array<{ name: string }>>(alice.home, ['contacts', 'list'])).map(c => c.name), ['bob'])
   })
 
   it('a message parked for an offline friend names the server it waits on by its address, in status and when cancelled', async () => {
