@@ -273,6 +273,23 @@ describe('list pages', () => {
     }
   })
 
+  it('output piped into a reader that stops early (`read --raw | head`) ends quietly: exit 0, no stack trace', async () => {
+    const big = join(mail, 'big-body.eml')
+    await writeFile(big, `From: gus <gus@example.org>\r\nTo: dana <dana@example.org>\r\nSubject: long\r\nMessage-ID: <long@example.org>\r\n\r\n${'a line of text\r\n'.repeat(100_000)}`)
+    assert.equal((await run(dana.home, ['import', '--from', big, '--folder', 'archive'])).code, 0)
+    const [long] = await runJson<Array<{ id: string }>>(dana.home, ['list', '--folder', 'archive'])
+    const proc = spawn(BUILT.file, [...BUILT.args, '--home', dana.home, 'read', long!.id, '--raw'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    proc.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    const exited = once(proc, 'exit')
+    // Like `head`: take the first bytes, then close the pipe while the command still writes.
+    await deadline(once(proc.stdout, 'data'), 20_000, 'the first bytes of the message')
+    proc.stdout.destroy()
+    const [code] = await deadline(exited, 20_000, 'the command to end')
+    assert.equal(stderr, '')
+    assert.equal(code, 0)
+  })
+
   it('a page that is not the last says how to see the rest', async () => {
     const first = await run(dana.home, ['list', '--limit', '2'])
     assert.equal(first.code, 0, first.stderr)
