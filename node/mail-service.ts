@@ -771,7 +771,7 @@ export class MailService {
   /** One sent message: its recipients' states and, per large attachment, who has it and who waits. */
   async messageStatus (id: string): Promise<MessageStatusView> {
     const entry = await this.c.outbox.get(id)
-    if (entry == null) throw new MessageNotFoundError(id)
+    if (entry == null) throw new OutboxEntryNotFoundError(id)
     const sent = await this.c.mailbox.get(id)
     const addressOf = (peerId: string): string => entry.recipients.find(r => r.peerId === peerId)?.address ?? peerId
     const attachments = await Promise.all((sent?.blobs ?? []).map(async b => {

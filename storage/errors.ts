@@ -146,7 +146,7 @@ export class MessageNotFoundError extends Error {
 export class OutboxEntryNotFoundError extends Error {
   override readonly name = 'OutboxEntryNotFoundError'
   constructor (readonly id: string) {
-    super(`no outbox entry with id ${id}: list the outbox to see current ids`)
+    super(`no outbox entry with id ${id}: \`peerpost list --folder outbox\` shows the ids of what you sent (send prints one too)`)
   }
 }
 

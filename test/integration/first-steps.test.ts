@@ -170,6 +170,9 @@ describe('first steps with a friend, as the README tells them', () => {
     usage(await run(alice.home, ['contacts', 'add', card, '--as', 'a\tb']), /cannot be a contact's name: it has control characters/)
     assert.deepEqual((await runJson<Array<{ name: string }>>(alice.home, ['contacts', 'list'])).map(c => c.name), ['bob'])
     usage(await run(alice.home, ['transfers', '--retry', 'nothere']), /no large attachment with blob id nothere is recorded here/)
+    // status ID takes what send printed: a received message's id is no outbox entry (it said "no message with id", of a message that is there).
+    const [received] = await runJson<Array<{ id: string }>>(bob.home, ['list'])
+    usage(await run(bob.home, ['status', received!.id]), new RegExp(`no outbox entry with id ${received!.id}: \`peerpost list --folder outbox\` shows the ids of what you sent`))
     const fresh = await makeUser('carol')
     try {
       usage(await run(fresh.home, ['daemon', '--listen', 'tcp:4001']), /"tcp:4001" is not a multiaddr \(--listen, or "listen" in config\.json\): give one like \/ip4\/0\.0\.0\.0\/tcp\/4001/)
