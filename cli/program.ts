@@ -36,6 +36,14 @@ const wholeNumber = (min: number) => (value: string): number => {
 const out = (text: string): void => { process.stdout.write(text.endsWith('\n') ? text : `${text}\n`) }
 const printJson = (value: unknown): void => { out(JSON.stringify(value, null, 2)) }
 
+/**
+ * A page as `list --json` prints it: the bare array of its items (the shape scripts already
+ * read), or with `--paged` `{items, next}`, `next` being the `--cursor` of the following page
+ * (absent on the last), so a script can walk a folder of any size as the human list does.
+ */
+const jsonPage = <T>(page: Page<T>, paged: boolean, item: (value: T) => unknown = v => v): unknown =>
+  paged ? { items: page.items.map(item), ...(page.next != null ? { next: page.next } : {}) } : page.items.map(item)
+
 /** Said under a page that is not the last: without it `--cursor` could never be used. */
 const morePages = (next: string): string => `(older ones follow: add --cursor ${next}, or a larger --limit)`
 
@@ -380,9 +388,16 @@ Examples:
     .description('list messages in a folder, newest first')
     .addOption(new Option('--folder <folder>', 'folder').choices([...MESSAGE_FOLDERS, 'outbox']).default('inbox'))
     .addOption(new Option('--limit <n>', 'at most this many').default(50).argParser(wholeNumber(1)))
-    .option('--cursor <cursor>', 'go on where the previous page ended (it prints the cursor under its last line)')
+    .option('--cursor <cursor>', 'go on where the previous page ended (it prints the cursor under its last line; --json --paged gives it as "next")')
+    .option('--paged', 'with --json: print {"items": [...], "next": CURSOR} instead of the bare array; "next" (absent on the last page) is the --cursor of the following page, as --search always gives it')
     .option('--search <text>', 'only messages whose sender, recipients, subject or text contain this (any case); reads the whole folder, newest first, a part per call (20,000 messages, 1,000 bodies): --cursor goes on')
-    .action(async (opts: { folder: Folder | 'outbox', limit: number, cursor?: string, search?: string }, cmd: Command) => {
+    .addHelpText('after', `
+Examples:
+  peerpost list --limit 20                          the 20 newest in the inbox; the line under them gives the cursor for more
+  peerpost list --json --paged --limit 500          a script's first page: {"items": [...], "next": "..."}
+  peerpost list --json --paged --limit 500 --cursor NEXT   the page after it, until no "next" comes back`)
+    .action(async (opts: { folder: Folder | 'outbox', limit: number, cursor?: string, search?: string, paged?: boolean }, cmd: Command) => {
+      if (opts.paged === true && globals(cmd).json !== true) throw new UsageError('--paged shapes the --json output: add --json (the list printed for people pages by itself)')
       await withApi(cmd, true, async (api, g) => {
         if (opts.search != null) {
           if (opts.folder === 'outbox') throw new UsageError('--search looks in a mail folder, not the outbox')
@@ -395,14 +410,14 @@ Examples:
         }
         if (opts.folder === 'outbox') {
           const page = await api.call<Page<OutboxEntry>>('outbox.list', { limit: opts.limit, cursor: opts.cursor })
-          if (g.json === true) { printJson(page.items); return }
+          if (g.json === true) { printJson(jsonPage(page, opts.paged === true)); return }
           const names = await serverNames(api)
           out(page.items.length === 0 ? '(outbox empty)' : page.items.map(e => formatOutboxEntry(e, Date.now(), names)).join('\n'))
           if (page.next != null) out(morePages(page.next))
           return
         }
         const page = await api.call<Page<MessageSummary>>('list', { folder: opts.folder, limit: opts.limit, cursor: opts.cursor })
-        if (g.json === true) { printJson(page.items.map(isoDates)); return }
+        if (g.json === true) { printJson(jsonPage(page, opts.paged === true, isoDates)); return }
         out(page.items.length === 0 ? `(${opts.folder} is empty)` : page.items.map(formatSummaryLine).join('\n'))
         if (page.next != null) out(morePages(page.next))
         // Mail from strangers and impostors never shows in the inbox: say when some waits elsewhere.
