@@ -15,7 +15,7 @@ export class UsageError extends Error {
  * state for the command (nothing left to cancel, not in the trash, a key changed) is a failure.
  */
 const USAGE_ERRORS = new Set([
-  'UsageError', 'ConfigError', 'UnknownConfigKeyError', 'MalformedCardTextError', 'EmptySearchError', 'HomeKindError',
+  'UsageError', 'ConfigError', 'InvalidConfigValueError', 'UnknownConfigKeyError', 'MalformedCardTextError', 'EmptySearchError', 'HomeKindError',
   'ImportSourceMissingError', 'NotMaildirError', 'NotMboxError', 'ExportTargetError', 'RelativePathError', 'PassphraseFileMissingError',
   'UnknownRecipientError', 'NoRecipientsError', 'NotARecipientError', 'UnknownFolderError', 'InvalidIdError', 'InvalidCursorError',
   'MessageNotFoundError', 'OutboxEntryNotFoundError', 'ContactNotFoundError', 'InvalidServerAddressError', 'ServerNotFoundError',

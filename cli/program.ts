@@ -490,7 +490,10 @@ Examples:
     .addHelpText('after', `
 Examples:
   peerpost config set holding.enabled false   stop holding mail for offline co-recipients
-  peerpost config get holding.maxBytes`)
+  peerpost config set listen /ip4/0.0.0.0/tcp/4001   one address (or a JSON list of them)
+  peerpost config get holding.maxBytes
+A value of the wrong kind for its key (not a multiaddr, not a number, a timer over 24.8 days)
+is refused with exit 2 and nothing changed.`)
     .action(async (op: string | undefined, key: string | undefined, value: string | undefined, _opts: unknown, cmd: Command) => {
       const g = globals(cmd)
       const { parseConfigInput } = await import('../node/config.js')

@@ -58,17 +58,59 @@ export const HomeServerAddr = z.string().refine(value => {
   try { return multiaddr(value).getComponents().some(c => c.name === 'p2p') } catch { return false }
 }, { message: 'a home server is a multiaddr ending in /p2p/<server PeerId>' })
 
+/** The highest port a TCP address can name. */
+const MAX_PORT = 65_535
+
+/** Why `value` is no multiaddr with a valid port, or undefined when it is one. */
+function multiaddrProblem (value: string): string | undefined {
+  let components
+  try { components = multiaddr(value).getComponents() } catch { return `"${value.slice(0, 200)}" is not a multiaddr: give one like /ip4/0.0.0.0/tcp/4001` }
+  const port = components.find(c => c.name === 'tcp')?.value
+  if (port != null && !(Number(port) >= 0 && Number(port) <= MAX_PORT)) return `${value} names port ${port}: a port is 0 to ${MAX_PORT}`
+  return undefined
+}
+
+/**
+ * Listen addresses of the node's transports (node/network.ts): TCP, WebSockets over TCP, or
+ * a circuit relay. Anything else (UDP, QUIC) would only fail at the daemon's next start.
+ */
+const LISTENABLE = [['tcp'], ['tcp', 'ws']]
+function listenProblem (value: string): string | undefined {
+  const problem = multiaddrProblem(value)
+  if (problem != null) return problem
+  const names = multiaddr(value).getComponents().map(c => c.name)
+  if (names.at(-1) === 'p2p-circuit') return undefined
+  const transport = names.slice(1)
+  if (['ip4', 'ip6', 'dns', 'dns4', 'dns6'].includes(names[0] ?? '') && LISTENABLE.some(t => t.join('/') === transport.join('/'))) return undefined
+  return `peerpost cannot listen on ${value}: give a TCP address (/ip4/0.0.0.0/tcp/4001, add /ws for WebSockets) or /p2p-circuit`
+}
+
+/** A string the check finds nothing wrong with; the check's words are the message. */
+const checkedString = (problem: (value: string) => string | undefined): z.ZodType<string> =>
+  z.string().superRefine((value, ctx) => {
+    const why = problem(value)
+    if (why != null) ctx.addIssue({ code: 'custom', message: why })
+  })
+
+/**
+ * A time in ms that feeds a timer (setTimeout, setInterval, AbortSignal.timeout): Node fires
+ * a timer of more than 2^31-1 ms (24.8 days) after 1 ms instead, so a larger value would
+ * turn a heartbeat or a sweep into a busy loop.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+const timerMs = (): z.ZodNumber => z.number().int().positive().max(MAX_TIMER_MS, { error: `at most ${MAX_TIMER_MS} ms (24.8 days): Node fires a longer timer at once` })
+
 export const NodeConfigSchema = z.object({
-  listen: z.array(z.string()).default(DEFAULT_LISTEN)
+  listen: z.array(checkedString(listenProblem)).default(DEFAULT_LISTEN)
     .describe('multiaddrs the daemon listens on (overridden by --listen)'),
-  announce: z.array(z.string()).max(16).default([])
+  announce: z.array(checkedString(multiaddrProblem)).max(16).default([])
     .describe('multiaddrs to tell peers and put in my card instead of the listen ones (a port forward or a proxy in front of the daemon)'),
   outbox: z.object({
-    retryBaseMs: z.number().int().positive().default(DEFAULT_RETRY_BASE_MS),
-    retryMaxMs: z.number().int().positive().default(DEFAULT_RETRY_MAX_MS),
+    retryBaseMs: timerMs().default(DEFAULT_RETRY_BASE_MS),
+    retryMaxMs: timerMs().default(DEFAULT_RETRY_MAX_MS),
     lifetimeMs: z.number().int().positive().default(DEFAULT_MESSAGE_LIFETIME_MS),
-    dialTimeoutMs: z.number().int().positive().default(DEFAULT_DIAL_TIMEOUT_MS),
-    deliverTimeoutMs: z.number().int().positive().default(DEFAULT_DELIVER_TIMEOUT_MS)
+    dialTimeoutMs: timerMs().default(DEFAULT_DIAL_TIMEOUT_MS),
+    deliverTimeoutMs: timerMs().default(DEFAULT_DELIVER_TIMEOUT_MS)
   }).prefault({}),
   limits: z.object({
     maxEnvelopeBytes: z.number().int().positive().default(DEFAULT_MAX_ENVELOPE_BYTES),
@@ -79,9 +121,9 @@ export const NodeConfigSchema = z.object({
   blobs: z.object({
     retentionMs: z.number().int().positive().default(DEFAULT_BLOB_RETENTION_MS),
     inFlight: z.number().int().min(1).max(16).default(DEFAULT_BLOB_IN_FLIGHT),
-    sweepIntervalMs: z.number().int().positive().default(DEFAULT_BLOB_SWEEP_MS),
+    sweepIntervalMs: timerMs().default(DEFAULT_BLOB_SWEEP_MS),
     /** Least time between two progress events of one pull (0: one per chunk). */
-    progressIntervalMs: z.number().int().min(0).default(DEFAULT_PROGRESS_INTERVAL_MS),
+    progressIntervalMs: z.number().int().min(0).max(MAX_TIMER_MS, { error: `at most ${MAX_TIMER_MS} ms (24.8 days)` }).default(DEFAULT_PROGRESS_INTERVAL_MS),
     maxStrangerBytes: z.number().int().nonnegative().default(DEFAULT_MAX_STRANGER_BLOB_BYTES)
       .describe('a large attachment on mail in requests or quarantine (not from a contact) or in the trash is pulled by itself only up to this size; a larger one waits until the message is moved to the inbox or `transfers --retry BLOBID`'),
     serveCoRecipients: z.boolean().default(true)
@@ -90,9 +132,9 @@ export const NodeConfigSchema = z.object({
   homeServers: z.array(HomeServerAddr).max(16).default([])
     .describe('cache servers that hold mail for me while I am offline, relay for me and publish my presence (`peerpost servers add`)'),
   servers: z.object({
-    heartbeatMs: z.number().int().positive().default(DEFAULT_HEARTBEAT_MS),
-    reconnectBaseMs: z.number().int().positive().default(DEFAULT_RECONNECT_BASE_MS),
-    reconnectMaxMs: z.number().int().positive().default(DEFAULT_RECONNECT_MAX_MS)
+    heartbeatMs: timerMs().default(DEFAULT_HEARTBEAT_MS),
+    reconnectBaseMs: timerMs().default(DEFAULT_RECONNECT_BASE_MS),
+    reconnectMaxMs: timerMs().default(DEFAULT_RECONNECT_MAX_MS)
   }).prefault({}),
   search: z.object({
     bodyParseLimit: z.number().int().min(1).max(100_000).default(DEFAULT_SEARCH_BODY_PARSE_LIMIT)
@@ -115,7 +157,7 @@ export const NodeConfigSchema = z.object({
     maxCountPerDepositor: z.number().int().nonnegative().default(DEFAULT_HOLDING_MAX_COUNT_PER_DEPOSITOR)
       .describe('envelopes one sender may have held here at once'),
     retentionMs: z.number().int().positive().default(DEFAULT_HOLDING_RETENTION_MS),
-    sweepIntervalMs: z.number().int().positive().default(DEFAULT_HOLDING_SWEEP_MS)
+    sweepIntervalMs: timerMs().default(DEFAULT_HOLDING_SWEEP_MS)
   }).prefault({})
 }).strict()
 
@@ -213,7 +255,8 @@ export function configValue (config: NodeConfig, key: string): unknown {
  * await updateNodeConfig(path, raw => withConfigValue(raw, current, 'holding.enabled', false))
  */
 export function withConfigValue (raw: Record<string, unknown>, effective: NodeConfig, key: string, value: unknown): Record<string, unknown> {
-  configValue(effective, key)
+  // A list key given one text (`config set listen /ip4/0.0.0.0/tcp/4001`) means a list of that one.
+  if (Array.isArray(configValue(effective, key)) && typeof value === 'string') value = [value]
   const parts = key.split('.')
   const out: Record<string, unknown> = { ...raw }
   let at = out
@@ -223,7 +266,32 @@ export function withConfigValue (raw: Record<string, unknown>, effective: NodeCo
     at = at[part] as Record<string, unknown>
   }
   at[parts[parts.length - 1]!] = value
+  checkValueAt(out, key, value)
   return out
+}
+
+/** A value `config set` refuses for its key; nothing is written. */
+export class InvalidConfigValueError extends Error {
+  static readonly NAME = 'InvalidConfigValueError'
+  override name = InvalidConfigValueError.NAME
+  constructor (readonly key: string, why: string) {
+    super(`config set ${key}: ${why} (nothing was changed)`)
+  }
+}
+
+/**
+ * The schema's complaint about the value just set at `key`, as InvalidConfigValueError
+ * naming the key and what a good value looks like. A complaint about another key (the file
+ * was edited by hand) is left to parseNodeConfig, which names the file.
+ */
+function checkValueAt (config: Record<string, unknown>, key: string, value: unknown): void {
+  const result = NodeConfigSchema.safeParse(config)
+  if (result.success) return
+  const issue = result.error.issues.find(i => i.path.join('.') === key || i.path.join('.').startsWith(`${key}.`))
+  if (issue == null) return
+  const shown = JSON.stringify(value)?.slice(0, 200) ?? String(value)
+  // The check's own words already quote the value; zod's generic ones ("expected number") do not.
+  throw new InvalidConfigValueError(key, issue.code === 'custom' ? issue.message : `${shown} is not valid here: ${issue.message}`)
 }
 
 /** A value typed on the command line: JSON when it parses (true, 42, ["a"]), else the text itself. */
