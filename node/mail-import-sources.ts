@@ -55,12 +55,20 @@ const FOLDER_NAMES: Record<string, Folder> = {
   'deleted items': 'trash'
 }
 
-/** The folder a mail folder named `name` goes to, with a note when it is not its namesake. */
-export function folderForName (name: string, fallback: Folder): { folder: Folder, note?: string } {
-  const folder = FOLDER_NAMES[name.toLowerCase()]
+/**
+ * The folder a mail folder named `name` goes to, with a note when it is not its namesake.
+ * With `separator` (Maildir++'s '.'), a subfolder peerpost has no name for goes where its
+ * top folder goes: `Archive.2023` into archive, `Sent.Old` into sent, as the user filed it.
+ */
+export function folderForName (name: string, fallback: Folder, separator?: string): { folder: Folder, note?: string } {
+  const folder = FOLDER_NAMES[name.toLowerCase()] ??
+    (separator !== undefined && name.includes(separator) ? FOLDER_NAMES[name.slice(0, name.indexOf(separator)).toLowerCase()] : undefined)
   if (folder === undefined) return { folder: fallback, note: `no peerpost folder is called "${name}": into ${fallback}` }
   return folder === name.toLowerCase() ? { folder } : { folder, note: `"${name}" into ${folder}` }
 }
+
+/** Maildir++ separates a subfolder's name from its parent's with a dot (`.Archive.2023/`). */
+const MAILDIRPP_SEPARATOR = '.'
 
 /** What a directory entry is, following a symbolic link (a link to a Maildir is read as one; a dangling one is neither). */
 async function entryKind (entry: Dirent, path: string): Promise<'dir' | 'file' | 'other'> {
@@ -109,7 +117,7 @@ async function maildirTree (root: string, fallback: Folder): Promise<Omit<Import
     if (await entryKind(entry, path) !== 'dir') continue
     const name = entry.name.slice(1)
     if (!(await isMaildir(path))) { skips.push({ path, error: new NotMaildirError(path, true) }); continue }
-    sources.push({ name, path, kind: 'maildir', ...folderForName(name, fallback) })
+    sources.push({ name, path, kind: 'maildir', ...folderForName(name, fallback, MAILDIRPP_SEPARATOR) })
   }
   return { sources, skips }
 }

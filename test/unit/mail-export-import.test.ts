@@ -199,7 +199,7 @@ describe('export and import', () => {
     assert.deepEqual([again.stored, again.duplicates], [0, COUNT + 3])
   })
 
-  it('a Maildir++ tree: the top into --folder, .Sent into sent, .Junk into quarantine, other names into --folder with a note', async () => {
+  it('a Maildir++ tree: the top into --folder, .Sent into sent, .Junk into quarantine, .Archive.2023 into archive, other names into --folder with a note', async () => {
     const root = join(dir, 'Maildir')
     const put = async (sub: string, n: number, seen: boolean): Promise<void> => {
       const box = join(root, sub)
@@ -211,18 +211,20 @@ describe('export and import', () => {
     await put('.Junk', 3, false)
     await put('.Drafts', 4, false)
     await put('.trash', 5, true)
+    await put('.Archive.2023', 6, true)
+    await put('.Projects.Alpha', 7, true)
     await mkdir(join(root, '.Empty'))
     await writeFile(join(root, 'dovecot.index'), 'an index, not mail')
 
     const target = await newStore('maildirpp')
     const r = await importMail({ mailbox: target.mailbox, now }, { path: root, folder: 'inbox', maxMimeBytes: MAX_MIME })
     assert.equal(r.source, 'maildir')
-    assert.deepEqual(perFolder(r), [['', 'inbox', 1, 1, 0], ['Drafts', 'inbox', 1, 1, 0], ['Junk', 'quarantine', 1, 1, 0], ['Sent', 'sent', 1, 1, 0], ['trash', 'trash', 1, 1, 0]])
-    assert.equal(r.folders[1]?.note, 'no peerpost folder is called "Drafts": into inbox')
-    assert.deepEqual(r.folders.map(f => f.note), [undefined, 'no peerpost folder is called "Drafts": into inbox', '"Junk" into quarantine', undefined, undefined], 'no note when only the case differs')
+    assert.deepEqual(perFolder(r), [['', 'inbox', 1, 1, 0], ['Archive.2023', 'archive', 1, 1, 0], ['Drafts', 'inbox', 1, 1, 0], ['Junk', 'quarantine', 1, 1, 0], ['Projects.Alpha', 'inbox', 1, 1, 0], ['Sent', 'sent', 1, 1, 0], ['trash', 'trash', 1, 1, 0]])
+    assert.deepEqual(r.folders.map(f => f.note), [undefined, '"Archive.2023" into archive', 'no peerpost folder is called "Drafts": into inbox', '"Junk" into quarantine', 'no peerpost folder is called "Projects.Alpha": into inbox', undefined, undefined], 'a subfolder goes where its top folder goes; no note when only the case differs')
     assert.deepEqual(r.skips.map(k => [k.error, k.reason]), [['NotMaildirError', `${join(root, '.Empty')} is not a Maildir (it has neither cur/ nor new/): not imported`]])
     const subjects = async (f: MessageSummary['folder']): Promise<string[]> => (await all(target, f)).map(m => `${m.subject} ${String(m.unread)}`).sort()
-    assert.deepEqual(await subjects('inbox'), ['message 5001 false', 'message 5004 true'])
+    assert.deepEqual(await subjects('inbox'), ['message 5001 false', 'message 5004 true', 'message 5007 false'])
+    assert.deepEqual(await subjects('archive'), ['message 5006 false'])
     assert.deepEqual(await subjects('sent'), ['message 5002 false'])
     assert.deepEqual(await subjects('quarantine'), ['message 5003 true'])
     assert.deepEqual(await subjects('trash'), ['message 5005 false'])
@@ -230,5 +232,7 @@ describe('export and import', () => {
     assert.deepEqual(folderForName('SPAM', 'archive'), { folder: 'quarantine', note: '"SPAM" into quarantine' })
     assert.deepEqual(folderForName('archive', 'inbox'), { folder: 'archive' })
     assert.deepEqual(folderForName('INBOX', 'archive'), { folder: 'inbox' })
+    assert.deepEqual(folderForName('Sent.2019', 'archive'), { folder: 'archive', note: 'no peerpost folder is called "Sent.2019": into archive' }, 'dots are no hierarchy without a separator')
+    assert.deepEqual(folderForName('Sent.2019', 'archive', '.'), { folder: 'sent', note: '"Sent.2019" into sent' })
   })
 })
