@@ -19,6 +19,7 @@ import type { HomeApi } from './api.js'
 import type { AcceptKeyView, ContactView, FolderView, MessageStatusView, ReadResult, SearchPage, SendRequest, SendResult, ServerView, StatusView } from '../node/mail-service.js'
 import type { Folder, MessageSummary, OutboxEntry, Page } from '../storage/types.js'
 import { keepRunningOnUnhandledRejection } from './unhandled-rejections.js'
+import { DEFAULT_NODE_PORT } from '../node/listen-port.js'
 
 interface GlobalOptions { home?: string, json?: boolean, passphraseFile?: string }
 
@@ -31,6 +32,12 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 const wholeNumber = (min: number) => (value: string): number => {
   const n = Number(value)
   if (value.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`Give a whole number from ${min} up.`)
+  return n
+}
+/** A TCP port on the command line: 0 to 65535. */
+const portNumber = (value: string): number => {
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isSafeInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('Give a port from 0 to 65535 (0: a new one each start).')
   return n
 }
 const out = (text: string): void => { process.stdout.write(text.endsWith('\n') ? text : `${text}\n`) }
@@ -154,9 +161,8 @@ export function buildProgram (): Command {
     .addHelpText('after', `
 First steps:
   peerpost init --name alice                 create your identity
-  peerpost daemon --listen /ip4/0.0.0.0/tcp/4001 &
-                                             run your node (it owns the home); a fixed port
-                                             keeps the address in your card (default: a new one each start)
+  peerpost daemon &                          run your node (it owns the home), on the port init
+                                             saved (4456, or a free one when that was taken)
   peerpost card                              one line to give a friend
   peerpost contacts add 'peerpost1:...' --as bob
   peerpost send --to bob --subject Hi --body 'Hello' --wait
@@ -169,12 +175,13 @@ recipient, folder or file named that does not exist).`)
   program.command('init')
     .description('create the identity of this home and print its PeerId')
     .option('--name <name>', 'display name shown to the people you write to')
+    .addOption(new Option('--port <port>', `the TCP port the daemon listens on, saved in config.json (default ${DEFAULT_NODE_PORT}, or a free one picked once when that is taken; 0: a new one each start)`).argParser(portNumber))
     .addHelpText('after', `
 Examples:
   peerpost init --name alice                                 in ~/.local/share/peerpost (or --home DIR, $PEERPOST_HOME)
   peerpost init --name alice --passphrase-file ~/.pp-pass    the keystore sealed with the passphrase in that file
   (a sealed home's daemon, and its commands while none runs, need --passphrase-file too)`)
-    .action(async (opts: { name?: string }, cmd: Command) => {
+    .action(async (opts: { name?: string, port?: number }, cmd: Command) => {
       const g = globals(cmd)
       const { generateKeyMaterial } = await import('../node/identity/index.js')
       const { createKeystore, openDatabase } = await import('../storage/index.js')
@@ -187,8 +194,12 @@ Examples:
       await createKeystore(paths.keystore).create(keys, passphrase)
       // Mark the home as a node's at once: a cache server pointed at it refuses it from now on.
       await (await openDatabase(paths.db, { kind: 'node' })).close()
-      if (g.json === true) printJson({ peerId: keys.peerId, home: g.homeDir, sealed: passphrase != null })
-      else out(keys.peerId)
+      const listen = await (await import('../node/config.js')).saveListenPort(paths.config, opts.port)
+      if (g.json === true) { printJson({ peerId: keys.peerId, home: g.homeDir, sealed: passphrase != null, listen }); return }
+      out(keys.peerId)
+      // On stderr, so `ID=$(peerpost init)` still gets the PeerId alone.
+      const port = /\/tcp\/(\d+)$/.exec(listen[0] ?? '')?.[1]
+      if (port != null && port !== '0') process.stderr.write(`peerpost: your node will listen on TCP port ${port} (saved in config.json as "listen"): forward it in your router to be reached directly\n`)
     })
 
   program.command('card')
@@ -303,11 +314,12 @@ Example:
 
   program.command('daemon')
     .description('run the node: deliver, receive and serve the control socket (SIGTERM stops it cleanly)')
-    .option('--listen <multiaddr>', 'listen address, repeatable (default from config: /ip4/0.0.0.0/tcp/0)', collect)
+    .option('--listen <multiaddr>', `listen address, repeatable (default from config: the port init saved, /ip4/0.0.0.0/tcp/${DEFAULT_NODE_PORT} on a new home; on a port another program holds, a new one for that run)`, collect)
     .option('--ready-file <file>', 'write {peerId, addrs} as JSON to this file once ready')
     .addHelpText('after', `
 Examples:
-  peerpost daemon --listen /ip4/0.0.0.0/tcp/4001     reachable on port 4001 (open it in your firewall)
+  peerpost daemon                                    on the port init saved (config get listen; 4456 by default)
+  peerpost daemon --listen /ip4/0.0.0.0/tcp/4001     on port 4001 this time (open it in your firewall)
   peerpost daemon --listen /p2p-circuit              no open port: reachable through your home servers' relay
   peerpost stop                                      stop it again`)
     .action(async (opts: { listen?: string[], readyFile?: string }, cmd: Command) => {
@@ -328,6 +340,7 @@ Examples:
         readyFile: opts.readyFile == null ? undefined : resolve(opts.readyFile),
         onStopRequest: () => { requestStop() }
       })
+      if (daemon.portsTaken.length > 0) process.stderr.write(`peerpost: note: the port of ${daemon.portsTaken.join(', ')} (config.json "listen") is taken by another program: listening on a new port for this run, so a port forward to it does not reach this node now; free the port and restart, or \`peerpost config set listen /ip4/0.0.0.0/tcp/PORT\`\n`)
       if (g.json === true) out(JSON.stringify({ ready: true, peerId: daemon.peerId, addrs: daemon.addrs }))
       else out(`peerpost daemon ${daemon.peerId} ready on ${daemon.addrs.length > 0 ? daemon.addrs.join(' ') : '(no address yet: with --listen /p2p-circuit it gets one through each home server\'s relay once joined; `peerpost status` shows them)'}`)
       await stopRequested

@@ -3,6 +3,8 @@ import { readFile, rename, writeFile } from 'node:fs/promises'
 import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 import { DEFAULT_STAMP_BITS, MAX_STAMP_BITS } from './crypto/stamp.js'
+import { bindable, chooseListen } from './listen-port.js'
+import type { Bindable } from './listen-port.js'
 
 /**
  * The node's configuration: one zod schema validates the file, supplies every default and
@@ -225,6 +227,17 @@ export async function updateNodeConfig (path: string, edit: (raw: Record<string,
   await writeFile(tmp, JSON.stringify(next, null, 2) + '\n', { mode: 0o600 })
   await rename(tmp, path)
   return config
+}
+
+/**
+ * Save the listen address of a new home (`init`, the UI's first run): TCP `port` when given
+ * (0: a new one each start), else DEFAULT_NODE_PORT or a free one picked now (listen-port.ts).
+ * Resolves to the saved addresses.
+ */
+export async function saveListenPort (path: string, port?: number, canBind: Bindable = bindable): Promise<string[]> {
+  const listen = port != null ? [`/ip4/0.0.0.0/tcp/${port}`] : await chooseListen(canBind)
+  await updateNodeConfig(path, raw => ({ ...raw, listen }))
+  return listen
 }
 
 /** A key `peerpost config get/set` does not know. */

@@ -9,6 +9,7 @@ import { NodeEvents } from './events.js'
 import { homePurger, openHome } from './home.js'
 import { MailService } from './mail-service.js'
 import { createNetwork } from './network.js'
+import { bindable, withFreePorts } from './listen-port.js'
 import { OutboxEngine } from './outbox-engine.js'
 import { HomeServers } from './home-servers.js'
 import { DeliverProtocol, PARK_PROTOCOL } from './protocol/deliver.js'
@@ -45,6 +46,8 @@ export interface DaemonOptions {
 export interface RunningDaemon {
   peerId: string
   addrs: string[]
+  /** Listen addresses of the config whose port another program held: this run listens on a new port instead. */
+  portsTaken: string[]
   service: MailService
   stop(): Promise<void>
 }
@@ -82,7 +85,11 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
   }
 
   try {
-    const libp2p = await createNetwork({ privateKey: identity.privateKey, listen: options.listen ?? config.listen, announce: config.announce })
+    // --listen is what the person asked for now: it binds or fails. The config's port (saved
+    // by init) moves for this run when something else holds it, rather than leave no daemon.
+    const { listen, taken: portsTaken } = options.listen != null ? { listen: options.listen, taken: [] } : await withFreePorts(config.listen, bindable)
+    if (portsTaken.length > 0) log('listen port taken, a new one for this run: %s', portsTaken.join(' '))
+    const libp2p = await createNetwork({ privateKey: identity.privateKey, listen, announce: config.announce })
     cleanup.push(async () => { await libp2p.stop() })
 
     // Large attachments, the holder's side: serve what I keep for my recipients, drop a blob
@@ -283,7 +290,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     log('daemon for %s serving on %s', identity.peerIdString, addrs.join(' '))
 
     let stopping: Promise<void> | undefined
-    return { peerId: identity.peerIdString, addrs, service, stop: async () => { stopping ??= stopAll(); await stopping } }
+    return { peerId: identity.peerIdString, addrs, portsTaken, service, stop: async () => { stopping ??= stopAll(); await stopping } }
   } catch (err) {
     await stopAll()
     throw err

@@ -16,6 +16,7 @@ import { connectApi } from '../api.js'
 import { UsageError } from '../errors.js'
 import { errorName } from '../../node/errors.js'
 import { homePaths } from '../../node/home.js'
+import { saveListenPort } from '../../node/config.js'
 import { generateKeyMaterial } from '../../node/identity/index.js'
 import { createKeystore } from '../../storage/index.js'
 import type { HomeApi } from '../api.js'
@@ -85,7 +86,9 @@ async function connectOrWelcome (options: RunUiOptions, log: UiLog): Promise<{ a
     createIdentity: async (name, passphrase) => {
       const keys = await generateKeyMaterial({ displayName: name, now: Date.now() })
       await keystore.create(keys, passphrase)
-      log('created identity %s', keys.peerId)
+      // As `peerpost init`: one listen port, kept from start to start, for a port forward.
+      const listen = await saveListenPort(homePaths(home).config)
+      log('created identity %s, listening on %s', keys.peerId, listen.join(' '))
     },
     connect,
     done: r => { result = r; app.unmount() }
