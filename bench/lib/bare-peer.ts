@@ -14,7 +14,8 @@
  *
  *   node bare-peer.js required-server DIR                      -> prints {"addr", "peerId", "boxPublicKey"}
  *   node bare-peer.js required-throughput ADDR COUNT SIZE WINDOW PEERID BOXKEY
- *   node bare-peer.js required-latency ADDR COUNT SIZE same PEERID BOXKEY
+ *   node bare-peer.js required-latency ADDR COUNT SIZE same PEERID BOXKEY  -> {"samples", "stored"}: round
+ *     trips, and from each send to the server's "stored" (its clock in the answer; one machine's clock)
  *
  * The server pipelines: it reads the next request while the last one's write syncs, and
  * answers in order, so writes in flight together are synced together (group commit), as
@@ -32,8 +33,11 @@ export const BARE_RESPONSE_BYTES = 160
 const MAX_FRAME = 1024 * 1024
 const OP_TIMEOUT_MS = 30_000
 
-/** What the server does with each request before it answers (nothing, for the bare baseline). */
-type OnRequest = (request: Uint8Array) => Promise<void>
+/**
+ * What the server does with each request before it answers (nothing, for the bare
+ * baseline); it may give the answer's bytes.
+ */
+type OnRequest = (request: Uint8Array) => Promise<Uint8Array | undefined>
 const LOOP_MS = 60_000
 
 async function server (onRequest?: OnRequest, ready: Record<string, string> = {}): Promise<void> {
@@ -55,7 +59,7 @@ async function server (onRequest?: OnRequest, ready: Record<string, string> = {}
           await lp.write(response, { signal: AbortSignal.timeout(OP_TIMEOUT_MS) })
         } else {
           const done = onRequest(request.subarray())
-          answers = answers.then(async () => { await done; await lp.write(response, { signal: AbortSignal.timeout(OP_TIMEOUT_MS) }) })
+          answers = answers.then(async () => { await lp.write(await done ?? response, { signal: AbortSignal.timeout(OP_TIMEOUT_MS) }) })
           answers.catch((err: Error) => { stream.abort(err) })
         }
       }
@@ -83,10 +87,24 @@ async function requiredServer (dir: string): Promise<void> {
     await server(async request => {
       const opened = openEnvelope(request, me) // at once, in arrival order: only the write overlaps
       await db.commit([{ type: 'put', sublevel: db.sublevels.mailbox.raw, key: `m${n++}`, value: opened.mime }])
+      return storedAnswer(now())
     }, { peerId: me.peerId.toString(), boxPublicKey: Buffer.from(me.boxPublicKey).toString('hex') })
   } finally {
     await db.close()
   }
+}
+
+/**
+ * This machine's clock in ms with the precision of performance.now(): comparable between
+ * two processes on one machine, so a client can tell when the server had its request stored.
+ */
+const now = (): number => performance.timeOrigin + performance.now()
+
+/** The required server's answer: BARE_RESPONSE_BYTES, the first 8 the time its request was stored. */
+function storedAnswer (at: number): Uint8Array {
+  const answer = new Uint8Array(BARE_RESPONSE_BYTES).fill(7)
+  new DataView(answer.buffer).setFloat64(0, at)
+  return answer
 }
 
 /** Makes each request's bytes: the same payload for the bare baseline, a freshly sealed envelope for the `required-` modes. */
@@ -128,6 +146,8 @@ async function client (mode: string, addr: string, count: number, size: number, 
     process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000 }) + '\n')
   } else {
     const samples: number[] = []
+    // The required modes also time the one way the issue's latency counts: from the send to stored.
+    const stored: number[] = []
     const fresh = extra === 'fresh'
     const lp = fresh ? undefined : await open()
     if (lp != null) { await lp.write(makeRequest?.() ?? payload); await lp.read() } // warm the stream
@@ -135,12 +155,16 @@ async function client (mode: string, addr: string, count: number, size: number, 
       const start = performance.now()
       const s = lp ?? await open()
       await s.write(makeRequest?.() ?? payload, { signal: AbortSignal.timeout(OP_TIMEOUT_MS) })
-      await s.read({ signal: AbortSignal.timeout(OP_TIMEOUT_MS) })
+      const answer = await s.read({ signal: AbortSignal.timeout(OP_TIMEOUT_MS) })
       samples.push(performance.now() - start)
+      if (makeRequest != null) {
+        const bytes = answer.subarray()
+        stored.push(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getFloat64(0) - (performance.timeOrigin + start))
+      }
       if (fresh) await s.unwrap().close().catch(() => {})
     }
     if (lp != null) await lp.unwrap().close().catch(() => {})
-    process.stdout.write(JSON.stringify({ samples }) + '\n')
+    process.stdout.write(JSON.stringify(makeRequest != null ? { samples, stored } : { samples }) + '\n')
   }
   await node.stop()
 }

@@ -48,7 +48,25 @@ export async function bareThroughputRun (server: BareServer | RequiredServer, co
 
 /** `count` sequential round trips on an open connection: on one open stream (`same`) or a new stream each (`fresh`). */
 export async function bareLatency (server: BareServer | RequiredServer, count: number, size: number, stream: 'same' | 'fresh'): Promise<number[]> {
+  return (await latencyRun(server, count, size, stream)).samples
+}
+
+/**
+ * bareLatency against a RequiredServer, also with the time from each send to the server's
+ * write being synced (by the server's clock, which is this machine's): the one way the
+ * latency target counts, where a round trip also counts the answer's way back.
+ */
+export async function requiredLatency (server: RequiredServer, count: number, size: number): Promise<{ samples: number[], stored: number[] }> {
+  const run = await latencyRun(server, count, size, 'same')
+  if (run.stored?.length !== run.samples.length) throw new Error('the required-latency client gave no stored times')
+  // Stored must fall inside its own round trip; if not, the two processes' clocks disagree.
+  const outside = run.stored.filter((ms, i) => ms <= 0 || ms > run.samples[i]!).length
+  if (outside > 0) throw new Error(`${outside} of ${run.samples.length} stored times fall outside their round trip: the processes' clocks disagree`)
+  return { samples: run.samples, stored: run.stored }
+}
+
+async function latencyRun (server: BareServer | RequiredServer, count: number, size: number, stream: 'same' | 'fresh'): Promise<{ samples: number[], stored?: number[] }> {
   const out = await mustRun(process.execPath, clientArgs(server, 'latency', [server.addr, String(count), String(size), stream]), { timeoutMs: 300_000 })
-  return (JSON.parse(out) as { samples: number[] }).samples
+  return JSON.parse(out) as { samples: number[], stored?: number[] }
 }
 
