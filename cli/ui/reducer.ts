@@ -1,6 +1,6 @@
 import { DRAFT_FIELDS, MAX_SENDING_SHOWN, listRows, visibleItems } from './state.js'
 import { helpLines } from './keys.js'
-import { bodyText } from './view-format.js'
+import { bodyLines } from './view-format.js'
 import type { Screen } from './keys.js'
 import type { AppState, Conversation, Draft, KeyAlert, Prompt } from './state.js'
 import type { MessageView, TransferView } from './ui-api.js'
@@ -193,7 +193,7 @@ export function reducer (state: AppState, action: Action): AppState {
         }
         case 'reader':
           return withConversation(state, c => {
-            const lines = c.message == null ? 1 : bodyText(c.message, state.size.columns).split('\n').length
+            const lines = c.message == null ? 1 : bodyLines(c.message, state.size.columns).length
             return { scroll: Math.max(0, Math.min(target(action.to, c.scroll, lines, rows), lines - 1)) }
           })
         case 'help': {

@@ -40,6 +40,34 @@ export function fit (text: string, width: number): string {
   return flat.length > width ? `${flat.slice(0, Math.max(0, width - 1))}…` : flat.padEnd(width)
 }
 
+/**
+ * Text broken into lines no wider than `width`: a long line (most mail clients send a
+ * paragraph as one line) breaks at its last space that fits, a word longer than the width
+ * is cut into pieces, and a quoted line's continuations keep its `> ` marks, so nothing is
+ * lost at the screen's edge.
+ */
+export function wrapText (text: string, width: number): string[] {
+  const w = Math.max(1, Math.floor(width))
+  const out: string[] = []
+  for (const line of text.replace(/\r\n?/g, '\n').split('\n')) {
+    const flat = line.replace(/\t/g, '    ')
+    if (flat.length <= w) { out.push(flat); continue }
+    // Quote marks carry onto every piece, unless they alone would fill the line.
+    const quote = /^(?:> ?)+/.exec(flat)?.[0] ?? ''
+    const prefix = quote.length < w / 2 ? quote : ''
+    let rest = flat.slice(prefix.length)
+    const room = w - prefix.length
+    while (rest.length > room) {
+      const space = rest.lastIndexOf(' ', room)
+      const cut = space > 0 ? space : room
+      out.push(prefix + rest.slice(0, cut).trimEnd())
+      rest = rest.slice(cut).replace(/^ +/, '')
+    }
+    out.push(prefix + rest)
+  }
+  return out
+}
+
 /** The display name part of `Name <id@peerpost>`, else the address. */
 export function senderName (from: string): string {
   const m = /^\s*"?([^"<]*?)"?\s*<([^>]+)>/.exec(from)
@@ -111,6 +139,11 @@ export function presenceText (c: ContactView, now: number): { mark: string, text
 export function bodyText (m: MessageView, width: number): string {
   if (m.text.trim() !== '' || m.html == null) return m.text
   return convert(m.html, { wordwrap: Math.max(20, width) })
+}
+
+/** The body as the reader shows it: wrapped to the screen, one entry per screen line (scrolling counts these). */
+export function bodyLines (m: MessageView, width: number): string[] {
+  return wrapText(bodyText(m, width), width)
 }
 
 /** Names for PeerIds on screen (shared with the command's output). */

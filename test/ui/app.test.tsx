@@ -226,6 +226,20 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     assert.match(r.lastFrame() ?? '', /inbox \(1\)/, 'the inbox keeps its message')
   })
 
+  it('a long line of the body wraps at the screen edge: its end is on screen, not cut off', async () => {
+    const { r, home, bob, mailbox } = await start({ columns: 60 })
+    const long = 'This paragraph is one line, as most mail clients send a paragraph, and it ends with the part that matters: meet at 7pm'
+    const stored = await storedMessage(home.peerId, { fromName: 'Bob', fromPeer: bob.peerId, subject: 'Long line', text: long, date: NOW })
+    await mailbox.add(stored.message, stored.raw, stored.dedupeKey)
+    await press(r, '$')
+    await frameWith(r, contains('Long line'), 'the new message listed')
+    await press(r, 'g', KEYS.enter)
+    const frame = await frameWith(r, contains('Subject: Long line'), 'the reader')
+    // Read as the lines run on: the whole paragraph is there, its end included.
+    assert.match(frame.replace(/ *\n/g, ' '), /ends with the part that matters: meet at 7pm/)
+    assert.ok(frame.split('\n').every(l => l.length <= 60))
+  })
+
   it('lays out again on resize: no line is wider than the terminal', async () => {
     const { r, store } = await start()
     store.dispatch({ type: 'resize', columns: 50, rows: 12 })

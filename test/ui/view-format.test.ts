@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { bodyText, fit, peerNames, recipientLine, senderName, shortDate } from '../../cli/ui/view-format.js'
+import { bodyText, fit, peerNames, recipientLine, senderName, shortDate, wrapText } from '../../cli/ui/view-format.js'
 import type { RecipientState } from '../../storage/types.js'
 
 describe('ui text helpers', () => {
@@ -22,6 +22,18 @@ describe('ui text helpers', () => {
     assert.match(text, /See the site \[https:\/\/example\.org\]\./)
     assert.doesNotMatch(text, /<|x\(\)/)
     assert.equal(bodyText({ ...m, text: 'plain', html: '<p>other</p>' }, 80), 'plain')
+  })
+
+  it('wrapText breaks long lines at spaces (a word longer than the width is cut), keeps short lines, empty lines and quote marks', () => {
+    const paragraph = 'one line per paragraph, the way most mail clients write it, ending with: meet at 7pm'
+    const lines = wrapText(paragraph, 30)
+    assert.ok(lines.every(l => l.length <= 30), lines.join('|'))
+    assert.equal(lines.join(' '), paragraph, 'nothing lost, words whole')
+    assert.deepEqual(wrapText('short\n\nlines', 30), ['short', '', 'lines'])
+    assert.deepEqual(wrapText('x'.repeat(25), 10), ['x'.repeat(10), 'x'.repeat(10), 'x'.repeat(5)])
+    const quoted = wrapText('> > a quoted paragraph that is longer than the width', 24)
+    assert.ok(quoted.every(l => l.startsWith('> > ') && l.length <= 24), quoted.join('|'))
+    assert.equal(quoted.map(l => l.slice(4)).join(' '), 'a quoted paragraph that is longer than the width')
   })
 
   it('dates: time today, month and day this year, the full date before', () => {

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink'
 import { listRows } from '../state.js'
-import { fit } from '../view-format.js'
+import { fit, wrapText } from '../view-format.js'
 import type { AppState, DraftField } from '../state.js'
 
 const LABELS: Record<DraftField, string> = { to: 'To', cc: 'Cc', subject: 'Subject', attach: 'Attach', body: 'Body' }
@@ -14,7 +14,8 @@ export function ComposeScreen ({ state }: { state: AppState }) {
     const active = d.field === field
     return <Text key={field} inverse={active}>{fit(`${LABELS[field].padEnd(8)} ${d[field]}${active ? '▏' : ''}`, width)}</Text>
   }
-  const bodyLines = (d.body + (d.field === 'body' ? '▏' : '')).split('\n')
+  // Wrapped like the reader: a long paragraph being typed stays on screen, cursor and all.
+  const bodyLines = wrapText(d.body + (d.field === 'body' ? '▏' : ''), width)
   const bodyRows = Math.max(3, listRows(state) - 6 - d.attachments.length - (d.completions.length > 0 ? 1 : 0))
   const shownBody = bodyLines.slice(Math.max(0, bodyLines.length - bodyRows))
   return (

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink'
 import { activeConversation, listRows } from '../state.js'
-import { attachmentState, bodyText, bytes, fit, senderName, shortDate } from '../view-format.js'
+import { attachmentState, bodyLines, bytes, fit, senderName, shortDate } from '../view-format.js'
 import type { AppState } from '../state.js'
 
 /** Open conversations as tabs, the message's headers, body, attachments and its conversation. */
@@ -34,7 +34,8 @@ export function ReaderScreen ({ state, now }: { state: AppState, now: number }) 
   const threadLines = c.thread.length > 1 ? Math.min(c.thread.length, 6) + 1 : 0
   const warningLines = m.warning != null ? 1 : 0
   const bodyRows = Math.max(3, listRows(state) + 1 - header.length - attachLines - threadLines - warningLines - 2)
-  const body = bodyText(m, width).split('\n')
+  // Wrapped to the screen: scrolling counts the lines as shown, and no line is cut off.
+  const body = bodyLines(m, width)
   const shownBody = body.slice(c.scroll, c.scroll + bodyRows)
   const at = c.thread.findIndex(t => t.id === c.id)
   const threadStart = Math.max(0, Math.min(at - 2, c.thread.length - 6))
