@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
@@ -13,7 +14,8 @@ import { registerCacheServerCommand } from './commands/cache-server.js'
 import { registerDeleteCommands } from './commands/delete.js'
 import { registerMailFileCommands } from './commands/mail-files.js'
 import { registerOutboxCommands } from './commands/outbox.js'
-import { formatLargeAttachment, formatMessageAttachments, registerTransfersCommand } from './commands/transfers.js'
+import { formatBytes, formatLargeAttachment, formatMessageAttachments, percent, registerTransfersCommand } from './commands/transfers.js'
+import { progressMode, showJobProgress } from './progress.js'
 import { letInkDraw } from './ui/ci-env.js'
 import type { HomeApi } from './api.js'
 import type { AcceptKeyView, ContactView, FolderView, MessageStatusView, ReadResult, SearchPage, SendRequest, SendResult, ServerView, StatusView } from '../node/mail-service.js'
@@ -370,6 +372,7 @@ Examples:
     .option('--attach <file>', 'attach a file (repeatable)', collect)
     .option('--in-reply-to <message-id>', 'the Message-ID this replies to')
     .option('--references <message-id>', 'a Message-ID of the thread (repeatable)', collect)
+    .option('--progress', 'show how far each large attachment is stored (bytes of total, on stderr) even when stderr is no terminal or with --json; on a terminal it shows without this')
     .option('--wait', 'wait until each recipient is delivered, parked (on a server or a co-recipient, for one offline) or failed, or has had a first attempt, and print their states (needs the daemon)')
     .addOption(new Option('--timeout <ms>', 'with --wait: give up waiting after this long').default(60_000).argParser(wholeNumber(1)))
     .addHelpText('after', `
@@ -377,7 +380,7 @@ Examples:
   peerpost send --to bob --subject Hi --body 'Hello Bob' --wait
   peerpost send --to bob@cache.example.org --cc carol --body-file note.txt --attach photo.jpg
   peerpost send --to bob --eml draft.eml`)
-    .action(async (opts: { to: string[], cc?: string[], subject: string, body?: string, bodyFile?: string, htmlFile?: string, eml?: string, attach?: string[], inReplyTo?: string, references?: string[], wait?: boolean, timeout: number }, cmd: Command) => {
+    .action(async (opts: { to: string[], cc?: string[], subject: string, body?: string, bodyFile?: string, htmlFile?: string, eml?: string, attach?: string[], inReplyTo?: string, references?: string[], wait?: boolean, timeout: number, progress?: boolean }, cmd: Command) => {
       const bodies = [opts.body, opts.bodyFile, opts.eml].filter(v => v != null).length
       if (bodies !== 1) throw new UsageError('give exactly one of --body, --body-file or --eml')
       if (opts.eml != null && (opts.attach != null || opts.htmlFile != null)) throw new UsageError('--eml sends the file as it is: --attach and --html-file do not apply')
@@ -390,7 +393,14 @@ Examples:
       if (opts.inReplyTo != null) request.inReplyTo = opts.inReplyTo
       if (opts.references != null) request.references = opts.references
       await withApi(cmd, opts.wait !== true, async (api, g) => {
-        const result = await api.call<SendResult & { entry?: OutboxEntry }>('send', { request, wait: opts.wait === true, timeoutMs: opts.timeout })
+        // A large attachment is sealed into the blob store before the message is queued: say how far.
+        const job = randomBytes(8).toString('hex')
+        const mode = progressMode({ json: g.json === true, asked: opts.progress === true })
+        const progressDone = request.attachmentPaths == null ? () => {} : await showJobProgress(api, 'send:progress', job, mode, p => `storing ${p.name}: ${formatBytes(p.done)} of ${formatBytes(p.total)} (${percent(p.done, p.total)}%)`)
+        let result: SendResult & { entry?: OutboxEntry }
+        try {
+          result = await api.call<SendResult & { entry?: OutboxEntry }>('send', { request, wait: opts.wait === true, timeoutMs: opts.timeout, job })
+        } finally { progressDone() }
         if (g.json === true) { printJson(result); return }
         if (result.entry != null) out(formatOutboxEntry(result.entry, Date.now(), await serverNames(api)))
         else out(`queued ${result.id} for ${result.recipients.map(r => r.address).join(', ')}${api.remote ? '' : ' (the daemon is not running: it goes out when it starts)'}`)

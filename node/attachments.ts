@@ -34,6 +34,8 @@ export interface PrepareOptions {
   signal?: AbortSignal
   /** Told the bytes of each chunk stored. */
   onChunk?: (bytes: number) => void
+  /** Told, for each large file, when its storing starts (done 0) and after each chunk: bytes of it stored so far. */
+  onProgress?: (p: { name: string, done: number, total: number }) => void
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
@@ -55,7 +57,14 @@ export async function prepareAttachments (paths: string[], options: PrepareOptio
         continue
       }
       const type = detectMimeType(filename)
-      const record = await options.store.put(path, { recipients: options.recipients, retentionMs: options.retentionMs, signal: options.signal, onChunk: options.onChunk })
+      let done = 0
+      options.onProgress?.({ name: filename, done, total: size })
+      const onChunk = (bytes: number): void => {
+        options.onChunk?.(bytes)
+        done += bytes
+        options.onProgress?.({ name: filename, done, total: size })
+      }
+      const record = await options.store.put(path, { recipients: options.recipients, retentionMs: options.retentionMs, signal: options.signal, onChunk })
       out.blobs.push({ blobId: record.blobId, name: filename, type, size: record.size, sha256: hex(record.sha256) })
       out.blobRefs.push(blobRefOf(record, { name: filename, type }, options.self))
     }

@@ -27,6 +27,12 @@ export interface NodeEventMap {
   'transfer:progress': { blobId: string, messageId: string, bytesDone: number, total: number }
   /** A recipient (`peerId`) now holds a large attachment I sent, or one I received and served it as a co-recipient; `released` once every recipient has one I sent and I dropped my copy (never for one I received: it is mine). */
   'blob:completed': { blobId: string, peerId: string, released: boolean }
+  /**
+   * `send` (`job`: the id its caller chose) stored this many bytes of the large attachment
+   * `name` (sealing it into the blob store before anything is queued): one at its start, at
+   * most one per `blobs.progressIntervalMs` after, and its last.
+   */
+  'send:progress': { job: string, name: string, done: number, total: number }
   /** An export or import (`job`: the id its caller chose) got this far: messages done, of `total` when known. */
   'mailfiles:progress': { job: string, done: number, total?: number }
 }

@@ -540,12 +540,12 @@ export class MailService {
    * Attachments above `maxParkedAttachmentBytes` are streamed into the blob store first and
    * the envelopes carry references to them; if queueing fails they are removed again.
    */
-  async send (request: SendRequest): Promise<SendResult> {
+  async send (request: SendRequest, options: { job?: string } = {}): Promise<SendResult> {
     const addresses = [...request.to, ...(request.cc ?? [])]
     if (request.to.length === 0) throw new NoRecipientsError()
     const recipients = await this.resolveRecipients(addresses)
     const paths = request.emlPath != null ? [] : request.attachmentPaths ?? []
-    const prepared = await this.prepareAttachments(paths, recipients.map(r => r.peerId))
+    const prepared = await this.prepareAttachments(paths, recipients.map(r => r.peerId), options.job)
     try {
       return await this.queue(request, recipients, prepared)
     } catch (err) {
@@ -635,12 +635,26 @@ export class MailService {
     return { id, messageId, recipients: recipients.map(r => ({ address: r.address, peerId: r.peerId })) }
   }
 
-  /** Small attachments to inline, large ones into the blob store (streamed) with their refs. */
-  private async prepareAttachments (paths: string[], recipients: string[]): Promise<PreparedAttachments> {
-    const { config, blobs } = this.c
+  /**
+   * Small attachments to inline, large ones into the blob store (streamed) with their refs.
+   * With a `job`, `send:progress` events tell how far each large one is (a 1 GiB file takes
+   * seconds to seal and write, and the sender would otherwise see nothing meanwhile).
+   */
+  private async prepareAttachments (paths: string[], recipients: string[], job?: string): Promise<PreparedAttachments> {
+    const { config, blobs, events, now } = this.c
     if (paths.length === 0) return { inline: [], blobRefs: [], blobs: [] }
     if (blobs == null) throw new TypeError('MailService: a blob store is needed to send attachments')
-    return await prepareAttachments(paths, { threshold: config.maxParkedAttachmentBytes, store: blobs, recipients, self: this.peerId, retentionMs: config.blobs.retentionMs, onChunk: this.c.onBlobBytes })
+    let last = -Infinity
+    const onProgress = job == null
+      ? undefined
+      : (p: { name: string, done: number, total: number }): void => {
+          // The start and the end of each file always; between them a few a second at most.
+          const at = now()
+          if (p.done !== 0 && p.done < p.total && at - last < config.blobs.progressIntervalMs) return
+          last = at
+          events.emit('send:progress', { job, ...p })
+        }
+    return await prepareAttachments(paths, { threshold: config.maxParkedAttachmentBytes, store: blobs, recipients, self: this.peerId, retentionMs: config.blobs.retentionMs, onChunk: this.c.onBlobBytes, onProgress })
   }
 
   /**

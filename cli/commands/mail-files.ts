@@ -2,11 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { resolve } from 'node:path'
 import { InvalidArgumentError, Option } from 'commander'
 import type { Command } from 'commander'
+import { progressMode, showJobProgress } from '../progress.js'
 import type { WithApi } from './transfers.js'
-import type { HomeApi } from '../api.js'
 import type { ExportSummary } from '../../node/mail-export.js'
 import type { ImportSummary } from '../../node/mail-import.js'
-import type { NodeEvent } from '../../node/events.js'
 import type { Folder } from '../../storage/types.js'
 
 /** The mail folders (spelled here so --help does not load storage). */
@@ -19,30 +18,14 @@ function folderList (value: string, previous: Folder[] = []): Folder[] {
 }
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`
 
-/**
- * Show `verb done/total` on one terminal line (stderr) while the job runs, from the
- * `mailfiles:progress` events of this job; nothing when stderr is no terminal or with --json.
- */
-async function showProgress (api: HomeApi, job: string, verb: string, quiet: boolean): Promise<() => void> {
-  if (quiet || process.stderr.isTTY !== true) return () => {}
-  let shown = false
-  await api.subscribe((event: NodeEvent) => {
-    if (event.type !== 'mailfiles:progress') return
-    const p = event.data as { job: string, done: number, total?: number }
-    if (p.job !== job) return
-    shown = true
-    process.stderr.write(`\r${verb} ${p.done}${p.total == null ? '' : `/${p.total}`} messages`)
-  })
-  return () => { if (shown) process.stderr.write('\n') }
-}
-
 /** `peerpost export` and `peerpost import`: the mailbox to and from standard mail files. */
 export function registerMailFileCommands (program: Command, withApi: WithApi): void {
   /** Call `method` as one job (its id names its progress events), showing progress, then print its summary. */
   async function runJob<T> (cmd: Command, method: string, params: Record<string, unknown>, verb: string, format: (summary: T) => string): Promise<void> {
     const job = randomBytes(8).toString('hex')
     await withApi(cmd, true, async (api, g) => {
-      const done = await showProgress(api, job, verb, g.json === true)
+      // `verb done/total messages` on one terminal line while the job runs.
+      const done = await showJobProgress(api, 'mailfiles:progress', job, progressMode({ json: g.json === true }), p => `${verb} ${p.done}${p.total == null ? '' : `/${p.total}`} messages`)
       let summary: T
       try {
         summary = await api.call<T>(method, { ...params, job })

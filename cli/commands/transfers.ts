@@ -22,7 +22,7 @@ function bar (done: number, total: number): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}]`
 }
 
-const percent = (done: number, total: number): number => total === 0 ? 100 : Math.floor(done * 100 / total)
+export const percent = (done: number, total: number): number => total === 0 ? 100 : Math.floor(done * 100 / total)
 
 /** The blob id shows nowhere else in the text output: say the command that uses it. */
 const retryHint = (blobId: string): string => ` (to pull it again: \`peerpost transfers --retry ${blobId}\`)`

@@ -24,8 +24,8 @@ export function controlMethods (service: MailService): Record<string, ControlMet
     'config.get': async (p: { key?: string }) => ({ key: p.key ?? '', value: service.getConfig(p.key == null ? undefined : String(p.key)) }),
     'config.set': async (p: { key: string, value: unknown }) => ({ key: p.key, value: await service.setConfig(String(p.key ?? ''), p.value) }),
     'presence.set': async (p: { status: string }) => ({ status: await service.setPresence(String(p.status ?? '')), servers: service.listServers() }),
-    send: async (p: { request: SendRequest, wait?: boolean, timeoutMs?: number }) => {
-      const sent = await service.send(p.request)
+    send: async (p: { request: SendRequest, wait?: boolean, timeoutMs?: number, job?: string }) => {
+      const sent = await service.send(p.request, { job: p.job == null ? undefined : String(p.job) })
       if (p.wait !== true) return { ...sent, entry: undefined }
       const entry = await service.waitForOutcome(sent.id, p.timeoutMs ?? DEFAULT_SEND_WAIT_MS)
       return { ...sent, entry }
