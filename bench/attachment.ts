@@ -87,13 +87,15 @@ interface NodeEventData { state: string, reason?: string }
  * One baseline run: a bulk-peer server process and a client process that reads everything.
  * `required` (bench/floors.ts) is the libp2p stream with the design's work on it: sealed
  * chunks read from a file, opened, hashed and written with O_DIRECT; its files go in `dir`.
+ * `required-worker` does the same with the opening, hashing and writing in a worker thread.
  */
-export async function baselineRun (kind: 'libp2p' | 'tcp' | 'required', size: number, dir = ''): Promise<Side> {
-  const server = await spawnWithReadyLine(process.execPath, [...BASELINE_NODE_ARGS, BULK_PEER, `${kind}-server`, String(size), ...(kind === 'required' ? [dir] : [])])
+export async function baselineRun (kind: 'libp2p' | 'tcp' | 'required' | 'required-worker', size: number, dir = ''): Promise<Side> {
+  const required = kind === 'required' || kind === 'required-worker'
+  const server = await spawnWithReadyLine(process.execPath, [...BASELINE_NODE_ARGS, BULK_PEER, `${required ? 'required' : kind}-server`, String(size), ...(required ? [dir] : [])])
   try {
     const ready = JSON.parse(server.first) as { addr?: string, port?: number, key?: string, blobId?: string }
     const target = kind === 'tcp' ? [String(ready.port), String(size)] : [String(ready.addr), String(size)]
-    if (kind === 'required') target.push(dir, String(ready.key), String(ready.blobId))
+    if (required) target.push(dir, String(ready.key), String(ready.blobId))
     const serverCpu = await cpuMs(server.proc.pid ?? 0)
     const out = JSON.parse(await mustRun(process.execPath, [...BASELINE_NODE_ARGS, BULK_PEER, `${kind}-client`, ...target], { timeoutMs: PULL_TIMEOUT_MS })) as { ms: number, cpuMs: number, peakRssMiB: number }
     return { ms: out.ms, cpuMs: { sender: await cpuMs(server.proc.pid ?? 0) - serverCpu, receiver: out.cpuMs }, peakRssMiB: { sender: await vmHwmMiB(server.proc.pid), receiver: out.peakRssMiB } }
