@@ -170,7 +170,7 @@ export class Controller {
         return
       case 'back':
         this.dispatch({ type: 'screen', screen: s.screen === 'help' ? s.returnTo : 'mail' }); return
-      case 'quit':
+      case 'quit': case 'interrupt':
         this.dispatch({ type: 'quit' }); this.d.onQuit?.(); return
       case 'help':
         this.dispatch({ type: 'screen', screen: 'help' }); return
@@ -387,6 +387,11 @@ export class Controller {
 
   /** A confirmation answered: `y` goes ahead (deletes, cancels), any other key keeps. */
   private async confirmed (kind: PromptKind, yes: boolean, id: string | undefined): Promise<void> {
+    if (kind === 'discard-draft') {
+      if (yes) this.discardDraft()
+      else this.dispatch({ type: 'status/info', text: 'draft kept' })
+      return
+    }
     if (!yes) { this.dispatch({ type: 'status/info', text: kind === 'cancel-send' ? 'nothing cancelled' : 'nothing deleted' }); return }
     if (kind === 'cancel-send' && id != null) {
       await this.attempt('cancelling', async () => {
@@ -420,7 +425,7 @@ export class Controller {
       void this.confirmed(p.kind, name === 'y' || name === 'Y', p.id)
       return
     }
-    if (name === 'escape') {
+    if (name === 'escape' || name === 'C-c') {
       this.dispatch({ type: 'prompt/close' })
       if (p.kind === 'search') {
         this.dispatch({ type: 'filter', text: '' })
@@ -503,7 +508,12 @@ export class Controller {
     if (d == null || d.sending) return
     const command = commandFor('compose', name)
     if (command === 'send') { void this.send(d); return }
-    if (command === 'cancel') { this.dispatch({ type: 'draft/cancel' }); this.dispatch({ type: 'status/info', text: 'draft discarded' }); void removeDir(d.tempDir); return }
+    if (command === 'cancel') {
+      // Esc is a reflex: a draft with typing in it goes only after a y.
+      if (d.edited === true) this.openPrompt('discard-draft', 'Discard this draft? (y/n) ', '')
+      else this.discardDraft()
+      return
+    }
     if (command === 'editor') { void this.editBody(d); return }
     if (command === 'nextField') {
       if (d.completions.length > 0) this.dispatch({ type: 'draft/complete' })
@@ -539,6 +549,13 @@ export class Controller {
     } catch {
       // No such folder (yet): nothing to complete.
     }
+  }
+
+  private discardDraft (): void {
+    const d = this.state.draft
+    this.dispatch({ type: 'draft/cancel' })
+    this.dispatch({ type: 'status/info', text: 'draft discarded' })
+    void removeDir(d?.tempDir)
   }
 
   private async editBody (d: Draft): Promise<void> {

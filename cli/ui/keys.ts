@@ -17,7 +17,7 @@ export type Command =
   | 'nextConversation' | 'prevConversation' | 'closeConversation' | 'nextInThread' | 'prevInThread'
   | 'nextAttachment' | 'prevAttachment' | 'saveOne' | 'saveAll'
   | 'addContact' | 'setStatus' | 'addServer' | 'cancelSend'
-  | 'send' | 'nextField' | 'prevField' | 'editor' | 'cancel' | 'clearField'
+  | 'send' | 'nextField' | 'prevField' | 'editor' | 'cancel' | 'clearField' | 'interrupt'
 
 export interface KeyBinding {
   command: Command
@@ -71,11 +71,12 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'help', keys: ['?'], screens: BROWSE, help: 'this help' },
   { command: 'back', keys: ['q', 'escape'], screens: ['reader', 'contacts', 'outbox', 'help'], help: 'back' },
   { command: 'quit', keys: ['q'], screens: ['mail'], help: 'quit (the daemon keeps running)' },
+  { command: 'interrupt', keys: ['C-c'], screens: [...BROWSE, 'help'], help: 'quit from anywhere (the daemon keeps running)' },
   { command: 'nextField', keys: ['tab'], screens: ['compose'], help: 'complete, or next field' },
   { command: 'prevField', keys: ['S-tab', 'up'], screens: ['compose'], help: 'previous field' },
   { command: 'send', keys: ['C-s'], screens: ['compose'], help: 'send' },
   { command: 'editor', keys: ['C-e'], screens: ['compose'], help: 'edit the body in $EDITOR' },
-  { command: 'cancel', keys: ['escape'], screens: ['compose'], help: 'discard the draft' },
+  { command: 'cancel', keys: ['escape', 'C-c'], screens: ['compose'], help: 'discard the draft (asks first once something is typed)' },
   { command: 'clearField', keys: ['C-u'], screens: ['compose'], help: 'clear the field (in a prompt too)' }
 ]
 

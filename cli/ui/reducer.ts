@@ -99,6 +99,11 @@ function updateDraft (state: AppState, change: (d: Draft) => Partial<Draft>): Ap
   return { ...state, draft: { ...state.draft, ...change(state.draft) } }
 }
 
+/** A change to the draft's content (not moving between fields): from now on discarding it asks first. */
+function editDraft (state: AppState, change: (d: Draft) => Partial<Draft>): AppState {
+  return updateDraft(state, d => ({ ...change(d), edited: true }))
+}
+
 function typeIntoDraft (d: Draft, text: string, contacts: ContactView[]): Partial<Draft> {
   switch (d.field) {
     case 'to':
@@ -295,13 +300,13 @@ export function reducer (state: AppState, action: Action): AppState {
     case 'draft/start':
       return { ...state, draft: action.draft, screen: 'compose' }
     case 'draft/type':
-      return updateDraft(state, d => typeIntoDraft(d, action.text, state.contacts.items))
+      return editDraft(state, d => typeIntoDraft(d, action.text, state.contacts.items))
     case 'draft/backspace':
-      return updateDraft(state, d => backspaceDraft(d, state.contacts.items))
+      return editDraft(state, d => backspaceDraft(d, state.contacts.items))
     case 'draft/clear':
-      return updateDraft(state, d => d.field === 'attach' ? { attachInput: '', completions: [] } : { [d.field]: '', completions: [] })
+      return editDraft(state, d => d.field === 'attach' ? { attachInput: '', completions: [] } : { [d.field]: '', completions: [] })
     case 'draft/newline':
-      return updateDraft(state, d => d.field === 'body' ? { body: d.body + '\n' } : {})
+      return editDraft(state, d => d.field === 'body' ? { body: d.body + '\n' } : {})
     case 'draft/field':
       return updateDraft(state, d => {
         const i = DRAFT_FIELDS.indexOf(d.field)
@@ -311,11 +316,11 @@ export function reducer (state: AppState, action: Action): AppState {
     case 'draft/completions':
       return updateDraft(state, () => ({ completions: action.completions }))
     case 'draft/complete':
-      return updateDraft(state, completeDraft)
+      return editDraft(state, completeDraft)
     case 'draft/attach':
-      return updateDraft(state, d => d.attachInput.trim() === '' ? {} : { attachments: [...d.attachments, d.attachInput.trim()], attachInput: '', completions: [] })
+      return editDraft(state, d => d.attachInput.trim() === '' ? {} : { attachments: [...d.attachments, d.attachInput.trim()], attachInput: '', completions: [] })
     case 'draft/body':
-      return updateDraft(state, () => ({ body: action.body }))
+      return editDraft(state, () => ({ body: action.body }))
     case 'draft/sending':
       return updateDraft(state, () => ({ sending: true }))
     case 'draft/failed':

@@ -112,7 +112,8 @@ async function mainScreen (connected: { api: HomeApi, started: boolean }, option
     editText: async text => editInEditor(text, () => { app.clear(); store.dispatch({ type: 'resize', columns: process.stdout.columns ?? 80, rows: process.stdout.rows ?? 24 }) }),
     onQuit: () => { unmount() }
   })
-  const app = render(<App store={store} controller={controller} />, { exitOnCtrlC: true, patchConsole: false })
+  // Ctrl-C goes to the key table: on a draft with typing it asks first, elsewhere it quits.
+  const app = render(<App store={store} controller={controller} />, { exitOnCtrlC: false, patchConsole: false })
   unmount = () => { app.unmount() }
   void controller.start()
   try {

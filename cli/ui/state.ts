@@ -56,6 +56,8 @@ export interface Draft {
   /** Completion candidates for the field being typed (contacts, or file names). */
   completions: string[]
   sending: boolean
+  /** Something was typed, attached or edited since the draft opened: discarding it asks first. */
+  edited?: boolean
   /** A folder the UI made for this draft (a forward's attachments, saved from the message): removed once the draft is sent or discarded. */
   tempDir?: string
 }
@@ -67,9 +69,9 @@ export interface Sending {
   entry?: OutboxEntry
 }
 
-export type PromptKind = 'search' | 'save' | 'add-contact' | 'status' | 'add-server' | 'delete-forever' | 'empty-trash' | 'cancel-send'
+export type PromptKind = 'search' | 'save' | 'add-contact' | 'status' | 'add-server' | 'delete-forever' | 'empty-trash' | 'cancel-send' | 'discard-draft'
 /** Prompts answered with one key: `y` goes ahead, any other key keeps everything as it is. */
-export const CONFIRM_PROMPTS: readonly PromptKind[] = ['delete-forever', 'empty-trash', 'cancel-send']
+export const CONFIRM_PROMPTS: readonly PromptKind[] = ['delete-forever', 'empty-trash', 'cancel-send', 'discard-draft']
 export interface Prompt {
   kind: PromptKind
   label: string

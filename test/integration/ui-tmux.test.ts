@@ -208,6 +208,8 @@ describe('mail UI in tmux with two daemons', { skip: SKIP }, () => {
     await t.type('bob')
     await t.waitFor(/To +bob▏/, 'typing goes to the draft again (raw mode is back)')
     await t.press('Escape')
+    await t.waitFor('Discard this draft? (y/n)', 'asked first: the draft has a body and a recipient')
+    await t.press('y')
     await t.waitFor('draft discarded', 'back to the list')
     await t.resize(64, 16)
     const narrow = await t.waitFor(s => s.split('\n')[0]!.trimEnd().length <= 64 && /inbox/.test(s) && /\? help/.test(s), 'the narrow layout')

@@ -17,7 +17,7 @@ import { RemoteError } from '../../node/control/protocol.js'
 import type { HomeApi } from '../../cli/api.js'
 
 const NOW = Date.parse('2026-03-10T12:00:00Z')
-const KEYS = { down: '\x1b[B', enter: '\r', tab: '\t', escape: '\x1b', ctrlS: '\x13', backspace: '\x7f' }
+const KEYS = { down: '\x1b[B', enter: '\r', tab: '\t', escape: '\x1b', ctrlS: '\x13', ctrlC: '\x03', backspace: '\x7f' }
 
 /** Wait until the last frame satisfies `check` (re-checked as frames are written), or fail with the frame. */
 async function frameWith (r: ReturnType<typeof render>, check: (frame: string) => boolean, what: string, ms = 10_000): Promise<string> {
@@ -46,7 +46,7 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
   after(async () => { for (const o of open) { o.unmount(); await o.close() } })
 
   /** A fresh home with bob as a contact and three messages from him (two in one conversation). */
-  async function start (options: { rows?: number, columns?: number, quarantine?: boolean } = {}) {
+  async function start (options: { rows?: number, columns?: number, quarantine?: boolean, onQuit?: () => void } = {}) {
     const home = await uiHome('alice')
     const bob = await stranger('bob')
     await seedMessages(home.home, home.peerId, [
@@ -59,7 +59,7 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     await t.api.call('contacts.add', { card: bob.card, as: 'bob' })
     const store = createStore(initialState({ columns: options.columns ?? 100, rows: options.rows ?? 24 }))
     const log = memoryLog()
-    const controller = new Controller({ api: new UiApi(t.api), store, log, saveDir: join(home.home, 'saved') })
+    const controller = new Controller({ api: new UiApi(t.api), store, log, saveDir: join(home.home, 'saved'), onQuit: options.onQuit })
     const r = render(<App store={store} controller={controller} now={() => NOW} followResize={false} />)
     open.push({ unmount: () => { controller.stop(); r.unmount() }, close: async () => { await t.close(); await home.remove() } })
     await controller.start()
@@ -183,7 +183,37 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     assert.match(frame, /nobody-known/)
     assert.match(frame, /New message/, 'the draft is kept')
     await press(r, KEYS.escape)
+    await frameWith(r, contains('Discard this draft? (y/n)'), 'asked before the typed draft goes')
+    await press(r, 'y')
     await frameWith(r, contains('draft discarded'), 'back to the list')
+  })
+
+  it('Esc or Ctrl-C on a draft with typing asks first (any key but y keeps it); an untouched draft goes at once; Ctrl-C elsewhere quits', async () => {
+    let quit = false
+    const { r } = await start({ onQuit: () => { quit = true } })
+    await press(r, 'c')
+    await frameWith(r, contains('New message'), 'the composer')
+    await press(r, KEYS.escape)
+    await frameWith(r, f => f.includes('draft discarded') && f.includes('inbox (3)'), 'an untouched draft discarded at once')
+    await press(r, 'c')
+    await frameWith(r, contains('New message'), 'the composer again')
+    await type(r, 'bob')
+    await press(r, KEYS.tab, KEYS.tab)
+    await type(r, 'Half written')
+    await press(r, KEYS.escape)
+    await frameWith(r, contains('Discard this draft? (y/n)'), 'the question')
+    await press(r, 'n')
+    const kept = await frameWith(r, contains('draft kept'), 'kept on n')
+    assert.match(kept, /Subject +Half written/)
+    await type(r, '!')
+    await frameWith(r, contains('Half written!▏'), 'typing goes on in the same field')
+    await press(r, KEYS.ctrlC)
+    await frameWith(r, contains('Discard this draft? (y/n)'), 'Ctrl-C asks too')
+    assert.equal(quit, false, 'Ctrl-C on a typed draft does not quit')
+    await press(r, 'y')
+    await frameWith(r, f => f.includes('draft discarded') && f.includes('inbox (3)'), 'discarded on y')
+    await press(r, KEYS.ctrlC)
+    assert.equal(quit, true, 'Ctrl-C on the list quits')
   })
 
   it('d moves to trash and a archives; the folder list follows', async () => {
