@@ -94,6 +94,12 @@ export interface MessageStatusView {
     have: string[]
     /** Recipients that have not pulled it yet (empty once I no longer hold it). */
     waiting: string[]
+    /**
+     * Of those, the ones that pulled part of it from me since the daemon started (it serves
+     * the chunks, so it knows): how many of its chunks, and when the last one went out.
+     * Without the daemon, none.
+     */
+    pulling?: Array<{ recipient: string, chunksServed: number, chunkCount: number, lastAt: number }>
     expiresAt?: number
   }>
 }
@@ -788,16 +794,23 @@ export class MailService {
     if (entry == null) throw new OutboxEntryNotFoundError(id)
     const sent = await this.c.mailbox.get(id)
     const addressOf = (peerId: string): string => entry.recipients.find(r => r.peerId === peerId)?.address ?? peerId
+    const uploads = this.c.network?.transfers?.listUploads() ?? []
     const attachments = await Promise.all((sent?.blobs ?? []).map(async b => {
       const record = await this.c.blobs?.get(b.blobId)
       if (record == null) return { blobId: b.blobId, name: b.name, size: b.size, held: false, have: [], waiting: [] }
+      const waiting = record.recipients.filter(r => !record.completed.includes(r))
+      const pulling = waiting.flatMap(peer => {
+        const u = uploads.find(u => u.blobId === b.blobId && u.peer === peer && !u.completed && u.chunksServed > 0)
+        return u == null ? [] : [{ recipient: addressOf(peer), chunksServed: u.chunksServed, chunkCount: record.chunkCount, lastAt: u.updatedAt }]
+      })
       return {
         blobId: b.blobId,
         name: b.name,
         size: b.size,
         held: true,
         have: record.completed.map(addressOf),
-        waiting: record.recipients.filter(r => !record.completed.includes(r)).map(addressOf),
+        waiting: waiting.map(addressOf),
+        ...(pulling.length > 0 ? { pulling } : {}),
         expiresAt: record.expiresAt
       }
     }))

@@ -68,7 +68,12 @@ export function formatMessageAttachments (s: MessageStatusView): string {
   const lines = ['  Large attachments (kept on this node until every recipient has them):']
   for (const a of s.attachments) {
     if (!a.held) { lines.push(`    ${a.name}  ${formatBytes(a.size)}: no longer kept here (every recipient had it, or its retention ended)`); continue }
-    lines.push(`    ${a.name}  ${formatBytes(a.size)}: has it: ${a.have.length === 0 ? 'nobody yet' : a.have.join(', ')}; waiting: ${a.waiting.length === 0 ? 'nobody' : a.waiting.join(', ')}`)
+    // A waiting recipient that pulled part of it from me: how far (it may be pulling now, or have stopped).
+    const waiting = a.waiting.map(w => {
+      const p = a.pulling?.find(p => p.recipient === w)
+      return p == null ? w : `${w} (pulled ${percent(p.chunksServed, p.chunkCount)}% from me, ${p.chunksServed} of ${p.chunkCount} chunks)`
+    })
+    lines.push(`    ${a.name}  ${formatBytes(a.size)}: has it: ${a.have.length === 0 ? 'nobody yet' : a.have.join(', ')}; waiting: ${waiting.length === 0 ? 'nobody' : waiting.join(', ')}`)
   }
   return lines.join('\n')
 }

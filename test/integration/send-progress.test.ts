@@ -3,7 +3,11 @@ import { randomBytes } from 'node:crypto'
 import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { cleanup, makeUser, online, run, runJson, tempDir } from '../helpers/cli.js'
+import { cleanup, makeUser, online, run, runJson, tempDir, waitUntil } from '../helpers/cli.js'
+import { refOf } from '../helpers/blob-peers.js'
+import { openHome } from '../../node/home.js'
+import { createNetwork } from '../../node/network.js'
+import { pullBlob } from '../../node/protocol/blob.js'
 import type { User } from '../helpers/cli.js'
 
 const MIB = 1024 * 1024
@@ -70,5 +74,67 @@ describe('send shows how far a large attachment is stored', () => {
     assert.equal(r.code, 0, r.stderr)
     progressOf(r.stderr)
     assert.match(r.stdout, /^queued \S+ for bob \(the daemon is not running: it goes out when it starts\)\n$/)
+  })
+})
+
+/**
+ * The sender serves a large attachment's chunks itself, so it knows how far a recipient
+ * that has not finished got: `status ID` says it next to the recipient still waiting.
+ */
+describe('status ID says how far a recipient pulled a large attachment from me', () => {
+  let alice: User
+  let bob: User
+  let files: string
+
+  before(async () => {
+    alice = await makeUser('alice')
+    bob = await makeUser('bob')
+    files = await tempDir('pulled-part')
+    await online(alice)
+    await runJson(alice.home, ['contacts', 'add', (await runJson(bob.home, ['card'])).card, '--as', 'bob'])
+  })
+  after(async () => {
+    await cleanup([alice, bob])
+    await rm(files, { recursive: true, force: true })
+  })
+
+  it('bob pulls the first chunks and stops: alice sees the part, then nothing once he has it all', async () => {
+    const big = join(files, 'report.bin')
+    await writeFile(big, randomBytes(8 * MIB))
+    const sent = await runJson<{ id: string }>(alice.home, ['send', '--to', 'bob', '--subject', 'report', '--body', 'the report', '--attach', big])
+    const blobId = (await runJson<{ attachments: Array<{ blobId: string }> }>(alice.home, ['status', sent.id])).attachments[0]!.blobId
+    const before = await run(alice.home, ['status', sent.id])
+    assert.match(before.stdout, /report\.bin {2}8\.0 MiB: has it: nobody yet; waiting: bob\n?$/)
+
+    // The reference bob's envelope would carry (read from alice's store while her daemon is down).
+    await alice.daemon!.stop()
+    const aliceHome = await openHome(alice.home)
+    const record = (await aliceHome.blobs.get(blobId))!
+    await aliceHome.close()
+    await online(alice)
+
+    // Bob's node, as bob (his key), pulls the first chunk and stops: a pull cut short.
+    const bobHome = await openHome(bob.home)
+    const node = await createNetwork({ privateKey: bobHome.identity.privateKey, listen: ['/ip4/127.0.0.1/tcp/0'] })
+    try {
+      await node.start()
+      const stop = new AbortController()
+      const download = await bobHome.downloads.open(refOf(record))
+      await assert.rejects(pullBlob(node, { peerId: alice.peerId, addrs: alice.daemon!.addrs }, download, { inFlight: 1, signal: stop.signal, onProgress: () => { stop.abort() } }))
+    } finally {
+      await node.stop()
+      await bobHome.close()
+    }
+    const part = await runJson<{ attachments: Array<{ pulling?: Array<{ recipient: string, chunksServed: number, chunkCount: number }> }> }>(alice.home, ['status', sent.id])
+    const pulling = part.attachments[0]!.pulling?.[0]
+    assert.equal(pulling?.recipient, 'bob')
+    assert.equal(pulling.chunkCount, 8)
+    assert.ok(pulling.chunksServed >= 1 && pulling.chunksServed < 8, `part of it served: ${pulling.chunksServed}`)
+    assert.match((await run(alice.home, ['status', sent.id])).stdout, /report\.bin {2}8\.0 MiB: has it: nobody yet; waiting: bob \(pulled \d+% from me, \d of 8 chunks\)/)
+
+    // Bob's daemon pulls the rest once his newer card (with his address) lets the message reach him: alice then drops her copy.
+    await online(bob)
+    await runJson(alice.home, ['contacts', 'add', (await runJson(bob.home, ['card'])).card, '--as', 'bob'])
+    await waitUntil(alice.home, async () => (await runJson<{ attachments: Array<{ have: string[], held: boolean }> }>(alice.home, ['status', sent.id])).attachments[0]!.held === false, 60_000, 'bob to have the whole attachment')
   })
 })
