@@ -5,6 +5,7 @@ import { commandFor, keyName, printable, splitPresses } from './keys.js'
 import { forwardable, forwardDraft, newDraft, replyDraft, splitAddresses } from './drafts.js'
 import { activeConversation, CONFIRM_PROMPTS, listRows, selectedAttachment, selectedMessage, visibleItems } from './state.js'
 import { describeUiError } from './ui-errors.js'
+import { checkAttachment, expandHome } from './attach-check.js'
 import { errorName } from '../../node/errors.js'
 import { attachmentState, cancelSummary } from './view-format.js'
 import type { Command } from './keys.js'
@@ -524,7 +525,7 @@ export class Controller {
     if (command === 'clearField') { this.dispatch({ type: 'draft/clear' }); return }
     if (name === 'enter') {
       if (d.field === 'body') this.dispatch({ type: 'draft/newline' })
-      else if (d.field === 'attach' && d.attachInput.trim() !== '') this.dispatch({ type: 'draft/attach' })
+      else if (d.field === 'attach' && d.attachInput.trim() !== '') void this.attachTyped(d.attachInput)
       else this.dispatch({ type: 'draft/field', delta: 1 })
       return
     }
@@ -534,11 +535,19 @@ export class Controller {
     if (this.state.draft?.field === 'attach') void this.completePath()
   }
 
+  /** Add the typed path once it names a file; else say why in the status line and leave it to correct. */
+  private async attachTyped (typed: string): Promise<void> {
+    await this.attempt('attaching', async () => {
+      const size = await checkAttachment(typed.trim())
+      if (this.state.draft?.attachInput === typed) this.dispatch({ type: 'draft/attach', size })
+    })
+  }
+
   /** File names in the typed path's folder that start with its last part. */
   private async completePath (): Promise<void> {
     const typed = this.state.draft?.attachInput ?? ''
     if (typed === '') return
-    const expanded = typed.startsWith('~/') ? join(homedir(), typed.slice(2)) : typed
+    const expanded = expandHome(typed)
     const dir = expanded.endsWith('/') ? expanded : dirname(expanded)
     const prefix = expanded.endsWith('/') ? '' : basename(expanded)
     try {
@@ -568,7 +577,14 @@ export class Controller {
     const to = splitAddresses(d.to)
     if (to.length === 0) { this.dispatch({ type: 'status/error', text: 'sending: give at least one recipient in To' }); return }
     const attachments = d.attachInput.trim() === '' ? d.attachments : [...d.attachments, d.attachInput.trim()]
-    const request: SendRequest = { to, cc: splitAddresses(d.cc), subject: d.subject, text: d.body, attachmentPaths: attachments.map(p => p.startsWith('~/') ? join(homedir(), p.slice(2)) : p) }
+    // Checked again here: a file typed but not added, or moved since, is said in words and the draft stays.
+    try {
+      for (const p of attachments) await checkAttachment(p)
+    } catch (err) {
+      this.fail('sending', err)
+      return
+    }
+    const request: SendRequest = { to, cc: splitAddresses(d.cc), subject: d.subject, text: d.body, attachmentPaths: attachments.map(expandHome) }
     if (d.inReplyTo != null) request.inReplyTo = d.inReplyTo
     if (d.references.length > 0) request.references = d.references
     this.dispatch({ type: 'draft/sending' })

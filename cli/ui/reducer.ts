@@ -36,7 +36,7 @@ export type Action =
   | { type: 'draft/field', delta: number }
   | { type: 'draft/completions', completions: string[] }
   | { type: 'draft/complete' }
-  | { type: 'draft/attach' }
+  | { type: 'draft/attach', size?: number }
   | { type: 'draft/body', body: string }
   | { type: 'draft/sending' }
   | { type: 'draft/failed' }
@@ -318,7 +318,12 @@ export function reducer (state: AppState, action: Action): AppState {
     case 'draft/complete':
       return editDraft(state, completeDraft)
     case 'draft/attach':
-      return editDraft(state, d => d.attachInput.trim() === '' ? {} : { attachments: [...d.attachments, d.attachInput.trim()], attachInput: '', completions: [] })
+      return editDraft(state, d => {
+        const path = d.attachInput.trim()
+        if (path === '') return {}
+        const attachmentSizes = action.size == null ? d.attachmentSizes : { ...d.attachmentSizes, [path]: action.size }
+        return { attachments: [...d.attachments, path], attachInput: '', completions: [], ...(attachmentSizes != null ? { attachmentSizes } : {}) }
+      })
     case 'draft/body':
       return editDraft(state, () => ({ body: action.body }))
     case 'draft/sending':

@@ -48,6 +48,8 @@ export interface Draft {
   body: string
   /** Paths of files to attach. */
   attachments: string[]
+  /** Sizes of the attached files as they were when added (shown beside each path). */
+  attachmentSizes?: Record<string, number>
   /** The path being typed into the attach field. */
   attachInput: string
   field: DraftField

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink'
 import { listRows } from '../state.js'
-import { fit, wrapText } from '../view-format.js'
+import { bytes, fit, wrapText } from '../view-format.js'
 import type { AppState, DraftField } from '../state.js'
 
 const LABELS: Record<DraftField, string> = { to: 'To', cc: 'Cc', subject: 'Subject', attach: 'Attach', body: 'Body' }
@@ -25,7 +25,7 @@ export function ComposeScreen ({ state }: { state: AppState }) {
       {line('cc')}
       {line('subject')}
       <Text inverse={d.field === 'attach'}>{fit(`${LABELS.attach.padEnd(8)} ${d.attachInput}${d.field === 'attach' ? '▏' : ''}`, width)}</Text>
-      {d.attachments.map((p, i) => <Text key={`${p}/${i}`} color='cyan'>{fit(`         @ ${p}`, width)}</Text>)}
+      {d.attachments.map((p, i) => <Text key={`${p}/${i}`} color='cyan'>{fit(`         @ ${p}${d.attachmentSizes?.[p] != null ? `  ${bytes(d.attachmentSizes[p])}` : ''}`, width)}</Text>)}
       {d.completions.length > 0 && <Text color='yellow'>{fit(`  Tab: ${d.completions.join('  ')}`, width)}</Text>}
       <Text inverse={d.field === 'body'} dimColor={d.field !== 'body'}>{fit(`${LABELS.body} (Ctrl-E: $EDITOR; Enter: new line)`, width)}</Text>
       {shownBody.map((l, i) => <Text key={i}>{fit(l, width)}</Text>)}
