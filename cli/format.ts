@@ -118,6 +118,8 @@ export const STATUS_RECENT_SHOWN = 5
 export function formatStatus (s: StatusView, now: number): string {
   const lines = [`PeerId:  ${s.peerId}`, `Daemon:  ${s.running ? 'running' : 'not running'}`]
   lines.push(`Addrs:   ${s.addrs.length === 0 ? '(none)' : s.addrs.join('\n         ')}`)
+  // A daemon the mail UI started writes its notes to a log nobody reads: say it here too.
+  if ((s.portsTaken ?? []).length > 0) lines.push(`         (not on ${(s.portsTaken ?? []).join(', ')} of config.json "listen": another program held the port when the daemon started, so a port forward to it does not reach this node until the port is free and the daemon restarts)`)
   lines.push(`Status:  ${s.presence}${s.running ? '' : ' (the daemon is not running: you appear offline)'}`)
   lines.push(`Servers: ${s.servers.length === 0 ? '(none: `peerpost servers add MULTIADDR`)' : s.servers.map(v => `${v.addr} ${v.connected ? 'connected' : 'not connected'}`).join('\n         ')}`)
   if (s.holding != null) {

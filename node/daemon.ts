@@ -253,6 +253,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
       now,
       log: logger.forComponent('peerpost:search'),
       network: { libp2p, engine, servers, presence, holding: holding.holding, transfers, recaller },
+      portsTaken,
       onConfigChange: next => {
         live.config = next
         servers.set(next.homeServers)

@@ -192,6 +192,8 @@ export interface StatusView {
   outbox: OutboxEntry[]
   /** What I hold for offline co-recipients (while the daemon runs). */
   holding?: HoldingView
+  /** Listen addresses of config.json whose port another program held when the daemon started (it listens on a new port instead). */
+  portsTaken?: string[]
 }
 
 export interface MailServiceComponents {
@@ -215,6 +217,8 @@ export interface MailServiceComponents {
   network?: { libp2p: PeerpostLibp2p, engine: OutboxEngine, servers?: HomeServers, presence?: PresenceWatch, holding?: Holding, transfers?: Transfers, recaller?: Recaller }
   /** Told the bytes of each chunk of a large attachment stored while sending. */
   onBlobBytes?: (bytes: number) => void
+  /** The daemon's: listen addresses of the config whose port was taken at start (node/listen-port.ts). */
+  portsTaken?: string[]
   /** Told after the config file changed (the daemon follows new home servers and status). */
   onConfigChange?: (config: NodeConfig) => void
 }
@@ -302,6 +306,7 @@ export class MailService {
     const view: StatusView = { peerId: this.peerId, addrs: this.addrs(), running: this.c.network != null, presence: this.c.config.presence.status, servers: this.listServers(), outbox: page.items }
     const holding = this.c.network?.holding?.view()
     if (holding != null) view.holding = holding
+    if ((this.c.portsTaken ?? []).length > 0) view.portsTaken = this.c.portsTaken
     return view
   }
 

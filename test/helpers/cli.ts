@@ -125,7 +125,9 @@ export interface User {
 /** A user with a fresh home (a new temp dir unless `home` names one) and identity, and a port reserved for their daemon. */
 export async function makeUser (name: string, options: { config?: unknown, command?: CommandLine, home?: string } = {}): Promise<User> {
   const home = options.home ?? await tempDir(name)
-  const r = await runJson<{ peerId: string }>(home, ['init', '--name', name], options.command)
+  // --port 0: the daemon gets its address from --listen (startDaemon), so init need not try
+  // the default port on every interface for each of the suite's users.
+  const r = await runJson<{ peerId: string }>(home, ['init', '--name', name, '--port', '0'], options.command)
   if (options.config != null) {
     const { writeFile } = await import('node:fs/promises')
     await writeFile(join(home, 'config.json'), JSON.stringify(options.config))

@@ -78,6 +78,7 @@ describe('a stable listen port', () => {
         const moved = portOf(d.addrs)
         assert.ok(moved > 0 && moved !== port, `a new port for this run: ${d.addrs.join(' ')}`)
         assert.match(d.stderr(), new RegExp(`peerpost: note: the port of /ip4/127\\.0\\.0\\.1/tcp/${port} \\(config\\.json "listen"\\) is taken by another program: listening on a new port for this run`))
+        assert.match((await run(home, ['status'])).stdout, new RegExp(`\\(not on /ip4/127\\.0\\.0\\.1/tcp/${port} of config\\.json "listen": another program held the port when the daemon started`))
       } finally {
         assert.equal(await d.stop(), 0)
       }
