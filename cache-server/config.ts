@@ -2,7 +2,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 import { MAX_STAMP_BITS } from '../node/crypto/stamp.js'
 import { ConfigError, readConfigJson } from '../node/config.js'
-import { WRITE_BUFFER_BYTES } from '../storage/database.js'
+import { diskReserveProblem, MIN_FREE_DISK_FLOOR_BYTES } from '../storage/disk-reserve.js'
 import type { NoticeLimits, ParkingLimits } from '../storage/holding-types.js'
 
 /**
@@ -33,17 +33,12 @@ export const DEFAULT_PER_DEPOSITOR = { maxBytes: 1 * GiB, maxCount: 10_000 }
 /** Whole-server bound: size it to the disk. */
 export const DEFAULT_TOTAL = { maxBytes: 20 * GiB, maxCount: 2_000_000 }
 /**
- * Free disk a deposit may not take the server below (cache-server/disk-reserve.ts): room
+ * Free disk a deposit may not take the server below (storage/disk-reserve.ts): room
  * for the database's compactions and for the acks and expiry deletes that free space.
  */
 export const DEFAULT_MIN_FREE_DISK_BYTES = 1 * GiB
-/**
- * The least reserve that is not 0 (off). Measured on a 6 MiB tmpfs with 2 MiB kept free: the
- * server stopped cleanly, then could not open its database again (ENOSPC): at open LevelDB
- * writes its log (up to WRITE_BUFFER_BYTES of recent writes) out as a table, beside the log.
- * So twice that, and as much again for compactions.
- */
-export const MIN_FREE_DISK_FLOOR_BYTES = 4 * WRITE_BUFFER_BYTES
+/** The least reserve that is not 0 (storage/disk-reserve.ts says why). */
+export { MIN_FREE_DISK_FLOOR_BYTES }
 export const DEFAULT_EXPIRY_SWEEP_INTERVAL_MS = MINUTE
 /** Envelopes one expiry pass removes before it yields to other work (it repeats until none are left). */
 export const DEFAULT_EXPIRY_BATCH = 100
@@ -205,7 +200,8 @@ export function parseCacheConfig (input: unknown, source = 'config'): CacheConfi
   for (const [name, q] of [['perRecipient', parking.perRecipient], ['perDepositor', parking.perDepositor], ['total', parking.total]] as const) {
     if (q.maxBytes < parking.maxEnvelopeBytes) throw new ConfigError(`${source}: parking.${name}.maxBytes (${q.maxBytes}) is below parking.maxEnvelopeBytes (${parking.maxEnvelopeBytes}): no envelope of the largest size could ever be parked`)
   }
-  if (parking.minFreeDiskBytes > 0 && parking.minFreeDiskBytes < MIN_FREE_DISK_FLOOR_BYTES) throw new ConfigError(`${source}: parking.minFreeDiskBytes (${parking.minFreeDiskBytes}) must be 0 (no check) or at least ${MIN_FREE_DISK_FLOOR_BYTES}: the database needs that much free disk to open again and to compact`)
+  const reserveProblem = diskReserveProblem(parking.minFreeDiskBytes)
+  if (reserveProblem != null) throw new ConfigError(`${source}: parking.minFreeDiskBytes (${parking.minFreeDiskBytes}) ${reserveProblem}`)
   const { dht } = config
   if (dht.recordMaxAgeMs <= dht.republishMs) throw new ConfigError(`${source}: dht.recordMaxAgeMs (${dht.recordMaxAgeMs}) must exceed dht.republishMs (${dht.republishMs}): records would go stale between re-puts`)
   return config

@@ -1,6 +1,6 @@
 import { envelopeStampBits, inspectEnvelope, sha256, toHex } from '../node/crypto/index.js'
 import { StampRequiredError } from '../node/protocol/errors.js'
-import type { DiskReserve, DiskReserveError } from './disk-reserve.js'
+import type { DiskReserve, DiskReserveError } from '../storage/disk-reserve.js'
 import type { CacheMetrics } from './metrics.js'
 import type { InFlight } from './in-flight.js'
 import type { EnvelopeHandler } from '../node/protocol/deliver.js'

@@ -513,6 +513,7 @@ Examples:
     .addHelpText('after', `
 Examples:
   peerpost config set holding.enabled false   stop holding mail for offline co-recipients
+  peerpost config set holding.minFreeDiskBytes 0   hold for them whatever disk is free (default: keep 1 GiB free)
   peerpost config set listen /ip4/0.0.0.0/tcp/4001   one address (or a JSON list of them)
   peerpost config get holding.maxBytes
 A value of the wrong kind for its key (not a multiaddr, not a number, a timer over 24.8 days)

@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { DEFAULT_STAMP_BITS, MAX_STAMP_BITS } from './crypto/stamp.js'
 import { bindable, chooseListen } from './listen-port.js'
 import type { Bindable } from './listen-port.js'
+import { diskReserveProblem } from '../storage/disk-reserve.js'
 
 /**
  * The node's configuration: one zod schema validates the file, supplies every default and
@@ -37,6 +38,12 @@ export const DEFAULT_HOLDING_MAX_COUNT_PER_DEPOSITOR = DEFAULT_HOLDING_MAX_COUNT
 /** A held envelope nobody fetched is deleted after this long (the sender is told if online). */
 export const DEFAULT_HOLDING_RETENTION_MS = 7 * 24 * 60 * 60_000
 export const DEFAULT_HOLDING_SWEEP_MS = 60_000
+/**
+ * Free disk a deposit for a co-recipient may not take this node below (storage/disk-reserve.ts),
+ * as a cache server keeps its `parking.minFreeDiskBytes`: others' mail must not fill the disk
+ * my own mail, and the acks and expiry that free it, need.
+ */
+export const DEFAULT_HOLDING_MIN_FREE_DISK_BYTES = 1024 * 1024 * 1024
 /** How long I keep a large attachment for recipients that have not pulled it yet. */
 export const DEFAULT_BLOB_RETENTION_MS = 30 * 24 * 60 * 60_000
 /** Chunks a pull keeps requested ahead (node/protocol/blob.ts). */
@@ -159,7 +166,10 @@ export const NodeConfigSchema = z.object({
     maxCountPerDepositor: z.number().int().nonnegative().default(DEFAULT_HOLDING_MAX_COUNT_PER_DEPOSITOR)
       .describe('envelopes one sender may have held here at once'),
     retentionMs: z.number().int().positive().default(DEFAULT_HOLDING_RETENTION_MS),
-    sweepIntervalMs: timerMs().default(DEFAULT_HOLDING_SWEEP_MS)
+    sweepIntervalMs: timerMs().default(DEFAULT_HOLDING_SWEEP_MS),
+    minFreeDiskBytes: z.number().int().nonnegative().default(DEFAULT_HOLDING_MIN_FREE_DISK_BYTES)
+      .refine(v => diskReserveProblem(v) == null, { error: iss => diskReserveProblem(iss.input as number) ?? 'invalid' })
+      .describe('free disk a deposit for a co-recipient may not take my node below (refused like a full quota: the sender tries another holder); 0 turns the check off')
   }).prefault({})
 }).strict()
 

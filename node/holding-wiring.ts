@@ -5,6 +5,7 @@ import { HoldingNotifier } from './holding-notifier.js'
 import { peerIdBytesFromString } from './identity/index.js'
 import { NOTICE_PROTOCOL } from './protocol/notice.js'
 import { createParkingStore } from '../storage/index.js'
+import { DiskReserve, statfsFreeBytes } from '../storage/disk-reserve.js'
 import type { NodeConfig } from './config.js'
 import type { NodeEvents } from './events.js'
 import type { Identity } from './identity/index.js'
@@ -29,6 +30,8 @@ export interface HoldingWiring {
   config: () => NodeConfig
   logger: ComponentLogger
   now: () => number
+  /** Free bytes on the file system holding a path (default statfs). */
+  freeDiskBytes?: (path: string) => Promise<number>
 }
 
 export interface RunningHolding {
@@ -63,10 +66,13 @@ export async function startHolding (w: HoldingWiring): Promise<RunningHolding> {
     now,
     random: Math.random
   }, { timeoutMs: outbox.dialTimeoutMs, retryBaseMs: outbox.retryBaseMs, retryMaxMs: outbox.retryMaxMs })
+  // The reserve is read from the live config at each deposit, like the quotas.
+  const disk = new DiskReserve({ freeBytes: w.freeDiskBytes ?? statfsFreeBytes, now }, w.db.location, () => config().holding.minFreeDiskBytes, 'this node')
   const holding = new Holding({
     libp2p,
     identity,
     parking,
+    disk,
     events: w.events,
     config,
     self,

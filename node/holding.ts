@@ -13,6 +13,7 @@ import type { Identity } from './identity/index.js'
 import type { PeerpostLibp2p } from './network.js'
 import type { EnvelopeHandler } from './protocol/deliver.js'
 import type { Location } from './protocol/notice.js'
+import type { DiskReserve } from '../storage/disk-reserve.js'
 import type { ParkedEnvelope, ParkingLimits, ParkingStore } from '../storage/holding-types.js'
 import type { Logger } from '@libp2p/interface'
 
@@ -58,6 +59,8 @@ export interface HoldingComponents {
   identity: Identity
   /** Over the home database, with holdingLimits(config). */
   parking: ParkingStore
+  /** Refuses deposits while the disk under the home is nearly full (`holding.minFreeDiskBytes`); absent: no check. */
+  disk?: DiskReserve
   events: NodeEvents
   /** The live config (holding.* may change while the daemon runs). */
   config: () => NodeConfig
@@ -151,12 +154,17 @@ export class Holding {
     return { enabled: holding.enabled, envelopes: usage.count, bytes: usage.bytes, maxBytes: holding.maxBytes, maxCount: holding.maxCount }
   }
 
-  /** The park handler: refuse when holding is off, else store durably (the protocol then signs the receipt). */
+  /**
+   * The park handler: refuse when holding is off or the disk is under its reserve
+   * (DiskReserveError, on the wire QUOTA_EXCEEDED: the depositor tries its next holder),
+   * else store durably (the protocol then signs the receipt).
+   */
   private readonly deposit: EnvelopeHandler = async (bytes, depositor) => {
     const { config, parking, identity, now } = this.c
     if (!config().holding.enabled) throw new HoldingDisabledError()
     const { recipient, envelopeId } = inspectEnvelope(bytes, { maxBytes: config().limits.maxEnvelopeBytes })
     if (recipient === identity.peerIdString) throw new MessageRefusedError('this envelope is addressed to me: deliver it, do not park it')
+    await this.c.disk?.check(bytes.byteLength)
     const { duplicate } = await parking.deposit({ envelopeId: toHex(envelopeId), recipient, depositor, bytes, now: now() })
     this.c.log('holding %s for %s from %s (%d bytes%s)', toHex(envelopeId), recipient, depositor, bytes.byteLength, duplicate ? ', duplicate' : '')
     if (!duplicate) this.c.events.emit('holding:changed', { recipient })

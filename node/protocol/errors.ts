@@ -23,7 +23,7 @@ const CODE_BY_ERROR_NAME: Record<string, ErrorCode> = {
   StampRequiredError: ErrorCode.STAMP_REQUIRED,
   HoldingDisabledError: ErrorCode.REFUSED,
   QuotaExceededError: ErrorCode.QUOTA_EXCEEDED,
-  // A cache server's disk under its reserve (cache-server/disk-reserve.ts): full like a quota.
+  // A holder's disk under its reserve (storage/disk-reserve.ts): full like a quota.
   DiskReserveError: ErrorCode.QUOTA_EXCEEDED,
   EnvelopeTooLargeError: ErrorCode.TOO_LARGE,
   NameTakenError: ErrorCode.NAME_TAKEN,

@@ -213,6 +213,51 @@ describe('bob decides what he holds: holding off, a full quota', () => {
   })
 })
 
+describe('bob\'s disk is nearly full: he keeps holding.minFreeDiskBytes free', () => {
+  let alice: User, bob: User, dave: User, carol: User
+
+  before(async () => {
+    // More than any disk here has free: as if bob's disk had filled up (the cache server's
+    // disk test does the same with parking.minFreeDiskBytes).
+    const configs = { bob: { ...FAST_NODE, holding: { minFreeDiskBytes: 2 ** 50 } } }
+    ;[alice, bob, dave, carol] = await onlineContacts(['alice', 'bob', 'dave', 'carol'], { configs }) as [User, User, User, User]
+    await carol.daemon!.stop()
+  })
+  after(async () => { await cleanup([alice, bob, dave, carol]) })
+
+  it('bob refuses like a full quota and nothing is stored; alice parks on dave instead; once bob lowers the reserve he takes the copy nobody else could', async () => {
+    const onlyBob = await runJson(alice.home, ['send', '--to', 'bob', '--to', 'carol', '--subject', 'Only bob could hold this', '--body', 'x'])
+    const refused = await waitUntil(alice.home, async () => {
+      const r = await recipientState(alice, onlyBob.id, 'carol')
+      return r?.state === 'pending' && /QUOTA_EXCEEDED/.test(r.lastError ?? '') ? r : undefined
+    }, 30_000, 'bob to refuse holding for disk space')
+    assert.match(refused.lastError, /this node's disk is full \(it keeps 1125899906842624 bytes free and has \d+\): nothing was stored/)
+    assert.equal((await holding(bob)).envelopes, 0)
+
+    // With another co-recipient online, the refusal sends the copy there.
+    const withDave = await runJson(alice.home, ['send', '--to', 'bob', '--to', 'dave', '--to', 'carol', '--subject', 'Dave can hold this', '--body', 'y'])
+    const onDave = await waitUntil(alice.home, async () => {
+      const r = await recipientState(alice, withDave.id, 'carol')
+      return r?.state === 'parked' ? r : undefined
+    }, 30_000, 'carol\'s copy to be parked on dave')
+    assert.deepEqual(onDave.parkedAt, [dave.peerId])
+    assert.equal((await holding(bob)).envelopes, 0)
+    assert.equal((await holding(dave)).envelopes, 1)
+
+    // A reserve below the least the database needs is refused; 0 turns the check off, at once.
+    const tooSmall = await run(bob.home, ['config', 'set', 'holding.minFreeDiskBytes', '1000'])
+    assert.notEqual(tooSmall.code, 0)
+    assert.match(tooSmall.stderr, /holding\.minFreeDiskBytes: must be 0 \(no check\) or at least 67108864/)
+    await runJson(bob.home, ['config', 'set', 'holding.minFreeDiskBytes', '0'])
+    const onBob = await waitUntil(alice.home, async () => {
+      const r = await recipientState(alice, onlyBob.id, 'carol')
+      return r?.state === 'parked' ? r : undefined
+    }, 30_000, 'carol\'s first copy to be parked on bob once he has room')
+    assert.deepEqual(onBob.parkedAt, [bob.peerId])
+    assert.equal((await holding(bob)).envelopes, 1)
+  })
+})
+
 describe('bob holds carol\'s copy only for his retention time', () => {
   let alice: User, bob: User, carol: User
 

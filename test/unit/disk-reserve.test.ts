@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { describe, it } from 'node:test'
-import { DISK_CHECK_INTERVAL_MS, DiskReserve } from '../../cache-server/disk-reserve.js'
+import { DISK_CHECK_INTERVAL_MS, DiskReserve } from '../../storage/disk-reserve.js'
 
 describe('disk reserve', () => {
   it('refuses a deposit that would leave less than the reserve free, counting deposits the file system does not show yet', async () => {
