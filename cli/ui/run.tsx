@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { render } from 'ink'
 import { App } from './components/App.js'
 import { FirstRunScreen } from './components/FirstRunScreen.js'
@@ -101,7 +101,7 @@ async function connectOrWelcome (options: RunUiOptions, log: UiLog): Promise<{ a
 
 async function mainScreen (connected: { api: HomeApi, started: boolean }, options: RunUiOptions, log: UiLog): Promise<void> {
   const store = createStore(initialState({ columns: process.stdout.columns ?? 80, rows: process.stdout.rows ?? 24 }))
-  if (connected.started) store.dispatch({ type: 'status/info', text: `started the daemon in the background (its log: ${homePaths(options.home).log})` })
+  if (connected.started) store.dispatch({ type: 'status/info', text: `started the daemon in the background (log: ${basename(homePaths(options.home).log)} in the home)` })
   const api = new UiApi(connected.api, async () => await connectApi({ home: options.home, allowOffline: false }))
   let unmount = (): void => {}
   const controller = new Controller({

@@ -297,6 +297,22 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     assert.ok(frame.split('\n').every(l => l.length <= 60))
   })
 
+  it('at 80 columns the status line gives a long message or prompt the whole width: the text typed and what to do stay visible', async () => {
+    const { r } = await start({ columns: 80 })
+    const last = (f: string): string => f.split('\n').at(-1) ?? ''
+    await press(r, 'E')
+    const error = await frameWith(r, f => last(f).includes('E empties the trash'), 'the error')
+    assert.match(last(error), /E empties the trash: open the trash folder first/)
+    await press(r, '/')
+    await type(r, 'lunch')
+    const prompt = await frameWith(r, f => last(f).includes('lunch▏'), 'what is typed, on screen')
+    assert.ok(prompt.split('\n').every(l => l.length <= 80))
+    await type(r, ' plans at the usual place on the corner')
+    await frameWith(r, f => last(f).includes('on the corner▏'), 'a long search: its end, with the cursor')
+    await press(r, KEYS.escape)
+    await frameWith(r, f => /online|offline/.test(last(f)), 'the indicators back once the line is free')
+  })
+
   it('lays out again on resize: no line is wider than the terminal', async () => {
     const { r, store } = await start()
     store.dispatch({ type: 'resize', columns: 50, rows: 12 })
