@@ -66,6 +66,12 @@ export class Controller {
   private eventSeq = 0
   private readonly me: { peerId: string } = { peerId: '' }
   private closed = false
+  /**
+   * While the daemon is gone: what the status line says about it. Requests that fail
+   * meanwhile (those in flight when it went, those made since) fail because of it, so they
+   * say this, not their own "lost the connection" (which told people to restart by hand).
+   */
+  private lost: string | undefined
 
   constructor (private readonly d: ControllerDeps) {}
 
@@ -94,12 +100,8 @@ export class Controller {
       if (this.closed) return
       this.d.log('the daemon connection closed: %s', err.message)
       this.dispatch({ type: 'status/network', online: false, servers: [] })
-      if (!api.canReconnect) {
-        this.dispatch({ type: 'status/error', text: 'the daemon stopped: nothing is sent or received now; quit (q) and start peerpost again' })
-        return
-      }
-      this.dispatch({ type: 'status/error', text: 'the daemon stopped: reconnecting when it runs again' })
-      void this.reconnect()
+      this.setLost(api.canReconnect ? 'the daemon stopped: reconnecting when it runs again' : 'the daemon stopped: nothing is sent or received now; quit (q) and start peerpost again')
+      if (api.canReconnect) void this.reconnect()
     })
     await Promise.all([
       this.loadList(false),
@@ -132,12 +134,18 @@ export class Controller {
       }
       if (this.closed) { await api.close(); return }
       this.d.log('reconnected to the daemon')
+      this.lost = undefined
       this.dispatch({ type: 'status/network', online: api.remote })
       this.dispatch({ type: 'status/info', text: 'reconnected to the daemon' })
       await this.follow()
       return
     }
-    if (!this.closed) this.dispatch({ type: 'status/error', text: 'the daemon did not come back within an hour: quit (q) and start peerpost again' })
+    if (!this.closed) this.setLost('the daemon did not come back within an hour: quit (q) and start peerpost again')
+  }
+
+  private setLost (text: string): void {
+    this.lost = text
+    this.dispatch({ type: 'status/error', text })
   }
 
   /** A key press, as ink reports it. */
@@ -784,7 +792,7 @@ export class Controller {
   private fail (what: string, err: unknown): void {
     if (this.closed) return
     this.d.log('%s failed: %s', what, (err as Error)?.stack ?? String(err))
-    this.dispatch({ type: 'status/error', text: describeUiError(what, err) })
+    this.dispatch({ type: 'status/error', text: this.lost ?? describeUiError(what, err) })
   }
 }
 

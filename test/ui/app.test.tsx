@@ -13,7 +13,7 @@ import { UiApi } from '../../cli/ui/ui-api.js'
 import { openLocalService } from '../../cli/local-service.js'
 import { deadline } from '../helpers/cli.js'
 import { openTestHome, seedMessages, storedMessage, stranger, uiHome } from '../helpers/ui.js'
-import { RemoteError } from '../../node/control/protocol.js'
+import { ControlProtocolError, DaemonNotRunningError, RemoteError } from '../../node/control/protocol.js'
 import type { HomeApi } from '../../cli/api.js'
 
 const NOW = Date.parse('2026-03-10T12:00:00Z')
@@ -545,6 +545,61 @@ describe('a large folder is paged, never read whole', () => {
       assert.doesNotMatch(found, /Message 1/)
     } finally {
       await close()
+    }
+  })
+})
+
+describe('the daemon going away under the UI', () => {
+  it('a request in flight when the connection drops does not replace "reconnecting" with "quit and start again"; once a daemon is back the UI reconnects', async () => {
+    const inbox = await largeInbox('drop', 3)
+    const { t } = inbox
+    // The daemon as the control client shows it: a held request is rejected and the close told in the same tick.
+    const closeListeners: Array<(err: Error) => void> = []
+    let held: { reject: (err: Error) => void } | undefined
+    let holdNext = false
+    const dropping: HomeApi = {
+      ...t.api,
+      remote: true,
+      // The test closes the home itself: the UI closing the dropped connection must not.
+      close: async () => {},
+      onClose: listener => { closeListeners.push(listener) },
+      call: async <T, >(method: string, params?: unknown): Promise<T> => {
+        if (holdNext && method === 'folders') {
+          holdNext = false
+          return await new Promise<T>((_resolve, reject) => { held = { reject } })
+        }
+        return await t.api.call<T>(method, params)
+      }
+    }
+    let daemonBack = false
+    const connect = async (): Promise<HomeApi> => {
+      if (!daemonBack) throw new DaemonNotRunningError(inbox.home.home)
+      return { ...t.api, remote: true, close: async () => {} }
+    }
+    const store = createStore(initialState({ columns: 120, rows: 20 }))
+    const log = memoryLog()
+    const controller = new Controller({ api: new UiApi(dropping, connect), store, log })
+    const r = render(<App store={store} controller={controller} now={() => NOW} followResize={false} />)
+    try {
+      await controller.start()
+      await frameWith(r, contains('Message 3'), 'the inbox')
+      holdNext = true
+      await press(r, '$')
+      await deadline((async () => { while (held == null) await new Promise(resolve => setImmediate(resolve)) })(), 5_000, 'the folders request in flight')
+      const err = new ControlProtocolError('the daemon closed the control connection')
+      held!.reject(err)
+      for (const l of closeListeners) l(err)
+      await deadline((async () => { while (!log.lines.some(l => l.startsWith('folders failed'))) await new Promise(resolve => setImmediate(resolve)) })(), 5_000, 'the failed request handled')
+      const frame = await frameWith(r, contains('offline (no daemon)'), 'the lost daemon on screen')
+      assert.match(frame, /the daemon stopped: reconnecting when it runs again/)
+      assert.doesNotMatch(frame, /quit and start peerpost again/)
+      daemonBack = true
+      await frameWith(r, f => f.includes('reconnected to the daemon') && f.includes('online · servers'), 'reconnected', 15_000)
+    } finally {
+      controller.stop()
+      r.unmount()
+      await inbox.t.close()
+      await inbox.home.remove()
     }
   })
 })
