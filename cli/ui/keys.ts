@@ -34,10 +34,10 @@ const BROWSE: Screen[] = ['mail', 'reader', 'contacts', 'outbox']
 export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'down', keys: ['j', 'down'], screens: [...LISTS, 'reader', 'help'], help: 'next line' },
   { command: 'up', keys: ['k', 'up'], screens: [...LISTS, 'reader', 'help'], help: 'previous line' },
-  { command: 'top', keys: ['g', 'home'], screens: [...LISTS, 'reader'], help: 'first' },
-  { command: 'bottom', keys: ['G', 'end'], screens: [...LISTS, 'reader'], help: 'last' },
-  { command: 'pageDown', keys: ['pagedown', 'C-f'], screens: [...LISTS, 'reader'], help: 'page down' },
-  { command: 'pageUp', keys: ['pageup', 'C-b'], screens: [...LISTS, 'reader'], help: 'page up' },
+  { command: 'top', keys: ['g', 'home'], screens: [...LISTS, 'reader', 'help'], help: 'first' },
+  { command: 'bottom', keys: ['G', 'end'], screens: [...LISTS, 'reader', 'help'], help: 'last' },
+  { command: 'pageDown', keys: ['pagedown', 'C-f'], screens: [...LISTS, 'reader', 'help'], help: 'page down' },
+  { command: 'pageUp', keys: ['pageup', 'C-b'], screens: [...LISTS, 'reader', 'help'], help: 'page up' },
   { command: 'open', keys: ['enter', 'right', 'l'], screens: ['mail'], help: 'open the message (or the folder)' },
   { command: 'focus', keys: ['tab', 'left', 'h'], screens: ['mail'], help: 'switch between folders and messages' },
   { command: 'compose', keys: ['c', 'm'], screens: BROWSE, help: 'compose a new message' },
@@ -120,17 +120,35 @@ export const SCREEN_TITLES: Record<Screen, string> = {
   help: 'Help'
 }
 
-/** The help text, generated from the table: one section per screen, one line per binding. */
-export function helpLines (): string[] {
+const HELP_KEYS_WIDTH = 25
+
+/**
+ * The help text, generated from the table: one section per screen, one entry per binding;
+ * with `width`, an entry's words wrap under its description (nothing cut at the edge).
+ */
+export function helpLines (width = Infinity): string[] {
   const lines: string[] = []
+  const room = Math.max(20, width - HELP_KEYS_WIDTH)
   for (const screen of ['mail', 'reader', 'compose', 'contacts', 'outbox'] as Screen[]) {
     lines.push(`${SCREEN_TITLES[screen]}`)
     for (const b of KEY_BINDINGS.filter(b => b.screens.includes(screen))) {
-      lines.push(`  ${b.keys.map(keyLabel).join(', ').padEnd(22)} ${b.help}`)
+      const [first = '', ...more] = wrapWords(b.help, room)
+      lines.push(`  ${b.keys.map(keyLabel).join(', ').padEnd(HELP_KEYS_WIDTH - 3)} ${first}`)
+      for (const line of more) lines.push(`${' '.repeat(HELP_KEYS_WIDTH)}${line}`)
     }
     lines.push('')
   }
   return lines
+}
+
+/** Words into lines of at most `width` (a longer word stands alone). */
+function wrapWords (text: string, width: number): string[] {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) { lines.push(line); line = word } else line = line === '' ? word : `${line} ${word}`
+  }
+  return [...lines, line]
 }
 
 const NO_KEY: Key = { upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false }

@@ -1,4 +1,4 @@
-import { DRAFT_FIELDS, MAX_SENDING_SHOWN, listRows, visibleItems } from './state.js'
+import { DRAFT_FIELDS, MAX_SENDING_SHOWN, helpRows, listRows, visibleItems } from './state.js'
 import { helpLines } from './keys.js'
 import { bodyLines } from './view-format.js'
 import type { Screen } from './keys.js'
@@ -202,8 +202,9 @@ export function reducer (state: AppState, action: Action): AppState {
             return { scroll: Math.max(0, Math.min(target(action.to, c.scroll, lines, rows), lines - 1)) }
           })
         case 'help': {
-          const lines = helpLines().length
-          return { ...state, help: { scroll: Math.max(0, Math.min(target(action.to, state.help.scroll, lines, rows), lines - 1)) } }
+          // Scrolled no further than a screen that ends on the last line.
+          const max = Math.max(0, helpLines(state.size.columns).length - helpRows(state))
+          return { ...state, help: { scroll: Math.max(0, Math.min(target(action.to, state.help.scroll, max + 1, helpRows(state)), max)) } }
         }
         default: return state
       }

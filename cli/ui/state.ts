@@ -145,6 +145,11 @@ export function listRows (state: AppState): number {
   return Math.max(3, state.size.rows - 4 - sendingLines)
 }
 
+/** Rows of help text on screen (the last row of the screen's area says what is below). */
+export function helpRows (state: AppState): number {
+  return listRows(state)
+}
+
 export function sendingBoxLines (state: AppState): number {
   if (state.sending.length === 0) return 0
   return 1 + state.sending.reduce((n, s) => n + 1 + (s.entry?.recipients.length ?? 0), 0)

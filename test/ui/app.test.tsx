@@ -128,6 +128,22 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     await frameWith(r, contains('Photos'), 'back to the list')
   })
 
+  it('help at 80x24: long lines wrap (nothing cut), the foot says there is more and how to leave, G and PgDn reach the end', async () => {
+    const { r } = await start({ columns: 80, rows: 24 })
+    await press(r, '?')
+    const first = await frameWith(r, contains('Mail list'), 'help')
+    assert.ok(first.split('\n').slice(1).every(l => l.length <= 80 && !l.includes('…')), 'no line cut (the title abbreviates the PeerId)')
+    assert.match(first.replace(/\s+/g, ' '), /in the trash: empty it, every message for good \(asks first\)/, 'whole, where 80 columns cut it before')
+    assert.match(first, /-- \d+ more lines: j\/k, PgDn, G; q back --/)
+    await press(r, 'G')
+    const end = await frameWith(r, contains('cancel the selected message'), 'the end of the help (the outbox keys)')
+    assert.match(end, /-- q back --/)
+    await press(r, 'g', '\x1b[6~')
+    await frameWith(r, f => !f.includes('Mail list') && f.includes('more lines'), 'a page down')
+    await press(r, 'q')
+    await frameWith(r, contains('Photos'), 'back to the list')
+  })
+
   it('composing: completion from contacts, attach a file, Ctrl-S queues it and the outcome shows per recipient', async () => {
     const { r, home, api, controller } = await start({ rows: 30 })
     const file = join(home.home, 'notes.txt')
