@@ -54,9 +54,12 @@ export function parkHandler (c: ParkComponents, limits: { maxEnvelopeBytes: numb
       // depositor mints one on the same envelope and deposits again at once.
       const required = limits.stampBits ?? 0
       if (required > 0 && envelopeStampBits(bytes) < required) throw new StampRequiredError(`this server takes deposits with a proof of work of ${required} bits (stamp)`)
-      await c.disk?.check(bytes.byteLength)
-      // Tracked so shutdown waits for the synced commit instead of closing the db under it.
-      const { duplicate } = await c.inFlight.track(c.parking.deposit({ envelopeId: id, recipient, depositor, bytes, now: c.now() }))
+      // Tracked from the disk check on, so shutdown waits for the synced commit instead of
+      // closing the db under it (a deposit that passed the check is stored).
+      const { duplicate } = await c.inFlight.track((async () => {
+        await c.disk?.check(bytes.byteLength)
+        return await c.parking.deposit({ envelopeId: id, recipient, depositor, bytes, now: c.now() })
+      })())
       if (duplicate) c.metrics.duplicateDeposits++
       else c.metrics.deposits++
       c.log('parked %s for %s from %s (%d bytes%s)', id, recipient, depositor, bytes.byteLength, duplicate ? ', duplicate' : '')

@@ -9,6 +9,7 @@ import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import { peerIdBytesFromString } from '../node/identity/index.js'
 import { DeliverProtocol, PARK_PROTOCOL } from '../node/protocol/deliver.js'
+import { ShuttingDownError } from '../node/protocol/errors.js'
 import { directoryHandler, DIRECTORY_PROTOCOL } from '../node/protocol/directory.js'
 import { fetchHandler, FETCH_PROTOCOL } from '../node/protocol/fetch.js'
 import { NoticeHub, noticeHandler, NOTICE_PROTOCOL } from '../node/protocol/notice.js'
@@ -265,8 +266,11 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     // and the notices it posted here about it go too (whether or not the copy was here: one
     // parked on a co-recipient is announced here), before it hears back.
     const withdrawLog = logger.forComponent('peerpost:cache:withdraw')
+    // Set when shutdown begins: withdraws are refused as temporary from then on (below).
+    let shuttingDown = false
     const serveWithdraw = withdrawHandler({
       withdraw: async (depositor, recipient, id) => await inFlight.track((async () => {
+        if (shuttingDown) throw new ShuttingDownError('this server is shutting down: withdraw again once it is back (nothing was deleted)')
         const removed = await parking.withdraw(depositor, recipient, id)
         const dropped = await dropWaitingNotices(notices, { depositor, recipient, envelopeId: id }).catch(err => { withdrawLog.error('could not drop the notices about withdrawn %s - %e', id, err); return 0 })
         if (dropped > 0) withdrawLog('%s dropped %d notice(s) about %s for %s', depositor, dropped, id, recipient)
@@ -328,11 +332,16 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     await park.start()
     // Shutdown: stop accepting new streams, then let deposits and acks already under way
     // reach the disk while their connections are still up (so their receipts go out).
+    // Withdraw stays served until libp2p stops, answering ShuttingDownError: a protocol
+    // gone from a peer that served it reads to a depositor as a holder too old to withdraw,
+    // which it never asks again, and the copy it cancelled would stay parked here.
     cleanup.push({
       what: 'stop accepting requests',
       run: async () => {
+        shuttingDown = true
         await park.stop()
-        for (const [protocol] of handlers) await libp2p.unhandle(protocol)
+        for (const [protocol] of handlers) if (protocol !== WITHDRAW_PROTOCOL) await libp2p.unhandle(protocol)
+        if (inFlight.size > 0) lifecycle('shutdown-draining', { inFlight: inFlight.size, timeoutMs: SHUTDOWN_DRAIN_MS })
         await inFlight.drain(SHUTDOWN_DRAIN_MS)
       }
     })

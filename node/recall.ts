@@ -4,7 +4,8 @@ import { peerIdBytesFromString } from './identity/index.js'
 import { backoffDelay } from './outbox-engine.js'
 import { PassScheduler } from './pass-scheduler.js'
 import { parkingServers } from './routing.js'
-import { withdrawEnvelope } from './protocol/withdraw.js'
+import { withdrawEnvelope, WITHDRAW_PROTOCOL } from './protocol/withdraw.js'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { NodeEvents } from './events.js'
 import type { ServerRef } from './home-servers.js'
 import type { PeerpostLibp2p } from './network.js'
@@ -51,8 +52,10 @@ async function holderTarget (c: RecallComponents, holder: string, recipient: str
  * Ask every holder of a parked recipient's copy to delete it (`/peerpost/withdraw/1.0.0`),
  * all at once, each within the dial timeout, and say what each answered: `withdrawn`;
  * `not-here` (the recipient may already have fetched it, or it expired); `unsupported`
- * (a holder without the protocol: the copy stays until fetched or expired);
- * `unreachable` (no answer in time, a refusal, or not tried). Never throws.
+ * (a holder that never said it speaks the protocol: the copy stays until fetched or
+ * expired); `unreachable` (no answer in time, a refusal such as a server shutting down,
+ * the protocol refused by a holder that said it speaks it, or not tried: asked again
+ * later). Never throws.
  */
 export async function withdrawParked (c: RecallComponents, recipient: RecipientState, signal?: AbortSignal): Promise<HolderWithdrawal[]> {
   const holders = [...new Set(recipient.parkedAt ?? [])]
@@ -64,10 +67,29 @@ export async function withdrawParked (c: RecallComponents, recipient: RecipientS
       const answer = await withdrawEnvelope(c.libp2p, target, request, { timeoutMs: c.timeoutMs(), ...(signal != null ? { signal } : {}) })
       return { peerId: holder, outcome: answer }
     } catch (err) {
-      if (errorName(err) === 'UnsupportedProtocolError') return { peerId: holder, outcome: 'unsupported' }
+      if (errorName(err) === 'UnsupportedProtocolError') {
+        if (!(await advertisesWithdraw(c.libp2p, holder))) return { peerId: holder, outcome: 'unsupported' }
+        return { peerId: holder, outcome: 'unreachable', error: 'it no longer served withdrawing, which it said it does (stopping or restarting?): asked again later' }
+      }
       return { peerId: holder, outcome: 'unreachable', error: asError(err).message }
     }
   }))
+}
+
+/**
+ * Whether `holder` said it speaks the withdraw protocol: its protocols as identify last
+ * told them (on each connection) and as streams to it were negotiated. A holder refuses a
+ * protocol it speaks for a moment while it stops (an older cache server drops its handlers
+ * before its connections close) or starts: that refusal is temporary, asked again later,
+ * while one that never listed it is too old to withdraw, for good.
+ */
+async function advertisesWithdraw (libp2p: PeerpostLibp2p, holder: string): Promise<boolean> {
+  try {
+    return (await libp2p.peerStore.get(peerIdFromString(holder))).protocols.includes(WITHDRAW_PROTOCOL)
+  } catch {
+    // Not in the peer store (or not a PeerId): nothing says it speaks it.
+    return false
+  }
 }
 
 /**

@@ -36,8 +36,13 @@ const CODE_BY_ERROR_NAME: Record<string, ErrorCode> = {
   InvalidWithdrawRequestError: ErrorCode.MALFORMED,
   MalformedFrameError: ErrorCode.MALFORMED,
   // A LIST cursor from another recipient or made up: permanent, not a server failure.
-  InvalidCursorError: ErrorCode.MALFORMED
+  InvalidCursorError: ErrorCode.MALFORMED,
+  // Temporary like any failure of the receiver's, but no secret: its message goes out.
+  ShuttingDownError: ErrorCode.INTERNAL
 }
+
+/** INTERNAL errors whose message tells the peer nothing it should not know. */
+const PUBLIC_INTERNAL = new Set(['ShuttingDownError'])
 
 // STAMP_REQUIRED is retryable in its own way: the sender mints a stamp on the same
 // envelope and tries again at once (node/restamp.ts), not after a backoff.
@@ -68,11 +73,22 @@ export class StampRequiredError extends Error {
   override name = StampRequiredError.NAME
 }
 
+/**
+ * The receiver is stopping: it still answers on the connections it has, but takes no new
+ * work (on the wire INTERNAL, retryable). Unlike a protocol it stopped serving (which reads
+ * as "this peer does not speak it", for good), this tells the caller to ask again once the
+ * receiver is back.
+ */
+export class ShuttingDownError extends Error {
+  static readonly NAME = 'ShuttingDownError'
+  override name = ShuttingDownError.NAME
+}
+
 export function errorReplyFor (err: unknown): ErrorReply {
   const name = err instanceof Error ? err.name : ''
   const code = CODE_BY_ERROR_NAME[name] ?? ErrorCode.INTERNAL
   // Internal failures are not described to a remote peer: they are ours to log.
-  const message = code === ErrorCode.INTERNAL ? 'the peer could not do that now' : (err as Error).message
+  const message = code === ErrorCode.INTERNAL && !PUBLIC_INTERNAL.has(name) ? 'the peer could not do that now' : (err as Error).message
   return { code, message, retryable: RETRYABLE.has(code) }
 }
 

@@ -14,14 +14,17 @@ export const FAST_NODE = {
 /** Cache server config for tests: a node without heartbeat is offline after 1.5 s. */
 export const FAST_SERVER = { presence: { timeoutMs: 1_500, sweepIntervalMs: 200 } }
 
+/** What a node needs of a cache server, a process or one started in the test's own (cache-server/server.ts). */
+export type ServerAddrs = Pick<CacheServerProcess, 'peerId' | 'addrs'>
+
 /** The server's address as a node configures it: `/ip4/127.0.0.1/tcp/PORT/p2p/PEERID`. */
-export function serverAddr (server: CacheServerProcess): string {
+export function serverAddr (server: ServerAddrs): string {
   const tcp = server.addrs.find(a => a.includes('/tcp/') && a.includes('127.0.0.1')) ?? server.addrs[0]!
   return tcp.includes('/p2p/') ? tcp : `${tcp}/p2p/${server.peerId}`
 }
 
 /** `peerpost servers add` (no daemon needed). */
-export async function useServers (user: User, servers: CacheServerProcess[]): Promise<void> {
+export async function useServers (user: User, servers: ServerAddrs[]): Promise<void> {
   for (const s of servers) await runJson(user.home, ['servers', 'add', serverAddr(s)], user.command)
 }
 
@@ -57,7 +60,7 @@ export async function inboxCopies (user: User, messageId: string): Promise<numbe
  *
  * @example const [alice, bob, carol] = await onlineContacts(['alice', 'bob', 'carol'])
  */
-export async function onlineContacts (names: string[], options: { configs?: Record<string, unknown>, servers?: CacheServerProcess[] } = {}): Promise<User[]> {
+export async function onlineContacts (names: string[], options: { configs?: Record<string, unknown>, servers?: ServerAddrs[] } = {}): Promise<User[]> {
   const users: User[] = []
   try {
     for (const name of names) users.push(await makeUser(name, { config: options.configs?.[name] ?? FAST_NODE }))

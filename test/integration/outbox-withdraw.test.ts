@@ -5,11 +5,15 @@ import { peerIdBytesFromString } from '../../node/identity/index.js'
 import { Notice, NoticeKind } from '../../node/protocol/notice.js'
 import { withdrawEnvelope } from '../../node/protocol/withdraw.js'
 import { cacheHomePaths } from '../../cache-server/home.js'
+import { parseCacheConfig } from '../../cache-server/config.js'
+import { startCacheServer as startServerHere } from '../../cache-server/server.js'
+import { DISK_CHECK_INTERVAL_MS } from '../../storage/disk-reserve.js'
 import { createNoticeStore, openDatabase } from '../../storage/index.js'
 import { auditCacheServer, eventually, opaqueEnvelope, park, rawClient, scrape, startCacheServer } from '../helpers/cache-server.js'
-import { cleanup, deadline, recipientEvent, run, runJson, tempDir, waitUntil } from '../helpers/cli.js'
+import { cleanup, deadline, freePort, recipientEvent, run, runJson, tempDir, waitUntil } from '../helpers/cli.js'
 import { FAST_NODE, FAST_SERVER, inboxCopies, onlineContacts, pairOnServer, recipientState, startNode } from '../helpers/offline.js'
 import type { CacheServerProcess, RawClient } from '../helpers/cache-server.js'
+import type { RunningCacheServer } from '../../cache-server/server.js'
 import type { User } from '../helpers/cli.js'
 
 const metric = async (server: CacheServerProcess, name: string): Promise<number> => (await scrape(server)).get(name) ?? -1
@@ -183,5 +187,73 @@ describe('a copy withdrawn from a co-recipient: its notice on bob\'s server goes
     } finally {
       await db.close()
     }
+  })
+})
+
+describe('a withdraw that races its holder stopping', () => {
+  const homes: string[] = []
+  let users: User[] = []
+  let server: RunningCacheServer | undefined
+  let depositor: RawClient | undefined
+  after(async () => {
+    await depositor?.stop()
+    await cleanup(users)
+    await server?.stop()
+    for (const dir of homes) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('alice cancels while her server stops (a deposit still draining): it answers "shutting down", not "does not support withdrawing"; once it is back she asks again and the copy goes', async () => {
+    const home = await tempDir('cache-stopping')
+    homes.push(home)
+    const listen = [`/ip4/127.0.0.1/tcp/${await freePort()}`]
+    // Run here, not as a process, so its disk can be held: the presence sweep, which reads
+    // the free disk too, is slowed so that only deposits read it.
+    const config = parseCacheConfig({ ...FAST_SERVER, presence: { ...FAST_SERVER.presence, sweepIntervalMs: 600_000 }, metrics: { address: '127.0.0.1:0' } })
+    let holding = false
+    const hold = Promise.withResolvers<void>()
+    const reading = Promise.withResolvers<void>()
+    const draining = Promise.withResolvers<void>()
+    let skew = 0
+    server = await startServerHere({
+      home,
+      listen,
+      config,
+      now: () => Date.now() + skew,
+      lifecycle: event => { if (event === 'shutdown-draining') draining.resolve() },
+      freeDiskBytes: async () => {
+        if (holding) { reading.resolve(); await hold.promise }
+        return 100 * 1024 ** 3
+      }
+    })
+    users = await onlineContacts(['alice', 'bob'], { servers: [server] })
+    const [alice, bob] = users as [User, User]
+    await bob.daemon!.stop()
+    const sent = await runJson(alice.home, ['send', '--to', 'bob', '--subject', 'Cancel me while the server stops', '--body', 'x', '--wait', '--timeout', '20000'])
+    assert.deepEqual(sent.entry.recipients[0].parkedAt, [server.peerId])
+
+    // Another deposit reads the disk (its last reading is old now) and is held there,
+    // under way: the server, told to stop, waits for it with its connections still up.
+    holding = true
+    skew = DISK_CHECK_INTERVAL_MS
+    depositor = await rawClient()
+    const deposit = park(depositor, server, [opaqueEnvelope(bob.peerId)]).catch(() => [])
+    await deadline(reading.promise, 10_000, 'the deposit to read the disk')
+    const stopped = server.stop()
+    await deadline(draining.promise, 10_000, 'the server to wait for the deposit under way')
+
+    const cancel = await runJson(alice.home, ['outbox', 'cancel', sent.id])
+    const [answer] = cancel.recipients[0].withdrawal
+    assert.equal(cancel.recipients[0].state, 'parked', 'the copy is still on the server')
+    assert.equal(answer.outcome, 'unreachable', `asked again later, not given up on: ${JSON.stringify(answer)}`)
+    assert.match(answer.error, /shutting down/)
+    hold.resolve()
+    await deposit
+    await stopped
+
+    server = await startServerHere({ home, listen, config, lifecycle: () => {} })
+    await waitUntil(alice.home, async () => (await recipientState(alice, sent.id, 'bob'))?.state === 'cancelled', 30_000, 'alice to withdraw the copy once the server is back')
+    const m = await scrape({ metrics: server.metricsUrl! })
+    assert.equal(m.get('peerpost_withdrawals_total'), 1)
+    assert.equal(m.get('peerpost_parked_envelopes'), 1, 'the other deposit, finished while the server stopped, is all that is left')
   })
 })
