@@ -46,13 +46,14 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
   after(async () => { for (const o of open) { o.unmount(); await o.close() } })
 
   /** A fresh home with bob as a contact and three messages from him (two in one conversation). */
-  async function start (options: { rows?: number, columns?: number, quarantine?: boolean, onQuit?: () => void } = {}) {
+  async function start (options: { rows?: number, columns?: number, quarantine?: boolean, request?: boolean, onQuit?: () => void } = {}) {
     const home = await uiHome('alice')
     const bob = await stranger('bob')
     await seedMessages(home.home, home.peerId, [
       { fromName: 'Bob', fromPeer: bob.peerId, subject: 'Lunch plans', text: 'Noon at the usual place?', date: NOW - 3_600_000, messageId: '<lunch@x>' },
       { fromName: 'Bob', fromPeer: bob.peerId, subject: 'Re: Lunch plans', text: 'Or one?\n\n> Noon at the usual place?', date: NOW - 1_800_000, inReplyTo: '<lunch@x>', references: ['<lunch@x>'], attachments: [{ filename: 'menu.txt', content: attachment }] },
       { fromName: 'Bob', fromPeer: bob.peerId, subject: 'Photos', text: 'Here they are', date: NOW - 600_000 },
+      ...(options.request === true ? [{ fromName: 'Dave', fromPeer: (await stranger('dave')).peerId, subject: 'We met at the conference', text: 'Hello!', date: NOW - 120_000, folder: 'requests' as const }] : []),
       ...(options.quarantine === true ? [{ fromName: 'Bob', fromPeer: bob.peerId, subject: 'new key?', text: 'x', date: NOW - 60_000, folder: 'quarantine' as const, warning: "KEY CHANGED: bob's card now has a different encryption key than the one you pinned; compare fingerprints before trusting it" }] : [])
     ])
     const t = await openTestHome(home.home)
@@ -105,6 +106,17 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     assert.equal(createHash('sha256').update(saved).digest('hex'), createHash('sha256').update(attachment).digest('hex'))
     await press(r, 'p')
     await frameWith(r, f => f.includes('Subject: Lunch plans') && f.includes('Noon at the usual place?'), 'the first message')
+  })
+
+  it('reading a request says what it is and how to accept it; i moves it to the inbox', async () => {
+    const { r, controller } = await start({ request: true, columns: 120 })
+    await controller.selectFolder('requests')
+    await frameWith(r, contains('We met at the conference'), 'the request listed')
+    await press(r, KEYS.enter)
+    const frame = await frameWith(r, contains('Subject: We met at the conference'), 'the request open')
+    assert.match(frame, /A request from someone not in your contacts: i accepts it, d trashes it/)
+    await press(r, 'i')
+    await frameWith(r, f => f.includes('moved to inbox') && f.includes('(requests is empty)'), 'accepted')
   })
 
   it('two conversations open at once; ] switches between them', async () => {

@@ -32,7 +32,9 @@ export function ReaderScreen ({ state, now }: { state: AppState, now: number }) 
   ]
   const attachLines = m.attachments.length === 0 ? 0 : m.attachments.length + 1
   const threadLines = c.thread.length > 1 ? Math.min(c.thread.length, 6) + 1 : 0
-  const warningLines = m.warning != null ? 1 : 0
+  // A stranger's mail: say what that means and the one key that accepts it (like `peerpost read` does).
+  const notice = m.folder === 'requests' ? 'A request from someone not in your contacts: i accepts it, d trashes it' : undefined
+  const warningLines = (m.warning != null ? 1 : 0) + (notice != null ? 1 : 0)
   const bodyRows = Math.max(3, listRows(state) + 1 - header.length - attachLines - threadLines - warningLines - 2)
   // Wrapped to the screen: scrolling counts the lines as shown, and no line is cut off.
   const body = bodyLines(m, width)
@@ -43,6 +45,7 @@ export function ReaderScreen ({ state, now }: { state: AppState, now: number }) 
     <Box flexDirection='column'>
       <Box>{tabs.map(t => <Text key={t.key} inverse={t.active} bold={t.active}>{t.text}</Text>)}</Box>
       {m.warning != null && <Text color='red' bold>{fit(`!! ${m.warning}`, width)}</Text>}
+      {notice != null && <Text color='yellow'>{fit(notice, width)}</Text>}
       {header.map((line, i) => <Text key={i} bold={i === header.length - 1}>{fit(line, width)}</Text>)}
       <Text dimColor>{'─'.repeat(Math.max(0, width))}</Text>
       {shownBody.map((line, i) => <Text key={i}>{fit(line, width)}</Text>)}
