@@ -1,4 +1,5 @@
 import { peerIdFromAddress } from '../../node/mime/address.js'
+import { longDate, senderName } from './view-format.js'
 import type { Draft } from './state.js'
 import type { MessageView } from './ui-api.js'
 import type { ContactView } from '../../node/mail-service.js'
@@ -20,7 +21,8 @@ function prefixed (prefix: string, subject: string): string {
 
 function quoted (m: MessageView): string {
   const lines = m.text.replace(/\n+$/, '').split('\n').map(l => `> ${l}`)
-  return `On ${m.date}, ${m.from} wrote:\n${lines.join('\n')}\n\n`
+  // The sender by name (their address is a 60-character PeerId), the date as people write it.
+  return `On ${longDate(m.date)}, ${senderName(m.from)} wrote:\n${lines.join('\n')}\n\n`
 }
 
 /** Reply (to the verified sender) or reply-all (also every other To/Cc, less me), quoting the body. */
@@ -52,7 +54,7 @@ export function forwardable (m: MessageView): string[] {
  * message (`saved`: their paths, in `tempDir`); large ones not here yet are named as left out.
  */
 export function forwardDraft (m: MessageView, saved: { paths: string[], tempDir?: string } = { paths: [] }): Draft {
-  const header = ['', '', '---------- Forwarded message ----------', `From: ${m.from}`, `Date: ${m.date}`, `Subject: ${m.subject}`, `To: ${m.to.join(', ')}`, '']
+  const header = ['', '', '---------- Forwarded message ----------', `From: ${m.from}`, `Date: ${longDate(m.date)}`, `Subject: ${m.subject}`, `To: ${m.to.join(', ')}`, '']
   const carried = new Set(forwardable(m))
   const left = m.attachments.filter(a => !carried.has(a.name)).map(a => a.name)
   const note = left.length > 0 ? [`[not here yet, so not forwarded: ${left.join(', ')}]`, ''] : []

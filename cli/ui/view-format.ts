@@ -10,13 +10,29 @@ import type { RecipientState } from '../../storage/types.js'
 const pad2 = (n: number): string => String(n).padStart(2, '0')
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 
-/** Today: `14:05`; this year: `Mar 02`; older: `2024-03-02` (UTC, so tests and captures are stable). */
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
+
+/**
+ * Today: `14:05`; this year: `Mar 02`; older: `2024-03-02`. In the person's local time, as
+ * their clock shows it (the tests pin TZ for stable frames).
+ */
 export function shortDate (ms: number, now: number): string {
   const d = new Date(ms)
   const n = new Date(now)
-  if (d.toISOString().slice(0, 10) === n.toISOString().slice(0, 10)) return `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}`
-  if (d.getUTCFullYear() === n.getUTCFullYear()) return `${MONTHS[d.getUTCMonth()]} ${pad2(d.getUTCDate())}`
-  return d.toISOString().slice(0, 10)
+  if (localDay(d) === localDay(n)) return `${pad2(d.getHours())}:${pad2(d.getMinutes())}`
+  if (d.getFullYear() === n.getFullYear()) return `${MONTHS[d.getMonth()]} ${pad2(d.getDate())}`
+  return localDay(d)
+}
+
+/** A message's date in full, local time: `Tue 10 Mar 2026 13:35`; a date that does not parse is shown as it is. */
+export function longDate (date: string | number): string {
+  const d = new Date(date)
+  if (Number.isNaN(d.getTime())) return String(date)
+  return `${DAYS[d.getDay()]} ${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`
+}
+
+function localDay (d: Date): string {
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`
 }
 
 export function bytes (n: number): string {

@@ -46,7 +46,8 @@ export class TmuxServer {
   /** Start `command` (argv) in a new session of `columns` x `rows`. */
   async open (name: string, command: string[], options: { columns?: number, rows?: number, env?: Record<string, string> } = {}): Promise<Terminal> {
     // CI=true as CI machines export it: ink then draws nothing unless the UI undoes it (cli/ui/ci-env.ts).
-    const env = Object.entries({ TERM: 'xterm-256color', CI: 'true', ...options.env }).map(([k, v]) => `${k}=${v}`)
+    // TZ=UTC: the UI shows local time; captures stay the same on any machine.
+    const env = Object.entries({ TERM: 'xterm-256color', CI: 'true', TZ: 'UTC', ...options.env }).map(([k, v]) => `${k}=${v}`)
     // When the program ends the pane stays, showing how it ended, so a failure is visible in the capture.
     const shell = `env -u EDITOR -u VISUAL ${env.map(quote).join(' ')} ${command.map(quote).join(' ')}; echo "[exited $?]"; sleep 3600`
     await tmux(this.socket, ['new-session', '-d', '-s', name, '-x', String(options.columns ?? 120), '-y', String(options.rows ?? 36), shell])

@@ -16,6 +16,8 @@ import { openTestHome, seedMessages, storedMessage, stranger, uiHome } from '../
 import { ControlProtocolError, DaemonNotRunningError, RemoteError } from '../../node/control/protocol.js'
 import type { HomeApi } from '../../cli/api.js'
 
+// Dates on screen are local time: the frames here are written for UTC.
+process.env.TZ = 'UTC'
 const NOW = Date.parse('2026-03-10T12:00:00Z')
 const KEYS = { down: '\x1b[B', enter: '\r', tab: '\t', escape: '\x1b', ctrlS: '\x13', ctrlC: '\x03', backspace: '\x7f' }
 
@@ -86,6 +88,7 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     await press(r, 'j', KEYS.enter)
     const frame = await frameWith(r, contains('Conversation: 2 messages'), 'the reader with the thread')
     assert.match(frame, /Subject: Re: Lunch plans/)
+    assert.match(frame, /Date: +Tue 10 Mar 2026 11:30/, 'the date as people read it')
     assert.match(frame, /Or one\?/)
     assert.match(frame, /menu\.txt {2}21 B {2}text\/plain {2}here/)
     assert.match(frame, /11:00 +Bob +Lunch plans/, 'the earlier message of the conversation is listed')
@@ -221,6 +224,7 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     assert.match(frame, /To +bob/)
     assert.match(frame, /Subject +Re: Lunch plans/)
     assert.match(frame, /> Or one\?/)
+    assert.match(frame, /On Tue 10 Mar 2026 11:30, Bob wrote:/, 'the quote header by name and a readable date')
     await type(r, 'One works.')
     await press(r, KEYS.ctrlS)
     await frameWith(r, contains('bob: waiting'), 'queued')

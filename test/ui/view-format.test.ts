@@ -1,7 +1,10 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { bodyText, fit, peerNames, recipientLine, senderName, shortDate, wrapText } from '../../cli/ui/view-format.js'
+import { bodyText, fit, longDate, peerNames, recipientLine, senderName, shortDate, wrapText } from '../../cli/ui/view-format.js'
 import type { RecipientState } from '../../storage/types.js'
+
+// Dates on screen are local time: these checks are written for UTC unless a test sets another zone.
+process.env.TZ = 'UTC'
 
 describe('ui text helpers', () => {
   it('a parked recipient names the holders: my servers by address, co-recipients by contact name', () => {
@@ -34,6 +37,21 @@ describe('ui text helpers', () => {
     const quoted = wrapText('> > a quoted paragraph that is longer than the width', 24)
     assert.ok(quoted.every(l => l.startsWith('> > ') && l.length <= 24), quoted.join('|'))
     assert.equal(quoted.map(l => l.slice(4)).join(' '), 'a quoted paragraph that is longer than the width')
+  })
+
+  it('dates are in the local time zone: the list\'s short form and the reader\'s full one', () => {
+    const tz = process.env.TZ
+    process.env.TZ = 'Asia/Kolkata' // UTC+05:30, no daylight saving
+    try {
+      const now = Date.parse('2026-03-10T12:00:00Z')
+      assert.equal(shortDate(Date.parse('2026-03-10T08:05:00Z'), now), '13:35')
+      assert.equal(shortDate(Date.parse('2026-03-09T20:00:00Z'), now), '01:30', 'already today there')
+      assert.equal(longDate('2026-03-10T08:05:00.000Z'), 'Tue 10 Mar 2026 13:35')
+      assert.equal(longDate('not a date'), 'not a date')
+    } finally {
+      if (tz == null) delete process.env.TZ
+      else process.env.TZ = tz
+    }
   })
 
   it('dates: time today, month and day this year, the full date before', () => {

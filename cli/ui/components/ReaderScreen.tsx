@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink'
 import { activeConversation, listRows } from '../state.js'
-import { attachmentState, bodyLines, bytes, fit, senderName, shortDate } from '../view-format.js'
+import { attachmentState, bodyLines, bytes, fit, longDate, senderName, shortDate } from '../view-format.js'
 import type { AppState } from '../state.js'
 
 /** Open conversations as tabs, the message's headers, body, attachments and its conversation. */
@@ -27,7 +27,7 @@ export function ReaderScreen ({ state, now }: { state: AppState, now: number }) 
     m.fromPeer === '' ? '         not verified (imported from a file)' : `         verified ${m.fromPeer}`,
     `To:      ${m.to.join(', ')}`,
     ...(m.cc.length > 0 ? [`Cc:      ${m.cc.join(', ')}`] : []),
-    `Date:    ${m.date}`,
+    `Date:    ${longDate(m.date)}`,
     `Subject: ${m.subject}`
   ]
   const attachLines = m.attachments.length === 0 ? 0 : m.attachments.length + 1
