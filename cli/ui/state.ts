@@ -3,6 +3,7 @@ import type { AttachmentView, MessageView, TransferView } from './ui-api.js'
 import type { ContactView, FolderView, ServerView } from '../../node/mail-service.js'
 import type { Folder, MessageSummary, OutboxEntry } from '../../storage/types.js'
 import { matchesSearch } from '../../node/message-search.js'
+import { wrapText } from './view-format.js'
 
 /** The state of the terminal UI: everything on screen comes from here. */
 
@@ -142,7 +143,25 @@ export function initialState (size = { columns: 100, rows: 30 }): AppState {
 /** Rows the message list (and other lists) can show: the screen less title, header, status lines and the sending box. */
 export function listRows (state: AppState): number {
   const sendingLines = state.screen === 'mail' || state.screen === 'reader' ? sendingBoxLines(state) : 0
-  return Math.max(3, state.size.rows - 4 - sendingLines)
+  return Math.max(3, state.size.rows - 4 - sendingLines - (statusLines(state) - 1))
+}
+
+/** A message longer than the screen is wide wraps over at most this many status lines (until the next key). */
+export const MAX_STATUS_LINES = 3
+
+/** What the status line says on the left: a prompt being answered, else an error, else a note. */
+export function statusMessage (state: AppState): { text: string, kind: 'prompt' | 'error' | 'info' } {
+  if (state.prompt != null) return { text: `${state.prompt.label}${state.prompt.text}▏`, kind: 'prompt' }
+  const error = state.status.error ?? ''
+  if (error !== '') return { text: error, kind: 'error' }
+  return { text: state.status.info ?? '', kind: 'info' }
+}
+
+/** Lines the status takes: one, or for an error or note wider than the screen up to MAX_STATUS_LINES (a prompt stays on one, showing its end). */
+export function statusLines (state: AppState): number {
+  const { text, kind } = statusMessage(state)
+  if (kind === 'prompt' || text.length <= state.size.columns) return 1
+  return Math.min(MAX_STATUS_LINES, wrapText(text, state.size.columns).length)
 }
 
 /** Rows of help text on screen (the last row of the screen's area says what is below). */

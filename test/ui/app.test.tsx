@@ -345,6 +345,19 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     await frameWith(r, f => /online|offline/.test(last(f)), 'the indicators back once the line is free')
   })
 
+  it('an error wider than the screen wraps over the status lines: all of it shows, the screen keeps its height', async () => {
+    const { r } = await start({ columns: 60, rows: 20 })
+    await press(r, 'C', 'a')
+    await type(r, 'garbage')
+    await press(r, KEYS.enter)
+    const frame = await frameWith(r, contains('adding the contact'), 'the error')
+    assert.match(frame.replace(/ *\n/g, ' '), /adding the contact: this is not a peerpost identity card \(expected text starting with "peerpost1:"\)/)
+    const lines = frame.split('\n')
+    assert.ok(lines.length <= 20 && lines.every(l => l.length <= 60), 'within the screen')
+    await press(r, 'j')
+    await frameWith(r, f => f.includes('? help') && !f.includes('adding the contact'), 'gone at the next key, the indicators back')
+  })
+
   it('lays out again on resize: no line is wider than the terminal', async () => {
     const { r, store } = await start()
     store.dispatch({ type: 'resize', columns: 50, rows: 12 })
