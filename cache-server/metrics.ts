@@ -28,6 +28,10 @@ export interface CacheGauges {
   parkedEnvelopes: number
   parkedBytes: number
   relayReservations: number
+  /** Relayed circuits open now, opened since start, and the bytes they carried both ways (cache-server/relay-traffic.ts). */
+  relayCircuitsActive: number
+  relayCircuitsOpened: number
+  relayBytes: number
   namesRegistered: number
   noticesStored: number
   /** Free bytes under the database, as last read (deposits refused below parking.minFreeDiskBytes). */
@@ -49,6 +53,9 @@ export function renderMetrics (m: CacheMetrics, g: CacheGauges): string {
     one('peerpost_parked_envelopes', 'Sealed envelopes held for offline recipients.', 'gauge', g.parkedEnvelopes),
     one('peerpost_parked_bytes', 'Bytes of sealed envelopes held for offline recipients.', 'gauge', g.parkedBytes),
     one('peerpost_relay_reservations', 'Circuit relay reservations held by nodes.', 'gauge', g.relayReservations),
+    one('peerpost_relay_circuits_active', 'Relayed connections open through this server now.', 'gauge', g.relayCircuitsActive),
+    one('peerpost_relay_circuits_total', 'Relayed connections opened through this server (the relay asked a node holding a reservation to take one).', 'counter', g.relayCircuitsOpened),
+    one('peerpost_relay_bytes_total', 'Bytes relayed between the two ends of relayed connections, both ways (with the relay\'s few hundred bytes of reservation and circuit setup).', 'counter', g.relayBytes),
     one('peerpost_names_registered', 'Names registered in this server\'s directory.', 'gauge', g.namesRegistered),
     one('peerpost_notices_stored', 'Notices held for recipients (message waiting, expiry).', 'gauge', g.noticesStored),
     one('peerpost_disk_free_bytes', 'Free bytes on the disk under the database (deposits are refused below parking.minFreeDiskBytes).', 'gauge', g.diskFreeBytes),

@@ -28,6 +28,7 @@ import { InFlight } from './in-flight.js'
 import { jsonLinesLog, throttledEvent } from './lifecycle-log.js'
 import { CacheMetrics, renderMetrics, startMetricsServer } from './metrics.js'
 import { parkHandler } from './park.js'
+import { RelayTraffic } from './relay-traffic.js'
 import { dropWaitingNotices } from './withdraw.js'
 import { quietLogger } from './quiet-logger.js'
 import type { CacheConfig } from './config.js'
@@ -183,8 +184,11 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     const dhtConfig = config.dht
     const dhtDatastore = dhtConfig.enabled ? new BoundedDhtDatastore(dhtConfig.maxStoredRecords) : undefined
     let dhtPresence: DhtPresence | undefined
+    // Circuits and bytes relayed, counted from the relay's streams (cache-server/relay-traffic.ts).
+    const relayTraffic = relay.enabled ? new RelayTraffic() : undefined
     const libp2p: CacheLibp2p = await createLibp2p({
       ...(dhtDatastore != null ? { datastore: dhtDatastore } : {}),
+      ...(relayTraffic != null ? { metrics: () => relayTraffic.metrics() } : {}),
       privateKey: identity.privateKey,
       addresses: { listen: options.listen ?? config.listen, announce: options.announce ?? config.announce },
       // WebSockets for `/ws` listen addresses (behind an HTTPS proxy: see deploy/); TCP otherwise.
@@ -385,6 +389,9 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
             parkedEnvelopes: usage.count,
             parkedBytes: usage.bytes,
             relayReservations: libp2p.services.relay?.reservations.size ?? 0,
+            relayCircuitsActive: relayTraffic?.circuitsActive ?? 0,
+            relayCircuitsOpened: relayTraffic?.circuitsOpened ?? 0,
+            relayBytes: relayTraffic?.bytesRelayed ?? 0,
             diskFreeBytes: disk.freeBytes ?? freeAtStart,
             ...(dhtPresence != null && dht != null
               ? { dht: { stats: dhtPresence.stats, routingTablePeers: (dht as SingleKadDHT).routingTable.size, storedRecords: dhtDatastore?.dhtEntries ?? 0 } }
@@ -402,6 +409,9 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
             connectedPeers,
             presenceOnline: directory.onlineCount(),
             relayReservations: libp2p.services.relay?.reservations.size ?? 0,
+            relayCircuitsActive: relayTraffic?.circuitsActive ?? 0,
+            relayCircuitsOpened: relayTraffic?.circuitsOpened ?? 0,
+            relayBytes: relayTraffic?.bytesRelayed ?? 0,
             namesRegistered: await names.count(),
             noticesStored: await notices.count(),
             diskFreeBytes: disk.freeBytes ?? freeAtStart

@@ -4,17 +4,22 @@ import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { once } from 'node:events'
 import { after, describe, it } from 'node:test'
+import { multiaddr } from '@multiformats/multiaddr'
+import { generateKeyMaterial, identityFromKeyMaterial } from '../../node/identity/index.js'
+import { createNetwork } from '../../node/network.js'
 import { makeCard, peerIdBytesFromString } from '../../node/identity/index.js'
 import { registerName } from '../../node/protocol/directory.js'
 import { FetchSession } from '../../node/protocol/fetch.js'
 import { newNotice, NoticeKind, postNotice } from '../../node/protocol/notice.js'
 import { IdentityCard } from '../../node/protocol/peerpost.js'
-import { auditCacheServer, hex, opaqueEnvelope, park, rawClient, scrape, startCacheServer } from '../helpers/cache-server.js'
+import { auditCacheServer, eventually, hex, opaqueEnvelope, park, rawClient, scrape, startCacheServer } from '../helpers/cache-server.js'
 import { BUILT, deadline, run, tempDir } from '../helpers/cli.js'
 import { STRICT_REJECTIONS_ENV } from '../../cli/unhandled-rejections.js'
 import { MIN_FREE_DISK_FLOOR_BYTES } from '../../cache-server/config.js'
 import type { RawClient } from '../helpers/cache-server.js'
+import type { PeerpostLibp2p } from '../../node/network.js'
 import type { PeerRefusedError } from '../../node/errors.js'
 
 const exec = promisify(execFile)
@@ -84,6 +89,7 @@ describe('cache server: operating it', () => {
     assert.equal(health.noticesStored, 3)
     assert.equal(health.connectedPeers, 2)
     assert.equal(health.relayReservations, 0)
+    assert.deepEqual([health.relayCircuitsActive, health.relayCircuitsOpened, health.relayBytes], [0, 0, 0], 'nothing relayed yet')
     assert.equal(typeof health.presenceOnline, 'number')
     assert.ok(typeof health.diskFreeBytes === 'number' && health.diskFreeBytes > 0)
     assert.equal(await server.stop(), 0, server.stderr())
@@ -96,6 +102,55 @@ describe('cache server: operating it', () => {
       assert.equal(after.get('peerpost_parked_envelopes'), 1)
     } finally {
       assert.equal(await again.stop(), 0, again.stderr())
+    }
+  })
+
+  it('/metrics count what the relay carries: the circuit open between two nodes, then closed, and the bytes through it', async () => {
+    const server = await startCacheServer(await home('cache-relay'))
+    const nodes: PeerpostLibp2p[] = []
+    try {
+      const node = async (listen: string[]): Promise<PeerpostLibp2p> => {
+        const identity = identityFromKeyMaterial(await generateKeyMaterial({ now: Date.now() }))
+        const libp2p = await createNetwork({ privateKey: identity.privateKey, listen })
+        nodes.push(libp2p)
+        await libp2p.start()
+        return libp2p
+      }
+      // Bob is reachable only through the server (a reservation), alice dials him there.
+      const [alice, bob] = [await node([]), await node(['/p2p-circuit'])]
+      const SINK = '/peerpost-test/sink/1.0.0'
+      const received = Promise.withResolvers<number>()
+      await bob.handle(SINK, async stream => {
+        let n = 0
+        for await (const chunk of stream) n += chunk.byteLength
+        received.resolve(n)
+        await stream.close()
+      }, { runOnLimitedConnection: true })
+      await bob.dial(multiaddr(`${server.addrs[0]!}${server.addrs[0]!.includes('/p2p/') ? '' : `/p2p/${server.peerId}`}`))
+      const relayed = await eventually(async () => bob.getMultiaddrs().find(a => a.toString().includes('/p2p-circuit')), 10_000, 'bob\'s relay reservation')
+
+      const sent = 256 * 1024
+      const stream = await alice.dialProtocol(relayed, SINK, { runOnLimitedConnection: true })
+      for (let i = 0; i < sent / 16_384; i++) if (!stream.send(new Uint8Array(16_384))) await once(stream, 'drain')
+      await stream.close()
+      assert.equal(await deadline(received.promise, 20_000, 'bob to read it all'), sent)
+
+      const m = await scrape(server)
+      assert.equal(m.get('peerpost_relay_reservations'), 1)
+      assert.equal(m.get('peerpost_relay_circuits_total'), 1)
+      assert.equal(m.get('peerpost_relay_circuits_active'), 1, 'alice\'s connection to bob is still open')
+      const bytes = m.get('peerpost_relay_bytes_total') ?? 0
+      // Encrypted and framed on the way (Noise, yamux, identify on the relayed connection): a little more.
+      assert.ok(bytes > sent && bytes < sent + 64 * 1024, `${sent} bytes sent through the relay, ${bytes} counted`)
+
+      await alice.hangUp(bob.peerId)
+      await eventually(async () => (await scrape(server)).get('peerpost_relay_circuits_active') === 0, 10_000, 'the circuit to be counted closed')
+      const health = await (await fetch(`${server.metrics}/health`)).json() as Record<string, unknown>
+      assert.deepEqual([health.relayCircuitsActive, health.relayCircuitsOpened], [0, 1])
+      assert.ok(typeof health.relayBytes === 'number' && health.relayBytes >= bytes)
+    } finally {
+      for (const n of nodes) await n.stop()
+      assert.equal(await server.stop(), 0, server.stderr())
     }
   })
 
