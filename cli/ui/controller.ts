@@ -208,6 +208,8 @@ export class Controller {
         if (m != null) void this.attempt('mark', async () => { this.dispatch({ type: 'message/changed', summary: await this.d.api.update(m.id, { unread: !m.unread }) }); await this.refreshFolders() })
         return
       }
+      case 'clearSearch':
+        this.clearSearch(); return
       case 'search':
         this.openPrompt('search', 'Search (from, to, subject; Enter: whole folder, text too): ', s.list.filter); return
       case 'contacts':
@@ -436,10 +438,7 @@ export class Controller {
     }
     if (name === 'escape' || name === 'C-c') {
       this.dispatch({ type: 'prompt/close' })
-      if (p.kind === 'search') {
-        this.dispatch({ type: 'filter', text: '' })
-        if (this.state.list.search != null) void this.loadList(false)
-      }
+      if (p.kind === 'search') this.clearSearch()
       return
     }
     if (name === 'enter') { this.dispatch({ type: 'prompt/close' }); void this.submitPrompt(p.kind, p.text.trim(), p.attachment); return }
@@ -448,6 +447,13 @@ export class Controller {
     else if (isText(input, key)) this.dispatch({ type: 'prompt/type', text: printable(input) })
     else return
     if (p.kind === 'search') this.dispatch({ type: 'filter', text: this.state.prompt?.text ?? '' })
+  }
+
+  /** Back from a filter or a search to the folder as it is. */
+  private clearSearch (): void {
+    if (this.state.list.filter === '' && this.state.list.search == null) return
+    this.dispatch({ type: 'filter', text: '' })
+    if (this.state.list.search != null) void this.loadList(false)
   }
 
   private async submitPrompt (kind: PromptKind, text: string, attachment?: string): Promise<void> {

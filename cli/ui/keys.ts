@@ -12,7 +12,7 @@ export type Screen = 'mail' | 'reader' | 'compose' | 'contacts' | 'outbox' | 'he
 export type Command =
   | 'down' | 'up' | 'top' | 'bottom' | 'pageDown' | 'pageUp'
   | 'open' | 'back' | 'quit' | 'help' | 'focus'
-  | 'compose' | 'reply' | 'replyAll' | 'forward' | 'delete' | 'deleteForever' | 'emptyTrash' | 'archive' | 'toInbox' | 'toggleUnread' | 'search'
+  | 'compose' | 'reply' | 'replyAll' | 'forward' | 'delete' | 'deleteForever' | 'emptyTrash' | 'archive' | 'toInbox' | 'toggleUnread' | 'search' | 'clearSearch'
   | 'contacts' | 'outbox' | 'refresh'
   | 'nextConversation' | 'prevConversation' | 'closeConversation' | 'nextInThread' | 'prevInThread'
   | 'nextAttachment' | 'prevAttachment' | 'saveOne' | 'saveAll'
@@ -51,6 +51,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'toInbox', keys: ['i'], screens: ['mail', 'reader'], help: 'move to the inbox (accept a request)' },
   { command: 'toggleUnread', keys: ['u'], screens: ['mail'], help: 'mark read / unread' },
   { command: 'search', keys: ['/'], screens: ['mail'], help: 'filter by sender, recipient or subject as you type; Enter searches the whole folder, message text too' },
+  { command: 'clearSearch', keys: ['escape'], screens: ['mail'], help: 'clear the search or filter: the whole folder again' },
   { command: 'nextInThread', keys: ['n'], screens: ['reader'], help: 'next message of the conversation' },
   { command: 'prevInThread', keys: ['p'], screens: ['reader'], help: 'previous message of the conversation' },
   { command: 'nextConversation', keys: [']'], screens: ['reader'], help: 'next open conversation' },

@@ -56,8 +56,8 @@ function folderTotal (state: AppState): string {
 
 /** After the folder's name: what the list shows when it is filtered or searched. */
 function listHeading (list: AppState['list'], shown: number): string {
-  if (list.search != null) return `  "${list.search}": ${shown} found${list.next != null ? ', more below' : ''}`
-  return list.filter !== '' ? `  "${list.filter}": ${shown} loaded` : ''
+  if (list.search != null) return `  "${list.search}": ${shown} found${list.next != null ? ', more below' : ''} (Esc clears)`
+  return list.filter !== '' ? `  "${list.filter}": ${shown} loaded (Esc clears)` : ''
 }
 
 /** What an empty list says: an empty folder, or no match (and how to look further). */
