@@ -81,4 +81,19 @@ describe('withdrawing a parked copy from its holders (sender side)', () => {
     const all = await withdrawNotices(components, { ...recipient, parkedAt: [absent] })
     assert.deepEqual(all.map(n => [n.peerId, typeof n.error]), [[current.peerId.toString(), 'undefined'], [old.peerId.toString(), 'string']])
   })
+
+  it('a holder that drops the protocol it advertised (as one stopping does) could not be reached, to be asked again; the one that never had it does not support it', async () => {
+    const ENVELOPE2 = 'cd'.repeat(16)
+    await parking.deposit({ envelopeId: ENVELOPE2, recipient: bob, depositor: sender.peerId.toString(), bytes: new Uint8Array(64), now: Date.now() })
+    const recipient: RecipientState = { peerId: bob, address: 'bob', state: 'parked', attempts: 1, nextAttemptAt: 0, envelopeId: ENVELOPE2, parkedAt: [current.peerId.toString(), old.peerId.toString()] }
+    const components = { libp2p: sender, contacts: { getByPeerId: async () => undefined } as unknown as Contacts, myServers: () => [serverAddr(current), serverAddr(old)], timeoutMs: () => 2_000 }
+    await current.unhandle(WITHDRAW_PROTOCOL)
+    const answers = await withdrawParked(components, recipient)
+    assert.deepEqual(answers.map(a => [a.peerId, a.outcome]), [[current.peerId.toString(), 'unreachable'], [old.peerId.toString(), 'unsupported']])
+    assert.match(answers[0]?.error ?? '', /no longer served withdrawing/)
+
+    const serve = withdrawHandler(parking, { log: defaultLogger().forComponent('test:withdraw') })
+    await current.handle(WITHDRAW_PROTOCOL, (stream, connection) => { serve(stream, connection).catch(err => { stream.abort(err) }) })
+    assert.deepEqual(await withdrawParked(components, { ...recipient, parkedAt: [current.peerId.toString()] }), [{ peerId: current.peerId.toString(), outcome: 'withdrawn' }])
+  })
 })
