@@ -183,6 +183,7 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     const sent = await frameWith(r, contains('bob: waiting'), 'the sending box with bob waiting (no daemon)')
     assert.match(sent, /Sending/)
     assert.match(sent, /Hello/)
+    assert.match(sent, /^ {2}outbox: O *\n {2}1 waiting/m, 'the folder column counts it, whole, under the outbox')
     const page = await api.call<{ items: Array<{ subject: string, attachments: unknown[] }> }>('list', { folder: 'sent' })
     assert.equal(page.items[0]?.subject, 'Hello')
     await controller.selectFolder('sent')

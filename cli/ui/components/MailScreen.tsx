@@ -29,7 +29,8 @@ export function MailScreen ({ state, now }: { state: AppState, now: number }) {
               </Text>
             )
           })}
-          <Text dimColor>{fit(`  outbox: O${pending > 0 ? ` (${pending} waiting)` : ''}`, FOLDER_WIDTH - 1)}</Text>
+          <Text dimColor>{fit('  outbox: O', FOLDER_WIDTH - 1)}</Text>
+          {pending > 0 && <Text color='yellow'>{fit(`  ${pending} waiting`, FOLDER_WIDTH - 1)}</Text>}
         </Box>
         <Box flexDirection='column' width={listWidth}>
           <Text bold underline>{fit(`${state.list.folder}: ${folderTotal(state)}${listHeading(state.list, items.length)}`, listWidth)}</Text>
