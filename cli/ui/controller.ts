@@ -151,6 +151,11 @@ export class Controller {
   /** A key press, as ink reports it. */
   key (input: string, key: Key = EMPTY_KEY): void {
     const s0 = this.state
+    // A paste into a one-line prompt: line breaks inside it are where the text wrapped on the
+    // screen it was copied from (a card), not Enter presses; a last one still answers.
+    if (s0.prompt != null && !CONFIRM_PROMPTS.includes(s0.prompt.kind) && input.length > 1 && !key.ctrl && !key.meta && !input.includes('\x1b')) {
+      input = input.replace(/(\r\n|\r|\n)+(?=.)/gs, '')
+    }
     // Line ends in a paste become Enter presses: a new line in the body, the next field elsewhere.
     const presses = splitPresses(input, key, s0.prompt != null || s0.screen === 'compose')
     if (presses.length > 1) { for (const [i, k] of presses) this.key(i, k); return }

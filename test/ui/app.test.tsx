@@ -389,6 +389,20 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     await frameWith(r, contains('Subject: Re: Lunch plans'), 'the cursor stayed on the message it was on')
   })
 
+  it('a card copied from a terminal where it wrapped (line breaks inside) pastes whole into the add prompt', async () => {
+    const { r } = await start({ columns: 120 })
+    const dave = await stranger('dave')
+    await press(r, 'C')
+    await frameWith(r, contains('Contacts (1)'), 'contacts')
+    await press(r, 'a')
+    await frameWith(r, contains('Card (peerpost1:…) or name@server:'), 'the add prompt')
+    const wrapped = dave.card.match(/.{1,64}/g)!.join('\n')
+    r.stdin.write(wrapped) // one paste, as copied: line breaks where the screen wrapped it
+    await frameWith(r, f => f.includes(`${dave.card.slice(-20)}▏`), 'the whole card in the prompt, still open')
+    await press(r, KEYS.enter)
+    await frameWith(r, f => f.includes('Contacts (2)') && f.includes(`pinned dave = ${dave.peerId.slice(0, 12)}`), 'dave pinned')
+  })
+
   it('contacts: a pasted card is pinned, and my status is set', async () => {
     const { r, api } = await start({ columns: 120 })
     const carol = await stranger('carol')
