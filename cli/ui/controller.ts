@@ -110,7 +110,7 @@ export class Controller {
         const [card, servers, contacts] = await Promise.all([api.card(), api.servers(), api.contacts()])
         this.me.peerId = card.peerId
         const status = await api.status()
-        this.dispatch({ type: 'status/network', peerId: card.peerId, servers, presence: status.presence })
+        this.dispatch({ type: 'status/network', peerId: card.peerId, card: card.card, servers, presence: status.presence })
         this.dispatch({ type: 'contacts/loaded', items: contacts, keyChanged: this.state.contacts.keyChanged })
       }),
       this.attempt('live updates', async () => { await api.subscribe(event => { this.onEvent(event) }) })
@@ -256,6 +256,8 @@ export class Controller {
         this.openPrompt('add-server', 'Home server multiaddr (…/p2p/<PeerId>): ', ''); return
       case 'cancelSend':
         this.askCancelSend(); return
+      case 'myCard':
+        this.dispatch({ type: 'contacts/toggleCard' }); return
       default:
     }
   }

@@ -16,7 +16,7 @@ export type Command =
   | 'contacts' | 'outbox' | 'refresh'
   | 'nextConversation' | 'prevConversation' | 'closeConversation' | 'nextInThread' | 'prevInThread'
   | 'nextAttachment' | 'prevAttachment' | 'saveOne' | 'saveAll'
-  | 'addContact' | 'setStatus' | 'addServer' | 'cancelSend'
+  | 'addContact' | 'setStatus' | 'addServer' | 'cancelSend' | 'myCard'
   | 'send' | 'nextField' | 'prevField' | 'editor' | 'cancel' | 'clearField' | 'interrupt'
 
 export interface KeyBinding {
@@ -66,6 +66,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'addContact', keys: ['a'], screens: ['contacts'], help: 'add a contact (card or name@server)' },
   { command: 'setStatus', keys: ['s'], screens: ['contacts'], help: 'set my status' },
   { command: 'addServer', keys: ['H'], screens: ['contacts'], help: 'add a home (cache) server' },
+  { command: 'myCard', keys: ['M'], screens: ['contacts'], help: 'show (or hide) my card, to give to the people who will write to me' },
   { command: 'open', keys: ['enter'], screens: ['contacts'], help: 'write to this contact' },
   { command: 'cancelSend', keys: ['X'], screens: ['outbox'], help: 'cancel the selected message for the recipients still waiting, withdrawing parked copies (asks first; delivered ones stay)' },
   { command: 'refresh', keys: ['$'], screens: BROWSE, help: 'reload from the daemon' },

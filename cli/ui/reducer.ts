@@ -53,7 +53,8 @@ export type Action =
   | { type: 'prompt/close' }
   | { type: 'status/info', text: string }
   | { type: 'status/error', text: string }
-  | { type: 'status/network', online?: boolean, servers?: ServerView[], presence?: string, peerId?: string }
+  | { type: 'status/network', online?: boolean, servers?: ServerView[], presence?: string, peerId?: string, card?: string }
+  | { type: 'contacts/toggleCard' }
   | { type: 'quit' }
 
 /** Keep `selected` within `count` and on screen (`top` scrolls just enough). */
@@ -346,6 +347,8 @@ export function reducer (state: AppState, action: Action): AppState {
       const c = clampCursor(state.contacts.selected, state.contacts.top, action.items.length, listRows(state))
       return { ...state, contacts: { ...state.contacts, items: action.items, keyChanged: action.keyChanged, ...c } }
     }
+    case 'contacts/toggleCard':
+      return { ...state, contacts: { ...state.contacts, showCard: state.contacts.showCard !== true } }
     case 'contacts/keyAlert': {
       const { keyAlert: _old, ...contacts } = state.contacts
       return { ...state, contacts: action.alert == null ? contacts : { ...contacts, keyAlert: action.alert } }
@@ -380,6 +383,7 @@ export function reducer (state: AppState, action: Action): AppState {
       if (action.servers != null) status.servers = action.servers
       if (action.presence != null) status.presence = action.presence
       if (action.peerId != null) status.peerId = action.peerId
+      if (action.card != null) status.card = action.card
       return { ...state, status }
     }
     case 'quit':

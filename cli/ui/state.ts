@@ -96,6 +96,8 @@ export interface StatusLine {
   servers: ServerView[]
   presence?: string
   peerId?: string
+  /** My identity card as text (`peerpost1:…`), to show in Contacts. */
+  card?: string
 }
 
 export interface AppState {
@@ -111,7 +113,7 @@ export interface AppState {
   draft?: Draft
   /** Recent sends, newest first (a few). */
   sending: Sending[]
-  contacts: { items: ContactView[], selected: number, top: number, keyChanged: Record<string, string>, keyAlert?: KeyAlert }
+  contacts: { items: ContactView[], selected: number, top: number, keyChanged: Record<string, string>, keyAlert?: KeyAlert, showCard?: boolean }
   outbox: { items: OutboxEntry[], transfers?: TransferView[], selected: number, top: number }
   help: { scroll: number }
   prompt?: Prompt

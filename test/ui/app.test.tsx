@@ -403,6 +403,20 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     await frameWith(r, f => f.includes('Contacts (2)') && f.includes(`pinned dave = ${dave.peerId.slice(0, 12)}`), 'dave pinned')
   })
 
+  it('contacts: M shows my own card (to give to people) with my fingerprint, M again hides it', async () => {
+    const { r, api } = await start({ columns: 100, rows: 30 })
+    const mine = await api.call<{ card: string, peerId: string }>('card')
+    await press(r, 'C')
+    await frameWith(r, contains('Contacts (1)'), 'contacts')
+    await press(r, 'M')
+    const frame = await frameWith(r, contains('My card'), 'my card')
+    const text = frame.slice(frame.indexOf('peerpost1:')).split('\n').filter(l => /^[A-Za-z0-9_:-]+ *$/.test(l)).map(l => l.trim()).join('')
+    assert.equal(text, mine.card, 'the whole card, in lines that copy back into one')
+    assert.match(frame, /My fingerprint ([0-9A-F]{4} ){7}[0-9A-F]{4}/)
+    await press(r, 'M')
+    await frameWith(r, f => !f.includes('My card'), 'hidden again')
+  })
+
   it('contacts: a pasted card is pinned, and my status is set', async () => {
     const { r, api } = await start({ columns: 120 })
     const carol = await stranger('carol')

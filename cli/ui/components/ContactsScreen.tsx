@@ -8,11 +8,14 @@ export function ContactsScreen ({ state, now }: { state: AppState, now: number }
   const width = state.size.columns
   const { items, selected, top, keyChanged, keyAlert } = state.contacts
   const changed = items.filter(c => keyChanged[c.peerId] != null)
-  const rows = Math.max(1, listRows(state) - 4 - changed.length * 2 - (keyAlert != null ? 4 : 0))
+  // My card in lines that copy back into one (the card ignores line breaks and spaces).
+  const myCard = state.contacts.showCard === true ? cardLines(state.status.card, width) : []
+  const cardRows = myCard.length > 0 ? myCard.length + 2 : 0
+  const rows = Math.max(1, listRows(state) - 4 - changed.length * 2 - (keyAlert != null ? 4 : 0) - cardRows)
   const current = items[selected]
   return (
     <Box flexDirection='column'>
-      <Text bold>{fit(`Contacts (${items.length}) · me: ${state.status.presence ?? '?'} · a add · s status · H home server · Enter write`, width)}</Text>
+      <Text bold>{fit(`Contacts (${items.length}) · me: ${state.status.presence ?? '?'} · a add · s status · H home server · M my card · Enter write`, width)}</Text>
       {keyAlert != null && (
         <Box flexDirection='column'>
           <Text color='red' bold inverse>{fit(` !! KEY CHANGED: ${keyAlert.address} now names another key than the one you pinned. Not accepted.`, width)}</Text>
@@ -39,6 +42,13 @@ export function ContactsScreen ({ state, now }: { state: AppState, now: number }
           </Text>
         )
       })}
+      {myCard.length > 0 && (
+        <Box flexDirection='column'>
+          <Text bold color='cyan'>{fit('My card (give it to the people who will write to you; M hides it):', width)}</Text>
+          {myCard.map((l, i) => <Text key={i}>{l}</Text>)}
+          <Text color='cyan'>{fit(`My fingerprint ${state.status.peerId != null ? fingerprint(state.status.peerId) : '?'}  (read it to them to compare)`, width)}</Text>
+        </Box>
+      )}
       {current != null && (
         <Box flexDirection='column'>
           <Text dimColor>{fit(`PeerId      ${current.peerId}`, width)}</Text>
@@ -47,4 +57,10 @@ export function ContactsScreen ({ state, now }: { state: AppState, now: number }
       )}
     </Box>
   )
+}
+
+/** The card cut into lines of the screen's width (no padding: a copied line has no trailing spaces). */
+function cardLines (card: string | undefined, width: number): string[] {
+  if (card == null) return ['(the card is not loaded yet: the daemon gives it)']
+  return card.match(new RegExp(`.{1,${Math.max(20, width)}}`, 'g')) ?? []
 }
