@@ -122,6 +122,26 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     await frameWith(r, f => f.includes('moved to inbox') && f.includes('(requests is empty)'), 'accepted')
   })
 
+  it('open conversations wider than the screen: the tabs stay on one line around the current one, the others counted', async () => {
+    // Two conversations (Photos; Lunch plans with its reply): their tabs take 25 columns.
+    const { r, store } = await start()
+    await press(r, KEYS.enter)
+    await frameWith(r, contains('Subject: Photos'), 'the first open')
+    await press(r, 'q', 'j', KEYS.enter)
+    await frameWith(r, contains('Subject: Re: Lunch plans'), 'the second open')
+    store.dispatch({ type: 'resize', columns: 24, rows: 24 })
+    const frame = await frameWith(r, f => f.split('\n').every(l => l.length <= 24), 'the narrow screen')
+    const lines = frame.split('\n')
+    assert.match(lines[1]!, /‹1 +2:Re: Lunch plans/, 'the current tab, the other counted')
+    assert.match(lines[2]!, /^From: /, 'the tabs took one line')
+    assert.ok(lines.every(l => l.length <= 24))
+    await press(r, ']')
+    const first = (await frameWith(r, contains('Subject: Photos'), 'switched to the first')).split('\n')
+    assert.ok(first.every(l => l.length <= 24))
+    assert.match(first[1]!, /1:Photos +1›/)
+    assert.match(first[2]!, /^From: /)
+  })
+
   it('two conversations open at once; ] switches between them', async () => {
     const { r } = await start()
     await press(r, KEYS.enter)

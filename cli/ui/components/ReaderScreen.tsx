@@ -8,10 +8,10 @@ export function ReaderScreen ({ state, now }: { state: AppState, now: number }) 
   const c = activeConversation(state)
   const width = state.size.columns
   if (c == null) return <Text dimColor>(no open conversation)</Text>
-  const tabs = state.conversations.map((conv, i) => {
+  const tabs = tabWindow(state.conversations.map((conv, i) => {
     const subject = conv.message?.subject ?? conv.thread.find(m => m.id === conv.id)?.subject ?? '…'
     return { key: conv.id, text: ` ${i + 1}:${fit(subject === '' ? '(no subject)' : subject, 18).trimEnd()} `, active: i === state.active }
-  })
+  }), state.active, width)
   const m = c.message
   if (m == null) {
     return (
@@ -72,4 +72,28 @@ export function ReaderScreen ({ state, now }: { state: AppState, now: number }) 
       )}
     </Box>
   )
+}
+
+interface Tab { key: string, text: string, active: boolean }
+
+/**
+ * The open conversations' tabs that fit on one line, around the current one; the others are
+ * counted at the ends (`‹2`, `3›`), so the tab bar never wraps and pushes the message down.
+ */
+function tabWindow (tabs: Tab[], active: number, width: number): Tab[] {
+  const markerWidth = 4
+  const fits = (from: number, to: number): boolean => tabs.slice(from, to + 1).reduce((n, t) => n + t.text.length, 0) + (from > 0 ? markerWidth : 0) + (to < tabs.length - 1 ? markerWidth : 0) <= width
+  let from = Math.min(Math.max(0, active), tabs.length - 1)
+  let to = from
+  // Grow right then left, one tab at a time, while the line has room.
+  for (let grown = true; grown;) {
+    grown = false
+    if (to + 1 < tabs.length && fits(from, to + 1)) { to++; grown = true }
+    if (from > 0 && fits(from - 1, to)) { from--; grown = true }
+  }
+  const shown = tabs.slice(from, to + 1)
+  if (shown.length === 1 && shown[0]!.text.length > width) shown[0] = { ...shown[0]!, text: fit(shown[0]!.text, Math.max(1, width - 2 * markerWidth)) }
+  const left = from > 0 ? [{ key: 'more-left', text: `‹${from} `.padEnd(markerWidth), active: false }] : []
+  const right = to < tabs.length - 1 ? [{ key: 'more-right', text: ` ${tabs.length - 1 - to}›`.padStart(markerWidth), active: false }] : []
+  return [...left, ...shown, ...right]
 }
