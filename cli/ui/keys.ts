@@ -82,6 +82,29 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'clearField', keys: ['C-u'], screens: ['compose'], help: 'clear the field (in a prompt too)' }
 ]
 
+/** The few commands each screen names in the title line, with a short word each (keys come from the table). */
+const HINTS: Partial<Record<Screen, Array<[Command, string]>>> = {
+  mail: [['open', 'open'], ['compose', 'new'], ['reply', 'reply'], ['delete', 'trash'], ['search', 'search'], ['quit', 'quit']],
+  reader: [['reply', 'reply'], ['replyAll', 'all'], ['forward', 'fwd'], ['delete', 'trash'], ['saveOne', 'save'], ['back', 'back']],
+  help: [['back', 'back']]
+}
+
+/**
+ * The title line's key hints for `screen`, generated from the table (so they cannot name a
+ * key that does something else), as many as fit in `width`, most useful first.
+ */
+export function keyHints (screen: Screen, width: number): string {
+  let out = ''
+  for (const [command, word] of HINTS[screen] ?? []) {
+    const key = KEY_BINDINGS.find(b => b.command === command && b.screens.includes(screen))?.keys[0]
+    if (key == null) continue
+    const next = `${out === '' ? '' : `${out} · `}${keyLabel(key)} ${word}`
+    if (next.length > width) break
+    out = next
+  }
+  return out
+}
+
 /** Human spelling of a key name for the help screen. */
 export function keyLabel (name: string): string {
   if (name.startsWith('C-')) return `Ctrl-${name.slice(2).toUpperCase()}`

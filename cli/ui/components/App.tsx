@@ -8,7 +8,7 @@ import { OutboxScreen } from './OutboxScreen.js'
 import { HelpScreen } from './HelpScreen.js'
 import { SendingBox } from './SendingBox.js'
 import { StatusBar } from './StatusBar.js'
-import { SCREEN_TITLES } from '../keys.js'
+import { SCREEN_TITLES, keyHints } from '../keys.js'
 import { fit, shortPeer } from '../view-format.js'
 import type { Controller } from '../controller.js'
 import type { Store } from '../store.js'
@@ -36,9 +36,12 @@ export function App ({ store, controller, now = Date.now, followResize = true }:
   }, [stdout, store, followResize])
   const t = now()
   const title = `peerpost · ${SCREEN_TITLES[state.screen]}${state.status.peerId != null ? ` · ${shortPeer(state.status.peerId)}` : ''}`
+  // The main keys on the right of the title, as many as fit: a first-time user sees where to start.
+  const hints = keyHints(state.screen, state.size.columns - title.length - 3)
+  const titleLine = hints === '' ? title : `${title}${' '.repeat(Math.max(2, state.size.columns - title.length - hints.length - 1))}${hints} `
   return (
     <Box flexDirection='column' width={state.size.columns} height={state.size.rows}>
-      <Text inverse bold>{fit(title, state.size.columns)}</Text>
+      <Text inverse bold>{fit(titleLine, state.size.columns)}</Text>
       <Box flexDirection='column' flexGrow={1}>
         {state.screen === 'mail' && <MailScreen state={state} now={t} />}
         {state.screen === 'reader' && <ReaderScreen state={state} now={t} />}
