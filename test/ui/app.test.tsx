@@ -391,6 +391,20 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     await frameWith(r, f => f.includes('? help') && !f.includes('adding the contact'), 'gone at the next key, the indicators back')
   })
 
+  it('a tiny terminal (30x8): one pane at a time (Tab switches), nothing wraps or falls off, the title stays', async () => {
+    const { r, store } = await start()
+    store.dispatch({ type: 'resize', columns: 30, rows: 8 })
+    const check = (f: string): boolean => { const l = f.split('\n'); return l.length <= 8 && l.every(x => x.length <= 30) && l[0]!.startsWith('peerpost') }
+    const list = await frameWith(r, f => check(f) && f.includes('Bob'), 'the messages alone, within the screen')
+    assert.doesNotMatch(list, /requests/, 'no folder column beside them')
+    await press(r, KEYS.tab)
+    await frameWith(r, f => check(f) && f.includes('> inbox') && !f.includes('Bob'), 'the folders alone')
+    await press(r, 'G')
+    await frameWith(r, f => check(f) && f.includes('> trash'), 'the last folder, scrolled into view')
+    await press(r, KEYS.tab, 'C')
+    await frameWith(r, f => check(f) && f.includes('bob'), 'contacts within the screen')
+  })
+
   it('lays out again on resize: no line is wider than the terminal', async () => {
     const { r, store } = await start()
     store.dispatch({ type: 'resize', columns: 50, rows: 12 })

@@ -13,6 +13,8 @@ export function ContactsScreen ({ state, now }: { state: AppState, now: number }
   const cardRows = myCard.length > 0 ? myCard.length + 2 : 0
   const rows = Math.max(1, listRows(state) - 4 - changed.length * 2 - (keyAlert != null ? 4 : 0) - cardRows)
   const current = items[selected]
+  // Name and presence share the line whatever the width (a wrapped row would push the screen).
+  const nameWidth = Math.min(28, Math.floor(width / 2))
   return (
     <Box flexDirection='column'>
       <Text bold>{fit(`Contacts (${items.length}) · me: ${state.status.presence ?? '?'} · a add · s status · H home server · M my card · Enter write`, width)}</Text>
@@ -37,8 +39,8 @@ export function ContactsScreen ({ state, now }: { state: AppState, now: number }
         return (
           <Text key={c.peerId} inverse={isSel}>
             <Text color={p.color}>{p.mark}</Text>
-            {fit(` ${c.name}`, 28)}
-            <Text color={keyChanged[c.peerId] != null ? 'red' : undefined}>{fit(keyChanged[c.peerId] != null ? 'KEY CHANGED' : p.text, Math.max(10, width - 30))}</Text>
+            {fit(` ${c.name}`, nameWidth)}
+            <Text color={keyChanged[c.peerId] != null ? 'red' : undefined}>{fit(keyChanged[c.peerId] != null ? 'KEY CHANGED' : p.text, Math.max(1, width - nameWidth - 2))}</Text>
           </Text>
         )
       })}

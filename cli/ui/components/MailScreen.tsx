@@ -4,35 +4,48 @@ import { fit, senderName, shortDate } from '../view-format.js'
 import type { AppState } from '../state.js'
 
 const FOLDER_WIDTH = 18
+/** Narrower than this, the folders and the messages take turns (Tab) instead of sitting side by side. */
+const TWO_PANES_MIN_WIDTH = FOLDER_WIDTH + 1 + 30
 
-/** Folder list on the left, message list on the right. */
+/** Folder list on the left, message list on the right (one at a time on a narrow screen). */
 export function MailScreen ({ state, now }: { state: AppState, now: number }) {
   const rows = listRows(state)
-  const listWidth = Math.max(20, state.size.columns - FOLDER_WIDTH - 1)
+  const twoPanes = state.size.columns >= TWO_PANES_MIN_WIDTH
+  const showFolders = twoPanes || state.focus === 'folders'
+  const showMessages = twoPanes || state.focus === 'messages'
+  const folderWidth = twoPanes ? FOLDER_WIDTH : state.size.columns
+  const listWidth = twoPanes ? state.size.columns - FOLDER_WIDTH - 1 : state.size.columns
+  // The folder column scrolls to keep the selected folder in view on a short screen (its heading takes a row).
+  const folderRows = Math.max(1, rows)
+  const pending = state.sending.filter(x => x.entry?.recipients.some(r => r.state === 'pending')).length
+  const folderLines = [...state.folders.map(f => ({ key: f.folder, folder: f })), { key: 'outbox', folder: undefined }, ...(pending > 0 ? [{ key: 'waiting', folder: undefined }] : [])]
+  const selectedFolder = state.folders.findIndex(f => f.folder === state.list.folder)
+  const folderTop = Math.max(0, Math.min(selectedFolder - folderRows + 1, folderLines.length - folderRows))
   const items = visibleItems(state.list)
   const shown = items.slice(state.list.top, state.list.top + rows)
   const dateW = 6
   const fromW = Math.min(24, Math.max(8, Math.floor(listWidth * 0.28)))
   const subjectW = Math.max(4, listWidth - dateW - fromW - 6)
-  const pending = state.sending.filter(x => x.entry?.recipients.some(r => r.state === 'pending')).length
   return (
     <Box flexDirection='column'>
       <Box flexDirection='row'>
-        <Box flexDirection='column' width={FOLDER_WIDTH}>
-          <Text bold underline>Folders</Text>
-          {state.folders.map(f => {
-            const selected = f.folder === state.list.folder
-            const label = `${f.folder}${f.unread > 0 ? ` (${f.unread})` : ''}`
-            return (
-              <Text key={f.folder} inverse={selected && state.focus === 'folders'} bold={selected} color={f.unread > 0 ? 'cyan' : undefined}>
-                {fit(`${selected ? '>' : ' '} ${label}`, FOLDER_WIDTH - 1)}
-              </Text>
-            )
-          })}
-          <Text dimColor>{fit('  outbox: O', FOLDER_WIDTH - 1)}</Text>
-          {pending > 0 && <Text color='yellow'>{fit(`  ${pending} waiting`, FOLDER_WIDTH - 1)}</Text>}
-        </Box>
-        <Box flexDirection='column' width={listWidth}>
+        {showFolders && (
+          <Box flexDirection='column' width={folderWidth}>
+            <Text bold underline>{fit('Folders', folderWidth - 1)}</Text>
+            {folderLines.slice(folderTop, folderTop + folderRows).map(({ key, folder: f }) => {
+              if (key === 'outbox') return <Text key={key} dimColor>{fit('  outbox: O', folderWidth - 1)}</Text>
+              if (f == null) return <Text key={key} color='yellow'>{fit(`  ${pending} waiting`, folderWidth - 1)}</Text>
+              const selected = f.folder === state.list.folder
+              const label = `${f.folder}${f.unread > 0 ? ` (${f.unread})` : ''}`
+              return (
+                <Text key={key} inverse={selected && state.focus === 'folders'} bold={selected} color={f.unread > 0 ? 'cyan' : undefined}>
+                  {fit(`${selected ? '>' : ' '} ${label}`, folderWidth - 1)}
+                </Text>
+              )
+            })}
+          </Box>
+        )}
+        {showMessages && <Box flexDirection='column' width={listWidth}>
           <Text bold underline>{fit(`${state.list.folder}: ${folderTotal(state)}${listHeading(state.list, items.length)}`, listWidth)}</Text>
           {shown.length === 0
             ? <Text dimColor>{!state.list.loaded ? 'loading…' : emptyText(state.list)}</Text>
@@ -43,7 +56,7 @@ export function MailScreen ({ state, now }: { state: AppState, now: number }) {
               const line = `${flags} ${fit(shortDate(m.date, now), dateW)} ${fit(state.list.folder === 'sent' ? `→ ${m.to.map(senderName).join(', ')}` : senderName(m.from), fromW)} ${fit(m.subject === '' ? '(no subject)' : m.subject, subjectW)}`
               return <Text key={m.id} inverse={selected} bold={m.unread} color={m.warning != null ? 'red' : undefined}>{line}</Text>
             })}
-        </Box>
+        </Box>}
       </Box>
     </Box>
   )

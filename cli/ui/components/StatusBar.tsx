@@ -13,7 +13,9 @@ export function StatusBar ({ state }: { state: AppState }) {
   const width = state.size.columns
   const s = state.status
   const connected = s.servers.filter(x => x.connected).length
-  const right = `${s.online ? 'online' : 'offline (no daemon)'} · servers ${connected}/${s.servers.length}${s.presence != null ? ` · ${s.presence}` : ''} · ? help `
+  const full = `${s.online ? 'online' : 'offline (no daemon)'} · servers ${connected}/${s.servers.length}${s.presence != null ? ` · ${s.presence}` : ''} · ? help `
+  // A narrow screen gets the short form: a line that wrapped would push the screen up.
+  const right = full.length <= width ? full : fit(`${s.online ? 'online' : 'offline'} · ? help `, width)
   const { text, kind } = statusMessage(state)
   const color = kind === 'prompt' ? 'yellow' : kind === 'error' ? 'red' : undefined
   const bold = kind === 'error'
