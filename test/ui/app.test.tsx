@@ -403,6 +403,12 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     await frameWith(r, f => check(f) && f.includes('> trash'), 'the last folder, scrolled into view')
     await press(r, KEYS.tab, 'C')
     await frameWith(r, f => check(f) && f.includes('bob'), 'contacts within the screen')
+    // The reader gives up the full headers, the conversation and all but the selected attachment before the body.
+    await press(r, 'q', KEYS.tab, 'g', KEYS.tab)
+    await frameWith(r, f => check(f) && f.includes('Photos'), 'the inbox again')
+    await press(r, 'j', KEYS.enter)
+    const reader = await frameWith(r, f => check(f) && f.includes('Subject: Re: Lunch'), 'the reader within the screen')
+    assert.match(reader, /Or one\?/, 'the body shows')
   })
 
   it('lays out again on resize: no line is wider than the terminal', async () => {

@@ -3,6 +3,11 @@ import { activeConversation, listRows } from '../state.js'
 import { attachmentState, bodyLines, bytes, fit, longDate, senderName, shortDate } from '../view-format.js'
 import type { AppState } from '../state.js'
 
+/** Body lines the reader keeps on screen before it shows fewer headers, conversation or attachments. */
+const MIN_BODY_ROWS = 3
+/** Messages of the conversation listed under the body at most. */
+const MAX_THREAD_SHOWN = 6
+
 /** Open conversations as tabs, the message's headers, body, attachments and its conversation. */
 export function ReaderScreen ({ state, now }: { state: AppState, now: number }) {
   const c = activeConversation(state)
@@ -30,40 +35,50 @@ export function ReaderScreen ({ state, now }: { state: AppState, now: number }) 
     `Date:    ${longDate(m.date)}`,
     `Subject: ${m.subject}`
   ]
-  const attachLines = m.attachments.length === 0 ? 0 : m.attachments.length + 1
-  const threadLines = c.thread.length > 1 ? Math.min(c.thread.length, 6) + 1 : 0
   // A stranger's mail: say what that means and the one key that accepts it (like `peerpost read` does).
   const notice = m.folder === 'requests' ? 'A request from someone not in your contacts: i accepts it, d trashes it' : undefined
   const warningLines = (m.warning != null ? 1 : 0) + (notice != null ? 1 : 0)
-  const bodyRows = Math.max(3, listRows(state) + 1 - header.length - attachLines - threadLines - warningLines - 2)
+  // Everything fits the screen: room for at least MIN_BODY_ROWS of the body comes first, then
+  // the full headers, then the conversation and the attachments (each kept to a window around
+  // the current one), so a short terminal never pushes the title off.
+  const area = listRows(state) + 1 - 2 - warningLines
+  let head = header
+  let threadShown = c.thread.length > 1 ? Math.min(c.thread.length, MAX_THREAD_SHOWN) : 0
+  let attachShown = m.attachments.length
+  const room = (): number => area - head.length - (threadShown > 0 ? threadShown + 1 : 0) - (attachShown > 0 ? attachShown + 1 : 0)
+  if (room() < MIN_BODY_ROWS) head = [`From:    ${senderName(m.from)}`, `Subject: ${m.subject}`]
+  while (room() < MIN_BODY_ROWS && threadShown > 0) threadShown--
+  while (room() < MIN_BODY_ROWS && attachShown > 1) attachShown--
+  const bodyRows = Math.max(1, room())
+  const attachStart = Math.max(0, Math.min(c.attachment - attachShown + 1, m.attachments.length - attachShown))
   // Wrapped to the screen: scrolling counts the lines as shown, and no line is cut off.
   const body = bodyLines(m, width)
   const shownBody = body.slice(c.scroll, c.scroll + bodyRows)
   const at = c.thread.findIndex(t => t.id === c.id)
-  const threadStart = Math.max(0, Math.min(at - 2, c.thread.length - 6))
+  const threadStart = Math.max(0, Math.min(at - Math.floor(threadShown / 2), c.thread.length - threadShown))
   return (
     <Box flexDirection='column'>
       <Box>{tabs.map(t => <Text key={t.key} inverse={t.active} bold={t.active}>{t.text}</Text>)}</Box>
       {m.warning != null && <Text color='red' bold>{fit(`!! ${m.warning}`, width)}</Text>}
       {notice != null && <Text color='yellow'>{fit(notice, width)}</Text>}
-      {header.map((line, i) => <Text key={i} bold={i === header.length - 1}>{fit(line, width)}</Text>)}
+      {head.map((line, i) => <Text key={i} bold={i === head.length - 1}>{fit(line, width)}</Text>)}
       <Text dimColor>{'─'.repeat(Math.max(0, width))}</Text>
       {shownBody.map((line, i) => <Text key={i}>{fit(line, width)}</Text>)}
-      {body.length > c.scroll + bodyRows && <Text dimColor>{`-- ${body.length - c.scroll - bodyRows} more line(s): j/k --`}</Text>}
-      {m.attachments.length > 0 && (
+      {body.length > c.scroll + bodyRows && <Text dimColor>{fit(`-- ${body.length - c.scroll - bodyRows} more line(s): j/k --`, width)}</Text>}
+      {attachShown > 0 && (
         <Box flexDirection='column'>
-          <Text bold>Attachments (J/K select, s save, S save all)</Text>
-          {m.attachments.map((a, i) => (
-            <Text key={`${a.name}/${i}`} inverse={i === c.attachment}>
+          <Text bold>{fit(`Attachments${attachShown < m.attachments.length ? ` ${c.attachment + 1}/${m.attachments.length}` : ''} (J/K select, s save, S save all)`, width)}</Text>
+          {m.attachments.slice(attachStart, attachStart + attachShown).map((a, i) => (
+            <Text key={`${a.name}/${attachStart + i}`} inverse={attachStart + i === c.attachment}>
               {fit(`  ${a.name}  ${bytes(a.size)}  ${a.type}  ${attachmentState(a)}`, width)}
             </Text>
           ))}
         </Box>
       )}
-      {c.thread.length > 1 && (
+      {threadShown > 0 && (
         <Box flexDirection='column'>
-          <Text bold>{`Conversation: ${c.thread.length} messages (n/p)`}</Text>
-          {c.thread.slice(threadStart, threadStart + 6).map(t => (
+          <Text bold>{fit(`Conversation: ${c.thread.length} messages (n/p)`, width)}</Text>
+          {c.thread.slice(threadStart, threadStart + threadShown).map(t => (
             <Text key={t.id} inverse={t.id === c.id}>
               {fit(`  ${shortDate(t.date, now).padEnd(6)} ${fit(senderName(t.from), 20)} ${t.subject}`, width)}
             </Text>
