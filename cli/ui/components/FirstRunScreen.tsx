@@ -19,8 +19,8 @@ export function FirstRunScreen ({ flow, columns }: { flow: FirstRunFlow, columns
       )}
       {(s.step === 'name' || s.step === 'passphrase') && (
         <>
-          <Text>Welcome to peerpost: mail that goes straight from you to the people you write to,</Text>
-          <Text>sealed so that only they can read it. First, an identity for this home.</Text>
+          {/* One paragraph: ink wraps it to the terminal (two fixed lines broke oddly at 80 columns). */}
+          <Text>Welcome to peerpost: mail that goes straight from you to the people you write to, sealed so that only they can read it. First, an identity for this home.</Text>
           <Text> </Text>
           {s.step === 'name' ? field('Your name (shown to the people you write to): ', s.input) : <Text>Your name: {s.name}</Text>}
           {s.step === 'passphrase' && field('Passphrase to seal your keys (Enter for none): ', '*'.repeat(s.input.length))}
