@@ -9,6 +9,7 @@ import { checkAttachment, expandHome } from './attach-check.js'
 import { errorName } from '../../node/errors.js'
 import { attachmentState, cancelSummary } from './view-format.js'
 import type { Command } from './keys.js'
+import { bodyCursorLine } from './reducer.js'
 import type { Action } from './reducer.js'
 import type { UiLog } from './log.js'
 import type { Store } from './store.js'
@@ -542,6 +543,10 @@ export class Controller {
       else this.dispatch({ type: 'draft/field', delta: 1 })
       return
     }
+    if (command === 'cursorLeft' || command === 'cursorRight') { this.dispatch({ type: 'draft/cursor', delta: command === 'cursorLeft' ? -1 : 1 }); return }
+    if (command === 'lineDown') { this.dispatch({ type: 'draft/line', delta: 1 }); return }
+    // Up in the body goes up a line; from its first line (or Shift-Tab anywhere) to the field above.
+    if (command === 'prevField' && name === 'up' && d.field === 'body' && bodyCursorLine(d).line > 0) { this.dispatch({ type: 'draft/line', delta: -1 }); return }
     if (command === 'prevField') { this.dispatch({ type: 'draft/field', delta: -1 }); return }
     if (command === 'clearField') { this.dispatch({ type: 'draft/clear' }); return }
     if (name === 'enter') {

@@ -18,6 +18,7 @@ export type Command =
   | 'nextAttachment' | 'prevAttachment' | 'saveOne' | 'saveAll'
   | 'addContact' | 'setStatus' | 'addServer' | 'cancelSend' | 'myCard'
   | 'send' | 'nextField' | 'prevField' | 'editor' | 'cancel' | 'clearField' | 'interrupt'
+  | 'cursorLeft' | 'cursorRight' | 'lineDown'
 
 export interface KeyBinding {
   command: Command
@@ -75,7 +76,10 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'quit', keys: ['q'], screens: ['mail'], help: 'quit (the daemon keeps running)' },
   { command: 'interrupt', keys: ['C-c'], screens: [...BROWSE, 'help'], help: 'quit from anywhere (the daemon keeps running)' },
   { command: 'nextField', keys: ['tab'], screens: ['compose'], help: 'complete, or next field' },
-  { command: 'prevField', keys: ['S-tab', 'up'], screens: ['compose'], help: 'previous field' },
+  { command: 'prevField', keys: ['S-tab', 'up'], screens: ['compose'], help: 'previous field (Up in the body: the line above, then the field above)' },
+  { command: 'cursorLeft', keys: ['left'], screens: ['compose'], help: 'cursor left: typing and Backspace work where it is' },
+  { command: 'cursorRight', keys: ['right'], screens: ['compose'], help: 'cursor right' },
+  { command: 'lineDown', keys: ['down'], screens: ['compose'], help: 'in the body: the line below' },
   { command: 'send', keys: ['C-s'], screens: ['compose'], help: 'send' },
   { command: 'editor', keys: ['C-e'], screens: ['compose'], help: 'edit the body in $EDITOR' },
   { command: 'cancel', keys: ['escape', 'C-c'], screens: ['compose'], help: 'discard the draft (asks first once something is typed)' },

@@ -33,6 +33,8 @@ export type Action =
   | { type: 'draft/backspace' }
   | { type: 'draft/clear' }
   | { type: 'draft/newline' }
+  | { type: 'draft/cursor', delta: number }
+  | { type: 'draft/line', delta: number }
   | { type: 'draft/field', delta: number }
   | { type: 'draft/completions', completions: string[] }
   | { type: 'draft/complete' }
@@ -105,32 +107,69 @@ function editDraft (state: AppState, change: (d: Draft) => Partial<Draft>): AppS
   return updateDraft(state, d => ({ ...change(d), edited: true }))
 }
 
-function typeIntoDraft (d: Draft, text: string, contacts: ContactView[]): Partial<Draft> {
+/** The text of the field being typed into. */
+function fieldValue (d: Draft): string { return d.field === 'attach' ? d.attachInput : d[d.field] }
+
+/** Where typing goes in the field: the cursor, or its end when the cursor was never moved. */
+export function draftCursor (d: Draft): number {
+  const length = fieldValue(d).length
+  return d.cursor == null ? length : Math.min(Math.max(0, d.cursor), length)
+}
+
+/** The field's text with `insert` put in at the cursor, after deleting `remove` characters before it. */
+function editAtCursor (d: Draft, insert: string, remove = 0): { value: string, cursor?: number } {
+  const value = fieldValue(d)
+  const at = draftCursor(d)
+  const before = value.slice(0, Math.max(0, at - remove))
+  return { value: before + insert + value.slice(at), cursor: d.cursor == null ? undefined : before.length + insert.length }
+}
+
+/** A field's new text and cursor, with what depends on the text (completions). */
+function setField (d: Draft, value: string, cursor: number | undefined, contacts: ContactView[]): Partial<Draft> {
   switch (d.field) {
     case 'to':
-    case 'cc': {
-      const value = d[d.field] + text
-      return { [d.field]: value, completions: addressCompletions(value, contacts) }
-    }
-    case 'subject': return { subject: d.subject + text }
-    case 'body': return { body: d.body + text }
-    case 'attach': return { attachInput: d.attachInput + text, completions: [] }
+    case 'cc': return { [d.field]: value, cursor, completions: addressCompletions(value, contacts) }
+    case 'subject': return { subject: value, cursor }
+    case 'body': return { body: value, cursor }
+    case 'attach': return { attachInput: value, cursor, completions: [] }
   }
 }
 
+function typeIntoDraft (d: Draft, text: string, contacts: ContactView[]): Partial<Draft> {
+  const { value, cursor } = editAtCursor(d, text)
+  return setField(d, value, cursor, contacts)
+}
+
 function backspaceDraft (d: Draft, contacts: ContactView[]): Partial<Draft> {
-  switch (d.field) {
-    case 'to':
-    case 'cc': {
-      const value = d[d.field].slice(0, -1)
-      return { [d.field]: value, completions: addressCompletions(value, contacts) }
-    }
-    case 'subject': return { subject: d.subject.slice(0, -1) }
-    case 'body': return { body: d.body.slice(0, -1) }
-    case 'attach':
-      // An empty attach field: backspace drops the last attachment added.
-      return d.attachInput === '' ? { attachments: d.attachments.slice(0, -1) } : { attachInput: d.attachInput.slice(0, -1), completions: [] }
-  }
+  // An empty attach field: backspace drops the last attachment added.
+  if (d.field === 'attach' && d.attachInput === '') return { attachments: d.attachments.slice(0, -1) }
+  if (draftCursor(d) === 0) return {}
+  const { value, cursor } = editAtCursor(d, '', 1)
+  return setField(d, value, cursor, contacts)
+}
+
+/** The cursor `delta` characters on (the end of the field is kept as "no cursor": typing appends). */
+function moveCursor (d: Draft, delta: number): Partial<Draft> {
+  const length = fieldValue(d).length
+  const at = Math.min(Math.max(0, draftCursor(d) + delta), length)
+  return { cursor: at === length ? undefined : at }
+}
+
+/** The line and column of the cursor in the body. */
+export function bodyCursorLine (d: Draft): { line: number, column: number } {
+  const before = d.body.slice(0, draftCursor(d)).split('\n')
+  return { line: before.length - 1, column: before.at(-1)!.length }
+}
+
+/** In the body: the cursor to the line above or below, at the same column where it can be. */
+function moveLine (d: Draft, delta: number): Partial<Draft> {
+  if (d.field !== 'body') return {}
+  const lines = d.body.split('\n')
+  const { line, column } = bodyCursorLine(d)
+  const target = line + delta
+  if (target < 0 || target >= lines.length) return {}
+  const offset = lines.slice(0, target).reduce((n, l) => n + l.length + 1, 0) + Math.min(column, lines[target]!.length)
+  return { cursor: offset === d.body.length ? undefined : offset }
 }
 
 function completeDraft (d: Draft): Partial<Draft> {
@@ -306,28 +345,32 @@ export function reducer (state: AppState, action: Action): AppState {
     case 'draft/backspace':
       return editDraft(state, d => backspaceDraft(d, state.contacts.items))
     case 'draft/clear':
-      return editDraft(state, d => d.field === 'attach' ? { attachInput: '', completions: [] } : { [d.field]: '', completions: [] })
+      return editDraft(state, d => d.field === 'attach' ? { attachInput: '', completions: [], cursor: undefined } : { [d.field]: '', completions: [], cursor: undefined })
     case 'draft/newline':
-      return editDraft(state, d => d.field === 'body' ? { body: d.body + '\n' } : {})
+      return editDraft(state, d => d.field === 'body' ? typeIntoDraft(d, '\n', state.contacts.items) : {})
+    case 'draft/cursor':
+      return updateDraft(state, d => moveCursor(d, action.delta))
+    case 'draft/line':
+      return updateDraft(state, d => moveLine(d, action.delta))
     case 'draft/field':
       return updateDraft(state, d => {
         const i = DRAFT_FIELDS.indexOf(d.field)
         const field = DRAFT_FIELDS[Math.min(Math.max(i + action.delta, 0), DRAFT_FIELDS.length - 1)]!
-        return { field, completions: [] }
+        return { field, completions: [], cursor: undefined }
       })
     case 'draft/completions':
       return updateDraft(state, () => ({ completions: action.completions }))
     case 'draft/complete':
-      return editDraft(state, completeDraft)
+      return editDraft(state, d => ({ ...completeDraft(d), cursor: undefined }))
     case 'draft/attach':
       return editDraft(state, d => {
         const path = d.attachInput.trim()
         if (path === '') return {}
         const attachmentSizes = action.size == null ? d.attachmentSizes : { ...d.attachmentSizes, [path]: action.size }
-        return { attachments: [...d.attachments, path], attachInput: '', completions: [], ...(attachmentSizes != null ? { attachmentSizes } : {}) }
+        return { attachments: [...d.attachments, path], attachInput: '', completions: [], cursor: undefined, ...(attachmentSizes != null ? { attachmentSizes } : {}) }
       })
     case 'draft/body':
-      return editDraft(state, () => ({ body: action.body }))
+      return editDraft(state, () => ({ body: action.body, cursor: undefined }))
     case 'draft/sending':
       return updateDraft(state, () => ({ sending: true }))
     case 'draft/failed':

@@ -59,6 +59,8 @@ export interface Draft {
   /** Completion candidates for the field being typed (contacts, or file names). */
   completions: string[]
   sending: boolean
+  /** Where typing goes in the field being typed into (an index in its text); absent: at its end. */
+  cursor?: number
   /** Something was typed, attached or edited since the draft opened: discarding it asks first. */
   edited?: boolean
   /** A folder the UI made for this draft (a forward's attachments, saved from the message): removed once the draft is sent or discarded. */

@@ -19,7 +19,7 @@ import type { HomeApi } from '../../cli/api.js'
 // Dates on screen are local time: the frames here are written for UTC.
 process.env.TZ = 'UTC'
 const NOW = Date.parse('2026-03-10T12:00:00Z')
-const KEYS = { down: '\x1b[B', enter: '\r', tab: '\t', escape: '\x1b', ctrlS: '\x13', ctrlC: '\x03', backspace: '\x7f' }
+const KEYS = { down: '\x1b[B', up: '\x1b[A', left: '\x1b[D', right: '\x1b[C', enter: '\r', tab: '\t', escape: '\x1b', ctrlS: '\x13', ctrlC: '\x03', backspace: '\x7f' }
 
 /** Wait until the last frame satisfies `check` (re-checked as frames are written), or fail with the frame. */
 async function frameWith (r: ReturnType<typeof render>, check: (frame: string) => boolean, what: string, ms = 10_000): Promise<string> {
@@ -247,6 +247,34 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     await type(r, file)
     await press(r, KEYS.enter)
     await frameWith(r, f => /@ .*notes\.txt +12 B/.test(f), 'the file attached with its size')
+  })
+
+  it('composing: the arrows move a cursor (left/right in a field, up/down between body lines); typing and Backspace work there', async () => {
+    const { r, api } = await start({ rows: 30 })
+    await press(r, 'c')
+    await type(r, 'bob')
+    await press(r, KEYS.tab, KEYS.tab)
+    await type(r, 'Helo')
+    await press(r, KEYS.left)
+    await type(r, 'l')
+    await frameWith(r, contains('Hell▏o'), 'typed before the cursor')
+    await press(r, KEYS.tab, KEYS.tab)
+    await type(r, 'first line')
+    await press(r, KEYS.enter)
+    await type(r, 'second')
+    await press(r, KEYS.up)
+    await frameWith(r, f => /^first ▏line/m.test(f), 'up: the same column of the line above')
+    await press(r, KEYS.backspace)
+    await type(r, '-')
+    await press(r, KEYS.down, KEYS.right)
+    await type(r, '!')
+    await frameWith(r, f => /^first-line$/m.test(f) && /^second!▏$/m.test(f), 'edited in place, then at the end again')
+    await press(r, KEYS.ctrlS)
+    await frameWith(r, contains('bob: waiting'), 'queued')
+    const sent = await api.call<{ items: Array<{ id: string, subject: string }> }>('list', { folder: 'sent' })
+    assert.equal(sent.items[0]?.subject, 'Hello')
+    const read = await api.call<{ text: string }>('read', { id: sent.items[0]!.id })
+    assert.match(read.text, /^first-line\r?\nsecond!/)
   })
 
   it('r replies with the quote and the thread headers', async () => {
