@@ -257,6 +257,11 @@ export class Controller {
         this.openPrompt('add-server', 'Home server multiaddr (…/p2p/<PeerId>): ', ''); return
       case 'cancelSend':
         this.askCancelSend(); return
+      case 'removeContact': {
+        const c = s.contacts.items[s.contacts.selected]
+        if (c != null) this.dispatch({ type: 'prompt/open', prompt: { kind: 'remove-contact', label: `Remove ${c.name} from your contacts? Their next mail goes to requests. (y/n) `, text: '', id: c.name } })
+        return
+      }
       case 'myCard':
         this.dispatch({ type: 'contacts/toggleCard' }); return
       default:
@@ -411,7 +416,15 @@ export class Controller {
       else this.dispatch({ type: 'status/info', text: 'draft kept' })
       return
     }
-    if (!yes) { this.dispatch({ type: 'status/info', text: kind === 'cancel-send' ? 'nothing cancelled' : 'nothing deleted' }); return }
+    if (!yes) { this.dispatch({ type: 'status/info', text: kind === 'cancel-send' ? 'nothing cancelled' : kind === 'remove-contact' ? 'nothing removed' : 'nothing deleted' }); return }
+    if (kind === 'remove-contact' && id != null) {
+      await this.attempt('removing the contact', async () => {
+        await this.d.api.removeContact(id)
+        this.dispatch({ type: 'status/info', text: `removed ${id}` })
+        await this.loadContacts()
+      })
+      return
+    }
     if (kind === 'cancel-send' && id != null) {
       await this.attempt('cancelling', async () => {
         this.dispatch({ type: 'status/info', text: cancelSummary(await this.d.api.cancelSend(id)) })

@@ -16,7 +16,7 @@ export type Command =
   | 'contacts' | 'outbox' | 'refresh'
   | 'nextConversation' | 'prevConversation' | 'closeConversation' | 'nextInThread' | 'prevInThread'
   | 'nextAttachment' | 'prevAttachment' | 'saveOne' | 'saveAll'
-  | 'addContact' | 'setStatus' | 'addServer' | 'cancelSend' | 'myCard'
+  | 'addContact' | 'setStatus' | 'addServer' | 'cancelSend' | 'myCard' | 'removeContact'
   | 'send' | 'nextField' | 'prevField' | 'editor' | 'cancel' | 'clearField' | 'interrupt'
   | 'cursorLeft' | 'cursorRight' | 'lineDown'
 
@@ -67,6 +67,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'addContact', keys: ['a'], screens: ['contacts'], help: 'add a contact (card or name@server)' },
   { command: 'setStatus', keys: ['s'], screens: ['contacts'], help: 'set my status' },
   { command: 'addServer', keys: ['H'], screens: ['contacts'], help: 'add a home (cache) server' },
+  { command: 'removeContact', keys: ['D'], screens: ['contacts'], help: 'remove the selected contact (asks first; their next mail goes to requests)' },
   { command: 'myCard', keys: ['M'], screens: ['contacts'], help: 'show (or hide) my card, to give to the people who will write to me' },
   { command: 'open', keys: ['enter'], screens: ['contacts'], help: 'write to this contact' },
   { command: 'cancelSend', keys: ['X'], screens: ['outbox'], help: 'cancel the selected message for the recipients still waiting, withdrawing parked copies (asks first; delivered ones stay)' },

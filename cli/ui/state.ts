@@ -74,9 +74,9 @@ export interface Sending {
   entry?: OutboxEntry
 }
 
-export type PromptKind = 'search' | 'save' | 'add-contact' | 'status' | 'add-server' | 'delete-forever' | 'empty-trash' | 'cancel-send' | 'discard-draft'
+export type PromptKind = 'search' | 'save' | 'add-contact' | 'status' | 'add-server' | 'delete-forever' | 'empty-trash' | 'cancel-send' | 'discard-draft' | 'remove-contact'
 /** Prompts answered with one key: `y` goes ahead, any other key keeps everything as it is. */
-export const CONFIRM_PROMPTS: readonly PromptKind[] = ['delete-forever', 'empty-trash', 'cancel-send', 'discard-draft']
+export const CONFIRM_PROMPTS: readonly PromptKind[] = ['delete-forever', 'empty-trash', 'cancel-send', 'discard-draft', 'remove-contact']
 export interface Prompt {
   kind: PromptKind
   label: string

@@ -161,6 +161,7 @@ export class UiApi {
   async cancelSend (id: string): Promise<CancelView> { return await this.home.call('outbox.cancel', { id }) }
   async contacts (): Promise<ContactView[]> { return await this.home.call('contacts.list') }
   async addContact (text: string): Promise<ContactView> { return await this.home.call('contacts.add', { card: text }) }
+  async removeContact (name: string): Promise<void> { await this.home.call('contacts.remove', { name }) }
   async setPresence (status: string): Promise<{ status: string }> { return await this.home.call('presence.set', { status }) }
   async servers (): Promise<ServerView[]> { return await this.home.call('servers.list') }
   async addServer (addr: string): Promise<{ servers: ServerView[] }> { return await this.home.call('servers.add', { addr }) }

@@ -497,6 +497,19 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     await frameWith(r, f => !f.includes('My card'), 'hidden again')
   })
 
+  it('contacts: D removes the selected contact after a y (any other key keeps it)', async () => {
+    const { r, api } = await start({ columns: 120 })
+    await press(r, 'C')
+    await frameWith(r, contains('Contacts (1)'), 'contacts')
+    await press(r, 'D')
+    await frameWith(r, contains('Remove bob from your contacts? Their next mail goes to requests. (y/n)'), 'the question')
+    await press(r, 'n')
+    await frameWith(r, f => f.includes('nothing removed') && f.includes('Contacts (1)'), 'kept on n')
+    await press(r, 'D', 'y')
+    await frameWith(r, f => f.includes('removed bob') && f.includes('Contacts (0)'), 'removed on y')
+    assert.deepEqual(await api.call<unknown[]>('contacts.list'), [])
+  })
+
   it('contacts: a pasted card is pinned, and my status is set', async () => {
     const { r, api } = await start({ columns: 120 })
     const carol = await stranger('carol')

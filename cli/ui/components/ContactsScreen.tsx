@@ -17,13 +17,13 @@ export function ContactsScreen ({ state, now }: { state: AppState, now: number }
   const nameWidth = Math.min(28, Math.floor(width / 2))
   return (
     <Box flexDirection='column'>
-      <Text bold>{fit(`Contacts (${items.length}) · me: ${state.status.presence ?? '?'} · a add · s status · H home server · M my card · Enter write`, width)}</Text>
+      <Text bold>{fit(`Contacts (${items.length}) · me: ${state.status.presence ?? '?'} · a add · D remove · s status · H home server · M my card · Enter write`, width)}</Text>
       {keyAlert != null && (
         <Box flexDirection='column'>
           <Text color='red' bold inverse>{fit(` !! KEY CHANGED: ${keyAlert.address} now names another key than the one you pinned. Not accepted.`, width)}</Text>
           <Text color='red'>{fit(`    pinned   ${fingerprint(keyAlert.pinned)}  ${keyAlert.pinned}`, width)}</Text>
           <Text color='red'>{fit(`    now      ${fingerprint(keyAlert.now)}  ${keyAlert.now}`, width)}</Text>
-          <Text color='red'>{fit('    Compare with them by another channel; if the change is real, remove the contact and add it again.', width)}</Text>
+          <Text color='red'>{fit('    Compare with them by another channel; if the change is real, remove the contact (D) and add it again (a).', width)}</Text>
         </Box>
       )}
       {changed.map(c => (
