@@ -89,8 +89,8 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
 
 /** The few commands each screen names in the title line, with a short word each (keys come from the table). */
 const HINTS: Partial<Record<Screen, Array<[Command, string]>>> = {
-  mail: [['open', 'open'], ['compose', 'new'], ['reply', 'reply'], ['delete', 'trash'], ['search', 'search'], ['quit', 'quit']],
-  reader: [['reply', 'reply'], ['replyAll', 'all'], ['forward', 'fwd'], ['delete', 'trash'], ['saveOne', 'save'], ['back', 'back']],
+  mail: [['open', 'open'], ['compose', 'new'], ['reply', 'reply'], ['search', 'search'], ['quit', 'quit'], ['delete', 'trash']],
+  reader: [['reply', 'reply'], ['forward', 'fwd'], ['delete', 'trash'], ['back', 'back'], ['saveOne', 'save'], ['replyAll', 'all']],
   help: [['back', 'back']]
 }
 

@@ -85,10 +85,10 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
 
   it('the title line names the main keys of the screen, as many as fit; none past the edge', async () => {
     const { r, store } = await start({ columns: 120 })
-    assert.match((r.lastFrame() ?? '').split('\n')[0]!, /Enter open · c new · r reply · d trash · \/ search · q quit *$/)
+    assert.match((r.lastFrame() ?? '').split('\n')[0]!, /Enter open · c new · r reply · \/ search · q quit · d trash *$/)
     await press(r, KEYS.enter)
     const reader = await frameWith(r, contains('Subject: Photos'), 'the reader')
-    assert.match(reader.split('\n')[0]!, /r reply · R all · f fwd · d trash · s save · q back *$/)
+    assert.match(reader.split('\n')[0]!, /r reply · f fwd · d trash · q back · s save · R all *$/)
     store.dispatch({ type: 'resize', columns: 60, rows: 24 })
     const narrow = await frameWith(r, f => f.split('\n').every(l => l.length <= 60), 'the narrow screen')
     assert.match(narrow.split('\n')[0]!, /Reading · 12D3KooW…\w+ +r reply/, 'fewer hints')
