@@ -9,7 +9,7 @@ import { checkAttachment, expandHome } from './attach-check.js'
 import { errorName } from '../../node/errors.js'
 import { attachmentState, cancelSummary } from './view-format.js'
 import type { Command } from './keys.js'
-import { bodyCursorLine } from './reducer.js'
+import { bodyCursorLine, settled } from './reducer.js'
 import type { Action } from './reducer.js'
 import type { UiLog } from './log.js'
 import type { Store } from './store.js'
@@ -164,6 +164,8 @@ export class Controller {
     const name = keyName(input, key)
     // A note or an error stays until the next key, like mutt's.
     if ((s.status.error ?? '') !== '' || (s.status.info ?? '') !== '') this.dispatch({ type: 'status/info', text: '' })
+    // So does a send whose every outcome was on screen: the list gets its rows back (the outbox keeps it).
+    if (s.sending.some(settled)) this.dispatch({ type: 'sending/settled' })
     if (s.prompt != null) { this.promptKey(name, input, key); return }
     if (s.screen === 'compose') { this.composeKey(name, input, key); return }
     const command = commandFor(s.screen, name)

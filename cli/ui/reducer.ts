@@ -2,7 +2,7 @@ import { DRAFT_FIELDS, MAX_SENDING_SHOWN, helpRows, listRows, visibleItems } fro
 import { helpLines } from './keys.js'
 import { bodyLines } from './view-format.js'
 import type { Screen } from './keys.js'
-import type { AppState, Conversation, Draft, KeyAlert, Prompt } from './state.js'
+import type { AppState, Conversation, Draft, KeyAlert, Prompt, Sending } from './state.js'
 import type { MessageView, TransferView } from './ui-api.js'
 import type { ContactView, FolderView, ServerView } from '../../node/mail-service.js'
 import type { Folder, MessageSummary, OutboxEntry } from '../../storage/types.js'
@@ -44,6 +44,7 @@ export type Action =
   | { type: 'draft/failed' }
   | { type: 'draft/sent', id: string, subject: string }
   | { type: 'draft/cancel' }
+  | { type: 'sending/settled' }
   | { type: 'sending/entry', entry: OutboxEntry }
   | { type: 'contacts/loaded', items: ContactView[], keyChanged: Record<string, string> }
   | { type: 'contacts/keyAlert', alert?: KeyAlert }
@@ -384,6 +385,8 @@ export function reducer (state: AppState, action: Action): AppState {
       const { draft: _dropped, ...rest } = state
       return { ...rest, screen: state.conversations.length > 0 && state.draft?.kind !== 'new' ? 'reader' : 'mail' }
     }
+    case 'sending/settled':
+      return state.sending.some(settled) ? { ...state, sending: state.sending.filter(x => !settled(x)) } : state
     case 'sending/entry':
       return { ...state, sending: state.sending.map(s => s.id === action.entry.id ? { ...s, entry: action.entry } : s) }
     case 'contacts/loaded': {
@@ -432,4 +435,9 @@ export function reducer (state: AppState, action: Action): AppState {
     case 'quit':
       return { ...state, quitting: true }
   }
+}
+
+/** A send every recipient of which has an outcome (delivered, parked, failed, cancelled): the outbox keeps following it. */
+export function settled (s: Sending): boolean {
+  return s.entry != null && s.entry.recipients.every(r => r.state !== 'pending')
 }

@@ -232,3 +232,21 @@ describe('ui key table', () => {
     assert.equal(printable('a\x15b\x00c'), 'abc')
   })
 })
+
+describe('ui reducer: the sending box', () => {
+  it('a send whose recipients all have an outcome (none still waiting) leaves the box once settled; waiting ones stay', () => {
+    const entry = (id: string, states: Array<'delivered' | 'pending' | 'parked' | 'failed'>) => ({
+      id, messageId: `<${id}@x>`, subject: id, createdAt: 0, expiresAt: 1,
+      recipients: states.map((state, i) => ({ peerId: `p${i}`, address: `r${i}`, state, attempts: 1, nextAttemptAt: 0, envelopeId: `e${i}` }))
+    })
+    let s = run(initialState({ columns: 80, rows: 24 }),
+      { type: 'draft/start', draft: newDraft('bob') }, { type: 'draft/sent', id: 'waiting', subject: 'waiting' },
+      { type: 'draft/start', draft: newDraft('bob') }, { type: 'draft/sent', id: 'done', subject: 'done' },
+      { type: 'draft/start', draft: newDraft('bob') }, { type: 'draft/sent', id: 'new', subject: 'new' })
+    s = run(s, { type: 'sending/entry', entry: entry('waiting', ['delivered', 'pending']) }, { type: 'sending/entry', entry: entry('done', ['delivered', 'parked', 'failed']) })
+    const before = listRows(s)
+    s = run(s, { type: 'sending/settled' })
+    assert.deepEqual(s.sending.map(x => x.id), ['new', 'waiting'], 'the settled one gone; one with no outcome yet and one still waiting stay')
+    assert.ok(listRows(s) > before, 'the list gets its rows back')
+  })
+})
