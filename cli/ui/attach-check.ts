@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { basename, join } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 
 /** A path typed into the composer's Attach field that names no readable file; the message says which and why. */
 export class AttachmentPathError extends Error {
@@ -13,7 +13,15 @@ export class AttachmentPathError extends Error {
 
 /** `~/x` as the person means it. */
 export function expandHome (path: string): string {
-  return path.startsWith('~/') ? join(homedir(), path.slice(2)) : path
+  return path === '~' ? homedir() : path.startsWith('~/') ? join(homedir(), path.slice(2)) : path
+}
+
+/**
+ * A typed path as the person means it, absolute: the daemon that reads or writes it runs in
+ * another folder (wherever it was started), so a relative path would name another file there.
+ */
+export function absolutePath (path: string): string {
+  return resolve(expandHome(path))
 }
 
 /**

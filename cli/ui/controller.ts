@@ -5,7 +5,7 @@ import { commandFor, keyName, printable, splitPresses } from './keys.js'
 import { forwardable, forwardDraft, newDraft, replyDraft, splitAddresses } from './drafts.js'
 import { activeConversation, CONFIRM_PROMPTS, listRows, selectedAttachment, selectedMessage, visibleItems } from './state.js'
 import { describeUiError } from './ui-errors.js'
-import { checkAttachment, expandHome } from './attach-check.js'
+import { absolutePath, checkAttachment, expandHome } from './attach-check.js'
 import { errorName } from '../../node/errors.js'
 import { attachmentState, cancelSummary } from './view-format.js'
 import type { Command } from './keys.js'
@@ -502,7 +502,7 @@ export class Controller {
         const id = activeConversation(this.state)?.id
         if (id == null || text === '') return
         await this.attempt('saving', async () => {
-          const saved = await api.saveAttachments(id, text, attachment == null ? undefined : [attachment])
+          const saved = await api.saveAttachments(id, absolutePath(text), attachment == null ? undefined : [attachment])
           this.dispatch({ type: 'status/info', text: saved.length === 0 ? 'nothing to save' : `saved ${saved.map(p => basename(p)).join(', ')} in ${text}` })
         })
         return
@@ -625,7 +625,7 @@ export class Controller {
       this.fail('sending', err)
       return
     }
-    const request: SendRequest = { to, cc: splitAddresses(d.cc), subject: d.subject, text: d.body, attachmentPaths: attachments.map(expandHome) }
+    const request: SendRequest = { to, cc: splitAddresses(d.cc), subject: d.subject, text: d.body, attachmentPaths: attachments.map(absolutePath) }
     if (d.inReplyTo != null) request.inReplyTo = d.inReplyTo
     if (d.references.length > 0) request.references = d.references
     this.dispatch({ type: 'draft/sending' })

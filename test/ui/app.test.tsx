@@ -48,7 +48,7 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
   after(async () => { for (const o of open) { o.unmount(); await o.close() } })
 
   /** A fresh home with bob as a contact and three messages from him (two in one conversation). */
-  async function start (options: { rows?: number, columns?: number, quarantine?: boolean, request?: boolean, onQuit?: () => void } = {}) {
+  async function start (options: { rows?: number, columns?: number, quarantine?: boolean, request?: boolean, onQuit?: () => void, wrap?: (api: HomeApi) => HomeApi } = {}) {
     const home = await uiHome('alice')
     const bob = await stranger('bob')
     await seedMessages(home.home, home.peerId, [
@@ -62,7 +62,7 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     await t.api.call('contacts.add', { card: bob.card, as: 'bob' })
     const store = createStore(initialState({ columns: options.columns ?? 100, rows: options.rows ?? 24 }))
     const log = memoryLog()
-    const controller = new Controller({ api: new UiApi(t.api), store, log, saveDir: join(home.home, 'saved'), onQuit: options.onQuit })
+    const controller = new Controller({ api: new UiApi(options.wrap?.(t.api) ?? t.api), store, log, saveDir: join(home.home, 'saved'), onQuit: options.onQuit })
     const r = render(<App store={store} controller={controller} now={() => NOW} followResize={false} />)
     open.push({ unmount: () => { controller.stop(); r.unmount() }, close: async () => { await t.close(); await home.remove() } })
     await controller.start()
@@ -275,6 +275,34 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     assert.equal(sent.items[0]?.subject, 'Hello')
     const read = await api.call<{ text: string }>('read', { id: sent.items[0]!.id })
     assert.match(read.text, /^first-line\r?\nsecond!/)
+  })
+
+  it('paths typed relative to where peerpost was started, or with ~/, reach the daemon (which runs elsewhere) as absolute paths', async () => {
+    const calls: Array<{ method: string, params: any }> = []
+    const { r, home } = await start({ rows: 30, columns: 140, wrap: api => ({ ...api, call: async <T, >(method: string, params?: unknown): Promise<T> => { calls.push({ method, params }); return await api.call<T>(method, params) } }) })
+    const cwd = process.cwd()
+    process.chdir(home.home)
+    try {
+      await writeFile(join(home.home, 'notes.txt'), 'notes')
+      await press(r, 'c')
+      await type(r, 'bob')
+      await press(r, KEYS.tab, KEYS.tab, KEYS.tab)
+      await type(r, 'notes.txt')
+      await press(r, KEYS.enter)
+      await frameWith(r, f => /@ .*notes\.txt +5 B/.test(f), 'attached by a relative path')
+      await press(r, KEYS.ctrlS)
+      await frameWith(r, contains('bob: waiting'), 'queued')
+      assert.deepEqual(calls.find(c => c.method === 'send')?.params.request.attachmentPaths, [join(home.home, 'notes.txt')])
+      await press(r, 'j', KEYS.enter)
+      await frameWith(r, contains('menu.txt'), 'the message with an attachment')
+      await press(r, 's', '\x15')
+      await type(r, 'kept')
+      await press(r, KEYS.enter)
+      await frameWith(r, contains('saved menu.txt'), 'saved')
+      assert.equal(calls.find(c => c.method === 'attachments.save')?.params.dir, join(home.home, 'kept'))
+    } finally {
+      process.chdir(cwd)
+    }
   })
 
   it('r replies with the quote and the thread headers', async () => {
