@@ -278,8 +278,8 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
   })
 
   it('paths typed relative to where peerpost was started, or with ~/, reach the daemon (which runs elsewhere) as absolute paths', async () => {
-    const calls: Array<{ method: string, params: any }> = []
-    const { r, home } = await start({ rows: 30, columns: 140, wrap: api => ({ ...api, call: async <T, >(method: string, params?: unknown): Promise<T> => { calls.push({ method, params }); return await api.call<T>(method, params) } }) })
+    const calls: Array<{ method: string, params: { request?: { attachmentPaths?: string[] }, dir?: string } }> = []
+    const { r, home } = await start({ rows: 30, columns: 140, wrap: api => ({ ...api, call: async <T, >(method: string, params?: unknown): Promise<T> => { calls.push({ method, params: params as { dir?: string } }); return await api.call<T>(method, params) } }) })
     const cwd = process.cwd()
     process.chdir(home.home)
     try {
@@ -292,7 +292,7 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
       await frameWith(r, f => /@ .*notes\.txt +5 B/.test(f), 'attached by a relative path')
       await press(r, KEYS.ctrlS)
       await frameWith(r, contains('bob: waiting'), 'queued')
-      assert.deepEqual(calls.find(c => c.method === 'send')?.params.request.attachmentPaths, [join(home.home, 'notes.txt')])
+      assert.deepEqual(calls.find(c => c.method === 'send')?.params.request?.attachmentPaths, [join(home.home, 'notes.txt')])
       await press(r, 'j', KEYS.enter)
       await frameWith(r, contains('menu.txt'), 'the message with an attachment')
       await press(r, 's', '\x15')
