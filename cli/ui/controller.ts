@@ -381,11 +381,16 @@ export class Controller {
     const s = this.state
     const id = s.screen === 'reader' ? activeConversation(s)?.id : selectedMessage(s)?.id
     if (id == null) return
+    // Read from the list (it is the list's selected message): the next one opens in its place.
+    const fromList = s.screen === 'reader' && selectedMessage(s)?.id === id
     await this.attempt(`moving to ${folder}`, async () => {
       const summary = await this.d.api.update(id, { folder })
       this.dispatch({ type: 'message/changed', summary })
       this.dispatch({ type: 'status/info', text: `moved to ${folder}` })
-      if (this.state.screen === 'reader') this.dispatch({ type: 'conversation/close' })
+      if (this.state.screen !== 'reader') return
+      this.dispatch({ type: 'conversation/close' })
+      const next = fromList ? selectedMessage(this.state) : undefined
+      if (next != null && next.id !== id) void this.openConversation(next.id)
     })
     await this.refreshFolders()
   }

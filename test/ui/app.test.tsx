@@ -364,6 +364,19 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     assert.equal(quit, true, 'Ctrl-C on the list quits')
   })
 
+  it('d on a message read from the list opens the next one of the list in its place, as mail clients do', async () => {
+    const { r } = await start()
+    await press(r, KEYS.enter)
+    await frameWith(r, contains('Subject: Photos'), 'the newest open')
+    await press(r, 'd')
+    const next = await frameWith(r, f => f.includes('Subject: Re: Lunch plans') && f.includes('moved to trash'), 'the next message of the list, in the reader')
+    assert.doesNotMatch(next, /Photos/, 'its tab is gone')
+    await press(r, 'd')
+    await frameWith(r, f => f.includes('Subject: Lunch plans') && !f.includes('Re: Lunch'), 'the last one of the list')
+    await press(r, 'd')
+    await frameWith(r, f => f.includes('(inbox is empty)'), 'the last one trashed: back to the (empty) list')
+  })
+
   it('d moves to trash and a archives; the folder list follows', async () => {
     const { r, controller } = await start()
     await press(r, 'd')
