@@ -46,3 +46,15 @@ export async function checkAttachment (path: string): Promise<number> {
   if (!info.isFile()) throw new AttachmentPathError(path, `${name} is not a regular file`)
   return info.size
 }
+
+/** A folder typed to save attachments into that names something else (a file). */
+export class SaveFolderError extends Error {
+  static readonly NAME = 'SaveFolderError'
+  override name = SaveFolderError.NAME
+}
+
+/** Before saving: a folder that does not exist yet is made by the daemon; a file there cannot be. */
+export async function checkSaveFolder (path: string): Promise<void> {
+  const info = await stat(absolutePath(path)).catch(() => undefined)
+  if (info != null && !info.isDirectory()) throw new SaveFolderError(`${basename(path)} is a file, not a folder: give the folder to save into`)
+}

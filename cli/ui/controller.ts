@@ -5,7 +5,7 @@ import { commandFor, keyName, printable, splitPresses } from './keys.js'
 import { forwardable, forwardDraft, newDraft, replyDraft, splitAddresses } from './drafts.js'
 import { activeConversation, CONFIRM_PROMPTS, listRows, selectedAttachment, selectedMessage, visibleItems } from './state.js'
 import { describeUiError } from './ui-errors.js'
-import { absolutePath, checkAttachment, expandHome } from './attach-check.js'
+import { absolutePath, checkAttachment, checkSaveFolder, expandHome } from './attach-check.js'
 import { errorName } from '../../node/errors.js'
 import { attachmentState, cancelSummary } from './view-format.js'
 import type { Command } from './keys.js'
@@ -507,6 +507,7 @@ export class Controller {
         const id = activeConversation(this.state)?.id
         if (id == null || text === '') return
         await this.attempt('saving', async () => {
+          await checkSaveFolder(text)
           const saved = await api.saveAttachments(id, absolutePath(text), attachment == null ? undefined : [attachment])
           this.dispatch({ type: 'status/info', text: saved.length === 0 ? 'nothing to save' : `saved ${saved.map(p => basename(p)).join(', ')} in ${text}` })
         })

@@ -153,6 +153,20 @@ describe('terminal UI on a real home (ink-testing-library: keys in, frames out)'
     assert.match(first[2]!, /^From: /)
   })
 
+  it('saving into a path that is a file says so in words (not the daemon\'s EEXIST)', async () => {
+    const { r, home } = await start({ columns: 120 })
+    const file = join(home.home, 'a-file.txt')
+    await writeFile(file, 'x')
+    await press(r, 'j', KEYS.enter)
+    await frameWith(r, contains('menu.txt'), 'the attachment')
+    await press(r, 's', '\x15')
+    await type(r, file)
+    await press(r, KEYS.enter)
+    const frame = await frameWith(r, contains('saving: '), 'the refusal')
+    assert.match(frame, /saving: a-file\.txt is a file, not a folder: give the folder to save into/)
+    assert.doesNotMatch(frame, /EEXIST/)
+  })
+
   it('two conversations open at once; ] switches between them', async () => {
     const { r } = await start()
     await press(r, KEYS.enter)
