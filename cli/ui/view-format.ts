@@ -62,24 +62,28 @@ export function fit (text: string, width: number): string {
  * is cut into pieces, and a quoted line's continuations keep its `> ` marks, so nothing is
  * lost at the screen's edge.
  */
-export function wrapText (text: string, width: number): string[] {
+export function wrapText (text: string, width: number, mark = ''): string[] {
   const w = Math.max(1, Math.floor(width))
   const out: string[] = []
   for (const line of text.replace(/\r\n?/g, '\n').split('\n')) {
     const flat = line.replace(/\t/g, '    ')
     if (flat.length <= w) { out.push(flat); continue }
+    // A `mark` (the composer's cursor) before the quote marks stays on the first piece only.
+    const lead = mark !== '' && flat.startsWith(mark) ? mark : ''
     // Quote marks carry onto every piece, unless they alone would fill the line.
-    const quote = /^(?:> ?)+/.exec(flat)?.[0] ?? ''
+    const quote = /^(?:> ?)+/.exec(flat.slice(lead.length))?.[0] ?? ''
     const prefix = quote.length < w / 2 ? quote : ''
-    let rest = flat.slice(prefix.length)
-    const room = w - prefix.length
-    while (rest.length > room) {
+    let rest = flat.slice(lead.length + prefix.length)
+    let head = lead + prefix
+    while (rest.length > w - head.length) {
+      const room = Math.max(1, w - head.length)
       const space = rest.lastIndexOf(' ', room)
       const cut = space > 0 ? space : room
-      out.push(prefix + rest.slice(0, cut).trimEnd())
+      out.push(head + rest.slice(0, cut).trimEnd())
       rest = rest.slice(cut).replace(/^ +/, '')
+      head = prefix
     }
-    out.push(prefix + rest)
+    out.push(head + rest)
   }
   return out
 }

@@ -37,6 +37,9 @@ describe('ui text helpers', () => {
     const quoted = wrapText('> > a quoted paragraph that is longer than the width', 24)
     assert.ok(quoted.every(l => l.startsWith('> > ') && l.length <= 24), quoted.join('|'))
     assert.equal(quoted.map(l => l.slice(4)).join(' '), 'a quoted paragraph that is longer than the width')
+    const marked = wrapText('▏> > a quoted paragraph that is longer than the width', 24, '▏')
+    assert.ok(marked[0]!.startsWith('▏> > ') && marked.slice(1).every(l => l.startsWith('> > ') && l.length <= 24), marked.join('|'))
+    assert.equal(marked.join('').split('▏').length, 2, 'the mark once')
   })
 
   it('dates are in the local time zone: the list\'s short form and the reader\'s full one', () => {

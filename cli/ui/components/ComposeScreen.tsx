@@ -19,7 +19,7 @@ export function ComposeScreen ({ state }: { state: AppState }) {
     return <Text key={field} inverse={active}>{fit(`${LABELS[field].padEnd(8)} ${withCursor(field, d[field])}`, width)}</Text>
   }
   // Wrapped like the reader: a long paragraph being typed stays on screen, cursor and all.
-  const bodyLines = wrapText(withCursor('body', d.body), width)
+  const bodyLines = wrapText(withCursor('body', d.body), width, '▏')
   const bodyRows = Math.max(3, listRows(state) - 6 - d.attachments.length - (d.completions.length > 0 ? 1 : 0))
   // The lines around the cursor (the end while typing at the end).
   const cursorLine = d.field === 'body' ? Math.max(0, bodyLines.findIndex(l => l.includes('▏'))) : bodyLines.length - 1
