@@ -48,6 +48,11 @@ export interface ControllerDeps {
   log: UiLog
   /** Where attachments are saved unless the person types another folder. */
   saveDir?: string
+  /**
+   * Start the home's daemon in the background (resolves once it answers), for `$` after it
+   * stopped: the person asks, so it is not started behind their back. Absent: `$` only reloads.
+   */
+  startDaemon?: () => Promise<void>
   /** Edit text in $EDITOR; resolves to the new text, or undefined when no editor is set. */
   editText?: (text: string) => Promise<string | undefined>
   onQuit?: () => void
@@ -101,7 +106,9 @@ export class Controller {
       if (this.closed) return
       this.d.log('the daemon connection closed: %s', err.message)
       this.dispatch({ type: 'status/network', online: false, servers: [] })
-      this.setLost(api.canReconnect ? 'the daemon stopped: reconnecting when it runs again' : 'the daemon stopped: nothing is sent or received now; quit (q) and start peerpost again')
+      this.setLost(!api.canReconnect
+        ? 'the daemon stopped: nothing is sent or received now; quit (q) and start peerpost again'
+        : `the daemon stopped: reconnecting when it runs again${this.d.startDaemon != null ? '; $ starts it' : ''}`)
       if (api.canReconnect) void this.reconnect()
     })
     await Promise.all([
@@ -142,6 +149,18 @@ export class Controller {
       return
     }
     if (!this.closed) this.setLost('the daemon did not come back within an hour: quit (q) and start peerpost again')
+  }
+
+  /** `$` while the daemon is gone: start one; the reconnect loop then finds it and says so. */
+  private async startDaemon (start: () => Promise<void>): Promise<void> {
+    this.dispatch({ type: 'status/info', text: 'starting the daemon…' })
+    try {
+      await start()
+    } catch (err) {
+      this.d.log('starting the daemon failed: %s', (err as Error)?.stack ?? String(err))
+      // Said as it is, not as the lost connection (which is what it tried to end).
+      if (!this.closed) this.dispatch({ type: 'status/error', text: describeUiError('starting the daemon', err) })
+    }
   }
 
   private setLost (text: string): void {
@@ -225,6 +244,7 @@ export class Controller {
       case 'outbox':
         this.dispatch({ type: 'screen', screen: 'outbox' }); void this.loadOutbox(); return
       case 'refresh':
+        if (this.lost != null && this.d.startDaemon != null && this.d.api.canReconnect) { void this.startDaemon(this.d.startDaemon); return }
         void this.refreshAll(); return
       case 'nextConversation': this.dispatch({ type: 'conversation/switch', delta: 1 }); return
       case 'prevConversation': this.dispatch({ type: 'conversation/switch', delta: -1 }); return

@@ -71,7 +71,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'myCard', keys: ['M'], screens: ['contacts'], help: 'show (or hide) my card, to give to the people who will write to me' },
   { command: 'open', keys: ['enter'], screens: ['contacts'], help: 'write to this contact' },
   { command: 'cancelSend', keys: ['X'], screens: ['outbox'], help: 'cancel the selected message for the recipients still waiting, withdrawing parked copies (asks first; delivered ones stay)' },
-  { command: 'refresh', keys: ['$'], screens: BROWSE, help: 'reload from the daemon' },
+  { command: 'refresh', keys: ['$'], screens: BROWSE, help: 'reload from the daemon (after it stopped: start it again)' },
   { command: 'help', keys: ['?'], screens: BROWSE, help: 'this help' },
   { command: 'back', keys: ['q', 'escape'], screens: ['reader', 'contacts', 'outbox', 'help'], help: 'back' },
   { command: 'quit', keys: ['q'], screens: ['mail'], help: 'quit (the daemon keeps running)' },

@@ -8,6 +8,7 @@ import { FirstRunScreen } from './components/FirstRunScreen.js'
 import { Controller } from './controller.js'
 import { FirstRunFlow } from './first-run.js'
 import { ensureDaemon } from './daemon-start.js'
+import { DaemonStartError } from './ui-errors.js'
 import { captureConsole, fileLog } from './log.js'
 import { initialState } from './state.js'
 import { createStore } from './store.js'
@@ -110,7 +111,8 @@ async function mainScreen (connected: { api: HomeApi, started: boolean }, option
     log,
     saveDir: options.saveDir,
     editText: async text => editInEditor(text, () => { app.clear(); store.dispatch({ type: 'resize', columns: process.stdout.columns ?? 80, rows: process.stdout.rows ?? 24 }) }),
-    onQuit: () => { unmount() }
+    onQuit: () => { unmount() },
+    startDaemon: async () => { await startStoppedDaemon(options, log) }
   })
   // Ctrl-C goes to the key table: on a draft with typing it asks first, elsewhere it quits.
   const app = render(<App store={store} controller={controller} />, { exitOnCtrlC: false, patchConsole: false })
@@ -143,4 +145,22 @@ async function editInEditor (text: string, redraw: () => void): Promise<string |
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * `$` after the daemon stopped: start it again in the background. A sealed home needs its
+ * passphrase, which the UI does not keep: opening peerpost again asks for it.
+ */
+async function startStoppedDaemon (options: RunUiOptions, log: UiLog): Promise<void> {
+  if (options.passphrase == null) {
+    try {
+      await createKeystore(homePaths(options.home).keystore).load(undefined)
+    } catch (err) {
+      if (errorName(err) === 'PassphraseRequiredError') throw new DaemonStartError('this home is sealed: quit (q) and open peerpost again, it asks for the passphrase')
+      throw err
+    }
+  }
+  const { api } = await ensureDaemon({ home: options.home, passphrase: options.passphrase, log })
+  // The UI's reconnect loop makes its own connection to it.
+  await api.close()
 }

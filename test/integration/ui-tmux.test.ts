@@ -234,6 +234,25 @@ describe('mail UI in tmux with two daemons', { skip: SKIP }, () => {
     await t.waitFor('[exited 0]', 'the UI to quit')
   })
 
+  it('a stopped daemon: the status line says $ starts it, and $ does (then the UI reconnects by itself)', async () => {
+    const t = await tmux.open('alice-start', peerpost(alice.home, 'ui'))
+    await t.waitFor(/Folders[\s\S]*online · servers/, 'alice\'s list')
+    await alice.daemon!.stop()
+    try {
+      await t.waitFor(s => s.includes('the daemon stopped: reconnecting when it runs again; $ starts it') && s.includes('offline (no daemon)'), 'the lost daemon on screen, with what to do')
+      await t.press('$')
+      await t.waitFor(s => s.includes('reconnected to the daemon') && /online · servers/.test(s), 'a daemon started from the UI, reconnected', 60_000)
+      assert.ok(daemonOf(alice.home) != null, 'a daemon runs for alice\'s home')
+      await t.press('q')
+      await t.waitFor('[exited 0]', 'the UI to quit')
+    } finally {
+      // The daemon the UI started is stopped; the test's own takes its place for the next tests.
+      const pid = daemonOf(alice.home)
+      if (pid != null) await stopPid(pid)
+      await online(alice)
+    }
+  })
+
   it('alice takes back a message offline bob has not got (X on the outbox, asked first)', async () => {
     await bob.daemon!.stop()
     try {
