@@ -1,4 +1,5 @@
-import { mkdir, realpath, stat } from 'node:fs/promises'
+import { realpath, stat } from 'node:fs/promises'
+import { makeDirs } from '../storage/make-dirs.js'
 
 /**
  * Files named on the command line (`send --attach`, `--body-file`, `--html-file`, `--eml`):
@@ -50,7 +51,7 @@ export async function inputFile (option: string, path: string): Promise<string> 
 /** Make the folder `option` names (and its parents) if missing; throws OutputNotFolderError when a file is in the way. */
 export async function outputFolder (option: string, path: string): Promise<void> {
   try {
-    await mkdir(path, { recursive: true })
+    await makeDirs(path)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'EEXIST' || code === 'ENOTDIR') throw new OutputNotFolderError(option, path)

@@ -4,7 +4,8 @@
  * are read a page at a time (the mailbox's own paging), so memory holds one page of
  * summaries and one message whatever the mailbox's size.
  */
-import { mkdir, open, stat } from 'node:fs/promises'
+import { open, stat } from 'node:fs/promises'
+import { makeDirs } from '../storage/make-dirs.js'
 import type { FileHandle } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path'
 import { ExportTargetError, RelativePathError, TruncatedMboxError } from '../storage/mail-file-errors.js'
@@ -126,7 +127,7 @@ export async function exportMail (c: ExportComponents, request: ExportRequest): 
 
 async function prepareDir (dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 })
+    await makeDirs(dir, 0o700)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'EEXIST' || code === 'ENOTDIR') throw new ExportTargetError(dir, 'it is a file, not a folder')

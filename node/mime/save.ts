@@ -6,7 +6,8 @@
  */
 
 import { constants } from 'node:fs'
-import { copyFile, mkdir, open, unlink } from 'node:fs/promises'
+import { copyFile, open, unlink } from 'node:fs/promises'
+import { makeDirs } from '../../storage/make-dirs.js'
 import path from 'node:path'
 import { NoFreeFilenameError, UnsafeAttachmentPathError } from './errors.js'
 
@@ -59,7 +60,7 @@ export function sanitizeFilename (name: string): string {
  */
 export async function saveAttachments (dir: string, attachments: ReadonlyArray<{ name: string, content: Uint8Array }>): Promise<string[]> {
   const root = path.resolve(dir)
-  await mkdir(root, { recursive: true })
+  await makeDirs(root)
   const written: string[] = []
   for (const attachment of attachments) {
     written.push(await writeExclusive(root, sanitizeFilename(attachment.name), attachment.content))
@@ -75,7 +76,7 @@ export async function saveAttachments (dir: string, attachments: ReadonlyArray<{
  */
 export async function saveAttachmentFiles (dir: string, files: ReadonlyArray<{ name: string, path: string }>): Promise<string[]> {
   const root = path.resolve(dir)
-  await mkdir(root, { recursive: true })
+  await makeDirs(root)
   const written: string[] = []
   for (const file of files) {
     written.push(await copyExclusive(root, sanitizeFilename(file.name), file.path))
