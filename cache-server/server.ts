@@ -9,7 +9,6 @@ import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import { peerIdBytesFromString } from '../node/identity/index.js'
 import { DeliverProtocol, PARK_PROTOCOL } from '../node/protocol/deliver.js'
-import { ShuttingDownError } from '../node/protocol/errors.js'
 import { directoryHandler, DIRECTORY_PROTOCOL } from '../node/protocol/directory.js'
 import { fetchHandler, FETCH_PROTOCOL } from '../node/protocol/fetch.js'
 import { NoticeHub, noticeHandler, NOTICE_PROTOCOL } from '../node/protocol/notice.js'
@@ -274,14 +273,17 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     let shuttingDown = false
     const serveWithdraw = withdrawHandler({
       withdraw: async (depositor, recipient, id) => await inFlight.track((async () => {
-        if (shuttingDown) throw new ShuttingDownError('this server is shutting down: withdraw again once it is back (nothing was deleted)')
         const removed = await parking.withdraw(depositor, recipient, id)
         const dropped = await dropWaitingNotices(notices, { depositor, recipient, envelopeId: id }).catch(err => { withdrawLog.error('could not drop the notices about withdrawn %s - %e', id, err); return 0 })
         if (dropped > 0) withdrawLog('%s dropped %d notice(s) about %s for %s', depositor, dropped, id, recipient)
         return removed
       })()),
       fetchedAt: async (depositor, recipient, id) => await parking.fetchedAt(depositor, recipient, id)
-    }, { log: withdrawLog, onWithdrawn: () => { metrics.withdrawals++ } })
+    }, {
+      log: withdrawLog,
+      onWithdrawn: () => { metrics.withdrawals++ },
+      stopping: () => shuttingDown ? 'this server is shutting down: withdraw again once it is back (nothing was deleted)' : undefined
+    })
 
     const directory = new PresenceDirectory({ timeoutMs: config.presence.timeoutMs, maxEntries: config.presence.maxEntries, now })
     const idlePresence = new IdleStreams({ idleMs: config.presence.idleTimeoutMs, now })
@@ -336,9 +338,7 @@ export async function startCacheServer (options: CacheServerOptions): Promise<Ru
     await park.start()
     // Shutdown: stop accepting new streams, then let deposits and acks already under way
     // reach the disk while their connections are still up (so their receipts go out).
-    // Withdraw stays served until libp2p stops, answering ShuttingDownError: a protocol
-    // gone from a peer that served it reads to a depositor as a holder too old to withdraw,
-    // which it never asks again, and the copy it cancelled would stay parked here.
+    // Withdraw stays served until libp2p stops, answering ShuttingDownError (withdrawHandler's `stopping`).
     cleanup.push({
       what: 'stop accepting requests',
       run: async () => {

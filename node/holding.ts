@@ -1,7 +1,7 @@
 import { inspectEnvelope, sha256, toHex } from './crypto/index.js'
 import { asError, HoldingDisabledError } from './errors.js'
 import { DeliverProtocol, PARK_PROTOCOL } from './protocol/deliver.js'
-import { MessageRefusedError, ShuttingDownError } from './protocol/errors.js'
+import { MessageRefusedError } from './protocol/errors.js'
 import { fetchHandler, FETCH_PROTOCOL } from './protocol/fetch.js'
 import { newNotice, NoticeKind, postNotice } from './protocol/notice.js'
 import { withdrawHandler, WITHDRAW_PROTOCOL } from './protocol/withdraw.js'
@@ -120,15 +120,10 @@ export class Holding {
     }, { maxInboundStreams: HOLDING_MAX_INBOUND_STREAMS, runOnLimitedConnection: true })
     // The depositor takes back what it parked here (its `outbox cancel`): as for an ack, the
     // recipient's view changes and its notifier stops once nothing is left for it.
-    const serveWithdraw = withdrawHandler({
-      withdraw: async (depositor, recipient, id) => {
-        if (this.stopped) throw new ShuttingDownError('this node is stopping: withdraw again once it is back (nothing was deleted)')
-        return await this.c.parking.withdraw(depositor, recipient, id)
-      },
-      fetchedAt: async (depositor, recipient, id) => await this.c.parking.fetchedAt(depositor, recipient, id)
-    }, {
+    const serveWithdraw = withdrawHandler(this.c.parking, {
       log: this.c.log,
-      onWithdrawn: e => { this.removedFor(e.recipient) }
+      onWithdrawn: e => { this.removedFor(e.recipient) },
+      stopping: () => this.stopped ? 'this node is stopping: withdraw again once it is back (nothing was deleted)' : undefined
     })
     await this.c.libp2p.handle(WITHDRAW_PROTOCOL, (stream, connection) => {
       serveWithdraw(stream, connection).catch(err => {
@@ -140,9 +135,8 @@ export class Holding {
   }
 
   /**
-   * Stop holding. Withdraw stays served, refusing with ShuttingDownError, until libp2p stops
-   * (the daemon stops it last): a protocol gone from a peer that served it reads to a
-   * depositor as a holder too old to withdraw, which it would never ask again.
+   * Stop holding. Withdraw stays served, refusing with ShuttingDownError (withdrawHandler's
+   * `stopping`), until libp2p stops (the daemon stops it last).
    */
   async stop (): Promise<void> {
     this.stopped = true

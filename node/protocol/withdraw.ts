@@ -1,4 +1,5 @@
 import { ProtocolViolationError } from '../errors.js'
+import { ShuttingDownError } from './errors.js'
 import { peerIdStringFromBytes } from '../identity/index.js'
 import { requestOnce, serveRequests } from './rpc.js'
 import { WithdrawRequest, WithdrawResponse, WithdrawResult } from './peerpost.js'
@@ -45,7 +46,19 @@ export type WithdrawAnswer = 'withdrawn' | 'fetched' | 'not-here'
  *
  * @param onWithdrawn told each envelope taken back (after its delete is on disk)
  */
-export function withdrawHandler (held: WithdrawableEnvelopes, options: { log: Logger, onWithdrawn?: (e: ParkedEnvelope) => void }) {
+export interface WithdrawHandlerOptions {
+  log: Logger
+  onWithdrawn?: (e: ParkedEnvelope) => void
+  /**
+   * While the holder stops: the refusal to give (ShuttingDownError, retryable on the wire).
+   * A holder keeps this protocol served until libp2p stops, because a protocol gone from a
+   * peer that served it reads to a depositor as a holder too old to withdraw, which it never
+   * asks again, and the copy it cancelled would stay parked.
+   */
+  stopping?: () => string | undefined
+}
+
+export function withdrawHandler (held: WithdrawableEnvelopes, options: WithdrawHandlerOptions) {
   return async (stream: Stream, connection: Connection): Promise<void> => {
     const depositor = connection.remotePeer.toString()
     await serveRequests<WithdrawRequest, WithdrawResponse>(stream, {
@@ -59,6 +72,8 @@ export function withdrawHandler (held: WithdrawableEnvelopes, options: { log: Lo
       if (request.envelopeId.byteLength !== ENVELOPE_ID_BYTES) throw new InvalidWithdrawRequestError(`an envelope id is ${ENVELOPE_ID_BYTES} bytes, not ${request.envelopeId.byteLength}`)
       if (recipient == null) throw new InvalidWithdrawRequestError('the recipient is not a PeerId')
       const envelopeId = Buffer.from(request.envelopeId).toString('hex')
+      const stopping = options.stopping?.()
+      if (stopping != null) throw new ShuttingDownError(stopping)
       const removed = await held.withdraw(depositor, recipient, envelopeId)
       if (removed == null) {
         // Looked up by the caller as depositor, so anyone else hears plain NOT_HERE.

@@ -29,9 +29,9 @@ describe('withdrawing on a holder: the protocol handler, and the cache server dr
   let parking: ParkingStore
 
   /** A withdraw session to the handler whose connection's remote peer is `from`. */
-  const session = async (from: string, onWithdrawn?: (e: ParkedEnvelope) => void): Promise<{ rpc: RpcSession<WithdrawRequest, WithdrawResponse>, served: Promise<void> }> => {
+  const session = async (from: string, onWithdrawn?: (e: ParkedEnvelope) => void, stopping?: () => string | undefined): Promise<{ rpc: RpcSession<WithdrawRequest, WithdrawResponse>, served: Promise<void> }> => {
     const [client, server] = await streamPair()
-    const handle = withdrawHandler(parking, { log: defaultLogger().forComponent('test:withdraw'), ...(onWithdrawn != null ? { onWithdrawn } : {}) })
+    const handle = withdrawHandler(parking, { log: defaultLogger().forComponent('test:withdraw'), ...(onWithdrawn != null ? { onWithdrawn } : {}), ...(stopping != null ? { stopping } : {}) })
     const connection = { remotePeer: { toString: () => from } } as unknown as Connection
     return { rpc: new RpcSession<WithdrawRequest, WithdrawResponse>(client, { request: WithdrawRequest, response: WithdrawResponse }, 512, 5_000), served: handle(server, connection) }
   }
@@ -68,6 +68,21 @@ describe('withdrawing on a holder: the protocol handler, and the cache server dr
     assert.deepEqual(await held(), [])
     assert.deepEqual(parking.usage(), { count: 0, bytes: 0 })
     assert.equal((await parking.audit()).consistent, true)
+  })
+
+  it('while the holder stops: refuses with its words as a retryable error, and withdraws nothing', async () => {
+    let stopping: string | undefined = 'this holder is stopping: withdraw again once it is back'
+    const refused = await session(ALICE, undefined, () => stopping)
+    await assert.rejects(refused.rpc.request(request(1)), (err: Error & { code?: string, retryable?: boolean }) =>
+      err.code === 'INTERNAL' && err.retryable === true && /this holder is stopping/.test(err.message))
+    await refused.rpc.close()
+    await refused.served
+    assert.deepEqual(await held(), [envId(1)])
+    stopping = undefined
+    const alice = await session(ALICE, undefined, () => stopping)
+    assert.equal((await alice.rpc.request(request(1))).result, WithdrawResult.WITHDRAWN)
+    await alice.rpc.close()
+    await alice.served
   })
 
   it('tells the depositor, and nobody else, that the recipient already fetched it', async () => {
